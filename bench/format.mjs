@@ -1,0 +1,84 @@
+// Pure formatting helpers shared by the page (bench.js) and the runner (run.mjs).
+
+function pad(s, w, right) {
+  s = String(s);
+  return right ? s.padStart(w) : s.padEnd(w);
+}
+
+function table(headers, rows, rightAlign = []) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => pad(c, widths[i], rightAlign[i])).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function fmtNum(x, digits = 2) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '-';
+  if (typeof x !== 'number') return String(x);
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  return x.toFixed(digits);
+}
+
+export function formatResults(r) {
+  const out = [];
+  const m = r.config && r.config.mlp;
+  out.push(
+    m
+      ? `MLP training: ${m.layers}, ${m.loss}, adam lr=${m.learningRate}, batch ${m.batchSize}, ` +
+          `${m.samples} synthetic samples, shuffle=false`
+      : 'MLP training'
+  );
+  out.push(
+    table(
+      ['engine', 'samples/s', 'epochs', 'seconds', 'warm-up s', 'final loss', 'status'],
+      (r.mlp || []).map((e) => [
+        e.engine,
+        fmtNum(e.samplesPerSec, 0),
+        e.epochs ?? '-',
+        fmtNum(e.seconds, 2),
+        fmtNum(e.warmupSeconds, 2),
+        fmtNum(e.finalLoss, 4),
+        e.status || 'ok',
+      ]),
+      [false, true, true, true, true, true, false]
+    )
+  );
+  const rt = r.ratios || {};
+  if (rt.mlp && Object.keys(rt.mlp).length) {
+    out.push('');
+    for (const [k, v] of Object.entries(rt.mlp)) out.push(`ratio ${k}: ${fmtNum(v, 2)}x`);
+  }
+  out.push('');
+  out.push('Square f32 matmul (c = a.matMul(b); await c.data()), GFLOP/s = 2n^3*reps/s/1e9');
+  const engines = [...new Set((r.matmul || []).map((e) => e.engine))];
+  const sizes = [...new Set((r.matmul || []).map((e) => e.n))].sort((a, b) => a - b);
+  const cell = (eng, n) => {
+    const e = (r.matmul || []).find((x) => x.engine === eng && x.n === n);
+    if (!e) return '-';
+    if (e.status && e.status !== 'ok') return e.status;
+    return fmtNum(e.gflops, 2);
+  };
+  out.push(
+    table(
+      ['engine', ...sizes.map((n) => `n=${n}`)],
+      engines.map((eng) => [eng, ...sizes.map((n) => cell(eng, n))]),
+      [false, ...sizes.map(() => true)]
+    )
+  );
+  if (rt.matmul && Object.keys(rt.matmul).length) {
+    out.push('');
+    for (const [n, obj] of Object.entries(rt.matmul)) {
+      for (const [k, v] of Object.entries(obj)) out.push(`matmul n=${n} ratio ${k}: ${fmtNum(v, 2)}x`);
+    }
+  }
+  if (r.notes && r.notes.length) {
+    out.push('');
+    out.push('Notes:');
+    for (const n of r.notes) out.push(`  - ${n}`);
+  }
+  if (r.errors && r.errors.length) {
+    out.push('');
+    out.push('Errors:');
+    for (const e of r.errors) out.push(`  - [${e.engine}/${e.stage}] ${e.call ? e.call + ': ' : ''}${e.message}`);
+  }
+  return out.join('\n');
+}
