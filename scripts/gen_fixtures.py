@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""Generate Keras 3 reference fixtures for Hebb's tests.
+
+Usage (from the repo root):
+    python3 -m venv .venv && .venv/bin/pip install keras "jax[cpu]"
+    .venv/bin/python scripts/gen_fixtures.py
+
+Writes:
+    tests/fixtures/keras_dense.json      Dense forward + backward (vjp)
+    tests/fixtures/keras_adam_mlp.json   MLP, categorical_crossentropy, Adam
+    tests/fixtures/keras_sgd_mse.json    MLP, mean_squared_error, SGD nesterov
+
+All weights and inputs are fixed numbers drawn from numpy with fixed seeds
+(float32); Keras initializers are never relied on. Every array is stored as
+{"shape": [...], "data": [flat row-major float32 values]}. Values are written
+as the exact decimal expansion of the float32 (Python float of np.float32),
+so parsing as f64 and casting to f32 recovers the bits exactly.
+
+The script is deterministic: running it twice gives byte-identical files.
+"""
+
+import json
+import os
+import sys
+
+os.environ["KERAS_BACKEND"] = "jax"
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import numpy as np  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import keras  # noqa: E402
+
+assert keras.backend.backend() == "jax", keras.backend.backend()
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "tests", "fixtures")
+
+GENERATOR = {
+    "script": "scripts/gen_fixtures.py",
+    "keras": keras.__version__,
+    "jax": jax.__version__,
+    "numpy": np.__version__,
+    "backend": "jax (cpu)",
+}
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+def arr(a):
+    """Array -> {"shape", "data"} with exact float32 values."""
+    a = f32(a)
+    return {
+        "shape": [int(d) for d in a.shape],
+        "data": [float(v) for v in a.reshape(-1)],
+    }
+
+
+def named(name, a):
+    d = arr(a)
+    return {"name": name, "shape": d["shape"], "data": d["data"]}
+
+
+def rand(rng, shape, scale=1.0):
+    return f32(rng.standard_normal(shape) * scale)
+
+
+def write(name, obj):
+    os.makedirs(OUT_DIR, exist_ok=True)
+    path = os.path.join(OUT_DIR, name)
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1)
+        f.write("\n")
+    print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+
+
+# ---------------------------------------------------------------------------
+# Fixture 1: Dense forward / backward
+# ---------------------------------------------------------------------------
+
+DENSE_CASES = [
+    # name, batch, in, units, activation, use_bias
+    ("linear_bias_3x5x4", 3, 5, 4, "linear", True),
+    ("relu_bias_3x5x4", 3, 5, 4, "relu", True),
+    ("sigmoid_nobias_1x7x1", 1, 7, 1, "sigmoid", False),
+    ("tanh_bias_4x2x3", 4, 2, 3, "tanh", True),
+    ("softmax_bias_4x2x3", 4, 2, 3, "softmax", True),
+    ("elu_nobias_3x5x4", 3, 5, 4, "elu", False),
+    ("relu_nobias_1x7x1", 1, 7, 1, "relu", False),
+]
+
+
+def dense_case(idx, name, batch, n_in, units, activation, use_bias):
+    rng = np.random.default_rng(1000 + idx)
+    x = rand(rng, (batch, n_in))
+    kernel = rand(rng, (n_in, units), scale=0.5)
+    bias = rand(rng, (units,), scale=0.5) if use_bias else None
+    z = x.astype(np.float64) @ kernel + (bias if use_bias else 0.0)
+    if activation in ("relu", "elu"):
+        if z.size == 1 and z.item() < 0:
+            # Single output: make it the active (positive) branch so the
+            # gradients are non-trivial.
+            kernel = -kernel
+        elif z.size > 1:
+            assert (z > 0).any() and (z < 0).any(), name
+    assert np.abs(z).min() > 1e-3, name  # stay away from kinks
+
+    layer = keras.layers.Dense(units, activation=activation, use_bias=use_bias)
+    layer.build((None, n_in))
+    assert [v.path.split("/")[-1] for v in layer.trainable_variables] == (
+        ["kernel", "bias"] if use_bias else ["kernel"]
+    )
+
+    def fwd(kernel, bias, x):
+        tv = [kernel, bias] if use_bias else [kernel]
+        y, _ = layer.stateless_call(tv, [], x)
+        return y
+
+    bias_in = jnp.asarray(bias) if use_bias else jnp.zeros((units,), jnp.float32)
+    y, vjp = jax.vjp(fwd, jnp.asarray(kernel), bias_in, jnp.asarray(x))
+    y = np.asarray(y)
+    assert y.dtype == np.float32 and y.shape == (batch, units)
+    dy = rand(rng, y.shape)
+    g_kernel, g_bias, g_x = (np.asarray(g) for g in vjp(jnp.asarray(dy)))
+
+    # Also check that layer(x) with real weights set matches stateless_call.
+    layer.set_weights([kernel, bias] if use_bias else [kernel])
+    y2 = np.asarray(layer(x))
+    assert np.array_equal(y, y2), (name, np.abs(y - y2).max())
+
+    case = {
+        "name": name,
+        "units": units,
+        "activation": activation,
+        "use_bias": use_bias,
+        "x": arr(x),
+        "kernel": arr(kernel),
+    }
+    if use_bias:
+        case["bias"] = arr(bias)
+    case["y"] = arr(y)
+    case["dy"] = arr(dy)
+    case["grad_kernel"] = arr(g_kernel)
+    if use_bias:
+        case["grad_bias"] = arr(g_bias)
+    case["grad_x"] = arr(g_x)
+    return case
+
+
+def gen_dense():
+    cases = [dense_case(i, *c) for i, c in enumerate(DENSE_CASES)]
+    write(
+        "keras_dense.json",
+        {
+            "generator": GENERATOR,
+            "description": (
+                "keras.layers.Dense forward y = activation(x @ kernel + bias) "
+                "computed by layer.stateless_call; grad_* are gradients of "
+                "sum(y * dy) w.r.t. kernel, bias, x (jax.vjp through the "
+                "Keras layer call)."
+            ),
+            "cases": cases,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Fixtures 2/3: training steps
+# ---------------------------------------------------------------------------
+
+
+def np_forward(weights, x, act0, act1):
+    """Pure jnp re-implementation of the 2-layer MLP (for cross-checking)."""
+    k0, b0, k1, b1 = weights
+    h = x @ k0 + b0
+    h = {"relu": jax.nn.relu, "tanh": jnp.tanh}[act0](h)
+    o = h @ k1 + b1
+    if act1 == "softmax":
+        o = jax.nn.softmax(o, axis=-1)
+    return o
+
+
+def np_loss(weights, x, y, act0, act1, loss):
+    p = np_forward(weights, x, act0, act1)
+    if loss == "categorical_crossentropy":
+        eps = 1e-7
+        p = p / jnp.sum(p, axis=-1, keepdims=True)
+        p = jnp.clip(p, eps, 1.0 - eps)
+        return jnp.mean(-jnp.sum(y * jnp.log(p), axis=-1))
+    elif loss == "mean_squared_error":
+        return jnp.mean(jnp.mean(jnp.square(y - p), axis=-1))
+    raise ValueError(loss)
+
+
+def manual_train(weights, x, y, act0, act1, loss, opt, steps):
+    """Independent float32 re-implementation of the optimizer update rules,
+    used only to confirm the formulas stated in the fixture notes."""
+    w = [np.array(a, dtype=np.float32) for a in weights]
+    grad_fn = jax.jit(
+        jax.value_and_grad(lambda ws: np_loss(ws, x, y, act0, act1, loss))
+    )
+    state = [[np.zeros_like(a), np.zeros_like(a)] for a in w]
+    losses, snaps = [], []
+    for t in range(1, steps + 1):
+        lv, grads = grad_fn([jnp.asarray(a) for a in w])
+        losses.append(float(lv))
+        grads = [np.asarray(g, dtype=np.float32) for g in grads]
+        for i, g in enumerate(grads):
+            if opt["type"] == "adam":
+                lr, b1, b2, eps = (
+                    np.float32(opt[k]) for k in ("lr", "beta1", "beta2", "epsilon")
+                )
+                m, v = state[i]
+                m = m + (g - m) * (np.float32(1) - b1)
+                v = v + (g * g - v) * (np.float32(1) - b2)
+                lr_t = lr * np.sqrt(np.float32(1) - b2 ** np.float32(t)) / (
+                    np.float32(1) - b1 ** np.float32(t)
+                )
+                if opt.get("variant") == "tfjs":
+                    m_hat = m / (np.float32(1) - b1 ** np.float32(t))
+                    v_hat = v / (np.float32(1) - b2 ** np.float32(t))
+                    w[i] = w[i] - lr * m_hat / (np.sqrt(v_hat) + eps)
+                else:
+                    w[i] = w[i] - (m * lr_t) / (np.sqrt(v) + eps)
+                state[i] = [m, v]
+            elif opt["type"] == "sgd":
+                lr, mu = np.float32(opt["lr"]), np.float32(opt["momentum"])
+                m = state[i][0]
+                m = m * mu - g * lr
+                if opt["nesterov"]:
+                    w[i] = w[i] + (m * mu - g * lr)
+                else:
+                    w[i] = w[i] + m
+                state[i][0] = m
+        snaps.append([a.copy() for a in w])
+    return losses, snaps
+
+
+def train_fixture(
+    *,
+    fname,
+    seed,
+    n_in,
+    hidden,
+    act0,
+    n_out,
+    act1,
+    batch,
+    steps,
+    loss,
+    make_optimizer,
+    opt_desc,
+    make_y,
+    extra,
+):
+    rng = np.random.default_rng(seed)
+    k0 = rand(rng, (n_in, hidden), scale=1.0 / np.sqrt(n_in))
+    b0 = rand(rng, (hidden,), scale=0.1)
+    k1 = rand(rng, (hidden, n_out), scale=1.0 / np.sqrt(hidden))
+    b1 = rand(rng, (n_out,), scale=0.1)
+    init = [k0, b0, k1, b1]
+    x = rand(rng, (batch, n_in))
+    y = make_y(rng)
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(n_in,)),
+            keras.layers.Dense(hidden, activation=act0),
+            keras.layers.Dense(n_out, activation=act1),
+        ]
+    )
+    model.set_weights(init)
+    model.compile(optimizer=make_optimizer(), loss=loss)
+    assert [v.path.split("/")[-1] for v in model.trainable_variables] == [
+        "kernel",
+        "bias",
+        "kernel",
+        "bias",
+    ]
+
+    # Loss with the initial weights, computed two ways independently of
+    # train_on_batch: Keras's own loss function on model(x), and a pure jnp
+    # re-implementation.
+    keras_loss_fn = keras.losses.get(loss)
+    init_loss_keras = float(np.mean(np.asarray(keras_loss_fn(y, model(x)))))
+    init_loss_manual = float(np_loss([jnp.asarray(a) for a in init], x, y, act0, act1, loss))
+
+    losses, weights_after = [], []
+    for _ in range(steps):
+        lv = model.train_on_batch(x, y)
+        losses.append(float(np.float32(lv)))
+        weights_after.append([f32(w) for w in model.get_weights()])
+
+    # Loss with the weights after the last step (to distinguish before/after).
+    final_loss = float(np.mean(np.asarray(keras_loss_fn(y, model(x)))))
+
+    tol = 1e-6 * max(1.0, abs(init_loss_keras))
+    # Loss of the weights after step 1 (hand-written forward, Keras loss fn).
+    p1 = np_forward([jnp.asarray(a) for a in weights_after[0]], x, act0, act1)
+    loss_after_step1 = float(np.mean(np.asarray(keras_loss_fn(y, p1))))
+    if abs(losses[0] - init_loss_keras) <= tol:
+        semantics = "before_update"
+    elif abs(losses[0] - loss_after_step1) <= tol:
+        semantics = "after_update"
+    else:
+        raise AssertionError(
+            f"cannot determine loss semantics: {losses[0]} vs {init_loss_keras}"
+            f" / {loss_after_step1}"
+        )
+    assert semantics == "before_update", semantics
+    assert abs(init_loss_manual - init_loss_keras) <= 1e-5 * max(1, abs(init_loss_keras))
+
+    # Cross-check the stated update formula with an independent loop.
+    m_losses, m_snaps = manual_train(init, x, y, act0, act1, loss, opt_desc, steps)
+    max_w_diff = max(
+        float(np.max(np.abs(a - b)))
+        for s_k, s_m in zip(weights_after, m_snaps)
+        for a, b in zip(s_k, s_m)
+    )
+    max_loss_diff = max(abs(a - b) for a, b in zip(losses, m_losses))
+    assert max_w_diff < 1e-5, max_w_diff
+    assert max_loss_diff < 1e-5, max_loss_diff
+
+    verification = {
+        "note": (
+            "weights_after was cross-checked against an independent float32 "
+            "re-implementation (jax.grad of a hand-written forward/loss + "
+            "the update formula stated in this file)"
+        ),
+        "max_abs_weight_diff": max_w_diff,
+        "max_abs_loss_diff": max_loss_diff,
+    }
+    if opt_desc["type"] == "adam":
+        _, t_snaps = manual_train(
+            init, x, y, act0, act1, loss, dict(opt_desc, variant="tfjs"), steps
+        )
+        verification["tfjs_formula_max_abs_weight_diff"] = [
+            max(float(np.max(np.abs(a - b))) for a, b in zip(s_k, s_t))
+            for s_k, s_t in zip(weights_after, t_snaps)
+        ]
+        verification["tfjs_formula_note"] = (
+            "per step: max |weights_after - weights from the TF.js Adam "
+            "formula (eps added to sqrt(v_hat))| starting from the same "
+            "initial weights"
+        )
+
+    names = ["kernel0", "bias0", "kernel1", "bias1"]
+    obj = {
+        "generator": GENERATOR,
+        "model": {
+            "input_dim": n_in,
+            "layers": [
+                {"type": "dense", "units": hidden, "activation": act0, "use_bias": True},
+                {"type": "dense", "units": n_out, "activation": act1, "use_bias": True},
+            ],
+        },
+        "loss": loss,
+        "optimizer": opt_desc["keras"],
+        **{k: v for k, v in opt_desc.items() if k not in ("keras", "type")},
+        "batch_size": batch,
+        "steps": steps,
+        "training": (
+            "model.train_on_batch(x, y) called `steps` times on the full batch "
+            "(equivalent to model.fit(x, y, batch_size=batch, epochs=steps, "
+            "shuffle=False))"
+        ),
+        "initial_weights": [named(n, a) for n, a in zip(names, init)],
+        "x": arr(x),
+        "y": arr(y),
+        "initial_loss": float(np.float32(init_loss_keras)),
+        "losses": losses,
+        "loss_semantics": (
+            "before_update: the value returned by the t-th train_on_batch call "
+            "is the loss computed in that step's forward pass, i.e. with the "
+            "weights before that step's update (losses[0] equals the loss of "
+            "the initial weights: %r vs independently computed %r). Keras "
+            "resets metrics at each train_on_batch call, so it is the loss of "
+            "that single batch, reduction = mean over the batch "
+            "(sum_over_batch_size)." % (losses[0], init_loss_keras)
+        ),
+        "final_loss": float(np.float32(final_loss)),
+        "final_loss_note": "loss of the weights after the last step (weights_after[-1])",
+        "weights_after": [
+            [named(n, a) for n, a in zip(names, snap)] for snap in weights_after
+        ],
+        "verification": verification,
+    }
+    obj.update(extra)
+    write(fname, obj)
+
+
+def gen_adam():
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+
+    def make_y(rng):
+        labels = np.array([0, 1, 2, 0, 1, 2])
+        labels = rng.permutation(labels)
+        return f32(np.eye(3)[labels])
+
+    train_fixture(
+        fname="keras_adam_mlp.json",
+        seed=2024,
+        n_in=4,
+        hidden=8,
+        act0="relu",
+        n_out=3,
+        act1="softmax",
+        batch=6,
+        steps=5,
+        loss="categorical_crossentropy",
+        make_optimizer=lambda: keras.optimizers.Adam(
+            learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps
+        ),
+        opt_desc={
+            "type": "adam",
+            "keras": "keras.optimizers.Adam(learning_rate=0.01) (defaults beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)",
+            "lr": lr,
+            "beta1": b1,
+            "beta2": b2,
+            "epsilon": eps,
+        },
+        make_y=make_y,
+        extra={
+            "adam_epsilon": (
+                "keras3: var -= lr_t * m / (sqrt(v) + eps) with "
+                "lr_t = lr*sqrt(1-b2^t)/(1-b1^t). Verified by reading "
+                "keras/src/optimizers/adam.py (Keras %s) update_step: "
+                "alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) with "
+                "t = iterations + 1; m += (g - m) * (1 - beta_1); "
+                "v += (g^2 - v) * (1 - beta_2); var -= (m * alpha) / (sqrt(v) + epsilon). "
+                "So epsilon is added to sqrt(v) of the *uncorrected* v (the "
+                "'epsilon hat' form of the Adam paper), not to sqrt(v_hat). "
+                "NOTE this differs from TF.js AdamOptimizer (tfjs-core "
+                "adam_optimizer.js), which does var -= lr * m_hat / "
+                "(sqrt(v_hat) + eps) with m_hat = m/(1-b1^t), "
+                "v_hat = v/(1-b2^t), i.e. the same as Keras with eps replaced "
+                "by eps*sqrt(1-b2^t) (a factor ~0.032 at t=1). The "
+                "difference is visible wherever |g| is small (<~1e-4): "
+                "see verification.tfjs_formula_max_abs_weight_diff for how "
+                "far the TF.js formula lands from these Keras values. "
+                "m and v start at zero. "
+                "Confirmed numerically: an independent re-implementation of "
+                "this formula reproduces weights_after (see verification)."
+                % keras.__version__
+            ),
+            "loss_details": (
+                "categorical_crossentropy (from_logits=False) on the JAX "
+                "backend: p = p / sum(p, -1); p = clip(p, 1e-7, 1 - 1e-7); "
+                "loss = mean_over_batch(-sum(y * log(p), -1))"
+            ),
+        },
+    )
+
+
+def gen_sgd():
+    lr, mom = 0.1, 0.9
+
+    def make_y(rng):
+        return rand(rng, (8, 1), scale=0.5)
+
+    train_fixture(
+        fname="keras_sgd_mse.json",
+        seed=77,
+        n_in=3,
+        hidden=5,
+        act0="tanh",
+        n_out=1,
+        act1="linear",
+        batch=8,
+        steps=3,
+        loss="mean_squared_error",
+        make_optimizer=lambda: keras.optimizers.SGD(
+            learning_rate=lr, momentum=mom, nesterov=True
+        ),
+        opt_desc={
+            "type": "sgd",
+            "keras": "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)",
+            "lr": lr,
+            "momentum": mom,
+            "nesterov": True,
+        },
+        make_y=make_y,
+        extra={
+            "sgd_formula": (
+                "keras3 keras/src/optimizers/sgd.py (Keras %s) update_step with "
+                "momentum and nesterov: m = momentum * m - lr * g; "
+                "var += momentum * m - lr * g (using the new m). m starts at "
+                "zero. Confirmed numerically (see verification). Equivalent "
+                "(for a constant lr) to TF.js MomentumOptimizer with "
+                "useNesterov: acc = momentum * acc + g; "
+                "var -= lr * (g + momentum * acc)."
+                % keras.__version__
+            ),
+            "loss_details": (
+                "mean_squared_error: loss = mean_over_batch(mean((y - p)^2, -1))"
+            ),
+        },
+    )
+
+
+def main():
+    gen_dense()
+    gen_adam()
+    gen_sgd()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
