@@ -1,0 +1,174 @@
+//! A planned step: the graph's live nodes in order, each with a buffer chosen once. Buffers come
+//! from a pool and are shared by values whose lifetimes do not overlap; reshapes alias their input.
+//! Replaying the plan runs the kernels into the same buffers: no allocation, no shape checks.
+
+use super::{Graph, NodeId};
+use crate::error::Result;
+use crate::ops::{self, KernelCtx, Op};
+use crate::rng::Rng;
+use crate::tensor::shape::numel;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Loc {
+    Input(usize),
+    Param(usize),
+    Const(usize),
+    Slot(usize),
+}
+
+struct Step {
+    node: NodeId,
+    inputs: Vec<Loc>,
+    out: usize,
+}
+
+pub struct Plan {
+    pub graph: Graph,
+    steps: Vec<Step>,
+    loc: Vec<Option<Loc>>,
+    slots: Vec<Vec<f32>>,
+}
+
+impl Plan {
+    /// Plans the computation of `outputs` (and whatever they need) from `graph`.
+    pub fn new(graph: Graph, outputs: &[NodeId]) -> Result<Plan> {
+        let n = graph.nodes.len();
+        let mut needed = vec![false; n];
+        for &o in outputs {
+            needed[o] = true;
+        }
+        for i in (0..n).rev() {
+            if needed[i] {
+                for &j in &graph.nodes[i].inputs {
+                    needed[j] = true;
+                }
+            }
+        }
+        // Where each value lives; a reshape shares its input's location.
+        let mut loc: Vec<Option<Loc>> = vec![None; n];
+        let mut root: Vec<NodeId> = (0..n).collect();
+        let mut last_use = vec![0usize; n];
+        let mut order = vec![];
+        for i in 0..n {
+            if !needed[i] {
+                continue;
+            }
+            let node = &graph.nodes[i];
+            match node.op {
+                Op::Input { index } => loc[i] = Some(Loc::Input(index)),
+                Op::Param { index } => loc[i] = Some(Loc::Param(index)),
+                Op::Const { index } => loc[i] = Some(Loc::Const(index)),
+                Op::Reshape { .. } => root[i] = root[node.inputs[0]],
+                _ => order.push(i),
+            }
+            let pos = order.len();
+            for &j in &node.inputs {
+                last_use[root[j]] = pos;
+            }
+        }
+        for &o in outputs {
+            last_use[root[o]] = usize::MAX;
+        }
+        // Assign slots in execution order, best-fit from the free list.
+        let mut slot_size: Vec<usize> = vec![];
+        let mut free: Vec<usize> = vec![];
+        let mut steps = vec![];
+        for (pos, &i) in order.iter().enumerate() {
+            let size = numel(&graph.nodes[i].shape).max(1);
+            let pick = free
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| slot_size[s] >= size)
+                .min_by_key(|(_, &s)| slot_size[s])
+                .map(|(k, _)| k);
+            let slot = match pick {
+                Some(k) => free.swap_remove(k),
+                None => {
+                    // Grow the largest free slot rather than adding a new one when none fits.
+                    if let Some(k) = (0..free.len()).max_by_key(|&k| slot_size[free[k]]) {
+                        let s = free.swap_remove(k);
+                        slot_size[s] = size;
+                        s
+                    } else {
+                        slot_size.push(size);
+                        slot_size.len() - 1
+                    }
+                }
+            };
+            loc[i] = Some(Loc::Slot(slot));
+            let inputs: Vec<Loc> = graph.nodes[i].inputs.iter().map(|&j| loc[root[j]].expect("inputs precede their users")).collect();
+            steps.push(Step { node: i, inputs, out: slot });
+            // Release inputs whose last reader was this step (the output never shares their slot).
+            for &j in &graph.nodes[i].inputs {
+                let r = root[j];
+                if last_use[r] == pos + 1 {
+                    if let Some(Loc::Slot(s)) = loc[r] {
+                        if !free.contains(&s) {
+                            free.push(s);
+                        }
+                    }
+                    last_use[r] = usize::MAX - 1; // released once
+                }
+            }
+            // A value nobody reads (and no output) frees at once.
+            if last_use[i] == 0 {
+                free.push(slot);
+            }
+        }
+        for i in 0..n {
+            if needed[i] && loc[i].is_none() {
+                loc[i] = loc[root[i]];
+            }
+        }
+        let slots = slot_size.iter().map(|&s| vec![0.0; s]).collect();
+        Ok(Plan { graph, steps, loc, slots })
+    }
+
+    /// Runs every step. `inputs` and `params` are indexed as the graph's Input and Param leaves.
+    pub fn run(&mut self, inputs: &[&[f32]], params: &[&[f32]], rng: &mut Rng) {
+        let mut ctx = KernelCtx { rng };
+        for step in &self.steps {
+            let node = &self.graph.nodes[step.node];
+            let size = numel(&node.shape);
+            let mut out = std::mem::take(&mut self.slots[step.out]);
+            {
+                let ins: Vec<&[f32]> = step
+                    .inputs
+                    .iter()
+                    .zip(&node.inputs)
+                    .map(|(l, &j)| {
+                        let n = numel(&self.graph.nodes[j].shape);
+                        match *l {
+                            Loc::Input(k) => &inputs[k][..n],
+                            Loc::Param(k) => &params[k][..n],
+                            Loc::Const(k) => &self.graph.consts[k].data[..],
+                            Loc::Slot(s) => &self.slots[s][..n],
+                        }
+                    })
+                    .collect();
+                let shapes: Vec<&[usize]> = node.inputs.iter().map(|&j| self.graph.nodes[j].shape.as_slice()).collect();
+                ops::forward(&node.op, &ins, &shapes, &mut out[..size], &node.shape, &mut ctx);
+            }
+            self.slots[step.out] = out;
+        }
+    }
+
+    /// The value of a planned node after `run` (for Input and Param nodes, use the caller's data).
+    pub fn value(&self, node: NodeId) -> &[f32] {
+        let n = numel(&self.graph.nodes[node].shape);
+        match self.loc[node] {
+            Some(Loc::Slot(s)) => &self.slots[s][..n],
+            Some(Loc::Const(k)) => &self.graph.consts[k].data[..n],
+            _ => &[],
+        }
+    }
+
+    /// Bytes held by the plan's buffers.
+    pub fn bytes(&self) -> usize {
+        self.slots.iter().map(|s| s.len() * 4).sum()
+    }
+
+    pub fn num_steps(&self) -> usize {
+        self.steps.len()
+    }
+}

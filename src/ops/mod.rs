@@ -1,0 +1,150 @@
+//! The op set. Each family lives in one file holding its shape rule, its CPU kernel and its
+//! backward rule, the backward written with other ops so every device runs gradients with the
+//! kernels it already has.
+//!
+//! An [`Op`] is plain data. [`infer`] checks inputs and gives the output shape and dtype;
+//! [`forward`] runs the CPU kernel into a caller-owned buffer (so a replayed plan allocates
+//! nothing); [`backward`] adds the gradient nodes to a graph.
+
+pub mod elementwise;
+pub mod matmul;
+pub mod movement;
+pub mod reduce;
+
+use crate::error::{Error, Result};
+use crate::graph::{Graph, NodeId};
+use crate::rng::Rng;
+use crate::tensor::DType;
+pub use elementwise::{Binary, Unary};
+pub use reduce::ReduceKind;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// A value fed in for each step (a batch of x or y).
+    Input { index: usize },
+    /// A model weight, read in place from the parameter store.
+    Param { index: usize },
+    /// A constant held by the graph.
+    Const { index: usize },
+    Unary(Unary),
+    Binary(Binary),
+    /// `cond ? a : b`, broadcasting all three.
+    Where,
+    Clip { lo: f32, hi: f32 },
+    Cast { dtype: DType },
+    MatMul { ta: bool, tb: bool },
+    /// Reduction over the contiguous axis range `start..end` (the builder splits other sets).
+    Reduce { kind: ReduceKind, start: usize, end: usize, keep_dims: bool },
+    ArgMax { axis: usize },
+    Softmax { axis: usize },
+    LogSoftmax { axis: usize },
+    Reshape { shape: Vec<usize> },
+    Transpose { perm: Vec<usize> },
+    BroadcastTo { shape: Vec<usize> },
+    Slice { begin: Vec<usize>, size: Vec<usize> },
+    /// Zero padding: `before[i]` zeros before and `after[i]` after the data on axis i.
+    Pad { before: Vec<usize>, after: Vec<usize> },
+    Concat { axis: usize },
+    /// `x.gather(indices, axis)`.
+    Gather { axis: usize },
+    /// The adjoint of `Gather`: sums rows of `updates` into a zero tensor whose `axis` has `dim` rows.
+    ScatterAdd { axis: usize, dim: usize },
+    OneHot { depth: usize, on: f32, off: f32 },
+    /// Inverted-dropout mask: 0 with probability `rate`, else 1/(1-rate). Fresh each execution.
+    DropoutMask { rate: f32 },
+}
+
+impl Op {
+    pub fn name(&self) -> String {
+        match self {
+            Op::Input { .. } => "input".into(),
+            Op::Param { .. } => "param".into(),
+            Op::Const { .. } => "const".into(),
+            Op::Unary(u) => u.name().into(),
+            Op::Binary(b) => b.name().into(),
+            Op::Where => "where".into(),
+            Op::Clip { .. } => "clipByValue".into(),
+            Op::Cast { .. } => "cast".into(),
+            Op::MatMul { .. } => "matMul".into(),
+            Op::Reduce { kind, .. } => kind.name().into(),
+            Op::ArgMax { .. } => "argMax".into(),
+            Op::Softmax { .. } => "softmax".into(),
+            Op::LogSoftmax { .. } => "logSoftmax".into(),
+            Op::Reshape { .. } => "reshape".into(),
+            Op::Transpose { .. } => "transpose".into(),
+            Op::BroadcastTo { .. } => "broadcastTo".into(),
+            Op::Slice { .. } => "slice".into(),
+            Op::Pad { .. } => "pad".into(),
+            Op::Concat { .. } => "concat".into(),
+            Op::Gather { .. } => "gather".into(),
+            Op::ScatterAdd { .. } => "scatterAdd".into(),
+            Op::OneHot { .. } => "oneHot".into(),
+            Op::DropoutMask { .. } => "dropout".into(),
+        }
+    }
+
+    fn arity(&self) -> Option<usize> {
+        Some(match self {
+            Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => 0,
+            Op::Binary(_) | Op::MatMul { .. } | Op::Gather { .. } | Op::ScatterAdd { .. } => 2,
+            Op::Where => 3,
+            Op::Concat { .. } => return None,
+            _ => 1,
+        })
+    }
+}
+
+/// Scratch state a kernel may use: the random stream for dropout.
+pub struct KernelCtx<'a> {
+    pub rng: &'a mut Rng,
+}
+
+/// Checks an op's inputs and gives its output shape and dtype.
+pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize>, DType)> {
+    if let Some(n) = op.arity() {
+        if shapes.len() != n {
+            return Err(Error::arg(op.name(), format!("expects {n} inputs, received {}", shapes.len())));
+        }
+    }
+    match op {
+        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Err(Error::arg(op.name(), "leaf nodes carry their own shape")),
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } => {
+            elementwise::infer(op, shapes, dtypes)
+        }
+        Op::MatMul { ta, tb } => matmul::infer(*ta, *tb, shapes[0], shapes[1]).map(|s| (s, DType::F32)),
+        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::infer(op, shapes[0], dtypes[0]),
+        _ => movement::infer(op, shapes, dtypes),
+    }
+}
+
+/// Runs the CPU kernel for `op`. `out` has exactly the inferred output size and may hold garbage.
+pub fn forward(op: &Op, ins: &[&[f32]], shapes: &[&[usize]], out: &mut [f32], out_shape: &[usize], ctx: &mut KernelCtx) {
+    match op {
+        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => {}
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } => {
+            elementwise::forward(op, ins, shapes, out, out_shape, ctx)
+        }
+        Op::MatMul { ta, tb } => matmul::forward(*ta, *tb, ins[0], shapes[0], ins[1], shapes[1], out),
+        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::forward(op, ins[0], shapes[0], out),
+        _ => movement::forward(op, ins, shapes, out, out_shape),
+    }
+}
+
+/// Adds to `g` the gradient of the graph's output w.r.t. each input of node `node`, given the
+/// gradient `dy` flowing into its output. `None` where an input takes no gradient.
+pub fn backward(g: &mut Graph, node: NodeId, dy: NodeId) -> Result<Vec<Option<NodeId>>> {
+    let n = &g.nodes[node];
+    let op = n.op.clone();
+    let inputs = n.inputs.clone();
+    match &op {
+        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Ok(vec![]),
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } => {
+            elementwise::backward(g, &op, &inputs, node, dy)
+        }
+        Op::MatMul { ta, tb } => matmul::backward(g, *ta, *tb, &inputs, dy),
+        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => {
+            reduce::backward(g, &op, &inputs, node, dy)
+        }
+        _ => movement::backward(g, &op, &inputs, dy),
+    }
+}

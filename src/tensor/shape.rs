@@ -1,0 +1,113 @@
+//! Shape rules every op uses: sizes, strides, broadcasting and axis normalisation.
+
+use crate::error::{fmt_shape, Error, Result};
+
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major strides.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// NumPy broadcasting of two shapes.
+pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![0; rank];
+    for i in 0..rank {
+        let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { 1 };
+        let db = if i + b.len() >= rank { b[i + b.len() - rank] } else { 1 };
+        out[i] = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            return Err(Error::shape(
+                op,
+                format!("operands could not be broadcast together with shapes {} and {}", fmt_shape(a), fmt_shape(b)),
+            ));
+        };
+    }
+    Ok(out)
+}
+
+/// Strides of `input` seen through `out_shape`: broadcast dimensions get stride 0.
+pub fn broadcast_strides(input: &[usize], out_shape: &[usize]) -> Vec<usize> {
+    let s = strides(input);
+    let off = out_shape.len() - input.len();
+    (0..out_shape.len())
+        .map(|i| if i < off || input[i - off] == 1 { 0 } else { s[i - off] })
+        .collect()
+}
+
+/// Normalises a possibly negative axis against `rank`.
+pub fn norm_axis(op: &str, axis: i64, rank: usize) -> Result<usize> {
+    let r = rank as i64;
+    if axis < -r || axis >= r.max(1) {
+        return Err(Error::arg(op, format!("axis {axis} is out of range for a tensor of rank {rank}")));
+    }
+    Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
+}
+
+/// Normalises, sorts and de-duplicates a list of axes; an empty list means all axes.
+pub fn norm_axes(op: &str, axes: &[i64], rank: usize) -> Result<Vec<usize>> {
+    if axes.is_empty() {
+        return Ok((0..rank).collect());
+    }
+    let mut out = axes.iter().map(|&a| norm_axis(op, a, rank)).collect::<Result<Vec<_>>>()?;
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// Resolves a reshape target with at most one `-1`.
+pub fn resolve_reshape(op: &str, from: &[usize], to: &[i64]) -> Result<Vec<usize>> {
+    let n = numel(from);
+    let mut unknown = None;
+    let mut known = 1usize;
+    for (i, &d) in to.iter().enumerate() {
+        if d == -1 {
+            if unknown.is_some() {
+                return Err(Error::arg(op, format!("only one dimension can be -1, received {to:?}")));
+            }
+            unknown = Some(i);
+        } else if d < 0 {
+            return Err(Error::arg(op, format!("invalid dimension {d} in {to:?}")));
+        } else {
+            known *= d as usize;
+        }
+    }
+    let mut out: Vec<usize> = to.iter().map(|&d| d.max(0) as usize).collect();
+    if let Some(i) = unknown {
+        if known == 0 || n % known != 0 {
+            return Err(Error::shape(op, format!("cannot reshape a tensor of shape {} ({n} elements) into {to:?}", fmt_shape(from))));
+        }
+        out[i] = n / known;
+    } else if known != n {
+        return Err(Error::shape(op, format!("cannot reshape a tensor of shape {} ({n} elements) into shape {}", fmt_shape(from), fmt_shape(&out))));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shapes("add", &[4, 1, 3], &[5, 1]).unwrap(), vec![4, 5, 3]);
+        assert_eq!(broadcast_shapes("add", &[], &[2]).unwrap(), vec![2]);
+        let e = broadcast_shapes("add", &[2, 3], &[4]).unwrap_err().to_string();
+        assert_eq!(e, "add: operands could not be broadcast together with shapes [2,3] and [4]");
+        assert_eq!(broadcast_strides(&[3, 1], &[2, 3, 4]), vec![0, 1, 0]);
+    }
+    #[test]
+    fn reshape_resolves_minus_one() {
+        assert_eq!(resolve_reshape("reshape", &[4, 6], &[-1, 3]).unwrap(), vec![8, 3]);
+        assert!(resolve_reshape("reshape", &[4, 6], &[5, -1]).is_err());
+    }
+}

@@ -1,0 +1,118 @@
+// Live loss / accuracy chart (uPlot). Loss on the left axis, accuracy (0-1)
+// on the right; validation series dashed. Rebuilt only when the set of
+// series changes, otherwise updated in place with setData().
+
+import uPlot from 'uplot';
+
+const SERIES = [
+  { key: 'loss', label: 'loss', stroke: '#2563eb', scale: 'loss' },
+  { key: 'val_loss', label: 'val loss', stroke: '#2563eb', scale: 'loss', dash: [6, 4] },
+  { key: 'acc', label: 'accuracy', stroke: '#ea580c', scale: 'acc' },
+  { key: 'val_acc', label: 'val accuracy', stroke: '#ea580c', scale: 'acc', dash: [6, 4] },
+];
+
+const HEIGHT = 210;
+
+/** Read a metric from TF.js-style logs, accepting 'acc' and 'accuracy'. */
+function pick(logs, key) {
+  const alt = { acc: 'accuracy', val_acc: 'val_accuracy' }[key];
+  const v = logs[key] ?? (alt ? logs[alt] : undefined);
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+const fmtLoss = (v) => (v == null ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+const fmtAcc = (v) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
+
+/**
+ * Create the training chart inside `container`.
+ * @param {HTMLElement} container element the chart (and its legend) fills
+ * @returns {{reset(): void, addEpoch(logs: object): void,
+ *   data(): {epochs: number[], loss: (number|null)[], acc: (number|null)[],
+ *   val_loss: (number|null)[], val_acc: (number|null)[]}}}
+ */
+export function createChart(container) {
+  let store;
+  let plot = null;
+  let shape = '';
+  const empty = document.createElement('div');
+  empty.className = 'chart-empty';
+  empty.textContent = 'Loss and accuracy appear here, one point per epoch.';
+
+  function reset() {
+    store = { epochs: [], loss: [], acc: [], val_loss: [], val_acc: [] };
+    if (plot) plot.destroy();
+    plot = null;
+    shape = '';
+    container.replaceChildren(empty);
+  }
+
+  function build(active) {
+    if (plot) plot.destroy();
+    container.replaceChildren();
+    const hasAcc = active.some((s) => s.scale === 'acc');
+    const axes = [
+      { label: 'epoch', labelSize: 18, size: 36, stroke: '#64748b', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' } },
+      { scale: 'loss', label: 'loss', labelSize: 18, size: 52, stroke: '#2563eb', grid: { stroke: '#eef2f7' }, ticks: { stroke: '#e2e8f0' } },
+    ];
+    if (hasAcc) {
+      axes.push({
+        scale: 'acc', side: 1, label: 'accuracy', labelSize: 18, size: 52, stroke: '#ea580c', grid: { show: false },
+        ticks: { stroke: '#e2e8f0' }, values: (_, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`),
+      });
+    }
+    const opts = {
+      width: Math.max(200, container.clientWidth),
+      height: HEIGHT,
+      cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+      legend: { live: true },
+      scales: { x: { time: false }, loss: { auto: true }, acc: { auto: false, range: [0, 1] } },
+      axes,
+      series: [
+        { label: 'epoch', value: (_, v) => (v == null ? '—' : String(v)) },
+        ...active.map((s) => ({
+          label: s.label, stroke: s.stroke, width: 2, dash: s.dash, scale: s.scale, spanGaps: true,
+          points: { show: (u) => u.data[0].length < 40, size: 4 },
+          value: (_, v) => (s.scale === 'acc' ? fmtAcc(v) : fmtLoss(v)),
+        })),
+      ],
+    };
+    plot = new uPlot(opts, [store.epochs, ...active.map((s) => store[s.key])], container);
+  }
+
+  /**
+   * Append one epoch's logs (epoch numbers are 1-based and continue across
+   * several fit() calls in one run).
+   * @param {object} logs TF.js logs: loss, acc|accuracy, val_loss, val_acc|val_accuracy
+   */
+  function addEpoch(logs) {
+    store.epochs.push(store.epochs.length + 1);
+    for (const s of SERIES) store[s.key].push(pick(logs, s.key));
+    const active = SERIES.filter((s) => store[s.key].some((v) => v != null));
+    const next = active.map((s) => s.key).join(',');
+    if (!active.length) return;
+    if (next !== shape || !plot) {
+      shape = next;
+      build(active);
+    } else {
+      plot.setData([store.epochs, ...active.map((s) => store[s.key])]);
+    }
+  }
+
+  const ro = new ResizeObserver(() => {
+    if (plot) plot.setSize({ width: Math.max(200, container.clientWidth), height: HEIGHT });
+  });
+  ro.observe(container);
+
+  reset();
+  return {
+    reset,
+    addEpoch,
+    data: () => ({
+      epochs: store.epochs.slice(),
+      loss: store.loss.slice(),
+      acc: store.acc.slice(),
+      val_loss: store.val_loss.slice(),
+      val_acc: store.val_acc.slice(),
+    }),
+  };
+}
