@@ -19,3 +19,9 @@ pub mod tensor;
 
 pub use error::{Error, Result};
 pub use tensor::{DType, Tensor};
+pub mod losses;
+pub mod metrics;
+pub mod model;
+pub mod nn;
+pub mod optim;
+pub mod eager;

@@ -204,3 +204,43 @@ pub fn check_numel(op: &str, s: &[usize], n: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// A user function (a custom loss or metric) recorded as ops on placeholder inputs. Instantiating
+/// it into a step's graph replays those ops on real nodes, with shapes inferred anew, so the same
+/// trace serves every batch size.
+#[derive(Clone, Debug)]
+pub struct TracedFn {
+    pub graph: Graph,
+    /// The placeholder nodes, in argument order.
+    pub inputs: Vec<NodeId>,
+    pub output: NodeId,
+}
+
+impl TracedFn {
+    pub fn instantiate(&self, g: &mut Graph, args: &[NodeId]) -> Result<NodeId> {
+        if args.len() != self.inputs.len() {
+            return Err(Error::arg("traced function", format!("expects {} arguments, received {}", self.inputs.len(), args.len())));
+        }
+        let mut map: Vec<Option<NodeId>> = vec![None; self.graph.nodes.len()];
+        for (&p, &a) in self.inputs.iter().zip(args) {
+            map[p] = Some(a);
+        }
+        for i in 0..=self.output {
+            if map[i].is_some() {
+                continue;
+            }
+            let node = &self.graph.nodes[i];
+            map[i] = Some(match node.op {
+                Op::Const { index } => g.constant(self.graph.consts[index].clone())?,
+                Op::Input { .. } | Op::Param { .. } => {
+                    return Err(Error::arg("traced function", "uses a tensor that is not one of its arguments or a constant"))
+                }
+                _ => {
+                    let ins: Vec<NodeId> = node.inputs.iter().map(|&j| map[j].expect("topological order")).collect();
+                    g.apply(node.op.clone(), &ins)?
+                }
+            });
+        }
+        Ok(map[self.output].expect("output mapped"))
+    }
+}

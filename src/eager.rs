@@ -1,0 +1,213 @@
+//! The runtime behind JS tensor handles. A handle is a u32 naming either a concrete tensor or,
+//! while a user function is being traced, a symbolic node of the trace graph. Ops on concrete
+//! inputs run at once on the CPU kernels; an op with any symbolic input is recorded instead, so
+//! the same JS code (a custom loss) both computes values and describes a graph.
+
+use crate::error::{Error, Result};
+use crate::graph::{Builder, Graph, NodeId, TracedFn};
+use crate::ops::{self, KernelCtx, Op};
+use crate::rng::Rng;
+use crate::tensor::{numel, DType, Tensor};
+use std::collections::HashMap;
+
+pub type Handle = u32;
+
+enum Value {
+    Concrete(Tensor),
+    Symbolic(NodeId),
+}
+
+struct Trace {
+    graph: Graph,
+    inputs: Vec<NodeId>,
+    /// Concrete handles already copied into the trace as constants.
+    consts: HashMap<Handle, NodeId>,
+    handles: Vec<Handle>,
+}
+
+pub struct Runtime {
+    values: HashMap<Handle, Value>,
+    next: Handle,
+    trace: Option<Trace>,
+    pub rng: Rng,
+    /// Handles created since the innermost open scope began.
+    scopes: Vec<Vec<Handle>>,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::new(0x5EED)
+    }
+}
+
+impl Runtime {
+    pub fn new(seed: u64) -> Runtime {
+        Runtime { values: HashMap::new(), next: 1, trace: None, rng: Rng::new(seed), scopes: vec![] }
+    }
+
+    fn insert(&mut self, v: Value) -> Handle {
+        let h = self.next;
+        self.next = self.next.wrapping_add(1).max(1);
+        self.values.insert(h, v);
+        if let Some(s) = self.scopes.last_mut() {
+            s.push(h);
+        }
+        if let (Value::Symbolic(_), Some(t)) = (self.values.get(&h).unwrap(), self.trace.as_mut()) {
+            t.handles.push(h);
+        }
+        h
+    }
+
+    pub fn put(&mut self, t: Tensor) -> Handle {
+        self.insert(Value::Concrete(t))
+    }
+
+    pub fn get(&self, h: Handle) -> Result<&Tensor> {
+        match self.values.get(&h) {
+            Some(Value::Concrete(t)) => Ok(t),
+            Some(Value::Symbolic(_)) => Err(Error::arg(
+                "dataSync",
+                "cannot read the values of a symbolic tensor while a function is being traced (custom losses and metrics must be built from tensor ops)",
+            )),
+            None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+        }
+    }
+
+    pub fn shape(&self, h: Handle) -> Result<Vec<usize>> {
+        match self.values.get(&h) {
+            Some(Value::Concrete(t)) => Ok(t.shape.clone()),
+            Some(Value::Symbolic(n)) => Ok(self.trace.as_ref().map(|t| t.graph.nodes[*n].shape.clone()).unwrap_or_default()),
+            None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+        }
+    }
+
+    pub fn dtype(&self, h: Handle) -> Result<DType> {
+        match self.values.get(&h) {
+            Some(Value::Concrete(t)) => Ok(t.dtype),
+            Some(Value::Symbolic(n)) => Ok(self.trace.as_ref().map(|t| t.graph.nodes[*n].dtype).unwrap_or(DType::F32)),
+            None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+        }
+    }
+
+    pub fn dispose(&mut self, h: Handle) {
+        self.values.remove(&h);
+    }
+
+    pub fn exists(&self, h: Handle) -> bool {
+        self.values.contains_key(&h)
+    }
+
+    /// Live concrete tensors and their bytes.
+    pub fn memory(&self) -> (usize, usize) {
+        let mut n = 0;
+        let mut bytes = 0;
+        for v in self.values.values() {
+            if let Value::Concrete(t) = v {
+                n += 1;
+                bytes += t.numel() * 4;
+            }
+        }
+        (n, bytes)
+    }
+
+    /// Opens a scope: handles created until `end_scope` are disposed then, except those kept.
+    pub fn begin_scope(&mut self) {
+        self.scopes.push(vec![]);
+    }
+
+    pub fn end_scope(&mut self, keep: &[Handle]) {
+        if let Some(created) = self.scopes.pop() {
+            for h in created {
+                if keep.contains(&h) {
+                    if let Some(outer) = self.scopes.last_mut() {
+                        outer.push(h);
+                    }
+                } else {
+                    self.values.remove(&h);
+                }
+            }
+        }
+    }
+
+    /// Starts tracing: returns placeholder handles with the given shapes and dtypes.
+    pub fn trace_begin(&mut self, args: &[(Vec<usize>, DType)]) -> Result<Vec<Handle>> {
+        if self.trace.is_some() {
+            return Err(Error::arg("trace", "a function is already being traced"));
+        }
+        let mut graph = Graph::new();
+        let inputs: Vec<NodeId> = args.iter().enumerate().map(|(i, (s, d))| graph.input(i, s, *d)).collect();
+        self.trace = Some(Trace { graph, inputs: inputs.clone(), consts: HashMap::new(), handles: vec![] });
+        Ok(inputs.into_iter().map(|n| self.insert(Value::Symbolic(n))).collect())
+    }
+
+    /// Ends tracing with `output` as the function's result; symbolic handles are released.
+    pub fn trace_end(&mut self, output: Option<Handle>) -> Result<TracedFn> {
+        let trace = self.trace.take().ok_or_else(|| Error::arg("trace", "no trace is active"))?;
+        let out = output.and_then(|h| match self.values.get(&h) {
+            Some(Value::Symbolic(n)) => Some(*n),
+            _ => None,
+        });
+        for h in &trace.handles {
+            self.values.remove(h);
+        }
+        let Some(out) = out else {
+            return Err(Error::arg("trace", "the function must return a tensor computed from its arguments"));
+        };
+        if trace.graph.nodes[out].dtype != DType::F32 {
+            return Err(Error::arg("trace", "the function must return a float32 tensor"));
+        }
+        Ok(TracedFn { graph: trace.graph, inputs: trace.inputs, output: out })
+    }
+
+    pub fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    fn node_for(&mut self, h: Handle) -> Result<NodeId> {
+        match self.values.get(&h) {
+            Some(Value::Symbolic(n)) => Ok(*n),
+            Some(Value::Concrete(t)) => {
+                let t = t.clone();
+                let tr = self.trace.as_mut().unwrap();
+                if let Some(&n) = tr.consts.get(&h) {
+                    return Ok(n);
+                }
+                let n = tr.graph.constant(t)?;
+                tr.consts.insert(h, n);
+                Ok(n)
+            }
+            None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+        }
+    }
+}
+
+impl Builder for Runtime {
+    type Id = Handle;
+    fn apply(&mut self, op: Op, inputs: &[Handle]) -> Result<Handle> {
+        let symbolic = self.trace.is_some() && inputs.iter().any(|h| matches!(self.values.get(h), Some(Value::Symbolic(_))));
+        if symbolic {
+            let nodes = inputs.iter().map(|&h| self.node_for(h)).collect::<Result<Vec<_>>>()?;
+            let n = self.trace.as_mut().unwrap().graph.apply(op, &nodes)?;
+            return Ok(self.insert(Value::Symbolic(n)));
+        }
+        let ts = inputs.iter().map(|&h| self.get(h)).collect::<Result<Vec<_>>>()?;
+        let shapes: Vec<&[usize]> = ts.iter().map(|t| t.shape.as_slice()).collect();
+        let dtypes: Vec<DType> = ts.iter().map(|t| t.dtype).collect();
+        let (shape, dtype) = ops::infer(&op, &shapes, &dtypes)?;
+        let mut out = vec![0.0; numel(&shape)];
+        let ins: Vec<&[f32]> = ts.iter().map(|t| t.data.as_slice()).collect();
+        let mut rng = self.rng.clone();
+        ops::forward(&op, &ins, &shapes, &mut out, &shape, &mut KernelCtx { rng: &mut rng });
+        self.rng = rng;
+        Ok(self.put(Tensor { shape, dtype, data: out }))
+    }
+    fn constant(&mut self, t: Tensor) -> Result<Handle> {
+        Ok(self.put(t))
+    }
+    fn shape_of(&self, h: Handle) -> Vec<usize> {
+        self.shape(h).unwrap_or_default()
+    }
+    fn dtype_of(&self, h: Handle) -> DType {
+        self.dtype(h).unwrap_or(DType::F32)
+    }
+}

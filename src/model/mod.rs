@@ -1,0 +1,247 @@
+//! Sequential models: layers with inferred shapes, the weight store, compile, summary, and the
+//! planned steps (train, evaluate, predict) cached per batch size.
+
+pub mod summary;
+pub mod trainer;
+
+use crate::error::{fmt_shape, Error, Result};
+use crate::graph::autodiff::grad;
+use crate::graph::plan::Plan;
+use crate::graph::{Builder, Graph, NodeId, TracedFn};
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::nn::{batch_shape, describe, Layer};
+use crate::optim::Optimizer;
+use crate::rng::Rng;
+use crate::tensor::{DType, Tensor};
+use std::collections::HashMap;
+
+pub struct Weight {
+    pub name: String,
+    pub value: Tensor,
+    pub trainable: bool,
+}
+
+pub struct LayerEntry {
+    pub layer: Box<dyn Layer>,
+    pub in_shape: Vec<usize>,
+    pub out_shape: Vec<usize>,
+    pub weights: Vec<usize>,
+    pub trainable: bool,
+}
+
+pub enum LossFn {
+    Builtin(Loss),
+    Traced(String, TracedFn),
+}
+
+pub enum MetricFn {
+    Builtin(Metric),
+    Traced(TracedFn),
+}
+
+pub struct Compiled {
+    pub loss: LossFn,
+    pub metrics: Vec<(MetricFn, String)>,
+    pub optimizer: Optimizer,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum PlanKind {
+    Train,
+    Eval,
+    Predict,
+}
+
+pub struct StepPlan {
+    pub plan: Plan,
+    /// For Train and Eval: the loss node, then one node per metric. For Predict: the output.
+    pub outputs: Vec<NodeId>,
+    /// For Train: the gradient node of each trainable weight, with the weight's index.
+    pub grads: Vec<(usize, NodeId)>,
+}
+
+pub struct Sequential {
+    pub layers: Vec<LayerEntry>,
+    pub input_shape: Option<Vec<usize>>,
+    pub input_dtype: DType,
+    pub weights: Vec<Weight>,
+    pub compiled: Option<Compiled>,
+    pub rng: Rng,
+    plans: HashMap<(PlanKind, usize), StepPlan>,
+}
+
+impl Sequential {
+    pub fn new(seed: u64) -> Sequential {
+        Sequential { layers: vec![], input_shape: None, input_dtype: DType::F32, weights: vec![], compiled: None, rng: Rng::new(seed), plans: HashMap::new() }
+    }
+
+    /// Adds a layer, building it at once when the input shape is known (TF.js does the same).
+    pub fn add(&mut self, mut layer: Box<dyn Layer>, input_shape: Option<Vec<usize>>) -> Result<()> {
+        let in_shape = match (self.layers.last(), input_shape) {
+            (Some(prev), None) => prev.out_shape.clone(),
+            (Some(_), Some(_)) => {
+                return Err(Error::arg(describe(layer.as_ref()), "only the first layer of a Sequential model takes an inputShape"));
+            }
+            (None, Some(s)) => s,
+            (None, None) => {
+                return Err(Error::arg(
+                    describe(layer.as_ref()),
+                    "the first layer in a Sequential model must get an inputShape or batchInputShape argument",
+                ));
+            }
+        };
+        let (specs, out_shape) = layer.build(&in_shape)?;
+        let mut idx = vec![];
+        for s in specs {
+            let value = match s.seed {
+                Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
+                None => s.init.sample(&s.shape, &mut self.rng),
+            };
+            self.weights.push(Weight { name: s.name, value, trainable: s.trainable });
+            idx.push(self.weights.len() - 1);
+        }
+        if self.layers.is_empty() {
+            self.input_shape = Some(in_shape.clone());
+        }
+        self.layers.push(LayerEntry { layer, in_shape, out_shape, weights: idx, trainable: true });
+        self.plans.clear();
+        Ok(())
+    }
+
+    pub fn output_shape(&self) -> Result<Vec<usize>> {
+        self.layers.last().map(|l| l.out_shape.clone()).ok_or_else(|| Error::arg("Sequential", "the model has no layers"))
+    }
+
+    pub fn input_feature_shape(&self) -> Result<Vec<usize>> {
+        self.input_shape.clone().ok_or_else(|| Error::arg("Sequential", "the model has no layers"))
+    }
+
+    pub fn set_trainable(&mut self, layer: usize, trainable: bool) {
+        if let Some(l) = self.layers.get_mut(layer) {
+            l.trainable = trainable;
+            for &w in &l.weights {
+                self.weights[w].trainable = trainable;
+            }
+            self.plans.clear();
+        }
+    }
+
+    pub fn compile(&mut self, c: Compiled) {
+        self.compiled = Some(c);
+        self.plans.clear();
+    }
+
+    /// Checks that `x` (batch first) fits the model's input, naming the first layer.
+    pub fn check_input(&self, op: &str, x: &[usize]) -> Result<()> {
+        let want = self.input_feature_shape()?;
+        if x.len() != want.len() + 1 || x[1..] != want[..] {
+            let first = &self.layers[0];
+            return Err(Error::shape(
+                op,
+                format!(
+                    "{} expected input of shape {}, received shape {}",
+                    describe(first.layer.as_ref()),
+                    batch_shape(&want),
+                    fmt_shape(x)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds the forward pass to `g`. `params` maps weight index to its graph node.
+    pub fn forward(&self, g: &mut Graph, x: NodeId, params: &[NodeId], training: bool) -> Result<NodeId> {
+        let mut h = x;
+        for entry in &self.layers {
+            let w: Vec<NodeId> = entry.weights.iter().map(|&i| params[i]).collect();
+            h = entry.layer.call(g, h, &w, training).map_err(|e| e.within(&describe(entry.layer.as_ref())))?;
+        }
+        Ok(h)
+    }
+
+    fn loss_and_metrics(&self, g: &mut Graph, y: NodeId, p: NodeId) -> Result<Vec<NodeId>> {
+        let c = self.compiled.as_ref().ok_or_else(|| Error::arg("fit", "the model must be compiled before training or evaluation: call model.compile({optimizer, loss})"))?;
+        let mut out = vec![match &c.loss {
+            LossFn::Builtin(l) => l.mean(g, y, p)?,
+            LossFn::Traced(name, f) => {
+                let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(&format!("loss '{name}'")))?;
+                g.mean_all(v)?
+            }
+        }];
+        for (m, key) in &c.metrics {
+            out.push(match m {
+                MetricFn::Builtin(m) => m.mean(g, y, p)?,
+                MetricFn::Traced(f) => {
+                    let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(&format!("metric '{key}'")))?;
+                    g.mean_all(v)?
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// The cached plan for `kind` at `batch`, built on first use.
+    pub fn plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType) -> Result<&mut StepPlan> {
+        if !self.plans.contains_key(&(kind, batch)) {
+            let p = self.build_plan(kind, batch, y_shape, y_dtype)?;
+            self.plans.insert((kind, batch), p);
+        }
+        Ok(self.plans.get_mut(&(kind, batch)).unwrap())
+    }
+
+    fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> Result<StepPlan> {
+        let mut g = Graph::new();
+        let mut xs = vec![batch];
+        xs.extend(self.input_feature_shape()?);
+        let x = g.input(0, &xs, self.input_dtype);
+        let params: Vec<NodeId> = self.weights.iter().enumerate().map(|(i, w)| g.param(i, &w.value.shape)).collect();
+        let p = self.forward(&mut g, x, &params, kind == PlanKind::Train)?;
+        if kind == PlanKind::Predict {
+            let plan = Plan::new(g, &[p])?;
+            return Ok(StepPlan { plan, outputs: vec![p], grads: vec![] });
+        }
+        let mut ys = vec![batch];
+        ys.extend_from_slice(y_feat);
+        let y = g.input(1, &ys, y_dtype);
+        let outputs = self.loss_and_metrics(&mut g, y, p)?;
+        let mut grads = vec![];
+        if kind == PlanKind::Train {
+            let trainable: Vec<usize> = (0..self.weights.len()).filter(|&i| self.weights[i].trainable).collect();
+            let wrt: Vec<NodeId> = trainable.iter().map(|&i| params[i]).collect();
+            let d = grad(&mut g, outputs[0], &wrt)?;
+            grads = trainable.into_iter().zip(d).collect();
+        }
+        let mut all = outputs.clone();
+        all.extend(grads.iter().map(|&(_, n)| n));
+        let plan = Plan::new(g, &all)?;
+        Ok(StepPlan { plan, outputs, grads })
+    }
+
+    pub fn count_params(&self) -> (usize, usize) {
+        let t = self.weights.iter().filter(|w| w.trainable).map(|w| w.value.numel()).sum();
+        let n = self.weights.iter().filter(|w| !w.trainable).map(|w| w.value.numel()).sum();
+        (t, n)
+    }
+
+    pub fn set_weights(&mut self, ws: Vec<Tensor>) -> Result<()> {
+        if ws.len() != self.weights.len() {
+            return Err(Error::arg("setWeights", format!("the model has {} weights, received {}", self.weights.len(), ws.len())));
+        }
+        for (i, (w, t)) in self.weights.iter().zip(&ws).enumerate() {
+            if w.value.shape != t.shape {
+                return Err(Error::shape(
+                    "setWeights",
+                    format!("weight {i} ({}) has shape {}, received shape {}", w.name, fmt_shape(&w.value.shape), fmt_shape(&t.shape)),
+                ));
+            }
+            if let Some(k) = t.first_non_finite() {
+                return Err(Error::data("setWeights", format!("weight {i} ({}) has a non-finite value at index {k}", w.name)));
+            }
+        }
+        for (w, t) in self.weights.iter_mut().zip(ws) {
+            w.value.data = t.data;
+        }
+        Ok(())
+    }
+}

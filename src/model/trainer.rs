@@ -1,0 +1,330 @@
+//! The training loop, inside the engine. `FitSession::run` advances a bounded number of batches
+//! (forward, backward, optimizer update, metrics) and returns the events JS needs for callbacks;
+//! JS calls it again after yielding to the browser. Batches are gathered into buffers allocated
+//! once; plans are built on the first step of each batch size and replayed after.
+
+use super::{PlanKind, Sequential};
+use crate::error::{fmt_shape, Error, Result};
+use crate::rng::Rng;
+use crate::tensor::{numel, Tensor};
+use serde::Serialize;
+
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub shuffle: bool,
+    pub validation_split: f32,
+    pub initial_epoch: usize,
+    pub seed: u64,
+}
+
+#[derive(Serialize, Debug, Clone)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event {
+    EpochBegin { epoch: usize },
+    BatchEnd { batch: usize, size: usize, logs: Vec<(String, f32)> },
+    EpochEnd { epoch: usize, logs: Vec<(String, f32)> },
+    TrainEnd,
+}
+
+/// Validates that x and y can train `model`, naming the input, the output layer and the shapes.
+pub fn check_data(model: &Sequential, op: &str, x: &Tensor, y: &Tensor) -> Result<()> {
+    if x.shape.is_empty() || x.shape[0] == 0 {
+        return Err(Error::data(op, format!("x is empty (shape {}); at least one sample is needed", fmt_shape(&x.shape))));
+    }
+    if y.shape.first() != x.shape.first() {
+        return Err(Error::data(
+            op,
+            format!(
+                "x and y must have the same number of samples, received x with {} (shape {}) and y with {} (shape {})",
+                x.shape[0],
+                fmt_shape(&x.shape),
+                y.shape.first().copied().unwrap_or(0),
+                fmt_shape(&y.shape)
+            ),
+        ));
+    }
+    model.check_input(op, &x.shape)?;
+    for (name, t) in [("x", x), ("y", y)] {
+        if let Some(k) = t.first_non_finite() {
+            let per = numel(&t.shape[1..]).max(1);
+            return Err(Error::data(op, format!("{name} contains {} at sample {} (flat index {k}) of shape {}", t.data[k], k / per, fmt_shape(&t.shape))));
+        }
+    }
+    let out = model.output_shape()?;
+    if let Some(c) = &model.compiled {
+        if let super::LossFn::Builtin(l) = &c.loss {
+            let mut p = vec![y.shape[0]];
+            p.extend(&out);
+            l.check_shapes(&y.shape, &p).map_err(|_| {
+                let last = model.layers.last().unwrap();
+                Error::shape(
+                    op,
+                    format!(
+                        "the target y of shape {} does not fit the output of {} ({}) for loss {}",
+                        fmt_shape(&y.shape),
+                        crate::nn::describe(last.layer.as_ref()),
+                        crate::nn::batch_shape(&out),
+                        l.name()
+                    ),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies rows `idx` of `src` (row length `row`) into `dst`.
+fn gather_rows(src: &[f32], row: usize, idx: &[usize], dst: &mut Vec<f32>) {
+    dst.clear();
+    for &i in idx {
+        dst.extend_from_slice(&src[i * row..(i + 1) * row]);
+    }
+}
+
+/// Runs `kind` over `x` (and `y`) in batches, calling `each(plan outputs, batch size)`.
+fn batched(model: &mut Sequential, kind: PlanKind, x: &Tensor, y: Option<&Tensor>, batch_size: usize, rng: &mut Rng, mut each: impl FnMut(&super::StepPlan, usize)) -> Result<()> {
+    let n = x.shape[0];
+    let xrow = numel(&x.shape[1..]);
+    let (yrow, yfeat, ydt) = match y {
+        Some(y) => (numel(&y.shape[1..]), y.shape[1..].to_vec(), y.dtype),
+        None => (0, vec![], crate::tensor::DType::F32),
+    };
+    let mut start = 0;
+    while start < n {
+        let b = batch_size.min(n - start);
+        let params: Vec<&[f32]> = vec![];
+        let _ = params;
+        let plan = model.plan(kind, b, &yfeat, ydt)?;
+        let xs = &x.data[start * xrow..(start + b) * xrow];
+        let ys: &[f32] = y.map(|y| &y.data[start * yrow..(start + b) * yrow]).unwrap_or(&[]);
+        // Split borrows: the plan lives in the model's cache, the weights beside it.
+        let plan_ptr: *mut super::StepPlan = plan;
+        let weights: Vec<&[f32]> = model.weights.iter().map(|w| w.value.data.as_slice()).collect();
+        // SAFETY: `plan` points into `model.plans`, which nothing here touches while `weights`
+        // borrows `model.weights`; the two fields are disjoint.
+        let plan = unsafe { &mut *plan_ptr };
+        plan.plan.run(&[xs, ys], &weights, rng);
+        each(plan, b);
+        start += b;
+    }
+    Ok(())
+}
+
+/// `evaluate`: the loss and each metric, averaged over samples.
+pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Vec<f32>> {
+    check_data(model, "evaluate", x, y)?;
+    let k = 1 + model.compiled.as_ref().map(|c| c.metrics.len()).unwrap_or(0);
+    let mut sums = vec![0.0f64; k];
+    let mut rng = Rng::new(0);
+    batched(model, PlanKind::Eval, x, Some(y), batch_size.max(1), &mut rng, |sp, b| {
+        for (s, &node) in sums.iter_mut().zip(&sp.outputs) {
+            *s += sp.plan.value(node)[0] as f64 * b as f64;
+        }
+    })?;
+    Ok(sums.iter().map(|s| (s / x.shape[0] as f64) as f32).collect())
+}
+
+/// `predict`: the model's output for every sample of `x`.
+pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+    model.check_input("predict", &x.shape)?;
+    if let Some(k) = x.first_non_finite() {
+        return Err(Error::data("predict", format!("x contains {} at flat index {k} of shape {}", x.data[k], fmt_shape(&x.shape))));
+    }
+    let mut shape = vec![x.shape[0]];
+    shape.extend(model.output_shape()?);
+    let mut data = Vec::with_capacity(numel(&shape));
+    let mut rng = Rng::new(0);
+    batched(model, PlanKind::Predict, x, None, batch_size.max(1), &mut rng, |sp, _| {
+        data.extend_from_slice(sp.plan.value(sp.outputs[0]));
+    })?;
+    Tensor::new(shape, data)
+}
+
+pub struct FitSession {
+    opts: FitOptions,
+    x: Tensor,
+    y: Tensor,
+    val: Option<(Tensor, Tensor)>,
+    n_train: usize,
+    epoch: usize,
+    order: Vec<usize>,
+    /// Index of the next batch within the epoch; None before the epoch has begun.
+    batch: Option<usize>,
+    sums: Vec<f64>,
+    seen: usize,
+    xb: Vec<f32>,
+    yb: Vec<f32>,
+    rng: Rng,
+    pub keys: Vec<String>,
+    stopped: bool,
+    finished: bool,
+}
+
+impl FitSession {
+    pub fn new(model: &Sequential, x: Tensor, y: Tensor, val: Option<(Tensor, Tensor)>, opts: FitOptions) -> Result<FitSession> {
+        let c = model.compiled.as_ref().ok_or_else(|| Error::arg("fit", "the model must be compiled before training: call model.compile({optimizer, loss})"))?;
+        if opts.batch_size == 0 {
+            return Err(Error::arg("fit", "batchSize must be a positive integer, received 0"));
+        }
+        if !(0.0..1.0).contains(&opts.validation_split) {
+            return Err(Error::arg("fit", format!("validationSplit must be in [0, 1), received {}", opts.validation_split)));
+        }
+        check_data(model, "fit", &x, &y)?;
+        let n = x.shape[0];
+        let (x, y, val) = if opts.validation_split > 0.0 {
+            if val.is_some() {
+                return Err(Error::arg("fit", "give either validationSplit or validationData, not both"));
+            }
+            // As TF.js and Keras: the last fraction of the samples, taken before any shuffling.
+            let split = ((n as f64) * (1.0 - opts.validation_split as f64)).floor() as usize;
+            if split == 0 || split == n {
+                return Err(Error::data("fit", format!("validationSplit {} leaves an empty training or validation set for {n} samples", opts.validation_split)));
+            }
+            let (xt, xv) = split_rows(&x, split);
+            let (yt, yv) = split_rows(&y, split);
+            (xt, yt, Some((xv, yv)))
+        } else {
+            if let Some((vx, vy)) = &val {
+                check_data(model, "fit (validationData)", vx, vy)?;
+            }
+            (x, y, val)
+        };
+        let mut keys = vec!["loss".to_string()];
+        keys.extend(c.metrics.iter().map(|(_, k)| k.clone()));
+        let n_train = x.shape[0];
+        Ok(FitSession {
+            epoch: opts.initial_epoch,
+            rng: Rng::new(opts.seed),
+            opts,
+            n_train,
+            x,
+            y,
+            val,
+            order: (0..n_train).collect(),
+            batch: None,
+            sums: vec![0.0; keys.len()],
+            seen: 0,
+            xb: vec![],
+            yb: vec![],
+            keys,
+            stopped: false,
+            finished: false,
+        })
+    }
+
+    pub fn batches_per_epoch(&self) -> usize {
+        self.n_train.div_ceil(self.opts.batch_size)
+    }
+    pub fn samples(&self) -> usize {
+        self.n_train
+    }
+    pub fn has_validation(&self) -> bool {
+        self.val.is_some()
+    }
+
+    /// Stops after the current batch: the epoch ends (with its logs so far) and training ends.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Runs up to `max_batches` batches and returns what happened.
+    pub fn run(&mut self, model: &mut Sequential, max_batches: usize) -> Result<Vec<Event>> {
+        let mut events = vec![];
+        let mut done = 0;
+        while !self.finished && done < max_batches.max(1) {
+            if self.epoch >= self.opts.epochs {
+                self.finished = true;
+                events.push(Event::TrainEnd);
+                break;
+            }
+            let Some(b) = self.batch else {
+                if self.opts.shuffle {
+                    self.rng.shuffle(&mut self.order);
+                }
+                self.sums.iter_mut().for_each(|s| *s = 0.0);
+                self.seen = 0;
+                self.batch = Some(0);
+                events.push(Event::EpochBegin { epoch: self.epoch });
+                continue;
+            };
+            if b < self.batches_per_epoch() && !self.stopped {
+                let logs = self.train_batch(model, b)?;
+                let size = self.opts.batch_size.min(self.n_train - b * self.opts.batch_size);
+                events.push(Event::BatchEnd { batch: b, size, logs });
+                self.batch = Some(b + 1);
+                done += 1;
+                continue;
+            }
+            // Epoch end: averaged logs, then validation.
+            let mut logs: Vec<(String, f32)> = self.keys.iter().zip(&self.sums).map(|(k, s)| (k.clone(), (s / self.seen.max(1) as f64) as f32)).collect();
+            if let Some((vx, vy)) = &self.val {
+                let v = evaluate(model, vx, vy, self.opts.batch_size)?;
+                logs.extend(self.keys.iter().zip(v).map(|(k, v)| (format!("val_{k}"), v)));
+            }
+            events.push(Event::EpochEnd { epoch: self.epoch, logs });
+            self.epoch += 1;
+            self.batch = None;
+            if self.stopped {
+                self.epoch = self.opts.epochs;
+            }
+        }
+        Ok(events)
+    }
+
+    fn train_batch(&mut self, model: &mut Sequential, b: usize) -> Result<Vec<(String, f32)>> {
+        let bs = self.opts.batch_size;
+        let idx = &self.order[b * bs..((b + 1) * bs).min(self.n_train)];
+        let size = idx.len();
+        gather_rows(&self.x.data, numel(&self.x.shape[1..]), idx, &mut self.xb);
+        gather_rows(&self.y.data, numel(&self.y.shape[1..]), idx, &mut self.yb);
+        let yfeat = self.y.shape[1..].to_vec();
+        let ydt = self.y.dtype;
+        let sp: *mut super::StepPlan = model.plan(PlanKind::Train, size, &yfeat, ydt)?;
+        // SAFETY: the plan lives in `model.plans`; below we only touch `model.weights` and
+        // `model.compiled`, which are disjoint fields.
+        let sp = unsafe { &mut *sp };
+        {
+            let weights: Vec<&[f32]> = model.weights.iter().map(|w| w.value.data.as_slice()).collect();
+            sp.plan.run(&[&self.xb, &self.yb], &weights, &mut self.rng);
+        }
+        let mut logs = Vec::with_capacity(self.keys.len());
+        for ((k, s), &node) in self.keys.iter().zip(self.sums.iter_mut()).zip(&sp.outputs) {
+            let v = sp.plan.value(node)[0];
+            *s += v as f64 * size as f64;
+            logs.push((k.clone(), v));
+        }
+        self.seen += size;
+        let opt = &mut model.compiled.as_mut().expect("checked at fit start").optimizer;
+        let grads: Vec<&[f32]> = sp.grads.iter().map(|&(_, n)| sp.plan.value(n)).collect();
+        let mut params: Vec<&mut [f32]> = vec![];
+        let mut it = model.weights.iter_mut().enumerate();
+        for &(wi, _) in &sp.grads {
+            for (i, w) in it.by_ref() {
+                if i == wi {
+                    params.push(w.value.data.as_mut_slice());
+                    break;
+                }
+            }
+        }
+        opt.apply(&mut params, &grads);
+        Ok(logs)
+    }
+}
+
+fn split_rows(t: &Tensor, at: usize) -> (Tensor, Tensor) {
+    let row = numel(&t.shape[1..]);
+    let mut a = t.shape.clone();
+    a[0] = at;
+    let mut b = t.shape.clone();
+    b[0] = t.shape[0] - at;
+    (
+        Tensor { shape: a, dtype: t.dtype, data: t.data[..at * row].to_vec() },
+        Tensor { shape: b, dtype: t.dtype, data: t.data[at * row..].to_vec() },
+    )
+}

@@ -1,0 +1,89 @@
+//! `Dense`: y = activation(x · kernel + bias), on the last axis of inputs of any rank >= 1.
+
+use super::activations::Activation;
+use super::initializers::Init;
+use super::{batch_shape, Layer, Opts, WeightSpec};
+use crate::error::{Error, Result};
+use crate::graph::{Builder, Graph, NodeId};
+use serde_json::{json, Value};
+
+pub struct Dense {
+    name: String,
+    units: usize,
+    activation: Activation,
+    use_bias: bool,
+    kernel_init: (Init, Option<u64>),
+    bias_init: (Init, Option<u64>),
+    kernel_init_cfg: Value,
+    bias_init_cfg: Value,
+    input_dim: usize,
+}
+
+impl Dense {
+    pub fn new(name: String, o: &Opts) -> Result<Dense> {
+        let units = o.positive_int("units")?;
+        let activation = Activation::parse(&o.owner, o.str_or("activation", "linear")?)?;
+        Ok(Dense {
+            name,
+            units,
+            activation,
+            use_bias: o.bool_or("useBias", true)?,
+            kernel_init: o.init_or("kernelInitializer", "glorotUniform")?,
+            bias_init: o.init_or("biasInitializer", "zeros")?,
+            kernel_init_cfg: o.get("kernelInitializer").cloned().unwrap_or(json!("glorotUniform")),
+            bias_init_cfg: o.get("biasInitializer").cloned().unwrap_or(json!("zeros")),
+            input_dim: 0,
+        })
+    }
+}
+
+impl Layer for Dense {
+    fn class_name(&self) -> &'static str {
+        "Dense"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        let Some(&last) = input.last() else {
+            return Err(Error::shape(format!("Dense '{}'", self.name), format!("expected input of rank >= 2, received shape {}", batch_shape(input))));
+        };
+        if last == 0 {
+            return Err(Error::shape(format!("Dense '{}'", self.name), format!("input last dimension must be positive, received shape {}", batch_shape(input))));
+        }
+        self.input_dim = last;
+        let mut w = vec![WeightSpec {
+            name: format!("{}/kernel", self.name),
+            shape: vec![last, self.units],
+            init: self.kernel_init.0.clone(),
+            seed: self.kernel_init.1,
+            trainable: true,
+        }];
+        if self.use_bias {
+            w.push(WeightSpec { name: format!("{}/bias", self.name), shape: vec![self.units], init: self.bias_init.0.clone(), seed: self.bias_init.1, trainable: true });
+        }
+        let mut out = input.to_vec();
+        *out.last_mut().unwrap() = self.units;
+        Ok((w, out))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let xs = g.shape_of(x);
+        if xs.last() != Some(&self.input_dim) {
+            return Err(Error::shape(
+                format!("Dense '{}'", self.name),
+                format!("expected input with last dimension {}, received shape {}", self.input_dim, crate::error::fmt_shape(&xs)),
+            ));
+        }
+        let mut y = g.matmul(x, w[0], false, false)?;
+        if self.use_bias {
+            y = g.add(y, w[1])?;
+        }
+        self.activation.apply(g, y)
+    }
+    fn config(&self) -> Value {
+        json!({
+            "name": self.name, "trainable": true, "units": self.units, "activation": self.activation.name(),
+            "useBias": self.use_bias, "kernelInitializer": self.kernel_init_cfg, "biasInitializer": self.bias_init_cfg,
+        })
+    }
+}

@@ -1,0 +1,130 @@
+//! Weight initializers with Keras / TF.js names and semantics, all seedable.
+
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+use serde_json::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Init {
+    Zeros,
+    Ones,
+    Constant(f32),
+    RandomUniform { min: f32, max: f32 },
+    RandomNormal { mean: f32, std: f32 },
+    TruncatedNormal { mean: f32, std: f32 },
+    /// scale, mode ("fanIn" | "fanOut" | "fanAvg"), distribution ("normal" | "uniform" | "truncatedNormal").
+    VarianceScaling { scale: f32, mode: &'static str, dist: &'static str },
+}
+
+impl Init {
+    /// Parses `'glorotUniform'` or `{className: 'RandomNormal', config: {...}}`, returning the
+    /// initializer and its seed, if one was given.
+    pub fn parse(owner: &str, v: &Value) -> Result<(Init, Option<u64>)> {
+        let (name, cfg) = match v {
+            Value::String(s) => (s.clone(), Value::Null),
+            Value::Object(o) => {
+                let n = o.get("className").and_then(|c| c.as_str()).unwrap_or("").to_string();
+                (n, o.get("config").cloned().unwrap_or(Value::Null))
+            }
+            _ => return Err(Error::arg(owner, format!("initializer must be a name or {{className, config}}, received {v}"))),
+        };
+        let f = |k: &str, d: f32| cfg.get(k).and_then(|x| x.as_f64()).map(|x| x as f32).unwrap_or(d);
+        let seed = cfg.get("seed").and_then(|s| s.as_f64()).map(|s| s as u64);
+        let key: String = name.chars().filter(|c| *c != '_').collect::<String>().to_lowercase();
+        let vs = |scale, mode, dist| Init::VarianceScaling { scale, mode, dist };
+        let init = match key.as_str() {
+            "zeros" => Init::Zeros,
+            "ones" => Init::Ones,
+            "constant" => Init::Constant(f("value", 0.0)),
+            "randomuniform" => Init::RandomUniform { min: f("minval", -0.05), max: f("maxval", 0.05) },
+            "randomnormal" => Init::RandomNormal { mean: f("mean", 0.0), std: f("stddev", 0.05) },
+            "truncatednormal" => Init::TruncatedNormal { mean: f("mean", 0.0), std: f("stddev", 0.05) },
+            "glorotuniform" | "xavieruniform" => vs(1.0, "fanAvg", "uniform"),
+            "glorotnormal" | "xaviernormal" => vs(1.0, "fanAvg", "truncatedNormal"),
+            "heuniform" => vs(2.0, "fanIn", "uniform"),
+            "henormal" => vs(2.0, "fanIn", "truncatedNormal"),
+            "lecununiform" => vs(1.0, "fanIn", "uniform"),
+            "lecunnormal" => vs(1.0, "fanIn", "truncatedNormal"),
+            "variancescaling" => {
+                let mode = match cfg.get("mode").and_then(|m| m.as_str()).unwrap_or("fanIn") {
+                    "fanIn" | "fan_in" => "fanIn",
+                    "fanOut" | "fan_out" => "fanOut",
+                    "fanAvg" | "fan_avg" => "fanAvg",
+                    m => return Err(Error::arg(owner, format!("varianceScaling mode '{m}' is not fanIn, fanOut or fanAvg"))),
+                };
+                let dist = match cfg.get("distribution").and_then(|m| m.as_str()).unwrap_or("normal") {
+                    "normal" | "truncatedNormal" | "truncated_normal" => "truncatedNormal",
+                    "uniform" => "uniform",
+                    d => return Err(Error::arg(owner, format!("varianceScaling distribution '{d}' is not normal or uniform"))),
+                };
+                vs(f("scale", 1.0), mode, dist)
+            }
+            _ => return Err(Error::arg(owner, format!("unknown initializer '{name}'"))),
+        };
+        Ok((init, seed))
+    }
+
+    /// Draws a tensor. Fans follow Keras: for a kernel [.., in, out], fan_in = in·receptive field.
+    pub fn sample(&self, shape: &[usize], rng: &mut Rng) -> Tensor {
+        let n: usize = shape.iter().product();
+        let data: Vec<f32> = match *self {
+            Init::Zeros => vec![0.0; n],
+            Init::Ones => vec![1.0; n],
+            Init::Constant(v) => vec![v; n],
+            Init::RandomUniform { min, max } => (0..n).map(|_| min + (max - min) * rng.uniform()).collect(),
+            Init::RandomNormal { mean, std } => (0..n).map(|_| mean + std * rng.normal()).collect(),
+            Init::TruncatedNormal { mean, std } => (0..n).map(|_| mean + std * rng.truncated_normal()).collect(),
+            Init::VarianceScaling { scale, mode, dist } => {
+                let (fan_in, fan_out) = fans(shape);
+                let fan = match mode {
+                    "fanIn" => fan_in,
+                    "fanOut" => fan_out,
+                    _ => (fan_in + fan_out) / 2.0,
+                };
+                let var = scale / fan.max(1.0);
+                match dist {
+                    "uniform" => {
+                        let lim = (3.0 * var).sqrt();
+                        (0..n).map(|_| -lim + 2.0 * lim * rng.uniform()).collect()
+                    }
+                    _ => {
+                        // 0.879... is the std of a unit normal truncated at two std devs.
+                        let std = var.sqrt() / 0.879_625_7;
+                        (0..n).map(|_| std * rng.truncated_normal()).collect()
+                    }
+                }
+            }
+        };
+        Tensor { shape: shape.to_vec(), dtype: crate::tensor::DType::F32, data }
+    }
+}
+
+fn fans(shape: &[usize]) -> (f32, f32) {
+    match shape.len() {
+        0 => (1.0, 1.0),
+        1 => (shape[0] as f32, shape[0] as f32),
+        2 => (shape[0] as f32, shape[1] as f32),
+        r => {
+            let receptive: usize = shape[..r - 2].iter().product();
+            ((shape[r - 2] * receptive) as f32, (shape[r - 1] * receptive) as f32)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn glorot_uniform_respects_its_limit_and_seed() {
+        let (init, _) = Init::parse("dense", &Value::String("glorotUniform".into())).unwrap();
+        let a = init.sample(&[30, 20], &mut Rng::new(3));
+        let b = init.sample(&[30, 20], &mut Rng::new(3));
+        assert_eq!(a, b);
+        let lim = (6.0f32 / 50.0).sqrt();
+        assert!(a.data.iter().all(|v| v.abs() <= lim));
+        let maxabs = a.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(maxabs > 0.9 * lim, "samples should spread to the limit, max {maxabs}");
+        assert!(Init::parse("dense", &Value::String("nope".into())).is_err());
+    }
+}

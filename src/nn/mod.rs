@@ -1,0 +1,113 @@
+//! Layers, following the Keras life cycle: validate options in the constructor, create weights in
+//! `build(input_shape)`, keep `call` short, report `config` for summaries and serialization.
+//! Shapes here exclude the batch dimension, which is always first and unknown until a batch arrives.
+
+pub mod activations;
+pub mod core;
+pub mod dense;
+pub mod initializers;
+
+use crate::error::{fmt_shape, Error, Result};
+use crate::graph::{Graph, NodeId};
+use initializers::Init;
+use serde_json::Value;
+
+/// A weight a layer asks for when it builds.
+#[derive(Clone, Debug)]
+pub struct WeightSpec {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub init: Init,
+    pub seed: Option<u64>,
+    pub trainable: bool,
+}
+
+pub trait Layer {
+    fn class_name(&self) -> &'static str;
+    fn name(&self) -> &str;
+    /// Checks the input shape (batch excluded) and returns the weights to create and the output shape.
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)>;
+    /// Adds the layer's math to `g`; `w` are the nodes of the weights `build` asked for, in order.
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId>;
+    fn config(&self) -> Value;
+}
+
+/// `Dense 'dense_Dense2'`: how errors and summaries name a layer.
+pub fn describe(layer: &dyn Layer) -> String {
+    format!("{} '{}'", layer.class_name(), layer.name())
+}
+
+/// Formats a feature shape with the unknown batch dimension first: `[null,32]`.
+pub fn batch_shape(feat: &[usize]) -> String {
+    let inner = fmt_shape(feat);
+    if feat.is_empty() {
+        "[null]".into()
+    } else {
+        format!("[null,{}", &inner[1..])
+    }
+}
+
+/// Options object helper: reads typed fields with clear errors naming the layer and option.
+pub struct Opts<'a> {
+    pub owner: String,
+    pub v: &'a Value,
+}
+
+impl<'a> Opts<'a> {
+    pub fn new(owner: impl Into<String>, v: &'a Value) -> Self {
+        Opts { owner: owner.into(), v }
+    }
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.v.get(key).filter(|x| !x.is_null())
+    }
+    pub fn positive_int(&self, key: &str) -> Result<usize> {
+        match self.get(key) {
+            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 1.0 && f.fract() == 0.0 && f < 1e9) => Ok(n.as_f64().unwrap() as usize),
+            Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be a positive integer, received {key}={other}"))),
+            None => Err(Error::arg(&self.owner, format!("the option {key} is required"))),
+        }
+    }
+    pub fn f32_or(&self, key: &str, default: f32) -> Result<f32> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f.is_finite()) => Ok(n.as_f64().unwrap() as f32),
+            Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be a finite number, received {key}={other}"))),
+        }
+    }
+    pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be true or false, received {key}={other}"))),
+        }
+    }
+    pub fn str_or(&self, key: &str, default: &'a str) -> Result<&'a str> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(Value::String(s)) => Ok(s.as_str()),
+            Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be a string, received {key}={other}"))),
+        }
+    }
+    pub fn init_or(&self, key: &str, default: &str) -> Result<(Init, Option<u64>)> {
+        match self.get(key) {
+            None => Init::parse(&self.owner, &Value::String(default.into())),
+            Some(v) => Init::parse(&self.owner, v),
+        }
+    }
+}
+
+/// Creates a layer from `{className, config}` as the JS API (and TF.js model.json) describe it.
+pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
+    let name = config.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string();
+    let owner = if name.is_empty() { class_name.to_string() } else { format!("{class_name} '{name}'") };
+    let o = Opts::new(owner, config);
+    Ok(match class_name {
+        "Dense" => Box::new(dense::Dense::new(name, &o)?),
+        "Activation" => Box::new(core::ActivationLayer::new(name, &o)?),
+        "Dropout" => Box::new(core::Dropout::new(name, &o)?),
+        "Flatten" => Box::new(core::Flatten::new(name)),
+        "LeakyReLU" => Box::new(core::LeakyRelu::new(name, &o)?),
+        "Softmax" => Box::new(core::SoftmaxLayer::new(name, &o)?),
+        _ => return Err(Error::arg("layers", format!("unknown layer class '{class_name}'"))),
+    })
+}

@@ -1,0 +1,200 @@
+//! Optimizers with TF.js semantics, each one fused update over every parameter: one pass per
+//! parameter reads the gradient and the slots and writes the weight, no temporaries.
+//!
+//! Where Keras 3 differs (Adam adds epsilon to sqrt(v) before bias correction; TF.js after), the
+//! TF.js form is the default and `epsilonBeforeBiasCorrection: true` selects the Keras 3 form.
+
+use crate::error::{Error, Result};
+use crate::nn::Opts;
+use serde_json::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Sgd,
+    Momentum { momentum: f32, nesterov: bool },
+    Adam { beta1: f32, beta2: f32, eps: f32, keras_eps: bool },
+    Adamax { beta1: f32, beta2: f32, eps: f32, decay: f32 },
+    RmsProp { decay: f32, momentum: f32, eps: f32, centered: bool },
+    Adagrad { initial: f32, eps: f32 },
+}
+
+pub struct Optimizer {
+    pub kind: Kind,
+    pub lr: f32,
+    pub iterations: u64,
+    slots: Vec<Vec<Vec<f32>>>,
+}
+
+/// TF.js's backend epsilon on the CPU.
+const EPSILON: f32 = 1e-7;
+
+impl Optimizer {
+    pub fn new(kind: Kind, lr: f32) -> Optimizer {
+        Optimizer { kind, lr, iterations: 0, slots: vec![] }
+    }
+
+    /// `{className: 'Adam', config: {learningRate: 0.01, ...}}`, or a bare name with TF.js's defaults.
+    pub fn from_config(v: &Value) -> Result<Optimizer> {
+        let (class, cfg) = match v {
+            Value::String(s) => (s.clone(), Value::Object(Default::default())),
+            Value::Object(o) => (
+                o.get("className").and_then(|c| c.as_str()).unwrap_or("").to_string(),
+                o.get("config").cloned().unwrap_or(Value::Object(Default::default())),
+            ),
+            _ => return Err(Error::arg("compile", format!("optimizer must be a name or an optimizer object, received {v}"))),
+        };
+        let key = class.to_lowercase();
+        let o = Opts::new(format!("optimizer {class}"), &cfg);
+        let lr_default = match key.as_str() {
+            "sgd" | "adagrad" => 0.01,
+            "adamax" => 0.002,
+            _ => 0.001,
+        };
+        let lr = o.f32_or("learningRate", lr_default)?;
+        if lr.is_nan() || lr < 0.0 {
+            return Err(Error::arg(&o.owner, format!("learningRate must be a non-negative number, received {lr}")));
+        }
+        let eps = o.f32_or("epsilon", EPSILON)?;
+        let kind = match key.as_str() {
+            "sgd" => Kind::Sgd,
+            "momentum" => Kind::Momentum { momentum: o.f32_or("momentum", 0.9)?, nesterov: o.bool_or("useNesterov", false)? },
+            "adam" => Kind::Adam {
+                beta1: o.f32_or("beta1", 0.9)?,
+                beta2: o.f32_or("beta2", 0.999)?,
+                eps,
+                keras_eps: o.bool_or("epsilonBeforeBiasCorrection", false)?,
+            },
+            "adamax" => Kind::Adamax { beta1: o.f32_or("beta1", 0.9)?, beta2: o.f32_or("beta2", 0.999)?, eps, decay: o.f32_or("decay", 0.0)? },
+            "rmsprop" => Kind::RmsProp {
+                decay: o.f32_or("decay", 0.9)?,
+                momentum: o.f32_or("momentum", 0.0)?,
+                eps,
+                centered: o.bool_or("centered", false)?,
+            },
+            "adagrad" => Kind::Adagrad { initial: o.f32_or("initialAccumulatorValue", 0.1)?, eps },
+            _ => {
+                return Err(Error::arg(
+                    "compile",
+                    format!("unknown optimizer '{class}'; expected one of sgd, momentum, adam, adamax, rmsprop, adagrad"),
+                ))
+            }
+        };
+        Ok(Optimizer::new(kind, lr))
+    }
+
+    fn num_slots(&self) -> usize {
+        match self.kind {
+            Kind::Sgd => 0,
+            Kind::Momentum { .. } | Kind::Adagrad { .. } => 1,
+            Kind::Adam { .. } | Kind::Adamax { .. } => 2,
+            Kind::RmsProp { .. } => 3,
+        }
+    }
+
+    /// Forgets the slot state (after weights are replaced wholesale).
+    pub fn reset(&mut self) {
+        self.slots.clear();
+        self.iterations = 0;
+    }
+
+    /// Applies one update to every parameter.
+    pub fn apply(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) {
+        if self.slots.len() != params.len() {
+            let init = if let Kind::Adagrad { initial, .. } = self.kind { initial } else { 0.0 };
+            let ns = self.num_slots();
+            self.slots = params
+                .iter()
+                .map(|p| (0..ns).map(|k| vec![if k == 0 { init } else { 0.0 }; p.len()]).collect())
+                .collect();
+        }
+        self.iterations += 1;
+        let t = self.iterations as i32;
+        let lr = self.lr;
+        for ((w, g), slots) in params.iter_mut().zip(grads).zip(self.slots.iter_mut()) {
+            let n = w.len();
+            let (g, w) = (&g[..n], &mut w[..n]);
+            match self.kind {
+                Kind::Sgd => {
+                    for i in 0..n {
+                        w[i] -= lr * g[i];
+                    }
+                }
+                Kind::Momentum { momentum, nesterov } => {
+                    let acc = &mut slots[0][..n];
+                    for i in 0..n {
+                        acc[i] = momentum * acc[i] + g[i];
+                        w[i] -= if nesterov { lr * (g[i] + momentum * acc[i]) } else { lr * acc[i] };
+                    }
+                }
+                Kind::Adam { beta1, beta2, eps, keras_eps } => {
+                    let (m, v) = two(slots);
+                    let c1 = 1.0 - beta1.powi(t);
+                    let c2 = 1.0 - beta2.powi(t);
+                    let alpha = lr * c2.sqrt() / c1;
+                    for i in 0..n {
+                        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+                        v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
+                        w[i] -= if keras_eps { alpha * m[i] / (v[i].sqrt() + eps) } else { lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps) };
+                    }
+                }
+                Kind::Adamax { beta1, beta2, eps, decay } => {
+                    let (m, u) = two(slots);
+                    let lr_t = lr / (1.0 + decay * (t - 1) as f32) / (1.0 - beta1.powi(t));
+                    for i in 0..n {
+                        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+                        u[i] = (beta2 * u[i]).max(g[i].abs());
+                        w[i] -= lr_t * m[i] / (u[i] + eps);
+                    }
+                }
+                Kind::RmsProp { decay, momentum, eps, centered } => {
+                    let [ms, mom, mg] = &mut slots[..] else { unreachable!() };
+                    for i in 0..n {
+                        ms[i] = decay * ms[i] + (1.0 - decay) * g[i] * g[i];
+                        let denom = if centered {
+                            mg[i] = decay * mg[i] + (1.0 - decay) * g[i];
+                            (ms[i] - mg[i] * mg[i] + eps).sqrt()
+                        } else {
+                            (ms[i] + eps).sqrt()
+                        };
+                        if momentum > 0.0 {
+                            mom[i] = momentum * mom[i] + lr * g[i] / denom;
+                            w[i] -= mom[i];
+                        } else {
+                            w[i] -= lr * g[i] / denom;
+                        }
+                    }
+                }
+                Kind::Adagrad { eps, .. } => {
+                    let acc = &mut slots[0][..n];
+                    for i in 0..n {
+                        acc[i] += g[i] * g[i];
+                        w[i] -= lr * g[i] / (acc[i] + eps).sqrt();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn two(slots: &mut [Vec<f32>]) -> (&mut [f32], &mut [f32]) {
+    let (a, b) = slots.split_at_mut(1);
+    (&mut a[0], &mut b[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn sgd_and_adam_first_steps_golden() {
+        // SGD: w = 1 - 0.1 * 2 = 0.8
+        let mut o = Optimizer::new(Kind::Sgd, 0.1);
+        let mut w = vec![1.0f32];
+        o.apply(&mut [&mut w], &[&[2.0]]);
+        assert!((w[0] - 0.8).abs() < 1e-7);
+        // Adam step 1: m̂ = g, v̂ = g², so w moves by lr·g/(|g| + eps) ≈ lr.
+        let mut o = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01);
+        let mut w = vec![1.0f32, -1.0];
+        o.apply(&mut [&mut w], &[&[0.5, -3.0]]);
+        assert!((w[0] - 0.99).abs() < 1e-6 && (w[1] + 0.99).abs() < 1e-6, "{w:?}");
+    }
+}
