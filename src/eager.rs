@@ -89,6 +89,17 @@ impl Runtime {
         }
     }
 
+    /// A new handle to a copy of `h`'s value (ops that return an input unchanged use this, so
+    /// every JS tensor owns its handle).
+    pub fn alias(&mut self, h: Handle) -> Result<Handle> {
+        let v = match self.values.get(&h) {
+            Some(Value::Concrete(t)) => Value::Concrete(t.clone()),
+            Some(Value::Symbolic(n)) => Value::Symbolic(*n),
+            None => return Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+        };
+        Ok(self.insert(v))
+    }
+
     pub fn dispose(&mut self, h: Handle) {
         self.values.remove(&h);
     }

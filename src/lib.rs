@@ -25,3 +25,5 @@ pub mod model;
 pub mod nn;
 pub mod optim;
 pub mod eager;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

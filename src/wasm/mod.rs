@@ -1,0 +1,446 @@
+//! The only `#[wasm_bindgen]` surface. Integer handles and typed arrays cross the boundary; every
+//! engine error becomes a JS `Error` with the engine's message, and nothing here can panic on bad
+//! input (a panic would abort the instance and lose every model in it).
+
+mod ops;
+
+use crate::eager::{Handle, Runtime};
+use crate::error::{Error, Result};
+use crate::graph::TracedFn;
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::model::trainer::{self, FitOptions, FitSession};
+use crate::model::{Compiled, LossFn, MetricFn, Sequential};
+use crate::nn;
+use crate::optim::Optimizer;
+use crate::tensor::{DType, Tensor};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use wasm_bindgen::prelude::*;
+
+#[derive(Default)]
+struct State {
+    rt: Runtime,
+    models: HashMap<u32, Sequential>,
+    sessions: HashMap<u32, (u32, FitSession)>,
+    traced: HashMap<u32, TracedFn>,
+    next_id: u32,
+    seed: u64,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State { seed: 0x4845_4242, ..Default::default() });
+}
+
+fn with<T>(f: impl FnOnce(&mut State) -> Result<T>) -> std::result::Result<T, JsError> {
+    STATE.with(|s| match s.try_borrow_mut() {
+        Ok(mut st) => f(&mut st).map_err(|e| JsError::new(&e.to_string())),
+        Err(_) => Err(JsError::new("Hebb engine is busy (re-entrant call)")),
+    })
+}
+
+impl State {
+    fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+    fn next_seed(&mut self) -> u64 {
+        self.seed = self.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.seed
+    }
+    fn model(&mut self, m: u32) -> Result<&mut Sequential> {
+        self.models.get_mut(&m).ok_or_else(|| Error::NotFound(format!("model #{m} has been disposed")))
+    }
+    fn tensor(&self, h: Handle) -> Result<Tensor> {
+        self.rt.get(h).cloned()
+    }
+}
+
+fn parse_json(op: &str, s: &str) -> Result<Value> {
+    if s.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(s).map_err(|e| Error::arg(op, format!("bad options: {e}")))
+}
+
+fn shape_from(op: &str, s: &[f64]) -> Result<Vec<usize>> {
+    s.iter()
+        .map(|&d| if d >= 0.0 && d.fract() == 0.0 && d < 1e9 { Ok(d as usize) } else { Err(Error::arg(op, format!("invalid dimension {d} in shape {s:?}"))) })
+        .collect()
+}
+
+// ---- tensors ----
+
+#[wasm_bindgen]
+pub fn tensor_new(data: Vec<f32>, shape: Vec<f64>, dtype: &str) -> std::result::Result<u32, JsError> {
+    with(|st| {
+        let s = shape_from("tensor", &shape)?;
+        let d = DType::parse(dtype)?;
+        let t = Tensor::with_dtype(s, data, d)?;
+        Ok(st.rt.put(t))
+    })
+}
+
+#[wasm_bindgen]
+pub fn tensor_data(h: u32) -> std::result::Result<Vec<f32>, JsError> {
+    with(|st| Ok(st.rt.get(h)?.data.clone()))
+}
+
+#[wasm_bindgen]
+pub fn tensor_shape(h: u32) -> std::result::Result<Vec<u32>, JsError> {
+    with(|st| Ok(st.rt.shape(h)?.iter().map(|&d| d as u32).collect()))
+}
+
+#[wasm_bindgen]
+pub fn tensor_dtype(h: u32) -> std::result::Result<String, JsError> {
+    with(|st| Ok(st.rt.dtype(h)?.name().to_string()))
+}
+
+#[wasm_bindgen]
+pub fn tensor_dispose(h: u32) {
+    let _ = with(|st| {
+        st.rt.dispose(h);
+        Ok(())
+    });
+}
+
+#[wasm_bindgen]
+pub fn tensor_exists(h: u32) -> bool {
+    with(|st| Ok(st.rt.exists(h))).unwrap_or(false)
+}
+
+/// [live tensors, bytes, models]
+#[wasm_bindgen]
+pub fn memory() -> Vec<f64> {
+    with(|st| {
+        let (n, b) = st.rt.memory();
+        let wb: usize = st.models.values().flat_map(|m| m.weights.iter()).map(|w| w.value.numel() * 4).sum();
+        Ok(vec![n as f64, b as f64, st.models.len() as f64, wb as f64])
+    })
+    .unwrap_or_default()
+}
+
+/// Runs a named op; temporaries it creates are freed, only the result survives.
+#[wasm_bindgen]
+pub fn op(name: &str, inputs: Vec<u32>, attrs: &str) -> std::result::Result<u32, JsError> {
+    with(|st| {
+        st.rt.begin_scope();
+        let r = ops::dispatch(&mut st.rt, name, &inputs, attrs);
+        let r = match r {
+            Ok(h) if inputs.contains(&h) => st.rt.alias(h),
+            other => other,
+        };
+        st.rt.end_scope(r.as_ref().map(|h| vec![*h]).unwrap_or_default().as_slice());
+        r
+    })
+}
+
+#[wasm_bindgen]
+pub fn set_seed(seed: f64) {
+    let _ = with(|st| {
+        st.seed = seed as u64;
+        st.rt.rng = crate::rng::Rng::new(seed as u64);
+        Ok(())
+    });
+}
+
+/// kind: "uniform" (a=min, b=max), "normal" (a=mean, b=std), "truncatedNormal".
+#[wasm_bindgen]
+pub fn random(kind: &str, shape: Vec<f64>, a: f32, b: f32, seed: Option<f64>) -> std::result::Result<u32, JsError> {
+    with(|st| {
+        let s = shape_from(kind, &shape)?;
+        let seed = match seed {
+            Some(v) => v as u64,
+            None => st.next_seed(),
+        };
+        let mut rng = crate::rng::Rng::new(seed);
+        let n = crate::tensor::numel(&s);
+        let data: Vec<f32> = match kind {
+            "uniform" => (0..n).map(|_| a + (b - a) * rng.uniform()).collect(),
+            "normal" => (0..n).map(|_| a + b * rng.normal()).collect(),
+            "truncatedNormal" => (0..n).map(|_| a + b * rng.truncated_normal()).collect(),
+            _ => return Err(Error::arg("random", format!("unknown distribution '{kind}'"))),
+        };
+        Ok(st.rt.put(Tensor::new(s, data)?))
+    })
+}
+
+// ---- tracing user functions ----
+
+/// Starts a trace with placeholders shaped like `shapes` (a JSON list of [shape, dtype]).
+#[wasm_bindgen]
+pub fn trace_begin(args: &str) -> std::result::Result<Vec<u32>, JsError> {
+    with(|st| {
+        let v = parse_json("trace", args)?;
+        let list = v.as_array().ok_or_else(|| Error::arg("trace", "expected a list of [shape, dtype]"))?;
+        let mut specs = vec![];
+        for item in list {
+            let shape: Vec<f64> = item.get(0).and_then(|s| s.as_array()).map(|a| a.iter().filter_map(|d| d.as_f64()).collect()).unwrap_or_default();
+            let d = DType::parse(item.get(1).and_then(|d| d.as_str()).unwrap_or("float32"))?;
+            specs.push((shape_from("trace", &shape)?, d));
+        }
+        st.rt.trace_begin(&specs)
+    })
+}
+
+/// Ends the trace; returns the id of the recorded function.
+#[wasm_bindgen]
+pub fn trace_end(output: Option<u32>) -> std::result::Result<u32, JsError> {
+    with(|st| {
+        let f = st.rt.trace_end(output)?;
+        let id = st.id();
+        st.traced.insert(id, f);
+        Ok(id)
+    })
+}
+
+// ---- models ----
+
+#[wasm_bindgen]
+pub fn model_new() -> u32 {
+    with(|st| {
+        let seed = st.next_seed();
+        let id = st.id();
+        st.models.insert(id, Sequential::new(seed));
+        Ok(id)
+    })
+    .unwrap_or(0)
+}
+
+#[wasm_bindgen]
+pub fn model_dispose(m: u32) {
+    let _ = with(|st| {
+        st.models.remove(&m);
+        st.sessions.retain(|_, (mm, _)| *mm != m);
+        Ok(())
+    });
+}
+
+/// Validates a layer config without adding it (layer constructors call this, so a bad option
+/// throws where the user wrote it).
+#[wasm_bindgen]
+pub fn layer_validate(class_name: &str, config: &str) -> std::result::Result<(), JsError> {
+    with(|_| {
+        let cfg = parse_json(class_name, config)?;
+        nn::from_config(class_name, &cfg).map(|_| ())
+    })
+}
+
+/// Adds a layer; returns `{outputShape, inputShape, params, weights: [names]}` as JSON.
+#[wasm_bindgen]
+pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<String, JsError> {
+    with(|st| {
+        let cfg = parse_json(class_name, config)?;
+        let layer = nn::from_config(class_name, &cfg)?;
+        let input_shape = match cfg.get("batchInputShape").or_else(|| cfg.get("inputShape")) {
+            Some(Value::Array(a)) => {
+                let dims: Vec<f64> = a.iter().map(|d| d.as_f64().unwrap_or(-1.0)).collect();
+                let dims = if cfg.get("batchInputShape").is_some() { dims[1.min(dims.len())..].to_vec() } else { dims };
+                Some(shape_from(class_name, &dims)?)
+            }
+            _ => None,
+        };
+        let model = st.model(m)?;
+        model.add(layer, input_shape)?;
+        let e = model.layers.last().unwrap();
+        Ok(json!({
+            "inputShape": e.in_shape, "outputShape": e.out_shape,
+            "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape})).collect::<Vec<_>>(),
+        })
+        .to_string())
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_summary(m: u32) -> std::result::Result<String, JsError> {
+    with(|st| Ok(st.model(m)?.summary_lines().join("\n")))
+}
+
+#[wasm_bindgen]
+pub fn model_count_params(m: u32) -> std::result::Result<Vec<f64>, JsError> {
+    with(|st| {
+        let (t, n) = st.model(m)?.count_params();
+        Ok(vec![t as f64, n as f64])
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_set_trainable(m: u32, layer: u32, trainable: bool) -> std::result::Result<(), JsError> {
+    with(|st| {
+        st.model(m)?.set_trainable(layer as usize, trainable);
+        Ok(())
+    })
+}
+
+/// `{optimizer, loss: name | {traced: id, name}, metrics: [name | {traced: id, name}]}`.
+#[wasm_bindgen]
+pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
+    with(|st| {
+        let cfg = parse_json("compile", config)?;
+        let optimizer = Optimizer::from_config(cfg.get("optimizer").ok_or_else(|| Error::arg("compile", "an optimizer is required"))?)?;
+        let units = st.model(m)?.output_shape()?.last().copied().unwrap_or(1);
+        let (loss, builtin) = match cfg.get("loss") {
+            Some(Value::String(s)) => {
+                let l = Loss::parse(s)?;
+                (LossFn::Builtin(l), Some(l))
+            }
+            Some(Value::Object(o)) if o.contains_key("traced") => {
+                let id = o["traced"].as_u64().unwrap_or(0) as u32;
+                let f = st.traced.get(&id).cloned().ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
+                (LossFn::Traced(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string(), f), None)
+            }
+            _ => return Err(Error::arg("compile", format!("a loss is required: one of {} or a function (yTrue, yPred) => Tensor", crate::losses::NAMES.join(", ")))),
+        };
+        let mut metrics = vec![];
+        for mv in cfg.get("metrics").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+            match &mv {
+                Value::String(s) => {
+                    let (metric, key) = Metric::parse(s, builtin, units)?;
+                    metrics.push((MetricFn::Builtin(metric), key));
+                }
+                Value::Object(o) if o.contains_key("traced") => {
+                    let id = o["traced"].as_u64().unwrap_or(0) as u32;
+                    let f = st.traced.get(&id).cloned().ok_or_else(|| Error::arg("compile", "the traced metric is gone"))?;
+                    metrics.push((MetricFn::Traced(f), o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
+                }
+                other => return Err(Error::arg("compile", format!("a metric must be a name or a function, received {other}"))),
+            }
+        }
+        st.model(m)?.compile(Compiled { loss, metrics, optimizer });
+        Ok(())
+    })
+}
+
+/// The log keys of the compiled model: ["loss", "acc", ...].
+#[wasm_bindgen]
+pub fn model_metric_keys(m: u32) -> std::result::Result<String, JsError> {
+    with(|st| {
+        let model = st.model(m)?;
+        let mut keys = vec!["loss".to_string()];
+        if let Some(c) = &model.compiled {
+            keys.extend(c.metrics.iter().map(|(_, k)| k.clone()));
+        }
+        Ok(serde_json::to_string(&keys).unwrap_or_default())
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_set_learning_rate(m: u32, lr: f32) -> std::result::Result<(), JsError> {
+    with(|st| {
+        let model = st.model(m)?;
+        let c = model.compiled.as_mut().ok_or_else(|| Error::arg("optimizer", "the model is not compiled"))?;
+        c.optimizer.lr = lr;
+        Ok(())
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_get_weights(m: u32) -> std::result::Result<Vec<u32>, JsError> {
+    with(|st| {
+        let ws: Vec<Tensor> = st.model(m)?.weights.iter().map(|w| w.value.clone()).collect();
+        Ok(ws.into_iter().map(|t| st.rt.put(t)).collect())
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_set_weights(m: u32, handles: Vec<u32>) -> std::result::Result<(), JsError> {
+    with(|st| {
+        let ts = handles.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?;
+        st.model(m)?.set_weights(ts)
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_predict(m: u32, x: u32, batch_size: u32) -> std::result::Result<u32, JsError> {
+    with(|st| {
+        let xt = st.rt.get(x)?.clone();
+        let out = trainer::predict(st.model(m)?, &xt, batch_size as usize)?;
+        Ok(st.rt.put(out))
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_evaluate(m: u32, x: u32, y: u32, batch_size: u32) -> std::result::Result<Vec<f32>, JsError> {
+    with(|st| {
+        let (xt, yt) = (st.tensor(x)?, st.tensor(y)?);
+        trainer::evaluate(st.model(m)?, &xt, &yt, batch_size as usize)
+    })
+}
+
+/// Starts `fit`. Options: {epochs, batchSize, shuffle, validationSplit, initialEpoch, seed}.
+/// `vx`/`vy` are validation tensors or 0.
+#[wasm_bindgen]
+pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std::result::Result<u32, JsError> {
+    with(|st| {
+        let o = parse_json("fit", options)?;
+        let opts = nn::Opts::new("fit", &o);
+        let num = |k: &str, d: f64| -> Result<f64> {
+            match opts.get(k) {
+                None => Ok(d),
+                Some(v) => v.as_f64().filter(|f| f.is_finite() && *f >= 0.0).ok_or_else(|| Error::arg("fit", format!("{k} must be a non-negative number, received {k}={v}"))),
+            }
+        };
+        let seed = match o.get("seed").and_then(|s| s.as_f64()) {
+            Some(s) => s as u64,
+            None => st.next_seed(),
+        };
+        let fo = FitOptions {
+            epochs: num("epochs", 1.0)? as usize,
+            batch_size: num("batchSize", 32.0)? as usize,
+            shuffle: opts.bool_or("shuffle", true)?,
+            validation_split: num("validationSplit", 0.0)? as f32,
+            initial_epoch: num("initialEpoch", 0.0)? as usize,
+            seed,
+        };
+        let (xt, yt) = (st.tensor(x)?, st.tensor(y)?);
+        let val = if vx != 0 && vy != 0 { Some((st.tensor(vx)?, st.tensor(vy)?)) } else { None };
+        let session = FitSession::new(st.model(m)?, xt, yt, val, fo)?;
+        let id = st.id();
+        st.sessions.insert(id, (m, session));
+        Ok(id)
+    })
+}
+
+/// `{samples, batches, keys, validation}`.
+#[wasm_bindgen]
+pub fn fit_info(s: u32) -> std::result::Result<String, JsError> {
+    with(|st| {
+        let (_, sess) = st.sessions.get(&s).ok_or_else(|| Error::NotFound("fit session ended".into()))?;
+        Ok(json!({"samples": sess.samples(), "batches": sess.batches_per_epoch(), "keys": sess.keys, "validation": sess.has_validation()}).to_string())
+    })
+}
+
+/// Runs up to `max_batches` batches; returns the events as JSON.
+#[wasm_bindgen]
+pub fn fit_run(s: u32, max_batches: u32) -> std::result::Result<String, JsError> {
+    with(|st| {
+        let (m, mut sess) = st.sessions.remove(&s).ok_or_else(|| Error::NotFound("fit session ended".into()))?;
+        let r = match st.models.get_mut(&m) {
+            Some(model) => sess.run(model, max_batches as usize),
+            None => Err(Error::NotFound(format!("model #{m} has been disposed"))),
+        };
+        if r.is_ok() && !sess.finished() {
+            st.sessions.insert(s, (m, sess));
+        }
+        r.map(|ev| serde_json::to_string(&ev).unwrap_or_default())
+    })
+}
+
+#[wasm_bindgen]
+pub fn fit_stop(s: u32) {
+    let _ = with(|st| {
+        if let Some((_, sess)) = st.sessions.get_mut(&s) {
+            sess.stop();
+        }
+        Ok(())
+    });
+}
+
+#[wasm_bindgen]
+pub fn fit_end(s: u32) {
+    let _ = with(|st| {
+        st.sessions.remove(&s);
+        Ok(())
+    });
+}

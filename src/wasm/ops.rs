@@ -1,0 +1,243 @@
+//! Named-op dispatch for the JS API: `op("matMul", [a, b], '{"transposeA":false}')`. Attributes
+//! are checked here, once, before any kernel runs; messages name the op and the values received.
+
+use crate::eager::{Handle, Runtime};
+use crate::error::{fmt_shape, Error, Result};
+use crate::graph::Builder;
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::ops::{Binary, Op, ReduceKind, Unary};
+use crate::tensor::shape::{norm_axes, norm_axis, resolve_reshape};
+use crate::tensor::DType;
+use serde_json::Value;
+
+fn binary(name: &str) -> Option<Binary> {
+    use Binary::*;
+    Some(match name {
+        "add" => Add,
+        "sub" => Sub,
+        "mul" => Mul,
+        "div" => Div,
+        "pow" => Pow,
+        "maximum" => Maximum,
+        "minimum" => Minimum,
+        "squaredDifference" => SquaredDifference,
+        "greater" => Greater,
+        "greaterEqual" => GreaterEqual,
+        "less" => Less,
+        "lessEqual" => LessEqual,
+        "equal" => Equal,
+        "notEqual" => NotEqual,
+        "logicalAnd" => LogicalAnd,
+        "logicalOr" => LogicalOr,
+        _ => return None,
+    })
+}
+
+fn unary(name: &str, a: &Value) -> Option<Unary> {
+    use Unary::*;
+    let f = |k: &str, d: f32| a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).unwrap_or(d);
+    Some(match name {
+        "neg" => Neg,
+        "abs" => Abs,
+        "exp" => Exp,
+        "log" => Log,
+        "log1p" => Log1p,
+        "sqrt" => Sqrt,
+        "rsqrt" => Rsqrt,
+        "square" => Square,
+        "reciprocal" => Reciprocal,
+        "sign" => Sign,
+        "floor" => Floor,
+        "ceil" => Ceil,
+        "round" => Round,
+        "sin" => Sin,
+        "cos" => Cos,
+        "relu" => Relu,
+        "relu6" => Relu6,
+        "elu" => Elu { alpha: f("alpha", 1.0) },
+        "selu" => Selu,
+        "leakyRelu" => LeakyRelu { alpha: f("alpha", 0.2) },
+        "sigmoid" => Sigmoid,
+        "hardSigmoid" => HardSigmoid,
+        "tanh" => Tanh,
+        "softplus" => Softplus,
+        "softsign" => Softsign,
+        "step" => Step,
+        "logicalNot" => LogicalNot,
+        "isNaN" => IsNaN,
+        _ => return None,
+    })
+}
+
+fn ints(op: &str, a: &Value, key: &str) -> Result<Option<Vec<i64>>> {
+    match a.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(Some(vec![n.as_f64().unwrap_or(0.0) as i64])),
+        Some(Value::Array(v)) => v
+            .iter()
+            .map(|x| x.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64).ok_or_else(|| Error::arg(op, format!("{key} must hold integers, received {x}"))))
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        Some(other) => Err(Error::arg(op, format!("{key} must be an integer or a list of integers, received {other}"))),
+    }
+}
+
+fn flag(a: &Value, key: &str) -> bool {
+    a.get(key).and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// Runs the named op on `inputs` with JSON attributes.
+pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) -> Result<Handle> {
+    let a: Value = if attrs.is_empty() { Value::Null } else { serde_json::from_str(attrs).map_err(|e| Error::arg(name, format!("bad attributes: {e}")))? };
+    let need = |n: usize| -> Result<()> {
+        if inputs.len() != n {
+            Err(Error::arg(name, format!("expects {n} tensor arguments, received {}", inputs.len())))
+        } else {
+            Ok(())
+        }
+    };
+    let rank = |rt: &Runtime, h: Handle| rt.shape(h).map(|s| s.len());
+    if let Some(b) = binary(name) {
+        need(2)?;
+        return rt.binary(b, inputs[0], inputs[1]);
+    }
+    if let Some(u) = unary(name, &a) {
+        need(1)?;
+        return rt.unary(u, inputs[0]);
+    }
+    match name {
+        "where" => {
+            need(3)?;
+            rt.where_(inputs[0], inputs[1], inputs[2])
+        }
+        "clipByValue" => {
+            need(1)?;
+            let f = |k: &str| a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).ok_or_else(|| Error::arg(name, format!("{k} must be a number")));
+            rt.clip(inputs[0], f("min")?, f("max")?)
+        }
+        "cast" => {
+            need(1)?;
+            let d = DType::parse(a.get("dtype").and_then(|d| d.as_str()).unwrap_or(""))?;
+            rt.cast(inputs[0], d)
+        }
+        "matMul" => {
+            need(2)?;
+            rt.matmul(inputs[0], inputs[1], flag(&a, "transposeA"), flag(&a, "transposeB"))
+        }
+        "sum" | "mean" | "max" | "min" => {
+            need(1)?;
+            let r = rank(rt, inputs[0])?;
+            let axes = norm_axes(name, &ints(name, &a, "axis")?.unwrap_or_default(), r)?;
+            let kind = match name {
+                "sum" => ReduceKind::Sum,
+                "mean" => ReduceKind::Mean,
+                "max" => ReduceKind::Max,
+                _ => ReduceKind::Min,
+            };
+            rt.reduce(kind, inputs[0], &axes, flag(&a, "keepDims"))
+        }
+        "argMax" | "argMin" => {
+            need(1)?;
+            let r = rank(rt, inputs[0])?;
+            let axis = norm_axis(name, ints(name, &a, "axis")?.and_then(|v| v.first().copied()).unwrap_or(0), r)?;
+            let x = if name == "argMin" { rt.neg(inputs[0])? } else { inputs[0] };
+            rt.argmax(x, axis)
+        }
+        "softmax" | "logSoftmax" => {
+            need(1)?;
+            let r = rank(rt, inputs[0])?;
+            let axis = norm_axis(name, ints(name, &a, "axis")?.and_then(|v| v.first().copied()).unwrap_or(-1), r)?;
+            if name == "softmax" {
+                rt.softmax(inputs[0], axis)
+            } else {
+                rt.log_softmax(inputs[0], axis)
+            }
+        }
+        "reshape" => {
+            need(1)?;
+            let s = rt.shape(inputs[0])?;
+            let to = resolve_reshape(name, &s, &ints(name, &a, "shape")?.unwrap_or_default())?;
+            rt.apply(Op::Reshape { shape: to }, &[inputs[0]])
+        }
+        "transpose" => {
+            need(1)?;
+            let r = rank(rt, inputs[0])?;
+            let perm = match ints(name, &a, "perm")? {
+                Some(p) => p.iter().map(|&x| norm_axis(name, x, r)).collect::<Result<Vec<_>>>()?,
+                None => (0..r).rev().collect(),
+            };
+            rt.transpose(inputs[0], &perm)
+        }
+        "broadcastTo" => {
+            need(1)?;
+            let to: Vec<usize> = ints(name, &a, "shape")?.unwrap_or_default().iter().map(|&d| d.max(0) as usize).collect();
+            rt.apply(Op::BroadcastTo { shape: to }, &[inputs[0]])
+        }
+        "slice" => {
+            need(1)?;
+            let s = rt.shape(inputs[0])?;
+            let begin = ints(name, &a, "begin")?.unwrap_or_default();
+            let size = ints(name, &a, "size")?.unwrap_or_default();
+            let mut b = vec![0usize; s.len()];
+            let mut z = s.clone();
+            for i in 0..s.len() {
+                if let Some(&v) = begin.get(i) {
+                    if v < 0 || v as usize > s[i] {
+                        return Err(Error::arg(name, format!("begin[{i}]={v} is out of range for shape {}", fmt_shape(&s))));
+                    }
+                    b[i] = v as usize;
+                }
+                z[i] = match size.get(i) {
+                    Some(&-1) | None => s[i] - b[i],
+                    Some(&v) if v >= 0 => v as usize,
+                    Some(&v) => return Err(Error::arg(name, format!("size[{i}]={v} is invalid"))),
+                };
+            }
+            rt.apply(Op::Slice { begin: b, size: z }, &[inputs[0]])
+        }
+        "concat" => {
+            if inputs.is_empty() {
+                return Err(Error::arg(name, "needs at least one tensor"));
+            }
+            let r = rank(rt, inputs[0])?;
+            let axis = norm_axis(name, ints(name, &a, "axis")?.and_then(|v| v.first().copied()).unwrap_or(0), r)?;
+            rt.apply(Op::Concat { axis }, inputs)
+        }
+        "gather" => {
+            need(2)?;
+            let s = rt.shape(inputs[0])?;
+            let axis = norm_axis(name, ints(name, &a, "axis")?.and_then(|v| v.first().copied()).unwrap_or(0), s.len())?;
+            if !rt.tracing() {
+                let idx = rt.get(inputs[1])?;
+                if let Some(bad) = idx.data.iter().find(|&&v| v < 0.0 || v as usize >= s[axis] || v.fract() != 0.0) {
+                    return Err(Error::arg(name, format!("index {bad} is out of range [0, {}) for axis {axis} of shape {}", s[axis], fmt_shape(&s))));
+                }
+            }
+            rt.apply(Op::Gather { axis }, inputs)
+        }
+        "oneHot" => {
+            need(1)?;
+            let depth = a.get("depth").and_then(|d| d.as_f64()).filter(|d| *d >= 1.0).ok_or_else(|| Error::arg(name, "depth must be a positive integer"))?;
+            let f = |k: &str, d: f32| a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).unwrap_or(d);
+            rt.apply(Op::OneHot { depth: depth as usize, on: f("onValue", 1.0), off: f("offValue", 0.0) }, inputs)
+        }
+        // Layers-style losses and metrics: per-sample values (tf.metrics.*), or the batch mean.
+        "loss" | "lossPerSample" => {
+            need(2)?;
+            let l = Loss::parse(a.get("name").and_then(|n| n.as_str()).unwrap_or(""))?;
+            if name == "loss" {
+                l.mean(rt, inputs[0], inputs[1])
+            } else {
+                l.per_sample(rt, inputs[0], inputs[1])
+            }
+        }
+        "metric" => {
+            need(2)?;
+            let p = rt.shape(inputs[1])?;
+            let (m, _) = Metric::parse(a.get("name").and_then(|n| n.as_str()).unwrap_or(""), None, p.last().copied().unwrap_or(1))?;
+            m.per_sample(rt, inputs[0], inputs[1])
+        }
+        _ => Err(Error::arg(name, "unknown op")),
+    }
+}
