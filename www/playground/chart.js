@@ -20,6 +20,12 @@ function pick(logs, key) {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/** Last non-null entry of a series, or null. */
+function latest(arr) {
+  for (let i = arr.length - 1; i >= 0; i--) if (arr[i] != null) return arr[i];
+  return null;
+}
+
 const fmtLoss = (v) => (v == null ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
 const fmtAcc = (v) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
 
@@ -46,7 +52,7 @@ export function createChart(container) {
     container.replaceChildren(empty);
   }
 
-  function build(active) {
+  function build(active, logScale) {
     if (plot) plot.destroy();
     container.replaceChildren();
     const hasAcc = active.some((s) => s.scale === 'acc');
@@ -65,14 +71,18 @@ export function createChart(container) {
       height: HEIGHT,
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       legend: { live: true },
-      scales: { x: { time: false }, loss: { auto: true }, acc: { auto: false, range: [0, 1] } },
+      scales: { x: { time: false }, loss: logScale ? { distr: 3, range: (u, lo, hi) => [lo / 1.25, hi * 1.25] } : { auto: true }, acc: { auto: false, range: [0, 1] } },
       axes,
       series: [
-        { label: 'epoch', value: (_, v) => (v == null ? '—' : String(v)) },
+        { label: 'epoch', value: (u, v, si, i) => { const e = i == null ? latest(u.data[0]) : v; return e == null ? '—' : String(e); } },
         ...active.map((s) => ({
           label: s.label, stroke: s.stroke, width: 2, dash: s.dash, scale: s.scale, spanGaps: true,
           points: { show: (u) => u.data[0].length < 40, size: 4 },
-          value: (_, v) => (s.scale === 'acc' ? fmtAcc(v) : fmtLoss(v)),
+          // Without a hovered point the legend shows the latest value.
+          value: (u, v, si, i) => {
+            const x = i == null ? latest(u.data[si]) : v;
+            return s.scale === 'acc' ? fmtAcc(x) : fmtLoss(x);
+          },
         })),
       ],
     };
@@ -88,11 +98,13 @@ export function createChart(container) {
     store.epochs.push(store.epochs.length + 1);
     for (const s of SERIES) store[s.key].push(pick(logs, s.key));
     const active = SERIES.filter((s) => store[s.key].some((v) => v != null));
-    const next = active.map((s) => s.key).join(',');
     if (!active.length) return;
+    // Log scale for losses while they are all positive (some losses can go negative).
+    const logScale = ['loss', 'val_loss'].every((k) => store[k].every((v) => v == null || v > 0));
+    const next = `${active.map((s) => s.key).join(',')}|${logScale}`;
     if (next !== shape || !plot) {
       shape = next;
-      build(active);
+      build(active, logScale);
     } else {
       plot.setData([store.epochs, ...active.map((s) => store[s.key])]);
     }

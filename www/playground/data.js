@@ -47,11 +47,12 @@ function positiveInt(value, fallback, name) {
 }
 
 /**
- * Interleaved spiral arms in [-1, 1]^2, one arm per class, shuffled.
+ * Interleaved spiral arms in about [-1, 1]^2, one arm per class, shuffled.
  * @param {object} [opts]
  * @param {number} [opts.classes=3] number of arms / classes (>= 2)
  * @param {number} [opts.points=300] points per class
- * @param {number} [opts.noise=0.2] std-dev of angular noise (radians)
+ * @param {number} [opts.noise=0.2] std-dev of the Gaussian jitter added to each
+ *   coordinate, as a fraction of the radial gap between neighbouring arms
  * @param {number} [opts.seed=42] PRNG seed
  * @param {boolean} [opts.oneHot=true] one-hot labels [n, classes]; with
  *   `false` (2 classes only) labels are [n, 1] of 0/1 for sigmoid outputs
@@ -69,13 +70,17 @@ export function spiral(tf, opts = {}) {
   const px = new Float32Array(n * 2);
   const pl = new Int32Array(n);
   const sweep = 7.5; // radians each arm turns from centre to rim
+  const rim = 0.9; // radius of the arms' outer ends
+  const gap = (rim * 2 * Math.PI) / classes / sweep; // radial distance between neighbouring arms
+  const jitter = noise * gap;
   let k = 0;
   for (let c = 0; c < classes; c++) {
     for (let i = 0; i < perClass; i++, k++) {
-      const r = 0.05 + (0.95 * i) / Math.max(1, perClass - 1);
-      const theta = (2 * Math.PI * c) / classes + sweep * r + noise * gaussian(rand);
-      px[2 * k] = r * Math.sin(theta);
-      px[2 * k + 1] = r * Math.cos(theta);
+      const t = 0.03 + (0.97 * i) / Math.max(1, perClass - 1); // 0 = centre, 1 = rim
+      const r = rim * t;
+      const theta = (2 * Math.PI * c) / classes + sweep * t;
+      px[2 * k] = r * Math.sin(theta) + jitter * gaussian(rand);
+      px[2 * k + 1] = r * Math.cos(theta) + jitter * gaussian(rand);
       pl[k] = c;
     }
   }

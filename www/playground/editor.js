@@ -39,6 +39,7 @@ export function createEditor(parent, { doc, onRun, onChange }) {
       basicSetup,
       javascript(),
       theme,
+      EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-label': 'Program editor' }),
       EditorView.updateListener.of((u) => { if (u.docChanged && onChange) onChange(); }),
     ],

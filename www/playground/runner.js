@@ -10,7 +10,8 @@ const STOP_GRACE_MS = 1500;
 /** Library sources the playground can run programs against. */
 export const LIBRARIES = {
   hebb: { name: 'hebb.js', js: 'dist/hebb.js', wasm: 'dist/hebb_bg.wasm' },
-  tfjs: { name: 'tf.js', js: 'node_modules/@tensorflow/tfjs/dist/tf.fesm.min.js', wasm: null },
+  // Reference implementation for development; CPU backend unless ?backend= says otherwise.
+  tfjs: { name: 'tf.js', js: 'node_modules/@tensorflow/tfjs/dist/tf.fesm.min.js', wasm: null, backend: 'cpu' },
 };
 
 async function fetchOk(url, kind) {
@@ -28,6 +29,7 @@ function srcdoc() {
  * Create the runner that owns the sandbox iframe.
  * @param {object} opts
  * @param {string} [opts.library='hebb'] key of LIBRARIES
+ * @param {string} [opts.backend] backend to select with tf.setBackend() before the program runs
  * @param {HTMLElement} [opts.host=document.body] where the (invisible) iframe lives
  * @param {(msg: object) => void} opts.onMessage every sandbox message
  *   (log, error, backend, fit, data, progress, epoch, viz, ...)
@@ -35,7 +37,7 @@ function srcdoc() {
  * @param {(level: string, text: string) => void} opts.onNotice playground's own notes
  * @returns {{run(code: string): Promise<string>, stop(): Promise<string>, readonly state: string}}
  */
-export function createRunner({ library = 'hebb', host = document.body, onMessage, onState, onNotice }) {
+export function createRunner({ library = 'hebb', backend = '', host = document.body, onMessage, onState, onNotice }) {
   const lib = LIBRARIES[library];
   if (!lib) throw new Error(`unknown library "${library}" (expected ${Object.keys(LIBRARIES).join(' or ')})`);
   let libPromise = null;
@@ -61,7 +63,7 @@ export function createRunner({ library = 'hebb', host = document.body, onMessage
       libPromise = Promise.all([
         fetchOk(new URL(lib.js, base), 'text'),
         lib.wasm ? fetchOk(new URL(lib.wasm, base), 'binary') : null,
-      ]).then(([js, wasm]) => ({ name: lib.name, js, wasm }));
+      ]).then(([js, wasm]) => ({ name: lib.name, js, wasm, backend: backend || lib.backend || '' }));
       libPromise.catch(() => { libPromise = null; }); // retry on next run
     }
     return libPromise;

@@ -135,7 +135,10 @@ function reportError(message, line, col, stack) {
   post({ type: 'error', message: String(message).replace(/^Uncaught /, ''), line, col, stack: mapStack(stack) });
 }
 
+const probeUrls = new Set(); // module URLs loaded only to locate a syntax error
+
 addEventListener('error', (e) => {
+  if (probeUrls.has(e.filename)) return;
   const err = e.error;
   let line = 0;
   let col = 0;
@@ -231,10 +234,10 @@ function maybeFinish() {
 function locateSyntaxError(code) {
   return new Promise((resolve) => {
     const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+    probeUrls.add(url);
     const onError = (e) => {
       if (e.filename !== url) return;
       e.preventDefault();
-      e.stopImmediatePropagation();
       done({ line: e.lineno - LINE_OFFSET, col: e.colno });
     };
     const done = (loc) => {
@@ -256,6 +259,9 @@ async function runProgram({ lib, code }) {
     libName = lib.name || 'hebb.js';
     libUrl = URL.createObjectURL(new Blob([lib.js], { type: 'text/javascript' }));
     const ns = await import(libUrl);
+    if (lib.backend && typeof ns.setBackend === 'function') {
+      if (!(await ns.setBackend(lib.backend))) console.warn(`backend "${lib.backend}" is not available`);
+    }
     if (typeof ns.ready === 'function') await ns.ready();
     const tf = wrapNamespace(ns);
     globalThis.tf = tf;
