@@ -40,11 +40,15 @@ export function createChart(container) {
   let store;
   let plot = null;
   let shape = '';
+  let pending = 0;
+  let shown = []; // series currently plotted
   const empty = document.createElement('div');
   empty.className = 'chart-empty';
   empty.textContent = 'Loss and accuracy appear here, one point per epoch.';
 
   function reset() {
+    cancelAnimationFrame(pending);
+    pending = 0;
     store = { epochs: [], loss: [], acc: [], val_loss: [], val_acc: [] };
     if (plot) plot.destroy();
     plot = null;
@@ -104,9 +108,16 @@ export function createChart(container) {
     const next = `${active.map((s) => s.key).join(',')}|${logScale}`;
     if (next !== shape || !plot) {
       shape = next;
+      shown = active;
+      cancelAnimationFrame(pending);
+      pending = 0;
       build(active, logScale);
-    } else {
-      plot.setData([store.epochs, ...active.map((s) => store[s.key])]);
+    } else if (!pending) {
+      // Coalesce redraws: fast epochs can arrive far quicker than frames.
+      pending = requestAnimationFrame(() => {
+        pending = 0;
+        if (plot) plot.setData([store.epochs, ...shown.map((s) => store[s.key])]);
+      });
     }
   }
 

@@ -14,16 +14,24 @@ const MAX_ENTRIES = 2000;
  */
 export function createConsole(el, { onLineClick } = {}) {
   let lines = [];
+  let queue = []; // nodes waiting for the next frame (one layout per frame)
+  let frame = 0;
+
+  function flush() {
+    frame = 0;
+    const stick = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+    el.append(...queue.slice(-MAX_ENTRIES));
+    queue = [];
+    let extra = el.childElementCount - MAX_ENTRIES;
+    while (extra-- > 0) el.firstElementChild.remove();
+    if (stick) el.scrollTop = el.scrollHeight;
+  }
 
   function append(node, plain) {
-    const stick = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
-    el.append(node);
+    queue.push(node);
     lines.push(plain);
-    if (lines.length > MAX_ENTRIES) {
-      el.firstElementChild.remove();
-      lines = lines.slice(-MAX_ENTRIES);
-    }
-    if (stick) el.scrollTop = el.scrollHeight;
+    if (lines.length > MAX_ENTRIES * 1.5) lines = lines.slice(-MAX_ENTRIES);
+    if (!frame) frame = requestAnimationFrame(flush);
   }
 
   function entry(level) {
@@ -34,6 +42,9 @@ export function createConsole(el, { onLineClick } = {}) {
 
   return {
     clear() {
+      cancelAnimationFrame(frame);
+      frame = 0;
+      queue = [];
       el.replaceChildren();
       lines = [];
     },
@@ -71,6 +82,6 @@ export function createConsole(el, { onLineClick } = {}) {
       }
       append(div, `[error] ${message}${line > 0 ? ` (line ${line})` : ''}`);
     },
-    text: () => lines.join('\n'),
+    text: () => lines.slice(-MAX_ENTRIES).join('\n'),
   };
 }

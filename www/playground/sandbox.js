@@ -11,6 +11,8 @@ import { createFitWatcher } from './watch.js';
 /** Lines the runner adds before the user's code (none: the module is the code). */
 const LINE_OFFSET = 0;
 
+const MAX_LOG_CHARS = 20000;
+
 const post = (msg, transfer = []) => parent.postMessage(msg, '*', transfer);
 
 let userUrl = '';
@@ -83,7 +85,11 @@ function formatValue(v, depth, seen) {
     }
     if (v instanceof Set) return `Set(${v.size}) {${[...v].slice(0, 30).map((x) => formatValue(x, depth + 1, seen)).join(', ')}}`;
     const keys = Object.keys(v);
-    const body = keys.slice(0, 30).map((k) => `${k}: ${formatValue(v[k], depth + 1, seen)}`);
+    const body = keys.slice(0, 30).map((k) => {
+      let item;
+      try { item = formatValue(v[k], depth + 1, seen); } catch { item = '[unreadable]'; }
+      return `${k}: ${item}`;
+    });
     if (keys.length > 30) body.push('…');
     const name = v.constructor && v.constructor !== Object ? `${v.constructor.name} ` : '';
     return `${name}{${body.join(', ')}}`;
@@ -114,7 +120,8 @@ function formatArgs(args) {
     rest = args.slice(1);
   }
   for (const a of rest) parts.push(formatValue(a, 0, new Set()));
-  return parts.join(' ');
+  const text = parts.join(' ');
+  return text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (${text.length - MAX_LOG_CHARS} more characters)` : text;
 }
 
 // ------------------------------------------------------- console and errors
@@ -253,11 +260,34 @@ function locateSyntaxError(code) {
   });
 }
 
+/**
+ * Let programs copied from TF.js examples `import * as tf from
+ * '@tensorflow/tfjs'` (or from 'hebb'): both resolve to a shim module that
+ * re-exports the library with the watched model factories. Must run before
+ * the first module import of the document.
+ */
+function installImportMap(url) {
+  if (!(HTMLScriptElement.supports && HTMLScriptElement.supports('importmap'))) return;
+  const names = ['sequential', 'model', 'loadLayersModel'];
+  const shim = [
+    `export * from ${JSON.stringify(url)};`,
+    'const tf = globalThis.tf;',
+    'export default tf;',
+    ...names.map((n) => `export const ${n} = tf.${n};`),
+  ].join('\n');
+  const shimUrl = URL.createObjectURL(new Blob([shim], { type: 'text/javascript' }));
+  const map = document.createElement('script');
+  map.type = 'importmap';
+  map.textContent = JSON.stringify({ imports: { hebb: shimUrl, '@tensorflow/tfjs': shimUrl } });
+  document.head.append(map);
+}
+
 async function runProgram({ lib, code }) {
   try {
     if (lib.wasm) globalThis.HEBB_WASM = lib.wasm;
     libName = lib.name || 'hebb.js';
     libUrl = URL.createObjectURL(new Blob([lib.js], { type: 'text/javascript' }));
+    installImportMap(libUrl);
     const ns = await import(libUrl);
     if (lib.backend && typeof ns.setBackend === 'function') {
       if (!(await ns.setBackend(lib.backend))) console.warn(`backend "${lib.backend}" is not available`);
