@@ -7,8 +7,8 @@ import uPlot from 'uplot';
 const SERIES = [
   { key: 'loss', label: 'loss', stroke: '#2563eb', scale: 'loss' },
   { key: 'val_loss', label: 'val loss', stroke: '#2563eb', scale: 'loss', dash: [6, 4] },
-  { key: 'acc', label: 'accuracy', stroke: '#ea580c', scale: 'acc' },
-  { key: 'val_acc', label: 'val accuracy', stroke: '#ea580c', scale: 'acc', dash: [6, 4] },
+  { key: 'acc', label: 'acc', stroke: '#ea580c', scale: 'acc' },
+  { key: 'val_acc', label: 'val acc', stroke: '#ea580c', scale: 'acc', dash: [6, 4] },
 ];
 
 const HEIGHT = 210;
@@ -18,6 +18,21 @@ function pick(logs, key) {
   const alt = { acc: 'accuracy', val_acc: 'val_accuracy' }[key];
   const v = logs[key] ?? (alt ? logs[alt] : undefined);
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** 1-2-5 ticks inside [lo, hi] for a log axis (fewer when the range is wide). */
+function logTicks(lo, hi) {
+  if (!(lo > 0 && hi > lo)) return [lo];
+  const decades = Math.log10(hi / lo);
+  const steps = decades > 2.5 ? [1] : decades > 1.2 ? [1, 3] : [1, 2, 5];
+  const out = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of steps) {
+      const t = m * 10 ** e;
+      if (t >= lo && t <= hi) out.push(Number(t.toPrecision(3)));
+    }
+  }
+  return out.length ? out : [lo, hi];
 }
 
 /** Last non-null entry of a series, or null. */
@@ -62,7 +77,14 @@ export function createChart(container) {
     const hasAcc = active.some((s) => s.scale === 'acc');
     const axes = [
       { label: 'epoch', labelSize: 18, size: 36, stroke: '#64748b', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' } },
-      { scale: 'loss', label: 'loss', labelSize: 18, size: 52, stroke: '#2563eb', grid: { stroke: '#eef2f7' }, ticks: { stroke: '#e2e8f0' } },
+      {
+        scale: 'loss', label: 'loss', labelSize: 18, size: 52, stroke: '#2563eb', grid: { stroke: '#eef2f7' }, ticks: { stroke: '#e2e8f0' },
+        ...(logScale ? {
+          splits: (u, i, lo, hi) => logTicks(lo, hi),
+          filter: (u, splits) => splits,
+          values: (u, ticks) => ticks.map((t) => String(Number(t.toPrecision(3)))),
+        } : {}),
+      },
     ];
     if (hasAcc) {
       axes.push({
