@@ -42,18 +42,25 @@ export function createBoundaryView(canvas, caption) {
     draw();
   }
 
-  /** @param {{kind: string, range: number[], k: number, xs: Float32Array, ys: Float32Array}} msg */
+  /**
+   * Show the training data (before any prediction arrives).
+   * @param {{kind: 'boundary'|'curve', range: number[], k: number, xs: Float32Array, ys: Float32Array}} msg
+   *   xs: points (2 per point for 'boundary'); ys: class index ('boundary') or target value ('curve')
+   */
   function setData(msg) {
     data = msg;
     pred = null;
     const n = msg.ys.length;
     caption.textContent = msg.kind === 'boundary'
-      ? `Decision regions · ${Math.max(2, msg.k)} classes · ${n} points`
+      ? `Decision regions · ${Math.max(2, msg.k, ...msg.ys.map((c) => c + 1))} classes · ${n} points`
       : `Fitted curve · ${n} points`;
     draw();
   }
 
-  /** @param {object} msg a 'viz' message from the sandbox */
+  /**
+   * Draw the model's latest predictions.
+   * @param {object} msg a 'viz' message: {kind:'boundary', k, grid, probs} or {kind:'curve', xs, ys}
+   */
   function setPrediction(msg) {
     if (!data || msg.kind !== data.kind) return;
     pred = msg;
@@ -154,12 +161,12 @@ export function createBoundaryView(canvas, caption) {
     const L = layout(w, h, xr, yr, true);
     if (pred) regions(L);
     axes(L, xr, yr);
-    const { xs, ys, k } = data;
+    const { xs, ys } = data;
     const r = data.ys.length > 1500 ? 2 : 3;
     ctx.lineWidth = 1;
     ctx.strokeStyle = 'rgba(255,255,255,0.9)';
     for (let i = 0; i < ys.length; i++) {
-      const cls = k === 1 ? (ys[i] >= 0.5 ? 1 : 0) : ys[i];
+      const cls = ys[i]; // class index, computed by the sandbox
       ctx.fillStyle = CLASS_COLORS[cls % CLASS_COLORS.length];
       ctx.beginPath();
       ctx.arc(L.sx(xs[2 * i]), L.sy(xs[2 * i + 1]), r, 0, Math.PI * 2);

@@ -32,7 +32,14 @@ function logTicks(lo, hi) {
       if (t >= lo && t <= hi) out.push(Number(t.toPrecision(3)));
     }
   }
-  return out.length ? out : [lo, hi];
+  if (out.length >= 3) return out;
+  // Less than a decade: evenly spaced round values read better.
+  const raw = (hi - lo) / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((x) => x >= raw);
+  const lin = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) lin.push(Number(t.toPrecision(6)));
+  return lin;
 }
 
 /** Last non-null entry of a series, or null. */

@@ -48,6 +48,7 @@ function positiveInt(value, fallback, name) {
 
 /**
  * Interleaved spiral arms in about [-1, 1]^2, one arm per class, shuffled.
+ * @param {object} tf namespace providing tensor2d
  * @param {object} [opts]
  * @param {number} [opts.classes=3] number of arms / classes (>= 2)
  * @param {number} [opts.points=300] points per class
@@ -103,6 +104,7 @@ export function spiral(tf, opts = {}) {
 
 /**
  * Noisy samples of y = sin(x) with x uniform in [-pi, pi].
+ * @param {object} tf namespace providing tensor2d
  * @param {object} [opts]
  * @param {number} [opts.points=200] number of samples
  * @param {number} [opts.noise=0.05] std-dev of Gaussian noise added to y

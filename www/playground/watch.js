@@ -95,7 +95,11 @@ export function createFitWatcher({ tf, model, x, y, args, post, shouldStop }) {
       const pad = (hi[d] - lo[d]) * 0.08 || 1;
       range.push(lo[d] - pad, hi[d] + pad);
     }
-    // Subsample the points we ship for drawing; labels: argmax / value.
+    // Subsample the points we ship for drawing. For 2-D inputs ys become
+    // class indices (argmax of one-hot rows, integer labels as they are,
+    // anything else thresholded at 0.5); for 1-D inputs they stay values.
+    let integral = true;
+    if (k === 1) for (let i = 0; i < n && integral; i++) integral = Number.isInteger(yd[i]) && yd[i] >= 0;
     const stride = Math.max(1, Math.ceil(n / MAX_POINTS));
     const m = Math.ceil(n / stride);
     const px = new Float32Array(m * dim);
@@ -106,8 +110,10 @@ export function createFitWatcher({ tf, model, x, y, args, post, shouldStop }) {
         let best = 0;
         for (let c = 1; c < k; c++) if (yd[i * k + c] > yd[i * k + best]) best = c;
         py[j] = best;
+      } else if (dim === 2 && !integral) {
+        py[j] = yd[i] >= 0.5 ? 1 : 0;
       } else {
-        py[j] = yd[i * k];
+        py[j] = yd[i];
       }
     }
     viz = { kind: dim === 2 ? 'boundary' : 'curve', range, k };
