@@ -182,7 +182,13 @@ function wrapFit(tfns, originalFit) {
     });
     activeModels.add(model);
     try {
-      await watcher.prepare();
+      try {
+        await watcher.prepare();
+      } catch (err) {
+        // Never let the playground's own bookkeeping change fit()'s outcome;
+        // the library reports bad inputs itself.
+        console.debug('playground: cannot visualise this fit():', err);
+      }
       const callbacks = watcher.mergeCallbacks(args && args.callbacks);
       const history = await originalFit.call(model, x, y, { ...args, callbacks });
       await watcher.finish();
