@@ -29,17 +29,18 @@ export function formatResults(r) {
   );
   out.push(
     table(
-      ['engine', 'samples/s', 'epochs', 'seconds', 'warm-up s', 'final loss', 'status'],
+      ['engine', 'samples/s', 'best fit call', 'epochs', 'seconds', 'warm-up s', 'final loss', 'status'],
       (r.mlp || []).map((e) => [
         e.engine,
         fmtNum(e.samplesPerSec, 0),
+        fmtNum(e.bestCallSamplesPerSec, 0),
         e.epochs ?? '-',
         fmtNum(e.seconds, 2),
         fmtNum(e.warmupSeconds, 2),
         fmtNum(e.finalLoss, 4),
         e.status || 'ok',
       ]),
-      [false, true, true, true, true, true, false]
+      [false, true, true, true, true, true, true, false]
     )
   );
   const rt = r.ratios || {};
@@ -48,7 +49,8 @@ export function formatResults(r) {
     for (const [k, v] of Object.entries(rt.mlp)) out.push(`ratio ${k}: ${fmtNum(v, 2)}x`);
   }
   out.push('');
-  out.push('Square f32 matmul (c = a.matMul(b); await c.data()), GFLOP/s = 2n^3*reps/s/1e9');
+  out.push('Square f32 matmul (c = a.matMul(b); await c.data()), GFLOP/s = 2n^3*reps/s/1e9, best of up to 3 trials >= ' +
+    ((r.config && r.config.matmul && r.config.matmul.minSeconds) || 0.5) + ' s');
   const engines = [...new Set((r.matmul || []).map((e) => e.engine))];
   const sizes = [...new Set((r.matmul || []).map((e) => e.n))].sort((a, b) => a - b);
   const cell = (eng, n) => {

@@ -58,11 +58,24 @@ async function main() {
     const url = `${srv.url}bench/index.html${qs.toString() ? '?' + qs : ''}`;
     console.log(`bench: ${url}  (browser: ${context.browser()?.version() ?? 'chromium'}, timeout ${timeoutMs / 1000} s)`);
     const t0 = Date.now();
+    const loadavgAtStart = os.loadavg();
+    if (loadavgAtStart[0] > os.cpus().length * 0.75) {
+      console.log(`note: load average ${loadavgAtStart[0].toFixed(2)} on ${os.cpus().length} CPUs — timings will be noisy`);
+    }
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForFunction(() => window.benchDone === true, null, { timeout: timeoutMs, polling: 500 });
     const results = await page.evaluate(() => window.benchResults);
     const pageError = await page.evaluate(() => window.benchError || null);
     results.browserVersion = context.browser()?.version() ?? null;
+    results.host = { platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, loadavgAtStart, loadavgAtEnd: os.loadavg() };
+    const hebbJs = path.join(root, 'dist', 'hebb.js');
+    const hebbWasm = path.join(root, 'dist', 'hebb_bg.wasm');
+    if (fs.existsSync(hebbJs)) {
+      results.hebbBuild = {
+        'hebb.js': { bytes: fs.statSync(hebbJs).size, mtime: fs.statSync(hebbJs).mtime.toISOString() },
+        'hebb_bg.wasm': fs.existsSync(hebbWasm) ? { bytes: fs.statSync(hebbWasm).size, mtime: fs.statSync(hebbWasm).mtime.toISOString() } : null,
+      };
+    }
     results.wallSeconds = (Date.now() - t0) / 1000;
 
     console.log('\n' + formatResults(results) + '\n');
