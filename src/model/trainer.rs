@@ -14,7 +14,7 @@ pub struct FitOptions {
     pub epochs: usize,
     pub batch_size: usize,
     pub shuffle: bool,
-    pub validation_split: f32,
+    pub validation_split: f64,
     pub initial_epoch: usize,
     pub seed: u64,
 }
@@ -178,7 +178,7 @@ impl FitSession {
                 return Err(Error::arg("fit", "give either validationSplit or validationData, not both"));
             }
             // As TF.js and Keras: the last fraction of the samples, taken before any shuffling.
-            let split = ((n as f64) * (1.0 - opts.validation_split as f64)).floor() as usize;
+            let split = ((n as f64) * (1.0 - opts.validation_split)).floor() as usize;
             if split == 0 || split == n {
                 return Err(Error::data("fit", format!("validationSplit {} leaves an empty training or validation set for {n} samples", opts.validation_split)));
             }

@@ -112,7 +112,7 @@ pub fn tensor_exists(h: u32) -> bool {
 
 /// [live tensors, bytes, models]
 #[wasm_bindgen]
-pub fn memory() -> Vec<f64> {
+pub fn memory_stats() -> Vec<f64> {
     with(|st| {
         let (n, b) = st.rt.memory();
         let wb: usize = st.models.values().flat_map(|m| m.weights.iter()).map(|w| w.value.numel() * 4).sum();
@@ -389,7 +389,7 @@ pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std
             epochs: num("epochs", 1.0)? as usize,
             batch_size: num("batchSize", 32.0)? as usize,
             shuffle: opts.bool_or("shuffle", true)?,
-            validation_split: num("validationSplit", 0.0)? as f32,
+            validation_split: num("validationSplit", 0.0)?,
             initial_epoch: num("initialEpoch", 0.0)? as usize,
             seed,
         };

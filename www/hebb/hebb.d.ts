@@ -1,0 +1,208 @@
+// Type declarations for Hebb's TF.js-compatible API.
+
+export type DataType = 'float32' | 'int32' | 'bool';
+export type Rank = number;
+export type TensorLike = number | boolean | number[] | number[][] | number[][][] | number[][][][] | Float32Array | Int32Array | Uint8Array;
+export type TensorOrLike = Tensor | TensorLike;
+
+export declare class Tensor {
+  readonly id: number;
+  readonly shape: number[];
+  readonly rank: number;
+  readonly size: number;
+  readonly dtype: DataType;
+  readonly isDisposed: boolean;
+  dataSync(): Float32Array | Int32Array | Uint8Array;
+  data(): Promise<Float32Array | Int32Array | Uint8Array>;
+  arraySync(): any;
+  array(): Promise<any>;
+  dispose(): void;
+  print(): void;
+  clone(): Tensor;
+  add(b: TensorOrLike): Tensor; sub(b: TensorOrLike): Tensor; mul(b: TensorOrLike): Tensor; div(b: TensorOrLike): Tensor;
+  pow(b: TensorOrLike): Tensor; maximum(b: TensorOrLike): Tensor; minimum(b: TensorOrLike): Tensor;
+  squaredDifference(b: TensorOrLike): Tensor;
+  greater(b: TensorOrLike): Tensor; greaterEqual(b: TensorOrLike): Tensor; less(b: TensorOrLike): Tensor;
+  lessEqual(b: TensorOrLike): Tensor; equal(b: TensorOrLike): Tensor; notEqual(b: TensorOrLike): Tensor;
+  neg(): Tensor; abs(): Tensor; exp(): Tensor; log(): Tensor; log1p(): Tensor; sqrt(): Tensor; rsqrt(): Tensor;
+  square(): Tensor; reciprocal(): Tensor; sign(): Tensor; floor(): Tensor; ceil(): Tensor; round(): Tensor;
+  sin(): Tensor; cos(): Tensor; relu(): Tensor; relu6(): Tensor; selu(): Tensor; sigmoid(): Tensor; tanh(): Tensor;
+  softplus(): Tensor; elu(alpha?: number): Tensor; leakyRelu(alpha?: number): Tensor;
+  clipByValue(min: number, max: number): Tensor; cast(dtype: DataType): Tensor; asType(dtype: DataType): Tensor;
+  matMul(b: TensorOrLike, transposeA?: boolean, transposeB?: boolean): Tensor; dot(b: TensorOrLike): Tensor;
+  sum(axis?: number | number[], keepDims?: boolean): Tensor; mean(axis?: number | number[], keepDims?: boolean): Tensor;
+  max(axis?: number | number[], keepDims?: boolean): Tensor; min(axis?: number | number[], keepDims?: boolean): Tensor;
+  argMax(axis?: number): Tensor; argMin(axis?: number): Tensor;
+  softmax(dim?: number): Tensor; logSoftmax(axis?: number): Tensor;
+  reshape(shape: number[]): Tensor; flatten(): Tensor; transpose(perm?: number[]): Tensor;
+  expandDims(axis?: number): Tensor; squeeze(axis?: number[]): Tensor;
+  slice(begin: number | number[], size?: number | number[]): Tensor; gather(indices: TensorOrLike, axis?: number): Tensor;
+  concat(other: Tensor | Tensor[], axis?: number): Tensor;
+  toFloat(): Tensor; toInt(): Tensor; as1D(): Tensor; as2D(rows: number, cols: number): Tensor;
+}
+
+export declare function tensor(values: TensorLike, shape?: number[], dtype?: DataType): Tensor;
+export declare function scalar(value: number | boolean, dtype?: DataType): Tensor;
+export declare function tensor1d(values: TensorLike, dtype?: DataType): Tensor;
+export declare function tensor2d(values: TensorLike, shape?: [number, number], dtype?: DataType): Tensor;
+export declare function tensor3d(values: TensorLike, shape?: [number, number, number], dtype?: DataType): Tensor;
+export declare function tensor4d(values: TensorLike, shape?: [number, number, number, number], dtype?: DataType): Tensor;
+export declare function zeros(shape: number[], dtype?: DataType): Tensor;
+export declare function ones(shape: number[], dtype?: DataType): Tensor;
+export declare function fill(shape: number[], value: number, dtype?: DataType): Tensor;
+export declare function zerosLike(t: Tensor): Tensor;
+export declare function onesLike(t: Tensor): Tensor;
+export declare function randomUniform(shape: number[], minval?: number, maxval?: number, dtype?: DataType, seed?: number): Tensor;
+export declare function randomNormal(shape: number[], mean?: number, stdDev?: number, dtype?: DataType, seed?: number): Tensor;
+export declare function truncatedNormal(shape: number[], mean?: number, stdDev?: number, dtype?: DataType, seed?: number): Tensor;
+export declare function linspace(start: number, stop: number, num: number): Tensor;
+export declare function range(start: number, stop: number, step?: number, dtype?: DataType): Tensor;
+export declare function oneHot(indices: TensorOrLike, depth: number, onValue?: number, offValue?: number): Tensor;
+export declare function setSeed(seed: number): void;
+
+export declare function tidy<T>(fn: () => T): T;
+export declare function tidy<T>(name: string, fn: () => T): T;
+export declare function keep<T extends Tensor>(t: T): T;
+export declare function dispose(x: Tensor | Tensor[] | { [k: string]: Tensor } | { dispose(): void }): void;
+export declare function memory(): { numTensors: number; numBytes: number; numModels: number; modelBytes: number; unreliable: boolean };
+export declare function ready(): Promise<boolean>;
+export declare function getBackend(): 'cpu' | 'webgpu';
+export declare function setBackend(name: 'cpu' | 'wasm' | 'webgpu'): Promise<boolean>;
+export declare const util: { seed(s: number): void };
+export declare const version: { hebb: string };
+
+type Bin = (a: TensorOrLike, b: TensorOrLike) => Tensor;
+type Un = (x: TensorOrLike) => Tensor;
+export declare const add: Bin, sub: Bin, mul: Bin, div: Bin, pow: Bin, maximum: Bin, minimum: Bin, squaredDifference: Bin,
+  greater: Bin, greaterEqual: Bin, less: Bin, lessEqual: Bin, equal: Bin, notEqual: Bin, logicalAnd: Bin, logicalOr: Bin, divNoNan: Bin;
+export declare const neg: Un, abs: Un, exp: Un, log: Un, log1p: Un, sqrt: Un, rsqrt: Un, square: Un, reciprocal: Un, sign: Un,
+  floor: Un, ceil: Un, round: Un, sin: Un, cos: Un, relu: Un, relu6: Un, selu: Un, sigmoid: Un, tanh: Un, softplus: Un, logicalNot: Un, isNaN: Un;
+export declare function elu(x: TensorOrLike, alpha?: number): Tensor;
+export declare function leakyRelu(x: TensorOrLike, alpha?: number): Tensor;
+export declare function where(cond: TensorOrLike, a: TensorOrLike, b: TensorOrLike): Tensor;
+export declare function clipByValue(x: TensorOrLike, min: number, max: number): Tensor;
+export declare function cast(x: TensorOrLike, dtype: DataType): Tensor;
+export declare function matMul(a: TensorOrLike, b: TensorOrLike, transposeA?: boolean, transposeB?: boolean): Tensor;
+export declare function dot(a: TensorOrLike, b: TensorOrLike): Tensor;
+export declare function sum(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function mean(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function max(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function min(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function argMax(x: TensorOrLike, axis?: number): Tensor;
+export declare function argMin(x: TensorOrLike, axis?: number): Tensor;
+export declare function softmax(x: TensorOrLike, dim?: number): Tensor;
+export declare function logSoftmax(x: TensorOrLike, axis?: number): Tensor;
+export declare function reshape(x: TensorOrLike, shape: number[]): Tensor;
+export declare function flatten(x: TensorOrLike): Tensor;
+export declare function transpose(x: TensorOrLike, perm?: number[]): Tensor;
+export declare function broadcastTo(x: TensorOrLike, shape: number[]): Tensor;
+export declare function slice(x: TensorOrLike, begin: number | number[], size?: number | number[]): Tensor;
+export declare function concat(tensors: Tensor[], axis?: number): Tensor;
+export declare function stack(tensors: Tensor[], axis?: number): Tensor;
+export declare function unstack(x: Tensor, axis?: number): Tensor[];
+export declare function gather(x: TensorOrLike, indices: TensorOrLike, axis?: number): Tensor;
+export declare function expandDims(x: Tensor, axis?: number): Tensor;
+export declare function squeeze(x: Tensor, axis?: number | number[]): Tensor;
+
+export type ActivationIdentifier = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'hardSigmoid' | 'tanh' | 'softplus' | 'softsign' | 'softmax' | 'swish';
+export interface InitializerSpec { getClassName(): string; getConfig(): object }
+export type InitializerIdentifier = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal' | 'randomUniform' | 'randomNormal' | 'truncatedNormal' | 'varianceScaling' | InitializerSpec;
+
+export interface LayerArgs { name?: string; inputShape?: number[]; batchInputShape?: (number | null)[]; inputDim?: number; trainable?: boolean }
+export interface DenseLayerArgs extends LayerArgs { units: number; activation?: ActivationIdentifier; useBias?: boolean; kernelInitializer?: InitializerIdentifier; biasInitializer?: InitializerIdentifier }
+
+export declare class Layer {
+  readonly name: string;
+  readonly className: string;
+  trainable: boolean;
+  readonly inputShape?: (number | null)[];
+  readonly outputShape?: (number | null)[];
+  readonly weights: { name: string; shape: number[]; trainable: boolean }[];
+  getClassName(): string;
+  getConfig(): object;
+  countParams(): number;
+  getWeights(): Tensor[];
+  setWeights(weights: Tensor[]): void;
+}
+
+export declare const layers: {
+  dense(args: DenseLayerArgs): Layer;
+  activation(args: LayerArgs & { activation: ActivationIdentifier }): Layer;
+  dropout(args: LayerArgs & { rate: number; seed?: number }): Layer;
+  flatten(args?: LayerArgs): Layer;
+  leakyReLU(args?: LayerArgs & { alpha?: number }): Layer;
+  softmax(args?: LayerArgs & { axis?: number }): Layer;
+};
+export declare const initializers: { [name: string]: (config?: object) => InitializerSpec };
+
+export declare class Optimizer {
+  learningRate: number;
+  getClassName(): string;
+  getConfig(): object;
+}
+export declare const train: {
+  sgd(learningRate: number): Optimizer;
+  momentum(learningRate: number, momentum: number, useNesterov?: boolean): Optimizer;
+  adam(learningRate?: number, beta1?: number, beta2?: number, epsilon?: number): Optimizer;
+  adamax(learningRate?: number, beta1?: number, beta2?: number, epsilon?: number, decay?: number): Optimizer;
+  rmsprop(learningRate: number, decay?: number, momentum?: number, epsilon?: number, centered?: boolean): Optimizer;
+  adagrad(learningRate: number, initialAccumulatorValue?: number): Optimizer;
+};
+
+export type LossOrMetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
+export declare const losses: {
+  meanSquaredError(labels: Tensor, predictions: Tensor, weights?: Tensor): Tensor;
+  absoluteDifference(labels: Tensor, predictions: Tensor, weights?: Tensor): Tensor;
+  huberLoss(labels: Tensor, predictions: Tensor, weights?: Tensor, delta?: number): Tensor;
+  logLoss(labels: Tensor, predictions: Tensor, weights?: Tensor, epsilon?: number): Tensor;
+  hingeLoss(labels: Tensor, predictions: Tensor, weights?: Tensor): Tensor;
+  sigmoidCrossEntropy(labels: Tensor, logits: Tensor, weights?: Tensor): Tensor;
+  softmaxCrossEntropy(onehotLabels: Tensor, logits: Tensor, weights?: Tensor): Tensor;
+  cosineDistance(labels: Tensor, predictions: Tensor, axis?: number, weights?: Tensor): Tensor;
+};
+export declare const metrics: { [name: string]: LossOrMetricFn };
+
+export type Logs = { [key: string]: number };
+export interface CustomCallbackArgs {
+  onTrainBegin?: (logs?: Logs) => void | Promise<void>;
+  onTrainEnd?: (logs?: Logs) => void | Promise<void>;
+  onEpochBegin?: (epoch: number, logs?: Logs) => void | Promise<void>;
+  onEpochEnd?: (epoch: number, logs?: Logs) => void | Promise<void>;
+  onBatchBegin?: (batch: number, logs?: Logs) => void | Promise<void>;
+  onBatchEnd?: (batch: number, logs?: Logs) => void | Promise<void>;
+  onYield?: (epoch: number, batch: number, logs?: Logs) => void | Promise<void>;
+}
+export declare class Callback implements CustomCallbackArgs { model: Sequential | null; params: object; setModel(m: Sequential): void; setParams(p: object): void }
+export declare class EarlyStopping extends Callback {}
+export declare const callbacks: {
+  earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: 'auto' | 'min' | 'max'; baseline?: number; restoreBestWeights?: boolean }): EarlyStopping;
+};
+
+export interface ModelFitArgs {
+  epochs?: number; batchSize?: number; shuffle?: boolean; validationSplit?: number;
+  validationData?: [Tensor, Tensor]; initialEpoch?: number; verbose?: number; seed?: number;
+  callbacks?: CustomCallbackArgs | CustomCallbackArgs[] | Callback | Callback[];
+}
+export declare class History { epoch: number[]; history: { [key: string]: number[] }; params: object }
+export interface ModelCompileArgs { optimizer: string | Optimizer; loss: string | LossOrMetricFn | (string | LossOrMetricFn)[]; metrics?: (string | LossOrMetricFn)[] }
+
+export declare class Sequential {
+  readonly layers: Layer[];
+  stopTraining: boolean;
+  readonly isTraining: boolean;
+  optimizer: Optimizer | null;
+  readonly outputShape?: (number | null)[];
+  add(layer: Layer): void;
+  getLayer(name: string | number, index?: number): Layer;
+  compile(args: ModelCompileArgs): void;
+  fit(x: Tensor, y: Tensor, args?: ModelFitArgs): Promise<History>;
+  evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Tensor | Tensor[];
+  predict(x: Tensor, args?: { batchSize?: number }): Tensor;
+  predictOnBatch(x: Tensor): Tensor;
+  summary(lineLength?: number, positions?: number[], printFn?: (line: string) => void): void;
+  countParams(): number;
+  getWeights(): Tensor[];
+  setWeights(weights: Tensor[]): void;
+  dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
+}
+export declare function sequential(config?: { layers?: Layer[]; name?: string }): Sequential;

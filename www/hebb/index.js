@@ -1,0 +1,34 @@
+// Hebb: the TF.js-compatible namespace. `import * as tf from 'hebb'` (or `* as hebb`).
+import { engine } from './engine.js';
+
+export * from './tensor.js';
+export * from './ops.js';
+export { layers, initializers, Layer } from './layers.js';
+export { train, Optimizer } from './train.js';
+export { losses, metrics } from './losses.js';
+export { callbacks, Callback, EarlyStopping } from './callbacks.js';
+export { Sequential, sequential, History } from './models.js';
+
+export const version = { hebb: '0.1.0' };
+
+let backend = 'cpu';
+/** Resolves when the engine is ready (it already is: loading the module awaited it). */
+export async function ready() { return true; }
+export function getBackend() { return backend; }
+/** 'cpu' is the SIMD WebAssembly engine. 'wasm' is accepted as a synonym. */
+export async function setBackend(name) {
+  if (name === 'cpu' || name === 'wasm') {
+    backend = 'cpu';
+    return true;
+  }
+  if (name === 'webgpu') {
+    console.warn('Hebb: the WebGPU backend has not landed yet; running on the CPU (SIMD WebAssembly).');
+    return false;
+  }
+  throw new Error(`setBackend: unknown backend '${name}'; expected 'cpu' or 'webgpu'`);
+}
+
+export const util = {
+  /** Seeds Hebb's global random streams (weights, shuffling, dropout). */
+  seed(s) { engine.set_seed(s); },
+};

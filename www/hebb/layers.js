@@ -1,0 +1,141 @@
+// Layers: option objects with TF.js names. A layer checks its options with the engine when it is
+// constructed (so a bad option throws where the user wrote it), and is built inside a model by
+// `model.add`, which infers its input shape.
+import { engine } from './engine.js';
+import { wrap } from './tensor.js';
+
+const counters = new Map();
+function autoName(className) {
+  const n = (counters.get(className) ?? 0) + 1;
+  counters.set(className, n);
+  const snake = className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return `${snake}_${className}${n}`;
+}
+
+function serializable(v) {
+  if (v && typeof v === 'object' && typeof v.toJSON === 'function') return v.toJSON();
+  return v;
+}
+
+export class Layer {
+  /**
+   * @param {string} className
+   * @param {object} config TF.js layer options
+   */
+  constructor(className, config = {}) {
+    if (config === null || typeof config !== 'object') throw new Error(`${className}: expected an options object, received ${config}`);
+    this.className = className;
+    this.name = config.name ?? autoName(className);
+    const cfg = { ...config, name: this.name };
+    if (cfg.inputDim !== undefined && cfg.inputShape === undefined) cfg.inputShape = [cfg.inputDim];
+    for (const k of ['kernelInitializer', 'biasInitializer']) if (cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
+    if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
+    if (cfg.batchInputShape !== undefined) checkShape(this, 'batchInputShape', cfg.batchInputShape.map((d, i) => (i === 0 && d === null ? 1 : d)));
+    engine.layer_validate(className, JSON.stringify(cfg));
+    this._config = cfg;
+    this._trainable = config.trainable ?? true;
+    this._model = null;
+    this._index = -1;
+    this._weightCount = 0;
+    this.outputShape = undefined;
+    this.batchInputShape = cfg.batchInputShape ?? (cfg.inputShape ? [null, ...cfg.inputShape] : undefined);
+  }
+  getClassName() { return this.className; }
+  getConfig() { return { ...this._config }; }
+  get trainable() { return this._trainable; }
+  set trainable(v) {
+    this._trainable = !!v;
+    if (this._model) engine.model_set_trainable(this._model._id, this._index, this._trainable);
+  }
+  _attach(model, index, info) {
+    this._model = model;
+    this._index = index;
+    this._weightCount = info.weights.length;
+    this._weightInfo = info.weights;
+    this.inputShape = [null, ...info.inputShape];
+    this.outputShape = [null, ...info.outputShape];
+    if (!this._trainable) engine.model_set_trainable(model._id, index, false);
+  }
+  _weightOffset() {
+    let off = 0;
+    for (const l of this._model.layers) {
+      if (l === this) break;
+      off += l._weightCount;
+    }
+    return off;
+  }
+  countParams() {
+    return (this._weightInfo ?? []).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  }
+  get weights() {
+    return (this._weightInfo ?? []).map((w) => ({ name: w.name, shape: w.shape, trainable: this._trainable }));
+  }
+  /** Copies of this layer's weights. */
+  getWeights() {
+    if (!this._model) return [];
+    const all = this._model.getWeights();
+    const off = this._weightOffset();
+    const mine = all.slice(off, off + this._weightCount);
+    all.forEach((t, i) => { if (i < off || i >= off + this._weightCount) t.dispose(); });
+    return mine;
+  }
+  setWeights(tensors) {
+    if (!this._model) throw new Error(`${this.className} '${this.name}': setWeights before the layer is added to a model`);
+    if (tensors.length !== this._weightCount) {
+      throw new Error(`${this.className} '${this.name}': setWeights expects ${this._weightCount} tensors, received ${tensors.length}`);
+    }
+    const all = this._model.getWeights();
+    const off = this._weightOffset();
+    const next = all.map((t, i) => (i >= off && i < off + this._weightCount ? tensors[i - off] : t));
+    try {
+      this._model.setWeights(next);
+    } finally {
+      all.forEach((t) => t.dispose());
+    }
+  }
+  apply() {
+    throw new Error(`${this.className} '${this.name}': calling a layer directly is not supported yet; add it to a tf.sequential() model`);
+  }
+}
+
+function checkShape(layer, key, shape) {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new Error(`${layer.className} '${layer.name}': ${key} must be an array of positive integers, received ${JSON.stringify(shape)}`);
+  }
+}
+
+const make = (className) => (config) => new Layer(className, config);
+
+export const layers = {
+  dense: make('Dense'),
+  activation: make('Activation'),
+  dropout: make('Dropout'),
+  flatten: (config = {}) => new Layer('Flatten', config),
+  leakyReLU: (config = {}) => new Layer('LeakyReLU', config),
+  softmax: (config = {}) => new Layer('Softmax', config),
+};
+
+/** Initializers, as tf.initializers.* builds them: {className, config} descriptions. */
+class Initializer {
+  constructor(className, config = {}) { this.className = className; this.config = config; }
+  getClassName() { return this.className; }
+  getConfig() { return { ...this.config }; }
+  toJSON() { return { className: this.className, config: this.config }; }
+}
+const init = (className) => (config) => new Initializer(className, config ?? {});
+export const initializers = {
+  zeros: init('Zeros'),
+  ones: init('Ones'),
+  constant: init('Constant'),
+  randomUniform: init('RandomUniform'),
+  randomNormal: init('RandomNormal'),
+  truncatedNormal: init('TruncatedNormal'),
+  glorotUniform: init('GlorotUniform'),
+  glorotNormal: init('GlorotNormal'),
+  heUniform: init('HeUniform'),
+  heNormal: init('HeNormal'),
+  leCunUniform: init('LeCunUniform'),
+  leCunNormal: init('LeCunNormal'),
+  varianceScaling: init('VarianceScaling'),
+};
+

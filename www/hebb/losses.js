@@ -1,0 +1,69 @@
+// tf.losses (TF.js core: a scalar, the mean over every element) and tf.metrics (TF.js Layers:
+// one value per sample). Both run as engine ops, so they work eagerly and inside traced custom
+// losses and metrics.
+import { engine } from './engine.js';
+import { Tensor, tidy, wrap } from './tensor.js';
+import * as ops from './ops.js';
+
+function pair(name, a, b) {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error(`${name}: expected two tensors (yTrue, yPred)`);
+  return Uint32Array.from([a._live(), b._live()]);
+}
+const lossOp = (kind, name) => (yTrue, yPred) => wrap(engine.op(kind, pair(name, yTrue, yPred), JSON.stringify({ name })));
+const metricOp = (name) => (yTrue, yPred) => wrap(engine.op('metric', pair(name, yTrue, yPred), JSON.stringify({ name })));
+
+function weighted(per, weights) {
+  if (weights === undefined || weights === null) return ops.mean(per);
+  const w = ops.mul(per, weights);
+  const out = ops.mean(w);
+  w.dispose();
+  return out;
+}
+
+export const losses = {
+  meanSquaredError: (labels, predictions, weights) => {
+    const d = ops.squaredDifference(labels, predictions);
+    try { return weighted(d, weights); } finally { d.dispose(); }
+  },
+  absoluteDifference: (labels, predictions, weights) => tidy(() => weighted(ops.abs(ops.sub(labels, predictions)), weights)),
+  huberLoss: (labels, predictions, weights, delta = 1) => tidy(() => {
+    const a = ops.abs(ops.sub(predictions, labels));
+    const q = ops.minimum(a, delta);
+    const per = ops.add(ops.mul(0.5, ops.square(q)), ops.mul(delta, ops.sub(a, q)));
+    return weighted(per, weights);
+  }),
+  logLoss: (labels, predictions, weights, epsilon = 1e-7) => tidy(() => {
+    const one = ops.sub(1, labels);
+    const per = ops.neg(ops.add(ops.mul(labels, ops.log(ops.add(predictions, epsilon))), ops.mul(one, ops.log(ops.add(ops.sub(1, predictions), epsilon)))));
+    return weighted(per, weights);
+  }),
+  hingeLoss: (labels, predictions, weights) => tidy(() => {
+    const y = ops.sub(ops.mul(2, labels), 1);
+    return weighted(ops.relu(ops.sub(1, ops.mul(y, predictions))), weights);
+  }),
+  sigmoidCrossEntropy: (labels, logits, weights) => tidy(() => {
+    // max(x, 0) - x z + log(1 + e^-|x|)
+    const per = ops.add(ops.sub(ops.relu(logits), ops.mul(logits, labels)), ops.log1p(ops.exp(ops.neg(ops.abs(logits)))));
+    return weighted(per, weights);
+  }),
+  softmaxCrossEntropy: (onehotLabels, logits, weights) => tidy(() => {
+    const per = ops.neg(ops.sum(ops.mul(onehotLabels, ops.logSoftmax(logits)), -1));
+    return weighted(per, weights);
+  }),
+  cosineDistance: (labels, predictions, axis = -1, weights) => tidy(() => weighted(ops.sub(1, ops.sum(ops.mul(labels, predictions), axis)), weights)),
+};
+
+export const metrics = {
+  binaryAccuracy: metricOp('binaryAccuracy'),
+  categoricalAccuracy: metricOp('categoricalAccuracy'),
+  sparseCategoricalAccuracy: metricOp('sparseCategoricalAccuracy'),
+  binaryCrossentropy: lossOp('lossPerSample', 'binaryCrossentropy'),
+  categoricalCrossentropy: lossOp('lossPerSample', 'categoricalCrossentropy'),
+  sparseCategoricalCrossentropy: lossOp('lossPerSample', 'sparseCategoricalCrossentropy'),
+  meanSquaredError: lossOp('lossPerSample', 'meanSquaredError'),
+  meanAbsoluteError: lossOp('lossPerSample', 'meanAbsoluteError'),
+  meanAbsolutePercentageError: lossOp('lossPerSample', 'meanAbsolutePercentageError'),
+};
+metrics.MSE = metrics.mse = metrics.meanSquaredError;
+metrics.MAE = metrics.mae = metrics.meanAbsoluteError;
+metrics.MAPE = metrics.mape = metrics.meanAbsolutePercentageError;

@@ -1,0 +1,304 @@
+// Sequential models. The model lives in the engine; this class holds its handle, the layer
+// objects and the compile arguments. fit() hands the data to the engine once and then asks it to
+// run slices of batches, yielding to the browser between slices and firing callbacks with the
+// numbers the engine reports.
+import { engine } from './engine.js';
+import { Tensor, wrap } from './tensor.js';
+import { Layer } from './layers.js';
+import { resolveOptimizer } from './train.js';
+import { fire, toCallbackList, Callback } from './callbacks.js';
+
+const SLICE_MS = 12;
+
+export class History extends Callback {
+  constructor() {
+    super();
+    this.epoch = [];
+    this.history = {};
+  }
+}
+
+let lastTimerYield = 0;
+// Node (tests, scripts) has setImmediate; browsers get a MessageChannel, whose tasks are not
+// clamped the way nested timers are.
+const nodeYield = typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r)) : null;
+const channel = !nodeYield && typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
+const waiting = [];
+if (channel) channel.port1.onmessage = () => waiting.shift()?.();
+
+/** Gives the browser a turn: a message-channel task normally, a timer every 50 ms so timers run. */
+function yieldToBrowser() {
+  const now = performance.now();
+  if (nodeYield && now - lastTimerYield <= 50) return nodeYield();
+  if (!channel || now - lastTimerYield > 50) {
+    lastTimerYield = now;
+    return new Promise((r) => setTimeout(r, 0));
+  }
+  return new Promise((r) => {
+    waiting.push(r);
+    channel.port2.postMessage(0);
+  });
+}
+
+function logsObject(pairs, extra = {}) {
+  const o = { ...extra };
+  for (const [k, v] of pairs) o[k] = v;
+  return o;
+}
+
+function fnName(f, fallback) {
+  return (typeof f === 'function' && f.name) ? f.name : fallback;
+}
+
+export class Sequential {
+  constructor(config = {}) {
+    this._id = engine.model_new();
+    this.name = config.name ?? 'sequential_1';
+    this.layers = [];
+    this.stopTraining = false;
+    this.isTraining = false;
+    this._compileArgs = null;
+    this._traceKey = null;
+    this.optimizer = null;
+    if (config.layers) for (const l of config.layers) this.add(l);
+  }
+
+  /** @param {Layer} layer */
+  add(layer) {
+    if (!(layer instanceof Layer)) throw new Error(`Sequential.add: expected a layer from tf.layers.*, received ${layer?.constructor?.name ?? layer}`);
+    if (layer._model) throw new Error(`Sequential.add: ${layer.className} '${layer.name}' already belongs to a model`);
+    const info = JSON.parse(engine.model_add(this._id, layer.className, JSON.stringify(layer._config)));
+    layer._attach(this, this.layers.length, info);
+    this.layers.push(layer);
+    if (this._compileArgs) this._sendCompile();
+  }
+
+  get inputs() { return this.layers.length ? [{ shape: this.layers[0].inputShape }] : []; }
+  get outputs() { return this.layers.length ? [{ shape: this.layers[this.layers.length - 1].outputShape }] : []; }
+  get outputShape() { return this.layers.length ? this.layers[this.layers.length - 1].outputShape : undefined; }
+
+  getLayer(name, index) {
+    if (typeof name === 'number') return this.layers[name];
+    if (index !== undefined) return this.layers[index];
+    const l = this.layers.find((x) => x.name === name);
+    if (!l) throw new Error(`getLayer: no layer named '${name}' (layers: ${this.layers.map((x) => x.name).join(', ')})`);
+    return l;
+  }
+
+  summary(lineLength, positions, printFn = console.log) {
+    for (const line of engine.model_summary(this._id).split('\n')) printFn(line);
+  }
+
+  countParams() {
+    const [t, n] = engine.model_count_params(this._id);
+    return t + n;
+  }
+
+  /**
+   * @param {{optimizer: string|object, loss: string|Function, metrics?: Array<string|Function>}} args
+   */
+  compile(args) {
+    if (!args || typeof args !== 'object') throw new Error('compile: expected {optimizer, loss, metrics}');
+    if (!this.layers.length) throw new Error('compile: the model has no layers; add layers before compiling');
+    const optimizer = resolveOptimizer(args.optimizer ?? (() => { throw new Error('compile: an optimizer is required, e.g. tf.train.adam(0.01) or \'adam\''); })());
+    if (Array.isArray(args.loss)) {
+      if (args.loss.length !== 1) throw new Error(`compile: a Sequential model has one output, received ${args.loss.length} losses`);
+    }
+    const loss = Array.isArray(args.loss) ? args.loss[0] : args.loss;
+    if (typeof loss !== 'string' && typeof loss !== 'function') throw new Error(`compile: loss must be a name like 'meanSquaredError' or a function (yTrue, yPred) => Tensor, received ${loss}`);
+    let metrics = args.metrics ?? [];
+    if (!Array.isArray(metrics)) metrics = typeof metrics === 'object' && !(typeof metrics === 'function') ? Object.values(metrics).flat() : [metrics];
+    for (const m of metrics) {
+      if (typeof m !== 'string' && typeof m !== 'function') throw new Error(`compile: a metric must be a name like 'accuracy' or a function, received ${m}`);
+    }
+    if (this.optimizer) this.optimizer._models.delete(this);
+    this.optimizer = optimizer;
+    optimizer._models.add(this);
+    this.loss = loss;
+    this.metrics = metrics;
+    this._compileArgs = { optimizer, loss, metrics };
+    this._traceKey = null;
+    if (typeof loss === 'string' && metrics.every((m) => typeof m === 'string')) this._sendCompile();
+  }
+
+  _setLearningRate(lr) { engine.model_set_learning_rate(this._id, lr); }
+
+  /** Sends compile to the engine; user functions are traced for labels shaped like `y`. */
+  _sendCompile(y) {
+    const { optimizer, loss, metrics } = this._compileArgs;
+    const needsTrace = typeof loss === 'function' || metrics.some((m) => typeof m === 'function');
+    if (needsTrace && !y) return;
+    const key = needsTrace ? JSON.stringify([y.shape.slice(1), y.dtype]) : 'static';
+    if (this._traceKey === key) return;
+    const spec = (f, what) => {
+      if (typeof f === 'string') return f;
+      return { traced: this._trace(f, y, what), name: fnName(f, what) };
+    };
+    engine.model_compile(this._id, JSON.stringify({
+      optimizer: optimizer.toJSON(),
+      loss: spec(loss, 'loss'),
+      metrics: metrics.map((m, i) => spec(m, `metric${i}`)),
+    }));
+    this._traceKey = key;
+  }
+
+  _trace(fn, y, what) {
+    const batch = Math.min(y.shape[0], 32);
+    const out = this.layers[this.layers.length - 1].outputShape.slice(1);
+    const ph = engine.trace_begin(JSON.stringify([[[batch, ...y.shape.slice(1)], y.dtype], [[batch, ...out], 'float32']]));
+    let result;
+    try {
+      result = fn(wrap(ph[0]), wrap(ph[1]));
+    } catch (e) {
+      try { engine.trace_end(undefined); } catch { /* the trace is closed either way */ }
+      throw new Error(`compile: the custom ${what} '${fnName(fn, what)}' failed while being traced: ${e.message}`);
+    }
+    if (!(result instanceof Tensor)) {
+      try { engine.trace_end(undefined); } catch { /* closed */ }
+      throw new Error(`compile: the custom ${what} '${fnName(fn, what)}' must return a Tensor, received ${result}`);
+    }
+    return engine.trace_end(result.id);
+  }
+
+  _checkTensor(op, name, t) {
+    if (!(t instanceof Tensor)) {
+      throw new Error(`${op}: ${name} must be a Tensor, received ${Array.isArray(t) ? 'an array (multiple inputs need tf.model)' : String(t)}`);
+    }
+    if (t.isDisposed) throw new Error(`${op}: ${name} has been disposed`);
+  }
+
+  /**
+   * Trains the model. Mirrors TF.js's model.fit.
+   * @returns {Promise<History>}
+   */
+  async fit(x, y, args = {}) {
+    if (this.isTraining) throw new Error('fit: cannot start training because another fit() call is ongoing');
+    if (!this._compileArgs) throw new Error('fit: the model must be compiled before training: call model.compile({optimizer, loss})');
+    this._checkTensor('fit', 'x', x);
+    this._checkTensor('fit', 'y', y);
+    let vx = 0;
+    let vy = 0;
+    if (args.validationData) {
+      const [a, b] = args.validationData;
+      this._checkTensor('fit', 'validationData[0]', a);
+      this._checkTensor('fit', 'validationData[1]', b);
+      vx = a.id;
+      vy = b.id;
+    }
+    for (const k of ['epochs', 'batchSize', 'initialEpoch']) {
+      if (args[k] !== undefined && (!Number.isInteger(args[k]) || args[k] < (k === 'initialEpoch' ? 0 : 1))) {
+        throw new Error(`fit: ${k} must be a ${k === 'initialEpoch' ? 'non-negative' : 'positive'} integer, received ${args[k]}`);
+      }
+    }
+    this._sendCompile(y);
+    const cbs = toCallbackList(args.callbacks);
+    const history = new History();
+    const list = [...cbs, history];
+    const session = engine.fit_begin(this._id, x.id, y.id, vx, vy, JSON.stringify({
+      epochs: args.epochs ?? 1,
+      batchSize: args.batchSize ?? 32,
+      shuffle: args.shuffle ?? true,
+      validationSplit: args.validationSplit ?? 0,
+      initialEpoch: args.initialEpoch ?? 0,
+      seed: args.seed,
+    }));
+    const info = JSON.parse(engine.fit_info(session));
+    const keys = info.validation ? [...info.keys, ...info.keys.map((k) => `val_${k}`)] : info.keys;
+    const params = {
+      epochs: args.epochs ?? 1, initialEpoch: args.initialEpoch ?? 0, samples: info.samples, steps: null,
+      batchSize: args.batchSize ?? 32, verbose: args.verbose ?? 0, doValidation: info.validation, metrics: keys,
+    };
+    for (const c of list) {
+      if (typeof c.setModel === 'function') c.setModel(this);
+      if (typeof c.setParams === 'function') c.setParams(params);
+    }
+    history.params = params;
+    const perBatch = cbs.some((c) => typeof c.onBatchEnd === 'function' || typeof c.onBatchBegin === 'function');
+    this.isTraining = true;
+    this.stopTraining = false;
+    let slice = 1;
+    let lastLogs = {};
+    let epoch = 0;
+    let inEpoch = false;
+    let batch = 0;
+    try {
+      await fire(list, 'onTrainBegin', {});
+      for (;;) {
+        if (perBatch && inEpoch && batch < info.batches) await fire(list, 'onBatchBegin', batch, { batch, size: params.batchSize });
+        const t0 = performance.now();
+        const events = JSON.parse(engine.fit_run(session, perBatch ? 1 : slice));
+        const dt = performance.now() - t0;
+        if (!perBatch) {
+          // Aim each slice at SLICE_MS of engine time.
+          const per = dt / Math.max(1, events.filter((e) => e.type === 'batchEnd').length);
+          slice = Math.max(1, Math.min(1024, Math.round(SLICE_MS / Math.max(per, 0.01))));
+        }
+        let ended = false;
+        for (const ev of events) {
+          if (ev.type === 'epochBegin') {
+            epoch = ev.epoch;
+            inEpoch = true;
+            batch = 0;
+            await fire(list, 'onEpochBegin', ev.epoch, {});
+          } else if (ev.type === 'batchEnd') {
+            batch = ev.batch + 1;
+            await fire(list, 'onBatchEnd', ev.batch, logsObject(ev.logs, { batch: ev.batch, size: ev.size }));
+            if (this.stopTraining) engine.fit_stop(session);
+          } else if (ev.type === 'epochEnd') {
+            inEpoch = false;
+            lastLogs = logsObject(ev.logs);
+            history.epoch.push(ev.epoch);
+            for (const [k, v] of ev.logs) (history.history[k] ??= []).push(v);
+            await fire(cbs, 'onEpochEnd', ev.epoch, { ...lastLogs });
+            if (this.stopTraining) engine.fit_stop(session);
+          } else if (ev.type === 'trainEnd') {
+            ended = true;
+          }
+        }
+        if (ended) break;
+        if (this.stopTraining) engine.fit_stop(session);
+        await fire(cbs, 'onYield', epoch, batch, lastLogs);
+        await yieldToBrowser();
+      }
+      await fire(list, 'onTrainEnd', lastLogs);
+    } finally {
+      engine.fit_end(session);
+      this.isTraining = false;
+    }
+    return history;
+  }
+
+  /** @returns {Tensor} */
+  predict(x, args = {}) {
+    this._checkTensor('predict', 'x', x);
+    return wrap(engine.model_predict(this._id, x.id, args.batchSize ?? 32));
+  }
+
+  predictOnBatch(x) { return this.predict(x, { batchSize: x.shape[0] }); }
+
+  /** @returns {Tensor|Tensor[]} the loss, then each metric, as scalars */
+  evaluate(x, y, args = {}) {
+    if (!this._compileArgs) throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss})');
+    this._checkTensor('evaluate', 'x', x);
+    this._checkTensor('evaluate', 'y', y);
+    this._sendCompile(y);
+    const v = engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32);
+    const out = Array.from(v).map((s) => wrap(engine.tensor_new(Float32Array.of(s), new Float64Array(0), 'float32')));
+    return out.length === 1 ? out[0] : out;
+  }
+
+  getWeights() { return Array.from(engine.model_get_weights(this._id)).map(wrap); }
+
+  setWeights(tensors) {
+    if (!Array.isArray(tensors)) throw new Error('setWeights: expected an array of tensors');
+    tensors.forEach((t, i) => this._checkTensor('setWeights', `weights[${i}]`, t));
+    engine.model_set_weights(this._id, Uint32Array.from(tensors.map((t) => t.id)));
+  }
+
+  dispose() {
+    engine.model_dispose(this._id);
+    return { refCountAfterDispose: 0, numDisposedVariables: this.layers.reduce((s, l) => s + l._weightCount, 0) };
+  }
+}
+
+export function sequential(config) { return new Sequential(config); }

@@ -1,0 +1,219 @@
+// Tensors: thin JS handles (integer ids) into the engine. Values stay in WebAssembly memory;
+// only typed arrays cross when the user reads them. tidy/dispose/keep work as in TF.js, and a
+// handle the user forgets is freed by a FinalizationRegistry.
+import { engine } from './engine.js';
+
+const registry = new FinalizationRegistry((id) => engine.tensor_dispose(id));
+const scopes = [];
+
+export class Tensor {
+  /** @param {number} id engine handle */
+  constructor(id) {
+    this.id = id;
+    this._shape = null;
+    this._dtype = null;
+    this.isDisposedInternal = false;
+    registry.register(this, id, this);
+    if (scopes.length) scopes[scopes.length - 1].push(this);
+  }
+  get shape() {
+    if (this._shape === null) this._shape = Array.from(engine.tensor_shape(this._live()));
+    return this._shape.slice();
+  }
+  get rank() { return this.shape.length; }
+  get size() { return this.shape.reduce((a, b) => a * b, 1); }
+  get dtype() {
+    if (this._dtype === null) this._dtype = engine.tensor_dtype(this._live());
+    return this._dtype;
+  }
+  get isDisposed() { return this.isDisposedInternal; }
+  _live() {
+    if (this.isDisposedInternal) throw new Error(`Tensor is disposed (it was created with shape [${this._shape ?? '?'}])`);
+    return this.id;
+  }
+  /** Synchronous read: a Float32Array (Int32Array for int32, Uint8Array for bool). */
+  dataSync() {
+    const f = engine.tensor_data(this._live());
+    if (this.dtype === 'int32') return Int32Array.from(f);
+    if (this.dtype === 'bool') return Uint8Array.from(f);
+    return f;
+  }
+  async data() { return this.dataSync(); }
+  arraySync() { return nest(Array.from(this.dataSync()), this.shape); }
+  async array() { return this.arraySync(); }
+  dispose() {
+    if (this.isDisposedInternal) return;
+    this.isDisposedInternal = true;
+    registry.unregister(this);
+    engine.tensor_dispose(this.id);
+  }
+  print() { console.log(this.toString()); }
+  toString() {
+    return `Tensor\n  dtype: ${this.dtype}\n  rank: ${this.rank}\n  shape: [${this.shape}]\n  values: ${JSON.stringify(this.arraySync())}`;
+  }
+  clone() { return wrap(engine.op('reshape', [this._live()], JSON.stringify({ shape: this.shape }))); }
+}
+
+function nest(flat, shape) {
+  if (shape.length === 0) return flat[0];
+  if (shape.length === 1) return flat;
+  const [d, ...rest] = shape;
+  const step = rest.reduce((a, b) => a * b, 1);
+  const out = [];
+  for (let i = 0; i < d; i++) out.push(nest(flat.slice(i * step, (i + 1) * step), rest));
+  return out;
+}
+
+/** Wraps an engine handle. */
+export function wrap(id) { return new Tensor(id); }
+
+function inferShape(values) {
+  const shape = [];
+  let v = values;
+  while (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    shape.push(v.length);
+    if (v.length === 0) break;
+    v = v[0];
+  }
+  return shape;
+}
+
+function flatten(values, out) {
+  if (Array.isArray(values) || ArrayBuffer.isView(values)) {
+    for (const v of values) flatten(v, out);
+  } else if (typeof values === 'boolean') {
+    out.push(values ? 1 : 0);
+  } else {
+    out.push(values);
+  }
+  return out;
+}
+
+/**
+ * tf.tensor(values, shape?, dtype?)
+ * @param {number|boolean|Array|TypedArray} values
+ * @param {number[]} [shape]
+ * @param {'float32'|'int32'|'bool'} [dtype]
+ */
+export function tensor(values, shape, dtype) {
+  if (values instanceof Tensor) return values.clone();
+  const flat = (ArrayBuffer.isView(values) && !Array.isArray(values)) ? Array.from(values) : flatten(values, []);
+  const inferred = inferShape(values);
+  const s = shape ?? inferred;
+  if (!shape && Array.isArray(values)) checkRagged(values, inferred);
+  for (const v of flat) {
+    if (typeof v !== 'number') throw new Error(`tensor: values must be numbers or booleans, received ${typeof v} (${String(v)})`);
+  }
+  if (dtype === undefined) dtype = values instanceof Int32Array ? 'int32' : (typeof firstLeaf(values) === 'boolean' ? 'bool' : 'float32');
+  const n = s.reduce((a, b) => a * b, 1);
+  if (n !== flat.length) {
+    throw new Error(`tensor: shape [${s}] needs ${n} values, received ${flat.length}`);
+  }
+  let data = Float32Array.from(flat);
+  if (dtype === 'int32') data = data.map(Math.trunc);
+  return wrap(engine.tensor_new(data, Float64Array.from(s), dtype));
+}
+
+function firstLeaf(v) {
+  while (Array.isArray(v)) v = v[0];
+  return v;
+}
+
+function checkRagged(values, shape, depth = 0) {
+  if (depth >= shape.length) return;
+  if (!Array.isArray(values) && !ArrayBuffer.isView(values)) throw new Error(`tensor: ragged nested array: expected an array at depth ${depth} of shape [${shape}]`);
+  if (values.length !== shape[depth]) throw new Error(`tensor: ragged nested array: expected length ${shape[depth]} at depth ${depth}, received ${values.length}`);
+  if (depth + 1 < shape.length) for (const v of values) checkRagged(v, shape, depth + 1);
+}
+
+function rankCheck(name, values, shape, rank) {
+  const s = shape ?? inferShape(values);
+  if (s.length !== rank) throw new Error(`${name}: expected a rank-${rank} tensor, received shape [${s}]`);
+}
+
+export const scalar = (v, dtype) => {
+  if (Array.isArray(v)) throw new Error('scalar: expected a number, received an array');
+  return tensor(v, [], dtype);
+};
+export const tensor1d = (v, dtype) => { rankCheck('tensor1d', v, null, 1); return tensor(v, undefined, dtype); };
+export const tensor2d = (v, shape, dtype) => { rankCheck('tensor2d', v, shape, 2); return tensor(v, shape, dtype); };
+export const tensor3d = (v, shape, dtype) => { rankCheck('tensor3d', v, shape, 3); return tensor(v, shape, dtype); };
+export const tensor4d = (v, shape, dtype) => { rankCheck('tensor4d', v, shape, 4); return tensor(v, shape, dtype); };
+
+function filled(shape, v, dtype = 'float32') {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return wrap(engine.tensor_new(new Float32Array(n).fill(v), Float64Array.from(shape), dtype));
+}
+export const zeros = (shape, dtype) => filled(shape, 0, dtype);
+export const ones = (shape, dtype) => filled(shape, 1, dtype);
+export const fill = (shape, value, dtype) => filled(shape, value, dtype);
+export const zerosLike = (t) => filled(t.shape, 0, t.dtype);
+export const onesLike = (t) => filled(t.shape, 1, t.dtype);
+
+export function randomUniform(shape, minval = 0, maxval = 1, dtype = 'float32', seed) {
+  return wrap(engine.random('uniform', Float64Array.from(shape), minval, maxval, seed ?? undefined));
+}
+export function randomNormal(shape, mean = 0, stdDev = 1, dtype = 'float32', seed) {
+  return wrap(engine.random('normal', Float64Array.from(shape), mean, stdDev, seed ?? undefined));
+}
+export function truncatedNormal(shape, mean = 0, stdDev = 1, dtype = 'float32', seed) {
+  return wrap(engine.random('truncatedNormal', Float64Array.from(shape), mean, stdDev, seed ?? undefined));
+}
+export function linspace(start, stop, num) {
+  const v = new Float32Array(num);
+  for (let i = 0; i < num; i++) v[i] = num === 1 ? start : start + (stop - start) * i / (num - 1);
+  return tensor(v, [num]);
+}
+export function range(start, stop, step = 1, dtype = 'float32') {
+  const v = [];
+  for (let x = start; step > 0 ? x < stop : x > stop; x += step) v.push(x);
+  return tensor(v, [v.length], dtype);
+}
+
+/** Makes the global random streams (initializers, shuffles, dropout) reproducible. */
+export function setSeed(seed) { engine.set_seed(seed); }
+
+// ---- memory ----
+
+export function tidy(nameOrFn, maybeFn) {
+  const fn = typeof nameOrFn === 'function' ? nameOrFn : maybeFn;
+  scopes.push([]);
+  let result;
+  try {
+    result = fn();
+  } finally {
+    const created = scopes.pop();
+    const keepSet = new Set();
+    collect(result, keepSet);
+    for (const t of created) {
+      if (keepSet.has(t) || t._kept) {
+        if (scopes.length) scopes[scopes.length - 1].push(t);
+      } else {
+        t.dispose();
+      }
+    }
+  }
+  if (result instanceof Promise) throw new Error('tidy: the function must not be async (it returned a Promise)');
+  return result;
+}
+
+function collect(v, set) {
+  if (v instanceof Tensor) set.add(v);
+  else if (Array.isArray(v)) v.forEach((x) => collect(x, set));
+  else if (v && typeof v === 'object' && v.constructor === Object) Object.values(v).forEach((x) => collect(x, set));
+}
+
+export function keep(t) { t._kept = true; return t; }
+
+export function dispose(x) {
+  const set = new Set();
+  collect(x, set);
+  for (const t of set) t.dispose();
+  if (x && typeof x.dispose === 'function' && !(x instanceof Tensor)) x.dispose();
+}
+
+/** {numTensors, numBytes}: live tensors in the engine (weights inside models are counted apart). */
+export function memory() {
+  const [numTensors, numBytes, numModels, modelBytes] = engine.memory_stats();
+  return { numTensors, numBytes, numModels, modelBytes, unreliable: false };
+}
