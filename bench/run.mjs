@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serve } from './serve.mjs';
+import { serve } from '../scripts/serve-lib.mjs';
 import { formatResults } from './format.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

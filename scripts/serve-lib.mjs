@@ -1,4 +1,4 @@
-// Minimal static file server for the benchmark (Node's http module only).
+// Minimal static file server (Node http only), shared by `npm start`, the browser tests and the benchmark.
 // serve(root, port = 0, host = '127.0.0.1') -> Promise<{ server, port, url, close() }>
 import http from 'node:http';
 import fs from 'node:fs';

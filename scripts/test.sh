@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every test: native cargo tests (golden values, gradient checks, SIMD vs the scalar oracle,
+# Keras references, training), then the WebAssembly build and the browser tests in headless
+# Chromium through the public API. Prints one closing line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+mkdir -p test-artifacts
+fail=0
+pass_total=0
+fail_total=0
+
+count() { # $1: log file; adds "test result: ok. N passed; M failed" and node's "# pass N"/"# fail N"
+  local p f
+  p=$(grep -Eo 'test result: .* ([0-9]+) passed' "$1" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '([0-9]+) failed' "$1" | awk '{s+=$1} END {print s+0}')
+  local np nf
+  np=$(grep -E '^# pass [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')
+  nf=$(grep -E '^# fail [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')
+  pass_total=$((pass_total + p + np))
+  fail_total=$((fail_total + f + nf))
+}
+
+echo "==> cargo test (native)"
+cargo test 2>&1 | tee test-artifacts/cargo-test.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
+count test-artifacts/cargo-test.log
+
+echo "==> build (wasm + JS + playground)"
+if ! bash scripts/build.sh; then
+  echo "build failed"
+  echo "$pass_total passed, $((fail_total + 1)) failed"
+  exit 1
+fi
+
+echo "==> browser tests (headless Chromium)"
+node --test --test-concurrency=1 tests/browser/ 2>&1 | tee test-artifacts/browser-test.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
+count test-artifacts/browser-test.log
+
+echo "$pass_total passed, $fail_total failed"
+exit $fail
