@@ -19,8 +19,13 @@ enum Loc {
 struct Step {
     node: NodeId,
     inputs: Vec<Loc>,
+    /// Element counts of the inputs, fixed at plan time.
+    sizes: Vec<usize>,
     out: usize,
 }
+
+/// Ops with more inputs than this (a wide concat) gather them in a Vec; the rest use the stack.
+const MAX_INLINE: usize = 8;
 
 pub struct Plan {
     pub graph: Graph,
@@ -97,7 +102,8 @@ impl Plan {
             };
             loc[i] = Some(Loc::Slot(slot));
             let inputs: Vec<Loc> = graph.nodes[i].inputs.iter().map(|&j| loc[root[j]].expect("inputs precede their users")).collect();
-            steps.push(Step { node: i, inputs, out: slot });
+            let sizes = graph.nodes[i].inputs.iter().map(|&j| numel(&graph.nodes[j].shape)).collect();
+            steps.push(Step { node: i, inputs, sizes, out: slot });
             // Release inputs whose last reader was this step (the output never shares their slot).
             for &j in &graph.nodes[i].inputs {
                 let r = root[j];
@@ -125,6 +131,7 @@ impl Plan {
     }
 
     /// Runs every step. `inputs` and `params` are indexed as the graph's Input and Param leaves.
+    /// Nothing is allocated here: buffers were sized when the plan was made.
     pub fn run(&mut self, inputs: &[&[f32]], params: &[&[f32]], rng: &mut Rng) {
         let mut ctx = KernelCtx { rng };
         for step in &self.steps {
@@ -132,22 +139,32 @@ impl Plan {
             let size = numel(&node.shape);
             let mut out = std::mem::take(&mut self.slots[step.out]);
             {
-                let ins: Vec<&[f32]> = step
-                    .inputs
-                    .iter()
-                    .zip(&node.inputs)
-                    .map(|(l, &j)| {
-                        let n = numel(&self.graph.nodes[j].shape);
-                        match *l {
-                            Loc::Input(k) => &inputs[k][..n],
-                            Loc::Param(k) => &params[k][..n],
-                            Loc::Const(k) => &self.graph.consts[k].data[..],
-                            Loc::Slot(s) => &self.slots[s][..n],
-                        }
-                    })
-                    .collect();
-                let shapes: Vec<&[usize]> = node.inputs.iter().map(|&j| self.graph.nodes[j].shape.as_slice()).collect();
-                ops::forward(&node.op, &ins, &shapes, &mut out[..size], &node.shape, &mut ctx);
+                let slots = &self.slots;
+                let consts = &self.graph.consts;
+                let resolve = |k: usize| -> &[f32] {
+                    let n = step.sizes[k];
+                    match step.inputs[k] {
+                        Loc::Input(i) => &inputs[i][..n],
+                        Loc::Param(i) => &params[i][..n],
+                        Loc::Const(i) => &consts[i].data[..],
+                        Loc::Slot(s) => &slots[s][..n],
+                    }
+                };
+                let shape_of = |k: usize| self.graph.nodes[node.inputs[k]].shape.as_slice();
+                let n = step.inputs.len();
+                if n <= MAX_INLINE {
+                    let mut ins: [&[f32]; MAX_INLINE] = [&[]; MAX_INLINE];
+                    let mut shapes: [&[usize]; MAX_INLINE] = [&[]; MAX_INLINE];
+                    for k in 0..n {
+                        ins[k] = resolve(k);
+                        shapes[k] = shape_of(k);
+                    }
+                    ops::forward(&node.op, &ins[..n], &shapes[..n], &mut out[..size], &node.shape, &mut ctx);
+                } else {
+                    let ins: Vec<&[f32]> = (0..n).map(resolve).collect();
+                    let shapes: Vec<&[usize]> = (0..n).map(shape_of).collect();
+                    ops::forward(&node.op, &ins, &shapes, &mut out[..size], &node.shape, &mut ctx);
+                }
             }
             self.slots[step.out] = out;
         }

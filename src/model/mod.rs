@@ -181,13 +181,22 @@ impl Sequential {
         Ok(out)
     }
 
-    /// The cached plan for `kind` at `batch`, built on first use.
-    pub fn plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType) -> Result<&mut StepPlan> {
-        if !self.plans.contains_key(&(kind, batch)) {
-            let p = self.build_plan(kind, batch, y_shape, y_dtype)?;
-            self.plans.insert((kind, batch), p);
+    /// Takes the cached plan for `kind` at `batch` out of the cache (building it on first use),
+    /// so the caller can run it against the weights; give it back with [`Self::put_plan`].
+    pub fn take_plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType) -> Result<StepPlan> {
+        match self.plans.remove(&(kind, batch)) {
+            Some(p) => Ok(p),
+            None => self.build_plan(kind, batch, y_shape, y_dtype),
         }
-        Ok(self.plans.get_mut(&(kind, batch)).unwrap())
+    }
+
+    pub fn put_plan(&mut self, kind: PlanKind, batch: usize, plan: StepPlan) {
+        self.plans.insert((kind, batch), plan);
+    }
+
+    /// The weights' data, in order, as the plan's Param inputs.
+    pub fn weight_slices(&self) -> Vec<&[f32]> {
+        self.weights.iter().map(|w| w.value.data.as_slice()).collect()
     }
 
     fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> Result<StepPlan> {

@@ -3,7 +3,7 @@
 //! JS calls it again after yielding to the browser. Batches are gathered into buffers allocated
 //! once; plans are built on the first step of each batch size and replayed after.
 
-use super::{PlanKind, Sequential};
+use super::{PlanKind, Sequential, StepPlan};
 use crate::error::{fmt_shape, Error, Result};
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
@@ -84,7 +84,7 @@ fn gather_rows(src: &[f32], row: usize, idx: &[usize], dst: &mut Vec<f32>) {
 }
 
 /// Runs `kind` over `x` (and `y`) in batches, calling `each(plan outputs, batch size)`.
-fn batched(model: &mut Sequential, kind: PlanKind, x: &Tensor, y: Option<&Tensor>, batch_size: usize, rng: &mut Rng, mut each: impl FnMut(&super::StepPlan, usize)) -> Result<()> {
+fn batched(model: &mut Sequential, kind: PlanKind, x: &Tensor, y: Option<&Tensor>, batch_size: usize, rng: &mut Rng, mut each: impl FnMut(&StepPlan, usize)) -> Result<()> {
     let n = x.shape[0];
     let xrow = numel(&x.shape[1..]);
     let (yrow, yfeat, ydt) = match y {
@@ -94,19 +94,12 @@ fn batched(model: &mut Sequential, kind: PlanKind, x: &Tensor, y: Option<&Tensor
     let mut start = 0;
     while start < n {
         let b = batch_size.min(n - start);
-        let params: Vec<&[f32]> = vec![];
-        let _ = params;
-        let plan = model.plan(kind, b, &yfeat, ydt)?;
+        let mut plan = model.take_plan(kind, b, &yfeat, ydt)?;
         let xs = &x.data[start * xrow..(start + b) * xrow];
         let ys: &[f32] = y.map(|y| &y.data[start * yrow..(start + b) * yrow]).unwrap_or(&[]);
-        // Split borrows: the plan lives in the model's cache, the weights beside it.
-        let plan_ptr: *mut super::StepPlan = plan;
-        let weights: Vec<&[f32]> = model.weights.iter().map(|w| w.value.data.as_slice()).collect();
-        // SAFETY: `plan` points into `model.plans`, which nothing here touches while `weights`
-        // borrows `model.weights`; the two fields are disjoint.
-        let plan = unsafe { &mut *plan_ptr };
-        plan.plan.run(&[xs, ys], &weights, rng);
-        each(plan, b);
+        plan.plan.run(&[xs, ys], &model.weight_slices(), rng);
+        each(&plan, b);
+        model.put_plan(kind, b, plan);
         start += b;
     }
     Ok(())
@@ -285,14 +278,9 @@ impl FitSession {
         gather_rows(&self.y.data, numel(&self.y.shape[1..]), idx, &mut self.yb);
         let yfeat = self.y.shape[1..].to_vec();
         let ydt = self.y.dtype;
-        let sp: *mut super::StepPlan = model.plan(PlanKind::Train, size, &yfeat, ydt)?;
-        // SAFETY: the plan lives in `model.plans`; below we only touch `model.weights` and
-        // `model.compiled`, which are disjoint fields.
-        let sp = unsafe { &mut *sp };
-        {
-            let weights: Vec<&[f32]> = model.weights.iter().map(|w| w.value.data.as_slice()).collect();
-            sp.plan.run(&[&self.xb, &self.yb], &weights, &mut self.rng);
-        }
+        let sp = model.take_plan(PlanKind::Train, size, &yfeat, ydt)?;
+        let mut sp = sp;
+        sp.plan.run(&[&self.xb, &self.yb], &model.weight_slices(), &mut self.rng);
         let mut logs = Vec::with_capacity(self.keys.len());
         for ((k, s), &node) in self.keys.iter().zip(self.sums.iter_mut()).zip(&sp.outputs) {
             let v = sp.plan.value(node)[0];
@@ -300,19 +288,19 @@ impl FitSession {
             logs.push((k.clone(), v));
         }
         self.seen += size;
-        let opt = &mut model.compiled.as_mut().expect("checked at fit start").optimizer;
         let grads: Vec<&[f32]> = sp.grads.iter().map(|&(_, n)| sp.plan.value(n)).collect();
-        let mut params: Vec<&mut [f32]> = vec![];
-        let mut it = model.weights.iter_mut().enumerate();
-        for &(wi, _) in &sp.grads {
-            for (i, w) in it.by_ref() {
-                if i == wi {
-                    params.push(w.value.data.as_mut_slice());
-                    break;
-                }
+        let (weights, compiled) = (&mut model.weights, &mut model.compiled);
+        let mut trainable = sp.grads.iter().map(|&(i, _)| i).peekable();
+        let mut params: Vec<&mut [f32]> = Vec::with_capacity(grads.len());
+        for (i, w) in weights.iter_mut().enumerate() {
+            if trainable.peek() == Some(&i) {
+                trainable.next();
+                params.push(w.value.data.as_mut_slice());
             }
         }
-        opt.apply(&mut params, &grads);
+        compiled.as_mut().expect("checked at fit start").optimizer.apply(&mut params, &grads);
+        drop(grads);
+        model.put_plan(PlanKind::Train, size, sp);
         Ok(logs)
     }
 }

@@ -7,7 +7,7 @@
 use super::{KernelCtx, Op};
 use crate::error::Result;
 use crate::graph::{Builder, Graph, NodeId};
-use crate::tensor::shape::{broadcast_shapes, broadcast_strides, numel};
+use crate::tensor::shape::{broadcast_dims, broadcast_shapes, numel, Dims};
 use crate::tensor::DType;
 
 const SELU_ALPHA: f32 = 1.673_263_2;
@@ -248,7 +248,7 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
 
 /// Calls `f(out_offset, offsets)` for each row of the output's last axis, with `offsets[k]` the
 /// start of that row in input k under broadcast strides.
-fn for_each_row<const N: usize>(out_shape: &[usize], strides: &[Vec<usize>; N], mut f: impl FnMut(usize, [usize; N])) {
+fn for_each_row<const N: usize>(out_shape: &[usize], strides: &[Dims; N], mut f: impl FnMut(usize, [usize; N])) {
     let rank = out_shape.len();
     if rank == 0 {
         f(0, [0; N]);
@@ -256,7 +256,7 @@ fn for_each_row<const N: usize>(out_shape: &[usize], strides: &[Vec<usize>; N], 
     }
     let inner = out_shape[rank - 1];
     let rows = numel(&out_shape[..rank - 1]);
-    let mut idx = vec![0usize; rank - 1];
+    let mut idx = Dims::zeros(rank - 1);
     let mut offs = [0usize; N];
     for r in 0..rows {
         f(r * inner, offs);
@@ -275,6 +275,16 @@ fn for_each_row<const N: usize>(out_shape: &[usize], strides: &[Vec<usize>; N], 
             idx[ax] = 0;
         }
     }
+}
+
+/// `s` broadcasts as one row over `os`: its only non-1 dim is the last, equal to os's last.
+fn is_row(s: &[usize], os: &[usize]) -> bool {
+    !s.is_empty() && s.last() == os.last() && s[..s.len() - 1].iter().all(|&d| d == 1)
+}
+
+/// `s` is `os` with the last dim 1: one value per row.
+fn is_col(s: &[usize], os: &[usize]) -> bool {
+    s.len() == os.len() && !s.is_empty() && s.last() == Some(&1) && s[..s.len() - 1] == os[..os.len() - 1]
 }
 
 #[inline(always)]
@@ -299,8 +309,45 @@ fn binary_kernel(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], out: &mut [f3
         }
         return;
     }
-    let st = [broadcast_strides(sa, os), broadcast_strides(sb, os)];
+    // Row and column broadcasts (a bias add, a per-row normaliser) without the general machinery.
     let inner = os.last().copied().unwrap_or(1);
+    if sa == os && inner > 0 {
+        if is_row(sb, os) {
+            for (row, xs) in out.chunks_exact_mut(inner).zip(a.chunks_exact(inner)) {
+                for ((o, &x), &y) in row.iter_mut().zip(xs).zip(b) {
+                    *o = f(x, y);
+                }
+            }
+            return;
+        }
+        if is_col(sb, os) {
+            for ((row, xs), &y) in out.chunks_exact_mut(inner).zip(a.chunks_exact(inner)).zip(b) {
+                for (o, &x) in row.iter_mut().zip(xs) {
+                    *o = f(x, y);
+                }
+            }
+            return;
+        }
+    }
+    if sb == os && inner > 0 {
+        if is_row(sa, os) {
+            for (row, ys) in out.chunks_exact_mut(inner).zip(b.chunks_exact(inner)) {
+                for ((o, &y), &x) in row.iter_mut().zip(ys).zip(a) {
+                    *o = f(x, y);
+                }
+            }
+            return;
+        }
+        if is_col(sa, os) {
+            for ((row, ys), &x) in out.chunks_exact_mut(inner).zip(b.chunks_exact(inner)).zip(a) {
+                for (o, &y) in row.iter_mut().zip(ys) {
+                    *o = f(x, y);
+                }
+            }
+            return;
+        }
+    }
+    let st = [broadcast_dims(sa, os), broadcast_dims(sb, os)];
     let (ia, ib) = (st[0].last().copied().unwrap_or(0), st[1].last().copied().unwrap_or(0));
     for_each_row(os, &st, |o, [pa, pb]| {
         let row = &mut out[o..o + inner];
@@ -373,7 +420,7 @@ pub fn forward(op: &Op, ins: &[&[f32]], shapes: &[&[usize]], out: &mut [f32], os
         },
         Op::Binary(b) => binary_dispatch(*b, ins[0], shapes[0], ins[1], shapes[1], out, os),
         Op::Where => {
-            let st = [broadcast_strides(shapes[0], os), broadcast_strides(shapes[1], os), broadcast_strides(shapes[2], os)];
+            let st = [broadcast_dims(shapes[0], os), broadcast_dims(shapes[1], os), broadcast_dims(shapes[2], os)];
             let inner = os.last().copied().unwrap_or(1);
             let last = |k: usize| st[k].last().copied().unwrap_or(0);
             let (sc, sa, sb) = (last(0), last(1), last(2));

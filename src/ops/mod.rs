@@ -106,6 +106,14 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
             return Err(Error::arg(op.name(), format!("expects {n} inputs, received {}", shapes.len())));
         }
     }
+    let out = infer_op(op, shapes, dtypes)?;
+    if out.0.len() > crate::tensor::shape::MAX_RANK {
+        return Err(Error::shape(op.name(), format!("tensors of rank above {} are not supported (result shape {})", crate::tensor::shape::MAX_RANK, crate::error::fmt_shape(&out.0))));
+    }
+    Ok(out)
+}
+
+fn infer_op(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize>, DType)> {
     match op {
         Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Err(Error::arg(op.name(), "leaf nodes carry their own shape")),
         Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } => {

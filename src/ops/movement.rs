@@ -4,7 +4,7 @@
 use super::Op;
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
-use crate::tensor::shape::{broadcast_shapes, broadcast_strides, numel, strides};
+use crate::tensor::shape::{broadcast_dims, broadcast_shapes, numel, strides_dims as strides, Dims};
 use crate::tensor::DType;
 
 pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize>, DType)> {
@@ -102,7 +102,7 @@ fn copy_strided(src: &[f32], src_off: usize, ss: &[usize], dst: &mut [f32], dst_
     }
     let inner = shape[rank - 1];
     let (si, di) = (ss[rank - 1], ds[rank - 1]);
-    let mut idx = vec![0usize; rank - 1];
+    let mut idx = Dims::zeros(rank - 1);
     let (mut so, mut dof) = (src_off, dst_off);
     loop {
         if si == 1 && di == 1 {
@@ -137,19 +137,19 @@ pub fn forward(op: &Op, ins: &[&[f32]], shapes: &[&[usize]], out: &mut [f32], os
         Op::Reshape { .. } => out.copy_from_slice(x),
         Op::Transpose { perm } => {
             let xs = strides(s);
-            let ss: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+            let ss = Dims::from_fn(perm.len(), |i| xs[perm[i]]);
             copy_strided(x, 0, &ss, out, 0, &strides(os), os);
         }
-        Op::BroadcastTo { .. } => copy_strided(x, 0, &broadcast_strides(s, os), out, 0, &strides(os), os),
+        Op::BroadcastTo { .. } => copy_strided(x, 0, &broadcast_dims(s, os), out, 0, &strides(os), os),
         Op::Slice { begin, .. } => {
             let xs = strides(s);
-            let off: usize = begin.iter().zip(&xs).map(|(b, st)| b * st).sum();
+            let off: usize = begin.iter().zip(xs.iter()).map(|(b, st)| b * st).sum();
             copy_strided(x, off, &xs, out, 0, &strides(os), os);
         }
         Op::Pad { before, .. } => {
             out.fill(0.0);
             let ost = strides(os);
-            let off: usize = before.iter().zip(&ost).map(|(b, st)| b * st).sum();
+            let off: usize = before.iter().zip(ost.iter()).map(|(b, st)| b * st).sum();
             copy_strided(x, 0, &strides(s), out, off, &ost, s);
         }
         Op::Concat { axis } => {

@@ -2,6 +2,58 @@
 
 use crate::error::{fmt_shape, Error, Result};
 
+/// The highest rank any op accepts; kernels keep indices on the stack up to it.
+pub const MAX_RANK: usize = 8;
+
+/// A shape-sized list of indices or strides that lives on the stack (no allocation in kernels).
+#[derive(Clone, Copy, Debug)]
+pub struct Dims {
+    d: [usize; MAX_RANK],
+    n: usize,
+}
+
+impl Dims {
+    pub fn zeros(n: usize) -> Dims {
+        Dims { d: [0; MAX_RANK], n: n.min(MAX_RANK) }
+    }
+    pub fn from_fn(n: usize, f: impl Fn(usize) -> usize) -> Dims {
+        let mut d = Dims::zeros(n);
+        for i in 0..d.n {
+            d.d[i] = f(i);
+        }
+        d
+    }
+}
+
+impl std::ops::Deref for Dims {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        &self.d[..self.n]
+    }
+}
+
+impl std::ops::DerefMut for Dims {
+    fn deref_mut(&mut self) -> &mut [usize] {
+        &mut self.d[..self.n]
+    }
+}
+
+/// Row-major strides, on the stack.
+pub fn strides_dims(shape: &[usize]) -> Dims {
+    let mut s = Dims::from_fn(shape.len(), |_| 1);
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// Strides of `input` seen through `out_shape` (broadcast dims get stride 0), on the stack.
+pub fn broadcast_dims(input: &[usize], out_shape: &[usize]) -> Dims {
+    let s = strides_dims(input);
+    let off = out_shape.len() - input.len();
+    Dims::from_fn(out_shape.len(), |i| if i < off || input[i - off] == 1 { 0 } else { s[i - off] })
+}
+
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
@@ -34,15 +86,6 @@ pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>
         };
     }
     Ok(out)
-}
-
-/// Strides of `input` seen through `out_shape`: broadcast dimensions get stride 0.
-pub fn broadcast_strides(input: &[usize], out_shape: &[usize]) -> Vec<usize> {
-    let s = strides(input);
-    let off = out_shape.len() - input.len();
-    (0..out_shape.len())
-        .map(|i| if i < off || input[i - off] == 1 { 0 } else { s[i - off] })
-        .collect()
 }
 
 /// Normalises a possibly negative axis against `rank`.
@@ -103,7 +146,7 @@ mod tests {
         assert_eq!(broadcast_shapes("add", &[], &[2]).unwrap(), vec![2]);
         let e = broadcast_shapes("add", &[2, 3], &[4]).unwrap_err().to_string();
         assert_eq!(e, "add: operands could not be broadcast together with shapes [2,3] and [4]");
-        assert_eq!(broadcast_strides(&[3, 1], &[2, 3, 4]), vec![0, 1, 0]);
+        assert_eq!(&*broadcast_dims(&[3, 1], &[2, 3, 4]), &[0, 1, 0]);
     }
     #[test]
     fn reshape_resolves_minus_one() {

@@ -1,0 +1,147 @@
+//! End-to-end training through the engine's own API (no JS): accuracy reached, determinism,
+//! the plan replays without allocating, and TF.js's summary layout.
+
+use hebb::model::trainer::{self, Event, FitOptions, FitSession};
+use hebb::model::{Compiled, LossFn, Sequential};
+use hebb::nn;
+use hebb::optim::{Kind, Optimizer};
+use hebb::rng::Rng;
+use hebb::tensor::Tensor;
+use hebb::{losses::Loss, metrics::Metric, model::MetricFn};
+use serde_json::json;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Counts allocations made by the current thread (tests run on several threads at once).
+struct Counting;
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+fn allocs() -> usize {
+    ALLOCS.with(|c| c.get())
+}
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        System.dealloc(p, l)
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Two or three interleaved spiral arms, `n` points each, labels one-hot.
+fn spiral(n: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
+    let mut rng = Rng::new(seed);
+    let (mut x, mut y) = (vec![], vec![]);
+    for c in 0..classes {
+        for i in 0..n {
+            let r = i as f32 / n as f32;
+            let t = c as f32 * std::f32::consts::TAU / classes as f32 + r * 4.0 + (rng.uniform() - 0.5) * 0.3;
+            x.extend([r * t.sin(), r * t.cos()]);
+            y.extend((0..classes).map(|k| (k == c) as u8 as f32));
+        }
+    }
+    (Tensor::new(vec![n * classes, 2], x).unwrap(), Tensor::new(vec![n * classes, classes], y).unwrap())
+}
+
+fn mlp(classes: usize, seed: u64) -> Sequential {
+    let mut m = Sequential::new(seed);
+    m.add(nn::from_config("Dense", &json!({"name": "d1", "units": 32, "activation": "relu"})).unwrap(), Some(vec![2])).unwrap();
+    m.add(nn::from_config("Dense", &json!({"name": "d2", "units": 32, "activation": "relu"})).unwrap(), None).unwrap();
+    m.add(nn::from_config("Dense", &json!({"name": "d3", "units": classes, "activation": "softmax"})).unwrap(), None).unwrap();
+    m.compile(Compiled {
+        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
+        metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
+        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01),
+    });
+    m
+}
+
+fn fit(m: &mut Sequential, x: &Tensor, y: &Tensor, epochs: usize) -> Vec<f32> {
+    let opts = FitOptions { epochs, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 5 };
+    let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts).unwrap();
+    let mut losses = vec![];
+    while !s.finished() {
+        for ev in s.run(m, 16).unwrap() {
+            if let Event::EpochEnd { logs, .. } = ev {
+                losses.push(logs[0].1);
+            }
+        }
+    }
+    losses
+}
+
+#[test]
+fn three_class_spiral_reaches_high_accuracy_and_is_deterministic() {
+    let (x, y) = spiral(100, 3, 1);
+    let mut m = mlp(3, 7);
+    let curve = fit(&mut m, &x, &y, 120);
+    let eval = trainer::evaluate(&mut m, &x, &y, 64).unwrap();
+    assert!(eval[1] >= 0.95, "accuracy {} (loss curve ends {:?})", eval[1], &curve[curve.len() - 3..]);
+    assert!(curve[curve.len() - 1] < 0.3 * curve[0], "loss should fall: {} -> {}", curve[0], curve[curve.len() - 1]);
+    let mut again = mlp(3, 7);
+    assert_eq!(fit(&mut again, &x, &y, 120), curve, "same seeds, same loss curve");
+}
+
+#[test]
+fn replayed_training_step_allocates_nothing() {
+    let (x, y) = spiral(64, 2, 3);
+    let mut m = mlp(2, 1);
+    fit(&mut m, &x, &y, 1); // plans built here
+    let mut plan = m.take_plan(hebb::model::PlanKind::Train, 32, &[2], hebb::DType::F32).unwrap();
+    let xb = &x.data[..64];
+    let yb = &y.data[..64];
+    let weights: Vec<Vec<f32>> = m.weights.iter().map(|w| w.value.data.clone()).collect();
+    let ws: Vec<&[f32]> = weights.iter().map(|w| w.as_slice()).collect();
+    let mut rng = Rng::new(0);
+    plan.plan.run(&[xb, yb], &ws, &mut rng);
+    let before = allocs();
+    for _ in 0..10 {
+        plan.plan.run(&[xb, yb], &ws, &mut rng);
+    }
+    let during = allocs() - before;
+    assert_eq!(during, 0, "a replayed step must not allocate ({} steps in the plan)", plan.plan.num_steps());
+}
+
+#[test]
+fn summary_matches_tfjs_layout() {
+    let m = mlp(3, 1);
+    let lines = m.summary_lines();
+    // What TF.js 4.22 prints for the same model (its names: dense_Dense1.. are given by the JS side).
+    assert_eq!(lines[1], "Layer (type)                Input Shape               Output shape              Param #   ");
+    assert_eq!(lines[3], "d1 (Dense)                  [[null,2]]                [null,32]                 96        ");
+    assert_eq!(lines[5], "d2 (Dense)                  [[null,32]]               [null,32]                 1056      ");
+    assert_eq!(lines[lines.len() - 4], "Total params: 1251");
+    assert!(lines.iter().all(|l| l.len() <= 90));
+}
+
+#[test]
+fn bad_data_is_refused_with_names_and_shapes_and_weights_survive() {
+    let (x, y) = spiral(10, 3, 1);
+    let mut m = mlp(3, 1);
+    let before: Vec<f32> = m.weights[0].value.data.clone();
+    let opts = || FitOptions { epochs: 1, batch_size: 8, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0 };
+    let wrong_x = Tensor::new(vec![30, 3], vec![0.0; 90]).unwrap();
+    let e = FitSession::new(&m, wrong_x, y.clone(), None, opts()).err().unwrap().to_string();
+    assert!(e.contains("Dense 'd1'") && e.contains("[null,2]") && e.contains("[30,3]"), "{e}");
+    let mut nan_x = x.clone();
+    nan_x.data[7] = f32::NAN;
+    let e = FitSession::new(&m, nan_x, y.clone(), None, opts()).err().unwrap().to_string();
+    assert!(e.contains("NaN") && e.contains("sample 3"), "{e}");
+    let wrong_y = Tensor::new(vec![30, 2], vec![0.0; 60]).unwrap();
+    let e = FitSession::new(&m, x.clone(), wrong_y, None, opts()).err().unwrap().to_string();
+    assert!(e.contains("[30,2]") && e.contains("Dense 'd3'") && e.contains("[null,3]"), "{e}");
+    let empty = Tensor::new(vec![0, 2], vec![]).unwrap();
+    let e = FitSession::new(&m, empty, Tensor::new(vec![0, 3], vec![]).unwrap(), None, opts()).err().unwrap().to_string();
+    assert!(e.contains("empty"), "{e}");
+    assert_eq!(m.weights[0].value.data, before);
+    let p = trainer::predict(&mut m, &x, 7).unwrap();
+    let p1 = trainer::predict(&mut m, &x, 30).unwrap();
+    assert_eq!(p.shape, vec![30, 3]);
+    for (a, b) in p.data.iter().zip(&p1.data) {
+        assert!((a - b).abs() < 1e-6, "batched predict must match one batch");
+    }
+}
