@@ -99,7 +99,9 @@ impl Optimizer {
 
     /// Applies one update to every parameter.
     pub fn apply(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) {
-        if self.slots.len() != params.len() {
+        // (Re)create the slots when the set of trained parameters changed (a layer was frozen).
+        let stale = self.slots.len() != params.len() || self.slots.iter().zip(params.iter()).any(|(s, p)| s.first().is_some_and(|v| v.len() != p.len()));
+        if stale {
             let init = if let Kind::Adagrad { initial, .. } = self.kind { initial } else { 0.0 };
             let ns = self.num_slots();
             self.slots = params
