@@ -31,4 +31,12 @@ export async function setBackend(name) {
 export const util = {
   /** Seeds Hebb's global random streams (weights, shuffling, dropout). */
   seed(s) { engine.set_seed(s); },
+  /** Shuffles an array in place (Fisher-Yates), as tf.util.shuffle. */
+  shuffle(array) {
+    for (let i = array.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [array[i], array[j]] = [array[j], array[i]];
+    }
+  },
+  sizeFromShape(shape) { return shape.reduce((a, b) => a * b, 1); },
 };

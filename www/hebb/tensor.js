@@ -47,11 +47,38 @@ export class Tensor {
     registry.unregister(this);
     engine.tensor_dispose(this.id);
   }
-  print() { console.log(this.toString()); }
-  toString() {
-    return `Tensor\n  dtype: ${this.dtype}\n  rank: ${this.rank}\n  shape: [${this.shape}]\n  values: ${JSON.stringify(this.arraySync())}`;
+  print(verbose = false) { console.log(this.toString(verbose)); }
+  /** TF.js's layout: "Tensor" then the values, nested arrays indented under it. */
+  toString(verbose = false) {
+    const vals = Array.from(this.dataSync());
+    const shape = this.shape;
+    const fmt = (v) => (this.dtype === 'float32' ? formatFloat(v) : String(v));
+    const strs = vals.map(fmt);
+    const width = strs.reduce((w, x) => Math.max(w, x.length), 0);
+    const cells = strs.map((x) => x.padStart(width));
+    let head = 'Tensor';
+    if (verbose) head += `\n  dtype: ${this.dtype}\n  rank: ${shape.length}\n  shape: [${shape}]\n  values:`;
+    return `${head}\n    ${render(cells, shape, '    ')}`;
   }
   clone() { return wrap(engine.op('reshape', [this._live()], JSON.stringify({ shape: this.shape }))); }
+}
+
+function formatFloat(v) {
+  if (Number.isInteger(v)) return String(v);
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e7) ? v.toExponential(4) : String(Number(v.toFixed(4)));
+}
+
+/** Nested "[a, b],\n [c, d]" text for `shape`, continuation lines indented under the bracket. */
+function render(cells, shape, indent) {
+  if (shape.length === 0) return cells[0];
+  if (shape.length === 1) return `[${cells.join(', ')}]`;
+  const step = cells.length / shape[0];
+  const rows = [];
+  for (let i = 0; i < shape[0]; i++) rows.push(render(cells.slice(i * step, (i + 1) * step), shape.slice(1), `${indent} `));
+  const sep = `,${'\n'.repeat(shape.length - 1)}${indent} `;
+  return `[${rows.join(sep)}]`;
 }
 
 function nest(flat, shape) {
