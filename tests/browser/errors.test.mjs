@@ -1,0 +1,285 @@
+// Misuse gives a JS Error whose message names the layer/option and the shapes/values involved,
+// and leaves existing models intact (same predictions afterwards). Also: fit() lets timers run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, TRAIN_TIMEOUT } from './harness.mjs';
+
+const b = useBrowser({ label: 'errors' });
+
+// Installed in each page: window.M (2 -> 8 relu -> 1 sigmoid, compiled and trained a little),
+// window.X (a fixed input), window.P0 (M's predictions on X), and helpers:
+//   catchErr(fn)  -> {threw, isError, name, message} for sync or async fn
+//   intact()      -> {same: M still predicts P0 exactly, canFit: a valid fit still trains}
+async function setup() {
+  tf.util.seed(31);
+  const M = tf.sequential();
+  M.add(tf.layers.dense({ units: 8, activation: 'relu', inputShape: [2] }));
+  M.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+  M.compile({ optimizer: tf.train.adam(0.01), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  const x = tf.tensor2d([[0.1, 0.2], [-0.5, 0.9], [1, -1], [0.3, 0.3], [-0.7, -0.2], [0.8, 0.1]]);
+  const y = tf.tensor2d([[0], [1], [0], [1], [1], [0]]);
+  await M.fit(x, y, { epochs: 3, batchSize: 2, seed: 31 });
+  window.M = M;
+  window.X = x;
+  window.Y = y;
+  window.P0 = Array.from(M.predict(x).dataSync());
+  window.catchErr = async (fn) => {
+    try {
+      await fn();
+      return { threw: false };
+    } catch (e) {
+      return { threw: true, isError: e instanceof Error, name: e?.name, message: String(e?.message ?? e) };
+    }
+  };
+  window.intact = async (model = window.M, p0 = window.P0, x = window.X) => {
+    const p = Array.from(model.predict(x).dataSync());
+    const same = p.length === p0.length && p.every((v, i) => Object.is(v, p0[i]));
+    return { same, p, p0 };
+  };
+  // After the checks that compare predictions: a valid fit still runs and changes the model.
+  window.canStillFit = async (model = window.M, x = window.X, y = window.Y) => {
+    const h = await model.fit(x, y, { epochs: 2, batchSize: 3 });
+    return { isTraining: model.isTraining, loss: h.history.loss, finite: h.history.loss.every(Number.isFinite) };
+  };
+}
+
+async function page() {
+  const p = await b.openHebb();
+  await p.evaluate(setup);
+  return p;
+}
+
+function assertError(r, ...patterns) {
+  assert.equal(r.threw, true, 'expected an error to be thrown');
+  assert.equal(r.isError, true, `expected an Error instance, got ${r.name}: ${r.message}`);
+  for (const re of patterns) assert.match(r.message, re);
+}
+
+function assertIntact(after) {
+  assert.equal(after.same, true, `predictions changed after the error: ${after.p} vs ${after.p0}`);
+}
+
+function assertCanFit(fit) {
+  assert.equal(fit.isTraining, false);
+  assert.equal(fit.loss.length, 2);
+  assert.ok(fit.finite, `loss after the error: ${fit.loss}`);
+}
+
+test('predict with the wrong input shape names the layer and both shapes', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => ({
+    predict: await catchErr(() => M.predict(tf.zeros([5, 3]))),
+    evaluate: await catchErr(() => M.evaluate(tf.zeros([6, 3]), Y)),
+    rank: await catchErr(() => M.predict(tf.zeros([5]))),
+    after: await intact(),
+    fit: await canStillFit(),
+  }));
+  assertError(r.predict, /dense_Dense\d+/, /\[null,\s*2\]/, /\[5,\s*3\]/);
+  assertError(r.evaluate, /dense_Dense\d+/, /\[null,\s*2\]/, /\[6,\s*3\]/);
+  assertError(r.rank, /\[5\]/);
+  assertIntact(r.after);
+  assertCanFit(r.fit);
+});
+
+test('tf.layers.dense({units: 0}) names units=0', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => ({
+    zero: await catchErr(() => tf.layers.dense({ units: 0 })),
+    negative: await catchErr(() => tf.layers.dense({ units: -3, inputShape: [2] })),
+    fractional: await catchErr(() => tf.layers.dense({ units: 2.5 })),
+    after: await intact(),
+  }));
+  assertError(r.zero, /units\s*=\s*0\b/, /Dense/);
+  assertError(r.negative, /units\s*=\s*-3\b/);
+  assertError(r.fractional, /units\s*=\s*2\.5\b/);
+  assertIntact(r.after);
+});
+
+test("unknown activation 'foo' names the activation", { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => ({
+    dense: await catchErr(() => tf.layers.dense({ units: 4, activation: 'foo' })),
+    act: await catchErr(() => tf.layers.activation({ activation: 'foo' })),
+    after: await intact(),
+  }));
+  assertError(r.dense, /activation/, /\bfoo\b/);
+  assertError(r.act, /activation/, /\bfoo\b/);
+  assertIntact(r.after);
+});
+
+test("unknown loss 'foo' in compile names the loss", { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => {
+    const fresh = tf.sequential();
+    fresh.add(tf.layers.dense({ units: 1, inputShape: [2] }));
+    return {
+      loss: await catchErr(() => fresh.compile({ optimizer: 'adam', loss: 'foo' })),
+      onTrained: await catchErr(() => M.compile({ optimizer: 'adam', loss: 'foo' })),
+      optimizer: await catchErr(() => fresh.compile({ optimizer: 'foo', loss: 'meanSquaredError' })),
+      metric: await catchErr(() => fresh.compile({ optimizer: 'adam', loss: 'meanSquaredError', metrics: ['foo'] })),
+      after: await intact(),
+    };
+  });
+  assertError(r.loss, /loss/, /\bfoo\b/);
+  assertError(r.onTrained, /loss/, /\bfoo\b/);
+  assertError(r.optimizer, /optimizer/, /\bfoo\b/);
+  assertError(r.metric, /metric/, /\bfoo\b/);
+  assertIntact(r.after);
+});
+
+test('NaN in x (or y) for fit mentions NaN', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => ({
+    x: await catchErr(() => M.fit(tf.tensor2d([[0, 1], [NaN, 2], [3, 4]]), tf.tensor2d([[0], [1], [0]]), { epochs: 1 })),
+    y: await catchErr(() => M.fit(tf.tensor2d([[0, 1], [1, 2], [3, 4]]), tf.tensor2d([[0], [NaN], [0]]), { epochs: 1 })),
+    after: await intact(),
+    fit: await canStillFit(),
+  }));
+  assertError(r.x, /NaN/, /\bx\b/);
+  assertError(r.y, /NaN/, /\by\b/);
+  assertIntact(r.after);
+  assertCanFit(r.fit);
+});
+
+test('empty data (shape [0,2]) for fit', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => ({
+    empty: await catchErr(() => M.fit(tf.zeros([0, 2]), tf.zeros([0, 1]), { epochs: 1 })),
+    after: await intact(),
+    fit: await canStillFit(),
+  }));
+  assertError(r.empty, /empty|no samples|0 samples/i, /\[0,\s*2\]/);
+  assertIntact(r.after);
+  assertCanFit(r.fit);
+});
+
+test('x and y with different sample counts', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => ({
+    fit: await catchErr(() => M.fit(tf.zeros([5, 2]), tf.zeros([4, 1]), { epochs: 1 })),
+    evaluate: await catchErr(() => M.evaluate(tf.zeros([5, 2]), tf.zeros([4, 1]))),
+    after: await intact(),
+    refit: await canStillFit(),
+  }));
+  assertError(r.fit, /sample/, /\b5\b/, /\b4\b/);
+  assertError(r.evaluate, /sample/, /\b5\b/, /\b4\b/);
+  assertIntact(r.after);
+  assertCanFit(r.refit);
+});
+
+test('y with the wrong number of classes for categoricalCrossentropy', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => {
+    tf.util.seed(5);
+    const m3 = tf.sequential();
+    m3.add(tf.layers.dense({ units: 3, activation: 'softmax', inputShape: [2] }));
+    m3.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    const p3 = Array.from(m3.predict(X).dataSync());
+    const yBad = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4).toFloat();
+    const yGood = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3).toFloat();
+    return {
+      err: await catchErr(() => m3.fit(tf.zeros([4, 2]), yBad, { epochs: 1 })),
+      after: await intact(m3, p3),
+      fit: await canStillFit(m3, X, yGood),
+    };
+  });
+  assertError(r.err, /categoricalCrossentropy/, /\[4,\s*4\]/, /\[null,\s*3\]|\b3 classes|\[3\]/);
+  assertIntact(r.after);
+  assertCanFit(r.fit);
+});
+
+test('fit before compile', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ units: 1, inputShape: [2] }));
+    const p1 = Array.from(m.predict(X).dataSync());
+    return {
+      fit: await catchErr(() => m.fit(X, Y, { epochs: 1 })),
+      evaluate: await catchErr(() => m.evaluate(X, Y)),
+      isTraining: m.isTraining,
+      fresh: await intact(m, p1),
+      after: await intact(),
+    };
+  });
+  assertError(r.fit, /compile/);
+  assertError(r.evaluate, /compile/);
+  assert.equal(r.isTraining, false);
+  assertIntact(r.fresh);
+  assertIntact(r.after);
+});
+
+test('tensor2d with a ragged array', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => ({
+    ragged: await catchErr(() => tf.tensor2d([[1, 2], [3]])),
+    raggedDeep: await catchErr(() => tf.tensor([[[1], [2]], [[3]]])),
+    badShape: await catchErr(() => tf.tensor2d([1, 2, 3], [2, 2])),
+    after: await intact(),
+  }));
+  assertError(r.ragged, /ragged/i);
+  assertError(r.raggedDeep, /ragged/i);
+  assertError(r.badShape, /\[2,\s*2\]/, /\b3\b/);
+  assertIntact(r.after);
+});
+
+test('a setTimeout(0) scheduled right before await model.fit runs before fit resolves', { timeout: TRAIN_TIMEOUT }, async (t) => {
+  const p = await b.openHebb();
+  const r = await p.evaluate(async () => {
+    tf.util.seed(1);
+    const n = 4000;
+    const xs = tf.randomUniform([n, 8], -1, 1, 'float32', 1);
+    const ys = tf.randomUniform([n, 1], 0, 1, 'float32', 2).round();
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 128, activation: 'relu', inputShape: [8] }));
+    model.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+    model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+    model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
+    await model.fit(xs, ys, { epochs: 1, batchSize: 32 }); // warm-up
+
+    async function measured(epochs) {
+      let timerAt = null;
+      let fitDone = null;
+      let resolvedWhenTimerRan = null;
+      const t0 = performance.now();
+      setTimeout(() => {
+        timerAt = performance.now() - t0;
+        resolvedWhenTimerRan = fitDone !== null;
+      }, 0);
+      // A second, self-rescheduling timer measures how often timers get a turn during fit.
+      let ticks = 0;
+      let last = t0;
+      let maxGap = 0;
+      let running = true;
+      const tick = () => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+        ticks++;
+        if (running) setTimeout(tick, 0);
+      };
+      setTimeout(tick, 0);
+      await model.fit(xs, ys, { epochs, batchSize: 32 }); // no callbacks at all
+      fitDone = performance.now() - t0;
+      running = false;
+      return { epochs, fitMs: fitDone, timerAt, ranBeforeResolve: timerAt !== null, resolvedWhenTimerRan, ticks, maxGap };
+    }
+    // Grow the run until it lasts well over 0.5 s, whatever the machine's speed.
+    let epochs = 4;
+    let res;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      res = await measured(epochs);
+      if (res.fitMs >= 700) break;
+      epochs = Math.ceil(epochs * Math.min(8, Math.max(1.5, 1000 / Math.max(res.fitMs, 1))));
+    }
+    return res;
+  });
+  t.diagnostic(`fit took ${r.fitMs.toFixed(0)} ms (${r.epochs} epochs); setTimeout(0) ran at ${r.timerAt === null ? 'never (before resolve)' : r.timerAt.toFixed(1) + ' ms'}; ` +
+    `timer chain: ${r.ticks} ticks, longest gap ${r.maxGap.toFixed(1)} ms`);
+  assert.ok(r.fitMs >= 500, `precondition: the training run lasts >= 0.5 s (took ${r.fitMs} ms)`);
+  assert.equal(r.ranBeforeResolve, true, 'the timer ran before fit resolved');
+  assert.equal(r.resolvedWhenTimerRan, false);
+  // Timers keep getting turns all through training, not just at the start.
+  assert.ok(r.ticks >= 5, `timer chain ticks during fit: ${r.ticks}`);
+  assert.ok(r.maxGap < 400, `longest gap between timer turns during fit: ${r.maxGap} ms`);
+});

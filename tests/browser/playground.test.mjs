@@ -1,0 +1,91 @@
+// The playground page (index.html): runs the default program end to end, and reports a
+// program's error with its line number. Saves test-artifacts/playground.png.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, screenshot } from './harness.mjs';
+
+const b = useBrowser({ label: 'playground' });
+
+async function openPlayground() {
+  const page = await b.openPage('/index.html');
+  await page.waitForFunction(() => window.playground && window.playground.state === 'idle', null, { timeout: 60_000 });
+  return page;
+}
+
+/** Starts a run and waits (up to 60 s) until the playground is no longer running. */
+async function runToEnd(page) {
+  await page.evaluate(() => { window.__runResult = null; window.playground.run().then((s) => { window.__runResult = s; }); });
+  await page.waitForFunction(() => window.__runResult !== null && window.playground.state !== 'running', null, { timeout: 60_000 });
+  return page.evaluate(() => ({ state: window.playground.state, result: window.__runResult }));
+}
+
+test('the default program (3-class spiral) trains, charts a falling loss and prints the summary', { timeout: 120_000 }, async (t) => {
+  const page = await openPlayground();
+  const code = await page.evaluate(() => window.playground.getCode());
+  assert.match(code, /tf\.sequential/, 'the editor holds the default starter');
+  assert.match(code, /classes: 3/, 'the default starter is the 3-class spiral');
+
+  const t0 = Date.now();
+  const end = await runToEnd(page);
+  const ms = Date.now() - t0;
+  const r = await page.evaluate(() => ({ chart: window.playground.chartData(), console: window.playground.consoleText() }));
+  t.diagnostic(`run took ${ms} ms; ${r.chart.loss.length} epochs; loss ${r.chart.loss[0]} -> ${r.chart.loss.at(-1)}`);
+  if (end.state !== 'done') t.diagnostic(`console:\n${r.console}`);
+  assert.equal(end.state, 'done');
+  assert.equal(end.result, 'done');
+
+  const loss = r.chart.loss;
+  assert.ok(loss.length >= 5, `chart has ${loss.length} loss points`);
+  assert.ok(loss.every((v) => Number.isFinite(v)), `loss points are numbers: ${loss}`);
+  assert.ok(loss.at(-1) < 0.5 * loss[0], `loss falls: ${loss[0]} -> ${loss.at(-1)}`);
+  assert.equal(r.chart.epochs.length, loss.length);
+  assert.ok(r.chart.acc.filter((v) => v != null).length === loss.length, 'accuracy is charted too');
+  assert.ok(r.chart.val_loss.filter((v) => v != null).length === loss.length, 'validation loss is charted too');
+
+  assert.match(r.console, /Total params/);
+  assert.match(r.console, /final accuracy: \d+(\.\d)?%/);
+  assert.doesNotMatch(r.console, /\[error\]/);
+
+  // Let the last chart / decision-boundary frame paint, then keep a screenshot.
+  await page.evaluate(() => new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res))));
+  await page.waitForTimeout(300);
+  const file = await screenshot(page, 'playground.png', { fullPage: true });
+  t.diagnostic(`screenshot: ${file}`);
+  assert.ok(page.hebbErrors.length === 0, `page errors: ${page.hebbErrors.join('\n')}`);
+});
+
+test('a program error shows in the console with its message and line number', { timeout: 120_000 }, async () => {
+  const page = await openPlayground();
+  const program = [
+    '// deliberate error on line 4',
+    'const model = tf.sequential();',
+    "model.add(tf.layers.dense({units: 4, inputShape: [2]}));",
+    'model.add(tf.layers.dense({units: 0}));',
+    "console.log('not reached');",
+  ].join('\n');
+  await page.evaluate((code) => window.playground.setCode(code), program);
+  assert.equal(await page.evaluate(() => window.playground.getCode()), program);
+  const end = await runToEnd(page);
+  const text = await page.evaluate(() => window.playground.consoleText());
+  assert.equal(end.state, 'error', `final state; console:\n${text}`);
+  assert.match(text, /\[error\].*units\s*=\s*0/, `console:\n${text}`);
+  assert.match(text, /\(line 4\)/, `console names line 4:\n${text}`);
+  assert.doesNotMatch(text, /not reached/);
+  // The line link is rendered in the console panel.
+  await page.waitForFunction(() => [...document.querySelectorAll('#console .line-link')].some((el) => el.textContent === 'line 4'), null, { timeout: 10_000 });
+
+  // An error thrown from inside training (the awaited fit) is reported with its line too.
+  const program2 = [
+    'const model = tf.sequential();',
+    "model.add(tf.layers.dense({units: 1, inputShape: [2]}));",
+    "model.compile({optimizer: 'sgd', loss: 'meanSquaredError'});",
+    '',
+    'await model.fit(tf.zeros([5, 2]), tf.zeros([4, 1]));',
+  ].join('\n');
+  await page.evaluate((code) => window.playground.setCode(code), program2);
+  const end2 = await runToEnd(page);
+  const text2 = await page.evaluate(() => window.playground.consoleText());
+  assert.equal(end2.state, 'error', `final state; console:\n${text2}`);
+  assert.match(text2, /\[error\].*sample/, `console:\n${text2}`);
+  assert.match(text2, /\(line 5\)/, `console names line 5:\n${text2}`);
+});
