@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../scripts/serve-lib.mjs';
+import { BASE_ARGS } from '../scripts/chromium.mjs';
 import { formatResults } from './format.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,14 +35,7 @@ async function main() {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
       headless: !headed,
-      args: [
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: BASE_ARGS,
     });
     const page = context.pages()[0] || (await context.newPage());
     page.on('console', (msg) => console.log(`[page] ${msg.type() === 'log' ? '' : msg.type() + ': '}${msg.text()}`));

@@ -79,10 +79,7 @@ impl Sequential {
     /// Adds a layer, building it at once when the input shape is known (TF.js does the same).
     pub fn add(&mut self, mut layer: Box<dyn Layer>, input_shape: Option<Vec<usize>>) -> Result<()> {
         let in_shape = match (self.layers.last(), input_shape) {
-            (Some(prev), None) => prev.out_shape.clone(),
-            (Some(_), Some(_)) => {
-                return Err(Error::arg(describe(layer.as_ref()), "only the first layer of a Sequential model takes an inputShape"));
-            }
+            (Some(prev), _) => prev.out_shape.clone(),
             (None, Some(s)) => s,
             (None, None) => {
                 return Err(Error::arg(

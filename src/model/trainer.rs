@@ -218,6 +218,7 @@ impl FitSession {
     }
 
     /// Stops after the current batch: the epoch ends (with its logs so far) and training ends.
+    /// Called between epochs, no further epoch begins.
     pub fn stop(&mut self) {
         self.stopped = true;
     }
@@ -237,6 +238,11 @@ impl FitSession {
                 break;
             }
             let Some(b) = self.batch else {
+                if self.stopped {
+                    self.finished = true;
+                    events.push(Event::TrainEnd);
+                    break;
+                }
                 if self.opts.shuffle {
                     self.rng.shuffle(&mut self.order);
                 }
@@ -263,9 +269,9 @@ impl FitSession {
             events.push(Event::EpochEnd { epoch: self.epoch, logs });
             self.epoch += 1;
             self.batch = None;
-            if self.stopped {
-                self.epoch = self.opts.epochs;
-            }
+            // Hand control back at every epoch end, so JS can run onEpochEnd (which may set
+            // model.stopTraining) before the next epoch starts.
+            break;
         }
         Ok(events)
     }

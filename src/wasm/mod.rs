@@ -242,6 +242,8 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
             _ => None,
         };
         let model = st.model(m)?;
+        // As in TF.js, only the first layer's inputShape defines the input; later ones are ignored.
+        let input_shape = if model.layers.is_empty() { input_shape } else { None };
         model.add(layer, input_shape)?;
         let e = model.layers.last().unwrap();
         Ok(json!({
@@ -252,9 +254,21 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
     })
 }
 
+/// The summary lines; `line_length` 0 and an empty `positions` give TF.js's defaults.
 #[wasm_bindgen]
-pub fn model_summary(m: u32) -> std::result::Result<String, JsError> {
-    with(|st| Ok(st.model(m)?.summary_lines().join("\n")))
+pub fn model_summary(m: u32, line_length: u32, positions: Vec<f64>) -> std::result::Result<String, JsError> {
+    with(|st| {
+        let width = if line_length == 0 { crate::model::summary::WIDTH } else { line_length as usize };
+        let pos = match positions.len() {
+            0 => crate::model::summary::POSITIONS,
+            4 => [positions[0], positions[1], positions[2], positions[3]],
+            n => return Err(Error::arg("summary", format!("positions must list 4 column stops, received {n}"))),
+        };
+        if pos.iter().any(|p| !p.is_finite() || *p < 0.0) || pos.windows(2).any(|w| w[0] > w[1]) {
+            return Err(Error::arg("summary", format!("positions must be non-negative and increasing, received {positions:?}")));
+        }
+        Ok(st.model(m)?.summary_lines_with(width, pos).join("\n"))
+    })
 }
 
 #[wasm_bindgen]

@@ -74,9 +74,9 @@ test('summary() lines and countParams() match TF.js for the same models', { time
   assert.ok(ours[0].lines.includes('Total params: 1185'));
 });
 
-// KNOWN HEBB BUG (fails as of 6969106): Sequential.summary ignores its lineLength (and
+// Regression (caught a bug fixed after 6969106): Sequential.summary ignores its lineLength (and
 // positions) arguments and always prints 90-column lines; TF.js honours them.
-test('summary(lineLength) matches TF.js [KNOWN HEBB BUG]', { timeout: 60_000 }, async () => {
+test('summary(lineLength) matches TF.js', { timeout: 60_000 }, async () => {
   const hebb = await b.openHebb();
   const tfjs = await b.openTfjs();
   const ours = await hebb.evaluate(buildModels, 70);

@@ -17,23 +17,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve-lib.mjs';
+import { BASE_ARGS, WEBGPU_ARGS } from '../../scripts/chromium.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
-export const CHROME_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-features=Vulkan',
-  '--enable-unsafe-swiftshader',
-  '--use-angle=swiftshader',
-];
+export const CHROME_ARGS = [...BASE_ARGS, ...WEBGPU_ARGS];
 
 /** Generous per-test timeout (ms) for anything that trains. */
 export const TRAIN_TIMEOUT = 90_000;

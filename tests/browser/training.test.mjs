@@ -238,12 +238,12 @@ test('earlyStopping on val_loss stops before the requested epochs', { timeout: T
 // Expected epoch counts are TF.js 4.22's (checked by running the same code against
 // @tensorflow/tfjs): the first epoch always improves on +Infinity, and TF.js stops when
 // `wait >= patience` (so patience 0 and 1 both give 2 epochs, patience p >= 1 gives p + 1).
-// KNOWN HEBB BUG (fails as of 6969106): Hebb's EarlyStopping uses `wait > patience` (one epoch
+// Regression (caught a bug fixed after 6969106): Hebb's EarlyStopping uses `wait > patience` (one epoch
 // late), and a stop requested in onEpochEnd is only seen after the engine's current slice of up
 // to 1024 batches, so without per-batch callbacks training runs on (here up to all 50 epochs);
 // with a per-batch callback, one batch of the next epoch still runs and is reported as an extra
 // epoch. See the onEpochEnd stopTraining test below for the underlying bug.
-test('earlyStopping stops after exactly the TF.js number of epochs (minDelta so large only epoch 0 improves) [KNOWN HEBB BUG]', { timeout: TRAIN_TIMEOUT }, async (t) => {
+test('earlyStopping stops after exactly the TF.js number of epochs (minDelta so large only epoch 0 improves)', { timeout: TRAIN_TIMEOUT }, async (t) => {
   const page = await openHebbWithHelpers(b);
   const r = await page.evaluate(async () => {
     tf.util.seed(2);
@@ -299,12 +299,12 @@ test('model.stopTraining = true in onBatchEnd stops after that batch', { timeout
   assert.ok(r.loss[0] > 0 && Number.isFinite(r.loss[0]));
 });
 
-// KNOWN HEBB BUG (fails as of 6969106): with no per-batch callbacks the engine runs a slice of up
+// Regression (caught a bug fixed after 6969106): with no per-batch callbacks the engine runs a slice of up
 // to 1024 batches before JS sees the epoch-end event, so the stop comes late or not at all (here
 // 13..50 epochs run and onEpochEnd fires for each). With a per-batch callback, the slice that
 // ends epoch 1 also begins epoch 2 and trains its first batch, so a one-batch epoch 2 is run and
 // recorded (onEpochBegin/onBatchEnd/onEpochEnd fire for it; history.epoch = [0, 1, 2]).
-test('model.stopTraining = true in onEpochEnd stops after that epoch (TF.js: epochs [0, 1]) [KNOWN HEBB BUG]', { timeout: TRAIN_TIMEOUT }, async (t) => {
+test('model.stopTraining = true in onEpochEnd stops after that epoch (TF.js: epochs [0, 1])', { timeout: TRAIN_TIMEOUT }, async (t) => {
   const page = await openHebbWithHelpers(b);
   const r = await page.evaluate(async () => {
     tf.util.seed(4);

@@ -64,7 +64,7 @@ export class EarlyStopping extends Callback {
       }
     } else {
       this.wait += 1;
-      if (this.wait > this.patience) {
+      if (this.wait >= this.patience) {
         this.stoppedEpoch = epoch;
         this.model.stopTraining = true;
         if (this.restoreBestWeights && this.bestWeights) this.model.setWeights(this.bestWeights);

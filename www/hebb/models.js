@@ -70,7 +70,10 @@ export class Sequential {
     const info = JSON.parse(engine.model_add(this._id, layer.className, JSON.stringify(layer._config)));
     layer._attach(this, this.layers.length, info);
     this.layers.push(layer);
-    if (this._compileArgs) this._sendCompile();
+    if (this._compileArgs) {
+      this._traceKey = null;
+      this._sendCompile();
+    }
   }
 
   get inputs() { return this.layers.length ? [{ shape: this.layers[0].inputShape }] : []; }
@@ -86,7 +89,8 @@ export class Sequential {
   }
 
   summary(lineLength, positions, printFn = console.log) {
-    for (const line of engine.model_summary(this._id).split('\n')) printFn(line);
+    const text = engine.model_summary(this._id, lineLength ?? 0, Float64Array.from(positions ?? []));
+    for (const line of text.split('\n')) printFn(line);
   }
 
   countParams() {
@@ -111,25 +115,28 @@ export class Sequential {
     for (const m of metrics) {
       if (typeof m !== 'string' && typeof m !== 'function') throw new Error(`compile: a metric must be a name like 'accuracy' or a function, received ${m}`);
     }
+    const next = { optimizer, loss, metrics };
+    // Check names with the engine before changing anything, so a failed compile leaves the
+    // previous compile in force.
+    if (typeof loss === 'string' && metrics.every((m) => typeof m === 'string')) this._sendCompile(undefined, next);
+    else this._traceKey = null;
     if (this.optimizer) this.optimizer._models.delete(this);
     this.optimizer = optimizer;
     optimizer._models.add(this);
     this.loss = loss;
     this.metrics = metrics;
-    this._compileArgs = { optimizer, loss, metrics };
-    this._traceKey = null;
-    if (typeof loss === 'string' && metrics.every((m) => typeof m === 'string')) this._sendCompile();
+    this._compileArgs = next;
   }
 
   _setLearningRate(lr) { engine.model_set_learning_rate(this._id, lr); }
 
   /** Sends compile to the engine; user functions are traced for labels shaped like `y`. */
-  _sendCompile(y) {
-    const { optimizer, loss, metrics } = this._compileArgs;
+  _sendCompile(y, args = this._compileArgs) {
+    const { optimizer, loss, metrics } = args;
     const needsTrace = typeof loss === 'function' || metrics.some((m) => typeof m === 'function');
     if (needsTrace && !y) return;
     const key = needsTrace ? JSON.stringify([y.shape.slice(1), y.dtype]) : 'static';
-    if (this._traceKey === key) return;
+    if (args === this._compileArgs && this._traceKey === key) return;
     const spec = (f, what) => {
       if (typeof f === 'string') return f;
       return { traced: this._trace(f, y, what), name: fnName(f, what) };
