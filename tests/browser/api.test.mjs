@@ -339,3 +339,35 @@ test('predict with a batchSize smaller than n gives the same values as one batch
   assert.ok(close(r.defaultBatch, r.whole, 1e-6));
   assert.ok(close(r.onBatch, r.whole, 1e-6));
 });
+
+test('forgotten tensors are freed by the garbage collector; memory stays flat over training', { timeout: 90_000 }, async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const base = tf.memory().numTensors;
+    (() => {
+      for (let i = 0; i < 200; i++) tf.ones([64, 64]).mul(2); // never disposed, never referenced
+    })();
+    const leaked = tf.memory().numTensors;
+    for (let i = 0; i < 20 && tf.memory().numTensors > base + 10; i++) {
+      globalThis.gc();
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const afterGc = tf.memory().numTensors;
+    // A long fit creates no tensors per step.
+    const x = tf.randomUniform([256, 8], -1, 1, 'float32', 1);
+    const y = x.sum(1, true);
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 16, activation: 'relu', inputShape: [8] }));
+    model.add(tf.layers.dense({ units: 1 }));
+    model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+    await model.fit(x, y, { epochs: 1, batchSize: 16 });
+    const beforeLong = tf.memory();
+    await model.fit(x, y, { epochs: 32, batchSize: 16 }); // 512 steps
+    const afterLong = tf.memory();
+    return { base, leaked, afterGc, beforeLong, afterLong };
+  });
+  assert.ok(r.leaked >= r.base + 400, `the loop created tensors (${r.leaked - r.base})`);
+  assert.ok(r.afterGc <= r.base + 10, `after GC the forgotten tensors are freed: ${r.afterGc - r.base} left of ${r.leaked - r.base}`);
+  assert.equal(r.afterLong.numTensors, r.beforeLong.numTensors, '512 training steps leave the tensor count flat');
+  assert.equal(r.afterLong.numBytes, r.beforeLong.numBytes);
+});

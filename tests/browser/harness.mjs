@@ -22,7 +22,8 @@ import { BASE_ARGS, WEBGPU_ARGS } from '../../scripts/chromium.mjs';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
-export const CHROME_ARGS = [...BASE_ARGS, ...WEBGPU_ARGS];
+// --expose-gc lets a test force garbage collection to check that forgotten tensors are freed.
+export const CHROME_ARGS = [...BASE_ARGS, ...WEBGPU_ARGS, '--js-flags=--expose-gc'];
 
 /** Generous per-test timeout (ms) for anything that trains. */
 export const TRAIN_TIMEOUT = 90_000;
