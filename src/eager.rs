@@ -12,6 +12,10 @@ use std::collections::HashMap;
 
 pub type Handle = u32;
 
+/// The message a value read raises inside a trace; the JS side recognises it and switches that
+/// function to per-step recording.
+pub const SYMBOLIC_READ: &str = "cannot read the values of a symbolic tensor while a function is being traced";
+
 enum Value {
     Concrete(Tensor),
     Symbolic(NodeId),
@@ -19,6 +23,8 @@ enum Value {
 
 struct Trace {
     graph: Graph,
+    /// In record mode (a per-step function), every node's value on this step's actual inputs.
+    values: Option<HashMap<NodeId, Tensor>>,
     inputs: Vec<NodeId>,
     /// Concrete handles already copied into the trace as constants.
     consts: HashMap<Handle, NodeId>,
@@ -65,10 +71,10 @@ impl Runtime {
     pub fn get(&self, h: Handle) -> Result<&Tensor> {
         match self.values.get(&h) {
             Some(Value::Concrete(t)) => Ok(t),
-            Some(Value::Symbolic(_)) => Err(Error::arg(
-                "dataSync",
-                "cannot read the values of a symbolic tensor while a function is being traced (custom losses and metrics must be built from tensor ops)",
-            )),
+            Some(Value::Symbolic(n)) => match self.trace.as_ref().and_then(|t| t.values.as_ref()).and_then(|v| v.get(n)) {
+                Some(t) => Ok(t),
+                None => Err(Error::arg("dataSync", SYMBOLIC_READ)),
+            },
             None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         }
     }
@@ -140,14 +146,25 @@ impl Runtime {
         }
     }
 
-    /// Starts tracing: returns placeholder handles with the given shapes and dtypes.
-    pub fn trace_begin(&mut self, args: &[(Vec<usize>, DType)]) -> Result<Vec<Handle>> {
+    /// Starts tracing: returns placeholder handles with the given shapes and dtypes. With
+    /// `values` (record mode) the placeholders also carry those values, every recorded op is
+    /// computed as well, and reading values works: the recording then holds for these values.
+    pub fn trace_begin(&mut self, args: &[(Vec<usize>, DType)], values: Option<Vec<Tensor>>) -> Result<Vec<Handle>> {
         if self.trace.is_some() {
             return Err(Error::arg("trace", "a function is already being traced"));
         }
         let mut graph = Graph::new();
         let inputs: Vec<NodeId> = args.iter().enumerate().map(|(i, (s, d))| graph.input(i, s, *d)).collect();
-        self.trace = Some(Trace { graph, inputs: inputs.clone(), consts: HashMap::new(), handles: vec![] });
+        let values = match values {
+            Some(vs) => {
+                if vs.len() != inputs.len() || vs.iter().zip(args).any(|(v, (s, d))| &v.shape != s || v.dtype != *d) {
+                    return Err(Error::arg("trace", "recorded values must match the placeholders' shapes and dtypes"));
+                }
+                Some(inputs.iter().copied().zip(vs).collect())
+            }
+            None => None,
+        };
+        self.trace = Some(Trace { graph, values, inputs: inputs.clone(), consts: HashMap::new(), handles: vec![] });
         Ok(inputs.into_iter().map(|n| self.insert(Value::Symbolic(n))).collect())
     }
 
@@ -192,25 +209,43 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// Runs one op's CPU kernel on concrete tensors.
+    fn compute(&self, op: &Op, ts: &[&Tensor]) -> Result<Tensor> {
+        let shapes: Vec<&[usize]> = ts.iter().map(|t| t.shape.as_slice()).collect();
+        let dtypes: Vec<DType> = ts.iter().map(|t| t.dtype).collect();
+        let (shape, dtype) = ops::infer(op, &shapes, &dtypes)?;
+        let mut out = vec![0.0; numel(&shape)];
+        let ins: Vec<&[f32]> = ts.iter().map(|t| t.data.as_slice()).collect();
+        let mut rng = self.rng.clone();
+        ops::forward(op, &ins, &shapes, &mut out, &shape, &mut KernelCtx { rng: &mut rng });
+        Ok(Tensor { shape, dtype, data: out })
+    }
+}
+
 impl Builder for Runtime {
     type Id = Handle;
     fn apply(&mut self, op: Op, inputs: &[Handle]) -> Result<Handle> {
         let symbolic = self.trace.is_some() && inputs.iter().any(|h| matches!(self.values.get(h), Some(Value::Symbolic(_))));
         if symbolic {
             let nodes = inputs.iter().map(|&h| self.node_for(h)).collect::<Result<Vec<_>>>()?;
-            let n = self.trace.as_mut().unwrap().graph.apply(op, &nodes)?;
+            let value = match self.trace.as_ref().and_then(|t| t.values.as_ref()) {
+                Some(_) => {
+                    let ts = inputs.iter().map(|&h| self.get(h)).collect::<Result<Vec<_>>>()?;
+                    Some(self.compute(&op, &ts)?)
+                }
+                None => None,
+            };
+            let tr = self.trace.as_mut().unwrap();
+            let n = tr.graph.apply(op, &nodes)?;
+            if let (Some(vals), Some(v)) = (tr.values.as_mut(), value) {
+                vals.insert(n, v);
+            }
             return Ok(self.insert(Value::Symbolic(n)));
         }
         let ts = inputs.iter().map(|&h| self.get(h)).collect::<Result<Vec<_>>>()?;
-        let shapes: Vec<&[usize]> = ts.iter().map(|t| t.shape.as_slice()).collect();
-        let dtypes: Vec<DType> = ts.iter().map(|t| t.dtype).collect();
-        let (shape, dtype) = ops::infer(&op, &shapes, &dtypes)?;
-        let mut out = vec![0.0; numel(&shape)];
-        let ins: Vec<&[f32]> = ts.iter().map(|t| t.data.as_slice()).collect();
-        let mut rng = self.rng.clone();
-        ops::forward(&op, &ins, &shapes, &mut out, &shape, &mut KernelCtx { rng: &mut rng });
-        self.rng = rng;
-        Ok(self.put(Tensor { shape, dtype, data: out }))
+        let t = self.compute(&op, &ts)?;
+        Ok(self.put(t))
     }
     fn constant(&mut self, t: Tensor) -> Result<Handle> {
         Ok(self.put(t))

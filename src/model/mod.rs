@@ -33,11 +33,23 @@ pub struct LayerEntry {
 pub enum LossFn {
     Builtin(Loss),
     Traced(String, TracedFn),
+    /// A user function that could not be traced once (it reads tensor values): it is recorded
+    /// afresh on every step's actual values, and that step's plan is built from the recording.
+    PerStep(String),
 }
 
 pub enum MetricFn {
     Builtin(Metric),
     Traced(TracedFn),
+    PerStep,
+}
+
+/// The recordings of the per-step functions for one step: the loss (if it is per-step), then one
+/// entry per metric (None where the metric is not per-step).
+#[derive(Default)]
+pub struct StepFns {
+    pub loss: Option<TracedFn>,
+    pub metrics: Vec<Option<TracedFn>>,
 }
 
 pub struct Compiled {
@@ -51,6 +63,8 @@ pub enum PlanKind {
     Train,
     Eval,
     Predict,
+    /// The training-mode forward pass alone (dropout on): per-step functions see its output.
+    Forward,
 }
 
 pub struct StepPlan {
@@ -157,22 +171,36 @@ impl Sequential {
         Ok(h)
     }
 
-    fn loss_and_metrics(&self, g: &mut Graph, y: NodeId, p: NodeId) -> Result<Vec<NodeId>> {
+    /// True when a compiled loss or metric must be recorded on every step.
+    pub fn per_step(&self) -> bool {
+        self.compiled.as_ref().is_some_and(|c| matches!(c.loss, LossFn::PerStep(_)) || c.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep)))
+    }
+
+    fn loss_and_metrics(&self, g: &mut Graph, y: NodeId, p: NodeId, fns: Option<&StepFns>) -> Result<Vec<NodeId>> {
         let c = self.compiled.as_ref().ok_or_else(|| Error::arg("fit", "the model must be compiled before training or evaluation: call model.compile({optimizer, loss})"))?;
+        let traced = |g: &mut Graph, f: &TracedFn, what: &str| -> Result<NodeId> {
+            let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(what))?;
+            g.mean_all(v)
+        };
+        // Without a recording (evaluate, predict-time checks) a per-step value is NaN here and
+        // filled in by the JS side, which calls the function itself.
+        let missing = |g: &mut Graph| g.scalar(f32::NAN);
         let mut out = vec![match &c.loss {
             LossFn::Builtin(l) => l.mean(g, y, p)?,
-            LossFn::Traced(name, f) => {
-                let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(&format!("loss '{name}'")))?;
-                g.mean_all(v)?
-            }
+            LossFn::Traced(name, f) => traced(g, f, &format!("loss '{name}'"))?,
+            LossFn::PerStep(name) => match fns.and_then(|f| f.loss.as_ref()) {
+                Some(f) => traced(g, f, &format!("loss '{name}'"))?,
+                None => missing(g)?,
+            },
         }];
-        for (m, key) in &c.metrics {
+        for (i, (m, key)) in c.metrics.iter().enumerate() {
             out.push(match m {
                 MetricFn::Builtin(m) => m.mean(g, y, p)?,
-                MetricFn::Traced(f) => {
-                    let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(&format!("metric '{key}'")))?;
-                    g.mean_all(v)?
-                }
+                MetricFn::Traced(f) => traced(g, f, &format!("metric '{key}'"))?,
+                MetricFn::PerStep => match fns.and_then(|f| f.metrics.get(i)).and_then(|f| f.as_ref()) {
+                    Some(f) => traced(g, f, &format!("metric '{key}'"))?,
+                    None => missing(g)?,
+                },
             });
         }
         Ok(out)
@@ -183,7 +211,7 @@ impl Sequential {
     pub fn take_plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType) -> Result<StepPlan> {
         match self.plans.remove(&(kind, batch)) {
             Some(p) => Ok(p),
-            None => self.build_plan(kind, batch, y_shape, y_dtype),
+            None => self.build_plan(kind, batch, y_shape, y_dtype, None),
         }
     }
 
@@ -196,21 +224,23 @@ impl Sequential {
         self.weights.iter().map(|w| w.value.data.as_slice()).collect()
     }
 
-    fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> Result<StepPlan> {
+    /// Builds a plan. With `fns`, per-step functions use this step's recordings (such a plan is
+    /// used once and not cached).
+    pub fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType, fns: Option<&StepFns>) -> Result<StepPlan> {
         let mut g = Graph::new();
         let mut xs = vec![batch];
         xs.extend(self.input_feature_shape()?);
         let x = g.input(0, &xs, self.input_dtype);
         let params: Vec<NodeId> = self.weights.iter().enumerate().map(|(i, w)| g.param(i, &w.value.shape)).collect();
-        let p = self.forward(&mut g, x, &params, kind == PlanKind::Train)?;
-        if kind == PlanKind::Predict {
+        let p = self.forward(&mut g, x, &params, matches!(kind, PlanKind::Train | PlanKind::Forward))?;
+        if matches!(kind, PlanKind::Predict | PlanKind::Forward) {
             let plan = Plan::new(g, &[p])?;
             return Ok(StepPlan { plan, outputs: vec![p], grads: vec![] });
         }
         let mut ys = vec![batch];
         ys.extend_from_slice(y_feat);
         let y = g.input(1, &ys, y_dtype);
-        let outputs = self.loss_and_metrics(&mut g, y, p)?;
+        let outputs = self.loss_and_metrics(&mut g, y, p, fns)?;
         let mut grads = vec![];
         if kind == PlanKind::Train {
             let trainable: Vec<usize> = (0..self.weights.len()).filter(|&i| self.weights[i].trainable).collect();

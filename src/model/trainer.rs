@@ -3,7 +3,7 @@
 //! JS calls it again after yielding to the browser. Batches are gathered into buffers allocated
 //! once; plans are built on the first step of each batch size and replayed after.
 
-use super::{PlanKind, Sequential, StepPlan};
+use super::{PlanKind, Sequential, StepFns, StepPlan};
 use crate::error::{fmt_shape, Error, Result};
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
@@ -26,6 +26,10 @@ pub enum Event {
     BatchEnd { batch: usize, size: usize, logs: Vec<(String, f32)> },
     EpochEnd { epoch: usize, logs: Vec<(String, f32)> },
     TrainEnd,
+    /// Per-step functions must be recorded on [`FitSession::take_pending`]'s (yTrue, yPred)
+    /// and handed back with [`FitSession::supply`] before training goes on. `phase` is "train"
+    /// (the next batch) or "val" (the whole validation set at epoch end).
+    NeedFns { phase: &'static str },
 }
 
 /// Validates that x and y can train `model`, naming the input, the output layer and the shapes.
@@ -119,6 +123,14 @@ pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usiz
     Ok(sums.iter().map(|s| (s / x.shape[0] as f64) as f32).collect())
 }
 
+/// Evaluates the whole of `x` as one batch with this step's recordings of per-step functions.
+fn evaluate_once(model: &mut Sequential, x: &Tensor, y: &Tensor, fns: &StepFns) -> Result<Vec<f32>> {
+    let n = x.shape[0];
+    let mut sp = model.build_plan(PlanKind::Eval, n, &y.shape[1..], y.dtype, Some(fns))?;
+    sp.plan.run(&[&x.data, &y.data], &model.weight_slices(), &mut Rng::new(0));
+    Ok(sp.outputs.iter().map(|&o| sp.plan.value(o)[0]).collect())
+}
+
 /// `predict`: the model's output for every sample of `x`.
 pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<Tensor> {
     model.check_input("predict", &x.shape)?;
@@ -153,6 +165,9 @@ pub struct FitSession {
     pub keys: Vec<String>,
     stopped: bool,
     finished: bool,
+    per_step: bool,
+    pending: Option<(Tensor, Tensor)>,
+    supplied: Option<StepFns>,
 }
 
 impl FitSession {
@@ -204,6 +219,9 @@ impl FitSession {
             keys,
             stopped: false,
             finished: false,
+            per_step: model.per_step(),
+            pending: None,
+            supplied: None,
         })
     }
 
@@ -225,6 +243,16 @@ impl FitSession {
 
     pub fn finished(&self) -> bool {
         self.finished
+    }
+
+    /// The (yTrue, yPred) that per-step functions must be recorded on, after a NeedFns event.
+    pub fn take_pending(&mut self) -> Option<(Tensor, Tensor)> {
+        self.pending.take()
+    }
+
+    /// This step's recordings of the per-step functions; the next `run` uses them once.
+    pub fn supply(&mut self, fns: StepFns) {
+        self.supplied = Some(fns);
     }
 
     /// Runs up to `max_batches` batches and returns what happened.
@@ -253,7 +281,19 @@ impl FitSession {
                 continue;
             };
             if b < self.batches_per_epoch() && !self.stopped {
-                let logs = self.train_batch(model, b)?;
+                let fns = if self.per_step {
+                    match self.supplied.take() {
+                        Some(f) => Some(f),
+                        None => {
+                            self.prepare_train_fns(model, b)?;
+                            events.push(Event::NeedFns { phase: "train" });
+                            break;
+                        }
+                    }
+                } else {
+                    None
+                };
+                let logs = self.train_batch(model, b, fns)?;
                 let size = self.opts.batch_size.min(self.n_train - b * self.opts.batch_size);
                 events.push(Event::BatchEnd { batch: b, size, logs });
                 self.batch = Some(b + 1);
@@ -263,7 +303,17 @@ impl FitSession {
             // Epoch end: averaged logs, then validation.
             let mut logs: Vec<(String, f32)> = self.keys.iter().zip(&self.sums).map(|(k, s)| (k.clone(), (s / self.seen.max(1) as f64) as f32)).collect();
             if let Some((vx, vy)) = &self.val {
-                let v = evaluate(model, vx, vy, self.opts.batch_size)?;
+                let v = if self.per_step {
+                    let Some(fns) = self.supplied.take() else {
+                        let p = predict(model, vx, self.opts.batch_size)?;
+                        self.pending = Some((vy.clone(), p));
+                        events.push(Event::NeedFns { phase: "val" });
+                        break;
+                    };
+                    evaluate_once(model, vx, vy, &fns)?
+                } else {
+                    evaluate(model, vx, vy, self.opts.batch_size)?
+                };
                 logs.extend(self.keys.iter().zip(v).map(|(k, v)| (format!("val_{k}"), v)));
             }
             events.push(Event::EpochEnd { epoch: self.epoch, logs });
@@ -276,16 +326,42 @@ impl FitSession {
         Ok(events)
     }
 
-    fn train_batch(&mut self, model: &mut Sequential, b: usize) -> Result<Vec<(String, f32)>> {
+    /// Gathers batch `b` into the batch buffers; returns its size.
+    fn gather(&mut self, b: usize) -> usize {
         let bs = self.opts.batch_size;
         let idx = &self.order[b * bs..((b + 1) * bs).min(self.n_train)];
-        let size = idx.len();
         gather_rows(&self.x.data, numel(&self.x.shape[1..]), idx, &mut self.xb);
         gather_rows(&self.y.data, numel(&self.y.shape[1..]), idx, &mut self.yb);
+        idx.len()
+    }
+
+    /// Runs batch `b`'s training-mode forward pass on a copy of the random stream (so the step
+    /// that follows draws the same dropout masks) and keeps (yTrue, yPred) for the recording.
+    fn prepare_train_fns(&mut self, model: &mut Sequential, b: usize) -> Result<()> {
+        let size = self.gather(b);
+        let (yfeat, ydt) = (self.y.shape[1..].to_vec(), self.y.dtype);
+        let mut fwd = model.take_plan(PlanKind::Forward, size, &yfeat, ydt)?;
+        fwd.plan.run(&[&self.xb], &model.weight_slices(), &mut self.rng.clone());
+        let mut pshape = vec![size];
+        pshape.extend(model.output_shape()?);
+        let y_pred = Tensor::new(pshape, fwd.plan.value(fwd.outputs[0]).to_vec())?;
+        model.put_plan(PlanKind::Forward, size, fwd);
+        let mut yshape = vec![size];
+        yshape.extend(&yfeat);
+        let y_true = Tensor::with_dtype(yshape, self.yb.clone(), ydt)?;
+        self.pending = Some((y_true, y_pred));
+        Ok(())
+    }
+
+    fn train_batch(&mut self, model: &mut Sequential, b: usize, fns: Option<StepFns>) -> Result<Vec<(String, f32)>> {
+        let size = self.gather(b);
         let yfeat = self.y.shape[1..].to_vec();
         let ydt = self.y.dtype;
-        let sp = model.take_plan(PlanKind::Train, size, &yfeat, ydt)?;
-        let mut sp = sp;
+        // A step with recorded per-step functions gets a plan of its own, used once.
+        let mut sp = match &fns {
+            Some(f) => model.build_plan(PlanKind::Train, size, &yfeat, ydt, Some(f))?,
+            None => model.take_plan(PlanKind::Train, size, &yfeat, ydt)?,
+        };
         sp.plan.run(&[&self.xb, &self.yb], &model.weight_slices(), &mut self.rng);
         let mut logs = Vec::with_capacity(self.keys.len());
         for ((k, s), &node) in self.keys.iter().zip(self.sums.iter_mut()).zip(&sp.outputs) {
@@ -306,7 +382,9 @@ impl FitSession {
         }
         compiled.as_mut().expect("checked at fit start").optimizer.apply(&mut params, &grads);
         drop(grads);
-        model.put_plan(PlanKind::Train, size, sp);
+        if fns.is_none() {
+            model.put_plan(PlanKind::Train, size, sp);
+        }
         Ok(logs)
     }
 }

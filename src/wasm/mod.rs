@@ -10,7 +10,7 @@ use crate::graph::TracedFn;
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::model::trainer::{self, FitOptions, FitSession};
-use crate::model::{Compiled, LossFn, MetricFn, Sequential};
+use crate::model::{Compiled, LossFn, MetricFn, Sequential, StepFns};
 use crate::nn;
 use crate::optim::Optimizer;
 use crate::tensor::{DType, Tensor};
@@ -168,9 +168,10 @@ pub fn random(kind: &str, shape: Vec<f64>, a: f32, b: f32, seed: Option<f64>) ->
 
 // ---- tracing user functions ----
 
-/// Starts a trace with placeholders shaped like `shapes` (a JSON list of [shape, dtype]).
+/// Starts a trace with placeholders shaped like `args` (a JSON list of [shape, dtype]). With
+/// `values` (tensor handles, one per placeholder) it records on those values instead.
 #[wasm_bindgen]
-pub fn trace_begin(args: &str) -> std::result::Result<Vec<u32>, JsError> {
+pub fn trace_begin(args: &str, values: Option<Vec<u32>>) -> std::result::Result<Vec<u32>, JsError> {
     with(|st| {
         let v = parse_json("trace", args)?;
         let list = v.as_array().ok_or_else(|| Error::arg("trace", "expected a list of [shape, dtype]"))?;
@@ -180,11 +181,15 @@ pub fn trace_begin(args: &str) -> std::result::Result<Vec<u32>, JsError> {
             let d = DType::parse(item.get(1).and_then(|d| d.as_str()).unwrap_or("float32"))?;
             specs.push((shape_from("trace", &shape)?, d));
         }
-        st.rt.trace_begin(&specs)
+        let values = match values {
+            Some(hs) => Some(hs.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?),
+            None => None,
+        };
+        st.rt.trace_begin(&specs, values)
     })
 }
 
-/// Ends the trace; returns the id of the recorded function.
+/// Ends the trace (or abandons it, with no output); returns the id of the recorded function.
 #[wasm_bindgen]
 pub fn trace_end(output: Option<u32>) -> std::result::Result<u32, JsError> {
     with(|st| {
@@ -304,6 +309,7 @@ pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
                 let f = st.traced.get(&id).cloned().ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
                 (LossFn::Traced(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string(), f), None)
             }
+            Some(Value::Object(o)) if o.contains_key("perStep") => (LossFn::PerStep(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string()), None),
             _ => return Err(Error::arg("compile", format!("a loss is required: one of {} or a function (yTrue, yPred) => Tensor", crate::losses::NAMES.join(", ")))),
         };
         let mut metrics = vec![];
@@ -317,6 +323,9 @@ pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
                     let id = o["traced"].as_u64().unwrap_or(0) as u32;
                     let f = st.traced.get(&id).cloned().ok_or_else(|| Error::arg("compile", "the traced metric is gone"))?;
                     metrics.push((MetricFn::Traced(f), o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
+                }
+                Value::Object(o) if o.contains_key("perStep") => {
+                    metrics.push((MetricFn::PerStep, o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
                 }
                 other => return Err(Error::arg("compile", format!("a metric must be a name or a function, received {other}"))),
             }
@@ -434,10 +443,38 @@ pub fn fit_run(s: u32, max_batches: u32) -> std::result::Result<String, JsError>
             Some(model) => sess.run(model, max_batches as usize),
             None => Err(Error::NotFound(format!("model #{m} has been disposed"))),
         };
+        // A request for per-step recordings carries (yTrue, yPred) as tensor handles.
+        let pending = sess.take_pending().map(|(yt, yp)| (st.rt.put(yt), st.rt.put(yp)));
         if r.is_ok() && !sess.finished() {
             st.sessions.insert(s, (m, sess));
         }
-        r.map(|ev| serde_json::to_string(&ev).unwrap_or_default())
+        r.map(|ev| {
+            let mut v = serde_json::to_value(&ev).unwrap_or(Value::Null);
+            if let (Some((yt, yp)), Some(last)) = (pending, v.as_array_mut().and_then(|a| a.last_mut())) {
+                last["yTrue"] = json!(yt);
+                last["yPred"] = json!(yp);
+            }
+            v.to_string()
+        })
+    })
+}
+
+/// Hands this step's recordings to a session that asked for them: `{loss: id|null, metrics: [id|null]}`.
+#[wasm_bindgen]
+pub fn fit_supply(s: u32, fns: &str) -> std::result::Result<(), JsError> {
+    with(|st| {
+        let v = parse_json("fit", fns)?;
+        let mut take = |x: &Value| -> Result<Option<TracedFn>> {
+            match x.as_u64() {
+                Some(id) => st.traced.remove(&(id as u32)).map(Some).ok_or_else(|| Error::arg("fit", "a recorded function is gone")),
+                None => Ok(None),
+            }
+        };
+        let loss = take(&v["loss"])?;
+        let metrics = v["metrics"].as_array().cloned().unwrap_or_default().iter().map(&mut take).collect::<Result<Vec<_>>>()?;
+        let (_, sess) = st.sessions.get_mut(&s).ok_or_else(|| Error::NotFound("fit session ended".into()))?;
+        sess.supply(StepFns { loss, metrics });
+        Ok(())
     })
 }
 

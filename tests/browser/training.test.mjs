@@ -383,3 +383,38 @@ test('optimizers by name (adam, sgd, rmsprop, adagrad, adamax) and tf.train.mome
     assert.ok(o.lossLast < o.lossFirst, `${o.name}: history loss ${o.lossFirst} -> ${o.lossLast}`);
   }
 });
+
+test('a custom loss with data-dependent control flow is called every step and matches the traced loss', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const x = tf.randomUniform([200, 3], -1, 1, 'float32', 3);
+    const y = x.sum(1, true).tanh();
+    const run = async (loss) => {
+      tf.util.seed(11);
+      const m = tf.sequential();
+      m.add(tf.layers.dense({ units: 8, activation: 'tanh', inputShape: [3] }));
+      m.add(tf.layers.dropout({ rate: 0.2 }));
+      m.add(tf.layers.dense({ units: 1 }));
+      m.compile({ optimizer: tf.train.sgd(0.1), loss, metrics: ['mae'] });
+      const h = await m.fit(x, y, { epochs: 3, batchSize: 50, seed: 4, validationSplit: 0.2 });
+      return { history: h.history, evaluated: m.evaluate(x, y).map((t) => t.dataSync()[0]) };
+    };
+    const traced = await run(function tracedMse(yt, yp) { return tf.losses.meanSquaredError(yt, yp); });
+    let calls = 0;
+    const branchy = await run(function branchyMse(yt, yp) {
+      calls++;
+      // Reads a value to choose a branch: this cannot be traced once, so Hebb records it per step.
+      if (yp.abs().max().dataSync()[0] >= 0) return tf.losses.meanSquaredError(yt, yp);
+      return tf.losses.absoluteDifference(yt, yp);
+    });
+    return { traced, branchy, calls };
+  });
+  // 1 failed trace + 4 batches x 3 epochs + 1 validation recording per epoch + 1 evaluate call.
+  assert.equal(r.calls, 1 + 12 + 3 + 1);
+  for (const k of ['loss', 'mae', 'val_loss', 'val_mae']) {
+    assert.equal(r.branchy.history[k].length, 3, k);
+    r.branchy.history[k].forEach((v, i) => assert.ok(Math.abs(v - r.traced.history[k][i]) <= 1e-6 * (1 + Math.abs(v)), `${k}[${i}]: ${v} vs traced ${r.traced.history[k][i]}`));
+  }
+  assert.ok(Math.abs(r.branchy.evaluated[0] - r.traced.evaluated[0]) < 1e-6, 'evaluate agrees');
+  assert.ok(r.traced.history.loss[2] < r.traced.history.loss[0], 'the loss falls');
+});

@@ -3,7 +3,8 @@
 // run slices of batches, yielding to the browser between slices and firing callbacks with the
 // numbers the engine reports.
 import { engine } from './engine.js';
-import { Tensor, wrap } from './tensor.js';
+import { Tensor, tidy, wrap } from './tensor.js';
+import { mean } from './ops.js';
 import { Layer } from './layers.js';
 import { resolveOptimizer } from './train.js';
 import { fire, toCallbackList, Callback } from './callbacks.js';
@@ -59,6 +60,7 @@ export class Sequential {
     this.isTraining = false;
     this._compileArgs = null;
     this._traceKey = null;
+    this._perStep = null;
     this.optimizer = null;
     if (config.layers) for (const l of config.layers) this.add(l);
   }
@@ -137,34 +139,71 @@ export class Sequential {
     if (needsTrace && !y) return;
     const key = needsTrace ? JSON.stringify([y.shape.slice(1), y.dtype]) : 'static';
     if (args === this._compileArgs && this._traceKey === key) return;
-    const spec = (f, what) => {
+    const perStep = { loss: null, metrics: metrics.map(() => null) };
+    const spec = (f, what, slot) => {
       if (typeof f === 'string') return f;
-      return { traced: this._trace(f, y, what), name: fnName(f, what) };
+      const traced = this._trace(f, y, what);
+      if (traced !== null) return { traced, name: fnName(f, what) };
+      // The function reads values (data-dependent control flow): record it on every step.
+      if (slot < 0) perStep.loss = f;
+      else perStep.metrics[slot] = f;
+      return { perStep: true, name: fnName(f, what) };
     };
     engine.model_compile(this._id, JSON.stringify({
       optimizer: optimizer.toJSON(),
-      loss: spec(loss, 'loss'),
-      metrics: metrics.map((m, i) => spec(m, `metric${i}`)),
+      loss: spec(loss, 'loss', -1),
+      metrics: metrics.map((m, i) => spec(m, `metric${i}`, i)),
     }));
+    this._perStep = perStep.loss || perStep.metrics.some(Boolean) ? perStep : null;
     this._traceKey = key;
   }
 
+  /**
+   * Traces a user loss or metric once on placeholders; returns the recording's id, or null when
+   * the function reads tensor values and so must be recorded afresh on every step.
+   */
   _trace(fn, y, what) {
     const batch = Math.min(y.shape[0], 32);
     const out = this.layers[this.layers.length - 1].outputShape.slice(1);
-    const ph = engine.trace_begin(JSON.stringify([[[batch, ...y.shape.slice(1)], y.dtype], [[batch, ...out], 'float32']]));
+    const ph = engine.trace_begin(JSON.stringify([[[batch, ...y.shape.slice(1)], y.dtype], [[batch, ...out], 'float32']]), undefined);
+    return this._finishTrace(fn, ph, what, true);
+  }
+
+  /** Records `fn` on this step's actual (yTrue, yPred); returns the recording's id. */
+  _record(fn, yTrue, yPred, what) {
+    const ph = engine.trace_begin(JSON.stringify([[yTrue.shape, yTrue.dtype], [yPred.shape, 'float32']]), Uint32Array.of(yTrue.id, yPred.id));
+    return this._finishTrace(fn, ph, what, false);
+  }
+
+  _finishTrace(fn, ph, what, mayFallBack) {
+    const abandon = () => { try { engine.trace_end(undefined); } catch { /* the trace is closed either way */ } };
     let result;
     try {
       result = fn(wrap(ph[0]), wrap(ph[1]));
     } catch (e) {
-      try { engine.trace_end(undefined); } catch { /* the trace is closed either way */ }
-      throw new Error(`compile: the custom ${what} '${fnName(fn, what)}' failed while being traced: ${e.message}`);
+      abandon();
+      if (mayFallBack && /symbolic tensor/.test(e.message)) return null;
+      throw new Error(`the custom ${what} '${fnName(fn, what)}' failed: ${e.message}`);
     }
     if (!(result instanceof Tensor)) {
-      try { engine.trace_end(undefined); } catch { /* closed */ }
-      throw new Error(`compile: the custom ${what} '${fnName(fn, what)}' must return a Tensor, received ${result}`);
+      abandon();
+      throw new Error(`the custom ${what} '${fnName(fn, what)}' must return a Tensor, received ${result}`);
     }
     return engine.trace_end(result.id);
+  }
+
+  /** Records this step's per-step functions on the engine's (yTrue, yPred) and hands them over. */
+  _supplyPerStep(session, ev) {
+    const yTrue = wrap(ev.yTrue);
+    const yPred = wrap(ev.yPred);
+    try {
+      const ps = this._perStep;
+      const rec = (f, what) => (f ? this._record(f, yTrue, yPred, what) : null);
+      engine.fit_supply(session, JSON.stringify({ loss: rec(ps.loss, 'loss'), metrics: ps.metrics.map((m, i) => rec(m, `metric${i}`)) }));
+    } finally {
+      yTrue.dispose();
+      yPred.dispose();
+    }
   }
 
   _checkTensor(op, name, t) {
@@ -228,10 +267,14 @@ export class Sequential {
     let epoch = 0;
     let inEpoch = false;
     let batch = 0;
+    let begun = -1;
     try {
       await fire(list, 'onTrainBegin', {});
       for (;;) {
-        if (perBatch && inEpoch && batch < info.batches) await fire(list, 'onBatchBegin', batch, { batch, size: params.batchSize });
+        if (perBatch && inEpoch && batch < info.batches && batch !== begun) {
+          begun = batch;
+          await fire(list, 'onBatchBegin', batch, { batch, size: params.batchSize });
+        }
         const t0 = performance.now();
         const events = JSON.parse(engine.fit_run(session, perBatch ? 1 : slice));
         const dt = performance.now() - t0;
@@ -246,6 +289,7 @@ export class Sequential {
             epoch = ev.epoch;
             inEpoch = true;
             batch = 0;
+            begun = -1;
             await fire(list, 'onEpochBegin', ev.epoch, {});
           } else if (ev.type === 'batchEnd') {
             batch = ev.batch + 1;
@@ -260,6 +304,8 @@ export class Sequential {
             if (this.stopTraining) engine.fit_stop(session);
           } else if (ev.type === 'trainEnd') {
             ended = true;
+          } else if (ev.type === 'needFns') {
+            this._supplyPerStep(session, ev);
           }
         }
         if (ended) break;
@@ -289,8 +335,20 @@ export class Sequential {
     this._checkTensor('evaluate', 'x', x);
     this._checkTensor('evaluate', 'y', y);
     this._sendCompile(y);
-    const v = engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32);
-    const out = Array.from(v).map((s) => wrap(engine.tensor_new(Float32Array.of(s), new Float64Array(0), 'float32')));
+    const v = Array.from(engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32));
+    if (this._perStep) {
+      // Per-step functions run here as plain calls on the whole set's predictions.
+      const { loss, metrics } = this._perStep;
+      const yPred = this.predict(x, args);
+      const value = (f) => tidy(() => mean(f(y, yPred)).dataSync()[0]);
+      try {
+        if (loss) v[0] = value(loss);
+        metrics.forEach((f, i) => { if (f) v[i + 1] = value(f); });
+      } finally {
+        yPred.dispose();
+      }
+    }
+    const out = v.map((s) => wrap(engine.tensor_new(Float32Array.of(s), new Float64Array(0), 'float32')));
     return out.length === 1 ? out[0] : out;
   }
 
