@@ -33,6 +33,16 @@ if ! bash scripts/build.sh; then
   exit 1
 fi
 
+echo "==> TypeScript declarations (tsc on a TF.js-style program)"
+if npx --no-install tsc -p tests/types/tsconfig.json; then
+  echo "types: ok"
+  pass_total=$((pass_total + 1))
+else
+  echo "types: FAILED"
+  fail_total=$((fail_total + 1))
+  fail=1
+fi
+
 echo "==> browser tests (headless Chromium)"
 node --test --test-concurrency=1 tests/browser/ 2>&1 | tee test-artifacts/browser-test.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail=1

@@ -172,7 +172,18 @@ export interface CustomCallbackArgs {
   onBatchEnd?: (batch: number, logs?: Logs) => void | Promise<void>;
   onYield?: (epoch: number, batch: number, logs?: Logs) => void | Promise<void>;
 }
-export declare class Callback implements CustomCallbackArgs { model: Sequential | null; params: object; setModel(m: Sequential): void; setParams(p: object): void }
+export declare class Callback {
+  model: Sequential | null;
+  params: object;
+  setModel(m: Sequential): void;
+  setParams(p: object): void;
+  onTrainBegin?(logs?: Logs): void | Promise<void>;
+  onTrainEnd?(logs?: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs?: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
+}
 export declare class EarlyStopping extends Callback {}
 export declare const callbacks: {
   earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: 'auto' | 'min' | 'max'; baseline?: number; restoreBestWeights?: boolean }): EarlyStopping;
@@ -181,7 +192,7 @@ export declare const callbacks: {
 export interface ModelFitArgs {
   epochs?: number; batchSize?: number; shuffle?: boolean; validationSplit?: number;
   validationData?: [Tensor, Tensor]; initialEpoch?: number; verbose?: number; seed?: number;
-  callbacks?: CustomCallbackArgs | CustomCallbackArgs[] | Callback | Callback[];
+  callbacks?: CustomCallbackArgs | Callback | Array<CustomCallbackArgs | Callback>;
 }
 export declare class History { epoch: number[]; history: { [key: string]: number[] }; params: object }
 export interface ModelCompileArgs { optimizer: string | Optimizer; loss: string | LossOrMetricFn | (string | LossOrMetricFn)[]; metrics?: (string | LossOrMetricFn)[] }

@@ -1,0 +1,37 @@
+// A TF.js-style program checked against dist/hebb.d.ts by `tsc --noEmit` (run from npm test):
+// the declarations must accept what TF.js users write, and reject what is wrong.
+import * as tf from '../../dist/hebb.js';
+
+export async function program(): Promise<number> {
+  tf.util.seed(1);
+  const xs = tf.tensor2d([[0, 0], [0, 1], [1, 0], [1, 1]]);
+  const ys = tf.tensor2d([[0], [1], [1], [0]]);
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: 8, activation: 'tanh', inputShape: [2], kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }) }));
+  model.add(tf.layers.dropout({ rate: 0.1 }));
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+  model.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  const history = await model.fit(xs, ys, {
+    epochs: 10,
+    batchSize: 4,
+    validationData: [xs, ys],
+    callbacks: [{ onEpochEnd: async (epoch: number, logs?: tf.Logs) => { console.log(epoch, logs?.loss); } }, tf.callbacks.earlyStopping({ monitor: 'val_loss', patience: 3 })],
+  });
+  const loss: number[] = history.history.loss;
+  model.summary(undefined, undefined, (line: string) => console.log(line));
+  const p = model.predict(xs) as tf.Tensor;
+  const values = await p.data();
+  const s = tf.tidy(() => p.mul(2).add(tf.scalar(1)).sum());
+  const custom = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.losses.meanSquaredError(yTrue, yPred);
+  model.compile({ optimizer: 'sgd', loss: custom });
+  tf.dispose([p, s]);
+  const m = tf.memory();
+  return loss.length + values.length + m.numTensors;
+}
+
+// @ts-expect-error units must be a number
+tf.layers.dense({ units: '3' });
+// @ts-expect-error unknown activation name
+tf.layers.dense({ units: 3, activation: 'relu7' });
+// @ts-expect-error fit needs tensors
+void tf.sequential().fit([1, 2], [3]);
