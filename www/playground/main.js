@@ -94,6 +94,11 @@ function onMessage(msg) {
       break;
     case 'epoch':
       chart.addEpoch(msg.logs);
+      // Progress messages are throttled; epoch ends are not, so the bar never lags at the end.
+      if (typeof msg.epoch === 'number') {
+        const span = Math.max(1, fitInfo.epochs - fitInfo.initialEpoch);
+        progressBar.style.width = `${(Math.min(1, (msg.epoch + 1 - fitInfo.initialEpoch) / span) * 100).toFixed(1)}%`;
+      }
       break;
     default:
       break;
