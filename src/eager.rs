@@ -215,7 +215,7 @@ impl Runtime {
         let shapes: Vec<&[usize]> = ts.iter().map(|t| t.shape.as_slice()).collect();
         let dtypes: Vec<DType> = ts.iter().map(|t| t.dtype).collect();
         let (shape, dtype) = ops::infer(op, &shapes, &dtypes)?;
-        let mut out = vec![0.0; numel(&shape)];
+        let mut out = crate::tensor::shape::alloc_zeroed(&op.name(), numel(&shape))?;
         let ins: Vec<&[f32]> = ts.iter().map(|t| t.data.as_slice()).collect();
         let mut rng = self.rng.clone();
         ops::forward(op, &ins, &shapes, &mut out, &shape, &mut KernelCtx { rng: &mut rng });

@@ -144,10 +144,9 @@ impl Loss {
                 categorical(b, oh, p, last)
             }
             Hinge | SquaredHinge => {
-                // Labels in {0,1} are mapped to {-1,1}, as Keras does.
-                let two_y = b.mul_scalar(y, 2.0)?;
-                let ypm = b.add_scalar(two_y, -1.0)?;
-                let t = b.mul(ypm, p)?;
+                // max(0, 1 - y p) with labels in {-1, 1}, as TF.js Layers (Keras 3 would also
+                // map {0, 1} labels to {-1, 1}; TF.js does not).
+                let t = b.mul(y, p)?;
                 let n = b.neg(t)?;
                 let m = b.add_scalar(n, 1.0)?;
                 let h = b.unary(Unary::Relu, m)?;

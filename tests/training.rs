@@ -145,3 +145,46 @@ fn bad_data_is_refused_with_names_and_shapes_and_weights_survive() {
         assert!((a - b).abs() < 1e-6, "batched predict must match one batch");
     }
 }
+
+#[test]
+fn plans_are_keyed_by_label_shape_and_identity_models_predict() {
+    use hebb::graph::{Builder, Graph};
+    // A custom (traced) loss accepts labels of several widths; each width needs its own plan.
+    let mut g = Graph::new();
+    let yt = g.input(0, &[5, 1], hebb::DType::F32);
+    let yp = g.input(1, &[5, 1], hebb::DType::F32);
+    let d = g.sub(yt, yp).unwrap();
+    let sq = g.mul(d, d).unwrap();
+    let out = g.mean_all(sq).unwrap();
+    let traced = hebb::graph::TracedFn { graph: g, inputs: vec![yt, yp], output: out };
+    let mut m = Sequential::new(1);
+    m.add(nn::from_config("Dense", &json!({"name": "d", "units": 1, "kernelInitializer": "ones", "biasInitializer": "zeros"})).unwrap(), Some(vec![2])).unwrap();
+    m.compile(Compiled { loss: LossFn::Traced("mse".into(), traced), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.0) });
+    let x = Tensor::new(vec![4, 2], vec![1.0; 8]).unwrap(); // prediction 2 everywhere
+    let y1 = Tensor::new(vec![4, 1], vec![0.0; 4]).unwrap();
+    let y3 = Tensor::new(vec![4, 3], vec![1.0; 12]).unwrap();
+    assert_eq!(trainer::evaluate(&mut m, &x, &y3, 4).unwrap()[0], 1.0); // (2-1)^2 broadcast
+    assert_eq!(trainer::evaluate(&mut m, &x, &y1, 4).unwrap()[0], 4.0); // (2-0)^2, not the [4,3] plan
+    // A model of weightless layers only: its output is its input.
+    let mut id = Sequential::new(1);
+    id.add(nn::from_config("Dropout", &json!({"name": "drop", "rate": 0.5})).unwrap(), Some(vec![3])).unwrap();
+    let p = trainer::predict(&mut id, &Tensor::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap(), 8).unwrap();
+    assert_eq!(p.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+}
+
+#[test]
+fn counting_booleans_gives_int32_and_oversized_shapes_are_errors() {
+    use hebb::eager::Runtime;
+    use hebb::graph::Builder;
+    let mut rt = Runtime::new(1);
+    let a = rt.put(Tensor::new(vec![300], vec![1.0; 300]).unwrap());
+    let eq = rt.binary(hebb::ops::Binary::Equal, a, a).unwrap();
+    let s = rt.sum(eq, &[0], false).unwrap();
+    assert_eq!(rt.dtype(s).unwrap(), hebb::DType::I32);
+    assert_eq!(rt.get(s).unwrap().data, vec![300.0]);
+    let e = Tensor::new(vec![1 << 20, 1 << 20], vec![]).unwrap_err().to_string();
+    assert!(e.contains("too many elements"), "{e}");
+    let z = rt.put(Tensor::new(vec![1 << 14], vec![0.0; 1 << 14]).unwrap());
+    let e = rt.broadcast_to(z, &[1 << 14, 1 << 14]).unwrap_err().to_string();
+    assert!(e.contains("broadcastTo") && e.contains("too many elements"), "{e}");
+}

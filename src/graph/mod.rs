@@ -217,6 +217,15 @@ pub struct TracedFn {
 }
 
 impl TracedFn {
+    /// Same ops, attributes, wiring, dtypes and constants (shapes may differ).
+    pub fn same_structure(&self, other: &TracedFn) -> bool {
+        self.inputs == other.inputs
+            && self.output == other.output
+            && self.graph.consts == other.graph.consts
+            && self.graph.nodes.len() == other.graph.nodes.len()
+            && self.graph.nodes.iter().zip(&other.graph.nodes).all(|(a, b)| a.op == b.op && a.inputs == b.inputs && a.dtype == b.dtype)
+    }
+
     pub fn instantiate(&self, g: &mut Graph, args: &[NodeId]) -> Result<NodeId> {
         if args.len() != self.inputs.len() {
             return Err(Error::arg("traced function", format!("expects {} arguments, received {}", self.inputs.len(), args.len())));

@@ -126,7 +126,7 @@ impl Plan {
                 loc[i] = loc[root[i]];
             }
         }
-        let slots = slot_size.iter().map(|&s| vec![0.0; s]).collect();
+        let slots = slot_size.iter().map(|&s| crate::tensor::shape::alloc_zeroed("plan", s)).collect::<Result<Vec<_>>>()?;
         Ok(Plan { graph, steps, loc, slots })
     }
 

@@ -46,10 +46,17 @@ pub enum MetricFn {
 
 /// The recordings of the per-step functions for one step: the loss (if it is per-step), then one
 /// entry per metric (None where the metric is not per-step).
-#[derive(Default)]
 pub struct StepFns {
+    /// What the recordings were made for: a training batch or the validation set.
+    pub phase: Phase,
     pub loss: Option<TracedFn>,
     pub metrics: Vec<Option<TracedFn>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Train,
+    Val,
 }
 
 pub struct Compiled {
@@ -75,6 +82,18 @@ pub struct StepPlan {
     pub grads: Vec<(usize, NodeId)>,
 }
 
+/// Plans are cached per kind, batch size and label signature (feature shape and dtype hashed,
+/// so a lookup allocates nothing).
+type PlanKey = (PlanKind, usize, u64);
+
+fn plan_key(kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> PlanKey {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    y_feat.hash(&mut h);
+    y_dtype.hash(&mut h);
+    (kind, batch, h.finish())
+}
+
 pub struct Sequential {
     pub layers: Vec<LayerEntry>,
     pub input_shape: Option<Vec<usize>>,
@@ -82,7 +101,7 @@ pub struct Sequential {
     pub weights: Vec<Weight>,
     pub compiled: Option<Compiled>,
     pub rng: Rng,
-    plans: HashMap<(PlanKind, usize), StepPlan>,
+    plans: HashMap<PlanKey, StepPlan>,
 }
 
 impl Sequential {
@@ -103,6 +122,10 @@ impl Sequential {
             }
         };
         let (specs, out_shape) = layer.build(&in_shape)?;
+        for s in &specs {
+            crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
+        }
+        crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &out_shape)?;
         let mut idx = vec![];
         for s in specs {
             let value = match s.seed {
@@ -138,7 +161,16 @@ impl Sequential {
         }
     }
 
-    pub fn compile(&mut self, c: Compiled) {
+    /// Compiles. When the new optimizer is the same optimizer object as before (same id, as
+    /// TF.js users pass one `tf.train.*` instance), its state (moments, step count) carries over.
+    pub fn compile(&mut self, mut c: Compiled) {
+        if let Some(old) = self.compiled.take() {
+            if old.optimizer.id.is_some() && old.optimizer.id == c.optimizer.id && old.optimizer.kind == c.optimizer.kind {
+                let lr = c.optimizer.lr;
+                c.optimizer = old.optimizer;
+                c.optimizer.lr = lr;
+            }
+        }
         self.compiled = Some(c);
         self.plans.clear();
     }
@@ -209,14 +241,14 @@ impl Sequential {
     /// Takes the cached plan for `kind` at `batch` out of the cache (building it on first use),
     /// so the caller can run it against the weights; give it back with [`Self::put_plan`].
     pub fn take_plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType) -> Result<StepPlan> {
-        match self.plans.remove(&(kind, batch)) {
+        match self.plans.remove(&plan_key(kind, batch, y_shape, y_dtype)) {
             Some(p) => Ok(p),
             None => self.build_plan(kind, batch, y_shape, y_dtype, None),
         }
     }
 
-    pub fn put_plan(&mut self, kind: PlanKind, batch: usize, plan: StepPlan) {
-        self.plans.insert((kind, batch), plan);
+    pub fn put_plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType, plan: StepPlan) {
+        self.plans.insert(plan_key(kind, batch, y_shape, y_dtype), plan);
     }
 
     /// The weights' data, in order, as the plan's Param inputs.
@@ -232,7 +264,16 @@ impl Sequential {
         xs.extend(self.input_feature_shape()?);
         let x = g.input(0, &xs, self.input_dtype);
         let params: Vec<NodeId> = self.weights.iter().enumerate().map(|(i, w)| g.param(i, &w.value.shape)).collect();
-        let p = self.forward(&mut g, x, &params, matches!(kind, PlanKind::Train | PlanKind::Forward))?;
+        let mut p = self.forward(&mut g, x, &params, matches!(kind, PlanKind::Train | PlanKind::Forward))?;
+        // A model whose output is its input (only weightless reshaping layers) still needs a
+        // step that writes the output buffer: copy it.
+        let mut root = p;
+        while let crate::ops::Op::Reshape { .. } = g.nodes[root].op {
+            root = g.nodes[root].inputs[0];
+        }
+        if g.nodes[root].inputs.is_empty() {
+            p = g.apply(crate::ops::Op::Cast { dtype: DType::F32 }, &[p])?;
+        }
         if matches!(kind, PlanKind::Predict | PlanKind::Forward) {
             let plan = Plan::new(g, &[p])?;
             return Ok(StepPlan { plan, outputs: vec![p], grads: vec![] });

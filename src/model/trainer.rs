@@ -3,7 +3,7 @@
 //! JS calls it again after yielding to the browser. Batches are gathered into buffers allocated
 //! once; plans are built on the first step of each batch size and replayed after.
 
-use super::{PlanKind, Sequential, StepFns, StepPlan};
+use super::{Phase, PlanKind, Sequential, StepFns, StepPlan};
 use crate::error::{fmt_shape, Error, Result};
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
@@ -103,7 +103,7 @@ fn batched(model: &mut Sequential, kind: PlanKind, x: &Tensor, y: Option<&Tensor
         let ys: &[f32] = y.map(|y| &y.data[start * yrow..(start + b) * yrow]).unwrap_or(&[]);
         plan.plan.run(&[xs, ys], &model.weight_slices(), rng);
         each(&plan, b);
-        model.put_plan(kind, b, plan);
+        model.put_plan(kind, b, &yfeat, ydt, plan);
         start += b;
     }
     Ok(())
@@ -139,7 +139,8 @@ pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<
     }
     let mut shape = vec![x.shape[0]];
     shape.extend(model.output_shape()?);
-    let mut data = Vec::with_capacity(numel(&shape));
+    let mut data = crate::tensor::shape::alloc_zeroed("predict", numel(&shape))?;
+    data.clear();
     let mut rng = Rng::new(0);
     batched(model, PlanKind::Predict, x, None, batch_size.max(1), &mut rng, |sp, _| {
         data.extend_from_slice(sp.plan.value(sp.outputs[0]));
@@ -239,6 +240,7 @@ impl FitSession {
     /// Called between epochs, no further epoch begins.
     pub fn stop(&mut self) {
         self.stopped = true;
+        self.supplied = None;
     }
 
     pub fn finished(&self) -> bool {
@@ -278,11 +280,12 @@ impl FitSession {
                 self.seen = 0;
                 self.batch = Some(0);
                 events.push(Event::EpochBegin { epoch: self.epoch });
-                continue;
+                // Hand back so onEpochBegin (a learning-rate schedule, say) runs before batch 0.
+                break;
             };
             if b < self.batches_per_epoch() && !self.stopped {
                 let fns = if self.per_step {
-                    match self.supplied.take() {
+                    match self.supplied.take().filter(|f| f.phase == Phase::Train) {
                         Some(f) => Some(f),
                         None => {
                             self.prepare_train_fns(model, b)?;
@@ -302,9 +305,11 @@ impl FitSession {
             }
             // Epoch end: averaged logs, then validation.
             let mut logs: Vec<(String, f32)> = self.keys.iter().zip(&self.sums).map(|(k, s)| (k.clone(), (s / self.seen.max(1) as f64) as f32)).collect();
-            if let Some((vx, vy)) = &self.val {
+            // As TF.js: an epoch cut short by stopTraining gets no validation pass.
+            let complete = b >= self.batches_per_epoch();
+            if let (Some((vx, vy)), true) = (&self.val, complete) {
                 let v = if self.per_step {
-                    let Some(fns) = self.supplied.take() else {
+                    let Some(fns) = self.supplied.take().filter(|f| f.phase == Phase::Val) else {
                         let p = predict(model, vx, self.opts.batch_size)?;
                         self.pending = Some((vy.clone(), p));
                         events.push(Event::NeedFns { phase: "val" });
@@ -345,7 +350,7 @@ impl FitSession {
         let mut pshape = vec![size];
         pshape.extend(model.output_shape()?);
         let y_pred = Tensor::new(pshape, fwd.plan.value(fwd.outputs[0]).to_vec())?;
-        model.put_plan(PlanKind::Forward, size, fwd);
+        model.put_plan(PlanKind::Forward, size, &yfeat, ydt, fwd);
         let mut yshape = vec![size];
         yshape.extend(&yfeat);
         let y_true = Tensor::with_dtype(yshape, self.yb.clone(), ydt)?;
@@ -383,7 +388,7 @@ impl FitSession {
         compiled.as_mut().expect("checked at fit start").optimizer.apply(&mut params, &grads);
         drop(grads);
         if fns.is_none() {
-            model.put_plan(PlanKind::Train, size, sp);
+            model.put_plan(PlanKind::Train, size, &yfeat, ydt, sp);
         }
         Ok(logs)
     }

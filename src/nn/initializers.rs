@@ -89,8 +89,9 @@ impl Init {
                         (0..n).map(|_| -lim + 2.0 * lim * rng.uniform()).collect()
                     }
                     _ => {
-                        // 0.879... is the std of a unit normal truncated at two std devs.
-                        let std = var.sqrt() / 0.879_625_7;
+                        // TF.js draws from a normal truncated at two standard deviations of
+                        // sqrt(variance), without Keras's 0.8796 correction; we follow TF.js.
+                        let std = var.sqrt();
                         (0..n).map(|_| std * rng.truncated_normal()).collect()
                     }
                 }

@@ -107,6 +107,7 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
         }
     }
     let out = infer_op(op, shapes, dtypes)?;
+    crate::tensor::shape::checked_numel(&op.name(), &out.0)?;
     if out.0.len() > crate::tensor::shape::MAX_RANK {
         return Err(Error::shape(op.name(), format!("tensors of rank above {} are not supported (result shape {})", crate::tensor::shape::MAX_RANK, crate::error::fmt_shape(&out.0))));
     }

@@ -56,7 +56,12 @@ pub fn infer(op: &Op, s: &[usize], dtype: DType) -> Result<(Vec<usize>, DType)> 
                 out.extend(std::iter::repeat_n(1, end - start));
             }
             out.extend_from_slice(&s[*end..]);
-            let d = if *kind == ReduceKind::Mean { DType::F32 } else { dtype };
+            let d = match kind {
+                ReduceKind::Mean => DType::F32,
+                // Counting trues gives an integer, as in TF.js.
+                ReduceKind::Sum if dtype == DType::Bool => DType::I32,
+                _ => dtype,
+            };
             Ok((out, d))
         }
         Op::ArgMax { axis } => {

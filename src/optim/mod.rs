@@ -21,6 +21,8 @@ pub enum Kind {
 pub struct Optimizer {
     pub kind: Kind,
     pub lr: f32,
+    /// Identity of the JS optimizer object this came from (state carries over a recompile with it).
+    pub id: Option<u64>,
     pub iterations: u64,
     slots: Vec<Vec<Vec<f32>>>,
 }
@@ -30,7 +32,7 @@ const EPSILON: f32 = 1e-7;
 
 impl Optimizer {
     pub fn new(kind: Kind, lr: f32) -> Optimizer {
-        Optimizer { kind, lr, iterations: 0, slots: vec![] }
+        Optimizer { kind, lr, id: None, iterations: 0, slots: vec![] }
     }
 
     /// `{className: 'Adam', config: {learningRate: 0.01, ...}}`, or a bare name with TF.js's defaults.
@@ -79,7 +81,9 @@ impl Optimizer {
                 ))
             }
         };
-        Ok(Optimizer::new(kind, lr))
+        let mut opt = Optimizer::new(kind, lr);
+        opt.id = v.get("id").and_then(|i| i.as_u64());
+        Ok(opt)
     }
 
     fn num_slots(&self) -> usize {

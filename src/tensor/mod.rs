@@ -46,6 +46,10 @@ impl Tensor {
         Tensor::with_dtype(shape, data, DType::F32)
     }
     pub fn with_dtype(shape: Vec<usize>, data: Vec<f32>, dtype: DType) -> Result<Tensor> {
+        shape::checked_numel("tensor", &shape)?;
+        if shape.len() > shape::MAX_RANK {
+            return Err(Error::shape("tensor", format!("tensors of rank above {} are not supported, received shape {}", shape::MAX_RANK, fmt_shape(&shape))));
+        }
         if numel(&shape) != data.len() {
             return Err(Error::shape(
                 "tensor",

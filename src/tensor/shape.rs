@@ -58,6 +58,27 @@ pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
+/// The most elements one tensor may hold (512 MiB of f32): larger requests are refused with an
+/// error rather than left to fail allocation, which would abort the WebAssembly instance.
+pub const MAX_ELEMENTS: usize = 1 << 27;
+
+/// Element count with overflow checked (usize is 32 bits on wasm32) and bounded by MAX_ELEMENTS.
+pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    match n {
+        Some(n) if n <= MAX_ELEMENTS => Ok(n),
+        _ => Err(Error::shape(op, format!("shape {} has too many elements (the limit is {MAX_ELEMENTS})", fmt_shape(shape)))),
+    }
+}
+
+/// A zeroed buffer, or an error when memory runs out (instead of aborting the instance).
+pub fn alloc_zeroed(op: &str, n: usize) -> Result<Vec<f32>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::data(op, format!("out of memory allocating {n} floats")))?;
+    v.resize(n, 0.0);
+    Ok(v)
+}
+
 /// Row-major strides.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];
@@ -112,7 +133,7 @@ pub fn norm_axes(op: &str, axes: &[i64], rank: usize) -> Result<Vec<usize>> {
 pub fn resolve_reshape(op: &str, from: &[usize], to: &[i64]) -> Result<Vec<usize>> {
     let n = numel(from);
     let mut unknown = None;
-    let mut known = 1usize;
+    let mut known: i64 = 1;
     for (i, &d) in to.iter().enumerate() {
         if d == -1 {
             if unknown.is_some() {
@@ -122,9 +143,13 @@ pub fn resolve_reshape(op: &str, from: &[usize], to: &[i64]) -> Result<Vec<usize
         } else if d < 0 {
             return Err(Error::arg(op, format!("invalid dimension {d} in {to:?}")));
         } else {
-            known *= d as usize;
+            known = known.saturating_mul(d);
         }
     }
+    if known > MAX_ELEMENTS as i64 {
+        return Err(Error::shape(op, format!("cannot reshape a tensor of shape {} ({n} elements) into {to:?}", fmt_shape(from))));
+    }
+    let known = known as usize;
     let mut out: Vec<usize> = to.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
         if known == 0 || n % known != 0 {

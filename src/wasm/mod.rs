@@ -10,7 +10,7 @@ use crate::graph::TracedFn;
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::model::trainer::{self, FitOptions, FitSession};
-use crate::model::{Compiled, LossFn, MetricFn, Sequential, StepFns};
+use crate::model::{Compiled, LossFn, MetricFn, Phase, Sequential, StepFns};
 use crate::nn;
 use crate::optim::Optimizer;
 use crate::tensor::{DType, Tensor};
@@ -65,9 +65,15 @@ fn parse_json(op: &str, s: &str) -> Result<Value> {
 }
 
 fn shape_from(op: &str, s: &[f64]) -> Result<Vec<usize>> {
-    s.iter()
+    let shape = s
+        .iter()
         .map(|&d| if d >= 0.0 && d.fract() == 0.0 && d < 1e9 { Ok(d as usize) } else { Err(Error::arg(op, format!("invalid dimension {d} in shape {s:?}"))) })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    crate::tensor::shape::checked_numel(op, &shape)?;
+    if shape.len() > crate::tensor::shape::MAX_RANK {
+        return Err(Error::shape(op, format!("tensors of rank above {} are not supported", crate::tensor::shape::MAX_RANK)));
+    }
+    Ok(shape)
 }
 
 // ---- tensors ----
@@ -155,13 +161,13 @@ pub fn random(kind: &str, shape: Vec<f64>, a: f32, b: f32, seed: Option<f64>) ->
             None => st.next_seed(),
         };
         let mut rng = crate::rng::Rng::new(seed);
-        let n = crate::tensor::numel(&s);
-        let data: Vec<f32> = match kind {
-            "uniform" => (0..n).map(|_| a + (b - a) * rng.uniform()).collect(),
-            "normal" => (0..n).map(|_| a + b * rng.normal()).collect(),
-            "truncatedNormal" => (0..n).map(|_| a + b * rng.truncated_normal()).collect(),
+        let mut data = crate::tensor::shape::alloc_zeroed(kind, crate::tensor::numel(&s))?;
+        match kind {
+            "uniform" => data.iter_mut().for_each(|v| *v = a + (b - a) * rng.uniform()),
+            "normal" => data.iter_mut().for_each(|v| *v = a + b * rng.normal()),
+            "truncatedNormal" => data.iter_mut().for_each(|v| *v = a + b * rng.truncated_normal()),
             _ => return Err(Error::arg("random", format!("unknown distribution '{kind}'"))),
-        };
+        }
         Ok(st.rt.put(Tensor::new(s, data)?))
     })
 }
@@ -264,12 +270,15 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
 pub fn model_summary(m: u32, line_length: u32, positions: Vec<f64>) -> std::result::Result<String, JsError> {
     with(|st| {
         let width = if line_length == 0 { crate::model::summary::WIDTH } else { line_length as usize };
+        if width > 1000 {
+            return Err(Error::arg("summary", format!("lineLength must be at most 1000, received {line_length}")));
+        }
         let pos = match positions.len() {
             0 => crate::model::summary::POSITIONS,
             4 => [positions[0], positions[1], positions[2], positions[3]],
             n => return Err(Error::arg("summary", format!("positions must list 4 column stops, received {n}"))),
         };
-        if pos.iter().any(|p| !p.is_finite() || *p < 0.0) || pos.windows(2).any(|w| w[0] > w[1]) {
+        if pos.iter().any(|p| !p.is_finite() || *p < 0.0 || *p > 1000.0) || pos.windows(2).any(|w| w[0] > w[1]) {
             return Err(Error::arg("summary", format!("positions must be non-negative and increasing, received {positions:?}")));
         }
         Ok(st.model(m)?.summary_lines_with(width, pos).join("\n"))
@@ -306,7 +315,7 @@ pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
             }
             Some(Value::Object(o)) if o.contains_key("traced") => {
                 let id = o["traced"].as_u64().unwrap_or(0) as u32;
-                let f = st.traced.get(&id).cloned().ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
+                let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
                 (LossFn::Traced(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string(), f), None)
             }
             Some(Value::Object(o)) if o.contains_key("perStep") => (LossFn::PerStep(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string()), None),
@@ -321,7 +330,7 @@ pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
                 }
                 Value::Object(o) if o.contains_key("traced") => {
                     let id = o["traced"].as_u64().unwrap_or(0) as u32;
-                    let f = st.traced.get(&id).cloned().ok_or_else(|| Error::arg("compile", "the traced metric is gone"))?;
+                    let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced metric is gone"))?;
                     metrics.push((MetricFn::Traced(f), o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
                 }
                 Value::Object(o) if o.contains_key("perStep") => {
@@ -444,7 +453,10 @@ pub fn fit_run(s: u32, max_batches: u32) -> std::result::Result<String, JsError>
             None => Err(Error::NotFound(format!("model #{m} has been disposed"))),
         };
         // A request for per-step recordings carries (yTrue, yPred) as tensor handles.
-        let pending = sess.take_pending().map(|(yt, yp)| (st.rt.put(yt), st.rt.put(yp)));
+        let pending = match (&r, sess.take_pending()) {
+            (Ok(_), Some((yt, yp))) => Some((st.rt.put(yt), st.rt.put(yp))),
+            _ => None,
+        };
         if r.is_ok() && !sess.finished() {
             st.sessions.insert(s, (m, sess));
         }
@@ -470,12 +482,30 @@ pub fn fit_supply(s: u32, fns: &str) -> std::result::Result<(), JsError> {
                 None => Ok(None),
             }
         };
+        let phase = if v["phase"].as_str() == Some("val") { Phase::Val } else { Phase::Train };
         let loss = take(&v["loss"])?;
         let metrics = v["metrics"].as_array().cloned().unwrap_or_default().iter().map(&mut take).collect::<Result<Vec<_>>>()?;
         let (_, sess) = st.sessions.get_mut(&s).ok_or_else(|| Error::NotFound("fit session ended".into()))?;
-        sess.supply(StepFns { loss, metrics });
+        sess.supply(StepFns { phase, loss, metrics });
         Ok(())
     })
+}
+
+/// Forgets a recorded function that will not be used (its user code failed part-way).
+#[wasm_bindgen]
+pub fn traced_drop(id: u32) {
+    let _ = with(|st| {
+        st.traced.remove(&id);
+        Ok(())
+    });
+}
+
+/// True when two recordings of one function (made at different batch sizes) are the same ops
+/// with the same constants: then the function does not depend on the batch size and one trace
+/// serves every batch. Both are kept; drop the one not used.
+#[wasm_bindgen]
+pub fn traced_same(a: u32, b: u32) -> bool {
+    with(|st| Ok(matches!((st.traced.get(&a), st.traced.get(&b)), (Some(x), Some(y)) if x.same_structure(y)))).unwrap_or(false)
 }
 
 #[wasm_bindgen]

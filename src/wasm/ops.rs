@@ -18,6 +18,7 @@ fn binary(name: &str) -> Option<Binary> {
         "sub" => Sub,
         "mul" => Mul,
         "div" => Div,
+        "floorDiv" => FloorDiv,
         "pow" => Pow,
         "maximum" => Maximum,
         "minimum" => Minimum,
@@ -100,6 +101,9 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
     let rank = |rt: &Runtime, h: Handle| rt.shape(h).map(|s| s.len());
     if let Some(b) = binary(name) {
         need(2)?;
+        // TF.js divides two int32 tensors with floor division and keeps int32.
+        let ints = rt.dtype(inputs[0])? == DType::I32 && rt.dtype(inputs[1])? == DType::I32;
+        let b = if b == Binary::Div && ints { Binary::FloorDiv } else { b };
         return rt.binary(b, inputs[0], inputs[1]);
     }
     if let Some(u) = unary(name, &a) {
@@ -128,7 +132,12 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
         "sum" | "mean" | "max" | "min" => {
             need(1)?;
             let r = rank(rt, inputs[0])?;
-            let axes = norm_axes(name, &ints(name, &a, "axis")?.unwrap_or_default(), r)?;
+            let axis = ints(name, &a, "axis")?;
+            // An explicit empty axis list reduces nothing (TF.js returns the input).
+            if axis.as_ref().is_some_and(|v| v.is_empty()) {
+                return rt.alias(inputs[0]);
+            }
+            let axes = norm_axes(name, &axis.unwrap_or_default(), r)?;
             let kind = match name {
                 "sum" => ReduceKind::Sum,
                 "mean" => ReduceKind::Mean,
@@ -171,7 +180,11 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
         }
         "broadcastTo" => {
             need(1)?;
-            let to: Vec<usize> = ints(name, &a, "shape")?.unwrap_or_default().iter().map(|&d| d.max(0) as usize).collect();
+            let dims = ints(name, &a, "shape")?.unwrap_or_default();
+            if let Some(bad) = dims.iter().find(|&&d| d < 0 || d > 1_000_000_000) {
+                return Err(Error::arg(name, format!("invalid dimension {bad} in shape {dims:?}")));
+            }
+            let to: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
             rt.apply(Op::BroadcastTo { shape: to }, &[inputs[0]])
         }
         "slice" => {
@@ -183,15 +196,17 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
             let mut z = s.clone();
             for i in 0..s.len() {
                 if let Some(&v) = begin.get(i) {
-                    if v < 0 || v as usize > s[i] {
+                    if v < 0 || v > s[i] as i64 {
                         return Err(Error::arg(name, format!("begin[{i}]={v} is out of range for shape {}", fmt_shape(&s))));
                     }
                     b[i] = v as usize;
                 }
                 z[i] = match size.get(i) {
                     Some(&-1) | None => s[i] - b[i],
-                    Some(&v) if v >= 0 => v as usize,
-                    Some(&v) => return Err(Error::arg(name, format!("size[{i}]={v} is invalid"))),
+                    Some(&v) if v >= 0 && v <= (s[i] - b[i]) as i64 => v as usize,
+                    Some(&v) => {
+                        return Err(Error::arg(name, format!("size[{i}]={v} does not fit: begin[{i}]={} in a dimension of {} (shape {})", b[i], s[i], fmt_shape(&s))))
+                    }
                 };
             }
             rt.apply(Op::Slice { begin: b, size: z }, &[inputs[0]])
@@ -218,7 +233,11 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
         }
         "oneHot" => {
             need(1)?;
-            let depth = a.get("depth").and_then(|d| d.as_f64()).filter(|d| *d >= 1.0).ok_or_else(|| Error::arg(name, "depth must be a positive integer"))?;
+            let depth = a
+                .get("depth")
+                .and_then(|d| d.as_f64())
+                .filter(|d| *d >= 1.0 && d.fract() == 0.0 && *d <= crate::tensor::shape::MAX_ELEMENTS as f64)
+                .ok_or_else(|| Error::arg(name, format!("depth must be a positive integer, received {}", a.get("depth").map(|d| d.to_string()).unwrap_or("nothing".into()))))?;
             let f = |k: &str, d: f32| a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).unwrap_or(d);
             rt.apply(Op::OneHot { depth: depth as usize, on: f("onValue", 1.0), off: f("offValue", 0.0) }, inputs)
         }

@@ -283,3 +283,32 @@ test('a setTimeout(0) scheduled right before await model.fit runs before fit res
   assert.ok(r.ticks >= 5, `timer chain ticks during fit: ${r.ticks}`);
   assert.ok(r.maxGap < 400, `longest gap between timer turns during fit: ${r.maxGap} ms`);
 });
+
+test('oversized and overflowing shapes throw instead of aborting the engine, which keeps working', { timeout: 60_000 }, async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(() => {
+    const attempts = {
+      reshapeWrap: () => tf.zeros([0]).reshape([65536, 65536]).sum(1),
+      randomHuge: () => tf.randomUniform([65536, 65536]),
+      broadcastHuge: () => tf.broadcastTo(tf.scalar(1), [1e5, 1e5]),
+      sliceHuge: () => tf.slice(tf.tensor1d([1, 2, 3, 4]), [2], [4294967295]),
+      oneHotHuge: () => tf.oneHot(tf.tensor1d([1, 2], 'int32'), 1e10),
+      denseHuge: () => tf.sequential().add(tf.layers.dense({ units: 1e5, inputShape: [1e5] })),
+      summaryHuge: () => { const m = tf.sequential(); m.add(tf.layers.dense({ units: 1, inputShape: [1] })); m.summary(4e9); },
+    };
+    const out = {};
+    for (const [k, f] of Object.entries(attempts)) {
+      try { f(); out[k] = 'no error'; } catch (e) { out[k] = e.message; }
+    }
+    out.alive = Array.from(tf.ones([2, 2]).add(1).dataSync());
+    return out;
+  });
+  assert.match(r.reshapeWrap, /reshape.*\[65536, ?65536\]/);
+  assert.match(r.randomHuge, /too many elements/);
+  assert.match(r.broadcastHuge, /broadcastTo.*too many elements/);
+  assert.match(r.sliceHuge, /slice: size\[0\]=4294967295/);
+  assert.match(r.oneHotHuge, /oneHot: depth/);
+  assert.match(r.denseHuge, /Dense 'dense_Dense\d+'.*\[100000,100000\].*too many elements/);
+  assert.match(r.summaryHuge, /summary: lineLength/);
+  assert.deepEqual(r.alive, [2, 2, 2, 2]);
+});

@@ -418,3 +418,63 @@ test('a custom loss with data-dependent control flow is called every step and ma
   assert.ok(Math.abs(r.branchy.evaluated[0] - r.traced.evaluated[0]) < 1e-6, 'evaluate agrees');
   assert.ok(r.traced.history.loss[2] < r.traced.history.loss[0], 'the loss falls');
 });
+
+test('callback order as TF.js: onEpochBegin then onBatchBegin(0) before any batch runs; a learning rate set there applies', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const x = tf.ones([8, 1]);
+    const y = tf.zeros([8, 1]);
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 1, inputShape: [1], kernelInitializer: 'ones', biasInitializer: 'zeros' }));
+    const opt = tf.train.sgd(0.1);
+    model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    const order = [];
+    await model.fit(x, y, {
+      epochs: 2, batchSize: 4, shuffle: false,
+      callbacks: {
+        onEpochBegin: (e) => { order.push(`epochBegin${e}`); opt.learningRate = 0; },
+        onBatchBegin: (b) => order.push(`batchBegin${b}`),
+        onBatchEnd: (b) => order.push(`batchEnd${b}`),
+        onEpochEnd: (e) => order.push(`epochEnd${e}`),
+      },
+    });
+    return { order, w: model.getWeights().map((t) => Array.from(t.dataSync())) };
+  });
+  assert.deepEqual(r.order, ['epochBegin0', 'batchBegin0', 'batchEnd0', 'batchBegin1', 'batchEnd1', 'epochEnd0',
+    'epochBegin1', 'batchBegin0', 'batchEnd0', 'batchBegin1', 'batchEnd1', 'epochEnd1']);
+  assert.deepEqual(r.w, [[1], [0]], 'learning rate 0 from onEpochBegin: no update at all');
+});
+
+test('custom losses that depend on the batch size are exact on every batch (partial last batch too)', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const x = tf.randomUniform([40, 2], -1, 1, 'float32', 5);
+    const y = tf.zeros([40, 2]);
+    const firstColMse = (yt, yp) => tf.mean(tf.square(tf.sub(yt.slice([0, 0], [-1, 1]), yp.slice([0, 0], [-1, 1]))));
+    const flatMse = (yt, yp) => tf.mean(tf.square(tf.sub(yt.reshape([-1]), yp.reshape([-1]))));
+    const make = (loss) => {
+      tf.util.seed(3);
+      const m = tf.sequential();
+      m.add(tf.layers.dense({ units: 2, inputShape: [2] }));
+      m.compile({ optimizer: tf.train.sgd(0.05), loss });
+      return m;
+    };
+    const m1 = make(firstColMse);
+    const h1 = await m1.fit(x, y, { batchSize: 64, epochs: 1, shuffle: false });
+    const m1Eval = m1.evaluate(x, y).dataSync()[0];
+    const m2 = make(flatMse);
+    const h2 = await m2.fit(x, y, { batchSize: 32, epochs: 3, shuffle: false });
+    const m3 = make('meanSquaredError');
+    const h3 = await m3.fit(x, y, { batchSize: 32, epochs: 3, shuffle: false });
+    // Reference for m1's one step: the first column's MSE before the update, computed directly.
+    const m0 = make(firstColMse);
+    const p0 = m0.predict(x);
+    const ref = tf.losses.meanSquaredError(tf.zeros([40, 1]), p0.slice([0, 0], [-1, 1])).dataSync()[0];
+    const pAfter = m1.predict(x);
+    const refAfter = tf.losses.meanSquaredError(tf.zeros([40, 1]), pAfter.slice([0, 0], [-1, 1])).dataSync()[0];
+    return { l1: h1.history.loss[0], ref, m1Eval, refAfter, l2: h2.history.loss, l3: h3.history.loss };
+  });
+  assert.ok(Math.abs(r.l1 - r.ref) < 1e-5, `loss over all 40 rows: ${r.l1} vs ${r.ref}`);
+  assert.ok(Math.abs(r.m1Eval - r.refAfter) < 1e-5, `evaluate: ${r.m1Eval} vs ${r.refAfter}`);
+  r.l2.forEach((v, i) => assert.ok(Math.abs(v - r.l3[i]) < 1e-5, `flattened MSE equals built-in MSE at epoch ${i}: ${v} vs ${r.l3[i]}`));
+});

@@ -2,7 +2,7 @@
 // one value per sample). Both run as engine ops, so they work eagerly and inside traced custom
 // losses and metrics.
 import { engine } from './engine.js';
-import { Tensor, tidy, wrap } from './tensor.js';
+import { Tensor, onesLike, tidy, wrap } from './tensor.js';
 import * as ops from './ops.js';
 
 function pair(name, a, b) {
@@ -12,12 +12,14 @@ function pair(name, a, b) {
 const lossOp = (kind, name) => (yTrue, yPred) => wrap(engine.op(kind, pair(name, yTrue, yPred), JSON.stringify({ name })));
 const metricOp = (name) => (yTrue, yPred) => wrap(engine.op('metric', pair(name, yTrue, yPred), JSON.stringify({ name })));
 
+/** TF.js's default reduction: the weighted sum over the number of non-zero weights. */
 function weighted(per, weights) {
   if (weights === undefined || weights === null) return ops.mean(per);
-  const w = ops.mul(per, weights);
-  const out = ops.mean(w);
-  w.dispose();
-  return out;
+  return tidy(() => {
+    const w = ops.mul(onesLike(per), weights);
+    const nonzero = ops.sum(ops.cast(ops.notEqual(w, 0), 'float32'));
+    return ops.divNoNan(ops.sum(ops.mul(per, w)), nonzero);
+  });
 }
 
 export const losses = {

@@ -163,10 +163,24 @@ export class Sequential {
    * the function reads tensor values and so must be recorded afresh on every step.
    */
   _trace(fn, y, what) {
-    const batch = Math.min(y.shape[0], 32);
     const out = this.layers[this.layers.length - 1].outputShape.slice(1);
-    const ph = engine.trace_begin(JSON.stringify([[[batch, ...y.shape.slice(1)], y.dtype], [[batch, ...out], 'float32']]), undefined);
-    return this._finishTrace(fn, ph, what, true);
+    const at = (batch) => {
+      const ph = engine.trace_begin(JSON.stringify([[[batch, ...y.shape.slice(1)], y.dtype], [[batch, ...out], 'float32']]), undefined);
+      return this._finishTrace(fn, ph, what, true);
+    };
+    // Trace at two batch sizes: if the recordings agree, the function does not depend on the
+    // batch size and one trace serves every batch; if not (it bakes a batch-sized shape or
+    // constant in), it is recorded afresh on every step instead.
+    const a = at(5);
+    if (a === null) return null;
+    const b = at(7);
+    if (b === null || !engine.traced_same(a, b)) {
+      engine.traced_drop(a);
+      if (b !== null) engine.traced_drop(b);
+      return null;
+    }
+    engine.traced_drop(b);
+    return a;
   }
 
   /** Records `fn` on this step's actual (yTrue, yPred); returns the recording's id. */
@@ -196,10 +210,20 @@ export class Sequential {
   _supplyPerStep(session, ev) {
     const yTrue = wrap(ev.yTrue);
     const yPred = wrap(ev.yPred);
+    const made = [];
     try {
       const ps = this._perStep;
-      const rec = (f, what) => (f ? this._record(f, yTrue, yPred, what) : null);
-      engine.fit_supply(session, JSON.stringify({ loss: rec(ps.loss, 'loss'), metrics: ps.metrics.map((m, i) => rec(m, `metric${i}`)) }));
+      const rec = (f, what) => {
+        if (!f) return null;
+        const id = this._record(f, yTrue, yPred, what);
+        made.push(id);
+        return id;
+      };
+      const fns = { phase: ev.phase, loss: rec(ps.loss, 'loss'), metrics: ps.metrics.map((m, i) => rec(m, `metric${i}`)) };
+      engine.fit_supply(session, JSON.stringify(fns));
+    } catch (e) {
+      made.forEach((id) => engine.traced_drop(id));
+      throw e;
     } finally {
       yTrue.dispose();
       yPred.dispose();

@@ -75,10 +75,31 @@ export const elu = (x, alpha = 1) => run('elu', [x], { alpha });
 export const leakyRelu = (x, alpha = 0.2) => run('leakyRelu', [x], { alpha });
 
 export const where = (cond, a, b) => run('where', [cond, a, b]);
-export const clipByValue = (x, min, max) => run('clipByValue', [x], { min, max });
+const F32_MAX = 3.4028234663852886e38;
+export const clipByValue = (x, min, max) => {
+  if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max)) {
+    throw new Error(`clipByValue: min and max must be numbers, received min=${min}, max=${max}`);
+  }
+  // JSON has no Infinity; the f32 range says the same.
+  return run('clipByValue', [x], { min: Math.max(min, -F32_MAX), max: Math.min(max, F32_MAX) });
+};
 export const cast = (x, dtype) => run('cast', [x], { dtype });
 export const matMul = (a, b, transposeA = false, transposeB = false) => run('matMul', [a, b], { transposeA, transposeB });
-export const dot = (a, b) => matMul(a, b);
+/** tf.dot: vector·vector, matrix·vector, vector·matrix or matrix·matrix. */
+export const dot = (a, b) => {
+  const ra = a instanceof Tensor ? a.rank : null;
+  const rb = b instanceof Tensor ? b.rank : null;
+  if (ra === null || rb === null || ra > 2 || rb > 2) throw new Error(`dot: expected tensors of rank 1 or 2, received ranks ${ra} and ${rb}`);
+  if (ra === 2 && rb === 2) return matMul(a, b);
+  const a2 = ra === 1 ? reshape(a, [1, -1]) : a;
+  const b2 = rb === 1 ? reshape(b, [-1, 1]) : b;
+  const c = matMul(a2, b2);
+  const shape = [...(ra === 2 ? [a.shape[0]] : []), ...(rb === 2 ? [b.shape[1]] : [])];
+  const out = reshape(c, shape);
+  [a2, b2, c].forEach((t) => { if (t !== a && t !== b) t.dispose(); });
+  return out;
+};
+export const floorDiv = binary('floorDiv');
 
 const reducer = (name) => (x, axis = null, keepDims = false) => run(name, [x], { axis, keepDims });
 export const sum = reducer('sum');
@@ -148,7 +169,7 @@ const methods = {
   equal, notEqual, logicalAnd, logicalOr, neg, abs, exp, log, log1p, sqrt, rsqrt, square, reciprocal, sign,
   floor, ceil, round, sin, cos, relu, relu6, selu, sigmoid, tanh, softplus, elu, leakyRelu, clipByValue,
   cast, matMul, dot, sum, mean, max, min, argMax, argMin, softmax, logSoftmax, reshape, flatten, transpose,
-  broadcastTo, slice, gather, expandDims, squeeze, logicalNot, isNaN, divNoNan,
+  broadcastTo, slice, gather, expandDims, squeeze, logicalNot, isNaN, divNoNan, floorDiv,
 };
 for (const [name, fn] of Object.entries(methods)) {
   Tensor.prototype[name] = function (...args) { return fn(this, ...args); };

@@ -131,7 +131,10 @@ export function tensor(values, shape, dtype) {
   for (const v of flat) {
     if (typeof v !== 'number') throw new Error(`tensor: values must be numbers or booleans, received ${typeof v} (${String(v)})`);
   }
-  if (dtype === undefined) dtype = values instanceof Int32Array ? 'int32' : (typeof firstLeaf(values) === 'boolean' ? 'bool' : 'float32');
+  if (dtype === undefined) {
+    const intArray = values instanceof Int32Array || values instanceof Uint8Array || values instanceof Uint8ClampedArray;
+    dtype = intArray ? 'int32' : (typeof firstLeaf(values) === 'boolean' ? 'bool' : 'float32');
+  }
   const n = s.reduce((a, b) => a * b, 1);
   if (n !== flat.length) {
     throw new Error(`tensor: shape [${s}] needs ${n} values, received ${flat.length}`);
@@ -178,7 +181,14 @@ export const zerosLike = (t) => filled(t.shape, 0, t.dtype);
 export const onesLike = (t) => filled(t.shape, 1, t.dtype);
 
 export function randomUniform(shape, minval = 0, maxval = 1, dtype = 'float32', seed) {
-  return wrap(engine.random('uniform', Float64Array.from(shape), minval, maxval, seed ?? undefined));
+  const t = wrap(engine.random('uniform', Float64Array.from(shape), minval, maxval, seed ?? undefined));
+  if (dtype !== 'int32') return t;
+  // Integers in [minval, maxval), as TF.js.
+  const out = wrap(engine.op('floor', Uint32Array.of(t.id), ''));
+  const i = wrap(engine.op('cast', Uint32Array.of(out.id), JSON.stringify({ dtype: 'int32' })));
+  t.dispose();
+  out.dispose();
+  return i;
 }
 export function randomNormal(shape, mean = 0, stdDev = 1, dtype = 'float32', seed) {
   return wrap(engine.random('normal', Float64Array.from(shape), mean, stdDev, seed ?? undefined));
@@ -192,6 +202,8 @@ export function linspace(start, stop, num) {
   return tensor(v, [num]);
 }
 export function range(start, stop, step = 1, dtype = 'float32') {
+  if (step === 0) throw new Error('range: step must not be 0');
+  if (!Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) throw new Error(`range: start, stop and step must be finite numbers, received ${start}, ${stop}, ${step}`);
   const v = [];
   for (let x = start; step > 0 ? x < stop : x > stop; x += step) v.push(x);
   return tensor(v, [v.length], dtype);

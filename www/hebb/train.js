@@ -7,11 +7,15 @@ function checkRate(name, lr) {
   }
 }
 
+let nextOptimizerId = 1;
+
 export class Optimizer {
   constructor(className, config) {
     this.className = className;
     this.config = config;
     this._models = new Set();
+    // Recompiling with this same object keeps its state (moments, step count), as in TF.js.
+    this._id = nextOptimizerId++;
   }
   getClassName() { return this.className; }
   getConfig() { return { ...this.config }; }
@@ -21,7 +25,7 @@ export class Optimizer {
     this.config.learningRate = v;
     for (const m of this._models) m._setLearningRate(v);
   }
-  toJSON() { return { className: this.className, config: this.config }; }
+  toJSON() { return { className: this.className, config: this.config, id: this._id }; }
   dispose() {}
 }
 

@@ -78,7 +78,8 @@ pub fn gemm(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32], l
         }
         return;
     }
-    if m * n * k < 8 * 8 * 8 || (n < NR && m < MR) {
+    // In u64: on wasm32 the product of three dimensions overflows usize.
+    if (m as u64) * (n as u64) * (k as u64) < 8 * 8 * 8 || (n < NR && m < MR) {
         gemm_naive(m, n, k, a, b, c, ldc, accumulate);
         return;
     }
