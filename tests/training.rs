@@ -61,13 +61,13 @@ fn mlp(classes: usize, seed: u64) -> Sequential {
 }
 
 fn fit(m: &mut Sequential, x: &Tensor, y: &Tensor, epochs: usize) -> Vec<f32> {
-    let opts = FitOptions { epochs, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 5 };
+    let opts = FitOptions { epochs, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 5, report_batches: false };
     let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts).unwrap();
     let mut losses = vec![];
     while !s.finished() {
         for ev in s.run(m, 16).unwrap() {
-            if let Event::EpochEnd { logs, .. } = ev {
-                losses.push(logs[0].1);
+            if let Event::EpochEnd { values, .. } = ev {
+                losses.push(values[0]);
             }
         }
     }
@@ -123,7 +123,7 @@ fn bad_data_is_refused_with_names_and_shapes_and_weights_survive() {
     let (x, y) = spiral(10, 3, 1);
     let mut m = mlp(3, 1);
     let before: Vec<f32> = m.weights[0].value.data.clone();
-    let opts = || FitOptions { epochs: 1, batch_size: 8, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0 };
+    let opts = || FitOptions { epochs: 1, batch_size: 8, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: true };
     let wrong_x = Tensor::new(vec![30, 3], vec![0.0; 90]).unwrap();
     let e = FitSession::new(&m, wrong_x, y.clone(), None, opts()).err().unwrap().to_string();
     assert!(e.contains("Dense 'd1'") && e.contains("[null,2]") && e.contains("[30,3]"), "{e}");

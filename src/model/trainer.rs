@@ -17,14 +17,21 @@ pub struct FitOptions {
     pub validation_split: f64,
     pub initial_epoch: usize,
     pub seed: u64,
+    /// Emit a BatchEnd event per batch (someone listens per batch); otherwise one Progress
+    /// event per call, so unwatched batches cost no bookkeeping.
+    pub report_batches: bool,
 }
 
 #[derive(Serialize, Debug, Clone)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
     EpochBegin { epoch: usize },
-    BatchEnd { batch: usize, size: usize, logs: Vec<(String, f32)> },
-    EpochEnd { epoch: usize, logs: Vec<(String, f32)> },
+    /// `values` follow [`FitSession::keys`]: the loss, then each metric, for this batch.
+    BatchEnd { batch: usize, size: usize, values: Vec<f32> },
+    /// Batches run since the last event, when batches are not reported one by one.
+    Progress { batches: usize, next: usize },
+    /// Epoch averages in key order, and the validation values (`val_` keys) when there are any.
+    EpochEnd { epoch: usize, values: Vec<f32>, val: Option<Vec<f32>> },
     TrainEnd,
     /// Per-step functions must be recorded on [`FitSession::take_pending`]'s (yTrue, yPred)
     /// and handed back with [`FitSession::supply`] before training goes on. `phase` is "train"
@@ -261,6 +268,13 @@ impl FitSession {
     pub fn run(&mut self, model: &mut Sequential, max_batches: usize) -> Result<Vec<Event>> {
         let mut events = vec![];
         let mut done = 0;
+        let mut unreported = 0;
+        let flush = |events: &mut Vec<Event>, n: &mut usize, next: usize| {
+            if *n > 0 {
+                events.push(Event::Progress { batches: *n, next });
+                *n = 0;
+            }
+        };
         while !self.finished && done < max_batches.max(1) {
             if self.epoch >= self.opts.epochs {
                 self.finished = true;
@@ -289,6 +303,7 @@ impl FitSession {
                         Some(f) => Some(f),
                         None => {
                             self.prepare_train_fns(model, b)?;
+                            flush(&mut events, &mut unreported, b);
                             events.push(Event::NeedFns { phase: "train" });
                             break;
                         }
@@ -296,15 +311,20 @@ impl FitSession {
                 } else {
                     None
                 };
-                let logs = self.train_batch(model, b, fns)?;
+                let values = self.train_batch(model, b, fns)?;
                 let size = self.opts.batch_size.min(self.n_train - b * self.opts.batch_size);
-                events.push(Event::BatchEnd { batch: b, size, logs });
                 self.batch = Some(b + 1);
                 done += 1;
+                if self.opts.report_batches {
+                    events.push(Event::BatchEnd { batch: b, size, values });
+                } else {
+                    unreported += 1;
+                }
                 continue;
             }
             // Epoch end: averaged logs, then validation.
-            let mut logs: Vec<(String, f32)> = self.keys.iter().zip(&self.sums).map(|(k, s)| (k.clone(), (s / self.seen.max(1) as f64) as f32)).collect();
+            let values: Vec<f32> = self.sums.iter().map(|s| (s / self.seen.max(1) as f64) as f32).collect();
+            let mut val = None;
             // As TF.js: an epoch cut short by stopTraining gets no validation pass.
             let complete = b >= self.batches_per_epoch();
             if let (Some((vx, vy)), true) = (&self.val, complete) {
@@ -312,6 +332,7 @@ impl FitSession {
                     let Some(fns) = self.supplied.take().filter(|f| f.phase == Phase::Val) else {
                         let p = predict(model, vx, self.opts.batch_size)?;
                         self.pending = Some((vy.clone(), p));
+                        flush(&mut events, &mut unreported, b);
                         events.push(Event::NeedFns { phase: "val" });
                         break;
                     };
@@ -319,15 +340,17 @@ impl FitSession {
                 } else {
                     evaluate(model, vx, vy, self.opts.batch_size)?
                 };
-                logs.extend(self.keys.iter().zip(v).map(|(k, v)| (format!("val_{k}"), v)));
+                val = Some(v);
             }
-            events.push(Event::EpochEnd { epoch: self.epoch, logs });
+            flush(&mut events, &mut unreported, b);
+            events.push(Event::EpochEnd { epoch: self.epoch, values, val });
             self.epoch += 1;
             self.batch = None;
             // Hand control back at every epoch end, so JS can run onEpochEnd (which may set
             // model.stopTraining) before the next epoch starts.
             break;
         }
+        flush(&mut events, &mut unreported, self.batch.unwrap_or(0));
         Ok(events)
     }
 
@@ -358,7 +381,7 @@ impl FitSession {
         Ok(())
     }
 
-    fn train_batch(&mut self, model: &mut Sequential, b: usize, fns: Option<StepFns>) -> Result<Vec<(String, f32)>> {
+    fn train_batch(&mut self, model: &mut Sequential, b: usize, fns: Option<StepFns>) -> Result<Vec<f32>> {
         let size = self.gather(b);
         let yfeat = self.y.shape[1..].to_vec();
         let ydt = self.y.dtype;
@@ -368,11 +391,13 @@ impl FitSession {
             None => model.take_plan(PlanKind::Train, size, &yfeat, ydt)?,
         };
         sp.plan.run(&[&self.xb, &self.yb], &model.weight_slices(), &mut self.rng);
-        let mut logs = Vec::with_capacity(self.keys.len());
-        for ((k, s), &node) in self.keys.iter().zip(self.sums.iter_mut()).zip(&sp.outputs) {
+        let mut values = Vec::with_capacity(if self.opts.report_batches { self.sums.len() } else { 0 });
+        for (s, &node) in self.sums.iter_mut().zip(&sp.outputs) {
             let v = sp.plan.value(node)[0];
             *s += v as f64 * size as f64;
-            logs.push((k.clone(), v));
+            if self.opts.report_batches {
+                values.push(v);
+            }
         }
         self.seen += size;
         let grads: Vec<&[f32]> = sp.grads.iter().map(|&(_, n)| sp.plan.value(n)).collect();
@@ -390,7 +415,7 @@ impl FitSession {
         if fns.is_none() {
             model.put_plan(PlanKind::Train, size, &yfeat, ydt, sp);
         }
-        Ok(logs)
+        Ok(values)
     }
 }
 

@@ -424,6 +424,7 @@ pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std
             validation_split: num("validationSplit", 0.0)?,
             initial_epoch: num("initialEpoch", 0.0)? as usize,
             seed,
+            report_batches: opts.bool_or("reportBatches", true)?,
         };
         let (xt, yt) = (st.tensor(x)?, st.tensor(y)?);
         let val = if vx != 0 && vy != 0 { Some((st.tensor(vx)?, st.tensor(vy)?)) } else { None };

@@ -41,9 +41,9 @@ function yieldToBrowser() {
   });
 }
 
-function logsObject(pairs, extra = {}) {
+function logsObject(keys, values, extra = {}) {
   const o = { ...extra };
-  for (const [k, v] of pairs) o[k] = v;
+  keys.forEach((k, i) => { o[k] = values[i]; });
   return o;
 }
 
@@ -271,6 +271,7 @@ export class Sequential {
       validationSplit: args.validationSplit ?? 0,
       initialEpoch: args.initialEpoch ?? 0,
       seed: args.seed,
+      reportBatches: cbs.some((c) => typeof c.onBatchEnd === 'function' || typeof c.onBatchBegin === 'function'),
     }));
     const info = JSON.parse(engine.fit_info(session));
     const keys = info.validation ? [...info.keys, ...info.keys.map((k) => `val_${k}`)] : info.keys;
@@ -297,14 +298,15 @@ export class Sequential {
       for (;;) {
         if (perBatch && inEpoch && batch < info.batches && batch !== begun) {
           begun = batch;
-          await fire(list, 'onBatchBegin', batch, { batch, size: params.batchSize });
+          await fire(list, 'onBatchBegin', batch, { batch, size: Math.min(params.batchSize, info.samples - batch * params.batchSize) });
         }
         const t0 = performance.now();
         const events = JSON.parse(engine.fit_run(session, perBatch ? 1 : slice));
         const dt = performance.now() - t0;
         if (!perBatch) {
           // Aim each slice at SLICE_MS of engine time.
-          const per = dt / Math.max(1, events.filter((e) => e.type === 'batchEnd').length);
+          const ran = events.reduce((n, e) => n + (e.type === 'progress' ? e.batches : 0), 0);
+          const per = dt / Math.max(1, ran);
           slice = Math.max(1, Math.min(1024, Math.round(SLICE_MS / Math.max(per, 0.01))));
         }
         let ended = false;
@@ -317,13 +319,16 @@ export class Sequential {
             await fire(list, 'onEpochBegin', ev.epoch, {});
           } else if (ev.type === 'batchEnd') {
             batch = ev.batch + 1;
-            await fire(list, 'onBatchEnd', ev.batch, logsObject(ev.logs, { batch: ev.batch, size: ev.size }));
+            await fire(list, 'onBatchEnd', ev.batch, logsObject(info.keys, ev.values, { batch: ev.batch, size: ev.size }));
             if (this.stopTraining) engine.fit_stop(session);
+          } else if (ev.type === 'progress') {
+            batch = ev.next;
           } else if (ev.type === 'epochEnd') {
             inEpoch = false;
-            lastLogs = logsObject(ev.logs);
+            lastLogs = logsObject(info.keys, ev.values);
+            if (ev.val) Object.assign(lastLogs, logsObject(info.keys.map((k) => `val_${k}`), ev.val));
             history.epoch.push(ev.epoch);
-            for (const [k, v] of ev.logs) (history.history[k] ??= []).push(v);
+            for (const [k, v] of Object.entries(lastLogs)) (history.history[k] ??= []).push(v);
             await fire(cbs, 'onEpochEnd', ev.epoch, { ...lastLogs });
             if (this.stopTraining) engine.fit_stop(session);
           } else if (ev.type === 'trainEnd') {
