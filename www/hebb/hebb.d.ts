@@ -74,7 +74,7 @@ export declare const version: { hebb: string };
 type Bin = (a: TensorOrLike, b: TensorOrLike) => Tensor;
 type Un = (x: TensorOrLike) => Tensor;
 export declare const add: Bin, sub: Bin, mul: Bin, div: Bin, pow: Bin, maximum: Bin, minimum: Bin, squaredDifference: Bin,
-  greater: Bin, greaterEqual: Bin, less: Bin, lessEqual: Bin, equal: Bin, notEqual: Bin, logicalAnd: Bin, logicalOr: Bin, divNoNan: Bin;
+  greater: Bin, greaterEqual: Bin, less: Bin, lessEqual: Bin, equal: Bin, notEqual: Bin, logicalAnd: Bin, logicalOr: Bin, divNoNan: Bin, floorDiv: Bin;
 export declare const neg: Un, abs: Un, exp: Un, log: Un, log1p: Un, sqrt: Un, rsqrt: Un, square: Un, reciprocal: Un, sign: Un,
   floor: Un, ceil: Un, round: Un, sin: Un, cos: Un, relu: Un, relu6: Un, selu: Un, sigmoid: Un, tanh: Un, softplus: Un, logicalNot: Un, isNaN: Un;
 export declare function elu(x: TensorOrLike, alpha?: number): Tensor;
@@ -83,7 +83,8 @@ export declare function where(cond: TensorOrLike, a: TensorOrLike, b: TensorOrLi
 export declare function clipByValue(x: TensorOrLike, min: number, max: number): Tensor;
 export declare function cast(x: TensorOrLike, dtype: DataType): Tensor;
 export declare function matMul(a: TensorOrLike, b: TensorOrLike, transposeA?: boolean, transposeB?: boolean): Tensor;
-export declare function dot(a: TensorOrLike, b: TensorOrLike): Tensor;
+/** Vector·vector, matrix·vector, vector·matrix or matrix·matrix. */
+export declare function dot(a: Tensor, b: Tensor): Tensor;
 export declare function sum(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
 export declare function mean(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
 export declare function max(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
@@ -190,7 +191,7 @@ export declare const callbacks: {
 };
 
 export interface ModelFitArgs {
-  epochs?: number; batchSize?: number; shuffle?: boolean; validationSplit?: number;
+  epochs?: number; batchSize?: number; shuffle?: boolean | 'batch'; validationSplit?: number;
   validationData?: [Tensor, Tensor]; initialEpoch?: number; verbose?: number; seed?: number;
   callbacks?: CustomCallbackArgs | Callback | Array<CustomCallbackArgs | Callback>;
 }

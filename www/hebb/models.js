@@ -267,7 +267,7 @@ export class Sequential {
     const session = engine.fit_begin(this._id, x.id, y.id, vx, vy, JSON.stringify({
       epochs: args.epochs ?? 1,
       batchSize: args.batchSize ?? 32,
-      shuffle: args.shuffle ?? true,
+      shuffle: args.shuffle === 'batch' ? true : (args.shuffle ?? true),
       validationSplit: args.validationSplit ?? 0,
       initialEpoch: args.initialEpoch ?? 0,
       seed: args.seed,
