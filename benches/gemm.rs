@@ -41,7 +41,9 @@ fn main() {
     }
 
     let mut m = Sequential::new(1);
-    let dense = |units: usize, act: &str| nn::from_config("Dense", &json!({"name": format!("d{units}"), "units": units, "activation": act})).unwrap();
+    let dense = |units: usize, act: &str| {
+        nn::from_config("Dense", &json!({"name": format!("d{units}"), "units": units, "activation": act})).unwrap()
+    };
     m.add(dense(128, "relu"), Some(vec![784])).unwrap();
     m.add(dense(64, "relu"), None).unwrap();
     m.add(dense(10, "softmax"), None).unwrap();
@@ -55,7 +57,8 @@ fn main() {
     let x = Tensor::new(vec![n, 784], (0..n * 784).map(|_| rng.uniform()).collect()).unwrap();
     let y = Tensor::new(vec![n, 10], (0..n * 10).map(|i| ((i % 10) == (i / 10) % 10) as u8 as f32).collect()).unwrap();
     let epochs = 3;
-    let opts = FitOptions { epochs, batch_size: 128, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: false };
+    let opts =
+        FitOptions { epochs, batch_size: 128, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: false };
     let mut s = FitSession::new(&m, x.clone(), y.clone(), None, opts.clone()).unwrap();
     s.run(&mut m, 4).unwrap(); // warm-up: plans built
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
@@ -65,5 +68,9 @@ fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     let steps = epochs * n / 128;
-    println!("MLP 784-128-64-10 train step (batch 128, Adam): {:.3} ms/step, {:.0} samples/s", secs / steps as f64 * 1e3, (epochs * n) as f64 / secs);
+    println!(
+        "MLP 784-128-64-10 train step (batch 128, Adam): {:.3} ms/step, {:.0} samples/s",
+        secs / steps as f64 * 1e3,
+        (epochs * n) as f64 / secs
+    );
 }

@@ -19,11 +19,11 @@ pub mod tensor;
 
 pub use error::{Error, Result};
 pub use tensor::{DType, Tensor};
+pub mod eager;
 pub mod losses;
 pub mod metrics;
 pub mod model;
 pub mod nn;
 pub mod optim;
-pub mod eager;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -54,7 +54,12 @@ impl Loss {
             "squaredHinge" => SquaredHinge,
             "huber" | "huberLoss" => Huber,
             "logCosh" | "logcosh" => LogCosh,
-            _ => return Err(Error::arg("compile", format!("unknown loss '{name}'; expected one of {} or a function (yTrue, yPred) => Tensor", NAMES.join(", ")))),
+            _ => {
+                return Err(Error::arg(
+                    "compile",
+                    format!("unknown loss '{name}'; expected one of {} or a function (yTrue, yPred) => Tensor", NAMES.join(", ")),
+                ))
+            }
         })
     }
 
@@ -72,8 +77,15 @@ impl Loss {
         if ok {
             Ok(())
         } else {
-            let want = if self == Loss::SparseCategoricalCrossentropy { "integer class labels with shape yPred.shape[:-1]" } else { "the same shape as yPred" };
-            Err(Error::shape(self.name(), format!("yTrue has shape {} but yPred has shape {}; expected {want}", fmt_shape(y), fmt_shape(p))))
+            let want = if self == Loss::SparseCategoricalCrossentropy {
+                "integer class labels with shape yPred.shape[:-1]"
+            } else {
+                "the same shape as yPred"
+            };
+            Err(Error::shape(
+                self.name(),
+                format!("yTrue has shape {} but yPred has shape {}; expected {want}", fmt_shape(y), fmt_shape(p)),
+            ))
         }
     }
 

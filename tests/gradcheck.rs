@@ -37,7 +37,12 @@ fn check(name: &str, inputs: &[(&[usize], Sampler)], build: impl Fn(&mut Graph, 
 }
 
 /// `consts`: extra non-differentiated inputs (e.g. gather indices), fed as given.
-fn check_with(name: &str, inputs: &[(&[usize], Sampler)], consts: &[(&[usize], Vec<f32>)], build: impl Fn(&mut Graph, &[NodeId]) -> NodeId) {
+fn check_with(
+    name: &str,
+    inputs: &[(&[usize], Sampler)],
+    consts: &[(&[usize], Vec<f32>)],
+    build: impl Fn(&mut Graph, &[NodeId]) -> NodeId,
+) {
     let mut rng = Rng::new(name.len() as u64 * 7919);
     let mut g = Graph::new();
     let mut nodes = vec![];
@@ -184,9 +189,15 @@ fn movement_ops() {
     check("slice", &[(&[4, 5], any)], |g, x| g.apply(Op::Slice { begin: vec![1, 2], size: vec![2, 3] }, &[x[0]]).unwrap());
     check("pad", &[(&[2, 3], any)], |g, x| g.apply(Op::Pad { before: vec![1, 0], after: vec![2, 1] }, &[x[0]]).unwrap());
     check("concat", &[(&[2, 3], any), (&[2, 1], any), (&[2, 2], any)], |g, x| g.apply(Op::Concat { axis: 1 }, x).unwrap());
-    check_with("gather", &[(&[5, 3], any)], &[(&[4], vec![4.0, 0.0, 4.0, 2.0])], |g, x| g.apply(Op::Gather { axis: 0 }, &[x[0], x[1]]).unwrap());
-    check_with("gather axis 1", &[(&[2, 5, 3], any)], &[(&[2, 2], vec![1.0, 1.0, 0.0, 3.0])], |g, x| g.apply(Op::Gather { axis: 1 }, &[x[0], x[1]]).unwrap());
-    check_with("scatterAdd", &[(&[4, 3], any)], &[(&[4], vec![1.0, 0.0, 1.0, 2.0])], |g, x| g.apply(Op::ScatterAdd { axis: 0, dim: 3 }, &[x[0], x[1]]).unwrap());
+    check_with("gather", &[(&[5, 3], any)], &[(&[4], vec![4.0, 0.0, 4.0, 2.0])], |g, x| {
+        g.apply(Op::Gather { axis: 0 }, &[x[0], x[1]]).unwrap()
+    });
+    check_with("gather axis 1", &[(&[2, 5, 3], any)], &[(&[2, 2], vec![1.0, 1.0, 0.0, 3.0])], |g, x| {
+        g.apply(Op::Gather { axis: 1 }, &[x[0], x[1]]).unwrap()
+    });
+    check_with("scatterAdd", &[(&[4, 3], any)], &[(&[4], vec![1.0, 0.0, 1.0, 2.0])], |g, x| {
+        g.apply(Op::ScatterAdd { axis: 0, dim: 3 }, &[x[0], x[1]]).unwrap()
+    });
 }
 
 #[test]
@@ -200,7 +211,9 @@ fn losses() {
         });
     }
     check("binaryCrossentropy", &[(&[5, 2], prob), (&[5, 2], prob)], |g, x| Loss::BinaryCrossentropy.mean(g, x[0], x[1]).unwrap());
-    check("categoricalCrossentropy", &[(&[3, 4], prob), (&[3, 4], prob)], |g, x| Loss::CategoricalCrossentropy.mean(g, x[0], x[1]).unwrap());
+    check("categoricalCrossentropy", &[(&[3, 4], prob), (&[3, 4], prob)], |g, x| {
+        Loss::CategoricalCrossentropy.mean(g, x[0], x[1]).unwrap()
+    });
     check("hinge", &[(&[3, 4], |r| if r.uniform() < 0.5 { 0.0 } else { 1.0 }), (&[3, 4], |r| 0.1 + r.uniform() * 0.7)], |g, x| {
         Loss::Hinge.mean(g, x[0], x[1]).unwrap()
     });

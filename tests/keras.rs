@@ -88,7 +88,15 @@ fn replay_training(fx: &Value, optimizer: Optimizer, loss: Loss, weight_tol: f32
     let batch = fx["batch_size"].as_u64().unwrap() as usize;
     let losses = fx["losses"].as_array().unwrap();
     for (step, after) in fx["weights_after"].as_array().unwrap().iter().enumerate() {
-        let opts = FitOptions { epochs: 1, batch_size: batch, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: true };
+        let opts = FitOptions {
+            epochs: 1,
+            batch_size: batch,
+            shuffle: false,
+            validation_split: 0.0,
+            initial_epoch: 0,
+            seed: 0,
+            report_batches: true,
+        };
         let mut s = FitSession::new(&model, x.clone(), y.clone(), None, opts).unwrap();
         let mut loss_seen = None;
         while !s.finished() {

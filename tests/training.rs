@@ -61,7 +61,8 @@ fn mlp(classes: usize, seed: u64) -> Sequential {
 }
 
 fn fit(m: &mut Sequential, x: &Tensor, y: &Tensor, epochs: usize) -> Vec<f32> {
-    let opts = FitOptions { epochs, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 5, report_batches: false };
+    let opts =
+        FitOptions { epochs, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 5, report_batches: false };
     let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts).unwrap();
     let mut losses = vec![];
     while !s.finished() {
@@ -123,7 +124,8 @@ fn bad_data_is_refused_with_names_and_shapes_and_weights_survive() {
     let (x, y) = spiral(10, 3, 1);
     let mut m = mlp(3, 1);
     let before: Vec<f32> = m.weights[0].value.data.clone();
-    let opts = || FitOptions { epochs: 1, batch_size: 8, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: true };
+    let opts =
+        || FitOptions { epochs: 1, batch_size: 8, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: true };
     let wrong_x = Tensor::new(vec![30, 3], vec![0.0; 90]).unwrap();
     let e = FitSession::new(&m, wrong_x, y.clone(), None, opts()).err().unwrap().to_string();
     assert!(e.contains("Dense 'd1'") && e.contains("[null,2]") && e.contains("[30,3]"), "{e}");
@@ -158,14 +160,18 @@ fn plans_are_keyed_by_label_shape_and_identity_models_predict() {
     let out = g.mean_all(sq).unwrap();
     let traced = hebb::graph::TracedFn { graph: g, inputs: vec![yt, yp], output: out };
     let mut m = Sequential::new(1);
-    m.add(nn::from_config("Dense", &json!({"name": "d", "units": 1, "kernelInitializer": "ones", "biasInitializer": "zeros"})).unwrap(), Some(vec![2])).unwrap();
+    m.add(
+        nn::from_config("Dense", &json!({"name": "d", "units": 1, "kernelInitializer": "ones", "biasInitializer": "zeros"})).unwrap(),
+        Some(vec![2]),
+    )
+    .unwrap();
     m.compile(Compiled { loss: LossFn::Traced("mse".into(), traced), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.0) });
     let x = Tensor::new(vec![4, 2], vec![1.0; 8]).unwrap(); // prediction 2 everywhere
     let y1 = Tensor::new(vec![4, 1], vec![0.0; 4]).unwrap();
     let y3 = Tensor::new(vec![4, 3], vec![1.0; 12]).unwrap();
     assert_eq!(trainer::evaluate(&mut m, &x, &y3, 4).unwrap()[0], 1.0); // (2-1)^2 broadcast
     assert_eq!(trainer::evaluate(&mut m, &x, &y1, 4).unwrap()[0], 4.0); // (2-0)^2, not the [4,3] plan
-    // A model of weightless layers only: its output is its input.
+                                                                        // A model of weightless layers only: its output is its input.
     let mut id = Sequential::new(1);
     id.add(nn::from_config("Dropout", &json!({"name": "drop", "rate": 0.5})).unwrap(), Some(vec![3])).unwrap();
     let p = trainer::predict(&mut id, &Tensor::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap(), 8).unwrap();

@@ -154,9 +154,10 @@ pub trait Builder {
         if xs == target {
             return Ok(x);
         }
-        let off = xs.len().checked_sub(target.len()).ok_or_else(|| {
-            Error::shape("sumTo", format!("cannot sum {} down to {}", fmt_shape(&xs), fmt_shape(target)))
-        })?;
+        let off = xs
+            .len()
+            .checked_sub(target.len())
+            .ok_or_else(|| Error::shape("sumTo", format!("cannot sum {} down to {}", fmt_shape(&xs), fmt_shape(target))))?;
         let axes: Vec<usize> = (0..xs.len()).filter(|&i| i < off || (target[i - off] == 1 && xs[i] != 1)).collect();
         let s = self.sum(x, &axes, true)?;
         self.reshape(s, target)

@@ -80,12 +80,7 @@ impl Plan {
         let mut steps = vec![];
         for (pos, &i) in order.iter().enumerate() {
             let size = numel(&graph.nodes[i].shape).max(1);
-            let pick = free
-                .iter()
-                .enumerate()
-                .filter(|(_, &s)| slot_size[s] >= size)
-                .min_by_key(|(_, &s)| slot_size[s])
-                .map(|(k, _)| k);
+            let pick = free.iter().enumerate().filter(|(_, &s)| slot_size[s] >= size).min_by_key(|(_, &s)| slot_size[s]).map(|(k, _)| k);
             let slot = match pick {
                 Some(k) => free.swap_remove(k),
                 None => {

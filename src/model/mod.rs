@@ -106,7 +106,15 @@ pub struct Sequential {
 
 impl Sequential {
     pub fn new(seed: u64) -> Sequential {
-        Sequential { layers: vec![], input_shape: None, input_dtype: DType::F32, weights: vec![], compiled: None, rng: Rng::new(seed), plans: HashMap::new() }
+        Sequential {
+            layers: vec![],
+            input_shape: None,
+            input_dtype: DType::F32,
+            weights: vec![],
+            compiled: None,
+            rng: Rng::new(seed),
+            plans: HashMap::new(),
+        }
     }
 
     /// Adds a layer, building it at once when the input shape is known (TF.js does the same).
@@ -205,11 +213,15 @@ impl Sequential {
 
     /// True when a compiled loss or metric must be recorded on every step.
     pub fn per_step(&self) -> bool {
-        self.compiled.as_ref().is_some_and(|c| matches!(c.loss, LossFn::PerStep(_)) || c.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep)))
+        self.compiled
+            .as_ref()
+            .is_some_and(|c| matches!(c.loss, LossFn::PerStep(_)) || c.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep)))
     }
 
     fn loss_and_metrics(&self, g: &mut Graph, y: NodeId, p: NodeId, fns: Option<&StepFns>) -> Result<Vec<NodeId>> {
-        let c = self.compiled.as_ref().ok_or_else(|| Error::arg("fit", "the model must be compiled before training or evaluation: call model.compile({optimizer, loss})"))?;
+        let c = self.compiled.as_ref().ok_or_else(|| {
+            Error::arg("fit", "the model must be compiled before training or evaluation: call model.compile({optimizer, loss})")
+        })?;
         let traced = |g: &mut Graph, f: &TracedFn, what: &str| -> Result<NodeId> {
             let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(what))?;
             g.mean_all(v)

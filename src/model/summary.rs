@@ -35,7 +35,8 @@ impl Sequential {
     /// at most 1 (TF.js's rule), otherwise as column numbers.
     pub fn summary_lines_with(&self, width: usize, positions: [f64; 4]) -> Vec<String> {
         let fractions = positions.iter().all(|&p| p <= 1.0);
-        let stops: [usize; 4] = std::array::from_fn(|i| if fractions { (positions[i] * width as f64).floor() as usize } else { positions[i] as usize });
+        let stops: [usize; 4] =
+            std::array::from_fn(|i| if fractions { (positions[i] * width as f64).floor() as usize } else { positions[i] as usize });
         let row = |f: &[String]| row(f, &stops);
         let width = width.max(1);
         let mut out = vec!["_".repeat(width)];

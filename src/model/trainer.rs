@@ -25,18 +25,33 @@ pub struct FitOptions {
 #[derive(Serialize, Debug, Clone)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
-    EpochBegin { epoch: usize },
+    EpochBegin {
+        epoch: usize,
+    },
     /// `values` follow [`FitSession::keys`]: the loss, then each metric, for this batch.
-    BatchEnd { batch: usize, size: usize, values: Vec<f32> },
+    BatchEnd {
+        batch: usize,
+        size: usize,
+        values: Vec<f32>,
+    },
     /// Batches run since the last event, when batches are not reported one by one.
-    Progress { batches: usize, next: usize },
+    Progress {
+        batches: usize,
+        next: usize,
+    },
     /// Epoch averages in key order, and the validation values (`val_` keys) when there are any.
-    EpochEnd { epoch: usize, values: Vec<f32>, val: Option<Vec<f32>> },
+    EpochEnd {
+        epoch: usize,
+        values: Vec<f32>,
+        val: Option<Vec<f32>>,
+    },
     TrainEnd,
     /// Per-step functions must be recorded on [`FitSession::take_pending`]'s (yTrue, yPred)
     /// and handed back with [`FitSession::supply`] before training goes on. `phase` is "train"
     /// (the next batch) or "val" (the whole validation set at epoch end).
-    NeedFns { phase: &'static str },
+    NeedFns {
+        phase: &'static str,
+    },
 }
 
 /// Validates that x and y can train `model`, naming the input, the output layer and the shapes.
@@ -60,7 +75,10 @@ pub fn check_data(model: &Sequential, op: &str, x: &Tensor, y: &Tensor) -> Resul
     for (name, t) in [("x", x), ("y", y)] {
         if let Some(k) = t.first_non_finite() {
             let per = numel(&t.shape[1..]).max(1);
-            return Err(Error::data(op, format!("{name} contains {} at sample {} (flat index {k}) of shape {}", t.data[k], k / per, fmt_shape(&t.shape))));
+            return Err(Error::data(
+                op,
+                format!("{name} contains {} at sample {} (flat index {k}) of shape {}", t.data[k], k / per, fmt_shape(&t.shape)),
+            ));
         }
     }
     let out = model.output_shape()?;
@@ -95,7 +113,15 @@ fn gather_rows(src: &[f32], row: usize, idx: &[usize], dst: &mut Vec<f32>) {
 }
 
 /// Runs `kind` over `x` (and `y`) in batches, calling `each(plan outputs, batch size)`.
-fn batched(model: &mut Sequential, kind: PlanKind, x: &Tensor, y: Option<&Tensor>, batch_size: usize, rng: &mut Rng, mut each: impl FnMut(&StepPlan, usize)) -> Result<()> {
+fn batched(
+    model: &mut Sequential,
+    kind: PlanKind,
+    x: &Tensor,
+    y: Option<&Tensor>,
+    batch_size: usize,
+    rng: &mut Rng,
+    mut each: impl FnMut(&StepPlan, usize),
+) -> Result<()> {
     let n = x.shape[0];
     let xrow = numel(&x.shape[1..]);
     let (yrow, yfeat, ydt) = match y {
@@ -180,7 +206,10 @@ pub struct FitSession {
 
 impl FitSession {
     pub fn new(model: &Sequential, x: Tensor, y: Tensor, val: Option<(Tensor, Tensor)>, opts: FitOptions) -> Result<FitSession> {
-        let c = model.compiled.as_ref().ok_or_else(|| Error::arg("fit", "the model must be compiled before training: call model.compile({optimizer, loss})"))?;
+        let c = model
+            .compiled
+            .as_ref()
+            .ok_or_else(|| Error::arg("fit", "the model must be compiled before training: call model.compile({optimizer, loss})"))?;
         if opts.batch_size == 0 {
             return Err(Error::arg("fit", "batchSize must be a positive integer, received 0"));
         }
@@ -196,7 +225,10 @@ impl FitSession {
             // As TF.js and Keras: the last fraction of the samples, taken before any shuffling.
             let split = ((n as f64) * (1.0 - opts.validation_split)).floor() as usize;
             if split == 0 || split == n {
-                return Err(Error::data("fit", format!("validationSplit {} leaves an empty training or validation set for {n} samples", opts.validation_split)));
+                return Err(Error::data(
+                    "fit",
+                    format!("validationSplit {} leaves an empty training or validation set for {n} samples", opts.validation_split),
+                ));
             }
             let (xt, xv) = split_rows(&x, split);
             let (yt, yv) = split_rows(&y, split);

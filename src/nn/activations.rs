@@ -20,7 +20,8 @@ pub enum Activation {
     Swish,
 }
 
-pub const NAMES: &[&str] = &["linear", "relu", "relu6", "elu", "selu", "sigmoid", "hardSigmoid", "tanh", "softplus", "softsign", "softmax", "swish"];
+pub const NAMES: &[&str] =
+    &["linear", "relu", "relu6", "elu", "selu", "sigmoid", "hardSigmoid", "tanh", "softplus", "softsign", "softmax", "swish"];
 
 impl Activation {
     pub fn parse(owner: &str, name: &str) -> Result<Activation> {

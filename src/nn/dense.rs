@@ -46,10 +46,16 @@ impl Layer for Dense {
     }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         let Some(&last) = input.last() else {
-            return Err(Error::shape(format!("Dense '{}'", self.name), format!("expected input of rank >= 2, received shape {}", batch_shape(input))));
+            return Err(Error::shape(
+                format!("Dense '{}'", self.name),
+                format!("expected input of rank >= 2, received shape {}", batch_shape(input)),
+            ));
         };
         if last == 0 {
-            return Err(Error::shape(format!("Dense '{}'", self.name), format!("input last dimension must be positive, received shape {}", batch_shape(input))));
+            return Err(Error::shape(
+                format!("Dense '{}'", self.name),
+                format!("input last dimension must be positive, received shape {}", batch_shape(input)),
+            ));
         }
         self.input_dim = last;
         let mut w = vec![WeightSpec {
@@ -60,7 +66,13 @@ impl Layer for Dense {
             trainable: true,
         }];
         if self.use_bias {
-            w.push(WeightSpec { name: format!("{}/bias", self.name), shape: vec![self.units], init: self.bias_init.0.clone(), seed: self.bias_init.1, trainable: true });
+            w.push(WeightSpec {
+                name: format!("{}/bias", self.name),
+                shape: vec![self.units],
+                init: self.bias_init.0.clone(),
+                seed: self.bias_init.1,
+                trainable: true,
+            });
         }
         let mut out = input.to_vec();
         *out.last_mut().unwrap() = self.units;

@@ -10,11 +10,24 @@ pub enum Init {
     Zeros,
     Ones,
     Constant(f32),
-    RandomUniform { min: f32, max: f32 },
-    RandomNormal { mean: f32, std: f32 },
-    TruncatedNormal { mean: f32, std: f32 },
+    RandomUniform {
+        min: f32,
+        max: f32,
+    },
+    RandomNormal {
+        mean: f32,
+        std: f32,
+    },
+    TruncatedNormal {
+        mean: f32,
+        std: f32,
+    },
     /// scale, mode ("fanIn" | "fanOut" | "fanAvg"), distribution ("normal" | "uniform" | "truncatedNormal").
-    VarianceScaling { scale: f32, mode: &'static str, dist: &'static str },
+    VarianceScaling {
+        scale: f32,
+        mode: &'static str,
+        dist: &'static str,
+    },
 }
 
 impl Init {

@@ -62,7 +62,9 @@ impl<'a> Opts<'a> {
     }
     pub fn positive_int(&self, key: &str) -> Result<usize> {
         match self.get(key) {
-            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 1.0 && f.fract() == 0.0 && f < 1e9) => Ok(n.as_f64().unwrap() as usize),
+            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 1.0 && f.fract() == 0.0 && f < 1e9) => {
+                Ok(n.as_f64().unwrap() as usize)
+            }
             Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be a positive integer, received {key}={other}"))),
             None => Err(Error::arg(&self.owner, format!("the option {key} is required"))),
         }

@@ -18,12 +18,8 @@ struct Dims {
 }
 
 fn dims(ta: bool, tb: bool, a: &[usize], b: &[usize]) -> Result<Dims> {
-    let err = |why: &str| {
-        Error::shape(
-            "matMul",
-            format!("{why}: a {} (transposeA={ta}), b {} (transposeB={tb})", fmt_shape(a), fmt_shape(b)),
-        )
-    };
+    let err =
+        |why: &str| Error::shape("matMul", format!("{why}: a {} (transposeA={ta}), b {} (transposeB={tb})", fmt_shape(a), fmt_shape(b)));
     if a.len() < 2 || b.len() < 2 {
         return Err(err("both operands must have rank >= 2"));
     }

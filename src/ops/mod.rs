@@ -6,52 +6,105 @@
 //! [`forward`] runs the CPU kernel into a caller-owned buffer (so a replayed plan allocates
 //! nothing); [`backward`] adds the gradient nodes to a graph.
 
+pub mod binary;
 pub mod elementwise;
 pub mod matmul;
 pub mod movement;
 pub mod reduce;
+pub mod unary;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId};
 use crate::rng::Rng;
 use crate::tensor::DType;
-pub use elementwise::{Binary, Unary};
+pub use binary::Binary;
 pub use reduce::ReduceKind;
+pub use unary::Unary;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// A value fed in for each step (a batch of x or y).
-    Input { index: usize },
+    Input {
+        index: usize,
+    },
     /// A model weight, read in place from the parameter store.
-    Param { index: usize },
+    Param {
+        index: usize,
+    },
     /// A constant held by the graph.
-    Const { index: usize },
+    Const {
+        index: usize,
+    },
     Unary(Unary),
     Binary(Binary),
     /// `cond ? a : b`, broadcasting all three.
     Where,
-    Clip { lo: f32, hi: f32 },
-    Cast { dtype: DType },
-    MatMul { ta: bool, tb: bool },
+    Clip {
+        lo: f32,
+        hi: f32,
+    },
+    Cast {
+        dtype: DType,
+    },
+    MatMul {
+        ta: bool,
+        tb: bool,
+    },
     /// Reduction over the contiguous axis range `start..end` (the builder splits other sets).
-    Reduce { kind: ReduceKind, start: usize, end: usize, keep_dims: bool },
-    ArgMax { axis: usize },
-    Softmax { axis: usize },
-    LogSoftmax { axis: usize },
-    Reshape { shape: Vec<usize> },
-    Transpose { perm: Vec<usize> },
-    BroadcastTo { shape: Vec<usize> },
-    Slice { begin: Vec<usize>, size: Vec<usize> },
+    Reduce {
+        kind: ReduceKind,
+        start: usize,
+        end: usize,
+        keep_dims: bool,
+    },
+    ArgMax {
+        axis: usize,
+    },
+    Softmax {
+        axis: usize,
+    },
+    LogSoftmax {
+        axis: usize,
+    },
+    Reshape {
+        shape: Vec<usize>,
+    },
+    Transpose {
+        perm: Vec<usize>,
+    },
+    BroadcastTo {
+        shape: Vec<usize>,
+    },
+    Slice {
+        begin: Vec<usize>,
+        size: Vec<usize>,
+    },
     /// Zero padding: `before[i]` zeros before and `after[i]` after the data on axis i.
-    Pad { before: Vec<usize>, after: Vec<usize> },
-    Concat { axis: usize },
+    Pad {
+        before: Vec<usize>,
+        after: Vec<usize>,
+    },
+    Concat {
+        axis: usize,
+    },
     /// `x.gather(indices, axis)`.
-    Gather { axis: usize },
+    Gather {
+        axis: usize,
+    },
     /// The adjoint of `Gather`: sums rows of `updates` into a zero tensor whose `axis` has `dim` rows.
-    ScatterAdd { axis: usize, dim: usize },
-    OneHot { depth: usize, on: f32, off: f32 },
+    ScatterAdd {
+        axis: usize,
+        dim: usize,
+    },
+    OneHot {
+        depth: usize,
+        on: f32,
+        off: f32,
+    },
     /// Inverted-dropout mask: 0 with probability `rate`, else 1/(1-rate). Fresh each execution.
-    DropoutMask { rate: f32 },
+    DropoutMask {
+        rate: f32,
+    },
 }
 
 impl Op {
@@ -109,7 +162,14 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
     let out = infer_op(op, shapes, dtypes)?;
     crate::tensor::shape::checked_numel(&op.name(), &out.0)?;
     if out.0.len() > crate::tensor::shape::MAX_RANK {
-        return Err(Error::shape(op.name(), format!("tensors of rank above {} are not supported (result shape {})", crate::tensor::shape::MAX_RANK, crate::error::fmt_shape(&out.0))));
+        return Err(Error::shape(
+            op.name(),
+            format!(
+                "tensors of rank above {} are not supported (result shape {})",
+                crate::tensor::shape::MAX_RANK,
+                crate::error::fmt_shape(&out.0)
+            ),
+        ));
     }
     Ok(out)
 }
@@ -151,9 +211,7 @@ pub fn backward(g: &mut Graph, node: NodeId, dy: NodeId) -> Result<Vec<Option<No
             elementwise::backward(g, &op, &inputs, node, dy)
         }
         Op::MatMul { ta, tb } => matmul::backward(g, *ta, *tb, &inputs, dy),
-        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => {
-            reduce::backward(g, &op, &inputs, node, dy)
-        }
+        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::backward(g, &op, &inputs, node, dy),
         _ => movement::backward(g, &op, &inputs, dy),
     }
 }

@@ -13,14 +13,20 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
     let out = match op {
         Op::Reshape { shape } => {
             if numel(shape) != numel(s) {
-                return Err(Error::shape(&name, format!("cannot reshape {} ({} elements) into {}", fmt_shape(s), numel(s), fmt_shape(shape))));
+                return Err(Error::shape(
+                    &name,
+                    format!("cannot reshape {} ({} elements) into {}", fmt_shape(s), numel(s), fmt_shape(shape)),
+                ));
             }
             shape.clone()
         }
         Op::Transpose { perm } => {
             let mut seen = vec![false; s.len()];
             if perm.len() != s.len() || perm.iter().any(|&p| p >= s.len() || std::mem::replace(&mut seen[p], true)) {
-                return Err(Error::arg(&name, format!("perm {perm:?} is not a permutation of the axes of a tensor of shape {}", fmt_shape(s))));
+                return Err(Error::arg(
+                    &name,
+                    format!("perm {perm:?} is not a permutation of the axes of a tensor of shape {}", fmt_shape(s)),
+                ));
             }
             perm.iter().map(|&p| s[p]).collect()
         }
@@ -32,7 +38,10 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
         }
         Op::Slice { begin, size } => {
             if begin.len() != s.len() || size.len() != s.len() || (0..s.len()).any(|i| begin[i] + size[i] > s[i]) {
-                return Err(Error::arg(&name, format!("begin {begin:?} and size {size:?} do not fit in a tensor of shape {}", fmt_shape(s))));
+                return Err(Error::arg(
+                    &name,
+                    format!("begin {begin:?} and size {size:?} do not fit in a tensor of shape {}", fmt_shape(s)),
+                ));
             }
             size.clone()
         }
@@ -72,7 +81,10 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
         Op::ScatterAdd { axis, dim } => {
             let ir = shapes[1].len();
             if s.len() < axis + ir || s[*axis..axis + ir] != *shapes[1] {
-                return Err(Error::shape(&name, format!("updates {} do not fit indices {} on axis {axis}", fmt_shape(s), fmt_shape(shapes[1]))));
+                return Err(Error::shape(
+                    &name,
+                    format!("updates {} do not fit indices {} on axis {axis}", fmt_shape(s), fmt_shape(shapes[1])),
+                ));
             }
             let mut out = s[..*axis].to_vec();
             out.push(*dim);

@@ -162,7 +162,11 @@ fn reduce(kind: ReduceKind, x: &[f32], outer: usize, dim: usize, inner: usize, o
         let dst = &mut out[o * inner..(o + 1) * inner];
         if inner == 1 {
             let row = &x[o * dim..(o + 1) * dim];
-            dst[0] = if matches!(kind, ReduceKind::Sum | ReduceKind::Mean) { pairwise_sum(row) } else { row.iter().fold(init, |a, &b| comb(a, b)) };
+            dst[0] = if matches!(kind, ReduceKind::Sum | ReduceKind::Mean) {
+                pairwise_sum(row)
+            } else {
+                row.iter().fold(init, |a, &b| comb(a, b))
+            };
         } else {
             dst.fill(init);
             for d in 0..dim {

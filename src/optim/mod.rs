@@ -66,7 +66,9 @@ impl Optimizer {
                 eps,
                 keras_eps: o.bool_or("epsilonBeforeBiasCorrection", false)?,
             },
-            "adamax" => Kind::Adamax { beta1: o.f32_or("beta1", 0.9)?, beta2: o.f32_or("beta2", 0.999)?, eps, decay: o.f32_or("decay", 0.0)? },
+            "adamax" => {
+                Kind::Adamax { beta1: o.f32_or("beta1", 0.9)?, beta2: o.f32_or("beta2", 0.999)?, eps, decay: o.f32_or("decay", 0.0)? }
+            }
             "rmsprop" => Kind::RmsProp {
                 decay: o.f32_or("decay", 0.9)?,
                 momentum: o.f32_or("momentum", 0.0)?,
@@ -104,14 +106,12 @@ impl Optimizer {
     /// Applies one update to every parameter.
     pub fn apply(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) {
         // (Re)create the slots when the set of trained parameters changed (a layer was frozen).
-        let stale = self.slots.len() != params.len() || self.slots.iter().zip(params.iter()).any(|(s, p)| s.first().is_some_and(|v| v.len() != p.len()));
+        let stale = self.slots.len() != params.len()
+            || self.slots.iter().zip(params.iter()).any(|(s, p)| s.first().is_some_and(|v| v.len() != p.len()));
         if stale {
             let init = if let Kind::Adagrad { initial, .. } = self.kind { initial } else { 0.0 };
             let ns = self.num_slots();
-            self.slots = params
-                .iter()
-                .map(|p| (0..ns).map(|k| vec![if k == 0 { init } else { 0.0 }; p.len()]).collect())
-                .collect();
+            self.slots = params.iter().map(|p| (0..ns).map(|k| vec![if k == 0 { init } else { 0.0 }; p.len()]).collect()).collect();
         }
         self.iterations += 1;
         let t = self.iterations as i32;

@@ -48,7 +48,10 @@ impl Tensor {
     pub fn with_dtype(shape: Vec<usize>, data: Vec<f32>, dtype: DType) -> Result<Tensor> {
         shape::checked_numel("tensor", &shape)?;
         if shape.len() > shape::MAX_RANK {
-            return Err(Error::shape("tensor", format!("tensors of rank above {} are not supported, received shape {}", shape::MAX_RANK, fmt_shape(&shape))));
+            return Err(Error::shape(
+                "tensor",
+                format!("tensors of rank above {} are not supported, received shape {}", shape::MAX_RANK, fmt_shape(&shape)),
+            ));
         }
         if numel(&shape) != data.len() {
             return Err(Error::shape(

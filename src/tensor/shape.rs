@@ -152,12 +152,15 @@ pub fn resolve_reshape(op: &str, from: &[usize], to: &[i64]) -> Result<Vec<usize
     let known = known as usize;
     let mut out: Vec<usize> = to.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
-        if known == 0 || n % known != 0 {
+        if known == 0 || !n.is_multiple_of(known) {
             return Err(Error::shape(op, format!("cannot reshape a tensor of shape {} ({n} elements) into {to:?}", fmt_shape(from))));
         }
         out[i] = n / known;
     } else if known != n {
-        return Err(Error::shape(op, format!("cannot reshape a tensor of shape {} ({n} elements) into shape {}", fmt_shape(from), fmt_shape(&out))));
+        return Err(Error::shape(
+            op,
+            format!("cannot reshape a tensor of shape {} ({n} elements) into shape {}", fmt_shape(from), fmt_shape(&out)),
+        ));
     }
     Ok(out)
 }

@@ -67,7 +67,13 @@ fn parse_json(op: &str, s: &str) -> Result<Value> {
 fn shape_from(op: &str, s: &[f64]) -> Result<Vec<usize>> {
     let shape = s
         .iter()
-        .map(|&d| if d >= 0.0 && d.fract() == 0.0 && d < 1e9 { Ok(d as usize) } else { Err(Error::arg(op, format!("invalid dimension {d} in shape {s:?}"))) })
+        .map(|&d| {
+            if d >= 0.0 && d.fract() == 0.0 && d < 1e9 {
+                Ok(d as usize)
+            } else {
+                Err(Error::arg(op, format!("invalid dimension {d} in shape {s:?}")))
+            }
+        })
         .collect::<Result<Vec<_>>>()?;
     crate::tensor::shape::checked_numel(op, &shape)?;
     if shape.len() > crate::tensor::shape::MAX_RANK {
@@ -183,7 +189,8 @@ pub fn trace_begin(args: &str, values: Option<Vec<u32>>) -> std::result::Result<
         let list = v.as_array().ok_or_else(|| Error::arg("trace", "expected a list of [shape, dtype]"))?;
         let mut specs = vec![];
         for item in list {
-            let shape: Vec<f64> = item.get(0).and_then(|s| s.as_array()).map(|a| a.iter().filter_map(|d| d.as_f64()).collect()).unwrap_or_default();
+            let shape: Vec<f64> =
+                item.get(0).and_then(|s| s.as_array()).map(|a| a.iter().filter_map(|d| d.as_f64()).collect()).unwrap_or_default();
             let d = DType::parse(item.get(1).and_then(|d| d.as_str()).unwrap_or("float32"))?;
             specs.push((shape_from("trace", &shape)?, d));
         }
@@ -318,8 +325,15 @@ pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
                 let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
                 (LossFn::Traced(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string(), f), None)
             }
-            Some(Value::Object(o)) if o.contains_key("perStep") => (LossFn::PerStep(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string()), None),
-            _ => return Err(Error::arg("compile", format!("a loss is required: one of {} or a function (yTrue, yPred) => Tensor", crate::losses::NAMES.join(", ")))),
+            Some(Value::Object(o)) if o.contains_key("perStep") => {
+                (LossFn::PerStep(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string()), None)
+            }
+            _ => {
+                return Err(Error::arg(
+                    "compile",
+                    format!("a loss is required: one of {} or a function (yTrue, yPred) => Tensor", crate::losses::NAMES.join(", ")),
+                ))
+            }
         };
         let mut metrics = vec![];
         for mv in cfg.get("metrics").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
@@ -410,7 +424,10 @@ pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std
         let num = |k: &str, d: f64| -> Result<f64> {
             match opts.get(k) {
                 None => Ok(d),
-                Some(v) => v.as_f64().filter(|f| f.is_finite() && *f >= 0.0).ok_or_else(|| Error::arg("fit", format!("{k} must be a non-negative number, received {k}={v}"))),
+                Some(v) => v
+                    .as_f64()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .ok_or_else(|| Error::arg("fit", format!("{k} must be a non-negative number, received {k}={v}"))),
             }
         };
         let seed = match o.get("seed").and_then(|s| s.as_f64()) {
@@ -440,7 +457,8 @@ pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std
 pub fn fit_info(s: u32) -> std::result::Result<String, JsError> {
     with(|st| {
         let (_, sess) = st.sessions.get(&s).ok_or_else(|| Error::NotFound("fit session ended".into()))?;
-        Ok(json!({"samples": sess.samples(), "batches": sess.batches_per_epoch(), "keys": sess.keys, "validation": sess.has_validation()}).to_string())
+        Ok(json!({"samples": sess.samples(), "batches": sess.batches_per_epoch(), "keys": sess.keys, "validation": sess.has_validation()})
+            .to_string())
     })
 }
 

@@ -77,7 +77,12 @@ fn ints(op: &str, a: &Value, key: &str) -> Result<Option<Vec<i64>>> {
         Some(Value::Number(n)) => Ok(Some(vec![n.as_f64().unwrap_or(0.0) as i64])),
         Some(Value::Array(v)) => v
             .iter()
-            .map(|x| x.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64).ok_or_else(|| Error::arg(op, format!("{key} must hold integers, received {x}"))))
+            .map(|x| {
+                x.as_f64()
+                    .filter(|f| f.fract() == 0.0)
+                    .map(|f| f as i64)
+                    .ok_or_else(|| Error::arg(op, format!("{key} must hold integers, received {x}")))
+            })
             .collect::<Result<Vec<_>>>()
             .map(Some),
         Some(other) => Err(Error::arg(op, format!("{key} must be an integer or a list of integers, received {other}"))),
@@ -90,7 +95,11 @@ fn flag(a: &Value, key: &str) -> bool {
 
 /// Runs the named op on `inputs` with JSON attributes.
 pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) -> Result<Handle> {
-    let a: Value = if attrs.is_empty() { Value::Null } else { serde_json::from_str(attrs).map_err(|e| Error::arg(name, format!("bad attributes: {e}")))? };
+    let a: Value = if attrs.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(attrs).map_err(|e| Error::arg(name, format!("bad attributes: {e}")))?
+    };
     let need = |n: usize| -> Result<()> {
         if inputs.len() != n {
             Err(Error::arg(name, format!("expects {n} tensor arguments, received {}", inputs.len())))
@@ -117,7 +126,9 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
         }
         "clipByValue" => {
             need(1)?;
-            let f = |k: &str| a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).ok_or_else(|| Error::arg(name, format!("{k} must be a number")));
+            let f = |k: &str| {
+                a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).ok_or_else(|| Error::arg(name, format!("{k} must be a number")))
+            };
             rt.clip(inputs[0], f("min")?, f("max")?)
         }
         "cast" => {
@@ -181,7 +192,7 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
         "broadcastTo" => {
             need(1)?;
             let dims = ints(name, &a, "shape")?.unwrap_or_default();
-            if let Some(bad) = dims.iter().find(|&&d| d < 0 || d > 1_000_000_000) {
+            if let Some(bad) = dims.iter().find(|&&d| !(0..=1_000_000_000).contains(&d)) {
                 return Err(Error::arg(name, format!("invalid dimension {bad} in shape {dims:?}")));
             }
             let to: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
@@ -203,9 +214,12 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
                 }
                 z[i] = match size.get(i) {
                     Some(&-1) | None => s[i] - b[i],
-                    Some(&v) if v >= 0 && v <= (s[i] - b[i]) as i64 => v as usize,
+                    Some(&v) if (0..=(s[i] - b[i]) as i64).contains(&v) => v as usize,
                     Some(&v) => {
-                        return Err(Error::arg(name, format!("size[{i}]={v} does not fit: begin[{i}]={} in a dimension of {} (shape {})", b[i], s[i], fmt_shape(&s))))
+                        return Err(Error::arg(
+                            name,
+                            format!("size[{i}]={v} does not fit: begin[{i}]={} in a dimension of {} (shape {})", b[i], s[i], fmt_shape(&s)),
+                        ))
                     }
                 };
             }
@@ -226,7 +240,10 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
             if !rt.tracing() {
                 let idx = rt.get(inputs[1])?;
                 if let Some(bad) = idx.data.iter().find(|&&v| v < 0.0 || v as usize >= s[axis] || v.fract() != 0.0) {
-                    return Err(Error::arg(name, format!("index {bad} is out of range [0, {}) for axis {axis} of shape {}", s[axis], fmt_shape(&s))));
+                    return Err(Error::arg(
+                        name,
+                        format!("index {bad} is out of range [0, {}) for axis {axis} of shape {}", s[axis], fmt_shape(&s)),
+                    ));
                 }
             }
             rt.apply(Op::Gather { axis }, inputs)
@@ -237,7 +254,15 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
                 .get("depth")
                 .and_then(|d| d.as_f64())
                 .filter(|d| *d >= 1.0 && d.fract() == 0.0 && *d <= crate::tensor::shape::MAX_ELEMENTS as f64)
-                .ok_or_else(|| Error::arg(name, format!("depth must be a positive integer, received {}", a.get("depth").map(|d| d.to_string()).unwrap_or("nothing".into()))))?;
+                .ok_or_else(|| {
+                    Error::arg(
+                        name,
+                        format!(
+                            "depth must be a positive integer, received {}",
+                            a.get("depth").map(|d| d.to_string()).unwrap_or("nothing".into())
+                        ),
+                    )
+                })?;
             let f = |k: &str, d: f32| a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).unwrap_or(d);
             rt.apply(Op::OneHot { depth: depth as usize, on: f("onValue", 1.0), off: f("offValue", 0.0) }, inputs)
         }

@@ -43,6 +43,7 @@ impl<'a> MatRef<'a> {
 }
 
 /// The oracle: three loops, no blocking. `accumulate` adds into C instead of overwriting it.
+#[allow(clippy::too_many_arguments)]
 pub fn gemm_naive(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
     for i in 0..m {
         for j in 0..n {
@@ -66,6 +67,7 @@ thread_local! {
 }
 
 /// The fast GEMM. Small products go to the naive loop, where packing would cost more than it saves.
+#[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
     if m == 0 || n == 0 {
         return;

@@ -3,6 +3,7 @@
 //! the native tests exercise the same code shape the browser runs.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(clippy::should_implement_trait)]
 mod imp {
     use core::arch::wasm32::*;
     #[derive(Clone, Copy)]
@@ -46,12 +47,18 @@ mod imp {
         }
         #[inline(always)]
         pub fn to_array(self) -> [f32; 4] {
-            [f32x4_extract_lane::<0>(self.0), f32x4_extract_lane::<1>(self.0), f32x4_extract_lane::<2>(self.0), f32x4_extract_lane::<3>(self.0)]
+            [
+                f32x4_extract_lane::<0>(self.0),
+                f32x4_extract_lane::<1>(self.0),
+                f32x4_extract_lane::<2>(self.0),
+                f32x4_extract_lane::<3>(self.0),
+            ]
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::should_implement_trait)]
 mod imp {
     use core::arch::x86_64::*;
     #[derive(Clone, Copy)]
@@ -103,6 +110,7 @@ mod imp {
 }
 
 #[cfg(not(any(all(target_arch = "wasm32", target_feature = "simd128"), target_arch = "x86_64")))]
+#[allow(clippy::should_implement_trait)]
 mod imp {
     #[derive(Clone, Copy)]
     pub struct F32x4([f32; 4]);
