@@ -108,6 +108,29 @@ fn replayed_training_step_allocates_nothing() {
 }
 
 #[test]
+fn training_batches_allocate_nothing_once_planned() {
+    // FitSession::run may allocate per call (its event list), never per batch.
+    let (x, y) = spiral(256, 2, 3);
+    let mut m = mlp(2, 1);
+    let opts =
+        FitOptions { epochs: 1000, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 1, report_batches: false };
+    let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
+    s.run(&mut m, 64).unwrap(); // epoch begin
+    s.run(&mut m, 64).unwrap(); // plans built, optimizer slots created
+    s.run(&mut m, 1).unwrap(); // epoch end
+    s.run(&mut m, 1).unwrap(); // next epoch begins
+    let count = |s: &mut FitSession, m: &mut Sequential, n: usize| {
+        let before = allocs();
+        let ev = s.run(m, n).unwrap();
+        assert!(matches!(ev.last(), Some(Event::Progress { .. })), "{ev:?}");
+        allocs() - before
+    };
+    let one = count(&mut s, &mut m, 1);
+    let many = count(&mut s, &mut m, 12);
+    assert_eq!(one, many, "12 batches must allocate no more than 1 ({one} vs {many})");
+}
+
+#[test]
 fn summary_matches_tfjs_layout() {
     let m = mlp(3, 1);
     let lines = m.summary_lines();

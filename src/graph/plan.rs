@@ -27,6 +27,29 @@ struct Step {
 /// Ops with more inputs than this (a wide concat) gather them in a Vec; the rest use the stack.
 const MAX_INLINE: usize = 8;
 
+/// Where a plan reads the values of its Param leaves (a model's weights, or plain slices).
+pub trait Params {
+    fn param(&self, k: usize) -> &[f32];
+}
+
+impl Params for [&[f32]] {
+    fn param(&self, k: usize) -> &[f32] {
+        self[k]
+    }
+}
+
+impl Params for Vec<&[f32]> {
+    fn param(&self, k: usize) -> &[f32] {
+        self[k]
+    }
+}
+
+impl<const N: usize> Params for [&[f32]; N] {
+    fn param(&self, k: usize) -> &[f32] {
+        self[k]
+    }
+}
+
 pub struct Plan {
     pub graph: Graph,
     steps: Vec<Step>,
@@ -127,7 +150,7 @@ impl Plan {
 
     /// Runs every step. `inputs` and `params` are indexed as the graph's Input and Param leaves.
     /// Nothing is allocated here: buffers were sized when the plan was made.
-    pub fn run(&mut self, inputs: &[&[f32]], params: &[&[f32]], rng: &mut Rng) {
+    pub fn run<P: Params + ?Sized>(&mut self, inputs: &[&[f32]], params: &P, rng: &mut Rng) {
         let mut ctx = KernelCtx { rng };
         for step in &self.steps {
             let node = &self.graph.nodes[step.node];
@@ -140,7 +163,7 @@ impl Plan {
                     let n = step.sizes[k];
                     match step.inputs[k] {
                         Loc::Input(i) => &inputs[i][..n],
-                        Loc::Param(i) => &params[i][..n],
+                        Loc::Param(i) => &params.param(i)[..n],
                         Loc::Const(i) => &consts[i].data[..],
                         Loc::Slot(s) => &slots[s][..n],
                     }

@@ -22,6 +22,13 @@ pub struct Weight {
     pub trainable: bool,
 }
 
+/// A plan reads a model's weights in place.
+impl crate::graph::plan::Params for [Weight] {
+    fn param(&self, k: usize) -> &[f32] {
+        &self[k].value.data
+    }
+}
+
 pub struct LayerEntry {
     pub layer: Box<dyn Layer>,
     pub in_shape: Vec<usize>,
@@ -261,11 +268,6 @@ impl Sequential {
 
     pub fn put_plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType, plan: StepPlan) {
         self.plans.insert(plan_key(kind, batch, y_shape, y_dtype), plan);
-    }
-
-    /// The weights' data, in order, as the plan's Param inputs.
-    pub fn weight_slices(&self) -> Vec<&[f32]> {
-        self.weights.iter().map(|w| w.value.data.as_slice()).collect()
     }
 
     /// Builds a plan. With `fns`, per-step functions use this step's recordings (such a plan is

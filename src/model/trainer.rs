@@ -134,7 +134,7 @@ fn batched(
         let mut plan = model.take_plan(kind, b, &yfeat, ydt)?;
         let xs = &x.data[start * xrow..(start + b) * xrow];
         let ys: &[f32] = y.map(|y| &y.data[start * yrow..(start + b) * yrow]).unwrap_or(&[]);
-        plan.plan.run(&[xs, ys], &model.weight_slices(), rng);
+        plan.plan.run(&[xs, ys], &model.weights[..], rng);
         each(&plan, b);
         model.put_plan(kind, b, &yfeat, ydt, plan);
         start += b;
@@ -160,7 +160,7 @@ pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usiz
 fn evaluate_once(model: &mut Sequential, x: &Tensor, y: &Tensor, fns: &StepFns) -> Result<Vec<f32>> {
     let n = x.shape[0];
     let mut sp = model.build_plan(PlanKind::Eval, n, &y.shape[1..], y.dtype, Some(fns))?;
-    sp.plan.run(&[&x.data, &y.data], &model.weight_slices(), &mut Rng::new(0));
+    sp.plan.run(&[&x.data, &y.data], &model.weights[..], &mut Rng::new(0));
     Ok(sp.outputs.iter().map(|&o| sp.plan.value(o)[0]).collect())
 }
 
@@ -401,7 +401,7 @@ impl FitSession {
         let size = self.gather(b);
         let (yfeat, ydt) = (self.y.shape[1..].to_vec(), self.y.dtype);
         let mut fwd = model.take_plan(PlanKind::Forward, size, &yfeat, ydt)?;
-        fwd.plan.run(&[&self.xb], &model.weight_slices(), &mut self.rng.clone());
+        fwd.plan.run(&[&self.xb], &model.weights[..], &mut self.rng.clone());
         let mut pshape = vec![size];
         pshape.extend(model.output_shape()?);
         let y_pred = Tensor::new(pshape, fwd.plan.value(fwd.outputs[0]).to_vec())?;
@@ -415,14 +415,13 @@ impl FitSession {
 
     fn train_batch(&mut self, model: &mut Sequential, b: usize, fns: Option<StepFns>) -> Result<Vec<f32>> {
         let size = self.gather(b);
-        let yfeat = self.y.shape[1..].to_vec();
-        let ydt = self.y.dtype;
+        let (yfeat, ydt) = (&self.y.shape[1..], self.y.dtype);
         // A step with recorded per-step functions gets a plan of its own, used once.
         let mut sp = match &fns {
-            Some(f) => model.build_plan(PlanKind::Train, size, &yfeat, ydt, Some(f))?,
-            None => model.take_plan(PlanKind::Train, size, &yfeat, ydt)?,
+            Some(f) => model.build_plan(PlanKind::Train, size, yfeat, ydt, Some(f))?,
+            None => model.take_plan(PlanKind::Train, size, yfeat, ydt)?,
         };
-        sp.plan.run(&[&self.xb, &self.yb], &model.weight_slices(), &mut self.rng);
+        sp.plan.run(&[&self.xb, &self.yb], &model.weights[..], &mut self.rng);
         let mut values = Vec::with_capacity(if self.opts.report_batches { self.sums.len() } else { 0 });
         for (s, &node) in self.sums.iter_mut().zip(&sp.outputs) {
             let v = sp.plan.value(node)[0];
@@ -432,20 +431,14 @@ impl FitSession {
             }
         }
         self.seen += size;
-        let grads: Vec<&[f32]> = sp.grads.iter().map(|&(_, n)| sp.plan.value(n)).collect();
-        let (weights, compiled) = (&mut model.weights, &mut model.compiled);
-        let mut trainable = sp.grads.iter().map(|&(i, _)| i).peekable();
-        let mut params: Vec<&mut [f32]> = Vec::with_capacity(grads.len());
-        for (i, w) in weights.iter_mut().enumerate() {
-            if trainable.peek() == Some(&i) {
-                trainable.next();
-                params.push(w.value.data.as_mut_slice());
-            }
+        // The fused update, parameter by parameter, straight from the plan's gradient buffers.
+        let opt = &mut model.compiled.as_mut().expect("checked at fit start").optimizer;
+        opt.begin_step(sp.grads.len());
+        for (k, &(wi, node)) in sp.grads.iter().enumerate() {
+            opt.update(k, &mut model.weights[wi].value.data, sp.plan.value(node));
         }
-        compiled.as_mut().expect("checked at fit start").optimizer.apply(&mut params, &grads);
-        drop(grads);
         if fns.is_none() {
-            model.put_plan(PlanKind::Train, size, &yfeat, ydt, sp);
+            model.put_plan(PlanKind::Train, size, yfeat, ydt, sp);
         }
         Ok(values)
     }

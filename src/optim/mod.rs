@@ -105,77 +105,90 @@ impl Optimizer {
 
     /// Applies one update to every parameter.
     pub fn apply(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) {
-        // (Re)create the slots when the set of trained parameters changed (a layer was frozen).
-        let stale = self.slots.len() != params.len()
-            || self.slots.iter().zip(params.iter()).any(|(s, p)| s.first().is_some_and(|v| v.len() != p.len()));
-        if stale {
-            let init = if let Kind::Adagrad { initial, .. } = self.kind { initial } else { 0.0 };
-            let ns = self.num_slots();
-            self.slots = params.iter().map(|p| (0..ns).map(|k| vec![if k == 0 { init } else { 0.0 }; p.len()]).collect()).collect();
+        self.begin_step(params.len());
+        for (k, (w, g)) in params.iter_mut().zip(grads).enumerate() {
+            self.update(k, w, g);
         }
+    }
+
+    /// Starts an optimizer step over `n` trained parameters (then call `update` for each).
+    pub fn begin_step(&mut self, n: usize) {
         self.iterations += 1;
+        self.slots.truncate(n);
+    }
+
+    /// Updates trained parameter `k` in place from its gradient. Slots are created on first use
+    /// (and re-created if the parameter set changed, a layer was frozen), then reused.
+    pub fn update(&mut self, k: usize, w: &mut [f32], g: &[f32]) {
+        let n = w.len();
+        if self.slots.len() <= k || self.slots[k].first().is_some_and(|v| v.len() != n) {
+            let init = if let Kind::Adagrad { initial, .. } = self.kind { initial } else { 0.0 };
+            let fresh: Vec<Vec<f32>> = (0..self.num_slots()).map(|j| vec![if j == 0 { init } else { 0.0 }; n]).collect();
+            if self.slots.len() <= k {
+                self.slots.resize_with(k + 1, Vec::new);
+            }
+            self.slots[k] = fresh;
+        }
         let t = self.iterations as i32;
         let lr = self.lr;
-        for ((w, g), slots) in params.iter_mut().zip(grads).zip(self.slots.iter_mut()) {
-            let n = w.len();
-            let (g, w) = (&g[..n], &mut w[..n]);
-            match self.kind {
-                Kind::Sgd => {
-                    for i in 0..n {
-                        w[i] -= lr * g[i];
+        let slots = &mut self.slots[k];
+        let (g, w) = (&g[..n], &mut w[..n]);
+        match self.kind {
+            Kind::Sgd => {
+                for i in 0..n {
+                    w[i] -= lr * g[i];
+                }
+            }
+            Kind::Momentum { momentum, nesterov } => {
+                let acc = &mut slots[0][..n];
+                for i in 0..n {
+                    acc[i] = momentum * acc[i] + g[i];
+                    w[i] -= if nesterov { lr * (g[i] + momentum * acc[i]) } else { lr * acc[i] };
+                }
+            }
+            Kind::Adam { beta1, beta2, eps, keras_eps } => {
+                let (m, v) = two(slots);
+                let c1 = 1.0 - beta1.powi(t);
+                let c2 = 1.0 - beta2.powi(t);
+                let alpha = lr * c2.sqrt() / c1;
+                for i in 0..n {
+                    m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+                    v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
+                    w[i] -= if keras_eps { alpha * m[i] / (v[i].sqrt() + eps) } else { lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps) };
+                }
+            }
+            Kind::Adamax { beta1, beta2, eps, decay } => {
+                let (m, u) = two(slots);
+                let lr_t = lr / (1.0 + decay * (t - 1) as f32) / (1.0 - beta1.powi(t));
+                for i in 0..n {
+                    m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+                    u[i] = (beta2 * u[i]).max(g[i].abs());
+                    w[i] -= lr_t * m[i] / (u[i] + eps);
+                }
+            }
+            Kind::RmsProp { decay, momentum, eps, centered } => {
+                let [ms, mom, mg] = &mut slots[..] else { unreachable!() };
+                for i in 0..n {
+                    ms[i] = decay * ms[i] + (1.0 - decay) * g[i] * g[i];
+                    let denom = if centered {
+                        mg[i] = decay * mg[i] + (1.0 - decay) * g[i];
+                        (ms[i] - mg[i] * mg[i] + eps).sqrt()
+                    } else {
+                        (ms[i] + eps).sqrt()
+                    };
+                    if momentum > 0.0 {
+                        mom[i] = momentum * mom[i] + lr * g[i] / denom;
+                        w[i] -= mom[i];
+                    } else {
+                        w[i] -= lr * g[i] / denom;
                     }
                 }
-                Kind::Momentum { momentum, nesterov } => {
-                    let acc = &mut slots[0][..n];
-                    for i in 0..n {
-                        acc[i] = momentum * acc[i] + g[i];
-                        w[i] -= if nesterov { lr * (g[i] + momentum * acc[i]) } else { lr * acc[i] };
-                    }
-                }
-                Kind::Adam { beta1, beta2, eps, keras_eps } => {
-                    let (m, v) = two(slots);
-                    let c1 = 1.0 - beta1.powi(t);
-                    let c2 = 1.0 - beta2.powi(t);
-                    let alpha = lr * c2.sqrt() / c1;
-                    for i in 0..n {
-                        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
-                        v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
-                        w[i] -= if keras_eps { alpha * m[i] / (v[i].sqrt() + eps) } else { lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps) };
-                    }
-                }
-                Kind::Adamax { beta1, beta2, eps, decay } => {
-                    let (m, u) = two(slots);
-                    let lr_t = lr / (1.0 + decay * (t - 1) as f32) / (1.0 - beta1.powi(t));
-                    for i in 0..n {
-                        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
-                        u[i] = (beta2 * u[i]).max(g[i].abs());
-                        w[i] -= lr_t * m[i] / (u[i] + eps);
-                    }
-                }
-                Kind::RmsProp { decay, momentum, eps, centered } => {
-                    let [ms, mom, mg] = &mut slots[..] else { unreachable!() };
-                    for i in 0..n {
-                        ms[i] = decay * ms[i] + (1.0 - decay) * g[i] * g[i];
-                        let denom = if centered {
-                            mg[i] = decay * mg[i] + (1.0 - decay) * g[i];
-                            (ms[i] - mg[i] * mg[i] + eps).sqrt()
-                        } else {
-                            (ms[i] + eps).sqrt()
-                        };
-                        if momentum > 0.0 {
-                            mom[i] = momentum * mom[i] + lr * g[i] / denom;
-                            w[i] -= mom[i];
-                        } else {
-                            w[i] -= lr * g[i] / denom;
-                        }
-                    }
-                }
-                Kind::Adagrad { eps, .. } => {
-                    let acc = &mut slots[0][..n];
-                    for i in 0..n {
-                        acc[i] += g[i] * g[i];
-                        w[i] -= lr * g[i] / (acc[i] + eps).sqrt();
-                    }
+            }
+            Kind::Adagrad { eps, .. } => {
+                let acc = &mut slots[0][..n];
+                for i in 0..n {
+                    acc[i] += g[i] * g[i];
+                    w[i] -= lr * g[i] / (acc[i] + eps).sqrt();
                 }
             }
         }
