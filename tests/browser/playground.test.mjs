@@ -89,3 +89,42 @@ test('a program error shows in the console with its message and line number', { 
   assert.match(text2, /\[error\].*sample/, `console:\n${text2}`);
   assert.match(text2, /\(line 5\)/, `console names line 5:\n${text2}`);
 });
+
+test('edit the program, run it with Ctrl+Enter, press Stop mid-run: training stops early and the page keeps working', { timeout: 120_000 }, async () => {
+  const page = await openPlayground();
+  // A long run: the starter with many more epochs and a smaller learning rate.
+  const code = (await page.evaluate(() => window.playground.getCode())).replace(/epochs: \d+/, 'epochs: 3000').replace('adam(0.01)', 'adam(0.005)');
+  await page.evaluate((c) => window.playground.setCode(c), code);
+  await page.click('.cm-content');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction(() => window.playground.state === 'running', null, { timeout: 30_000 });
+  await page.waitForFunction(() => window.playground.chartData().loss.length >= 3, null, { timeout: 60_000 });
+  const atClick = await page.evaluate(() => {
+    document.getElementById('stop').click(); // the Stop button, as a user presses it
+    return window.playground.chartData().loss.length;
+  });
+  await page.waitForFunction(() => window.playground.state !== 'running', null, { timeout: 30_000 });
+  const r = await page.evaluate(() => ({
+    state: window.playground.state,
+    epochs: window.playground.chartData().loss.length,
+    console: window.playground.consoleText(),
+    boundary: (() => {
+      // The decision-boundary canvas shows more than one colour (class regions were drawn).
+      const c = document.getElementById('boundary');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const colours = new Set();
+      for (let i = 0; i < d.length; i += 4 * 97) colours.add(`${d[i] >> 4},${d[i + 1] >> 4},${d[i + 2] >> 4}`);
+      return colours.size;
+    })(),
+  }));
+  assert.equal(r.state, 'done');
+  assert.ok(atClick >= 3 && atClick < 3000, `Stop pressed mid-run, after ${atClick} epochs`);
+  // Epoch reports reach the page a frame or so late, so a few more epochs may land after the click.
+  assert.ok(r.epochs >= atClick && r.epochs <= atClick + 50, `training stopped promptly: ${r.epochs} epochs charted, ${atClick} at the click`);
+  assert.match(r.console, /Stopped/);
+  assert.ok(r.boundary >= 3, `the decision boundary canvas has ${r.boundary} colours`);
+  // Run again after the stop: the default program completes.
+  await page.evaluate(() => window.playground.setCode(window.playground.getCode().replace(/epochs: \d+/, 'epochs: 5')));
+  const again = await runToEnd(page);
+  assert.equal(again.state, 'done');
+});
