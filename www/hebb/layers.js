@@ -2,7 +2,6 @@
 // constructed (so a bad option throws where the user wrote it), and is built inside a model by
 // `model.add`, which infers its input shape.
 import { engine } from './engine.js';
-import { wrap } from './tensor.js';
 
 const counters = new Map();
 function autoName(className) {
