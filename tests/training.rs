@@ -217,3 +217,29 @@ fn counting_booleans_gives_int32_and_oversized_shapes_are_errors() {
     let e = rt.broadcast_to(z, &[1 << 14, 1 << 14]).unwrap_err().to_string();
     assert!(e.contains("broadcastTo") && e.contains("too many elements"), "{e}");
 }
+
+#[test]
+fn l2_kernel_regularizer_adds_its_penalty_to_the_loss() {
+    // Dense(1) with kernel [[1],[2]] and bias 0 on x = [1, 1], y = 0: prediction 3, mse 9;
+    // penalty 0.1 * (1 + 4) = 0.5, so the loss is 9.5. Bias is not regularized.
+    let mut m = Sequential::new(1);
+    let cfg = json!({"name": "d", "units": 1, "kernelRegularizer": {"className": "L1L2", "config": {"l1": 0.0, "l2": 0.1}}});
+    m.add(nn::from_config("Dense", &cfg).unwrap(), Some(vec![2])).unwrap();
+    m.set_weights(vec![Tensor::new(vec![2, 1], vec![1.0, 2.0]).unwrap(), Tensor::new(vec![1], vec![0.0]).unwrap()]).unwrap();
+    m.compile(Compiled { loss: LossFn::Builtin(Loss::MeanSquaredError), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.01) });
+    let x = Tensor::new(vec![1, 2], vec![1.0, 1.0]).unwrap();
+    let y = Tensor::new(vec![1, 1], vec![0.0]).unwrap();
+    let l = trainer::evaluate(&mut m, &x, &y, 1).unwrap()[0];
+    assert!((l - 9.5).abs() < 1e-5, "loss {l}");
+    // One SGD step: dL/dk = 2*3*x + 2*0.1*k = [6.2, 6.4]; k -= 0.01 * that.
+    let opts =
+        FitOptions { epochs: 1, batch_size: 1, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: false };
+    let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
+    while !s.finished() {
+        s.run(&mut m, 4).unwrap();
+    }
+    let k = &m.weights[0].value.data;
+    assert!((k[0] - (1.0 - 0.062)).abs() < 1e-6 && (k[1] - (2.0 - 0.064)).abs() < 1e-6, "{k:?}");
+    let e = nn::from_config("Dense", &json!({"name": "d", "units": 1, "kernelConstraint": "maxNorm"})).err().unwrap().to_string();
+    assert!(e.contains("kernelConstraint is not supported"), "{e}");
+}

@@ -20,6 +20,7 @@ pub struct Weight {
     pub name: String,
     pub value: Tensor,
     pub trainable: bool,
+    pub regularizer: Option<crate::nn::regularizers::Regularizer>,
 }
 
 /// A plan reads a model's weights in place.
@@ -147,7 +148,7 @@ impl Sequential {
                 Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
                 None => s.init.sample(&s.shape, &mut self.rng),
             };
-            self.weights.push(Weight { name: s.name, value, trainable: s.trainable });
+            self.weights.push(Weight { name: s.name, value, trainable: s.trainable, regularizer: s.regularizer });
             idx.push(self.weights.len() - 1);
         }
         if self.layers.is_empty() {
@@ -295,7 +296,14 @@ impl Sequential {
         let mut ys = vec![batch];
         ys.extend_from_slice(y_feat);
         let y = g.input(1, &ys, y_dtype);
-        let outputs = self.loss_and_metrics(&mut g, y, p, fns)?;
+        let mut outputs = self.loss_and_metrics(&mut g, y, p, fns)?;
+        // Weight penalties join the loss (trained and reported), as in TF.js.
+        for (w, &node) in self.weights.iter().zip(&params) {
+            if let Some(r) = w.regularizer {
+                let pen = r.penalty(&mut g, node)?;
+                outputs[0] = g.add(outputs[0], pen)?;
+            }
+        }
         let mut grads = vec![];
         if kind == PlanKind::Train {
             let trainable: Vec<usize> = (0..self.weights.len()).filter(|&i| self.weights[i].trainable).collect();

@@ -47,6 +47,7 @@ pub struct Dropout {
 
 impl Dropout {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
+        o.unsupported(&["noiseShape"])?;
         let rate = o.f32_or("rate", f32::NAN)?;
         if !(0.0..1.0).contains(&rate) {
             return Err(Error::arg(&o.owner, format!("expected rate to be a number in [0, 1), received rate={rate}")));

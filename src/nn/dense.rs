@@ -2,6 +2,7 @@
 
 use super::activations::Activation;
 use super::initializers::Init;
+use super::regularizers::Regularizer;
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
@@ -16,6 +17,8 @@ pub struct Dense {
     bias_init: (Init, Option<u64>),
     kernel_init_cfg: Value,
     bias_init_cfg: Value,
+    kernel_reg: Option<Regularizer>,
+    bias_reg: Option<Regularizer>,
     input_dim: usize,
 }
 
@@ -23,6 +26,7 @@ impl Dense {
     pub fn new(name: String, o: &Opts) -> Result<Dense> {
         let units = o.positive_int("units")?;
         let activation = Activation::parse(&o.owner, o.str_or("activation", "linear")?)?;
+        o.unsupported(&["activityRegularizer", "kernelConstraint", "biasConstraint"])?;
         Ok(Dense {
             name,
             units,
@@ -32,6 +36,8 @@ impl Dense {
             bias_init: o.init_or("biasInitializer", "zeros")?,
             kernel_init_cfg: o.get("kernelInitializer").cloned().unwrap_or(json!("glorotUniform")),
             bias_init_cfg: o.get("biasInitializer").cloned().unwrap_or(json!("zeros")),
+            kernel_reg: o.regularizer("kernelRegularizer")?,
+            bias_reg: o.regularizer("biasRegularizer")?,
             input_dim: 0,
         })
     }
@@ -64,6 +70,7 @@ impl Layer for Dense {
             init: self.kernel_init.0.clone(),
             seed: self.kernel_init.1,
             trainable: true,
+            regularizer: self.kernel_reg,
         }];
         if self.use_bias {
             w.push(WeightSpec {
@@ -72,6 +79,7 @@ impl Layer for Dense {
                 init: self.bias_init.0.clone(),
                 seed: self.bias_init.1,
                 trainable: true,
+                regularizer: self.bias_reg,
             });
         }
         let mut out = input.to_vec();
@@ -96,6 +104,7 @@ impl Layer for Dense {
         json!({
             "name": self.name, "trainable": true, "units": self.units, "activation": self.activation.name(),
             "useBias": self.use_bias, "kernelInitializer": self.kernel_init_cfg, "biasInitializer": self.bias_init_cfg,
+            "kernelRegularizer": self.kernel_reg.map(|r| r.config()), "biasRegularizer": self.bias_reg.map(|r| r.config()),
         })
     }
 }

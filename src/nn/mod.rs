@@ -6,6 +6,7 @@ pub mod activations;
 pub mod core;
 pub mod dense;
 pub mod initializers;
+pub mod regularizers;
 
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Graph, NodeId};
@@ -20,6 +21,7 @@ pub struct WeightSpec {
     pub init: Init,
     pub seed: Option<u64>,
     pub trainable: bool,
+    pub regularizer: Option<regularizers::Regularizer>,
 }
 
 pub trait Layer {
@@ -88,6 +90,16 @@ impl<'a> Opts<'a> {
             None => Ok(default),
             Some(Value::String(s)) => Ok(s.as_str()),
             Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be a string, received {key}={other}"))),
+        }
+    }
+    pub fn regularizer(&self, key: &str) -> Result<Option<regularizers::Regularizer>> {
+        self.get(key).map(|v| regularizers::Regularizer::parse(&self.owner, key, v)).transpose()
+    }
+    /// Options Hebb does not implement yet: an error rather than silently different results.
+    pub fn unsupported(&self, keys: &[&str]) -> Result<()> {
+        match keys.iter().find(|k| self.get(k).is_some()) {
+            Some(k) => Err(Error::arg(&self.owner, format!("the option {k} is not supported yet"))),
+            None => Ok(()),
         }
     }
     pub fn init_or(&self, key: &str, default: &str) -> Result<(Init, Option<u64>)> {

@@ -110,7 +110,17 @@ export interface InitializerSpec { getClassName(): string; getConfig(): object }
 export type InitializerIdentifier = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal' | 'randomUniform' | 'randomNormal' | 'truncatedNormal' | 'varianceScaling' | InitializerSpec;
 
 export interface LayerArgs { name?: string; inputShape?: number[]; batchInputShape?: (number | null)[]; inputDim?: number; trainable?: boolean }
-export interface DenseLayerArgs extends LayerArgs { units: number; activation?: ActivationIdentifier; useBias?: boolean; kernelInitializer?: InitializerIdentifier; biasInitializer?: InitializerIdentifier }
+export interface RegularizerSpec { getClassName(): string; getConfig(): { l1: number; l2: number } }
+export declare const regularizers: {
+  l1(config?: { l1?: number }): RegularizerSpec;
+  l2(config?: { l2?: number }): RegularizerSpec;
+  l1l2(config?: { l1?: number; l2?: number }): RegularizerSpec;
+};
+export interface DenseLayerArgs extends LayerArgs {
+  units: number; activation?: ActivationIdentifier; useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier; biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerSpec | 'l1' | 'l2' | 'l1l2'; biasRegularizer?: RegularizerSpec | 'l1' | 'l2' | 'l1l2';
+}
 
 export declare class Layer {
   readonly name: string;

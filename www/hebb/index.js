@@ -3,7 +3,7 @@ import { engine } from './engine.js';
 
 export * from './tensor.js';
 export * from './ops.js';
-export { layers, initializers, Layer } from './layers.js';
+export { layers, initializers, regularizers, Layer } from './layers.js';
 export { train, Optimizer } from './train.js';
 export { losses, metrics } from './losses.js';
 export { callbacks, Callback, EarlyStopping } from './callbacks.js';

@@ -27,7 +27,7 @@ export class Layer {
     this.name = config.name ?? autoName(className);
     const cfg = { ...config, name: this.name };
     if (cfg.inputDim !== undefined && cfg.inputShape === undefined) cfg.inputShape = [cfg.inputDim];
-    for (const k of ['kernelInitializer', 'biasInitializer']) if (cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
+    for (const k of ['kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer']) if (cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
     if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
     if (cfg.batchInputShape !== undefined) checkShape(this, 'batchInputShape', cfg.batchInputShape.map((d, i) => (i === 0 && d === null ? 1 : d)));
     engine.layer_validate(className, JSON.stringify(cfg));
@@ -138,3 +138,16 @@ export const initializers = {
   varianceScaling: init('VarianceScaling'),
 };
 
+
+/** Regularizers, as tf.regularizers.* builds them: a penalty added to the loss. */
+class Regularizer {
+  constructor(l1, l2) { this.className = 'L1L2'; this.config = { l1, l2 }; }
+  getClassName() { return this.className; }
+  getConfig() { return { ...this.config }; }
+  toJSON() { return { className: this.className, config: this.config }; }
+}
+export const regularizers = {
+  l1: (config = {}) => new Regularizer(config.l1 ?? 0.01, 0),
+  l2: (config = {}) => new Regularizer(0, config.l2 ?? 0.01),
+  l1l2: (config = {}) => new Regularizer(config.l1 ?? 0.01, config.l2 ?? 0.01),
+};
