@@ -43,7 +43,7 @@ function checkBuilt() {
  *   openHebb(): Promise<import('playwright-core').Page>, openTfjs(): Promise<import('playwright-core').Page>,
  *   close(): Promise<void>}>}
  */
-export async function startBrowser({ label = 'browser' } = {}) {
+export async function startBrowser({ label = 'browser', webgpu = true } = {}) {
   checkBuilt();
   const server = await serve(ROOT, 0);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hebb-chromium-'));
@@ -52,7 +52,9 @@ export async function startBrowser({ label = 'browser' } = {}) {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
       headless: true,
-      args: CHROME_ARGS,
+      // Without the WebGPU (SwiftShader GL) flags, frames are cheap: pages that animate while
+      // training, like the playground, render at full rate.
+      args: webgpu ? CHROME_ARGS : [...BASE_ARGS, '--js-flags=--expose-gc'],
       viewport: { width: 1280, height: 860 },
     });
   } catch (e) {

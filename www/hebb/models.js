@@ -8,6 +8,7 @@ import { mean } from './ops.js';
 import { Layer } from './layers.js';
 import { resolveOptimizer } from './train.js';
 import { fire, toCallbackList, Callback } from './callbacks.js';
+import { yieldToBrowser } from './yield.js';
 
 const SLICE_MS = 12;
 
@@ -17,28 +18,6 @@ export class History extends Callback {
     this.epoch = [];
     this.history = {};
   }
-}
-
-let lastTimerYield = 0;
-// Node (tests, scripts) has setImmediate; browsers get a MessageChannel, whose tasks are not
-// clamped the way nested timers are.
-const nodeYield = typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r)) : null;
-const channel = !nodeYield && typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
-const waiting = [];
-if (channel) channel.port1.onmessage = () => waiting.shift()?.();
-
-/** Gives the browser a turn: a message-channel task normally, a timer every 50 ms so timers run. */
-function yieldToBrowser() {
-  const now = performance.now();
-  if (nodeYield && now - lastTimerYield <= 50) return nodeYield();
-  if (!channel || now - lastTimerYield > 50) {
-    lastTimerYield = now;
-    return new Promise((r) => setTimeout(r, 0));
-  }
-  return new Promise((r) => {
-    waiting.push(r);
-    channel.port2.postMessage(0);
-  });
 }
 
 function logsObject(keys, values, extra = {}) {
