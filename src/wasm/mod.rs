@@ -309,8 +309,10 @@ pub fn model_set_trainable(m: u32, layer: u32, trainable: bool) -> std::result::
 }
 
 /// `{optimizer, loss: name | {traced: id, name}, metrics: [name | {traced: id, name}]}`.
+/// With `check_only`, everything is validated and nothing changes (compile's early checks when
+/// user functions are traced later, at the first fit).
 #[wasm_bindgen]
-pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
+pub fn model_compile(m: u32, config: &str, check_only: bool) -> std::result::Result<(), JsError> {
     with(|st| {
         let cfg = parse_json("compile", config)?;
         let optimizer = Optimizer::from_config(cfg.get("optimizer").ok_or_else(|| Error::arg("compile", "an optimizer is required"))?)?;
@@ -353,7 +355,9 @@ pub fn model_compile(m: u32, config: &str) -> std::result::Result<(), JsError> {
                 other => return Err(Error::arg("compile", format!("a metric must be a name or a function, received {other}"))),
             }
         }
-        st.model(m)?.compile(Compiled { loss, metrics, optimizer });
+        if !check_only {
+            st.model(m)?.compile(Compiled { loss, metrics, optimizer });
+        }
         Ok(())
     })
 }

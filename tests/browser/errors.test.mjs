@@ -312,3 +312,24 @@ test('oversized and overflowing shapes throw instead of aborting the engine, whi
   assert.match(r.summaryHuge, /summary: lineLength/);
   assert.deepEqual(r.alive, [2, 2, 2, 2]);
 });
+
+test('compile with a custom loss still checks metric and optimizer names at once', { timeout: 60_000 }, async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(() => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ units: 2, inputShape: [2] }));
+    const custom = (a, p) => tf.losses.meanSquaredError(a, p);
+    const errs = [];
+    for (const args of [
+      { optimizer: 'adam', loss: custom, metrics: ['accurcy'] },
+      { optimizer: 'adamm', loss: custom },
+      { optimizer: 'adam', loss: custom, metrics: [42] },
+    ]) {
+      try { m.compile(args); errs.push('no error'); } catch (e) { errs.push(e.message); }
+    }
+    return errs;
+  });
+  assert.match(r[0], /unknown metric 'accurcy'/);
+  assert.match(r[1], /unknown optimizer 'adamm'/);
+  assert.match(r[2], /metric must be a name like 'accuracy' or a function, received 42/);
+});

@@ -99,8 +99,15 @@ export class Sequential {
     const next = { optimizer, loss, metrics };
     // Check names with the engine before changing anything, so a failed compile leaves the
     // previous compile in force.
-    if (typeof loss === 'string' && metrics.every((m) => typeof m === 'string')) this._sendCompile(undefined, next);
-    else this._traceKey = null;
+    if (typeof loss === 'string' && metrics.every((m) => typeof m === 'string')) {
+      this._sendCompile(undefined, next);
+    } else {
+      // User functions are traced at the first fit, when the labels' shape is known; check the
+      // rest (optimizer, loss and metric names) now.
+      const stand = (f, what) => (typeof f === 'string' ? f : { perStep: true, name: fnName(f, what) });
+      engine.model_compile(this._id, JSON.stringify({ optimizer: optimizer.toJSON(), loss: stand(loss, 'loss'), metrics: metrics.map((m, i) => stand(m, `metric${i}`)) }), true);
+      this._traceKey = null;
+    }
     if (this.optimizer) this.optimizer._models.delete(this);
     this.optimizer = optimizer;
     optimizer._models.add(this);
@@ -132,7 +139,7 @@ export class Sequential {
       optimizer: optimizer.toJSON(),
       loss: spec(loss, 'loss', -1),
       metrics: metrics.map((m, i) => spec(m, `metric${i}`, i)),
-    }));
+    }), false);
     this._perStep = perStep.loss || perStep.metrics.some(Boolean) ? perStep : null;
     this._traceKey = key;
   }
