@@ -171,3 +171,35 @@ impl Layer for SoftmaxLayer {
         json!({"name": self.name, "trainable": true, "axis": self.axis})
     }
 }
+
+/// `InputLayer`: declares the input shape of a Sequential model; passes its input through.
+pub struct InputLayer {
+    name: String,
+}
+
+impl InputLayer {
+    pub fn new(name: String, o: &Opts) -> Result<Self> {
+        if o.get("inputShape").is_none() && o.get("batchInputShape").is_none() {
+            return Err(Error::arg(&o.owner, "an InputLayer needs inputShape or batchInputShape"));
+        }
+        Ok(InputLayer { name })
+    }
+}
+
+impl Layer for InputLayer {
+    fn class_name(&self) -> &'static str {
+        "InputLayer"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        Ok((vec![], input.to_vec()))
+    }
+    fn call(&self, _g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        Ok(x)
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name})
+    }
+}

@@ -122,6 +122,7 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "Flatten" => Box::new(core::Flatten::new(name)),
         "LeakyReLU" => Box::new(core::LeakyRelu::new(name, &o)?),
         "Softmax" => Box::new(core::SoftmaxLayer::new(name, &o)?),
+        "InputLayer" => Box::new(core::InputLayer::new(name, &o)?),
         _ => return Err(Error::arg("layers", format!("unknown layer class '{class_name}'"))),
     })
 }

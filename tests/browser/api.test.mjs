@@ -42,6 +42,12 @@ function buildModels(lineLength) {
   });
   models.push(m4);
 
+  const m5 = tf.sequential();
+  m5.add(tf.layers.inputLayer({ inputShape: [3] }));
+  m5.add(tf.layers.dense({ units: 4, activation: 'relu' }));
+  m5.add(tf.layers.dense({ units: 1 }));
+  models.push(m5);
+
   return models.map((m) => {
     const lines = [];
     m.summary(lineLength, undefined, (line) => lines.push(line));

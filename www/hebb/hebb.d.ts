@@ -143,6 +143,7 @@ export declare const layers: {
   flatten(args?: LayerArgs): Layer;
   leakyReLU(args?: LayerArgs & { alpha?: number }): Layer;
   softmax(args?: LayerArgs & { axis?: number }): Layer;
+  inputLayer(args: { inputShape?: number[]; batchInputShape?: (number | null)[]; name?: string }): Layer;
 };
 export declare const initializers: { [name: string]: (config?: object) => InitializerSpec };
 

@@ -7,6 +7,7 @@ const counters = new Map();
 function autoName(className) {
   const n = (counters.get(className) ?? 0) + 1;
   counters.set(className, n);
+  if (className === 'InputLayer') return `input${n}`;
   const snake = className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
   return `${snake}_${className}${n}`;
 }
@@ -112,6 +113,7 @@ export const layers = {
   flatten: (config = {}) => new Layer('Flatten', config),
   leakyReLU: (config = {}) => new Layer('LeakyReLU', config),
   softmax: (config = {}) => new Layer('Softmax', config),
+  inputLayer: (config) => new Layer('InputLayer', config),
 };
 
 /** Initializers, as tf.initializers.* builds them: {className, config} descriptions. */
