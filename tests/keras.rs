@@ -96,6 +96,7 @@ fn replay_training(fx: &Value, optimizer: Optimizer, loss: Loss, weight_tol: f32
             initial_epoch: 0,
             seed: 0,
             report_batches: true,
+            class_weight: None,
         };
         let mut s = FitSession::new(&model, x.clone(), y.clone(), None, opts).unwrap();
         let mut loss_seen = None;

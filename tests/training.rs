@@ -61,8 +61,16 @@ fn mlp(classes: usize, seed: u64) -> Sequential {
 }
 
 fn fit(m: &mut Sequential, x: &Tensor, y: &Tensor, epochs: usize) -> Vec<f32> {
-    let opts =
-        FitOptions { epochs, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 5, report_batches: false };
+    let opts = FitOptions {
+        epochs,
+        batch_size: 32,
+        shuffle: true,
+        validation_split: 0.0,
+        initial_epoch: 0,
+        seed: 5,
+        report_batches: false,
+        class_weight: None,
+    };
     let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts).unwrap();
     let mut losses = vec![];
     while !s.finished() {
@@ -112,8 +120,16 @@ fn training_batches_allocate_nothing_once_planned() {
     // FitSession::run may allocate per call (its event list), never per batch.
     let (x, y) = spiral(256, 2, 3);
     let mut m = mlp(2, 1);
-    let opts =
-        FitOptions { epochs: 1000, batch_size: 32, shuffle: true, validation_split: 0.0, initial_epoch: 0, seed: 1, report_batches: false };
+    let opts = FitOptions {
+        epochs: 1000,
+        batch_size: 32,
+        shuffle: true,
+        validation_split: 0.0,
+        initial_epoch: 0,
+        seed: 1,
+        report_batches: false,
+        class_weight: None,
+    };
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
     s.run(&mut m, 64).unwrap(); // epoch begin
     s.run(&mut m, 64).unwrap(); // plans built, optimizer slots created
@@ -147,8 +163,16 @@ fn bad_data_is_refused_with_names_and_shapes_and_weights_survive() {
     let (x, y) = spiral(10, 3, 1);
     let mut m = mlp(3, 1);
     let before: Vec<f32> = m.weights[0].value.data.clone();
-    let opts =
-        || FitOptions { epochs: 1, batch_size: 8, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: true };
+    let opts = || FitOptions {
+        epochs: 1,
+        batch_size: 8,
+        shuffle: false,
+        validation_split: 0.0,
+        initial_epoch: 0,
+        seed: 0,
+        report_batches: true,
+        class_weight: None,
+    };
     let wrong_x = Tensor::new(vec![30, 3], vec![0.0; 90]).unwrap();
     let e = FitSession::new(&m, wrong_x, y.clone(), None, opts()).err().unwrap().to_string();
     assert!(e.contains("Dense 'd1'") && e.contains("[null,2]") && e.contains("[30,3]"), "{e}");
@@ -232,8 +256,16 @@ fn l2_kernel_regularizer_adds_its_penalty_to_the_loss() {
     let l = trainer::evaluate(&mut m, &x, &y, 1).unwrap()[0];
     assert!((l - 9.5).abs() < 1e-5, "loss {l}");
     // One SGD step: dL/dk = 2*3*x + 2*0.1*k = [6.2, 6.4]; k -= 0.01 * that.
-    let opts =
-        FitOptions { epochs: 1, batch_size: 1, shuffle: false, validation_split: 0.0, initial_epoch: 0, seed: 0, report_batches: false };
+    let opts = FitOptions {
+        epochs: 1,
+        batch_size: 1,
+        shuffle: false,
+        validation_split: 0.0,
+        initial_epoch: 0,
+        seed: 0,
+        report_batches: false,
+        class_weight: None,
+    };
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
     while !s.finished() {
         s.run(&mut m, 4).unwrap();
@@ -242,4 +274,42 @@ fn l2_kernel_regularizer_adds_its_penalty_to_the_loss() {
     assert!((k[0] - (1.0 - 0.062)).abs() < 1e-6 && (k[1] - (2.0 - 0.064)).abs() < 1e-6, "{k:?}");
     let e = nn::from_config("Dense", &json!({"name": "d", "units": 1, "kernelConstraint": "maxNorm"})).err().unwrap().to_string();
     assert!(e.contains("kernelConstraint is not supported"), "{e}");
+}
+
+#[test]
+fn class_weight_weights_each_samples_loss_by_its_class() {
+    // Dense(1, sigmoid) with zero weights predicts 0.5 everywhere: every sample's binary
+    // cross-entropy is ln 2. With classWeight {0: 1, 1: 3} and labels [1, 0, 0, 1] the batch loss
+    // is ln 2 * (3 + 1 + 1 + 3) / 4 = 2 ln 2; without it, ln 2.
+    let batch_loss = |cw: Option<Vec<f32>>| {
+        let mut m = Sequential::new(1);
+        let cfg = json!({"name": "d", "units": 1, "activation": "sigmoid", "kernelInitializer": "zeros"});
+        m.add(nn::from_config("Dense", &cfg).unwrap(), Some(vec![2])).unwrap();
+        m.compile(Compiled { loss: LossFn::Builtin(Loss::BinaryCrossentropy), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.0) });
+        let x = Tensor::new(vec![4, 2], vec![1.0; 8]).unwrap();
+        let y = Tensor::new(vec![4, 1], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+        let opts = FitOptions {
+            epochs: 1,
+            batch_size: 4,
+            shuffle: false,
+            validation_split: 0.0,
+            initial_epoch: 0,
+            seed: 0,
+            report_batches: true,
+            class_weight: cw,
+        };
+        let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
+        let mut loss = f32::NAN;
+        while !s.finished() {
+            for ev in s.run(&mut m, 4).unwrap() {
+                if let Event::BatchEnd { values, .. } = ev {
+                    loss = values[0];
+                }
+            }
+        }
+        loss
+    };
+    let ln2 = std::f32::consts::LN_2;
+    assert!((batch_loss(None) - ln2).abs() < 1e-5);
+    assert!((batch_loss(Some(vec![1.0, 3.0])) - 2.0 * ln2).abs() < 1e-5, "{}", batch_loss(Some(vec![1.0, 3.0])));
 }

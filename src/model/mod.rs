@@ -80,6 +80,14 @@ pub enum PlanKind {
     Predict,
     /// The training-mode forward pass alone (dropout on): per-step functions see its output.
     Forward,
+    /// A training step whose loss weights each sample (fit's classWeight): a third input.
+    TrainWeighted,
+}
+
+impl PlanKind {
+    fn trains(self) -> bool {
+        matches!(self, PlanKind::Train | PlanKind::TrainWeighted)
+    }
 }
 
 pub struct StepPlan {
@@ -226,7 +234,16 @@ impl Sequential {
             .is_some_and(|c| matches!(c.loss, LossFn::PerStep(_)) || c.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep)))
     }
 
-    fn loss_and_metrics(&self, g: &mut Graph, y: NodeId, p: NodeId, fns: Option<&StepFns>) -> Result<Vec<NodeId>> {
+    /// The loss node (a scalar: the mean over samples, weighted by `sample_w` when given), then
+    /// one node per metric (never weighted, as in TF.js).
+    fn loss_and_metrics(
+        &self,
+        g: &mut Graph,
+        y: NodeId,
+        p: NodeId,
+        fns: Option<&StepFns>,
+        sample_w: Option<NodeId>,
+    ) -> Result<Vec<NodeId>> {
         let c = self.compiled.as_ref().ok_or_else(|| {
             Error::arg("fit", "the model must be compiled before training or evaluation: call model.compile({optimizer, loss})")
         })?;
@@ -234,14 +251,41 @@ impl Sequential {
             let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(what))?;
             g.mean_all(v)
         };
+        let reduce_loss = |g: &mut Graph, v: NodeId, what: &str| -> Result<NodeId> {
+            let Some(w) = sample_w else { return g.mean_all(v) };
+            let (vs, batch) = (g.shape_of(v), g.shape_of(w)[0]);
+            if vs.first() != Some(&batch) {
+                return Err(Error::arg(
+                    what,
+                    format!("classWeight needs a loss that gives one value per sample, this one gives shape {}", fmt_shape(&vs)),
+                ));
+            }
+            let mut ws = vec![batch];
+            ws.extend(std::iter::repeat_n(1, vs.len() - 1));
+            let wr = g.reshape(w, &ws)?;
+            let weighted = g.mul(v, wr)?;
+            g.mean_all(weighted)
+        };
+        let instantiate = |g: &mut Graph, f: &TracedFn, what: &str| f.instantiate(g, &[y, p]).map_err(|e| e.within(what));
         // Without a recording (evaluate, predict-time checks) a per-step value is NaN here and
         // filled in by the JS side, which calls the function itself.
         let missing = |g: &mut Graph| g.scalar(f32::NAN);
         let mut out = vec![match &c.loss {
-            LossFn::Builtin(l) => l.mean(g, y, p)?,
-            LossFn::Traced(name, f) => traced(g, f, &format!("loss '{name}'"))?,
+            LossFn::Builtin(l) => {
+                let v = l.per_sample(g, y, p)?;
+                reduce_loss(g, v, l.name())?
+            }
+            LossFn::Traced(name, f) => {
+                let what = format!("loss '{name}'");
+                let v = instantiate(g, f, &what)?;
+                reduce_loss(g, v, &what)?
+            }
             LossFn::PerStep(name) => match fns.and_then(|f| f.loss.as_ref()) {
-                Some(f) => traced(g, f, &format!("loss '{name}'"))?,
+                Some(f) => {
+                    let what = format!("loss '{name}'");
+                    let v = instantiate(g, f, &what)?;
+                    reduce_loss(g, v, &what)?
+                }
                 None => missing(g)?,
             },
         }];
@@ -279,7 +323,7 @@ impl Sequential {
         xs.extend(self.input_feature_shape()?);
         let x = g.input(0, &xs, self.input_dtype);
         let params: Vec<NodeId> = self.weights.iter().enumerate().map(|(i, w)| g.param(i, &w.value.shape)).collect();
-        let mut p = self.forward(&mut g, x, &params, matches!(kind, PlanKind::Train | PlanKind::Forward))?;
+        let mut p = self.forward(&mut g, x, &params, kind.trains() || kind == PlanKind::Forward)?;
         // A model whose output is its input (only weightless reshaping layers) still needs a
         // step that writes the output buffer: copy it.
         let mut root = p;
@@ -296,7 +340,8 @@ impl Sequential {
         let mut ys = vec![batch];
         ys.extend_from_slice(y_feat);
         let y = g.input(1, &ys, y_dtype);
-        let mut outputs = self.loss_and_metrics(&mut g, y, p, fns)?;
+        let sample_w = (kind == PlanKind::TrainWeighted).then(|| g.input(2, &[batch], DType::F32));
+        let mut outputs = self.loss_and_metrics(&mut g, y, p, fns, sample_w)?;
         // Weight penalties join the loss (trained and reported), as in TF.js.
         for (w, &node) in self.weights.iter().zip(&params) {
             if let Some(r) = w.regularizer {
@@ -305,7 +350,7 @@ impl Sequential {
             }
         }
         let mut grads = vec![];
-        if kind == PlanKind::Train {
+        if kind.trains() {
             let trainable: Vec<usize> = (0..self.weights.len()).filter(|&i| self.weights[i].trainable).collect();
             let wrt: Vec<NodeId> = trainable.iter().map(|&i| params[i]).collect();
             let d = grad(&mut g, outputs[0], &wrt)?;

@@ -20,6 +20,9 @@ pub struct FitOptions {
     /// Emit a BatchEnd event per batch (someone listens per batch); otherwise one Progress
     /// event per call, so unwatched batches cost no bookkeeping.
     pub report_batches: bool,
+    /// TF.js's classWeight: the training loss weights each sample by its class's weight (class =
+    /// the label's argmax for one-hot labels, else its value). Classes not listed weigh 1.
+    pub class_weight: Option<Vec<f32>>,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -195,6 +198,7 @@ pub struct FitSession {
     seen: usize,
     xb: Vec<f32>,
     yb: Vec<f32>,
+    wb: Vec<f32>,
     rng: Rng,
     pub keys: Vec<String>,
     stopped: bool,
@@ -217,6 +221,11 @@ impl FitSession {
             return Err(Error::arg("fit", format!("validationSplit must be in [0, 1), received {}", opts.validation_split)));
         }
         check_data(model, "fit", &x, &y)?;
+        if let Some(cw) = &opts.class_weight {
+            if let Some(bad) = cw.iter().find(|w| !w.is_finite() || **w < 0.0) {
+                return Err(Error::arg("fit", format!("classWeight values must be finite and non-negative, received {bad}")));
+            }
+        }
         let n = x.shape[0];
         let (x, y, val) = if opts.validation_split > 0.0 {
             if val.is_some() {
@@ -256,6 +265,7 @@ impl FitSession {
             seen: 0,
             xb: vec![],
             yb: vec![],
+            wb: vec![],
             keys,
             stopped: false,
             finished: false,
@@ -413,15 +423,30 @@ impl FitSession {
         Ok(())
     }
 
+    /// Fills the per-sample loss weights of the gathered batch from classWeight.
+    fn sample_weights(&mut self, size: usize) {
+        let Some(cw) = &self.opts.class_weight else { return };
+        let row = numel(&self.y.shape[1..]).max(1);
+        self.wb.clear();
+        for i in 0..size {
+            let y = &self.yb[i * row..(i + 1) * row];
+            let class =
+                if row == 1 { y[0].round().max(0.0) as usize } else { (0..row).fold(0, |best, k| if y[k] > y[best] { k } else { best }) };
+            self.wb.push(cw.get(class).copied().unwrap_or(1.0));
+        }
+    }
+
     fn train_batch(&mut self, model: &mut Sequential, b: usize, fns: Option<StepFns>) -> Result<Vec<f32>> {
         let size = self.gather(b);
+        self.sample_weights(size);
+        let kind = if self.opts.class_weight.is_some() { PlanKind::TrainWeighted } else { PlanKind::Train };
         let (yfeat, ydt) = (&self.y.shape[1..], self.y.dtype);
         // A step with recorded per-step functions gets a plan of its own, used once.
         let mut sp = match &fns {
-            Some(f) => model.build_plan(PlanKind::Train, size, yfeat, ydt, Some(f))?,
-            None => model.take_plan(PlanKind::Train, size, yfeat, ydt)?,
+            Some(f) => model.build_plan(kind, size, yfeat, ydt, Some(f))?,
+            None => model.take_plan(kind, size, yfeat, ydt)?,
         };
-        sp.plan.run(&[&self.xb, &self.yb], &model.weights[..], &mut self.rng);
+        sp.plan.run(&[&self.xb, &self.yb, &self.wb], &model.weights[..], &mut self.rng);
         let mut values = Vec::with_capacity(if self.opts.report_batches { self.sums.len() } else { 0 });
         for (s, &node) in self.sums.iter_mut().zip(&sp.outputs) {
             let v = sp.plan.value(node)[0];
@@ -438,7 +463,7 @@ impl FitSession {
             opt.update(k, &mut model.weights[wi].value.data, sp.plan.value(node));
         }
         if fns.is_none() {
-            model.put_plan(PlanKind::Train, size, yfeat, ydt, sp);
+            model.put_plan(kind, size, yfeat, ydt, sp);
         }
         Ok(values)
     }

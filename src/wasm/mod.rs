@@ -446,6 +446,7 @@ pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std
             initial_epoch: num("initialEpoch", 0.0)? as usize,
             seed,
             report_batches: opts.bool_or("reportBatches", true)?,
+            class_weight: class_weight(o.get("classWeight"))?,
         };
         let (xt, yt) = (st.tensor(x)?, st.tensor(y)?);
         let val = if vx != 0 && vy != 0 { Some((st.tensor(vx)?, st.tensor(vy)?)) } else { None };
@@ -454,6 +455,26 @@ pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std
         st.sessions.insert(id, (m, session));
         Ok(id)
     })
+}
+
+/// `{"0": 1, "1": 5}` (TF.js's classWeight) as a dense vector indexed by class.
+fn class_weight(v: Option<&Value>) -> Result<Option<Vec<f32>>> {
+    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(None) };
+    let o = v.as_object().ok_or_else(|| Error::arg("fit", format!("classWeight must be an object like {{0: 1, 1: 5}}, received {v}")))?;
+    let mut out: Vec<f32> = vec![];
+    for (k, w) in o {
+        let class: usize = k
+            .parse()
+            .ok()
+            .filter(|c| *c < 1_000_000)
+            .ok_or_else(|| Error::arg("fit", format!("classWeight keys must be class indices, received '{k}'")))?;
+        let w = w.as_f64().ok_or_else(|| Error::arg("fit", format!("classWeight[{k}] must be a number, received {w}")))? as f32;
+        if out.len() <= class {
+            out.resize(class + 1, 1.0);
+        }
+        out[class] = w;
+    }
+    Ok(Some(out))
 }
 
 /// `{samples, batches, keys, validation}`.

@@ -478,3 +478,25 @@ test('custom losses that depend on the batch size are exact on every batch (part
   assert.ok(Math.abs(r.m1Eval - r.refAfter) < 1e-5, `evaluate: ${r.m1Eval} vs ${r.refAfter}`);
   r.l2.forEach((v, i) => assert.ok(Math.abs(v - r.l3[i]) < 1e-5, `flattened MSE equals built-in MSE at epoch ${i}: ${v} vs ${r.l3[i]}`));
 });
+
+test('classWeight weights the training loss as TF.js does', { timeout: TRAIN_TIMEOUT }, async () => {
+  // Same model, weights and data in Hebb and in TF.js; learning rate 0 so every batch sees the
+  // same weights; compare the epoch losses.
+  const program = async () => {
+    const x = tf.tensor2d([[1, 2], [0.5, -1], [-1, 0.3], [2, 2], [0, 1], [1, -2]]);
+    const y = tf.tensor2d([[1], [0], [0], [1], [1], [0]]);
+    const run = async (classWeight) => {
+      const m = tf.sequential();
+      m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', inputShape: [2], kernelInitializer: 'ones', biasInitializer: 'zeros' }));
+      m.compile({ optimizer: tf.train.sgd(0), loss: 'binaryCrossentropy' });
+      const h = await m.fit(x, y, { epochs: 1, batchSize: 3, shuffle: false, classWeight });
+      return h.history.loss[0];
+    };
+    return { plain: await run(undefined), weighted: await run({ 0: 1, 1: 4 }) };
+  };
+  const hebb = await (await b.openHebb()).evaluate(program);
+  const tfjs = await (await b.openTfjs()).evaluate(program);
+  assert.ok(Math.abs(hebb.plain - tfjs.plain) < 1e-5, `unweighted: Hebb ${hebb.plain}, TF.js ${tfjs.plain}`);
+  assert.ok(Math.abs(hebb.weighted - tfjs.weighted) < 1e-5, `weighted: Hebb ${hebb.weighted}, TF.js ${tfjs.weighted}`);
+  assert.ok(hebb.weighted > hebb.plain * 1.5, 'the weights change the loss');
+});

@@ -204,6 +204,8 @@ export declare const callbacks: {
 export interface ModelFitArgs {
   epochs?: number; batchSize?: number; shuffle?: boolean | 'batch'; validationSplit?: number;
   validationData?: [Tensor, Tensor]; initialEpoch?: number; verbose?: number; seed?: number;
+  /** Weights of each class in the training loss (class = argmax of one-hot labels, else the label). */
+  classWeight?: { [classIndex: number]: number } | { [classIndex: number]: number }[];
   callbacks?: CustomCallbackArgs | Callback | Array<CustomCallbackArgs | Callback>;
 }
 export declare class History { epoch: number[]; history: { [key: string]: number[] }; params: object }

@@ -26,6 +26,17 @@ function logsObject(keys, values, extra = {}) {
   return o;
 }
 
+/** fit's classWeight: {class: weight}, or a one-element array of it (TF.js's per-output form). */
+function classWeightOf(cw) {
+  if (cw === undefined || cw === null) return undefined;
+  if (Array.isArray(cw)) {
+    if (cw.length !== 1) throw new Error(`fit: a Sequential model has one output, so classWeight takes one map, received ${cw.length}`);
+    return cw[0];
+  }
+  if (typeof cw !== 'object') throw new Error(`fit: classWeight must be an object like {0: 1, 1: 5}, received ${cw}`);
+  return cw;
+}
+
 function fnName(f, fallback) {
   return (typeof f === 'function' && f.name) ? f.name : fallback;
 }
@@ -258,6 +269,7 @@ export class Sequential {
       initialEpoch: args.initialEpoch ?? 0,
       seed: args.seed,
       reportBatches: cbs.some((c) => typeof c.onBatchEnd === 'function' || typeof c.onBatchBegin === 'function'),
+      classWeight: classWeightOf(args.classWeight),
     }));
     const info = JSON.parse(engine.fit_info(session));
     const keys = info.validation ? [...info.keys, ...info.keys.map((k) => `val_${k}`)] : info.keys;
