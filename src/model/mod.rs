@@ -102,6 +102,8 @@ pub struct StepPlan {
 /// so a lookup allocates nothing).
 type PlanKey = (PlanKind, usize, u64);
 
+const MAX_CACHED_PLANS: usize = 32;
+
 fn plan_key(kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> PlanKey {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -145,6 +147,9 @@ impl Sequential {
                 ));
             }
         };
+        if layer.class_name() == "InputLayer" && !self.layers.is_empty() {
+            return Err(Error::arg(describe(layer.as_ref()), "an InputLayer can only be the first layer of a Sequential model"));
+        }
         let (specs, out_shape) = layer.build(&in_shape)?;
         for s in &specs {
             crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
@@ -312,6 +317,10 @@ impl Sequential {
     }
 
     pub fn put_plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType, plan: StepPlan) {
+        // Bounded: a program that predicts on ever new batch sizes must not grow memory forever.
+        if self.plans.len() >= MAX_CACHED_PLANS {
+            self.plans.clear();
+        }
         self.plans.insert(plan_key(kind, batch, y_shape, y_dtype), plan);
     }
 
@@ -342,9 +351,10 @@ impl Sequential {
         let y = g.input(1, &ys, y_dtype);
         let sample_w = (kind == PlanKind::TrainWeighted).then(|| g.input(2, &[batch], DType::F32));
         let mut outputs = self.loss_and_metrics(&mut g, y, p, fns, sample_w)?;
-        // Weight penalties join the loss (trained and reported), as in TF.js.
+        // Weight penalties join the training loss (trained and reported), not evaluate's or
+        // validation's, as in TF.js.
         for (w, &node) in self.weights.iter().zip(&params) {
-            if let Some(r) = w.regularizer {
+            if let (Some(r), true) = (w.regularizer, kind.trains()) {
                 let pen = r.penalty(&mut g, node)?;
                 outputs[0] = g.add(outputs[0], pen)?;
             }

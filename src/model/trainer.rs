@@ -35,6 +35,7 @@ pub enum Event {
     BatchEnd {
         batch: usize,
         size: usize,
+        #[serde(serialize_with = "numbers")]
         values: Vec<f32>,
     },
     /// Batches run since the last event, when batches are not reported one by one.
@@ -45,7 +46,9 @@ pub enum Event {
     /// Epoch averages in key order, and the validation values (`val_` keys) when there are any.
     EpochEnd {
         epoch: usize,
+        #[serde(serialize_with = "numbers")]
         values: Vec<f32>,
+        #[serde(serialize_with = "maybe_numbers")]
         val: Option<Vec<f32>>,
     },
     TrainEnd,
@@ -55,6 +58,34 @@ pub enum Event {
     NeedFns {
         phase: &'static str,
     },
+}
+
+/// Log values as JSON: NaN and infinities (a diverging run) become the strings "NaN",
+/// "Infinity", "-Infinity", which JS's Number() reads back; plain JSON would make them null.
+fn numbers<S: serde::Serializer>(v: &[f32], s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for &x in v {
+        if x.is_finite() {
+            seq.serialize_element(&(x as f64))?;
+        } else {
+            seq.serialize_element(if x.is_nan() {
+                "NaN"
+            } else if x > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            })?;
+        }
+    }
+    seq.end()
+}
+
+fn maybe_numbers<S: serde::Serializer>(v: &Option<Vec<f32>>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => numbers(v, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Validates that x and y can train `model`, naming the input, the output layer and the shapes.
@@ -159,7 +190,7 @@ pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usiz
     Ok(sums.iter().map(|s| (s / x.shape[0] as f64) as f32).collect())
 }
 
-/// Evaluates the whole of `x` as one batch with this step's recordings of per-step functions.
+/// Evaluates `x` as one batch with this step's recordings of per-step functions.
 fn evaluate_once(model: &mut Sequential, x: &Tensor, y: &Tensor, fns: &StepFns) -> Result<Vec<f32>> {
     let n = x.shape[0];
     let mut sp = model.build_plan(PlanKind::Eval, n, &y.shape[1..], y.dtype, Some(fns))?;
@@ -175,7 +206,7 @@ pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<
     }
     let mut shape = vec![x.shape[0]];
     shape.extend(model.output_shape()?);
-    let mut data = crate::tensor::shape::alloc_zeroed("predict", numel(&shape))?;
+    let mut data = crate::tensor::shape::alloc_zeroed("predict", crate::tensor::shape::checked_numel("predict", &shape)?)?;
     data.clear();
     let mut rng = Rng::new(0);
     batched(model, PlanKind::Predict, x, None, batch_size.max(1), &mut rng, |sp, _| {
@@ -206,6 +237,10 @@ pub struct FitSession {
     per_step: bool,
     pending: Option<(Tensor, Tensor)>,
     supplied: Option<StepFns>,
+    epochs_begun: usize,
+    /// Per-step validation: the next validation batch and the running sums.
+    val_batch: usize,
+    val_sums: Vec<f64>,
 }
 
 impl FitSession {
@@ -272,6 +307,9 @@ impl FitSession {
             per_step: model.per_step(),
             pending: None,
             supplied: None,
+            epochs_begun: 0,
+            val_batch: 0,
+            val_sums: vec![],
         })
     }
 
@@ -324,7 +362,9 @@ impl FitSession {
                 break;
             }
             let Some(b) = self.batch else {
-                if self.stopped {
+                // As TF.js: a stop requested before an epoch begins still lets one epoch begin
+                // (and its first batch run) when none has yet.
+                if self.stopped && self.epochs_begun > 0 {
                     self.finished = true;
                     events.push(Event::TrainEnd);
                     break;
@@ -335,11 +375,13 @@ impl FitSession {
                 self.sums.iter_mut().for_each(|s| *s = 0.0);
                 self.seen = 0;
                 self.batch = Some(0);
+                self.epochs_begun += 1;
                 events.push(Event::EpochBegin { epoch: self.epoch });
                 // Hand back so onEpochBegin (a learning-rate schedule, say) runs before batch 0.
                 break;
             };
-            if b < self.batches_per_epoch() && !self.stopped {
+            // TF.js checks stopTraining after each batch, so an epoch that began runs its first batch.
+            if b < self.batches_per_epoch() && (!self.stopped || b == 0) {
                 let fns = if self.per_step {
                     match self.supplied.take().filter(|f| f.phase == Phase::Train) {
                         Some(f) => Some(f),
@@ -369,20 +411,15 @@ impl FitSession {
             let mut val = None;
             // As TF.js: an epoch cut short by stopTraining gets no validation pass.
             let complete = b >= self.batches_per_epoch();
-            if let (Some((vx, vy)), true) = (&self.val, complete) {
-                let v = if self.per_step {
-                    let Some(fns) = self.supplied.take().filter(|f| f.phase == Phase::Val) else {
-                        let p = predict(model, vx, self.opts.batch_size)?;
-                        self.pending = Some((vy.clone(), p));
+            if self.val.is_some() && complete {
+                match self.validate(model)? {
+                    Some(v) => val = Some(v),
+                    None => {
                         flush(&mut events, &mut unreported, b);
                         events.push(Event::NeedFns { phase: "val" });
                         break;
-                    };
-                    evaluate_once(model, vx, vy, &fns)?
-                } else {
-                    evaluate(model, vx, vy, self.opts.batch_size)?
-                };
-                val = Some(v);
+                    }
+                }
             }
             flush(&mut events, &mut unreported, b);
             events.push(Event::EpochEnd { epoch: self.epoch, values, val });
@@ -394,6 +431,35 @@ impl FitSession {
         }
         flush(&mut events, &mut unreported, self.batch.unwrap_or(0));
         Ok(events)
+    }
+
+    /// The validation values, batch by batch as TF.js averages them. With per-step functions each
+    /// validation batch needs its own recording: returns None (with `pending` set) until supplied.
+    fn validate(&mut self, model: &mut Sequential) -> Result<Option<Vec<f32>>> {
+        let (vx, vy) = self.val.as_ref().expect("validate is called with validation data");
+        if !self.per_step {
+            return evaluate(model, vx, vy, self.opts.batch_size).map(Some);
+        }
+        let (n, bs) = (vx.shape[0], self.opts.batch_size);
+        if self.val_batch == 0 && self.supplied.is_none() {
+            self.val_sums = vec![0.0; self.keys.len()];
+        }
+        while self.val_batch * bs < n {
+            let start = self.val_batch * bs;
+            let size = bs.min(n - start);
+            let (xs, ys) = (rows(vx, start, size), rows(vy, start, size));
+            let Some(fns) = self.supplied.take().filter(|f| f.phase == Phase::Val) else {
+                let p = predict(model, &xs, size)?;
+                self.pending = Some((ys, p));
+                return Ok(None);
+            };
+            for (s, v) in self.val_sums.iter_mut().zip(evaluate_once(model, &xs, &ys, &fns)?) {
+                *s += v as f64 * size as f64;
+            }
+            self.val_batch += 1;
+        }
+        self.val_batch = 0;
+        Ok(Some(self.val_sums.iter().map(|s| (s / n as f64) as f32).collect()))
     }
 
     /// Gathers batch `b` into the batch buffers; returns its size.
@@ -426,13 +492,16 @@ impl FitSession {
     /// Fills the per-sample loss weights of the gathered batch from classWeight.
     fn sample_weights(&mut self, size: usize) {
         let Some(cw) = &self.opts.class_weight else { return };
-        let row = numel(&self.y.shape[1..]).max(1);
+        let row = numel(&self.y.shape[1..]);
         self.wb.clear();
         for i in 0..size {
             let y = &self.yb[i * row..(i + 1) * row];
-            let class =
-                if row == 1 { y[0].round().max(0.0) as usize } else { (0..row).fold(0, |best, k| if y[k] > y[best] { k } else { best }) };
-            self.wb.push(cw.get(class).copied().unwrap_or(1.0));
+            let class = match row {
+                0 => None,
+                1 => Some(y[0].round().max(0.0) as usize),
+                _ => Some((0..row).fold(0, |best, k| if y[k] > y[best] { k } else { best })),
+            };
+            self.wb.push(class.and_then(|c| cw.get(c).copied()).unwrap_or(1.0));
         }
     }
 
@@ -467,6 +536,14 @@ impl FitSession {
         }
         Ok(values)
     }
+}
+
+/// Rows `start..start + len` of `t`.
+fn rows(t: &Tensor, start: usize, len: usize) -> Tensor {
+    let row = numel(&t.shape[1..]);
+    let mut shape = t.shape.clone();
+    shape[0] = len;
+    Tensor { shape, dtype: t.dtype, data: t.data[start * row..(start + len) * row].to_vec() }
 }
 
 fn split_rows(t: &Tensor, at: usize) -> (Tensor, Tensor) {

@@ -409,8 +409,8 @@ test('a custom loss with data-dependent control flow is called every step and ma
     });
     return { traced, branchy, calls };
   });
-  // 1 failed trace + 4 batches x 3 epochs + 1 validation recording per epoch + 1 evaluate call.
-  assert.equal(r.calls, 1 + 12 + 3 + 1);
+  // 1 failed trace + 4 batches x 3 epochs + 1 validation batch per epoch + evaluate's 7 batches of 32.
+  assert.equal(r.calls, 1 + 12 + 3 + 7);
   for (const k of ['loss', 'mae', 'val_loss', 'val_mae']) {
     assert.equal(r.branchy.history[k].length, 3, k);
     r.branchy.history[k].forEach((v, i) => assert.ok(Math.abs(v - r.traced.history[k][i]) <= 1e-6 * (1 + Math.abs(v)), `${k}[${i}]: ${v} vs traced ${r.traced.history[k][i]}`));
@@ -499,4 +499,56 @@ test('classWeight weights the training loss as TF.js does', { timeout: TRAIN_TIM
   assert.ok(Math.abs(hebb.plain - tfjs.plain) < 1e-5, `unweighted: Hebb ${hebb.plain}, TF.js ${tfjs.plain}`);
   assert.ok(Math.abs(hebb.weighted - tfjs.weighted) < 1e-5, `weighted: Hebb ${hebb.weighted}, TF.js ${tfjs.weighted}`);
   assert.ok(hebb.weighted > hebb.plain * 1.5, 'the weights change the loss');
+});
+
+test('callback sequences and logs match TF.js when training is stopped from each hook', { timeout: TRAIN_TIMEOUT }, async () => {
+  const program = async () => {
+    const x = tf.tensor2d([[1, 2], [3, -1], [0.5, 0.5], [-2, 1], [1, 1], [2, 2], [-1, -1], [0, 1]]);
+    const y = tf.tensor1d([1, 0, 1, 0, 1, 1, 0, 0]); // rank-1 labels for a [null,1] output
+    const out = {};
+    for (const stopAt of ['none', 'onBatchEnd0', 'onEpochBegin1', 'onTrainBegin']) {
+      const m = tf.sequential();
+      m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', inputShape: [2], kernelInitializer: 'ones', biasInitializer: 'zeros',
+        kernelRegularizer: tf.regularizers.l2({ l2: 0.1 }) }));
+      m.compile({ optimizer: tf.train.sgd(0.1), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+      const seq = [];
+      const r = (v) => Math.round(v * 1e4) / 1e4;
+      const logs = (l) => Object.keys(l ?? {}).filter((k) => k !== 'batch' && k !== 'size').sort().map((k) => `${k}=${r(l[k])}`).join(',');
+      const h = await m.fit(x, y, {
+        epochs: 3, batchSize: 4, shuffle: false, validationData: [x, y],
+        callbacks: {
+          onTrainBegin: () => { seq.push('TB'); if (stopAt === 'onTrainBegin') m.stopTraining = true; },
+          onEpochBegin: (e) => { seq.push(`EB${e}`); if (stopAt === 'onEpochBegin1' && e === 1) m.stopTraining = true; },
+          onBatchBegin: (b) => seq.push(`BB${b}`),
+          onBatchEnd: (b, l) => { seq.push(`BE${b}(${logs(l)})`); if (stopAt === 'onBatchEnd0' && b === 0) m.stopTraining = true; },
+          onEpochEnd: (e, l) => seq.push(`EE${e}(${logs(l)})`),
+          onTrainEnd: () => seq.push('TE'),
+        },
+      });
+      out[stopAt] = { seq, epochs: h.epoch, evaluated: r(m.evaluate(x, y)[0].dataSync()[0]) };
+    }
+    return out;
+  };
+  const hebb = await (await b.openHebb()).evaluate(program);
+  const tfjs = await (await b.openTfjs()).evaluate(program);
+  for (const k of Object.keys(tfjs)) {
+    assert.deepEqual(hebb[k].seq, tfjs[k].seq, `${k}: callback sequence and logs`);
+    assert.deepEqual(hebb[k].epochs, tfjs[k].epochs, `${k}: history.epoch`);
+    assert.equal(hebb[k].evaluated, tfjs[k].evaluated, `${k}: evaluate (no weight penalty)`);
+  }
+});
+
+test('a diverging run reports NaN and Infinity in its logs, not null', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+    const y = tf.tensor2d([[10], [20], [30], [40]]);
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ units: 1, inputShape: [2] }));
+    m.compile({ optimizer: tf.train.sgd(1e3), loss: 'meanSquaredError' });
+    const h = await m.fit(x, y, { epochs: 8, batchSize: 4 });
+    return h.history.loss.map((v) => (typeof v === 'number' ? String(v) : `not a number: ${v}`));
+  });
+  assert.ok(r.every((v) => !v.startsWith('not a number')), r.join(' '));
+  assert.ok(r.includes('Infinity') || r.includes('NaN'), `the loss diverges: ${r.join(' ')}`);
 });

@@ -20,9 +20,10 @@ export class History extends Callback {
   }
 }
 
+/** Logs from the engine's values; non-finite ones arrive as "NaN"/"Infinity"/"-Infinity". */
 function logsObject(keys, values, extra = {}) {
   const o = { ...extra };
-  keys.forEach((k, i) => { o[k] = values[i]; });
+  keys.forEach((k, i) => { o[k] = Number(values[i]); });
   return o;
 }
 
@@ -127,7 +128,11 @@ export class Sequential {
     this._compileArgs = next;
   }
 
-  _setLearningRate(lr) { engine.model_set_learning_rate(this._id, lr); }
+  /** The optimizer's learning rate changed: tell the engine, if it has compiled this model yet
+   *  (otherwise the next compile sends the optimizer's current config). */
+  _setLearningRate(lr) {
+    if (this._traceKey !== null) engine.model_set_learning_rate(this._id, lr);
+  }
 
   /** Sends compile to the engine; user functions are traced for labels shaped like `y`. */
   _sendCompile(y, args = this._compileArgs) {
@@ -137,20 +142,29 @@ export class Sequential {
     const key = needsTrace ? JSON.stringify([y.shape.slice(1), y.dtype]) : 'static';
     if (args === this._compileArgs && this._traceKey === key) return;
     const perStep = { loss: null, metrics: metrics.map(() => null) };
+    const made = [];
     const spec = (f, what, slot) => {
       if (typeof f === 'string') return f;
       const traced = this._trace(f, y, what);
-      if (traced !== null) return { traced, name: fnName(f, what) };
+      if (traced !== null) {
+        made.push(traced);
+        return { traced, name: fnName(f, what) };
+      }
       // The function reads values (data-dependent control flow): record it on every step.
       if (slot < 0) perStep.loss = f;
       else perStep.metrics[slot] = f;
       return { perStep: true, name: fnName(f, what) };
     };
-    engine.model_compile(this._id, JSON.stringify({
-      optimizer: optimizer.toJSON(),
-      loss: spec(loss, 'loss', -1),
-      metrics: metrics.map((m, i) => spec(m, `metric${i}`, i)),
-    }), false);
+    try {
+      engine.model_compile(this._id, JSON.stringify({
+        optimizer: optimizer.toJSON(),
+        loss: spec(loss, 'loss', -1),
+        metrics: metrics.map((m, i) => spec(m, `metric${i}`, i)),
+      }), false);
+    } catch (e) {
+      made.forEach((id) => engine.traced_drop(id)); // recordings compile did not take
+      throw e;
+    }
     this._perStep = perStep.loss || perStep.metrics.some(Boolean) ? perStep : null;
     this._traceKey = key;
   }
@@ -166,8 +180,9 @@ export class Sequential {
       return this._finishTrace(fn, ph, what, true);
     };
     // Trace at two batch sizes: if the recordings agree, the function does not depend on the
-    // batch size and one trace serves every batch; if not (it bakes a batch-sized shape or
-    // constant in), it is recorded afresh on every step instead.
+    // batch size and one trace serves every batch. If they differ (a batch-sized shape or
+    // constant is baked in), or the function cannot run on these probe sizes or reads values,
+    // it is recorded afresh on every step instead (where a real error, if any, surfaces).
     const a = at(5);
     if (a === null) return null;
     const b = at(7);
@@ -186,21 +201,28 @@ export class Sequential {
     return this._finishTrace(fn, ph, what, false);
   }
 
-  _finishTrace(fn, ph, what, mayFallBack) {
+  /** Calls `fn` on placeholders inside a tidy scope (what it creates is freed) and ends the
+   *  trace. Returns the recording's id; with `probe`, null when the function failed. */
+  _finishTrace(fn, ph, what, probe) {
     const abandon = () => { try { engine.trace_end(undefined); } catch { /* the trace is closed either way */ } };
-    let result;
+    let id = null;
+    let failure = null;
     try {
-      result = fn(wrap(ph[0]), wrap(ph[1]));
+      tidy(() => {
+        const result = fn(wrap(ph[0]), wrap(ph[1]));
+        if (!(result instanceof Tensor)) {
+          throw new TypeError(`the custom ${what} '${fnName(fn, what)}' must return a Tensor, received ${result}`);
+        }
+        id = engine.trace_end(result.id);
+      });
     } catch (e) {
-      abandon();
-      if (mayFallBack && /symbolic tensor/.test(e.message)) return null;
-      throw new Error(`the custom ${what} '${fnName(fn, what)}' failed: ${e.message}`);
+      failure = e;
     }
-    if (!(result instanceof Tensor)) {
-      abandon();
-      throw new Error(`the custom ${what} '${fnName(fn, what)}' must return a Tensor, received ${result}`);
-    }
-    return engine.trace_end(result.id);
+    if (id !== null) return id;
+    abandon();
+    if (failure instanceof TypeError && /must return a Tensor/.test(failure.message)) throw failure;
+    if (probe) return null;
+    throw new Error(`the custom ${what} '${fnName(fn, what)}' failed: ${failure?.message}`);
   }
 
   /** Records this step's per-step functions on the engine's (yTrue, yPred) and hands them over. */
@@ -239,6 +261,26 @@ export class Sequential {
    * @returns {Promise<History>}
    */
   async fit(x, y, args = {}) {
+    const temps = [];
+    try {
+      const vd = args.validationData;
+      const withLabels = vd ? { ...args, validationData: [vd[0], this._labels(vd[1], temps)] } : args;
+      return await this._fit(x, this._labels(y, temps), withLabels);
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  /** Labels of shape [n] for a model whose output is [null, 1] are read as [n, 1], as TF.js does. */
+  _labels(y, temps) {
+    const out = this.outputShape;
+    if (!(y instanceof Tensor) || y.isDisposed || y.rank !== 1 || !out || out.length !== 2 || out[1] !== 1) return y;
+    const r = y.reshape([-1, 1]);
+    temps.push(r);
+    return r;
+  }
+
+  async _fit(x, y, args) {
     if (this.isTraining) throw new Error('fit: cannot start training because another fit() call is ongoing');
     if (!this._compileArgs) throw new Error('fit: the model must be compiled before training: call model.compile({optimizer, loss})');
     this._checkTensor('fit', 'x', x);
@@ -293,8 +335,10 @@ export class Sequential {
     let begun = -1;
     try {
       await fire(list, 'onTrainBegin', {});
+      // TF.js clears the flag after onTrainBegin: a stop requested there does not count.
+      this.stopTraining = false;
       for (;;) {
-        if (perBatch && inEpoch && batch < info.batches && batch !== begun) {
+        if (perBatch && inEpoch && batch < info.batches && batch !== begun && !(this.stopTraining && batch > 0)) {
           begun = batch;
           await fire(list, 'onBatchBegin', batch, { batch, size: Math.min(params.batchSize, info.samples - batch * params.batchSize) });
         }
@@ -358,22 +402,38 @@ export class Sequential {
 
   /** @returns {Tensor|Tensor[]} the loss, then each metric, as scalars */
   evaluate(x, y, args = {}) {
+    const temps = [];
+    try {
+      return this._evaluate(x, this._labels(y, temps), args);
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  _evaluate(x, y, args) {
     if (!this._compileArgs) throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss})');
     this._checkTensor('evaluate', 'x', x);
     this._checkTensor('evaluate', 'y', y);
     this._sendCompile(y);
     const v = Array.from(engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32));
     if (this._perStep) {
-      // Per-step functions run here as plain calls on the whole set's predictions.
+      // Per-step functions run here as plain calls, batch by batch, averaged over samples as
+      // the engine averages the others.
       const { loss, metrics } = this._perStep;
-      const yPred = this.predict(x, args);
-      const value = (f) => tidy(() => mean(f(y, yPred)).dataSync()[0]);
-      try {
-        if (loss) v[0] = value(loss);
-        metrics.forEach((f, i) => { if (f) v[i + 1] = value(f); });
-      } finally {
-        yPred.dispose();
+      const n = x.shape[0];
+      const bs = args.batchSize ?? 32;
+      const fns = [loss, ...metrics];
+      const sums = fns.map(() => 0);
+      for (let start = 0; start < n; start += bs) {
+        const size = Math.min(bs, n - start);
+        tidy(() => {
+          const xs = x.slice([start], [size]);
+          const ys = y.slice([start], [size]);
+          const yPred = this.predict(xs, { batchSize: size });
+          fns.forEach((f, i) => { if (f) sums[i] += mean(f(ys, yPred)).dataSync()[0] * size; });
+        });
       }
+      fns.forEach((f, i) => { if (f) v[i] = sums[i] / n; });
     }
     const out = v.map((s) => wrap(engine.tensor_new(Float32Array.of(s), new Float64Array(0), 'float32')));
     return out.length === 1 ? out[0] : out;
@@ -388,6 +448,7 @@ export class Sequential {
   }
 
   dispose() {
+    if (this.optimizer) this.optimizer._models.delete(this);
     engine.model_dispose(this._id);
     return { refCountAfterDispose: 0, numDisposedVariables: this.layers.reduce((s, l) => s + l._weightCount, 0) };
   }
