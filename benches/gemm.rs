@@ -57,16 +57,7 @@ fn main() {
     let x = Tensor::new(vec![n, 784], (0..n * 784).map(|_| rng.uniform()).collect()).unwrap();
     let y = Tensor::new(vec![n, 10], (0..n * 10).map(|i| ((i % 10) == (i / 10) % 10) as u8 as f32).collect()).unwrap();
     let epochs = 3;
-    let opts = FitOptions {
-        epochs,
-        batch_size: 128,
-        shuffle: false,
-        validation_split: 0.0,
-        initial_epoch: 0,
-        seed: 0,
-        report_batches: false,
-        class_weight: None,
-    };
+    let opts = FitOptions { report_batches: false, ..FitOptions::new(epochs, 128) };
     let mut s = FitSession::new(&m, x.clone(), y.clone(), None, opts.clone()).unwrap();
     s.run(&mut m, 4).unwrap(); // warm-up: plans built
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();

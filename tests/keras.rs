@@ -88,25 +88,12 @@ fn replay_training(fx: &Value, optimizer: Optimizer, loss: Loss, weight_tol: f32
     let batch = fx["batch_size"].as_u64().unwrap() as usize;
     let losses = fx["losses"].as_array().unwrap();
     for (step, after) in fx["weights_after"].as_array().unwrap().iter().enumerate() {
-        let opts = FitOptions {
-            epochs: 1,
-            batch_size: batch,
-            shuffle: false,
-            validation_split: 0.0,
-            initial_epoch: 0,
-            seed: 0,
-            report_batches: true,
-            class_weight: None,
-        };
+        let opts = FitOptions::new(1, batch);
         let mut s = FitSession::new(&model, x.clone(), y.clone(), None, opts).unwrap();
-        let mut loss_seen = None;
-        while !s.finished() {
-            for ev in s.run(&mut model, 8).unwrap() {
-                if let hebb::model::trainer::Event::BatchEnd { values, .. } = ev {
-                    loss_seen = Some(values[0]);
-                }
-            }
-        }
+        let loss_seen = s.run_all(&mut model).unwrap().into_iter().find_map(|ev| match ev {
+            hebb::model::trainer::Event::BatchEnd { values, .. } => Some(values[0]),
+            _ => None,
+        });
         let want = losses[step].as_f64().unwrap() as f32;
         let got = loss_seen.unwrap();
         assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "step {step}: loss {got} vs Keras {want}");

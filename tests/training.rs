@@ -32,6 +32,15 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The loss of the last training batch in `events`.
+fn last_batch_loss(events: Vec<Event>) -> f32 {
+    events
+        .into_iter()
+        .filter_map(|ev| if let Event::BatchEnd { values, .. } = ev { Some(values[0]) } else { None })
+        .next_back()
+        .unwrap_or(f32::NAN)
+}
+
 /// Two or three interleaved spiral arms, `n` points each, labels one-hot.
 fn spiral(n: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
     let mut rng = Rng::new(seed);
@@ -61,26 +70,13 @@ fn mlp(classes: usize, seed: u64) -> Sequential {
 }
 
 fn fit(m: &mut Sequential, x: &Tensor, y: &Tensor, epochs: usize) -> Vec<f32> {
-    let opts = FitOptions {
-        epochs,
-        batch_size: 32,
-        shuffle: true,
-        validation_split: 0.0,
-        initial_epoch: 0,
-        seed: 5,
-        report_batches: false,
-        class_weight: None,
-    };
+    let opts = FitOptions { shuffle: true, seed: 5, report_batches: false, ..FitOptions::new(epochs, 32) };
     let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts).unwrap();
-    let mut losses = vec![];
-    while !s.finished() {
-        for ev in s.run(m, 16).unwrap() {
-            if let Event::EpochEnd { values, .. } = ev {
-                losses.push(values[0]);
-            }
-        }
-    }
-    losses
+    s.run_all(m)
+        .unwrap()
+        .into_iter()
+        .filter_map(|ev| if let Event::EpochEnd { values, .. } = ev { Some(values[0]) } else { None })
+        .collect()
 }
 
 #[test]
@@ -120,16 +116,7 @@ fn training_batches_allocate_nothing_once_planned() {
     // FitSession::run may allocate per call (its event list), never per batch.
     let (x, y) = spiral(256, 2, 3);
     let mut m = mlp(2, 1);
-    let opts = FitOptions {
-        epochs: 1000,
-        batch_size: 32,
-        shuffle: true,
-        validation_split: 0.0,
-        initial_epoch: 0,
-        seed: 1,
-        report_batches: false,
-        class_weight: None,
-    };
+    let opts = FitOptions { shuffle: true, seed: 1, report_batches: false, ..FitOptions::new(1000, 32) };
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
     s.run(&mut m, 64).unwrap(); // epoch begin
     s.run(&mut m, 64).unwrap(); // plans built, optimizer slots created
@@ -163,16 +150,7 @@ fn bad_data_is_refused_with_names_and_shapes_and_weights_survive() {
     let (x, y) = spiral(10, 3, 1);
     let mut m = mlp(3, 1);
     let before: Vec<f32> = m.weights[0].value.data.clone();
-    let opts = || FitOptions {
-        epochs: 1,
-        batch_size: 8,
-        shuffle: false,
-        validation_split: 0.0,
-        initial_epoch: 0,
-        seed: 0,
-        report_batches: true,
-        class_weight: None,
-    };
+    let opts = || FitOptions::new(1, 8);
     let wrong_x = Tensor::new(vec![30, 3], vec![0.0; 90]).unwrap();
     let e = FitSession::new(&m, wrong_x, y.clone(), None, opts()).err().unwrap().to_string();
     assert!(e.contains("Dense 'd1'") && e.contains("[null,2]") && e.contains("[30,3]"), "{e}");
@@ -257,25 +235,9 @@ fn l2_kernel_regularizer_adds_its_penalty_to_the_loss() {
     let l = trainer::evaluate(&mut m, &x, &y, 1).unwrap()[0];
     assert!((l - 9.0).abs() < 1e-5, "evaluate loss {l}");
     // One SGD step: dL/dk = 2*3*x + 2*0.1*k = [6.2, 6.4]; k -= 0.01 * that.
-    let opts = FitOptions {
-        epochs: 1,
-        batch_size: 1,
-        shuffle: false,
-        validation_split: 0.0,
-        initial_epoch: 0,
-        seed: 0,
-        report_batches: true,
-        class_weight: None,
-    };
+    let opts = FitOptions::new(1, 1);
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
-    let mut train_loss = f32::NAN;
-    while !s.finished() {
-        for ev in s.run(&mut m, 4).unwrap() {
-            if let Event::BatchEnd { values, .. } = ev {
-                train_loss = values[0];
-            }
-        }
-    }
+    let train_loss = last_batch_loss(s.run_all(&mut m).unwrap());
     assert!((train_loss - 9.5).abs() < 1e-5, "training loss with the penalty: {train_loss}");
     let k = &m.weights[0].value.data;
     assert!((k[0] - (1.0 - 0.062)).abs() < 1e-6 && (k[1] - (2.0 - 0.064)).abs() < 1e-6, "{k:?}");
@@ -295,26 +257,9 @@ fn class_weight_weights_each_samples_loss_by_its_class() {
         m.compile(Compiled { loss: LossFn::Builtin(Loss::BinaryCrossentropy), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.0) });
         let x = Tensor::new(vec![4, 2], vec![1.0; 8]).unwrap();
         let y = Tensor::new(vec![4, 1], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
-        let opts = FitOptions {
-            epochs: 1,
-            batch_size: 4,
-            shuffle: false,
-            validation_split: 0.0,
-            initial_epoch: 0,
-            seed: 0,
-            report_batches: true,
-            class_weight: cw,
-        };
+        let opts = FitOptions { class_weight: cw, ..FitOptions::new(1, 4) };
         let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
-        let mut loss = f32::NAN;
-        while !s.finished() {
-            for ev in s.run(&mut m, 4).unwrap() {
-                if let Event::BatchEnd { values, .. } = ev {
-                    loss = values[0];
-                }
-            }
-        }
-        loss
+        last_batch_loss(s.run_all(&mut m).unwrap())
     };
     let ln2 = std::f32::consts::LN_2;
     assert!((batch_loss(None) - ln2).abs() < 1e-5);

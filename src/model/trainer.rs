@@ -25,6 +25,22 @@ pub struct FitOptions {
     pub class_weight: Option<Vec<f32>>,
 }
 
+impl FitOptions {
+    /// `epochs` of `batch_size`, in order (no shuffle), no validation, seed 0, per-batch events.
+    pub fn new(epochs: usize, batch_size: usize) -> FitOptions {
+        FitOptions {
+            epochs,
+            batch_size,
+            shuffle: false,
+            validation_split: 0.0,
+            initial_epoch: 0,
+            seed: 0,
+            report_batches: true,
+            class_weight: None,
+        }
+    }
+}
+
 #[derive(Serialize, Debug, Clone)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
@@ -342,6 +358,15 @@ impl FitSession {
     /// This step's recordings of the per-step functions; the next `run` uses them once.
     pub fn supply(&mut self, fns: StepFns) {
         self.supplied = Some(fns);
+    }
+
+    /// Runs to the end without handing back (native use, tests): every event, in order.
+    pub fn run_all(&mut self, model: &mut Sequential) -> Result<Vec<Event>> {
+        let mut events = vec![];
+        while !self.finished {
+            events.extend(self.run(model, 1024)?);
+        }
+        Ok(events)
     }
 
     /// Runs up to `max_batches` batches and returns what happened.

@@ -29,9 +29,6 @@ impl Layer for ActivationLayer {
     fn name(&self) -> &str {
         &self.name
     }
-    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
-        Ok((vec![], input.to_vec()))
-    }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         self.activation.apply(g, x)
     }
@@ -62,9 +59,6 @@ impl Layer for Dropout {
     }
     fn name(&self) -> &str {
         &self.name
-    }
-    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
-        Ok((vec![], input.to_vec()))
     }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], training: bool) -> Result<NodeId> {
         if !training || self.rate == 0.0 {
@@ -129,9 +123,6 @@ impl Layer for LeakyRelu {
     fn name(&self) -> &str {
         &self.name
     }
-    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
-        Ok((vec![], input.to_vec()))
-    }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         g.unary(Unary::LeakyRelu { alpha: self.alpha }, x)
     }
@@ -192,9 +183,6 @@ impl Layer for InputLayer {
     }
     fn name(&self) -> &str {
         &self.name
-    }
-    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
-        Ok((vec![], input.to_vec()))
     }
     fn call(&self, _g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         Ok(x)

@@ -27,8 +27,11 @@ pub struct WeightSpec {
 pub trait Layer {
     fn class_name(&self) -> &'static str;
     fn name(&self) -> &str;
-    /// Checks the input shape (batch excluded) and returns the weights to create and the output shape.
-    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)>;
+    /// Checks the input shape (batch excluded) and returns the weights to create and the output
+    /// shape. The default suits weightless layers that keep the shape.
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        Ok((vec![], input.to_vec()))
+    }
     /// Adds the layer's math to `g`; `w` are the nodes of the weights `build` asked for, in order.
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId>;
     fn config(&self) -> Value;
