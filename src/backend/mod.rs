@@ -1,4 +1,5 @@
-//! Compute backends. `cpu` owns the SIMD primitives and the packed GEMM; a WebGPU backend lands
-//! beside it with the same op set.
+//! Compute backends. `cpu` owns the SIMD primitives and the packed GEMM; `gpu` runs the same op
+//! set as WGSL compute kernels through `wgpu` (WebGPU in the browser, Vulkan natively).
 
 pub mod cpu;
+pub mod gpu;

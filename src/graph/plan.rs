@@ -9,19 +9,29 @@ use crate::rng::Rng;
 use crate::tensor::shape::numel;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Loc {
+pub enum Loc {
     Input(usize),
     Param(usize),
     Const(usize),
     Slot(usize),
 }
 
-struct Step {
-    node: NodeId,
-    inputs: Vec<Loc>,
+pub struct Step {
+    pub node: NodeId,
+    pub inputs: Vec<Loc>,
     /// Element counts of the inputs, fixed at plan time.
-    sizes: Vec<usize>,
-    out: usize,
+    pub sizes: Vec<usize>,
+    pub out: usize,
+}
+
+/// The execution order of a graph's live nodes with a buffer slot for each value: slots are
+/// shared by values whose lifetimes do not overlap, and reshapes alias their input. Both the
+/// CPU and the WebGPU plan are built from one.
+pub struct Schedule {
+    pub steps: Vec<Step>,
+    pub loc: Vec<Option<Loc>>,
+    /// Elements per slot.
+    pub slot_size: Vec<usize>,
 }
 
 /// Ops with more inputs than this (a wide concat) gather them in a Vec; the rest use the stack.
@@ -60,7 +70,74 @@ pub struct Plan {
 impl Plan {
     /// Plans the computation of `outputs` (and whatever they need) from `graph`.
     pub fn new(graph: Graph, outputs: &[NodeId]) -> Result<Plan> {
-        let n = graph.nodes.len();
+        let Schedule { steps, loc, slot_size } = schedule(&graph, outputs);
+        let slots = slot_size.iter().map(|&s| crate::tensor::shape::alloc_zeroed("plan", s)).collect::<Result<Vec<_>>>()?;
+        Ok(Plan { graph, steps, loc, slots })
+    }
+
+    /// Runs every step. `inputs` and `params` are indexed as the graph's Input and Param leaves.
+    /// Nothing is allocated here: buffers were sized when the plan was made.
+    pub fn run<P: Params + ?Sized>(&mut self, inputs: &[&[f32]], params: &P, rng: &mut Rng) {
+        let mut ctx = KernelCtx { rng };
+        for step in &self.steps {
+            let node = &self.graph.nodes[step.node];
+            let size = numel(&node.shape);
+            let mut out = std::mem::take(&mut self.slots[step.out]);
+            {
+                let slots = &self.slots;
+                let consts = &self.graph.consts;
+                let resolve = |k: usize| -> &[f32] {
+                    let n = step.sizes[k];
+                    match step.inputs[k] {
+                        Loc::Input(i) => &inputs[i][..n],
+                        Loc::Param(i) => &params.param(i)[..n],
+                        Loc::Const(i) => &consts[i].data[..],
+                        Loc::Slot(s) => &slots[s][..n],
+                    }
+                };
+                let shape_of = |k: usize| self.graph.nodes[node.inputs[k]].shape.as_slice();
+                let n = step.inputs.len();
+                if n <= MAX_INLINE {
+                    let mut ins: [&[f32]; MAX_INLINE] = [&[]; MAX_INLINE];
+                    let mut shapes: [&[usize]; MAX_INLINE] = [&[]; MAX_INLINE];
+                    for k in 0..n {
+                        ins[k] = resolve(k);
+                        shapes[k] = shape_of(k);
+                    }
+                    ops::forward(&node.op, &ins[..n], &shapes[..n], &mut out[..size], &node.shape, &mut ctx);
+                } else {
+                    let ins: Vec<&[f32]> = (0..n).map(resolve).collect();
+                    let shapes: Vec<&[usize]> = (0..n).map(shape_of).collect();
+                    ops::forward(&node.op, &ins, &shapes, &mut out[..size], &node.shape, &mut ctx);
+                }
+            }
+            self.slots[step.out] = out;
+        }
+    }
+
+    /// The value of a planned node after `run` (for Input and Param nodes, use the caller's data).
+    pub fn value(&self, node: NodeId) -> &[f32] {
+        let n = numel(&self.graph.nodes[node].shape);
+        match self.loc[node] {
+            Some(Loc::Slot(s)) => &self.slots[s][..n],
+            Some(Loc::Const(k)) => &self.graph.consts[k].data[..n],
+            _ => &[],
+        }
+    }
+
+    /// Bytes held by the plan's buffers.
+    pub fn bytes(&self) -> usize {
+        self.slots.iter().map(|s| s.len() * 4).sum()
+    }
+
+    pub fn num_steps(&self) -> usize {
+        self.steps.len()
+    }
+}
+
+/// Orders the nodes `outputs` need and assigns each value a slot (see [`Schedule`]).
+pub fn schedule(graph: &Graph, outputs: &[NodeId]) -> Schedule {
+    let n = graph.nodes.len();
         let mut needed = vec![false; n];
         for &o in outputs {
             needed[o] = true;
@@ -144,66 +221,5 @@ impl Plan {
                 loc[i] = loc[root[i]];
             }
         }
-        let slots = slot_size.iter().map(|&s| crate::tensor::shape::alloc_zeroed("plan", s)).collect::<Result<Vec<_>>>()?;
-        Ok(Plan { graph, steps, loc, slots })
-    }
-
-    /// Runs every step. `inputs` and `params` are indexed as the graph's Input and Param leaves.
-    /// Nothing is allocated here: buffers were sized when the plan was made.
-    pub fn run<P: Params + ?Sized>(&mut self, inputs: &[&[f32]], params: &P, rng: &mut Rng) {
-        let mut ctx = KernelCtx { rng };
-        for step in &self.steps {
-            let node = &self.graph.nodes[step.node];
-            let size = numel(&node.shape);
-            let mut out = std::mem::take(&mut self.slots[step.out]);
-            {
-                let slots = &self.slots;
-                let consts = &self.graph.consts;
-                let resolve = |k: usize| -> &[f32] {
-                    let n = step.sizes[k];
-                    match step.inputs[k] {
-                        Loc::Input(i) => &inputs[i][..n],
-                        Loc::Param(i) => &params.param(i)[..n],
-                        Loc::Const(i) => &consts[i].data[..],
-                        Loc::Slot(s) => &slots[s][..n],
-                    }
-                };
-                let shape_of = |k: usize| self.graph.nodes[node.inputs[k]].shape.as_slice();
-                let n = step.inputs.len();
-                if n <= MAX_INLINE {
-                    let mut ins: [&[f32]; MAX_INLINE] = [&[]; MAX_INLINE];
-                    let mut shapes: [&[usize]; MAX_INLINE] = [&[]; MAX_INLINE];
-                    for k in 0..n {
-                        ins[k] = resolve(k);
-                        shapes[k] = shape_of(k);
-                    }
-                    ops::forward(&node.op, &ins[..n], &shapes[..n], &mut out[..size], &node.shape, &mut ctx);
-                } else {
-                    let ins: Vec<&[f32]> = (0..n).map(resolve).collect();
-                    let shapes: Vec<&[usize]> = (0..n).map(shape_of).collect();
-                    ops::forward(&node.op, &ins, &shapes, &mut out[..size], &node.shape, &mut ctx);
-                }
-            }
-            self.slots[step.out] = out;
-        }
-    }
-
-    /// The value of a planned node after `run` (for Input and Param nodes, use the caller's data).
-    pub fn value(&self, node: NodeId) -> &[f32] {
-        let n = numel(&self.graph.nodes[node].shape);
-        match self.loc[node] {
-            Some(Loc::Slot(s)) => &self.slots[s][..n],
-            Some(Loc::Const(k)) => &self.graph.consts[k].data[..n],
-            _ => &[],
-        }
-    }
-
-    /// Bytes held by the plan's buffers.
-    pub fn bytes(&self) -> usize {
-        self.slots.iter().map(|s| s.len() * 4).sum()
-    }
-
-    pub fn num_steps(&self) -> usize {
-        self.steps.len()
-    }
+    Schedule { steps, loc, slot_size }
 }

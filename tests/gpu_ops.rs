@@ -1,0 +1,238 @@
+//! Every op's WGSL kernel against the CPU oracle, forward and backward, on awkward sizes (1, 7,
+//! 33, 257, non-square, broadcast), through wgpu on whatever Vulkan adapter exists (Mesa's
+//! lavapipe here). With no adapter the tests say so on stderr and pass without checking: CI
+//! machines without `mesa-vulkan-drivers` still build, and the message makes the skip visible.
+
+use hebb::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
+use hebb::backend::gpu::Gpu;
+use hebb::graph::autodiff::grad;
+use hebb::graph::plan::Plan;
+use hebb::graph::{Builder, Graph, NodeId};
+use hebb::ops::{Binary, Op, ReduceKind, Unary};
+use hebb::rng::Rng;
+use hebb::tensor::{DType, Tensor};
+use std::sync::{Arc, OnceLock};
+
+pub fn gpu() -> Option<Arc<Gpu>> {
+    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
+    GPU.get_or_init(|| match Gpu::open_blocking() {
+        Ok(g) => {
+            eprintln!("GPU tests run on: {}", g.name);
+            Some(Arc::new(g))
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: GPU kernel tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
+            None
+        }
+    })
+    .clone()
+}
+
+type Sampler = fn(&mut Rng) -> f32;
+fn any(r: &mut Rng) -> f32 {
+    r.uniform() * 4.0 - 2.0
+}
+fn positive(r: &mut Rng) -> f32 {
+    0.3 + r.uniform() * 2.0
+}
+fn small_int(r: &mut Rng) -> f32 {
+    (r.uniform() * 5.0).floor() - 2.0
+}
+
+/// Builds `f` on Param leaves of `shapes`, runs it (and, with `backward`, the gradient of
+/// Σ f·r w.r.t. every input) on the CPU and the GPU, and compares every value.
+fn check(name: &str, shapes: &[&[usize]], sample: Sampler, backward: bool, f: impl Fn(&mut Graph, &[NodeId]) -> hebb::error::Result<NodeId>) {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(7);
+    let values: Vec<Vec<f32>> = shapes.iter().map(|s| (0..s.iter().product::<usize>()).map(|_| sample(&mut rng)).collect()).collect();
+    let mut g = Graph::new();
+    let params: Vec<NodeId> = shapes.iter().enumerate().map(|(i, s)| g.param(i, s)).collect();
+    let y = f(&mut g, &params).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut outs = vec![y];
+    if backward {
+        let ys = g.shape_of(y);
+        let r: Vec<f32> = (0..ys.iter().product::<usize>()).map(|_| rng.uniform() - 0.5).collect();
+        let rc = g.constant(Tensor::new(ys, r).unwrap()).unwrap();
+        let prod = g.mul(y, rc).unwrap();
+        let axes: Vec<usize> = (0..g.shape_of(prod).len()).collect();
+        let l = g.sum(prod, &axes, false).unwrap();
+        outs.extend(grad(&mut g, l, &params).unwrap());
+    }
+    materialize(&mut g, &mut outs).unwrap();
+    let slices: Vec<&[f32]> = values.iter().map(|v| v.as_slice()).collect();
+    let mut cpu = Plan::new(g.clone(), &outs).unwrap();
+    cpu.run(&[], &slices, &mut Rng::new(1));
+    let order: Vec<usize> = (0..values.len()).collect();
+    let arena = ParamArena::new(&gpu, &slices, &order).unwrap();
+    let mut plan = GpuPlan::new(&gpu, g, &outs, &arena).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    plan.encode(&mut enc, &[], 1);
+    let parts: Vec<_> = outs.iter().map(|&o| plan.value(o).map(|(b, n)| (b, 0u64, n)).expect("computed")).collect();
+    let rb = gpu.readback(&mut enc, &parts);
+    gpu.queue.submit([enc.finish()]);
+    let got = rb.wait(&gpu).unwrap();
+    gpu.check(name).unwrap();
+    for (k, (&o, gv)) in outs.iter().zip(&got).enumerate() {
+        let want = cpu.value(o);
+        assert_eq!(want.len(), gv.len(), "{name} output {k}");
+        for (i, (&a, &b)) in want.iter().zip(gv).enumerate() {
+            let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 2e-4 * (1.0 + a.abs().max(b.abs()));
+            assert!(ok, "{name}: output {k} (0 = forward, then gradients) differs at {i}: cpu {a}, gpu {b}");
+        }
+    }
+}
+
+#[test]
+fn unary_ops_forward_and_backward() {
+    use Unary::*;
+    let smooth = [Neg, Abs, Exp, Square, Sin, Cos, Relu, Relu6, Selu, Sigmoid, HardSigmoid, Tanh, Softplus, Softsign];
+    for u in smooth.into_iter().chain([Elu { alpha: 0.7 }, LeakyRelu { alpha: 0.2 }]) {
+        for shape in [&[1usize][..], &[7], &[33, 7], &[257]] {
+            check(&format!("{} {shape:?}", u.name()), &[shape], any, true, |g, p| g.unary(u, p[0]));
+        }
+    }
+    for u in [Log, Log1p, Sqrt, Rsqrt, Reciprocal] {
+        check(u.name(), &[&[33, 7]], positive, true, |g, p| g.unary(u, p[0]));
+    }
+    for u in [Sign, Floor, Ceil, Round, Step, LogicalNot, IsNaN] {
+        check(u.name(), &[&[257]], small_int, false, |g, p| g.unary(u, p[0]));
+    }
+    check("clip", &[&[7, 33]], any, true, |g, p| g.clip(p[0], -0.5, 0.7));
+    check("cast int32", &[&[33]], any, false, |g, p| g.apply(Op::Cast { dtype: DType::I32 }, &[p[0]]));
+    check("cast bool", &[&[33]], small_int, false, |g, p| g.apply(Op::Cast { dtype: DType::Bool }, &[p[0]]));
+}
+
+#[test]
+fn binary_ops_with_broadcasting() {
+    use Binary::*;
+    let cases: [(&[usize], &[usize]); 6] =
+        [(&[1], &[1]), (&[7], &[7]), (&[33, 7], &[7]), (&[33, 7], &[33, 1]), (&[1, 257], &[5, 1]), (&[2, 3, 4], &[3, 1])];
+    for b in [Add, Sub, Mul, Div, Maximum, Minimum, SquaredDifference] {
+        for (sa, sb) in cases {
+            check(&format!("{} {sa:?} {sb:?}", b.name()), &[sa, sb], positive, true, |g, p| g.binary(b, p[0], p[1]));
+        }
+    }
+    check("pow", &[&[33, 7], &[7]], positive, true, |g, p| g.binary(Pow, p[0], p[1]));
+    for b in [FloorDiv, Greater, GreaterEqual, Less, LessEqual, Equal, NotEqual, LogicalAnd, LogicalOr] {
+        check(b.name(), &[&[33, 7], &[33, 1]], small_int, false, |g, p| g.binary(b, p[0], p[1]));
+    }
+    check("pow negative base", &[&[7], &[7]], small_int, false, |g, p| g.binary(Pow, p[0], p[1]));
+    check("where", &[&[33, 1], &[33, 7], &[7]], small_int, false, |g, p| {
+        let c = g.apply(Op::Cast { dtype: DType::Bool }, &[p[0]])?;
+        g.where_(c, p[1], p[2])
+    });
+    check("where grad", &[&[33, 7], &[33, 7]], any, true, |g, p| {
+        let z = g.scalar(0.0)?;
+        let c = g.binary(Greater, p[0], z)?;
+        g.where_(c, p[0], p[1])
+    });
+}
+
+#[test]
+fn matmul_all_transposes_and_batches() {
+    let sizes = [(1, 1, 1), (7, 33, 1), (33, 7, 257), (65, 130, 67), (128, 64, 784)];
+    for (m, n, k) in sizes {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a: Vec<usize> = if ta { vec![k, m] } else { vec![m, k] };
+            let b: Vec<usize> = if tb { vec![n, k] } else { vec![k, n] };
+            check(&format!("matMul {m}x{k}x{n} ta={ta} tb={tb}"), &[&a, &b], any, true, |g, p| g.matmul(p[0], p[1], ta, tb));
+        }
+    }
+    check("batched matMul", &[&[3, 7, 33], &[3, 33, 5]], any, true, |g, p| g.matmul(p[0], p[1], false, false));
+    check("matMul shared rhs", &[&[4, 9, 6], &[6, 5]], any, true, |g, p| g.matmul(p[0], p[1], false, false));
+    check("matMul shared lhs", &[&[9, 6], &[4, 6, 5]], any, true, |g, p| g.matmul(p[0], p[1], false, false));
+}
+
+#[test]
+fn reductions_softmax_argmax() {
+    for kind in [ReduceKind::Sum, ReduceKind::Mean, ReduceKind::Max, ReduceKind::Min] {
+        for (shape, axes) in [
+            (&[1usize][..], &[0usize][..]),
+            (&[257], &[0]),
+            (&[33, 7], &[0]),
+            (&[33, 7], &[1]),
+            (&[3, 300, 2], &[1]),
+            (&[2, 5, 7], &[0, 2]),
+            (&[1000, 3], &[0, 1]),
+        ] {
+            let sampler: Sampler = if matches!(kind, ReduceKind::Max | ReduceKind::Min) { small_int_dense } else { any };
+            let bw = !matches!(kind, ReduceKind::Max | ReduceKind::Min);
+            check(&format!("{} {shape:?} {axes:?}", kind.name()), &[shape], sampler, bw, |g, p| g.reduce(kind, p[0], axes, false));
+        }
+    }
+    for (shape, axis) in [(&[7usize, 33][..], 1usize), (&[33, 7], 0), (&[2, 3, 4], 1), (&[1], 0)] {
+        check(&format!("softmax {shape:?} {axis}"), &[shape], any, true, |g, p| g.softmax(p[0], axis));
+        check(&format!("logSoftmax {shape:?} {axis}"), &[shape], any, true, |g, p| g.log_softmax(p[0], axis));
+        check(&format!("argMax {shape:?} {axis}"), &[shape], any, false, |g, p| g.argmax(p[0], axis));
+    }
+}
+
+/// Distinct values, so max/min have a unique winner on both devices.
+fn small_int_dense(r: &mut Rng) -> f32 {
+    r.uniform() * 100.0
+}
+
+#[test]
+fn movement_ops() {
+    check("transpose", &[&[3, 7, 5]], any, true, |g, p| g.transpose(p[0], &[2, 0, 1]));
+    check("broadcastTo", &[&[7, 1]], any, true, |g, p| g.broadcast_to(p[0], &[3, 7, 33]));
+    check("slice", &[&[9, 33]], any, true, |g, p| g.apply(Op::Slice { begin: vec![2, 5], size: vec![4, 20] }, &[p[0]]));
+    check("pad", &[&[7, 5]], any, true, |g, p| g.apply(Op::Pad { before: vec![1, 0], after: vec![2, 3] }, &[p[0]]));
+    check("concat", &[&[7, 2], &[7, 33], &[7, 1]], any, true, |g, p| g.apply(Op::Concat { axis: 1 }, p));
+    check("concat axis 0", &[&[2, 5], &[3, 5]], any, true, |g, p| g.apply(Op::Concat { axis: 0 }, p));
+    check("reshape", &[&[6, 4]], any, true, |g, p| {
+        let r = g.reshape(p[0], &[4, 6])?;
+        g.unary(Unary::Tanh, r)
+    });
+    let idx = |g: &mut Graph, v: &[f32]| g.constant(Tensor::with_dtype(vec![v.len()], v.to_vec(), DType::I32).unwrap());
+    check("gather", &[&[7, 5]], any, true, |g, p| {
+        let i = idx(g, &[6.0, 0.0, 3.0, 3.0])?;
+        g.apply(Op::Gather { axis: 0 }, &[p[0], i])
+    });
+    check("gather axis 1", &[&[3, 7, 2]], any, true, |g, p| {
+        let i = idx(g, &[1.0, 6.0, 1.0])?;
+        g.apply(Op::Gather { axis: 1 }, &[p[0], i])
+    });
+    check("scatterAdd", &[&[4, 3]], any, false, |g, p| {
+        let i = idx(g, &[2.0, 0.0, 2.0, 1.0])?;
+        g.apply(Op::ScatterAdd { axis: 0, dim: 5 }, &[p[0], i])
+    });
+    check("oneHot", &[&[33]], small_int, false, |g, p| {
+        let c = g.apply(Op::Cast { dtype: DType::I32 }, &[p[0]])?;
+        g.apply(Op::OneHot { depth: 3, on: 1.0, off: 0.0 }, &[c])
+    });
+}
+
+#[test]
+fn dropout_mask_keeps_the_rate() {
+    let Some(gpu) = gpu() else { return };
+    let mut g = Graph::new();
+    let x = g.param(0, &[100, 100]);
+    let m = g.apply(Op::DropoutMask { rate: 0.3 }, &[x]).unwrap();
+    let data = vec![0.0f32; 10_000];
+    let arena = ParamArena::new(&gpu, &[&data], &[0]).unwrap();
+    let mut plan = GpuPlan::new(&gpu, g, &[m], &arena).unwrap();
+    let mut masks = vec![];
+    for step in 0..2 {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        plan.encode(&mut enc, &[], step);
+        let (b, n) = plan.value(m).unwrap();
+        let rb = gpu.readback(&mut enc, &[(b, 0, n)]);
+        gpu.queue.submit([enc.finish()]);
+        masks.push(rb.wait(&gpu).unwrap().remove(0));
+    }
+    for mask in &masks {
+        let kept = mask.iter().filter(|&&v| v != 0.0).count() as f32 / 10_000.0;
+        assert!((kept - 0.7).abs() < 0.03, "kept fraction {kept}");
+        assert!(mask.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
+    }
+    assert_ne!(masks[0], masks[1], "each step draws a fresh mask");
+}
+
+#[test]
+fn oversized_buffers_are_refused_with_a_message() {
+    let Some(gpu) = gpu() else { return };
+    let too_big = gpu.max_binding_elements() as usize + 1;
+    let err = gpu.check_size("dense_1/matMul", too_big).unwrap_err().to_string();
+    assert!(err.contains("dense_1/matMul") && err.contains("maxStorageBufferBindingSize"), "{err}");
+}
