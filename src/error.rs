@@ -15,6 +15,10 @@ pub enum Error {
     NotFound(String),
     /// Serialized input that cannot be parsed.
     Io(String),
+    /// The GPU failed (device lost, a WebGPU validation or out-of-memory error).
+    Device(String),
+    /// A tensor whose value is still being computed on the GPU (resolved by the wasm layer).
+    Pending(u32),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -47,7 +51,8 @@ impl fmt::Display for Error {
                 write!(f, "{op}: {msg}")
             }
             Error::NotFound(what) => write!(f, "{what}"),
-            Error::Io(msg) => write!(f, "{msg}"),
+            Error::Io(msg) | Error::Device(msg) => write!(f, "{msg}"),
+            Error::Pending(h) => write!(f, "tensor #{h} is still being computed on the GPU"),
         }
     }
 }

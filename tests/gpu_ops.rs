@@ -41,7 +41,13 @@ fn small_int(r: &mut Rng) -> f32 {
 
 /// Builds `f` on Param leaves of `shapes`, runs it (and, with `backward`, the gradient of
 /// Σ f·r w.r.t. every input) on the CPU and the GPU, and compares every value.
-fn check(name: &str, shapes: &[&[usize]], sample: Sampler, backward: bool, f: impl Fn(&mut Graph, &[NodeId]) -> hebb::error::Result<NodeId>) {
+fn check(
+    name: &str,
+    shapes: &[&[usize]],
+    sample: Sampler,
+    backward: bool,
+    f: impl Fn(&mut Graph, &[NodeId]) -> hebb::error::Result<NodeId>,
+) {
     let Some(gpu) = gpu() else { return };
     let mut rng = Rng::new(7);
     let values: Vec<Vec<f32>> = shapes.iter().map(|s| (0..s.iter().product::<usize>()).map(|_| sample(&mut rng)).collect()).collect();

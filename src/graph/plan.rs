@@ -138,88 +138,88 @@ impl Plan {
 /// Orders the nodes `outputs` need and assigns each value a slot (see [`Schedule`]).
 pub fn schedule(graph: &Graph, outputs: &[NodeId]) -> Schedule {
     let n = graph.nodes.len();
-        let mut needed = vec![false; n];
-        for &o in outputs {
-            needed[o] = true;
-        }
-        for i in (0..n).rev() {
-            if needed[i] {
-                for &j in &graph.nodes[i].inputs {
-                    needed[j] = true;
-                }
-            }
-        }
-        // Where each value lives; a reshape shares its input's location.
-        let mut loc: Vec<Option<Loc>> = vec![None; n];
-        let mut root: Vec<NodeId> = (0..n).collect();
-        let mut last_use = vec![0usize; n];
-        let mut order = vec![];
-        for i in 0..n {
-            if !needed[i] {
-                continue;
-            }
-            let node = &graph.nodes[i];
-            match node.op {
-                Op::Input { index } => loc[i] = Some(Loc::Input(index)),
-                Op::Param { index } => loc[i] = Some(Loc::Param(index)),
-                Op::Const { index } => loc[i] = Some(Loc::Const(index)),
-                Op::Reshape { .. } => root[i] = root[node.inputs[0]],
-                _ => order.push(i),
-            }
-            let pos = order.len();
-            for &j in &node.inputs {
-                last_use[root[j]] = pos;
-            }
-        }
-        for &o in outputs {
-            last_use[root[o]] = usize::MAX;
-        }
-        // Assign slots in execution order, best-fit from the free list.
-        let mut slot_size: Vec<usize> = vec![];
-        let mut free: Vec<usize> = vec![];
-        let mut steps = vec![];
-        for (pos, &i) in order.iter().enumerate() {
-            let size = numel(&graph.nodes[i].shape).max(1);
-            let pick = free.iter().enumerate().filter(|(_, &s)| slot_size[s] >= size).min_by_key(|(_, &s)| slot_size[s]).map(|(k, _)| k);
-            let slot = match pick {
-                Some(k) => free.swap_remove(k),
-                None => {
-                    // Grow the largest free slot rather than adding a new one when none fits.
-                    if let Some(k) = (0..free.len()).max_by_key(|&k| slot_size[free[k]]) {
-                        let s = free.swap_remove(k);
-                        slot_size[s] = size;
-                        s
-                    } else {
-                        slot_size.push(size);
-                        slot_size.len() - 1
-                    }
-                }
-            };
-            loc[i] = Some(Loc::Slot(slot));
-            let inputs: Vec<Loc> = graph.nodes[i].inputs.iter().map(|&j| loc[root[j]].expect("inputs precede their users")).collect();
-            let sizes = graph.nodes[i].inputs.iter().map(|&j| numel(&graph.nodes[j].shape)).collect();
-            steps.push(Step { node: i, inputs, sizes, out: slot });
-            // Release inputs whose last reader was this step (the output never shares their slot).
+    let mut needed = vec![false; n];
+    for &o in outputs {
+        needed[o] = true;
+    }
+    for i in (0..n).rev() {
+        if needed[i] {
             for &j in &graph.nodes[i].inputs {
-                let r = root[j];
-                if last_use[r] == pos + 1 {
-                    if let Some(Loc::Slot(s)) = loc[r] {
-                        if !free.contains(&s) {
-                            free.push(s);
-                        }
-                    }
-                    last_use[r] = usize::MAX - 1; // released once
+                needed[j] = true;
+            }
+        }
+    }
+    // Where each value lives; a reshape shares its input's location.
+    let mut loc: Vec<Option<Loc>> = vec![None; n];
+    let mut root: Vec<NodeId> = (0..n).collect();
+    let mut last_use = vec![0usize; n];
+    let mut order = vec![];
+    for i in 0..n {
+        if !needed[i] {
+            continue;
+        }
+        let node = &graph.nodes[i];
+        match node.op {
+            Op::Input { index } => loc[i] = Some(Loc::Input(index)),
+            Op::Param { index } => loc[i] = Some(Loc::Param(index)),
+            Op::Const { index } => loc[i] = Some(Loc::Const(index)),
+            Op::Reshape { .. } => root[i] = root[node.inputs[0]],
+            _ => order.push(i),
+        }
+        let pos = order.len();
+        for &j in &node.inputs {
+            last_use[root[j]] = pos;
+        }
+    }
+    for &o in outputs {
+        last_use[root[o]] = usize::MAX;
+    }
+    // Assign slots in execution order, best-fit from the free list.
+    let mut slot_size: Vec<usize> = vec![];
+    let mut free: Vec<usize> = vec![];
+    let mut steps = vec![];
+    for (pos, &i) in order.iter().enumerate() {
+        let size = numel(&graph.nodes[i].shape).max(1);
+        let pick = free.iter().enumerate().filter(|(_, &s)| slot_size[s] >= size).min_by_key(|(_, &s)| slot_size[s]).map(|(k, _)| k);
+        let slot = match pick {
+            Some(k) => free.swap_remove(k),
+            None => {
+                // Grow the largest free slot rather than adding a new one when none fits.
+                if let Some(k) = (0..free.len()).max_by_key(|&k| slot_size[free[k]]) {
+                    let s = free.swap_remove(k);
+                    slot_size[s] = size;
+                    s
+                } else {
+                    slot_size.push(size);
+                    slot_size.len() - 1
                 }
             }
-            // A value nobody reads (and no output) frees at once.
-            if last_use[i] == 0 {
-                free.push(slot);
+        };
+        loc[i] = Some(Loc::Slot(slot));
+        let inputs: Vec<Loc> = graph.nodes[i].inputs.iter().map(|&j| loc[root[j]].expect("inputs precede their users")).collect();
+        let sizes = graph.nodes[i].inputs.iter().map(|&j| numel(&graph.nodes[j].shape)).collect();
+        steps.push(Step { node: i, inputs, sizes, out: slot });
+        // Release inputs whose last reader was this step (the output never shares their slot).
+        for &j in &graph.nodes[i].inputs {
+            let r = root[j];
+            if last_use[r] == pos + 1 {
+                if let Some(Loc::Slot(s)) = loc[r] {
+                    if !free.contains(&s) {
+                        free.push(s);
+                    }
+                }
+                last_use[r] = usize::MAX - 1; // released once
             }
         }
-        for i in 0..n {
-            if needed[i] && loc[i].is_none() {
-                loc[i] = loc[root[i]];
-            }
+        // A value nobody reads (and no output) frees at once.
+        if last_use[i] == 0 {
+            free.push(slot);
         }
+    }
+    for i in 0..n {
+        if needed[i] && loc[i].is_none() {
+            loc[i] = loc[root[i]];
+        }
+    }
     Schedule { steps, loc, slot_size }
 }

@@ -1,6 +1,7 @@
 //! Sequential models: layers with inferred shapes, the weight store, compile, summary, and the
 //! planned steps (train, evaluate, predict) cached per batch size.
 
+pub mod gpu;
 pub mod summary;
 pub mod trainer;
 
@@ -90,6 +91,14 @@ impl PlanKind {
     }
 }
 
+/// A step's graph before planning: the loss and metric nodes (or the prediction) and the
+/// gradient node of each trained weight.
+pub struct StepGraph {
+    pub graph: Graph,
+    pub outputs: Vec<NodeId>,
+    pub grads: Vec<(usize, NodeId)>,
+}
+
 pub struct StepPlan {
     pub plan: Plan,
     /// For Train and Eval: the loss node, then one node per metric. For Predict: the output.
@@ -120,6 +129,8 @@ pub struct Sequential {
     pub compiled: Option<Compiled>,
     pub rng: Rng,
     plans: HashMap<PlanKey, StepPlan>,
+    /// The training state on the GPU while the model trains there (the weights above mirror it).
+    pub gpu: Option<gpu::GpuModel>,
 }
 
 impl Sequential {
@@ -132,6 +143,7 @@ impl Sequential {
             compiled: None,
             rng: Rng::new(seed),
             plans: HashMap::new(),
+            gpu: None,
         }
     }
 
@@ -169,6 +181,7 @@ impl Sequential {
         }
         self.layers.push(LayerEntry { layer, in_shape, out_shape, weights: idx, trainable: true });
         self.plans.clear();
+        self.gpu = None;
         Ok(())
     }
 
@@ -187,6 +200,7 @@ impl Sequential {
                 self.weights[w].trainable = trainable;
             }
             self.plans.clear();
+            self.gpu = None;
         }
     }
 
@@ -202,6 +216,7 @@ impl Sequential {
         }
         self.compiled = Some(c);
         self.plans.clear();
+        self.gpu = None;
     }
 
     /// Checks that `x` (batch first) fits the model's input, naming the first layer.
@@ -327,6 +342,15 @@ impl Sequential {
     /// Builds a plan. With `fns`, per-step functions use this step's recordings (such a plan is
     /// used once and not cached).
     pub fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType, fns: Option<&StepFns>) -> Result<StepPlan> {
+        let sg = self.step_graph(kind, batch, y_feat, y_dtype, fns)?;
+        let mut all = sg.outputs.clone();
+        all.extend(sg.grads.iter().map(|&(_, n)| n));
+        let plan = Plan::new(sg.graph, &all)?;
+        Ok(StepPlan { plan, outputs: sg.outputs, grads: sg.grads })
+    }
+
+    /// The graph of one step of `kind` (any device plans it).
+    pub fn step_graph(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType, fns: Option<&StepFns>) -> Result<StepGraph> {
         let mut g = Graph::new();
         let mut xs = vec![batch];
         xs.extend(self.input_feature_shape()?);
@@ -343,8 +367,7 @@ impl Sequential {
             p = g.apply(crate::ops::Op::Cast { dtype: DType::F32 }, &[p])?;
         }
         if matches!(kind, PlanKind::Predict | PlanKind::Forward) {
-            let plan = Plan::new(g, &[p])?;
-            return Ok(StepPlan { plan, outputs: vec![p], grads: vec![] });
+            return Ok(StepGraph { graph: g, outputs: vec![p], grads: vec![] });
         }
         let mut ys = vec![batch];
         ys.extend_from_slice(y_feat);
@@ -366,10 +389,7 @@ impl Sequential {
             let d = grad(&mut g, outputs[0], &wrt)?;
             grads = trainable.into_iter().zip(d).collect();
         }
-        let mut all = outputs.clone();
-        all.extend(grads.iter().map(|&(_, n)| n));
-        let plan = Plan::new(g, &all)?;
-        Ok(StepPlan { plan, outputs, grads })
+        Ok(StepGraph { graph: g, outputs, grads })
     }
 
     pub fn count_params(&self) -> (usize, usize) {
@@ -396,6 +416,7 @@ impl Sequential {
         for (w, t) in self.weights.iter_mut().zip(ws) {
             w.value.data = t.data;
         }
+        self.gpu = None;
         Ok(())
     }
 }

@@ -74,6 +74,14 @@ pub enum Event {
     NeedFns {
         phase: &'static str,
     },
+    /// The GPU is computing values this session needs (a batch's logs, the epoch's sums): wait
+    /// for the GPU (in the browser, let the event loop run) and call `run` again.
+    GpuWait,
+    /// The GPU device was lost or failed: training goes on on the CPU from the last weights
+    /// read back, repeating the batches trained since.
+    DeviceLost {
+        message: String,
+    },
 }
 
 /// Log values as JSON: NaN and infinities (a diverging run) become the strings "NaN",
@@ -257,6 +265,37 @@ pub struct FitSession {
     /// Per-step validation: the next validation batch and the running sums.
     val_batch: usize,
     val_sums: Vec<f64>,
+    /// Set while training runs on the GPU.
+    gpu: Option<GpuRun>,
+}
+
+/// Where a session stood when the CPU mirror was last brought up to date from the GPU: a lost
+/// device resumes on the CPU from here.
+#[derive(Clone)]
+struct Snap {
+    epoch: usize,
+    batch: Option<usize>,
+    seen: usize,
+    sums: Vec<f64>,
+    iterations: u64,
+    order: Vec<usize>,
+}
+
+enum Wait {
+    /// A batch's loss and metrics.
+    Batch { b: usize, size: usize },
+    /// The epoch's sums (training and validation) with the weights and optimizer state.
+    Epoch { snap: Snap, complete: bool },
+}
+
+struct GpuRun {
+    gpu: std::sync::Arc<crate::backend::gpu::Gpu>,
+    wait: Option<(crate::backend::gpu::Readback, Wait)>,
+    /// A mirror refresh in flight, and the position it will record.
+    sync: Option<(crate::backend::gpu::Readback, Snap)>,
+    snap: Snap,
+    /// Batches trained since the last mirror refresh began.
+    since_sync: usize,
 }
 
 impl FitSession {
@@ -326,7 +365,116 @@ impl FitSession {
             epochs_begun: 0,
             val_batch: 0,
             val_sums: vec![],
+            gpu: None,
         })
+    }
+
+    /// Trains on `gpu` from here on (the weights and optimizer state are uploaded from the CPU).
+    /// A model with per-step user functions stays on the CPU: they need each step's prediction
+    /// in JS. Returns whether the GPU is used.
+    pub fn use_gpu(&mut self, gpu: std::sync::Arc<crate::backend::gpu::Gpu>, model: &mut Sequential) -> Result<bool> {
+        if self.per_step || gpu.is_lost() {
+            return Ok(false);
+        }
+        let g = super::gpu::GpuModel::new(&gpu, model)?;
+        g.clear_sums(super::gpu::TRAIN);
+        model.gpu = Some(g);
+        let snap = self.position(model);
+        self.gpu = Some(GpuRun { gpu, wait: None, sync: None, snap, since_sync: 0 });
+        Ok(true)
+    }
+
+    pub fn on_gpu(&self) -> bool {
+        self.gpu.is_some()
+    }
+
+    fn position(&self, model: &Sequential) -> Snap {
+        Snap {
+            epoch: self.epoch,
+            batch: self.batch,
+            seen: self.seen,
+            sums: self.sums.clone(),
+            iterations: model.compiled.as_ref().map(|c| c.optimizer.iterations).unwrap_or(0),
+            order: self.order.clone(),
+        }
+    }
+
+    /// Resumes on the CPU from the last mirrored position after the GPU failed.
+    fn fall_back(&mut self, model: &mut Sequential, why: &Error, events: &mut Vec<Event>) {
+        let Some(run) = self.gpu.take() else { return };
+        model.gpu = None;
+        let s = run.snap;
+        self.epoch = s.epoch;
+        self.batch = s.batch;
+        self.seen = s.seen;
+        self.sums = s.sums;
+        self.order = s.order;
+        if let Some(c) = model.compiled.as_mut() {
+            c.optimizer.iterations = s.iterations;
+        }
+        events.push(Event::DeviceLost {
+            message: format!(
+                "{why}; training continues on the CPU from the weights of epoch {}, batch {}",
+                s.epoch + 1,
+                s.batch.unwrap_or(0)
+            ),
+        });
+    }
+
+    /// Takes in finished GPU reads. Ok(false): still waiting; Ok(true) with `hand_back` set when
+    /// an epoch just ended.
+    fn gpu_poll(&mut self, model: &mut Sequential, events: &mut Vec<Event>, hand_back: &mut bool) -> Result<bool> {
+        let Some(run) = self.gpu.as_mut() else { return Ok(true) };
+        if let Some(e) = run.gpu.check("training").err() {
+            return Err(e);
+        }
+        if let Some((mut rb, snap)) = run.sync.take() {
+            match rb.poll(&run.gpu) {
+                None => run.sync = Some((rb, snap)),
+                Some(r) => {
+                    let data = r?;
+                    if let Some(g) = model.gpu.take() {
+                        let (train, _) = g.apply_sync(model, data);
+                        model.gpu = Some(g);
+                        run.snap = Snap { sums: train.iter().map(|&v| v as f64).collect(), ..snap };
+                    }
+                }
+            }
+        }
+        let Some((mut rb, wait)) = run.wait.take() else { return Ok(true) };
+        let data = match rb.poll(&run.gpu) {
+            None => {
+                run.wait = Some((rb, wait));
+                return Ok(false);
+            }
+            Some(r) => r?,
+        };
+        match wait {
+            Wait::Batch { b, size } => {
+                let values = data.into_iter().next().unwrap_or_default();
+                events.push(Event::BatchEnd { batch: b, size, values });
+            }
+            Wait::Epoch { snap, complete } => {
+                let g = model.gpu.take().expect("GPU state while training on the GPU");
+                let (train, val) = g.apply_sync(model, data);
+                g.clear_sums(super::gpu::TRAIN);
+                g.clear_sums(super::gpu::VAL);
+                model.gpu = Some(g);
+                let values: Vec<f32> = train.iter().map(|&s| (s as f64 / self.seen.max(1) as f64) as f32).collect();
+                let val = self.val.as_ref().filter(|_| !val.is_empty() && complete).map(|(vx, _)| {
+                    let n = vx.shape[0] as f64;
+                    val.iter().map(|&s| (s as f64 / n) as f32).collect::<Vec<f32>>()
+                });
+                let run = self.gpu.as_mut().expect("checked above");
+                run.snap = snap;
+                run.since_sync = 0;
+                events.push(Event::EpochEnd { epoch: self.epoch, values, val });
+                self.epoch += 1;
+                self.batch = None;
+                *hand_back = true;
+            }
+        }
+        Ok(true)
     }
 
     pub fn batches_per_epoch(&self) -> usize {
@@ -364,7 +512,12 @@ impl FitSession {
     pub fn run_all(&mut self, model: &mut Sequential) -> Result<Vec<Event>> {
         let mut events = vec![];
         while !self.finished {
-            events.extend(self.run(model, 1024)?);
+            let evs = self.run(model, 1024)?;
+            #[cfg(not(target_arch = "wasm32"))]
+            if let (Some(Event::GpuWait), Some(run)) = (evs.last(), self.gpu.as_ref()) {
+                let _ = run.gpu.device.poll(wgpu::PollType::wait_indefinitely());
+            }
+            events.extend(evs.into_iter().filter(|e| !matches!(e, Event::GpuWait)));
         }
         Ok(events)
     }
@@ -380,6 +533,21 @@ impl FitSession {
                 *n = 0;
             }
         };
+        if self.gpu.is_some() {
+            let mut hand_back = false;
+            match self.gpu_poll(model, &mut events, &mut hand_back) {
+                Ok(true) => {}
+                Ok(false) => {
+                    events.push(Event::GpuWait);
+                    return Ok(events);
+                }
+                Err(e @ Error::Device(_)) => self.fall_back(model, &e, &mut events),
+                Err(e) => return Err(e),
+            }
+            if hand_back {
+                return Ok(events);
+            }
+        }
         while !self.finished && done < max_batches.max(1) {
             if self.epoch >= self.opts.epochs {
                 self.finished = true;
@@ -420,8 +588,34 @@ impl FitSession {
                 } else {
                     None
                 };
-                let values = self.train_batch(model, b, fns)?;
                 let size = self.opts.batch_size.min(self.n_train - b * self.opts.batch_size);
+                if self.gpu.is_some() {
+                    match self.train_batch_gpu(model, b) {
+                        Ok(()) => {}
+                        Err(e @ Error::Device(_)) => {
+                            self.fall_back(model, &e, &mut events);
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                    self.batch = Some(b + 1);
+                    done += 1;
+                    if self.opts.report_batches {
+                        let run = self.gpu.as_mut().expect("on the GPU");
+                        let g = model.gpu.as_ref().expect("GPU state while training on the GPU");
+                        let mut enc = run.gpu.device.create_command_encoder(&Default::default());
+                        let mut rb = g.read_values(&mut enc);
+                        run.gpu.queue.submit([enc.finish()]);
+                        rb.start();
+                        run.wait = Some((rb, Wait::Batch { b, size }));
+                        flush(&mut events, &mut unreported, b + 1);
+                        events.push(Event::GpuWait);
+                        return Ok(events);
+                    }
+                    unreported += 1;
+                    continue;
+                }
+                let values = self.train_batch(model, b, fns)?;
                 self.batch = Some(b + 1);
                 done += 1;
                 if self.opts.report_batches {
@@ -432,10 +626,24 @@ impl FitSession {
                 continue;
             }
             // Epoch end: averaged logs, then validation.
+            let complete = b >= self.batches_per_epoch();
+            if self.gpu.is_some() {
+                match self.end_epoch_gpu(model, complete) {
+                    Ok(()) => {
+                        flush(&mut events, &mut unreported, b);
+                        events.push(Event::GpuWait);
+                        return Ok(events);
+                    }
+                    Err(e @ Error::Device(_)) => {
+                        self.fall_back(model, &e, &mut events);
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             let values: Vec<f32> = self.sums.iter().map(|s| (s / self.seen.max(1) as f64) as f32).collect();
             let mut val = None;
             // As TF.js: an epoch cut short by stopTraining gets no validation pass.
-            let complete = b >= self.batches_per_epoch();
             if self.val.is_some() && complete {
                 match self.validate(model)? {
                     Some(v) => val = Some(v),
@@ -455,7 +663,83 @@ impl FitSession {
             break;
         }
         flush(&mut events, &mut unreported, self.batch.unwrap_or(0));
+        self.start_sync(model);
         Ok(events)
+    }
+
+    /// Starts a mirror refresh when batches were trained since the last and none is in flight;
+    /// it completes in the background (no waiting).
+    fn start_sync(&mut self, model: &Sequential) {
+        let pos = self.position(model);
+        let (Some(run), Some(g)) = (self.gpu.as_mut(), model.gpu.as_ref()) else { return };
+        if run.sync.is_some() || run.wait.is_some() || run.since_sync == 0 {
+            return;
+        }
+        let mut enc = run.gpu.device.create_command_encoder(&Default::default());
+        let mut rb = g.sync_parts(&mut enc, model);
+        run.gpu.queue.submit([enc.finish()]);
+        rb.start();
+        run.sync = Some((rb, pos));
+        run.since_sync = 0;
+    }
+
+    /// One training step on the GPU (submitted, not awaited).
+    fn train_batch_gpu(&mut self, model: &mut Sequential, b: usize) -> Result<()> {
+        let size = self.gather(b);
+        self.sample_weights(size);
+        let kind = if self.opts.class_weight.is_some() { PlanKind::TrainWeighted } else { PlanKind::Train };
+        let run = self.gpu.as_mut().expect("on the GPU");
+        let mut g = match model.gpu.take() {
+            Some(g) => g,
+            // The weights were replaced during fit (setWeights in a callback): upload them again.
+            None => super::gpu::GpuModel::new(&run.gpu, model)?,
+        };
+        let seed = self.rng.next_u32();
+        let r = g.step(model, kind, &[&self.xb, &self.yb, &self.wb], &self.y.shape[1..], self.y.dtype, seed, super::gpu::TRAIN);
+        model.gpu = Some(g);
+        r?;
+        run.since_sync += 1;
+        self.seen += size;
+        Ok(())
+    }
+
+    /// Encodes the validation pass (when the epoch completed) and the read of the epoch's sums,
+    /// weights and optimizer state.
+    fn end_epoch_gpu(&mut self, model: &mut Sequential, complete: bool) -> Result<()> {
+        let mut g = model.gpu.take().expect("GPU state while training on the GPU");
+        let r = (|| -> Result<()> {
+            if let (Some((vx, vy)), true) = (self.val.as_ref(), complete) {
+                let (n, bs) = (vx.shape[0], self.opts.batch_size);
+                let mut start = 0;
+                while start < n {
+                    let size = bs.min(n - start);
+                    let xr = numel(&vx.shape[1..]);
+                    let yr = numel(&vy.shape[1..]);
+                    let xs = &vx.data[start * xr..(start + size) * xr];
+                    let ys = &vy.data[start * yr..(start + size) * yr];
+                    g.step(model, PlanKind::Eval, &[xs, ys], &vy.shape[1..], vy.dtype, 0, super::gpu::VAL)?;
+                    start += size;
+                }
+            }
+            Ok(())
+        })();
+        model.gpu = Some(g);
+        r?;
+        let mut snap = self.position(model);
+        snap.epoch += 1;
+        snap.batch = None;
+        snap.seen = 0;
+        snap.sums.iter_mut().for_each(|s| *s = 0.0);
+        let run = self.gpu.as_mut().expect("on the GPU");
+        let g = model.gpu.as_ref().expect("restored above");
+        let mut enc = run.gpu.device.create_command_encoder(&Default::default());
+        let mut rb = g.sync_parts(&mut enc, model);
+        run.gpu.queue.submit([enc.finish()]);
+        rb.start();
+        // A refresh still in flight is superseded by this one.
+        run.sync = None;
+        run.wait = Some((rb, Wait::Epoch { snap, complete }));
+        Ok(())
     }
 
     /// The validation values, batch by batch as TF.js averages them. With per-step functions each

@@ -88,7 +88,44 @@ impl Optimizer {
         Ok(opt)
     }
 
-    fn num_slots(&self) -> usize {
+    /// The state of trained parameter `k` (n elements), created on first use: one vector per slot.
+    pub fn slots_of(&mut self, k: usize, n: usize) -> &mut [Vec<f32>] {
+        self.ensure_slots(k, n);
+        &mut self.slots[k]
+    }
+
+    fn ensure_slots(&mut self, k: usize, n: usize) {
+        if self.slots.len() <= k || self.slots[k].first().is_some_and(|v| v.len() != n) || self.slots[k].len() != self.num_slots() {
+            let init = if let Kind::Adagrad { initial, .. } = self.kind { initial } else { 0.0 };
+            let fresh: Vec<Vec<f32>> = (0..self.num_slots()).map(|j| vec![if j == 0 { init } else { 0.0 }; n]).collect();
+            if self.slots.len() <= k {
+                self.slots.resize_with(k + 1, Vec::new);
+            }
+            self.slots[k] = fresh;
+        }
+    }
+
+    /// The fused GPU update's parameters for the current step (after `begin_step`): the kind
+    /// code and words 2.. of optimizer.wgsl.
+    pub fn gpu_words(&self) -> (u32, [f32; 8]) {
+        let t = self.iterations.max(1) as i32;
+        let lr = self.lr;
+        match self.kind {
+            Kind::Sgd => (0, [lr, 0., 0., 0., 0., 0., 0., 0.]),
+            Kind::Momentum { momentum, nesterov } => (if nesterov { 2 } else { 1 }, [lr, momentum, 0., 0., 0., 0., 0., 0.]),
+            Kind::Adam { beta1, beta2, eps, keras_eps } => {
+                (if keras_eps { 4 } else { 3 }, [lr, beta1, beta2, eps, 1.0 - beta1.powi(t), 1.0 - beta2.powi(t), 0., 0.])
+            }
+            Kind::Adamax { beta1, beta2, eps, decay } => {
+                let lr_t = lr / (1.0 + decay * (t - 1) as f32) / (1.0 - beta1.powi(t));
+                (5, [lr, beta1, beta2, eps, 0., 0., lr_t, 0.])
+            }
+            Kind::RmsProp { decay, momentum, eps, centered } => (if centered { 7 } else { 6 }, [lr, decay, 0., eps, 0., 0., 0., momentum]),
+            Kind::Adagrad { eps, .. } => (8, [lr, 0., 0., eps, 0., 0., 0., 0.]),
+        }
+    }
+
+    pub fn num_slots(&self) -> usize {
         match self.kind {
             Kind::Sgd => 0,
             Kind::Momentum { .. } | Kind::Adagrad { .. } => 1,
@@ -121,14 +158,7 @@ impl Optimizer {
     /// (and re-created if the parameter set changed, a layer was frozen), then reused.
     pub fn update(&mut self, k: usize, w: &mut [f32], g: &[f32]) {
         let n = w.len();
-        if self.slots.len() <= k || self.slots[k].first().is_some_and(|v| v.len() != n) {
-            let init = if let Kind::Adagrad { initial, .. } = self.kind { initial } else { 0.0 };
-            let fresh: Vec<Vec<f32>> = (0..self.num_slots()).map(|j| vec![if j == 0 { init } else { 0.0 }; n]).collect();
-            if self.slots.len() <= k {
-                self.slots.resize_with(k + 1, Vec::new);
-            }
-            self.slots[k] = fresh;
-        }
+        self.ensure_slots(k, n);
         let t = self.iterations as i32;
         let lr = self.lr;
         let slots = &mut self.slots[k];

@@ -172,10 +172,10 @@ impl Gpu {
     /// An error recorded by the device since the last call, named with `what` (the op or step).
     pub fn check(&self, what: &str) -> Result<()> {
         if self.is_lost() {
-            return Err(Error::Io(format!("WebGPU: the device was lost during {what}")));
+            return Err(Error::Device(format!("WebGPU: the device was lost during {what}")));
         }
         match lock(&self.error).take() {
-            Some(e) => Err(Error::Io(format!("WebGPU error in {what}: {e}"))),
+            Some(e) => Err(Error::Device(format!("WebGPU error in {what}: {e}"))),
             None => Ok(()),
         }
     }
@@ -335,12 +335,12 @@ impl Readback {
         #[cfg(not(target_arch = "wasm32"))]
         let _ = gpu.device.poll(wgpu::PollType::Poll);
         if gpu.is_lost() {
-            return Some(Err(Error::Io("WebGPU: the device was lost".into())));
+            return Some(Err(Error::Device("WebGPU: the device was lost".into())));
         }
         let r = lock(&self.state).take()?;
         let staging = self.staging.take()?;
         Some(match r {
-            Err(e) => Err(Error::Io(format!("WebGPU: reading results back failed ({e})"))),
+            Err(e) => Err(Error::Device(format!("WebGPU: reading results back failed ({e})"))),
             Ok(()) => {
                 let out = {
                     let view = match staging.slice(..).get_mapped_range() {

@@ -476,7 +476,18 @@ impl GpuPlan {
             dispatches.push(Dispatch { pipeline, bind, groups: d.groups });
         }
         let _ = context;
-        Ok(GpuPlan { graph, gpu: gpu.clone(), slots, inputs, _consts: consts, _uniforms: uniforms, seed, dispatches, loc: sched.loc, step: 0 })
+        Ok(GpuPlan {
+            graph,
+            gpu: gpu.clone(),
+            slots,
+            inputs,
+            _consts: consts,
+            _uniforms: uniforms,
+            seed,
+            dispatches,
+            loc: sched.loc,
+            step: 0,
+        })
     }
 
     /// Writes the step's inputs and records every dispatch into `enc`. `seed` varies dropout masks.
@@ -524,6 +535,10 @@ impl Drop for GpuPlan {
         for (b, _) in self.inputs.drain(..).flatten() {
             self.gpu.recycle(b);
         }
+        for b in self._consts.drain(..) {
+            self.gpu.recycle(b);
+        }
+        self.gpu.recycle(self.seed.clone());
     }
 }
 

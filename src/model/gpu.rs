@@ -1,0 +1,321 @@
+//! A model's training state on the GPU: the weights in one buffer (trained ones first, so one
+//! fused optimizer dispatch covers them all), gradients and optimizer slots in buffers of the same
+//! layout, running loss/metric sums, and the planned steps. A step is one command encoder and
+//! one submit: the plan's dispatches, the gradient copies, the optimizer update and the
+//! accumulation of the step's loss and metrics. Nothing is read back per step.
+//!
+//! The CPU weights (`Sequential::weights`) are the mirror: refreshed from the GPU by
+//! [`GpuModel::sync_parts`] / [`GpuModel::apply_sync`] at epoch ends, every few batches, and when
+//! `fit` ends, so synchronous reads and a fallback to the CPU always have recent weights.
+
+use super::{plan_key, PlanKey, PlanKind, Sequential};
+use crate::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
+use crate::backend::gpu::{Gpu, Kernel, Readback, RECORD_BYTES, RECORD_WORDS};
+use crate::error::Result;
+use crate::graph::NodeId;
+use crate::tensor::DType;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Regions of the sums buffer, 64 elements each (bindable offsets): training, validation, evaluate.
+pub const TRAIN: usize = 0;
+pub const VAL: usize = 1;
+pub const EVAL: usize = 2;
+const REGION: u64 = 64;
+const VAL_AT: u64 = REGION;
+
+pub struct GpuStep {
+    pub plan: GpuPlan,
+    pub outputs: Vec<NodeId>,
+    grads: Vec<(usize, NodeId)>,
+    /// Accumulate into the training, validation or evaluate sums.
+    accum: [wgpu::BindGroup; 3],
+    _accum_params: wgpu::Buffer,
+    pub batch: usize,
+}
+
+pub struct GpuModel {
+    pub gpu: Arc<Gpu>,
+    pub arena: ParamArena,
+    /// Weight indices in arena order, the trained ones first.
+    trained: Vec<usize>,
+    grads: wgpu::Buffer,
+    slots: Vec<wgpu::Buffer>,
+    opt_params: wgpu::Buffer,
+    opt_bind: wgpu::BindGroup,
+    opt_pipeline: wgpu::ComputePipeline,
+    accum_pipeline: wgpu::ComputePipeline,
+    /// Loss and metric sums (value × batch size): training at 0, validation at VAL_AT.
+    pub acc: wgpu::Buffer,
+    vals: wgpu::Buffer,
+    /// Loss + metrics.
+    pub k: usize,
+    plans: HashMap<PlanKey, GpuStep>,
+    opt_words: [u32; RECORD_WORDS],
+}
+
+fn zeroed(gpu: &Gpu, elements: u64, label: &str) -> wgpu::Buffer {
+    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: elements.max(4) * 4,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    })
+}
+
+impl GpuModel {
+    /// Uploads the model's weights and optimizer state (from the CPU mirror).
+    pub fn new(gpu: &Arc<Gpu>, model: &mut Sequential) -> Result<GpuModel> {
+        gpu.check("uploading the model")?;
+        let trained: Vec<usize> = (0..model.weights.len()).filter(|&i| model.weights[i].trainable).collect();
+        let values: Vec<&[f32]> = model.weights.iter().map(|w| w.value.data.as_slice()).collect();
+        let arena = ParamArena::new(gpu, &values, &trained)?;
+        let n = arena.len() as u64;
+        let grads = zeroed(gpu, n, "gradients");
+        let mut slots = vec![];
+        let c = model.compiled.as_mut().ok_or_else(|| crate::error::Error::arg("fit", "the model must be compiled before training"))?;
+        let ns = c.optimizer.num_slots();
+        for j in 0..3 {
+            slots.push(zeroed(gpu, if j < ns { n } else { 1 }, "optimizer slot"));
+        }
+        for (k, &wi) in trained.iter().enumerate() {
+            let len = model.weights[wi].value.data.len();
+            for (j, v) in c.optimizer.slots_of(k, len).iter().enumerate() {
+                gpu.write(&slots[j], arena.offsets[wi], v);
+            }
+        }
+        let k = 1 + c.metrics.len();
+        let acc = zeroed(gpu, 3 * REGION, "sums");
+        let vals = zeroed(gpu, 64, "step values");
+        let opt_pipeline = gpu.pipeline(Kernel::Optimizer);
+        let opt_params = gpu.uniform(1);
+        let opt_bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("optimizer"),
+            layout: &opt_pipeline.get_bind_group_layout(0),
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: opt_params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: arena.buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: grads.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: slots[0].as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 4, resource: slots[1].as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 5, resource: slots[2].as_entire_binding() },
+            ],
+        });
+        let accum_pipeline = gpu.pipeline(Kernel::Accumulate);
+        let mut order = trained.clone();
+        order.extend((0..model.weights.len()).filter(|i| !model.weights[*i].trainable));
+        Ok(GpuModel {
+            gpu: gpu.clone(),
+            arena,
+            trained: order,
+            grads,
+            slots,
+            opt_params,
+            opt_bind,
+            opt_pipeline,
+            accum_pipeline,
+            acc,
+            vals,
+            k,
+            plans: HashMap::new(),
+            opt_words: [0; RECORD_WORDS],
+        })
+    }
+
+    fn build_step(&self, model: &Sequential, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> Result<GpuStep> {
+        let mut sg = model.step_graph(kind, batch, y_feat, y_dtype, None)?;
+        let mut outs = sg.outputs.clone();
+        let mut grads: Vec<NodeId> = sg.grads.iter().map(|g| g.1).collect();
+        materialize(&mut sg.graph, &mut outs)?;
+        materialize(&mut sg.graph, &mut grads)?;
+        let mut all = outs.clone();
+        all.extend(&grads);
+        let plan = GpuPlan::new(&self.gpu, sg.graph, &all, &self.arena)?;
+        let params = self.gpu.uniform(1);
+        let mut words = [0u32; RECORD_WORDS];
+        words[0] = outs.len() as u32;
+        words[1] = (batch as f32).to_bits();
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        self.gpu.queue.write_buffer(&params, 0, &bytes);
+        let bind = |at: u64| {
+            self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("accumulate"),
+                layout: &self.accum_pipeline.get_bind_group_layout(0),
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &self.acc,
+                            offset: at * 4,
+                            size: wgpu::BufferSize::new(64 * 4),
+                        }),
+                    },
+                    wgpu::BindGroupEntry { binding: 2, resource: self.vals.as_entire_binding() },
+                ],
+            })
+        };
+        let accum = [bind(0), bind(REGION), bind(2 * REGION)];
+        self.gpu.check(&format!("planning the {kind:?} step for batch {batch}"))?;
+        Ok(GpuStep { plan, outputs: outs, grads: sg.grads.iter().map(|g| g.0).zip(grads).collect(), accum, _accum_params: params, batch })
+    }
+
+    /// Runs one step of `kind` on `inputs` ([x, y, sample weights]); training steps update the
+    /// weights. The step's loss and metrics are added to the sums of `region` (TRAIN, VAL or
+    /// EVAL). Returns after submitting: nothing waits on the GPU.
+    pub fn step(
+        &mut self,
+        model: &mut Sequential,
+        kind: PlanKind,
+        inputs: &[&[f32]],
+        y_feat: &[usize],
+        y_dtype: DType,
+        seed: u32,
+        region: usize,
+    ) -> Result<()> {
+        let batch = inputs[0].len() / crate::tensor::numel(&model.input_feature_shape()?).max(1);
+        let key = plan_key(kind, batch, y_feat, y_dtype);
+        let mut step = match self.plans.remove(&key) {
+            Some(s) => s,
+            None => self.build_step(model, kind, batch, y_feat, y_dtype)?,
+        };
+        let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("step") });
+        step.plan.encode(&mut enc, inputs, seed);
+        if kind.trains() && !step.grads.is_empty() {
+            for &(wi, node) in &step.grads {
+                if let Some((b, n)) = step.plan.value(node) {
+                    enc.copy_buffer_to_buffer(b, 0, &self.grads, self.arena.offsets[wi] * 4, Some(n as u64 * 4));
+                }
+            }
+            let opt = &mut model.compiled.as_mut().expect("compiled before training").optimizer;
+            opt.begin_step(step.grads.len());
+            let (code, w) = opt.gpu_words();
+            self.opt_words[0] = self.arena.total as u32;
+            self.opt_words[1] = code;
+            for (i, v) in w.iter().enumerate() {
+                self.opt_words[2 + i] = v.to_bits();
+            }
+            let bytes: Vec<u8> = self.opt_words[..16].iter().flat_map(|w| w.to_le_bytes()).collect();
+            self.gpu.queue.write_buffer(&self.opt_params, 0, &bytes);
+        }
+        for (i, &o) in step.outputs.iter().enumerate() {
+            if let Some((b, _)) = step.plan.value(o) {
+                enc.copy_buffer_to_buffer(b, 0, &self.vals, i as u64 * 4, Some(4));
+            }
+        }
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("update"), timestamp_writes: None });
+            if kind.trains() && !step.grads.is_empty() && self.arena.total > 0 {
+                pass.set_pipeline(&self.opt_pipeline);
+                pass.set_bind_group(0, &self.opt_bind, &[]);
+                let groups = (self.arena.total as u32).div_ceil(256);
+                pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
+            }
+            if kind != PlanKind::Predict {
+                pass.set_pipeline(&self.accum_pipeline);
+                pass.set_bind_group(0, &step.accum[region.min(2)], &[]);
+                pass.dispatch_workgroups(1, 1, 1);
+            }
+        }
+        self.gpu.queue.submit([enc.finish()]);
+        self.plans.insert(key, step);
+        if self.plans.len() > 32 {
+            self.plans.clear();
+        }
+        Ok(())
+    }
+
+    /// Runs a predict step and copies its output into `enc`'s readback; used by `predict`.
+    pub fn predict_batch(&mut self, model: &Sequential, x: &[f32], out: &wgpu::Buffer, out_at: u64) -> Result<()> {
+        let batch = x.len() / crate::tensor::numel(&model.input_feature_shape()?).max(1);
+        let key = plan_key(PlanKind::Predict, batch, &[], DType::F32);
+        let mut step = match self.plans.remove(&key) {
+            Some(s) => s,
+            None => self.build_step(model, PlanKind::Predict, batch, &[], DType::F32)?,
+        };
+        let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("predict") });
+        step.plan.encode(&mut enc, &[x], 0);
+        if let Some((b, n)) = step.plan.value(step.outputs[0]) {
+            enc.copy_buffer_to_buffer(b, 0, out, out_at * 4, Some(n as u64 * 4));
+        }
+        self.gpu.queue.submit([enc.finish()]);
+        self.plans.insert(key, step);
+        Ok(())
+    }
+
+    /// Zeroes the loss/metric sums of `region`.
+    pub fn clear_sums(&self, region: usize) {
+        self.gpu.write(&self.acc, region as u64 * REGION, &[0.0; REGION as usize]);
+    }
+
+    /// Encodes a readback of the step values (the last step's loss and metrics).
+    pub fn read_values(&self, enc: &mut wgpu::CommandEncoder) -> Readback {
+        self.gpu.readback(enc, &[(&self.vals, 0, self.k)])
+    }
+
+    /// Encodes a readback of the sums of `region`.
+    pub fn read_sums(&self, enc: &mut wgpu::CommandEncoder, region: usize) -> Readback {
+        self.gpu.readback(enc, &[(&self.acc, region as u64 * REGION, self.k)])
+    }
+
+    /// Encodes a readback of the sums (training, validation), then the weights and the
+    /// optimizer slots: everything [`GpuModel::apply_sync`] needs.
+    pub fn sync_parts(&self, enc: &mut wgpu::CommandEncoder, model: &Sequential) -> Readback {
+        let n = self.arena.len();
+        let ns = model.compiled.as_ref().map(|c| c.optimizer.num_slots()).unwrap_or(0);
+        let mut parts = vec![(&self.acc, 0u64, self.k), (&self.acc, VAL_AT, self.k), (&self.arena.buf, 0, n)];
+        for s in &self.slots[..ns] {
+            parts.push((s, 0, n));
+        }
+        self.gpu.readback(enc, &parts)
+    }
+
+    /// Writes a finished [`GpuModel::sync_parts`] read into the CPU mirror (weights and optimizer
+    /// state); returns the training and validation sums.
+    pub fn apply_sync(&self, model: &mut Sequential, data: Vec<Vec<f32>>) -> (Vec<f32>, Vec<f32>) {
+        let mut it = data.into_iter();
+        let train = it.next().unwrap_or_default();
+        let val = it.next().unwrap_or_default();
+        let w = it.next().unwrap_or_default();
+        let slots: Vec<Vec<f32>> = it.collect();
+        for &wi in &self.trained {
+            let (off, len) = (self.arena.offsets[wi] as usize, self.arena.lens[wi]);
+            if let Some(src) = w.get(off..off + len) {
+                model.weights[wi].value.data.copy_from_slice(src);
+            }
+        }
+        if let Some(c) = model.compiled.as_mut() {
+            for (k, &wi) in self.trained.iter().filter(|&&wi| model.weights[wi].trainable).enumerate() {
+                let (off, len) = (self.arena.offsets[wi] as usize, self.arena.lens[wi]);
+                for (j, dst) in c.optimizer.slots_of(k, len).iter_mut().enumerate() {
+                    if let Some(src) = slots.get(j).and_then(|s| s.get(off..off + len)) {
+                        dst.copy_from_slice(src);
+                    }
+                }
+            }
+        }
+        (train, val)
+    }
+
+    /// Bytes held on the GPU by the weights, gradients, slots and planned steps.
+    pub fn bytes(&self) -> u64 {
+        self.arena.buf.size()
+            + self.grads.size()
+            + self.slots.iter().map(|s| s.size()).sum::<u64>()
+            + self.plans.values().map(|p| p.plan.bytes()).sum::<u64>()
+    }
+}
+
+/// Native only: trains `batches` steps of (x, y) batches on the GPU and brings the mirror up to
+/// date (tests and benchmarks).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn sync_blocking(g: &GpuModel, model: &mut Sequential) -> Result<(Vec<f32>, Vec<f32>)> {
+    let mut enc = g.gpu.device.create_command_encoder(&Default::default());
+    let rb = g.sync_parts(&mut enc, model);
+    g.gpu.queue.submit([enc.finish()]);
+    let data = rb.wait(&g.gpu)?;
+    Ok(g.apply_sync(model, data))
+}
+
+#[allow(dead_code)]
+const _: () = assert!(RECORD_BYTES as usize == RECORD_WORDS * 4);

@@ -1,0 +1,208 @@
+//! Whole training steps on the GPU (plan replay, fused optimizer, sums kept on the GPU, mirror
+//! refresh) against the CPU path, on lavapipe; a device destroyed mid-training hands over to
+//! the CPU without losing what was trained. Skipped with a message when no adapter exists.
+
+use hebb::backend::gpu::Gpu;
+use hebb::model::trainer::{Event, FitOptions, FitSession};
+use hebb::model::{Compiled, LossFn, MetricFn, Sequential};
+use hebb::nn;
+use hebb::optim::{Kind, Optimizer};
+use hebb::rng::Rng;
+use hebb::tensor::Tensor;
+use hebb::{losses::Loss, metrics::Metric};
+use serde_json::json;
+use std::sync::{Arc, OnceLock};
+
+fn gpu() -> Option<Arc<Gpu>> {
+    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
+    GPU.get_or_init(|| match Gpu::open_blocking() {
+        Ok(g) => Some(Arc::new(g)),
+        Err(e) => {
+            eprintln!("SKIPPED: GPU training tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
+            None
+        }
+    })
+    .clone()
+}
+
+fn spiral(n: usize, seed: u64) -> (Tensor, Tensor) {
+    let mut rng = Rng::new(seed);
+    let (mut x, mut y) = (vec![], vec![]);
+    for c in 0..3 {
+        for i in 0..n {
+            let r = i as f32 / n as f32;
+            let t = c as f32 * 2.1 + r * 4.0 + (rng.uniform() - 0.5) * 0.3;
+            x.extend([r * t.sin(), r * t.cos()]);
+            y.extend((0..3).map(|k| (k == c) as u8 as f32));
+        }
+    }
+    (Tensor::new(vec![n * 3, 2], x).unwrap(), Tensor::new(vec![n * 3, 3], y).unwrap())
+}
+
+fn mlp(kind: Kind, lr: f32, dropout: bool) -> Sequential {
+    let mut m = Sequential::new(11);
+    m.add(nn::from_config("Dense", &json!({"units": 33, "activation": "relu"})).unwrap(), Some(vec![2])).unwrap();
+    if dropout {
+        m.add(nn::from_config("Dropout", &json!({"rate": 0.2})).unwrap(), None).unwrap();
+    }
+    m.add(
+        nn::from_config(
+            "Dense",
+            &json!({"units": 7, "activation": "tanh", "kernelRegularizer": {"className": "L1L2", "config": {"l1": 0.0, "l2": 0.001}}}),
+        )
+        .unwrap(),
+        None,
+    )
+    .unwrap();
+    m.add(nn::from_config("Dense", &json!({"units": 3, "activation": "softmax"})).unwrap(), None).unwrap();
+    m.compile(Compiled {
+        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
+        metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
+        optimizer: Optimizer::new(kind, lr),
+    });
+    m
+}
+
+fn epochs_of(events: &[Event]) -> Vec<(Vec<f32>, Option<Vec<f32>>)> {
+    events
+        .iter()
+        .filter_map(|e| if let Event::EpochEnd { values, val, .. } = e { Some((values.clone(), val.clone())) } else { None })
+        .collect()
+}
+
+fn batch_losses(events: &[Event]) -> Vec<f32> {
+    events.iter().filter_map(|e| if let Event::BatchEnd { values, .. } = e { Some(values[0]) } else { None }).collect()
+}
+
+fn close(a: f32, b: f32, tol: f32) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+fn train(m: &mut Sequential, on: Option<Arc<Gpu>>, opts: FitOptions, val: bool) -> Vec<Event> {
+    let (x, y) = spiral(30, 3);
+    let v = val.then(|| spiral(10, 9));
+    let mut s = FitSession::new(m, x, y, v, opts).unwrap();
+    if let Some(g) = on {
+        assert!(s.use_gpu(g, m).unwrap());
+    }
+    s.run_all(m).unwrap()
+}
+
+#[test]
+fn mlp_training_on_the_gpu_matches_the_cpu_for_every_optimizer() {
+    let Some(gpu) = gpu() else { return };
+    let kinds = [
+        (Kind::Sgd, 0.1),
+        (Kind::Momentum { momentum: 0.9, nesterov: true }, 0.05),
+        (Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01),
+        (Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: true }, 0.01),
+        (Kind::Adamax { beta1: 0.9, beta2: 0.999, eps: 1e-7, decay: 0.01 }, 0.01),
+        (Kind::RmsProp { decay: 0.9, momentum: 0.5, eps: 1e-7, centered: true }, 0.005),
+        (Kind::Adagrad { initial: 0.1, eps: 1e-7 }, 0.05),
+    ];
+    for (kind, lr) in kinds {
+        for report_batches in [false, true] {
+            let opts = FitOptions { report_batches, validation_split: 0.0, ..FitOptions::new(3, 16) };
+            let mut cpu = mlp(kind.clone(), lr, false);
+            let mut gm = mlp(kind.clone(), lr, false);
+            let ce = train(&mut cpu, None, opts.clone(), true);
+            let ge = train(&mut gm, Some(gpu.clone()), opts, true);
+            let (ca, ga) = (epochs_of(&ce), epochs_of(&ge));
+            assert_eq!(ca.len(), 3);
+            assert_eq!(ga.len(), 3, "{kind:?}: {ge:?}");
+            for ((cv, cval), (gv, gval)) in ca.iter().zip(&ga) {
+                for (a, b) in cv.iter().zip(gv).chain(cval.as_ref().unwrap().iter().zip(gval.as_ref().unwrap())) {
+                    assert!(close(*a, *b, 1e-3), "{kind:?} epoch logs: cpu {cv:?} {cval:?}, gpu {gv:?} {gval:?}");
+                }
+            }
+            if report_batches {
+                let (cb, gb) = (batch_losses(&ce), batch_losses(&ge));
+                assert_eq!(cb.len(), gb.len());
+                assert!(cb.iter().zip(&gb).all(|(a, b)| close(*a, *b, 1e-3)), "{kind:?} batch losses {cb:?} vs {gb:?}");
+            }
+            assert_eq!(cpu.compiled.as_ref().unwrap().optimizer.iterations, gm.compiled.as_ref().unwrap().optimizer.iterations);
+            for (w, v) in cpu.weights.iter().zip(&gm.weights) {
+                for (a, b) in w.value.data.iter().zip(&v.value.data) {
+                    assert!(close(*a, *b, 1e-3), "{kind:?} weight {}: cpu {a} gpu {b}", w.name);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gpu_training_with_dropout_and_class_weights_learns() {
+    let Some(gpu) = gpu() else { return };
+    let mut m = mlp(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.02, true);
+    let opts = FitOptions { class_weight: Some(vec![1.0, 2.0, 1.0]), shuffle: true, report_batches: false, ..FitOptions::new(60, 16) };
+    let ev = train(&mut m, Some(gpu.clone()), opts, false);
+    let curve: Vec<f32> = epochs_of(&ev).iter().map(|e| e.0[0]).collect();
+    assert_eq!(curve.len(), 60);
+    assert!(curve[59] < 0.5 * curve[0], "loss should fall on the GPU: {curve:?}");
+    // The mirror holds the trained weights: CPU evaluation agrees with the last epoch.
+    let (x, y) = spiral(30, 3);
+    let acc = hebb::model::trainer::evaluate(&mut m, &x, &y, 32).unwrap()[1];
+    assert!(acc > 0.8, "accuracy from the mirrored weights {acc}");
+}
+
+#[test]
+fn replayed_gpu_steps_create_no_buffers() {
+    // A device of its own: the byte count must not see other tests' buffers.
+    let Ok(g) = Gpu::open_blocking() else {
+        eprintln!("SKIPPED: GPU buffer test needs a Vulkan adapter");
+        return;
+    };
+    let gpu = Arc::new(g);
+    let mut m = mlp(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01, true);
+    let opts = FitOptions { report_batches: false, ..FitOptions::new(1, 16) };
+    let (x, y) = spiral(30, 3);
+    let mut s = FitSession::new(&m, x, y, None, opts.clone()).unwrap();
+    s.use_gpu(gpu.clone(), &mut m).unwrap();
+    s.run_all(&mut m).unwrap();
+    let before = *gpu.bytes.lock().unwrap();
+    let (x, y) = spiral(30, 3);
+    let mut s = FitSession::new(&m, x, y, None, FitOptions { epochs: 20, ..opts }).unwrap();
+    s.use_gpu(gpu.clone(), &mut m).unwrap();
+    s.run_all(&mut m).unwrap();
+    assert_eq!(*gpu.bytes.lock().unwrap(), before, "20 more epochs allocated GPU buffers");
+}
+
+#[test]
+fn a_lost_device_hands_training_to_the_cpu_without_losing_weights() {
+    // A device of its own, destroyed part-way through.
+    let Ok(g) = Gpu::open_blocking() else {
+        eprintln!("SKIPPED: device-loss test needs a Vulkan adapter");
+        return;
+    };
+    let gpu = Arc::new(g);
+    let kind = Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false };
+    let opts = FitOptions { report_batches: false, ..FitOptions::new(6, 16) };
+    let mut reference = mlp(kind.clone(), 0.01, false);
+    train(&mut reference, None, opts.clone(), false);
+
+    let mut m = mlp(kind, 0.01, false);
+    let (x, y) = spiral(30, 3);
+    let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
+    assert!(s.use_gpu(gpu.clone(), &mut m).unwrap());
+    let mut events = vec![];
+    // Three epochs on the GPU (each ends with a read), then the device goes away.
+    while epochs_of(&events).len() < 3 {
+        let ev = s.run(&mut m, 4).unwrap();
+        if matches!(ev.last(), Some(Event::GpuWait)) {
+            let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+        }
+        events.extend(ev);
+    }
+    gpu.device.destroy();
+    events.extend(s.run_all(&mut m).unwrap());
+    let lost: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::DeviceLost { .. })).collect();
+    assert_eq!(lost.len(), 1, "told once: {events:?}");
+    assert!(!s.on_gpu());
+    assert!(matches!(events.last(), Some(Event::TrainEnd)));
+    // Training finished on the CPU from the mirrored weights: the result matches a CPU-only run.
+    for (w, v) in reference.weights.iter().zip(&m.weights) {
+        for (a, b) in w.value.data.iter().zip(&v.value.data) {
+            assert!(close(*a, *b, 2e-3), "weight {}: cpu-only {a}, gpu-then-cpu {b}", w.name);
+        }
+    }
+}
