@@ -26,6 +26,12 @@ fn is_nan(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// NaN and infinity cannot be WGSL constants (Tint rejects them), so they are built from a
+// runtime zero.
 fn nan() -> f32 {
-    return bitcast<f32>(0x7fc00000u);
+    return bitcast<f32>(0x7fc00000u + min(pu(0u), 0u));
+}
+
+fn inf() -> f32 {
+    return bitcast<f32>(0x7f800000u + min(pu(0u), 0u));
 }

@@ -96,7 +96,7 @@ fn pow_(x: f32, y: f32) -> f32 {
         return select(r, -r, odd);
     }
     if x == 0.0 {
-        return select(0.0, bitcast<f32>(0x7f800000u), y < 0.0);
+        return select(0.0, inf(), y < 0.0);
     }
     return r;
 }

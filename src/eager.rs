@@ -19,6 +19,12 @@ pub const SYMBOLIC_READ: &str = "cannot read the values of a symbolic tensor whi
 enum Value {
     Concrete(Tensor),
     Symbolic(NodeId),
+    /// Being computed on the GPU; reading it raises [`Error::Pending`] until the caller resolves
+    /// it (from the GPU's result, or by computing it on the CPU).
+    Pending {
+        shape: Vec<usize>,
+        dtype: DType,
+    },
 }
 
 struct Trace {
@@ -75,13 +81,27 @@ impl Runtime {
                 Some(t) => Ok(t),
                 None => Err(Error::arg("dataSync", SYMBOLIC_READ)),
             },
+            Some(Value::Pending { .. }) => Err(Error::Pending(h)),
             None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+        }
+    }
+
+    /// A handle whose value the GPU is still computing.
+    pub fn put_pending(&mut self, shape: Vec<usize>, dtype: DType) -> Handle {
+        self.insert(Value::Pending { shape, dtype })
+    }
+
+    /// Gives a pending handle its value (the shape must be the one promised).
+    pub fn resolve(&mut self, h: Handle, t: Tensor) {
+        if let Some(v @ Value::Pending { .. }) = self.values.get_mut(&h) {
+            *v = Value::Concrete(t);
         }
     }
 
     pub fn shape(&self, h: Handle) -> Result<Vec<usize>> {
         match self.values.get(&h) {
             Some(Value::Concrete(t)) => Ok(t.shape.clone()),
+            Some(Value::Pending { shape, .. }) => Ok(shape.clone()),
             Some(Value::Symbolic(n)) => Ok(self.trace.as_ref().map(|t| t.graph.nodes[*n].shape.clone()).unwrap_or_default()),
             None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         }
@@ -90,6 +110,7 @@ impl Runtime {
     pub fn dtype(&self, h: Handle) -> Result<DType> {
         match self.values.get(&h) {
             Some(Value::Concrete(t)) => Ok(t.dtype),
+            Some(Value::Pending { dtype, .. }) => Ok(*dtype),
             Some(Value::Symbolic(n)) => Ok(self.trace.as_ref().map(|t| t.graph.nodes[*n].dtype).unwrap_or(DType::F32)),
             None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         }
@@ -101,6 +122,7 @@ impl Runtime {
         let v = match self.values.get(&h) {
             Some(Value::Concrete(t)) => Value::Concrete(t.clone()),
             Some(Value::Symbolic(n)) => Value::Symbolic(*n),
+            Some(Value::Pending { .. }) => return Err(Error::Pending(h)),
             None => return Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         };
         Ok(self.insert(v))
@@ -119,9 +141,16 @@ impl Runtime {
         let mut n = 0;
         let mut bytes = 0;
         for v in self.values.values() {
-            if let Value::Concrete(t) = v {
-                n += 1;
-                bytes += t.numel() * 4;
+            match v {
+                Value::Concrete(t) => {
+                    n += 1;
+                    bytes += t.numel() * 4;
+                }
+                Value::Pending { shape, .. } => {
+                    n += 1;
+                    bytes += numel(shape) * 4;
+                }
+                Value::Symbolic(_) => {}
             }
         }
         (n, bytes)
@@ -204,6 +233,7 @@ impl Runtime {
                 tr.consts.insert(h, n);
                 Ok(n)
             }
+            Some(Value::Pending { .. }) => Err(Error::Pending(h)),
             None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         }
     }

@@ -73,18 +73,19 @@ impl GpuModel {
         let n = arena.len() as u64;
         let grads = zeroed(gpu, n, "gradients");
         let mut slots = vec![];
-        let c = model.compiled.as_mut().ok_or_else(|| crate::error::Error::arg("fit", "the model must be compiled before training"))?;
-        let ns = c.optimizer.num_slots();
+        let ns = model.compiled.as_ref().map(|c| c.optimizer.num_slots()).unwrap_or(0);
         for j in 0..3 {
             slots.push(zeroed(gpu, if j < ns { n } else { 1 }, "optimizer slot"));
         }
-        for (k, &wi) in trained.iter().enumerate() {
-            let len = model.weights[wi].value.data.len();
-            for (j, v) in c.optimizer.slots_of(k, len).iter().enumerate() {
-                gpu.write(&slots[j], arena.offsets[wi], v);
+        if let Some(c) = model.compiled.as_mut() {
+            for (k, &wi) in trained.iter().enumerate() {
+                let len = model.weights[wi].value.data.len();
+                for (j, v) in c.optimizer.slots_of(k, len).iter().enumerate() {
+                    gpu.write(&slots[j], arena.offsets[wi], v);
+                }
             }
         }
-        let k = 1 + c.metrics.len();
+        let k = 1 + model.compiled.as_ref().map(|c| c.metrics.len()).unwrap_or(0);
         let acc = zeroed(gpu, 3 * REGION, "sums");
         let vals = zeroed(gpu, 64, "step values");
         let opt_pipeline = gpu.pipeline(Kernel::Optimizer);
@@ -168,8 +169,7 @@ impl GpuModel {
         model: &mut Sequential,
         kind: PlanKind,
         inputs: &[&[f32]],
-        y_feat: &[usize],
-        y_dtype: DType,
+        (y_feat, y_dtype): (&[usize], DType),
         seed: u32,
         region: usize,
     ) -> Result<()> {

@@ -222,12 +222,18 @@ fn evaluate_once(model: &mut Sequential, x: &Tensor, y: &Tensor, fns: &StepFns) 
     Ok(sp.outputs.iter().map(|&o| sp.plan.value(o)[0]).collect())
 }
 
-/// `predict`: the model's output for every sample of `x`.
-pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+/// Checks `x` for `predict`: the model's input shape, finite values.
+pub fn check_predict(model: &Sequential, x: &Tensor) -> Result<()> {
     model.check_input("predict", &x.shape)?;
     if let Some(k) = x.first_non_finite() {
         return Err(Error::data("predict", format!("x contains {} at flat index {k} of shape {}", x.data[k], fmt_shape(&x.shape))));
     }
+    Ok(())
+}
+
+/// `predict`: the model's output for every sample of `x`.
+pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+    check_predict(model, x)?;
     let mut shape = vec![x.shape[0]];
     shape.extend(model.output_shape()?);
     let mut data = crate::tensor::shape::alloc_zeroed("predict", crate::tensor::shape::checked_numel("predict", &shape)?)?;
@@ -695,7 +701,7 @@ impl FitSession {
             None => super::gpu::GpuModel::new(&run.gpu, model)?,
         };
         let seed = self.rng.next_u32();
-        let r = g.step(model, kind, &[&self.xb, &self.yb, &self.wb], &self.y.shape[1..], self.y.dtype, seed, super::gpu::TRAIN);
+        let r = g.step(model, kind, &[&self.xb, &self.yb, &self.wb], (&self.y.shape[1..], self.y.dtype), seed, super::gpu::TRAIN);
         model.gpu = Some(g);
         r?;
         run.since_sync += 1;
@@ -717,7 +723,7 @@ impl FitSession {
                     let yr = numel(&vy.shape[1..]);
                     let xs = &vx.data[start * xr..(start + size) * xr];
                     let ys = &vy.data[start * yr..(start + size) * yr];
-                    g.step(model, PlanKind::Eval, &[xs, ys], &vy.shape[1..], vy.dtype, 0, super::gpu::VAL)?;
+                    g.step(model, PlanKind::Eval, &[xs, ys], (&vy.shape[1..], vy.dtype), 0, super::gpu::VAL)?;
                     start += size;
                 }
             }
@@ -815,6 +821,8 @@ impl FitSession {
     }
 
     fn train_batch(&mut self, model: &mut Sequential, b: usize, fns: Option<StepFns>) -> Result<Vec<f32>> {
+        // Training on the CPU changes the weights: a copy on the GPU is stale from here.
+        model.gpu = None;
         let size = self.gather(b);
         self.sample_weights(size);
         let kind = if self.opts.class_weight.is_some() { PlanKind::TrainWeighted } else { PlanKind::Train };

@@ -4,6 +4,7 @@
 
 mod ops;
 
+use crate::backend::gpu::{Gpu, Readback};
 use crate::eager::{Handle, Runtime};
 use crate::error::{Error, Result};
 use crate::graph::TracedFn;
@@ -17,6 +18,8 @@ use crate::tensor::{DType, Tensor};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 #[derive(Default)]
@@ -27,6 +30,35 @@ struct State {
     traced: HashMap<u32, TracedFn>,
     next_id: u32,
     seed: u64,
+    /// The WebGPU device, once opened; `webgpu` says whether it is the active backend.
+    gpu: Option<Arc<Gpu>>,
+    webgpu: bool,
+    /// Tensors the GPU is computing: how to finish each one.
+    pending: HashMap<Handle, PendingEntry>,
+    /// Messages for the user (a lost device), shown once by the JS side.
+    warnings: Vec<String>,
+}
+
+/// One GPU read shared by the tensors it fills (evaluate's loss and metrics share one).
+struct SharedRead {
+    rb: Option<Readback>,
+    result: Option<Vec<Vec<f32>>>,
+    _buffer: Option<wgpu::Buffer>,
+}
+
+/// How a synchronous read computes the value on the CPU instead of waiting for the GPU.
+enum Fallback {
+    Predict { model: u32, x: Tensor, batch: usize },
+    Evaluate { model: u32, x: Tensor, y: Tensor, batch: usize, k: usize },
+}
+
+struct PendingEntry {
+    read: Rc<RefCell<SharedRead>>,
+    part: usize,
+    /// Element `index` of the part (None: the whole part), divided by `scale`.
+    index: Option<usize>,
+    scale: f32,
+    fallback: Fallback,
 }
 
 thread_local! {
@@ -40,7 +72,91 @@ fn with<T>(f: impl FnOnce(&mut State) -> Result<T>) -> std::result::Result<T, Js
     })
 }
 
+/// Like [`with`], for calls that read tensors: a tensor still being computed on the GPU is
+/// finished first (from the GPU's result when it has arrived, otherwise on the CPU) and the call
+/// is made again.
+fn with_tensors<T>(mut f: impl FnMut(&mut State) -> Result<T>) -> std::result::Result<T, JsError> {
+    with(move |st| {
+        for _ in 0..256 {
+            match f(st) {
+                Err(Error::Pending(h)) => st.force(h)?,
+                r => return r,
+            }
+        }
+        Err(Error::arg("engine", "too many tensors pending on the GPU"))
+    })
+}
+
 impl State {
+    /// The active GPU, or None on the CPU backend.
+    fn active_gpu(&mut self) -> Option<Arc<Gpu>> {
+        if !self.webgpu {
+            return None;
+        }
+        match &self.gpu {
+            Some(g) if g.is_lost() => {
+                self.lose_gpu("WebGPU: the device was lost");
+                None
+            }
+            g => g.clone(),
+        }
+    }
+
+    /// Switches to the CPU for good after a GPU failure, telling the user once.
+    fn lose_gpu(&mut self, why: &str) {
+        if self.gpu.is_some() {
+            self.warnings.push(format!("Hebb: {why}; continuing on the CPU (SIMD WebAssembly)."));
+        }
+        self.gpu = None;
+        self.webgpu = false;
+        for m in self.models.values_mut() {
+            m.gpu = None;
+        }
+    }
+
+    /// Finishes pending tensor `h`.
+    fn force(&mut self, h: Handle) -> Result<()> {
+        let Some(e) = self.pending.remove(&h) else {
+            return Err(Error::NotFound(format!("tensor #{h} has been disposed")));
+        };
+        let gpu_value = {
+            let mut r = e.read.borrow_mut();
+            if r.result.is_none() {
+                if let (Some(rb), Some(gpu)) = (r.rb.as_mut(), self.gpu.clone()) {
+                    match rb.poll(&gpu) {
+                        Some(Ok(v)) => {
+                            r.result = Some(v);
+                            r.rb = None;
+                        }
+                        Some(Err(_)) => r.rb = None,
+                        None => {}
+                    }
+                }
+            }
+            r.result.as_ref().and_then(|v| v.get(e.part)).map(|part| match e.index {
+                Some(i) => vec![part.get(i).copied().unwrap_or(f32::NAN) / e.scale],
+                None => part.clone(),
+            })
+        };
+        let shape = self.rt.shape(h)?;
+        let t = match gpu_value {
+            Some(data) => Tensor::new(shape, data)?,
+            None => match &e.fallback {
+                Fallback::Predict { model, x, batch } => {
+                    let m = self.models.get_mut(model).ok_or_else(|| Error::NotFound(format!("model #{model} has been disposed")))?;
+                    trainer::predict(m, x, *batch)?
+                }
+                Fallback::Evaluate { model, x, y, batch, k } => {
+                    let m = self.models.get_mut(model).ok_or_else(|| Error::NotFound(format!("model #{model} has been disposed")))?;
+                    let v = trainer::evaluate(m, x, y, *batch)?;
+                    Tensor::scalar(v.get(*k).copied().unwrap_or(f32::NAN))
+                }
+            },
+        };
+        self.rt.resolve(h, t);
+        Ok(())
+    }
+
     fn id(&mut self) -> u32 {
         self.next_id += 1;
         self.next_id
@@ -96,7 +212,81 @@ pub fn tensor_new(data: Vec<f32>, shape: Vec<f64>, dtype: &str) -> std::result::
 
 #[wasm_bindgen]
 pub fn tensor_data(h: u32) -> std::result::Result<Vec<f32>, JsError> {
-    with(|st| Ok(st.rt.get(h)?.data.clone()))
+    with_tensors(|st| Ok(st.rt.get(h)?.data.clone()))
+}
+
+/// 0: an ordinary tensor; 1: the GPU is still computing it; 2: the GPU's value has arrived.
+#[wasm_bindgen]
+pub fn tensor_pending(h: u32) -> u8 {
+    with(|st| {
+        let Some(e) = st.pending.get(&h) else { return Ok(0) };
+        let r = e.read.borrow();
+        Ok(if r.result.is_some() || r.rb.as_ref().is_none_or(|rb| rb.ready()) || st.gpu.as_ref().is_none_or(|g| g.is_lost()) {
+            2
+        } else {
+            1
+        })
+    })
+    .unwrap_or(0)
+}
+
+// ---- WebGPU ----
+
+/// Opens the WebGPU device; resolves to the adapter's name. The backend stays as it is.
+#[wasm_bindgen]
+pub async fn gpu_init() -> std::result::Result<String, JsError> {
+    if let Some(name) = with(|st| Ok(st.gpu.as_ref().filter(|g| !g.is_lost()).map(|g| g.name.clone()))).ok().flatten() {
+        return Ok(name);
+    }
+    let gpu = Gpu::open().await.map_err(|e| JsError::new(&e.to_string()))?;
+    let name = gpu.name.clone();
+    with(move |st| {
+        st.gpu = Some(Arc::new(gpu));
+        Ok(())
+    })?;
+    Ok(name)
+}
+
+/// "cpu" or "webgpu" (which needs `gpu_init` first).
+#[wasm_bindgen]
+pub fn set_backend(name: &str) -> std::result::Result<(), JsError> {
+    with(|st| {
+        match name {
+            "cpu" => st.webgpu = false,
+            "webgpu" if st.gpu.as_ref().is_some_and(|g| !g.is_lost()) => st.webgpu = true,
+            "webgpu" => return Err(Error::arg("setBackend", "WebGPU is not available (no adapter, or the device was lost)")),
+            _ => return Err(Error::arg("setBackend", format!("unknown backend '{name}'; expected 'cpu' or 'webgpu'"))),
+        }
+        Ok(())
+    })
+}
+
+#[wasm_bindgen]
+pub fn get_backend() -> String {
+    with(|st| Ok(if st.active_gpu().is_some() { "webgpu" } else { "cpu" }.to_string())).unwrap_or_else(|_| "cpu".into())
+}
+
+/// Resolves the next time the GPU delivers a read (the fit loop awaits this on `gpuWait`).
+#[wasm_bindgen]
+pub fn gpu_wait() -> js_sys::Promise {
+    crate::backend::gpu::next_completion()
+}
+
+/// Messages for the user since the last call (JS prints each once).
+#[wasm_bindgen]
+pub fn take_warnings() -> Vec<String> {
+    with(|st| Ok(std::mem::take(&mut st.warnings))).unwrap_or_default()
+}
+
+/// For tests: destroys the WebGPU device, as a driver reset or a lost GPU would.
+#[wasm_bindgen]
+pub fn gpu_debug_destroy() {
+    let _ = with(|st| {
+        if let Some(g) = &st.gpu {
+            g.device.destroy();
+        }
+        Ok(())
+    });
 }
 
 #[wasm_bindgen]
@@ -113,6 +303,7 @@ pub fn tensor_dtype(h: u32) -> std::result::Result<String, JsError> {
 pub fn tensor_dispose(h: u32) {
     let _ = with(|st| {
         st.rt.dispose(h);
+        st.pending.remove(&h);
         Ok(())
     });
 }
@@ -128,7 +319,9 @@ pub fn memory_stats() -> Vec<f64> {
     with(|st| {
         let (n, b) = st.rt.memory();
         let wb: usize = st.models.values().flat_map(|m| m.weights.iter()).map(|w| w.value.numel() * 4).sum();
-        Ok(vec![n as f64, b as f64, st.models.len() as f64, wb as f64])
+        let gpu_pool = st.gpu.as_ref().map(|g| *g.bytes.lock().unwrap_or_else(|p| p.into_inner())).unwrap_or(0);
+        let gpu_models: u64 = st.models.values().filter_map(|m| m.gpu.as_ref()).map(|g| g.bytes()).sum();
+        Ok(vec![n as f64, b as f64, st.models.len() as f64, wb as f64, gpu_pool as f64, gpu_models as f64])
     })
     .unwrap_or_default()
 }
@@ -136,7 +329,7 @@ pub fn memory_stats() -> Vec<f64> {
 /// Runs a named op; temporaries it creates are freed, only the result survives.
 #[wasm_bindgen]
 pub fn op(name: &str, inputs: Vec<u32>, attrs: &str) -> std::result::Result<u32, JsError> {
-    with(|st| {
+    with_tensors(|st| {
         st.rt.begin_scope();
         let r = ops::dispatch(&mut st.rt, name, &inputs, attrs);
         let r = match r {
@@ -184,7 +377,7 @@ pub fn random(kind: &str, shape: Vec<f64>, a: f32, b: f32, seed: Option<f64>) ->
 /// `values` (tensor handles, one per placeholder) it records on those values instead.
 #[wasm_bindgen]
 pub fn trace_begin(args: &str, values: Option<Vec<u32>>) -> std::result::Result<Vec<u32>, JsError> {
-    with(|st| {
+    with_tensors(|st| {
         let v = parse_json("trace", args)?;
         let list = v.as_array().ok_or_else(|| Error::arg("trace", "expected a list of [shape, dtype]"))?;
         let mut specs = vec![];
@@ -194,7 +387,7 @@ pub fn trace_begin(args: &str, values: Option<Vec<u32>>) -> std::result::Result<
             let d = DType::parse(item.get(1).and_then(|d| d.as_str()).unwrap_or("float32"))?;
             specs.push((shape_from("trace", &shape)?, d));
         }
-        let values = match values {
+        let values = match &values {
             Some(hs) => Some(hs.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?),
             None => None,
         };
@@ -395,34 +588,127 @@ pub fn model_get_weights(m: u32) -> std::result::Result<Vec<u32>, JsError> {
 
 #[wasm_bindgen]
 pub fn model_set_weights(m: u32, handles: Vec<u32>) -> std::result::Result<(), JsError> {
-    with(|st| {
+    with_tensors(|st| {
         let ts = handles.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?;
         st.model(m)?.set_weights(ts)
     })
 }
 
+/// On WebGPU the result is computed on the GPU and read back asynchronously (`data()`); a
+/// synchronous read before it arrives computes it on the CPU from the mirrored weights.
 #[wasm_bindgen]
 pub fn model_predict(m: u32, x: u32, batch_size: u32) -> std::result::Result<u32, JsError> {
-    with(|st| {
+    with_tensors(|st| {
         let xt = st.rt.get(x)?.clone();
-        let out = trainer::predict(st.model(m)?, &xt, batch_size as usize)?;
+        let batch = batch_size.max(1) as usize;
+        if let Some(gpu) = st.active_gpu() {
+            match gpu_predict(st.model(m)?, &gpu, &xt, batch) {
+                Ok((shape, read)) => {
+                    let h = st.rt.put_pending(shape, DType::F32);
+                    let fallback = Fallback::Predict { model: m, x: xt, batch };
+                    st.pending.insert(h, PendingEntry { read, part: 0, index: None, scale: 1.0, fallback });
+                    return Ok(h);
+                }
+                Err(Error::Device(e)) => st.lose_gpu(&e),
+                Err(e) => return Err(e),
+            }
+        }
+        let out = trainer::predict(st.model(m)?, &xt, batch)?;
         Ok(st.rt.put(out))
     })
 }
 
+fn gpu_predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize) -> Result<(Vec<usize>, Rc<RefCell<SharedRead>>)> {
+    trainer::check_predict(model, x)?;
+    let mut shape = vec![x.shape[0]];
+    shape.extend(model.output_shape()?);
+    let total = crate::tensor::shape::checked_numel("predict", &shape)?;
+    gpu.check_size("predict output", total)?;
+    let mut g = match model.gpu.take() {
+        Some(g) => g,
+        None => crate::model::gpu::GpuModel::new(gpu, model)?,
+    };
+    let out = gpu.storage(total.max(1));
+    let (n, row) = (x.shape[0], crate::tensor::numel(&x.shape[1..]));
+    let orow = total / n.max(1);
+    let mut start = 0;
+    let mut r = Ok(());
+    while start < n && r.is_ok() {
+        let b = batch.min(n - start);
+        r = g.predict_batch(model, &x.data[start * row..(start + b) * row], &out, (start * orow) as u64);
+        start += b;
+    }
+    model.gpu = Some(g);
+    r?;
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    let mut rb = gpu.readback(&mut enc, &[(&out, 0, total)]);
+    gpu.queue.submit([enc.finish()]);
+    rb.start();
+    gpu.check("predict")?;
+    Ok((shape, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, _buffer: Some(out) }))))
+}
+
+/// The loss and each metric. On WebGPU they are computed there and come back as pending scalar
+/// handles; on the CPU as plain scalar handles.
 #[wasm_bindgen]
-pub fn model_evaluate(m: u32, x: u32, y: u32, batch_size: u32) -> std::result::Result<Vec<f32>, JsError> {
-    with(|st| {
+pub fn model_evaluate(m: u32, x: u32, y: u32, batch_size: u32) -> std::result::Result<Vec<u32>, JsError> {
+    with_tensors(|st| {
         let (xt, yt) = (st.tensor(x)?, st.tensor(y)?);
-        trainer::evaluate(st.model(m)?, &xt, &yt, batch_size as usize)
+        let batch = batch_size.max(1) as usize;
+        if let (Some(gpu), false) = (st.active_gpu(), st.model(m)?.per_step()) {
+            match gpu_evaluate(st.model(m)?, &gpu, &xt, &yt, batch) {
+                Ok((k, read)) => {
+                    let n = xt.shape[0] as f32;
+                    let mut hs = vec![];
+                    for i in 0..k {
+                        let h = st.rt.put_pending(vec![], DType::F32);
+                        let fallback = Fallback::Evaluate { model: m, x: xt.clone(), y: yt.clone(), batch, k: i };
+                        st.pending.insert(h, PendingEntry { read: read.clone(), part: 0, index: Some(i), scale: n, fallback });
+                        hs.push(h);
+                    }
+                    return Ok(hs);
+                }
+                Err(Error::Device(e)) => st.lose_gpu(&e),
+                Err(e) => return Err(e),
+            }
+        }
+        let v = trainer::evaluate(st.model(m)?, &xt, &yt, batch)?;
+        Ok(v.into_iter().map(|s| st.rt.put(Tensor::scalar(s))).collect())
     })
+}
+
+fn gpu_evaluate(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, y: &Tensor, batch: usize) -> Result<(usize, Rc<RefCell<SharedRead>>)> {
+    trainer::check_data(model, "evaluate", x, y)?;
+    let mut g = match model.gpu.take() {
+        Some(g) => g,
+        None => crate::model::gpu::GpuModel::new(gpu, model)?,
+    };
+    g.clear_sums(crate::model::gpu::EVAL);
+    let (n, xr, yr) = (x.shape[0], crate::tensor::numel(&x.shape[1..]), crate::tensor::numel(&y.shape[1..]));
+    let mut start = 0;
+    let mut r = Ok(());
+    while start < n && r.is_ok() {
+        let b = batch.min(n - start);
+        let (xs, ys) = (&x.data[start * xr..(start + b) * xr], &y.data[start * yr..(start + b) * yr]);
+        r = g.step(model, crate::model::PlanKind::Eval, &[xs, ys], (&y.shape[1..], y.dtype), 0, crate::model::gpu::EVAL);
+        start += b;
+    }
+    let k = g.k;
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    let mut rb = g.read_sums(&mut enc, crate::model::gpu::EVAL);
+    model.gpu = Some(g);
+    r?;
+    gpu.queue.submit([enc.finish()]);
+    rb.start();
+    gpu.check("evaluate")?;
+    Ok((k, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, _buffer: None }))))
 }
 
 /// Starts `fit`. Options: {epochs, batchSize, shuffle, validationSplit, initialEpoch, seed}.
 /// `vx`/`vy` are validation tensors or 0.
 #[wasm_bindgen]
 pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std::result::Result<u32, JsError> {
-    with(|st| {
+    with_tensors(|st| {
         let o = parse_json("fit", options)?;
         let opts = nn::Opts::new("fit", &o);
         let num = |k: &str, d: f64| -> Result<f64> {
@@ -450,7 +736,14 @@ pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std
         };
         let (xt, yt) = (st.tensor(x)?, st.tensor(y)?);
         let val = if vx != 0 && vy != 0 { Some((st.tensor(vx)?, st.tensor(vy)?)) } else { None };
-        let session = FitSession::new(st.model(m)?, xt, yt, val, fo)?;
+        let mut session = FitSession::new(st.model(m)?, xt, yt, val, fo)?;
+        if let Some(gpu) = st.active_gpu() {
+            match session.use_gpu(gpu, st.model(m)?) {
+                Ok(_) => {}
+                Err(Error::Device(e)) => st.lose_gpu(&e),
+                Err(e) => return Err(e),
+            }
+        }
         let id = st.id();
         st.sessions.insert(id, (m, session));
         Ok(id)
@@ -496,6 +789,13 @@ pub fn fit_run(s: u32, max_batches: u32) -> std::result::Result<String, JsError>
             Some(model) => sess.run(model, max_batches as usize),
             None => Err(Error::NotFound(format!("model #{m} has been disposed"))),
         };
+        if let Ok(evs) = &r {
+            for e in evs {
+                if let trainer::Event::DeviceLost { message } = e {
+                    st.lose_gpu(message);
+                }
+            }
+        }
         // A request for per-step recordings carries (yTrue, yPred) as tensor handles.
         let pending = match (&r, sess.take_pending()) {
             (Ok(_), Some((yt, yp))) => Some((st.rt.put(yt), st.rt.put(yp))),

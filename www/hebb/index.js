@@ -1,5 +1,5 @@
 // Hebb: the TF.js-compatible namespace. `import * as tf from 'hebb'` (or `* as hebb`).
-import { engine } from './engine.js';
+import { engine, openGpu, flushWarnings } from './engine.js';
 
 export * from './tensor.js';
 export * from './ops.js';
@@ -11,19 +11,31 @@ export { Sequential, sequential, History } from './models.js';
 
 export const version = { hebb: '0.1.0' };
 
-let backend = 'cpu';
 /** Resolves when the engine is ready (it already is: loading the module awaited it). */
 export async function ready() { return true; }
-export function getBackend() { return backend; }
-/** 'cpu' is the SIMD WebAssembly engine. 'wasm' is accepted as a synonym. */
+/** 'webgpu' or 'cpu': where fit, evaluate and predict run now. */
+export function getBackend() {
+  flushWarnings();
+  return engine.get_backend();
+}
+/**
+ * 'webgpu' runs training steps as WGSL compute kernels; 'cpu' (or its synonym 'wasm') on the
+ * SIMD WebAssembly engine. Resolves to false (after a warning) when WebGPU cannot start.
+ */
 export async function setBackend(name) {
   if (name === 'cpu' || name === 'wasm') {
-    backend = 'cpu';
+    engine.set_backend('cpu');
     return true;
   }
   if (name === 'webgpu') {
-    console.warn('Hebb: the WebGPU backend has not landed yet; running on the CPU (SIMD WebAssembly).');
-    return false;
+    if ((await openGpu()) === null) return false;
+    try {
+      engine.set_backend('webgpu');
+      return true;
+    } catch (e) {
+      console.warn(`Hebb: ${e.message}; running on the CPU (SIMD WebAssembly).`);
+      return false;
+    }
   }
   throw new Error(`setBackend: unknown backend '${name}'; expected 'cpu' or 'webgpu'`);
 }

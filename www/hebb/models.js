@@ -2,7 +2,7 @@
 // objects and the compile arguments. fit() hands the data to the engine once and then asks it to
 // run slices of batches, yielding to the browser between slices and firing callbacks with the
 // numbers the engine reports.
-import { engine } from './engine.js';
+import { engine, gpuWait, flushWarnings } from './engine.js';
 import { Tensor, tidy, wrap } from './tensor.js';
 import { mean } from './ops.js';
 import { Layer } from './layers.js';
@@ -333,6 +333,7 @@ export class Sequential {
     let inEpoch = false;
     let batch = 0;
     let begun = -1;
+    let gpuPending = false;
     try {
       await fire(list, 'onTrainBegin', {});
       // TF.js clears the flag after onTrainBegin: a stop requested there does not count.
@@ -377,10 +378,20 @@ export class Sequential {
             ended = true;
           } else if (ev.type === 'needFns') {
             this._supplyPerStep(session, ev);
+          } else if (ev.type === 'gpuWait') {
+            gpuPending = true;
+          } else if (ev.type === 'deviceLost') {
+            flushWarnings();
           }
         }
         if (ended) break;
         if (this.stopTraining) engine.fit_stop(session);
+        if (gpuPending) {
+          // The engine waits for a GPU read (a watched batch's logs, an epoch's sums).
+          gpuPending = false;
+          await gpuWait();
+          continue;
+        }
         await fire(cbs, 'onYield', epoch, batch, lastLogs);
         await yieldToBrowser();
       }
@@ -388,6 +399,7 @@ export class Sequential {
     } finally {
       engine.fit_end(session);
       this.isTraining = false;
+      flushWarnings();
     }
     return history;
   }
@@ -395,7 +407,9 @@ export class Sequential {
   /** @returns {Tensor} */
   predict(x, args = {}) {
     this._checkTensor('predict', 'x', x);
-    return wrap(engine.model_predict(this._id, x.id, args.batchSize ?? 32));
+    const out = wrap(engine.model_predict(this._id, x.id, args.batchSize ?? 32));
+    flushWarnings();
+    return out;
   }
 
   predictOnBatch(x) { return this.predict(x, { batchSize: x.shape[0] }); }
@@ -415,8 +429,12 @@ export class Sequential {
     this._checkTensor('evaluate', 'x', x);
     this._checkTensor('evaluate', 'y', y);
     this._sendCompile(y);
-    const v = Array.from(engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32));
-    if (this._perStep) {
+    const hs = Array.from(engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32)).map(wrap);
+    flushWarnings();
+    if (!this._perStep) return hs.length === 1 ? hs[0] : hs;
+    const v = hs.map((t) => t.dataSync()[0]);
+    hs.forEach((t) => t.dispose());
+    {
       // Per-step functions run here as plain calls, batch by batch, averaged over samples as
       // the engine averages the others.
       const { loss, metrics } = this._perStep;

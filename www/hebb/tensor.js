@@ -1,7 +1,7 @@
 // Tensors: thin JS handles (integer ids) into the engine. Values stay in WebAssembly memory;
 // only typed arrays cross when the user reads them. tidy/dispose/keep work as in TF.js, and a
 // handle the user forgets is freed by a FinalizationRegistry.
-import { engine } from './engine.js';
+import { engine, gpuWait } from './engine.js';
 
 const registry = new FinalizationRegistry((id) => engine.tensor_dispose(id));
 const scopes = [];
@@ -38,9 +38,14 @@ export class Tensor {
     if (this.dtype === 'bool') return Uint8Array.from(f);
     return f;
   }
-  async data() { return this.dataSync(); }
+  /** Waits for the GPU when the value is being computed there (a synchronous read would compute it on the CPU instead). */
+  async data() {
+    const id = this._live();
+    while (engine.tensor_pending(id) === 1) await gpuWait();
+    return this.dataSync();
+  }
   arraySync() { return nest(Array.from(this.dataSync()), this.shape); }
-  async array() { return this.arraySync(); }
+  async array() { return nest(Array.from(await this.data()), this.shape); }
   dispose() {
     if (this.isDisposedInternal) return;
     this.isDisposedInternal = true;
@@ -253,6 +258,6 @@ export function dispose(x) {
 
 /** {numTensors, numBytes}: live tensors in the engine (weights inside models are counted apart). */
 export function memory() {
-  const [numTensors, numBytes, numModels, modelBytes] = engine.memory_stats();
-  return { numTensors, numBytes, numModels, modelBytes, unreliable: false };
+  const [numTensors, numBytes, numModels, modelBytes, gpuPoolBytes, gpuModelBytes] = engine.memory_stats();
+  return { numTensors, numBytes, numModels, modelBytes, gpuPoolBytes, gpuModelBytes, unreliable: false };
 }

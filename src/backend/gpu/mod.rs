@@ -135,7 +135,10 @@ impl Gpu {
             .map_err(|e| Error::Io(format!("WebGPU: the device could not be created ({e})")))?;
         let lost = Arc::new(AtomicBool::new(false));
         let l = lost.clone();
-        device.set_device_lost_callback(move |_, _| l.store(true, Ordering::SeqCst));
+        device.set_device_lost_callback(move |_, _| {
+            l.store(true, Ordering::SeqCst);
+            wake();
+        });
         let error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
         let e = error.clone();
         // Without a handler wgpu panics on an uncaptured error, which would abort the instance.
@@ -207,7 +210,7 @@ impl Gpu {
 
     /// The largest buffer one binding may cover, in f32 elements.
     pub fn max_binding_elements(&self) -> u64 {
-        (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size) / 4
+        self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size) / 4
     }
 
     /// Refuses a buffer the device cannot bind, naming what it was for.
@@ -325,6 +328,7 @@ impl Readback {
         if let Some(s) = &self.staging {
             s.slice(..).map_async(wgpu::MapMode::Read, move |r| {
                 *lock(&st) = Some(r.map_err(|e| e.to_string()));
+                wake();
             });
         }
     }
@@ -378,5 +382,27 @@ impl Readback {
     /// Resolves once the mapping finished (or failed); the browser's event loop drives it.
     pub fn ready(&self) -> bool {
         lock(&self.state).is_some()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static WAITERS: std::cell::RefCell<Vec<js_sys::Function>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A promise that resolves the next time the GPU finishes a read (or the device is lost).
+#[cfg(target_arch = "wasm32")]
+pub fn next_completion() -> js_sys::Promise {
+    js_sys::Promise::new(&mut |resolve, _| WAITERS.with(|w| w.borrow_mut().push(resolve)))
+}
+
+/// Resolves the promises of [`next_completion`]; called from map and device-lost callbacks.
+fn wake() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let waiting = WAITERS.with(|w| std::mem::take(&mut *w.borrow_mut()));
+        for f in waiting {
+            let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+        }
     }
 }
