@@ -459,6 +459,8 @@ impl FitSession {
             Wait::Batch { b, size } => {
                 let values = data.into_iter().next().unwrap_or_default();
                 events.push(Event::BatchEnd { batch: b, size, values });
+                // JS runs onBatchEnd (which may stop training) before the next batch.
+                *hand_back = true;
             }
             Wait::Epoch { snap, complete } => {
                 let g = model.gpu.take().expect("GPU state while training on the GPU");

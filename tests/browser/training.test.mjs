@@ -387,6 +387,9 @@ test('optimizers by name (adam, sgd, rmsprop, adagrad, adamax) and tf.train.mome
 test('a custom loss with data-dependent control flow is called every step and matches the traced loss', { timeout: TRAIN_TIMEOUT }, async () => {
   const page = await openHebbWithHelpers(b);
   const r = await page.evaluate(async () => {
+    // Both recordings on one device: dropout masks are drawn per device, and a model with a
+    // per-step function trains on the CPU.
+    await tf.setBackend('cpu');
     const x = tf.randomUniform([200, 3], -1, 1, 'float32', 3);
     const y = x.sum(1, true).tanh();
     const run = async (loss) => {

@@ -52,3 +52,9 @@ export const util = {
   },
   sizeFromShape(shape) { return shape.reduce((a, b) => a * b, 1); },
 };
+
+/** Test hooks (not part of the TF.js API). */
+export const _debug = {
+  /** Destroys the WebGPU device, as a driver reset would: training goes on on the CPU. */
+  loseGpuDevice() { engine.gpu_debug_destroy(); },
+};
