@@ -382,8 +382,14 @@ impl FitSession {
         if self.per_step || gpu.is_lost() {
             return Ok(false);
         }
-        let g = super::gpu::GpuModel::new(&gpu, model)?;
+        // The GPU copy from an earlier fit or predict is current (CPU training or new weights
+        // drop it), so it is reused with its planned steps.
+        let g = match model.gpu.take() {
+            Some(g) => g,
+            None => super::gpu::GpuModel::new(&gpu, model)?,
+        };
         g.clear_sums(super::gpu::TRAIN);
+        g.clear_sums(super::gpu::VAL);
         model.gpu = Some(g);
         let snap = self.position(model);
         self.gpu = Some(GpuRun { gpu, wait: None, sync: None, snap, since_sync: 0 });

@@ -43,7 +43,16 @@ struct State {
 struct SharedRead {
     rb: Option<Readback>,
     result: Option<Vec<Vec<f32>>>,
-    _buffer: Option<wgpu::Buffer>,
+    /// The GPU buffer the read copies from, returned to the pool when the read is dropped.
+    buffer: Option<(Arc<Gpu>, wgpu::Buffer)>,
+}
+
+impl Drop for SharedRead {
+    fn drop(&mut self) {
+        if let Some((gpu, b)) = self.buffer.take() {
+            gpu.recycle(b);
+        }
+    }
 }
 
 /// How a synchronous read computes the value on the CPU instead of waiting for the GPU.
@@ -232,13 +241,23 @@ pub fn tensor_pending(h: u32) -> u8 {
 
 // ---- WebGPU ----
 
-/// Opens the WebGPU device; resolves to the adapter's name. The backend stays as it is.
+/// Opens the WebGPU device; resolves to the adapter's name. The backend stays as it is. A
+/// non-zero `max_binding` (bytes) opens a fresh device with at most that storage binding size.
 #[wasm_bindgen]
-pub async fn gpu_init() -> std::result::Result<String, JsError> {
+pub async fn gpu_init(max_binding: f64) -> std::result::Result<String, JsError> {
+    if max_binding > 0.0 {
+        let _ = with(|st| {
+            st.gpu = None;
+            for m in st.models.values_mut() {
+                m.gpu = None;
+            }
+            Ok(())
+        });
+    }
     if let Some(name) = with(|st| Ok(st.gpu.as_ref().filter(|g| !g.is_lost()).map(|g| g.name.clone()))).ok().flatten() {
         return Ok(name);
     }
-    let gpu = Gpu::open().await.map_err(|e| JsError::new(&e.to_string()))?;
+    let gpu = Gpu::open_with(max_binding.max(0.0) as u64).await.map_err(|e| JsError::new(&e.to_string()))?;
     let name = gpu.name.clone();
     with(move |st| {
         st.gpu = Some(Arc::new(gpu));
@@ -645,7 +664,7 @@ fn gpu_predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize)
     gpu.queue.submit([enc.finish()]);
     rb.start();
     gpu.check("predict")?;
-    Ok((shape, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, _buffer: Some(out) }))))
+    Ok((shape, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, buffer: Some((gpu.clone(), out)) }))))
 }
 
 /// The loss and each metric. On WebGPU they are computed there and come back as pending scalar
@@ -701,7 +720,7 @@ fn gpu_evaluate(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, y: &Tensor, 
     gpu.queue.submit([enc.finish()]);
     rb.start();
     gpu.check("evaluate")?;
-    Ok((k, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, _buffer: None }))))
+    Ok((k, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, buffer: None }))))
 }
 
 /// Starts `fit`. Options: {epochs, batchSize, shuffle, validationSplit, initialEpoch, seed}.

@@ -34,8 +34,11 @@ test('2-class spiral: dense relu + sigmoid, binaryCrossentropy, adam reaches >= 
       lossLast: h.history.loss.at(-1),
       epochs: h.epoch.length,
       predAcc: correct / label.length,
+      backend: tf.getBackend(),
     };
   });
+  // The foundation's program, unchanged, trains on WebGPU (the default where an adapter exists).
+  assert.equal(r.backend, 'webgpu');
   t.diagnostic(`history acc ${r.accLast}, predict acc ${r.predAcc}, loss ${r.lossFirst} -> ${r.lossLast}`);
   assert.equal(r.n, 400);
   assert.deepEqual(r.predShape, [400, 1]);
@@ -65,9 +68,10 @@ test('3-class spiral: softmax + categoricalCrossentropy reaches >= 90% training 
     let correct = 0;
     for (let i = 0; i < label.length; i++) if (cls[i] === label[i]) correct++;
     const rowSumErr = Math.max(...p.map((row) => Math.abs(row.reduce((a, v) => a + v, 0) - 1)));
-    return { accLast: h.history.acc.at(-1), predAcc: correct / label.length, rowSumErr, lossFirst: h.history.loss[0], lossLast: h.history.loss.at(-1) };
+    return { accLast: h.history.acc.at(-1), predAcc: correct / label.length, rowSumErr, lossFirst: h.history.loss[0], lossLast: h.history.loss.at(-1), backend: tf.getBackend() };
   });
   t.diagnostic(`history acc ${r.accLast}, predict acc ${r.predAcc}, loss ${r.lossFirst} -> ${r.lossLast}`);
+  assert.equal(r.backend, 'webgpu');
   assert.ok(r.accLast >= 0.9, `history.acc last = ${r.accLast}`);
   assert.ok(r.predAcc >= 0.9, `accuracy from predict+argMax = ${r.predAcc}`);
   assert.ok(r.rowSumErr < 1e-5, `softmax rows sum to 1 (max error ${r.rowSumErr})`);
@@ -93,9 +97,10 @@ test('1-D sine regression: y = sin(x) on [-pi, pi] reaches MSE < 0.01 via model.
     const p = await model.predict(xs).data();
     let s = 0;
     for (let i = 0; i < n; i++) s += (p[i] - Math.sin(xv[i])) ** 2;
-    return { evalShape: ev.shape, mse, jsMse: s / n };
+    return { evalShape: ev.shape, mse, jsMse: s / n, backend: tf.getBackend() };
   });
   t.diagnostic(`evaluate MSE ${r.mse}, JS MSE ${r.jsMse}`);
+  assert.equal(r.backend, 'webgpu');
   assert.deepEqual(r.evalShape, []);
   assert.ok(r.mse < 0.01, `evaluate MSE = ${r.mse}`);
   assert.ok(Math.abs(r.mse - r.jsMse) < 1e-5, `evaluate (${r.mse}) agrees with MSE from predict (${r.jsMse})`);

@@ -21,7 +21,7 @@ export function openGpu() {
       return null;
     }
     try {
-      return await engine.gpu_init();
+      return await engine.gpu_init(0);
     } catch (e) {
       console.warn(`Hebb: WebGPU could not start (${e.message ?? e}); running on the CPU (SIMD WebAssembly).`);
       return null;

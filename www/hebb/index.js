@@ -57,4 +57,9 @@ export const util = {
 export const _debug = {
   /** Destroys the WebGPU device, as a driver reset would: training goes on on the CPU. */
   loseGpuDevice() { engine.gpu_debug_destroy(); },
+  /** Opens a fresh WebGPU device whose maxStorageBufferBindingSize is at most `bytes` (>= 128 MiB). */
+  async reopenGpu(bytes) {
+    await engine.gpu_init(bytes);
+    engine.set_backend('webgpu');
+  },
 };

@@ -103,6 +103,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Gpu {
     /// Opens the default adapter. `Err` when there is none (no WebGPU, or no Vulkan driver).
     pub async fn open() -> Result<Gpu> {
+        Gpu::open_with(0).await
+    }
+
+    /// As [`Gpu::open`]; a non-zero `max_binding` asks for at most that maxStorageBufferBindingSize
+    /// (bytes; WebGPU raises it to its 128 MiB default) instead of the adapter's largest.
+    pub async fn open_with(max_binding: u64) -> Result<Gpu> {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         desc.backends = if cfg!(target_arch = "wasm32") { wgpu::Backends::BROWSER_WEBGPU } else { wgpu::Backends::VULKAN };
         let instance = wgpu::Instance::new(desc);
@@ -118,8 +124,13 @@ impl Gpu {
         let info = adapter.get_info();
         let al = adapter.limits();
         // Ask for the adapter's storage limits so big models fit where the hardware allows.
+        let binding = if max_binding > 0 {
+            al.max_storage_buffer_binding_size.min(max_binding.max(128 << 20))
+        } else {
+            al.max_storage_buffer_binding_size
+        };
         let limits = wgpu::Limits {
-            max_storage_buffer_binding_size: al.max_storage_buffer_binding_size,
+            max_storage_buffer_binding_size: binding,
             max_buffer_size: al.max_buffer_size,
             max_storage_buffers_per_shader_stage: al.max_storage_buffers_per_shader_stage.min(8),
             ..wgpu::Limits::downlevel_defaults()
@@ -187,14 +198,15 @@ impl Gpu {
         let mut p = lock(&self.pipelines);
         p.entry(k)
             .or_insert_with(|| {
+                let name = format!("{k:?} kernel");
                 let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(k.entry()),
+                    label: Some(&name),
                     source: wgpu::ShaderSource::Wgsl(k.source().into()),
                 });
                 let constants: &[(&str, f64)] = &[("WG", k.workgroup() as f64)];
                 let uses_wg = !matches!(k, Kernel::MatMul | Kernel::ReduceWide | Kernel::Accumulate);
                 self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(k.entry()),
+                    label: Some(&name),
                     layout: None,
                     module: &module,
                     entry_point: Some(k.entry()),

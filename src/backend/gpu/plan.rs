@@ -413,12 +413,12 @@ impl GpuPlan {
             }
         }
         let seed = gpu.storage(1);
-        let mut disps: Vec<(Disp, usize, Vec<Loc>, Vec<usize>)> = vec![];
+        let mut disps: Vec<(Disp, usize, Vec<Loc>, Vec<usize>, NodeId)> = vec![];
         for st in &sched.steps {
             let nd = &graph.nodes[st.node];
             let shapes: Vec<&[usize]> = nd.inputs.iter().map(|&j| graph.nodes[j].shape.as_slice()).collect();
             for d in lower(&nd.op, &shapes, &nd.shape, st.node as u32).map_err(|e| e.within(&context(st.node)))? {
-                disps.push((d, st.out, st.inputs.clone(), st.sizes.clone()));
+                disps.push((d, st.out, st.inputs.clone(), st.sizes.clone(), st.node));
             }
         }
         let uniforms = gpu.uniform(disps.len());
@@ -433,7 +433,7 @@ impl GpuPlan {
         }
         let consts: Vec<wgpu::Buffer> = consts.into_iter().map(|c| c.unwrap_or_else(|| gpu.storage(1))).collect();
         let mut dispatches = vec![];
-        for (k, (d, out, ins, sizes)) in disps.iter().enumerate() {
+        for (k, (d, out, ins, sizes, node)) in disps.iter().enumerate() {
             let pipeline = gpu.pipeline(d.kernel);
             let mut entries = vec![
                 wgpu::BindGroupEntry {
@@ -468,14 +468,15 @@ impl GpuPlan {
                 entries.push(wgpu::BindGroupEntry { binding: 2 + j as u32, resource });
             }
             debug_assert_eq!(entries.len(), d.kernel.bindings() + 1);
+            // The label names the op and its shapes in any WebGPU error about this dispatch.
+            let label = context(*node);
             let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
+                label: Some(&label),
                 layout: &pipeline.get_bind_group_layout(0),
                 entries: &entries,
             });
             dispatches.push(Dispatch { pipeline, bind, groups: d.groups });
         }
-        let _ = context;
         Ok(GpuPlan {
             graph,
             gpu: gpu.clone(),
