@@ -198,6 +198,12 @@ impl Loss {
 
 /// -Σ y log(p / Σp), with p clipped to [EPS, 1 - EPS].
 fn categorical<B: Builder>(b: &mut B, y: B::Id, p: B::Id, last: usize) -> Result<B::Id> {
+    // The prediction is a softmax: one fused kernel from the logits (same clip, same values).
+    if let Some(z) = b.softmax_logits(p) {
+        if b.shape_of(z) == b.shape_of(y) && b.dtype_of(y) == DType::F32 {
+            return b.apply(Op::SoftmaxXent { eps: EPS }, &[z, y]);
+        }
+    }
     let s = b.sum(p, &[last], true)?;
     let pn = b.div(p, s)?;
     let pc = b.clip(pn, EPS, 1.0 - EPS)?;

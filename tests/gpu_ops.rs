@@ -179,6 +179,16 @@ fn small_int_dense(r: &mut Rng) -> f32 {
 }
 
 #[test]
+fn fused_softmax_crossentropy() {
+    for shape in [&[1usize, 1][..], &[7, 3], &[33, 10], &[2, 5, 257]] {
+        check(&format!("softmaxCrossEntropy {shape:?}"), &[shape, shape], any, true, |g, p| {
+            let y = g.unary(Unary::Sigmoid, p[1])?;
+            g.apply(Op::SoftmaxXent { eps: 1e-7 }, &[p[0], y])
+        });
+    }
+}
+
+#[test]
 fn movement_ops() {
     check("transpose", &[&[3, 7, 5]], any, true, |g, p| g.transpose(p[0], &[2, 0, 1]));
     check("broadcastTo", &[&[7, 1]], any, true, |g, p| g.broadcast_to(p[0], &[3, 7, 33]));

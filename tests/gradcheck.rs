@@ -220,4 +220,48 @@ fn losses() {
     check_with("sparseCategoricalCrossentropy", &[(&[4, 3], prob)], &[(&[4], vec![0.0, 2.0, 1.0, 2.0])], |g, x| {
         Loss::SparseCategoricalCrossentropy.mean(g, x[1], x[0]).unwrap()
     });
+    // Softmax predictions: the loss fuses with the softmax (logits and labels both differentiated).
+    check("categoricalCrossentropy of a softmax (fused)", &[(&[3, 5], prob), (&[3, 5], any)], |g, x| {
+        let p = g.softmax(x[1], 1).unwrap();
+        let l = Loss::CategoricalCrossentropy.mean(g, x[0], p).unwrap();
+        assert!(g.nodes.iter().any(|n| matches!(n.op, Op::SoftmaxXent { .. })), "the loss should fuse with the softmax");
+        l
+    });
+    check_with("sparseCategoricalCrossentropy of a softmax (fused)", &[(&[4, 3], any)], &[(&[4], vec![0.0, 2.0, 1.0, 2.0])], |g, x| {
+        let p = g.softmax(x[0], 1).unwrap();
+        Loss::SparseCategoricalCrossentropy.mean(g, x[1], p).unwrap()
+    });
+}
+
+/// The fused softmax cross-entropy gives the values and logit gradients of the unfused chain
+/// (softmax, normalize, clip, log, multiply, sum), including where the clip saturates.
+#[test]
+fn fused_softmax_crossentropy_matches_the_unfused_chain() {
+    let logits: Vec<f32> = vec![0.3, -1.2, 2.0, 0.1, 40.0, -30.0, 0.0, 1.0, 5.0, 5.0, -5.0, 0.5];
+    let labels: Vec<f32> = vec![0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.2, 0.3, 0.5, 0.0];
+    let run = |fused: bool| {
+        let mut g = Graph::new();
+        let y = g.input(0, &[3, 4], DType::F32);
+        let z = g.param(0, &[3, 4]);
+        let l = if fused {
+            let p = g.softmax(z, 1).unwrap();
+            Loss::CategoricalCrossentropy.mean(&mut g, y, p).unwrap()
+        } else {
+            // The same chain written out (no softmax node for the loss to see).
+            let lp = g.log_softmax(z, 1).unwrap();
+            let p = g.unary(Unary::Exp, lp).unwrap();
+            Loss::CategoricalCrossentropy.mean(&mut g, y, p).unwrap()
+        };
+        assert_eq!(g.nodes.iter().any(|n| matches!(n.op, Op::SoftmaxXent { .. })), fused);
+        let d = grad(&mut g, l, &[z]).unwrap();
+        let mut plan = Plan::new(g, &[l, d[0]]).unwrap();
+        plan.run(&[&labels], &[&logits[..]], &mut Rng::new(0));
+        (plan.value(l).to_vec(), plan.value(d[0]).to_vec())
+    };
+    let (fl, fg) = run(true);
+    let (ul, ug) = run(false);
+    assert!((fl[0] - ul[0]).abs() < 1e-5 * (1.0 + ul[0].abs()), "loss fused {} unfused {}", fl[0], ul[0]);
+    for (i, (a, b)) in fg.iter().zip(&ug).enumerate() {
+        assert!((a - b).abs() < 1e-5, "dlogits[{i}] fused {a} unfused {b}");
+    }
 }

@@ -174,6 +174,11 @@ pub trait Builder {
     fn last_axis(&self, x: Self::Id) -> usize {
         self.shape_of(x).len().saturating_sub(1)
     }
+    /// The logits when `x` is a softmax over its last axis (so a loss can fuse with it); only a
+    /// graph can see this, the eager runtime computes values and says None.
+    fn softmax_logits(&self, _x: Self::Id) -> Option<Self::Id> {
+        None
+    }
 }
 
 impl Builder for Graph {
@@ -195,6 +200,13 @@ impl Builder for Graph {
     }
     fn dtype_of(&self, id: NodeId) -> DType {
         self.nodes[id].dtype
+    }
+    fn softmax_logits(&self, x: NodeId) -> Option<NodeId> {
+        let n = &self.nodes[x];
+        match n.op {
+            Op::Softmax { axis } if axis + 1 == n.shape.len() => Some(n.inputs[0]),
+            _ => None,
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod matmul;
 pub mod movement;
 pub mod reduce;
 pub mod unary;
+pub mod xent;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId};
@@ -105,6 +106,14 @@ pub enum Op {
     DropoutMask {
         rate: f32,
     },
+    /// Fused softmax cross-entropy over the last axis: (logits, labels) -> per-row loss.
+    SoftmaxXent {
+        eps: f32,
+    },
+    /// Its gradient w.r.t. the logits: (logits, labels, dy) -> dlogits.
+    SoftmaxXentGrad {
+        eps: f32,
+    },
 }
 
 impl Op {
@@ -133,14 +142,16 @@ impl Op {
             Op::ScatterAdd { .. } => "scatterAdd".into(),
             Op::OneHot { .. } => "oneHot".into(),
             Op::DropoutMask { .. } => "dropout".into(),
+            Op::SoftmaxXent { .. } => "softmaxCrossEntropy".into(),
+            Op::SoftmaxXentGrad { .. } => "softmaxCrossEntropyGrad".into(),
         }
     }
 
     fn arity(&self) -> Option<usize> {
         Some(match self {
             Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => 0,
-            Op::Binary(_) | Op::MatMul { .. } | Op::Gather { .. } | Op::ScatterAdd { .. } => 2,
-            Op::Where => 3,
+            Op::Binary(_) | Op::MatMul { .. } | Op::Gather { .. } | Op::ScatterAdd { .. } | Op::SoftmaxXent { .. } => 2,
+            Op::Where | Op::SoftmaxXentGrad { .. } => 3,
             Op::Concat { .. } => return None,
             _ => 1,
         })
@@ -182,6 +193,7 @@ fn infer_op(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize
         }
         Op::MatMul { ta, tb } => matmul::infer(*ta, *tb, shapes[0], shapes[1]).map(|s| (s, DType::F32)),
         Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::infer(op, shapes[0], dtypes[0]),
+        Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::infer(op, shapes),
         _ => movement::infer(op, shapes, dtypes),
     }
 }
@@ -195,6 +207,7 @@ pub fn forward(op: &Op, ins: &[&[f32]], shapes: &[&[usize]], out: &mut [f32], ou
         }
         Op::MatMul { ta, tb } => matmul::forward(*ta, *tb, ins[0], shapes[0], ins[1], shapes[1], out),
         Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::forward(op, ins[0], shapes[0], out),
+        Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::forward(op, ins, shapes, out),
         _ => movement::forward(op, ins, shapes, out, out_shape),
     }
 }
@@ -212,6 +225,7 @@ pub fn backward(g: &mut Graph, node: NodeId, dy: NodeId) -> Result<Vec<Option<No
         }
         Op::MatMul { ta, tb } => matmul::backward(g, *ta, *tb, &inputs, dy),
         Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::backward(g, &op, &inputs, node, dy),
+        Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::backward(g, &op, &inputs, dy),
         _ => movement::backward(g, &op, &inputs, dy),
     }
 }

@@ -25,6 +25,8 @@ pub enum Kernel {
     Gather,
     Optimizer,
     Accumulate,
+    Xent,
+    XentGrad,
 }
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
@@ -44,6 +46,20 @@ impl Kernel {
             Kernel::Gather => include_str!("../../../shaders/gather.wgsl"),
             Kernel::Optimizer => include_str!("../../../shaders/optimizer.wgsl"),
             Kernel::Accumulate => include_str!("../../../shaders/accumulate.wgsl"),
+            Kernel::Xent => {
+                return format!(
+                    "{COMMON}\n{}\n{}",
+                    include_str!("../../../shaders/xent.wgsl"),
+                    include_str!("../../../shaders/xent_loss.wgsl")
+                )
+            }
+            Kernel::XentGrad => {
+                return format!(
+                    "{COMMON}\n{}\n{}",
+                    include_str!("../../../shaders/xent.wgsl"),
+                    include_str!("../../../shaders/xent_grad.wgsl")
+                )
+            }
         };
         format!("{COMMON}\n{body}")
     }
@@ -61,8 +77,8 @@ impl Kernel {
         match self {
             Kernel::Fill => 1,
             Kernel::Unary | Kernel::Dropout | Kernel::ReduceRows | Kernel::ReduceWide | Kernel::Copy | Kernel::Accumulate => 2,
-            Kernel::Binary | Kernel::MatMul | Kernel::Gather => 3,
-            Kernel::Select => 4,
+            Kernel::Binary | Kernel::MatMul | Kernel::Gather | Kernel::Xent => 3,
+            Kernel::Select | Kernel::XentGrad => 4,
             Kernel::Optimizer => 5,
         }
     }

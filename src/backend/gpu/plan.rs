@@ -360,6 +360,22 @@ fn lower(op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Result<Vec<Di
             }
             vec![Disp { kernel: Kernel::Gather, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(n, 256) }]
         }
+        Op::SoftmaxXent { eps } | Op::SoftmaxXentGrad { eps } => {
+            let z = shapes[0];
+            let c = z[z.len() - 1];
+            let rows = numel(&z[..z.len() - 1]);
+            w[0] = rows as u32;
+            w[1] = c as u32;
+            put_f(&mut w, 2, *eps);
+            if c == 0 {
+                return Ok(vec![fill_disp(n, 0, 0.0)]);
+            }
+            if matches!(op, Op::SoftmaxXent { .. }) {
+                vec![Disp { kernel: Kernel::Xent, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(rows, 256) }]
+            } else {
+                vec![Disp { kernel: Kernel::XentGrad, words: w, ins: vec![Src::In(0), Src::In(1), Src::In(2)], groups: linear(rows, 256) }]
+            }
+        }
         Op::OneHot { depth, on, off } => {
             w[0] = n as u32;
             w[2] = *depth as u32;

@@ -1,0 +1,18 @@
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let r = linear_id(gid, nwg);
+    if r >= pu(0u) {
+        return;
+    }
+    let c = pu(1u);
+    let eps = pf(2u);
+    let base = r * c;
+    let m = row_max(base, c);
+    let inv = 1.0 / row_sum(base, c, m);
+    var loss = 0.0;
+    for (var k = 0u; k < c; k = k + 1u) {
+        let p = exp(z[base + k] - m) * inv;
+        loss = loss - y[base + k] * log(clamp(p, eps, 1.0 - eps));
+    }
+    out[r] = loss;
+}
