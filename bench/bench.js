@@ -2,12 +2,18 @@
 // Publishes window.benchResults and sets window.benchDone = true when finished.
 import { formatResults } from './format.mjs';
 
+// Engines in the order they run. CPU engines first, then the GPU ones (WebGPU / WebGL, which
+// in headless Chromium here run on SwiftShader, a software GPU on the same CPU cores).
+const ALL_ENGINES = ['tfjs-cpu', 'tfjs-wasm', 'hebb', 'hebb-webgpu', 'tfjs-webgpu', 'tfjs-webgl'];
+
 const params = new URLSearchParams(location.search);
 const QUICK = params.has('quick');
-const ENGINES = (params.get('engines') || 'tfjs-cpu,tfjs-wasm,hebb')
+const REQUESTED = (params.get('engines') || ALL_ENGINES.join(','))
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
+const ENGINES = ALL_ENGINES.filter((e) => REQUESTED.includes(e));
+const UNKNOWN_ENGINES = REQUESTED.filter((e) => !ALL_ENGINES.includes(e));
 
 const MLP = {
   samples: 4096,
@@ -16,11 +22,16 @@ const MLP = {
   batchSize: 128,
   learningRate: 0.001,
   maxEpochs: QUICK ? 1 : 3,
-  // Timed-phase budget per engine; slow engines get fewer epochs (at least 1).
+  // Timed-phase budget per engine. The timed fit uses as many epochs (up to maxEpochs) as fit in
+  // it; an engine too slow for one full epoch in the budget is timed on the first N samples
+  // (a whole number of batches) instead, N chosen from its measured rate.
   budgetSec: QUICK ? 5 : 25,
-  // Fast engines repeat fit({epochs: maxEpochs}) until the timed phase lasts this long.
+  // Fast engines repeat fit({epochs}) until the timed phase lasts this long.
   minTimedSec: QUICK ? 0.3 : 1.0,
   maxFitCalls: 20,
+  // GPU engines warm up (shader compilation, pipeline creation) on this many samples, then
+  // run one more untimed fit on them to estimate their steady rate for the plan above.
+  gpuWarmSamples: 256,
   seed: 1234,
 };
 const MATMUL = {
@@ -43,6 +54,8 @@ const results = {
       batchSize: MLP.batchSize,
       samples: MLP.samples,
       maxEpochs: MLP.maxEpochs,
+      budgetSec: MLP.budgetSec,
+      gpuWarmSamples: MLP.gpuWarmSamples,
       seed: MLP.seed,
     },
     matmul: { sizes: MATMUL.sizes, minSeconds: MATMUL.minSeconds },
@@ -96,6 +109,31 @@ function recordError(engine, stage, e) {
   currentCall = '';
 }
 
+// An engine that cannot run here (no WebGPU adapter, no WebGL): its rows are marked
+// "skipped" with the reason; this is not an error of the benchmark.
+class Unavailable extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'Unavailable';
+  }
+}
+
+// Runs fn while collecting console.warn messages (Hebb and TF.js explain a failed backend
+// start there), so a skipped engine can say why.
+async function collectWarnings(fn) {
+  const warnings = [];
+  const orig = console.warn;
+  console.warn = (...args) => {
+    warnings.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+    orig.apply(console, args);
+  };
+  try {
+    return { value: await fn(), warnings };
+  } finally {
+    console.warn = orig;
+  }
+}
+
 // ---- deterministic synthetic data -------------------------------------------------
 function mulberry32(seed) {
   let a = seed >>> 0;
@@ -117,11 +155,21 @@ function makeData() {
 }
 
 // ---- engines ----------------------------------------------------------------------
-// Each engine: { name, lib, setup(): Promise<void> }. lib exposes the TF.js-style namespace.
+// Each engine: { name, lib, gpu, setup(): Promise<void>, check(): void, matmulNA?: string }.
+// lib exposes the TF.js-style namespace. setup() makes the engine's backend the active one
+// (TF.js and the two Hebb engines each share one library instance, so it runs before every
+// measurement); check() throws when the active backend is not the engine's any more.
+// `unavailable` is set when setup() threw Unavailable.
 function tfEngine(name, backend) {
-  return {
+  const gpu = backend === 'webgpu' || backend === 'webgl';
+  const eng = {
     name,
     lib: window.tf,
+    gpu,
+    check() {
+      const active = window.tf.getBackend();
+      if (active !== backend) throw new Error(`active TF.js backend is ${active}, wanted ${backend}`);
+    },
     async setup() {
       const tf = window.tf;
       if (!tf) throw new Error('window.tf missing: tf.min.js did not load');
@@ -134,10 +182,22 @@ function tfEngine(name, backend) {
           tfEngine.wasmPathsSet = true;
         }
       }
-      const ok = await call(`tf.setBackend('${backend}')`, () => tf.setBackend(backend));
-      if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
+      if (backend === 'webgpu') {
+        if (!tf.findBackendFactory || !tf.findBackendFactory('webgpu')) {
+          throw new Error("TF.js 'webgpu' backend not registered: tf-backend-webgpu.min.js did not load");
+        }
+        if (!navigator.gpu) throw new Unavailable('this browser has no WebGPU (navigator.gpu is undefined)');
+      }
+      const { value: ok, warnings } = await collectWarnings(() =>
+        call(`tf.setBackend('${backend}')`, () => tf.setBackend(backend))
+      );
+      if (!ok) {
+        const why = `tf.setBackend('${backend}') resolved false${warnings.length ? ': ' + warnings[warnings.length - 1] : ''}`;
+        if (gpu) throw new Unavailable(why);
+        throw new Error(why);
+      }
       await tf.ready();
-      if (tf.getBackend() !== backend) throw new Error(`active backend is ${tf.getBackend()}, wanted ${backend}`);
+      eng.check();
       if (backend === 'wasm' && !tfEngine.wasmNoted) {
         tfEngine.wasmNoted = true;
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
@@ -149,11 +209,48 @@ function tfEngine(name, backend) {
             `(crossOriginIsolated=${results.crossOriginIsolated}), so the wasm backend runs single-threaded.`
         );
       }
+      if (backend === 'webgl' && !tfEngine.webglNoted) {
+        tfEngine.webglNoted = true;
+        results.notes.push(`TF.js webgl: WebGL ${tf.env().get('WEBGL_VERSION')}, ${webglRenderer()}.`);
+      }
     },
   };
+  return eng;
 }
 
+function webglRenderer() {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2') || document.createElement('canvas').getContext('webgl');
+    if (!gl) return 'renderer unknown (no context)';
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const r = ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return `renderer "${r}"`;
+  } catch (e) {
+    return `renderer unknown (${errMsg(e)})`;
+  }
+}
+
+async function webgpuAdapterNote() {
+  if (!navigator.gpu) return 'WebGPU: navigator.gpu is undefined (no WebGPU in this browser).';
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return 'WebGPU: requestAdapter() returned null (no adapter).';
+    const info = adapter.info || {};
+    const parts = ['vendor', 'architecture', 'device', 'description']
+      .filter((k) => info[k])
+      .map((k) => `${k} "${info[k]}"`);
+    return `WebGPU adapter: ${parts.join(', ') || 'no adapter info'}` + (adapter.isFallbackAdapter ? ' (fallback adapter)' : '') + '.';
+  } catch (e) {
+    return `WebGPU: requestAdapter() threw ${errMsg(e)}.`;
+  }
+}
+
+let hebbModule; // undefined: not tried yet; null: not available
+let hebbLoadWarnings = [];
 async function loadHebb() {
+  if (hebbModule !== undefined) return hebbModule;
+  hebbModule = null;
   let head;
   try {
     head = await fetch(HEBB_URL, { method: 'HEAD', cache: 'no-store' });
@@ -167,20 +264,14 @@ async function loadHebb() {
   }
   let hebb;
   try {
-    hebb = await call(`import('../dist/hebb.js')`, () => import(HEBB_URL));
+    // The module opens the WebGPU device (when there is one) at import; a failure there is
+    // only a console warning, kept as the reason should hebb-webgpu be unavailable.
+    const r = await collectWarnings(() => call(`import('../dist/hebb.js')`, () => import(HEBB_URL)));
+    hebb = r.value;
+    hebbLoadWarnings = r.warnings;
   } catch (e) {
     recordError('hebb', 'import', e);
     return null;
-  }
-  let backendNote = 'default backend';
-  if (typeof hebb.setBackend === 'function') {
-    try {
-      await call(`hebb.setBackend('cpu')`, () => hebb.setBackend('cpu'));
-      backendNote = "setBackend('cpu')";
-    } catch (e) {
-      results.notes.push(`Hebb: hebb.setBackend('cpu') failed (${errMsg(e)}); using its default backend.`);
-      currentCall = '';
-    }
   }
   if (typeof hebb.ready === 'function') {
     try {
@@ -197,18 +288,78 @@ async function loadHebb() {
     /* informational only */
   }
   const ver = hebb.version ? (typeof hebb.version === 'string' ? hebb.version : JSON.stringify(hebb.version)) : '?';
-  results.notes.push(`Hebb: loaded dist/hebb.js (version ${ver}, ${backendNote}, active backend: ${active}).`);
+  results.notes.push(`Hebb: loaded dist/hebb.js (version ${ver}, backend after import: ${active}).`);
+  hebbModule = hebb;
   return hebb;
 }
 
+function hebbEngine(name, hebb, backend) {
+  const eng = {
+    name,
+    lib: hebb,
+    gpu: backend === 'webgpu',
+    // Hebb runs eager tensor ops (a.matMul(b)) on the CPU whatever the backend; only
+    // fit/evaluate/predict run on the GPU.
+    matmulNA: backend === 'webgpu' ? 'n/a (eager ops run on the CPU)' : undefined,
+    check() {
+      const active = hebb.getBackend();
+      if (active !== backend) throw new Error(`hebb.getBackend() is '${active}', wanted '${backend}'`);
+    },
+    async setup() {
+      if (typeof hebb.setBackend !== 'function' || typeof hebb.getBackend !== 'function') {
+        if (backend === 'webgpu') throw new Unavailable('this Hebb build has no setBackend/getBackend');
+        return; // an old build: CPU only
+      }
+      const { value: ok, warnings } = await collectWarnings(() =>
+        call(`hebb.setBackend('${backend}')`, () => hebb.setBackend(backend))
+      );
+      if (!ok) {
+        const w = [...hebbLoadWarnings, ...warnings];
+        const why = `hebb.setBackend('${backend}') resolved false${w.length ? ': ' + w[w.length - 1] : ''}`;
+        if (backend === 'webgpu') throw new Unavailable(why);
+        throw new Error(why);
+      }
+      eng.check();
+    },
+  };
+  return eng;
+}
+
 // ---- MLP training throughput ------------------------------------------------------
+function skippedRow(list, base, engine) {
+  const row = { ...base, engine: engine.name, status: 'skipped', note: engine.unavailable };
+  list.push(row);
+  return row;
+}
+
 async function benchMlp(engine, data) {
   const { lib, name } = engine;
   const row = { engine: name, samplesPerSec: null, epochs: 0, seconds: null, status: 'ok' };
+  if (engine.unavailable) {
+    skippedRow(results.mlp, row, engine);
+    log(`${name}: MLP skipped (${engine.unavailable})`);
+    return;
+  }
   results.mlp.push(row);
   status(`MLP: ${name}`);
-  let xs, ys, model, optimizer;
+  const owned = []; // tensors to dispose
+  let model, optimizer;
+  const tensorsFor = async (n) => {
+    const xs = await call(`tensor2d(Float32Array, [${n}, 784])`, () =>
+      lib.tensor2d(n === MLP.samples ? data.x : data.x.subarray(0, n * MLP.inputDim), [n, MLP.inputDim])
+    );
+    owned.push(xs);
+    const ys = await call(`tensor2d(Float32Array, [${n}, 10])`, () =>
+      lib.tensor2d(n === MLP.samples ? data.y : data.y.subarray(0, n * MLP.classes), [n, MLP.classes])
+    );
+    owned.push(ys);
+    return { xs, ys, n };
+  };
+  const fitArgs = { batchSize: MLP.batchSize, shuffle: false, verbose: 0 };
+  const fitDesc = (n, epochs, extra = '') =>
+    `model.fit(xs[${n}], ys[${n}], {epochs: ${epochs}, batchSize: 128, shuffle: false, verbose: 0${extra}})`;
   try {
+    await engine.setup();
     model = await call('sequential()', () => lib.sequential());
     await call("model.add(layers.dense({units: 128, activation: 'relu', inputShape: [784]}))", () =>
       model.add(lib.layers.dense({ units: 128, activation: 'relu', inputShape: [MLP.inputDim] }))
@@ -223,19 +374,48 @@ async function benchMlp(engine, data) {
     await call("model.compile({optimizer, loss: 'categoricalCrossentropy'})", () =>
       model.compile({ optimizer, loss: 'categoricalCrossentropy' })
     );
-    xs = await call('tensor2d(Float32Array, [4096, 784])', () => lib.tensor2d(data.x, [MLP.samples, MLP.inputDim]));
-    ys = await call('tensor2d(Float32Array, [4096, 10])', () => lib.tensor2d(data.y, [MLP.samples, MLP.classes]));
-    const fitArgs = { batchSize: MLP.batchSize, shuffle: false, verbose: 0 };
 
+    // Warm-up (untimed): CPU engines train one full epoch; GPU engines one epoch on a few
+    // batches (the first fit compiles their shaders), then a second one on the same batches
+    // whose time gives the steady rate used to plan the timed phase.
+    const warmN = engine.gpu ? Math.min(MLP.gpuWarmSamples, MLP.samples) : MLP.samples;
+    const warmT = await tensorsFor(warmN);
     let t0 = now();
-    const h0 = await call('model.fit(xs, ys, {epochs: 1, batchSize: 128, shuffle: false, verbose: 0})', () =>
-      model.fit(xs, ys, { ...fitArgs, epochs: 1 })
-    );
+    const h0 = await call(fitDesc(warmN, 1), () => model.fit(warmT.xs, warmT.ys, { ...fitArgs, epochs: 1 }));
     const warm = (now() - t0) / 1000;
     row.warmupSeconds = warm;
+    row.warmupSamples = warmN;
     row.warmupLoss = lastLoss(h0);
-    const epochs = Math.max(1, Math.min(MLP.maxEpochs, Math.floor(MLP.budgetSec / Math.max(warm, 1e-6))));
-    log(`${name}: warm-up epoch ${warm.toFixed(2)} s (loss ${fmt(row.warmupLoss)}); timing ${epochs} epoch(s)`);
+    let rate = warmN / Math.max(warm, 1e-6);
+    let probeMsg = '';
+    if (engine.gpu) {
+      await tick();
+      t0 = now();
+      await call(fitDesc(warmN, 1), () => model.fit(warmT.xs, warmT.ys, { ...fitArgs, epochs: 1 }));
+      const probe = (now() - t0) / 1000;
+      row.probeSeconds = probe;
+      rate = warmN / Math.max(probe, 1e-6);
+      row.probeSamplesPerSec = rate;
+      probeMsg = `, second warm-up ${probe.toFixed(2)} s (${rate.toFixed(0)} samples/s)`;
+    }
+    engine.check();
+
+    // Plan the timed phase from the measured rate.
+    const affordable = rate * MLP.budgetSec; // samples trainable within the budget
+    let n, epochs;
+    if (affordable >= MLP.samples) {
+      n = MLP.samples;
+      epochs = Math.max(1, Math.min(MLP.maxEpochs, Math.floor(affordable / MLP.samples)));
+    } else {
+      n = Math.max(MLP.batchSize, Math.floor(affordable / MLP.batchSize) * MLP.batchSize);
+      epochs = 1;
+    }
+    row.timedSamples = n;
+    log(
+      `${name}: warm-up ${warm.toFixed(2)} s on ${warmN} samples (loss ${fmt(row.warmupLoss)})${probeMsg}; ` +
+        `timing ${epochs} epoch(s) on ${n} samples`
+    );
+    const timedT = n === warmN ? warmT : await tensorsFor(n);
     await tick();
 
     // Timed phase: fit(epochs). Fast engines repeat the fit(epochs) call until the timed
@@ -245,34 +425,46 @@ async function benchMlp(engine, data) {
     let fitCalls = 0;
     do {
       t0 = now();
-      h = await call(`model.fit(xs, ys, {epochs: ${epochs}, batchSize: 128, shuffle: false, verbose: 0})`, () =>
-        model.fit(xs, ys, { ...fitArgs, epochs })
-      );
+      h = await call(fitDesc(n, epochs), () => model.fit(timedT.xs, timedT.ys, { ...fitArgs, epochs }));
       const callSec = (now() - t0) / 1000;
       secs += callSec;
       fitCalls++;
-      const sps = (MLP.samples * epochs) / callSec;
+      const sps = (n * epochs) / callSec;
       if (!(row.bestCallSamplesPerSec >= sps)) row.bestCallSamplesPerSec = sps;
-    } while (secs < MLP.minTimedSec && fitCalls < MLP.maxFitCalls);
+    } while (secs < MLP.minTimedSec && fitCalls < MLP.maxFitCalls && secs < MLP.budgetSec);
+    engine.check(); // e.g. Hebb falls back to the CPU when the GPU device is lost
     row.epochs = epochs * fitCalls;
     row.fitCalls = fitCalls;
     row.seconds = secs;
-    row.samplesPerSec = (MLP.samples * row.epochs) / secs;
+    row.samplesTrained = n * row.epochs;
+    row.samplesPerSec = row.samplesTrained / secs;
     row.finalLoss = lastLoss(h);
-    if (epochs < MLP.maxEpochs) row.note = `reduced to ${epochs} epoch(s): warm-up epoch took ${warm.toFixed(1)} s`;
-    log(`${name}: ${row.samplesPerSec.toFixed(0)} samples/s (${row.epochs} epochs in ${fitCalls} fit call(s), ${secs.toFixed(2)} s, loss ${fmt(row.finalLoss)})`);
+    const notes = [];
+    if (n < MLP.samples) {
+      notes.push(`timed on the first ${n} of ${MLP.samples} samples (steady rate ~${rate.toFixed(0)} samples/s, ${MLP.budgetSec} s budget)`);
+    } else if (epochs < MLP.maxEpochs) {
+      notes.push(`reduced to ${epochs} epoch(s) per fit call (~${(MLP.samples / rate).toFixed(1)} s per epoch)`);
+    }
+    if (notes.length) row.note = notes.join('; ');
+    log(
+      `${name}: ${row.samplesPerSec.toFixed(0)} samples/s (${row.samplesTrained} samples = ${n} x ${row.epochs} epoch(s) ` +
+        `in ${fitCalls} fit call(s), ${secs.toFixed(2)} s, loss ${fmt(row.finalLoss)})`
+    );
 
     // Untimed sanity check: one more epoch with an onBatchEnd counter, to confirm that
-    // every batch is really processed (expected ceil(samples / batchSize) batches).
+    // every batch is really processed (expected ceil(samples / batchSize) batches). Engines
+    // timed on a subset check on the warm-up batches, to keep the run short.
+    const checkT = n < MLP.samples ? warmT : timedT;
     try {
       let batches = 0;
-      await call('model.fit(xs, ys, {epochs: 1, batchSize: 128, shuffle: false, verbose: 0, callbacks: {onBatchEnd}})', () =>
-        model.fit(xs, ys, { ...fitArgs, epochs: 1, callbacks: { onBatchEnd: () => { batches++; } } })
+      await call(fitDesc(checkT.n, 1, ', callbacks: {onBatchEnd}'), () =>
+        model.fit(checkT.xs, checkT.ys, { ...fitArgs, epochs: 1, callbacks: { onBatchEnd: () => { batches++; } } })
       );
       row.batchesPerEpoch = batches;
-      const expected = Math.ceil(MLP.samples / MLP.batchSize);
+      row.batchCheckSamples = checkT.n;
+      const expected = Math.ceil(checkT.n / MLP.batchSize);
       if (batches !== expected) {
-        results.notes.push(`${name}: onBatchEnd fired ${batches} times in one epoch, expected ${expected}`);
+        results.notes.push(`${name}: onBatchEnd fired ${batches} times in one epoch of ${checkT.n} samples, expected ${expected}`);
       }
     } catch (e) {
       recordError(name, 'mlp batch-count check', e);
@@ -281,12 +473,12 @@ async function benchMlp(engine, data) {
     row.status = 'error';
     recordError(name, 'mlp', e);
   } finally {
-    for (const [what, fn] of [
-      ['xs.dispose()', () => xs && xs.dispose()],
-      ['ys.dispose()', () => ys && ys.dispose()],
+    const disposers = owned.map((t, i) => [`tensor[${i}].dispose()`, () => t.dispose()]);
+    disposers.push(
       ['model.dispose()', () => model && typeof model.dispose === 'function' && model.dispose()],
-      ['optimizer.dispose()', () => optimizer && typeof optimizer.dispose === 'function' && optimizer.dispose()],
-    ]) {
+      ['optimizer.dispose()', () => optimizer && typeof optimizer.dispose === 'function' && optimizer.dispose()]
+    );
+    for (const [what, fn] of disposers) {
       try {
         fn();
       } catch (e) {
@@ -325,8 +517,26 @@ function refMaxAbsErr(a, b, c, n, rows) {
   return maxErr;
 }
 
+// Every read is asynchronous (await x.data()): TF.js's webgpu backend cannot dataSync on
+// SwiftShader, and on a GPU the time to get the result back is part of the work.
 async function benchMatmul(engine) {
   const { lib, name } = engine;
+  if (engine.unavailable || engine.matmulNA) {
+    for (const n of MATMUL.sizes) {
+      const base = { engine: name, n, gflops: null, reps: 0, seconds: null };
+      if (engine.unavailable) skippedRow(results.matmul, base, engine);
+      else results.matmul.push({ ...base, status: 'n/a', note: engine.matmulNA });
+    }
+    log(`${name} matmul: ${engine.unavailable ? `skipped (${engine.unavailable})` : engine.matmulNA}`);
+    return;
+  }
+  try {
+    await engine.setup();
+  } catch (e) {
+    for (const n of MATMUL.sizes) results.matmul.push({ engine: name, n, gflops: null, status: 'error' });
+    recordError(name, 'matmul setup', e);
+    return;
+  }
   let lastCallSec = null;
   let lastN = null;
   for (const n of MATMUL.sizes) {
@@ -337,7 +547,6 @@ async function benchMatmul(engine) {
       if (predicted > MATMUL.maxCallSeconds) {
         row.status = 'skipped';
         row.note = `predicted ${predicted.toFixed(1)} s per call (> ${MATMUL.maxCallSeconds} s)`;
-        results.notes.push(`${name} matmul n=${n} skipped: ${row.note}`);
         log(`${name} matmul n=${n}: skipped (${row.note})`);
         continue;
       }
@@ -347,11 +556,12 @@ async function benchMatmul(engine) {
     try {
       a = await call(`randomUniform([${n}, ${n}])`, () => lib.randomUniform([n, n]));
       b = await call(`randomUniform([${n}, ${n}])`, () => lib.randomUniform([n, n]));
-      // Warm-up call, also used for a correctness spot check.
+      // Warm-up call (compiles the GPU engines' shaders), also used for a correctness spot check.
       let t0 = now();
       let c = await call('a.matMul(b)', () => a.matMul(b));
       const cData = await call('await c.data()', () => c.data());
-      const firstSec = (now() - t0) / 1000;
+      let callSec = (now() - t0) / 1000;
+      row.firstCallSeconds = callSec;
       if (!cData || cData.length !== n * n) throw new Error(`c.data() returned length ${cData && cData.length}, expected ${n * n}`);
       const aData = await call('await a.data()', () => a.data());
       const bData = await call('await b.data()', () => b.data());
@@ -360,16 +570,19 @@ async function benchMatmul(engine) {
       if (!(row.maxAbsErr < 1e-2)) {
         results.notes.push(`${name} matmul n=${n}: result differs from reference, max |err| = ${row.maxAbsErr}`);
       }
-      if (firstSec < 0.25) {
-        // one more warm-up for fast engines (JIT / allocator / tiling caches)
-        c = a.matMul(b);
-        await c.data();
+      if (engine.gpu || callSec < 0.25) {
+        // One more warm-up: JIT / allocator / tiling caches, and for a GPU the first call's
+        // time is mostly shader compilation, so this one estimates the per-call time.
+        t0 = now();
+        c = await call('a.matMul(b)', () => a.matMul(b));
+        await call('await c.data()', () => c.data());
+        callSec = (now() - t0) / 1000;
         c.dispose();
       }
       // Trials of >= minSeconds each; the best trial is reported (the machine may be shared
-      // and noisy). Slow configurations (first call >= maxTrialsBelowSec) get a single trial.
+      // and noisy). Slow configurations (a call >= multiTrialBelowSec) get a single trial.
       const minMs = MATMUL.minSeconds * 1000;
-      const trials = firstSec < MATMUL.multiTrialBelowSec ? MATMUL.trials : 1;
+      const trials = callSec < MATMUL.multiTrialBelowSec ? MATMUL.trials : 1;
       row.trials = [];
       for (let t = 0; t < trials; t++) {
         await tick();
@@ -393,10 +606,11 @@ async function benchMatmul(engine) {
       row.gflopsMedian = sorted[Math.floor(sorted.length / 2)];
       lastCallSec = best.seconds / best.reps;
       lastN = n;
+      engine.check();
       log(
         `${name} matmul n=${n}: ${row.gflops.toFixed(2)} GFLOP/s best of ${trials} trial(s) ` +
           `[${sorted.map((g) => g.toFixed(1)).join(', ')}] (best: ${best.reps} reps in ${best.seconds.toFixed(2)} s), ` +
-          `max|err| ${row.maxAbsErr.toExponential(1)}`
+          `first call ${row.firstCallSeconds.toFixed(2)} s, max|err| ${row.maxAbsErr.toExponential(1)}`
       );
     } catch (e) {
       row.status = 'error';
@@ -414,26 +628,30 @@ async function benchMatmul(engine) {
 }
 
 // ---- ratios -----------------------------------------------------------------------
-function computeRatios() {
-  const mlp = Object.fromEntries(
-    results.mlp.filter((r) => r.samplesPerSec).map((r) => [r.engine, r.samplesPerSec])
-  );
-  const hebbName = Object.keys(mlp).find((k) => k.startsWith('hebb'));
-  results.ratios.mlp = {};
-  if (hebbName) {
-    if (mlp['tfjs-wasm']) results.ratios.mlp['Hebb/TF.js-wasm'] = mlp[hebbName] / mlp['tfjs-wasm'];
-    if (mlp['tfjs-cpu']) results.ratios.mlp['Hebb/TF.js-cpu'] = mlp[hebbName] / mlp['tfjs-cpu'];
+// [label, numerator engine, denominator engine]
+const RATIOS = [
+  ['Hebb-cpu/TF.js-wasm', 'hebb', 'tfjs-wasm'],
+  ['Hebb-cpu/TF.js-cpu', 'hebb', 'tfjs-cpu'],
+  ['Hebb-webgpu/TF.js-webgpu', 'hebb-webgpu', 'tfjs-webgpu'],
+  ['Hebb-webgpu/TF.js-webgl', 'hebb-webgpu', 'tfjs-webgl'],
+  ['Hebb-webgpu/Hebb-cpu', 'hebb-webgpu', 'hebb'],
+];
+function ratiosOf(values) {
+  const o = {};
+  for (const [label, num, den] of RATIOS) {
+    if (values[num] && values[den]) o[label] = values[num] / values[den];
   }
+  return o;
+}
+function computeRatios() {
+  results.ratios.mlp = ratiosOf(
+    Object.fromEntries(results.mlp.filter((r) => r.samplesPerSec).map((r) => [r.engine, r.samplesPerSec]))
+  );
   results.ratios.matmul = {};
   for (const n of MATMUL.sizes) {
-    const g = Object.fromEntries(
-      results.matmul.filter((r) => r.n === n && r.gflops).map((r) => [r.engine, r.gflops])
+    const o = ratiosOf(
+      Object.fromEntries(results.matmul.filter((r) => r.n === n && r.gflops).map((r) => [r.engine, r.gflops]))
     );
-    const h = Object.keys(g).find((k) => k.startsWith('hebb'));
-    if (!h) continue;
-    const o = {};
-    if (g['tfjs-wasm']) o['Hebb/TF.js-wasm'] = g[h] / g['tfjs-wasm'];
-    if (g['tfjs-cpu']) o['Hebb/TF.js-cpu'] = g[h] / g['tfjs-cpu'];
     if (Object.keys(o).length) results.ratios.matmul[n] = o;
   }
 }
@@ -441,36 +659,48 @@ function computeRatios() {
 // ---- main -------------------------------------------------------------------------
 async function main() {
   const t0 = now();
+  if (UNKNOWN_ENGINES.length) {
+    results.notes.push(`unknown engine(s) ignored: ${UNKNOWN_ENGINES.join(', ')} (known: ${ALL_ENGINES.join(', ')})`);
+  }
   const engines = [];
-  if (ENGINES.includes('tfjs-cpu')) engines.push(tfEngine('tfjs-cpu', 'cpu'));
-  if (ENGINES.includes('tfjs-wasm')) engines.push(tfEngine('tfjs-wasm', 'wasm'));
-  if (ENGINES.includes('hebb')) {
-    status('loading Hebb');
-    const hebb = await loadHebb();
-    if (hebb) engines.push({ name: 'hebb', lib: hebb, async setup() {} });
+  for (const name of ENGINES) {
+    if (name.startsWith('tfjs-')) {
+      engines.push(tfEngine(name, name.slice('tfjs-'.length)));
+    } else {
+      status('loading Hebb');
+      const hebb = await loadHebb();
+      if (hebb) engines.push(hebbEngine(name, hebb, name === 'hebb' ? 'cpu' : 'webgpu'));
+    }
   }
   if (window.tf) results.notes.push(`TF.js ${window.tf.version_core || (window.tf.version && window.tf.version['tfjs-core'])}`);
+  if (engines.some((e) => e.gpu)) results.notes.push(await webgpuAdapterNote());
 
   const data = makeData();
+  // Start every engine once: one that throws is dropped (error), one that cannot run here
+  // (no WebGPU / WebGL) keeps "skipped" rows with the reason.
   const ready = [];
   for (const eng of engines) {
     try {
       await eng.setup();
       ready.push(eng);
     } catch (e) {
-      recordError(eng.name, 'setup', e);
+      if (e instanceof Unavailable) {
+        eng.unavailable = e.message;
+        log(`${eng.name}: unavailable (${e.message})`);
+        ready.push(eng);
+      } else {
+        recordError(eng.name, 'setup', e);
+      }
     }
   }
 
   for (const eng of ready) {
-    if (eng.setup && eng.lib === window.tf) await eng.setup();
     await benchMlp(eng, data);
     await tick();
   }
   for (const eng of ready) {
-    if (eng.setup && eng.lib === window.tf) await eng.setup();
     await benchMatmul(eng);
-    if (eng.lib === window.tf) {
+    if (eng.lib === window.tf && !eng.unavailable) {
       const m = window.tf.memory();
       log(`${eng.name}: tf.memory().numTensors after runs = ${m.numTensors}`);
     }

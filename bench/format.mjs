@@ -27,22 +27,26 @@ export function formatResults(r) {
           `${m.samples} synthetic samples, shuffle=false`
       : 'MLP training'
   );
+  const mlpRows = r.mlp || [];
+  const total = (m && m.samples) || null;
   out.push(
     table(
-      ['engine', 'samples/s', 'best fit call', 'epochs', 'seconds', 'warm-up s', 'final loss', 'status'],
-      (r.mlp || []).map((e) => [
+      ['engine', 'samples/s', 'best fit call', 'samples used', 'epochs', 'seconds', 'warm-up s', 'final loss', 'status'],
+      mlpRows.map((e) => [
         e.engine,
         fmtNum(e.samplesPerSec, 0),
         fmtNum(e.bestCallSamplesPerSec, 0),
-        e.epochs ?? '-',
+        e.timedSamples ? (total && e.timedSamples !== total ? `${e.timedSamples}/${total}` : String(e.timedSamples)) : '-',
+        e.epochs || '-',
         fmtNum(e.seconds, 2),
         fmtNum(e.warmupSeconds, 2),
         fmtNum(e.finalLoss, 4),
         e.status || 'ok',
       ]),
-      [false, true, true, true, true, true, true, false]
+      [false, true, true, true, true, true, true, true, false]
     )
   );
+  for (const e of mlpRows) if (e.note) out.push(`  ${e.engine}: ${e.note}`);
   const rt = r.ratios || {};
   if (rt.mlp && Object.keys(rt.mlp).length) {
     out.push('');
@@ -51,10 +55,11 @@ export function formatResults(r) {
   out.push('');
   out.push('Square f32 matmul (c = a.matMul(b); await c.data()), GFLOP/s = 2n^3*reps/s/1e9, best of up to 3 trials >= ' +
     ((r.config && r.config.matmul && r.config.matmul.minSeconds) || 0.5) + ' s');
-  const engines = [...new Set((r.matmul || []).map((e) => e.engine))];
-  const sizes = [...new Set((r.matmul || []).map((e) => e.n))].sort((a, b) => a - b);
+  const mm = r.matmul || [];
+  const engines = [...new Set(mm.map((e) => e.engine))];
+  const sizes = [...new Set(mm.map((e) => e.n))].sort((a, b) => a - b);
   const cell = (eng, n) => {
-    const e = (r.matmul || []).find((x) => x.engine === eng && x.n === n);
+    const e = mm.find((x) => x.engine === eng && x.n === n);
     if (!e) return '-';
     if (e.status && e.status !== 'ok') return e.status;
     return fmtNum(e.gflops, 2);
@@ -66,6 +71,15 @@ export function formatResults(r) {
       [false, ...sizes.map(() => true)]
     )
   );
+  // Why an engine has no numbers (skipped / n/a), once per engine and reason.
+  const seen = new Set();
+  for (const e of mm) {
+    if (!e.note || (e.status !== 'n/a' && e.status !== 'skipped') || seen.has(e.engine + e.note)) continue;
+    seen.add(e.engine + e.note);
+    const ns = mm.filter((x) => x.engine === e.engine && x.note === e.note).map((x) => x.n);
+    const which = ns.length === sizes.length ? '' : ` (n=${ns.join(', ')})`;
+    out.push(`  ${e.engine}${which}: ${e.status === 'n/a' ? e.note : `skipped, ${e.note}`}`);
+  }
   if (rt.matmul && Object.keys(rt.matmul).length) {
     out.push('');
     for (const [n, obj] of Object.entries(rt.matmul)) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs bench/index.html in headless Chromium (playwright-core) and reports the results.
-//   node bench/run.mjs [--quick] [--engines=tfjs-cpu,tfjs-wasm,hebb] [--headed]
+//   node bench/run.mjs [--quick] [--engines=tfjs-cpu,tfjs-wasm,hebb,hebb-webgpu,tfjs-webgpu,tfjs-webgl] [--headed]
+// (default: all engines). Chromium gets the WebGPU-on-SwiftShader flags (scripts/chromium.mjs).
 // Env: CHROME_PATH (default /usr/bin/chromium), BENCH_TIMEOUT_MS (default 600000).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../scripts/serve-lib.mjs';
-import { BASE_ARGS } from '../scripts/chromium.mjs';
+import { BASE_ARGS, WEBGPU_ARGS } from '../scripts/chromium.mjs';
 import { formatResults } from './format.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,7 +36,7 @@ async function main() {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
       headless: !headed,
-      args: BASE_ARGS,
+      args: [...BASE_ARGS, ...WEBGPU_ARGS],
     });
     const page = context.pages()[0] || (await context.newPage());
     page.on('console', (msg) => console.log(`[page] ${msg.type() === 'log' ? '' : msg.type() + ': '}${msg.text()}`));

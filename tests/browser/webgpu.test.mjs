@@ -142,3 +142,31 @@ test('a GPU buffer above maxStorageBufferBindingSize is refused with a message n
   assert.equal(r.small, 2 * 4096);
   assert.equal(r.backend, 'webgpu');
 });
+
+test('the playground shows the active backend and switches between WebGPU and the CPU', { timeout: 120_000 }, async () => {
+  const page = await b.openPage('/index.html');
+  await page.waitForFunction(() => window.playground);
+  const program = [
+    'const m = tf.sequential();',
+    'm.add(tf.layers.dense({ units: 4, activation: "relu", inputShape: [2] }));',
+    'm.add(tf.layers.dense({ units: 1 }));',
+    'm.compile({ optimizer: "adam", loss: "meanSquaredError" });',
+    'await m.fit(tf.randomUniform([64, 2]), tf.randomUniform([64, 1]), { epochs: 3 });',
+    'console.log("trained on " + tf.getBackend());',
+  ].join('\n');
+  const seen = {};
+  for (const choice of ['', 'cpu', 'webgpu']) {
+    await page.evaluate((c) => window.playground.setBackend(c), choice);
+    await page.evaluate((code) => window.playground.setCode(code), program);
+    const state = await page.evaluate(() => window.playground.run());
+    assert.equal(state, 'done', `run with backend '${choice}'`);
+    seen[choice || 'auto'] = { pill: await page.textContent('#backend'), console: await page.evaluate(() => window.playground.consoleText()) };
+  }
+  assert.match(seen.auto.pill, /webgpu/);
+  assert.match(seen.auto.console, /trained on webgpu/);
+  assert.match(seen.cpu.pill, /cpu/);
+  assert.match(seen.cpu.console, /trained on cpu/);
+  assert.match(seen.webgpu.pill, /webgpu/);
+  assert.equal(await page.$eval('#backend-select', (el) => el.value), 'webgpu');
+  assert.match(page.url(), /backend=webgpu/);
+});

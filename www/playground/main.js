@@ -127,6 +127,18 @@ const runner = createRunner({
 });
 onState('idle');
 backendEl.textContent = library === 'hebb' ? 'backend: —' : `${LIBRARIES[library].name} · backend: —`;
+
+// Backend for the next run: auto (WebGPU where the browser gives an adapter), webgpu or cpu.
+const backendSelect = $('backend-select');
+backendSelect.value = ['webgpu', 'cpu'].includes(runner.backend) ? runner.backend : '';
+backendSelect.addEventListener('change', () => {
+  runner.backend = backendSelect.value;
+  const url = new URL(location.href);
+  if (backendSelect.value) url.searchParams.set('backend', backendSelect.value);
+  else url.searchParams.delete('backend');
+  history.replaceState(null, '', url);
+  consolePanel.log('info', `The next run uses ${backendSelect.value || 'the default backend (WebGPU if available)'}.`);
+});
 if (badLibrary) consolePanel.log('warn', `Unknown ?lib=${badLibrary}; using Hebb.`);
 
 // ------------------------------------------------------------------ actions
@@ -167,6 +179,10 @@ $('run-hint').textContent = isMac ? '⌘↵' : 'Ctrl↵';
 window.playground = {
   run,
   stop,
+  setBackend: (name) => {
+    backendSelect.value = name;
+    backendSelect.dispatchEvent(new Event('change'));
+  },
   setCode: (code) => editor.setCode(String(code)),
   getCode: () => editor.getCode(),
   get state() { return runner.state; },

@@ -63,7 +63,7 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
       libPromise = Promise.all([
         fetchOk(new URL(lib.js, base), 'text'),
         lib.wasm ? fetchOk(new URL(lib.wasm, base), 'binary') : null,
-      ]).then(([js, wasm]) => ({ name: lib.name, js, wasm, backend: backend || lib.backend || '' }));
+      ]).then(([js, wasm]) => ({ name: lib.name, js, wasm }));
       libPromise.catch(() => { libPromise = null; }); // retry on next run
     }
     return libPromise;
@@ -117,7 +117,7 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
     setState('running');
     let payload;
     try {
-      payload = { lib: await loadLibrary(), code };
+      payload = { lib: { ...(await loadLibrary()), backend: backend || lib.backend || '' }, code };
     } catch (err) {
       onNotice('error', `Could not load ${lib.name}: ${err.message}` +
         (library === 'hebb' ? '\nBuild it with `npm run build`, or try the page with ?lib=tfjs.' : ''));
@@ -127,6 +127,8 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
     if (state !== 'running') return finished; // stopped while loading
     frame = document.createElement('iframe');
     frame.setAttribute('sandbox', 'allow-scripts');
+    // The program's origin is opaque (cross-origin): WebGPU must be delegated to it.
+    frame.setAttribute('allow', 'webgpu');
     frame.setAttribute('title', 'program sandbox');
     frame.setAttribute('aria-hidden', 'true');
     frame.className = 'sandbox-frame';
@@ -168,5 +170,8 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
     run,
     stop,
     get state() { return state; },
+    /** Backend for the next run: 'webgpu', 'cpu', or '' for the library's default. */
+    get backend() { return backend; },
+    set backend(name) { backend = name; },
   };
 }
