@@ -21,10 +21,20 @@ count() { # $1: log file; adds "test result: ok. N passed; M failed" and node's 
   fail_total=$((fail_total + f + nf))
 }
 
-echo "==> cargo test (native)"
+# Mesa's lavapipe (the Vulkan adapter the WGSL kernel tests run on) wants a private runtime dir.
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
+  export XDG_RUNTIME_DIR="${TMPDIR:-/tmp}/hebb-xdg-$(id -u)"
+  mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+fi
+
+echo "==> cargo test (native; WGSL kernels on the Vulkan adapter)"
 cargo test 2>&1 | tee test-artifacts/cargo-test.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
 count test-artifacts/cargo-test.log
+if grep -q '^SKIPPED' test-artifacts/cargo-test.log; then
+  echo "NOTE: GPU tests were skipped (no Vulkan adapter):"
+  grep '^SKIPPED' test-artifacts/cargo-test.log | sort -u
+fi
 
 echo "==> build (wasm + JS + playground)"
 if ! bash scripts/build.sh; then

@@ -26,7 +26,9 @@ export async function program(): Promise<number> {
   model.compile({ optimizer: 'sgd', loss: custom });
   tf.dispose([p, s]);
   const m = tf.memory();
-  return loss.length + values.length + m.numTensors;
+  if (!(await tf.setBackend('webgpu'))) await tf.setBackend('cpu');
+  const backend: 'cpu' | 'webgpu' = tf.getBackend();
+  return loss.length + values.length + m.numTensors + m.gpuPoolBytes + backend.length;
 }
 
 // @ts-expect-error units must be a number
@@ -35,3 +37,5 @@ tf.layers.dense({ units: '3' });
 tf.layers.dense({ units: 3, activation: 'relu7' });
 // @ts-expect-error fit needs tensors
 void tf.sequential().fit([1, 2], [3]);
+// @ts-expect-error unknown backend name
+void tf.setBackend('webgl');

@@ -64,7 +64,16 @@ export declare function tidy<T>(fn: () => T): T;
 export declare function tidy<T>(name: string, fn: () => T): T;
 export declare function keep<T extends Tensor>(t: T): T;
 export declare function dispose(x: Tensor | Tensor[] | { [k: string]: Tensor } | { dispose(): void }): void;
-export declare function memory(): { numTensors: number; numBytes: number; numModels: number; modelBytes: number; unreliable: boolean };
+/** Live tensors and bytes; model weights apart; on WebGPU, the GPU buffer pool and the models' GPU buffers. */
+export declare function memory(): {
+  numTensors: number;
+  numBytes: number;
+  numModels: number;
+  modelBytes: number;
+  gpuPoolBytes: number;
+  gpuModelBytes: number;
+  unreliable: boolean;
+};
 export declare function ready(): Promise<boolean>;
 export declare function getBackend(): 'cpu' | 'webgpu';
 export declare function setBackend(name: 'cpu' | 'wasm' | 'webgpu'): Promise<boolean>;
