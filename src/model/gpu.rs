@@ -195,7 +195,10 @@ impl GpuModel {
             for (i, v) in w.iter().enumerate() {
                 self.opt_words[2 + i] = v.to_bits();
             }
-            let bytes: Vec<u8> = self.opt_words[..16].iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut bytes = [0u8; 64];
+            for (chunk, w) in bytes.chunks_exact_mut(4).zip(&self.opt_words) {
+                chunk.copy_from_slice(&w.to_le_bytes());
+            }
             self.gpu.queue.write_buffer(&self.opt_params, 0, &bytes);
         }
         for (i, &o) in step.outputs.iter().enumerate() {
