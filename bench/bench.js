@@ -124,7 +124,8 @@ async function collectWarnings(fn) {
   const warnings = [];
   const orig = console.warn;
   console.warn = (...args) => {
-    warnings.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+    // First line only: TF.js warns with the error's stack.
+    warnings.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ').split('\n')[0]);
     orig.apply(console, args);
   };
   try {
@@ -187,6 +188,12 @@ function tfEngine(name, backend) {
           throw new Error("TF.js 'webgpu' backend not registered: tf-backend-webgpu.min.js did not load");
         }
         if (!navigator.gpu) throw new Unavailable('this browser has no WebGPU (navigator.gpu is undefined)');
+        if (!tfEngine.adapterChecked) {
+          // TF.js does not check for a null adapter, its setBackend fails with a TypeError.
+          tfEngine.adapterChecked = true;
+          tfEngine.hasAdapter = (await navigator.gpu.requestAdapter().catch(() => null)) !== null;
+        }
+        if (!tfEngine.hasAdapter) throw new Unavailable('no WebGPU adapter (navigator.gpu.requestAdapter() resolved null)');
       }
       const { value: ok, warnings } = await collectWarnings(() =>
         call(`tf.setBackend('${backend}')`, () => tf.setBackend(backend))
