@@ -4,7 +4,7 @@
 //! machines without `mesa-vulkan-drivers` still build, and the message makes the skip visible.
 
 use hebb::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
-use hebb::backend::gpu::Gpu;
+use hebb::backend::gpu::{Gpu, MatMulKernel};
 use hebb::graph::autodiff::grad;
 use hebb::graph::plan::Plan;
 use hebb::graph::{Builder, Graph, NodeId};
@@ -136,12 +136,23 @@ fn binary_ops_with_broadcasting() {
 
 #[test]
 fn matmul_all_transposes_and_batches() {
+    // Both kernels, whatever the adapter would pick: the tiled one (workgroup memory) and the
+    // direct one (register blocks).
+    let Some(g) = gpu() else { return };
+    for kernel in [MatMulKernel::Tiled, MatMulKernel::Direct] {
+        *g.matmul.lock().unwrap() = kernel;
+        matmul_cases(&format!("{kernel:?}"));
+    }
+    *g.matmul.lock().unwrap() = MatMulKernel::Auto;
+}
+
+fn matmul_cases(kernel: &str) {
     let sizes = [(1, 1, 1), (7, 33, 1), (33, 7, 257), (65, 130, 67), (128, 64, 784)];
     for (m, n, k) in sizes {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a: Vec<usize> = if ta { vec![k, m] } else { vec![m, k] };
             let b: Vec<usize> = if tb { vec![n, k] } else { vec![k, n] };
-            check(&format!("matMul {m}x{k}x{n} ta={ta} tb={tb}"), &[&a, &b], any, true, |g, p| g.matmul(p[0], p[1], ta, tb));
+            check(&format!("{kernel} matMul {m}x{k}x{n} ta={ta} tb={tb}"), &[&a, &b], any, true, |g, p| g.matmul(p[0], p[1], ta, tb));
         }
     }
     check("batched matMul", &[&[3, 7, 33], &[3, 33, 5]], any, true, |g, p| g.matmul(p[0], p[1], false, false));

@@ -18,6 +18,7 @@ pub enum Kernel {
     Select,
     Dropout,
     MatMul,
+    MatMulDirect,
     ReduceRows,
     ReduceWide,
     Copy,
@@ -40,6 +41,7 @@ impl Kernel {
             Kernel::Select => return format!("{COMMON}\n{ELEMENTWISE}\n{}", include_str!("../../../shaders/select.wgsl")),
             Kernel::Dropout => include_str!("../../../shaders/dropout.wgsl"),
             Kernel::MatMul => include_str!("../../../shaders/matmul.wgsl"),
+            Kernel::MatMulDirect => include_str!("../../../shaders/matmul_direct.wgsl"),
             Kernel::ReduceRows | Kernel::ReduceWide => include_str!("../../../shaders/reduce.wgsl"),
             Kernel::Copy => include_str!("../../../shaders/copy.wgsl"),
             Kernel::Fill => include_str!("../../../shaders/fill.wgsl"),
@@ -77,7 +79,7 @@ impl Kernel {
         match self {
             Kernel::Fill => 1,
             Kernel::Unary | Kernel::Dropout | Kernel::ReduceRows | Kernel::ReduceWide | Kernel::Copy | Kernel::Accumulate => 2,
-            Kernel::Binary | Kernel::MatMul | Kernel::Gather | Kernel::Xent => 3,
+            Kernel::Binary | Kernel::MatMul | Kernel::MatMulDirect | Kernel::Gather | Kernel::Xent => 3,
             Kernel::Select | Kernel::XentGrad => 4,
             Kernel::Optimizer => 5,
         }
@@ -110,6 +112,19 @@ pub struct Gpu {
     pub error: Arc<Mutex<Option<String>>>,
     /// Bytes currently held by pooled and live buffers made here.
     pub bytes: Mutex<u64>,
+    /// A software rasterizer (SwiftShader, lavapipe): workgroup barriers are costly there.
+    pub software: bool,
+    /// Which matmul kernel plans use (see [`MatMulKernel`]).
+    pub matmul: Mutex<MatMulKernel>,
+}
+
+/// The matmul kernel choice: tiled (workgroup memory, for large products on real GPUs), direct
+/// (register blocks, no barriers), or chosen per product by size and adapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatMulKernel {
+    Auto,
+    Tiled,
+    Direct,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -138,6 +153,11 @@ impl Gpu {
             .await
             .map_err(|e| Error::Io(format!("WebGPU: no adapter ({e})")))?;
         let info = adapter.get_info();
+        let software = info.device_type == wgpu::DeviceType::Cpu
+            || [&info.name, &info.driver, &info.driver_info].iter().any(|s| {
+                let s = s.to_lowercase();
+                s.contains("swiftshader") || s.contains("llvmpipe") || s.contains("lavapipe")
+            });
         let al = adapter.limits();
         // Ask for the adapter's storage limits so big models fit where the hardware allows.
         let binding = if max_binding > 0 {
@@ -186,6 +206,8 @@ impl Gpu {
             lost,
             error,
             bytes: Mutex::new(0),
+            software,
+            matmul: Mutex::new(MatMulKernel::Auto),
         })
     }
 
@@ -193,6 +215,15 @@ impl Gpu {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open_blocking() -> Result<Gpu> {
         pollster::block_on(Gpu::open())
+    }
+
+    /// Whether a product of `m` x `n` outputs uses the tiled kernel.
+    pub fn tiled_matmul(&self, m: usize, n: usize) -> bool {
+        match *lock(&self.matmul) {
+            MatMulKernel::Tiled => true,
+            MatMulKernel::Direct => false,
+            MatMulKernel::Auto => !self.software && m >= 64 && n >= 64,
+        }
     }
 
     pub fn is_lost(&self) -> bool {

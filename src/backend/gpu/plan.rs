@@ -210,7 +210,7 @@ fn reduce_disp(outer: usize, dim: usize, inner: usize, kind: u32) -> Disp {
 }
 
 /// The dispatches that compute `op` from inputs of `shapes` into an output of shape `os`.
-fn lower(op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Result<Vec<Disp>> {
+fn lower(gpu: &Gpu, op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Result<Vec<Disp>> {
     let n = numel(os);
     let mut w = [0u32; RECORD_WORDS];
     let ew = |w: &mut [u32; RECORD_WORDS], shapes: &[&[usize]]| {
@@ -272,6 +272,11 @@ fn lower(op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Result<Vec<Di
             w[4] = *tb as u32;
             w[5] = if ra > 2 { (m * k) as u32 } else { 0 };
             w[6] = if rb > 2 { (k * nn) as u32 } else { 0 };
+            if !gpu.tiled_matmul(m, nn) {
+                let mut groups = linear(m.div_ceil(4) * nn.div_ceil(4), 256);
+                groups[2] = batch.max(1) as u32;
+                return Ok(vec![Disp { kernel: Kernel::MatMulDirect, words: w, ins: vec![Src::In(0), Src::In(1)], groups }]);
+            }
             let groups = [nn.div_ceil(64).max(1) as u32, m.div_ceil(64).max(1) as u32, batch.max(1) as u32];
             if groups[0] > 65535 || groups[1] > 65535 {
                 return Err(Error::shape("matMul", format!("output {} exceeds the GPU dispatch limit", fmt_shape(os))));
@@ -433,7 +438,7 @@ impl GpuPlan {
         for st in &sched.steps {
             let nd = &graph.nodes[st.node];
             let shapes: Vec<&[usize]> = nd.inputs.iter().map(|&j| graph.nodes[j].shape.as_slice()).collect();
-            for d in lower(&nd.op, &shapes, &nd.shape, st.node as u32).map_err(|e| e.within(&context(st.node)))? {
+            for d in lower(gpu, &nd.op, &shapes, &nd.shape, st.node as u32).map_err(|e| e.within(&context(st.node)))? {
                 disps.push((d, st.out, st.inputs.clone(), st.sizes.clone(), st.node));
             }
         }
