@@ -273,7 +273,7 @@ fn lower(gpu: &Gpu, op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Re
             w[5] = if ra > 2 { (m * k) as u32 } else { 0 };
             w[6] = if rb > 2 { (k * nn) as u32 } else { 0 };
             if !gpu.tiled_matmul(m, nn) {
-                let mut groups = linear(m.div_ceil(4) * nn.div_ceil(4), 256);
+                let mut groups = linear(m.div_ceil(8) * nn.div_ceil(4), 256);
                 groups[2] = batch.max(1) as u32;
                 return Ok(vec![Disp { kernel: Kernel::MatMulDirect, words: w, ins: vec![Src::In(0), Src::In(1)], groups }]);
             }
