@@ -822,6 +822,11 @@ pub fn fit_run(s: u32, max_batches: u32) -> std::result::Result<String, JsError>
         };
         if r.is_ok() && !sess.finished() {
             st.sessions.insert(s, (m, sess));
+        } else if r.is_err() && sess.on_gpu() {
+            // The session ends here: keep the weights the mirror has, not a GPU copy ahead of it.
+            if let Some(model) = st.models.get_mut(&m) {
+                model.gpu = None;
+            }
         }
         r.map(|ev| {
             let mut v = serde_json::to_value(&ev).unwrap_or(Value::Null);
@@ -884,7 +889,15 @@ pub fn fit_stop(s: u32) {
 #[wasm_bindgen]
 pub fn fit_end(s: u32) {
     let _ = with(|st| {
-        st.sessions.remove(&s);
+        // A GPU session abandoned part-way (a callback threw): the GPU copy may be ahead of the
+        // mirrored weights; drop it so every read and the next fit agree with the mirror.
+        if let Some((m, sess)) = st.sessions.remove(&s) {
+            if sess.on_gpu() && !sess.finished() {
+                if let Some(model) = st.models.get_mut(&m) {
+                    model.gpu = None;
+                }
+            }
+        }
         Ok(())
     });
 }

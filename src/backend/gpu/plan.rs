@@ -76,6 +76,16 @@ struct Disp {
     groups: [u32; 3],
 }
 
+/// A lowered dispatch with where it writes (slot), what it reads, the element counts it reads,
+/// and the node it computes (for labels).
+struct Lowered {
+    disp: Disp,
+    out: usize,
+    ins: Vec<Loc>,
+    sizes: Vec<usize>,
+    node: NodeId,
+}
+
 struct Dispatch {
     pipeline: wgpu::ComputePipeline,
     bind: wgpu::BindGroup,
@@ -434,18 +444,18 @@ impl GpuPlan {
             }
         }
         let seed = gpu.storage(1);
-        let mut disps: Vec<(Disp, usize, Vec<Loc>, Vec<usize>, NodeId)> = vec![];
+        let mut disps: Vec<Lowered> = vec![];
         for st in &sched.steps {
             let nd = &graph.nodes[st.node];
             let shapes: Vec<&[usize]> = nd.inputs.iter().map(|&j| graph.nodes[j].shape.as_slice()).collect();
             for d in lower(gpu, &nd.op, &shapes, &nd.shape, st.node as u32).map_err(|e| e.within(&context(st.node)))? {
-                disps.push((d, st.out, st.inputs.clone(), st.sizes.clone(), st.node));
+                disps.push(Lowered { disp: d, out: st.out, ins: st.inputs.clone(), sizes: st.sizes.clone(), node: st.node });
             }
         }
         let uniforms = gpu.uniform(disps.len());
         let mut bytes = Vec::with_capacity(disps.len() * RECORD_BYTES as usize);
-        for (d, ..) in &disps {
-            for w in d.words {
+        for l in &disps {
+            for w in l.disp.words {
                 bytes.extend_from_slice(&w.to_le_bytes());
             }
         }
@@ -454,7 +464,7 @@ impl GpuPlan {
         }
         let consts: Vec<wgpu::Buffer> = consts.into_iter().map(|c| c.unwrap_or_else(|| gpu.storage(1))).collect();
         let mut dispatches = vec![];
-        for (k, (d, out, ins, sizes, node)) in disps.iter().enumerate() {
+        for (k, Lowered { disp: d, out, ins, sizes, node }) in disps.iter().enumerate() {
             let pipeline = gpu.pipeline(d.kernel);
             let mut entries = vec![
                 wgpu::BindGroupEntry {
