@@ -2,13 +2,11 @@
 //! planned MLP training step (784-128-64-10, batch 128), the benchmark page's workload.
 //! (Native SSE here; the browser figures come from `npm run bench`.)
 
+mod common;
+
 use hebb::backend::cpu::gemm::{gemm, gemm_naive, MatRef};
 use hebb::model::trainer::{FitOptions, FitSession};
-use hebb::model::{Compiled, LossFn, Sequential};
-use hebb::optim::{Kind, Optimizer};
 use hebb::rng::Rng;
-use hebb::{losses::Loss, nn, Tensor};
-use serde_json::json;
 use std::time::Instant;
 
 fn time<F: FnMut()>(mut f: F, min_secs: f64) -> f64 {
@@ -40,22 +38,8 @@ fn main() {
         println!("n = {n:<5}                        {:>8.2}        {naive}", flops / fast / 1e9);
     }
 
-    let mut m = Sequential::new(1);
-    let dense = |units: usize, act: &str| {
-        nn::from_config("Dense", &json!({"name": format!("d{units}"), "units": units, "activation": act})).unwrap()
-    };
-    m.add(dense(128, "relu"), Some(vec![784])).unwrap();
-    m.add(dense(64, "relu"), None).unwrap();
-    m.add(dense(10, "softmax"), None).unwrap();
-    m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
-        metrics: vec![],
-        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.001),
-    });
-    let n = 4096;
-    let mut rng = Rng::new(9);
-    let x = Tensor::new(vec![n, 784], (0..n * 784).map(|_| rng.uniform()).collect()).unwrap();
-    let y = Tensor::new(vec![n, 10], (0..n * 10).map(|i| ((i % 10) == (i / 10) % 10) as u8 as f32).collect()).unwrap();
+    let (mut m, x, y) = common::mlp();
+    let n = common::SAMPLES;
     let epochs = 3;
     let opts = FitOptions { report_batches: false, ..FitOptions::new(epochs, 128) };
     let mut s = FitSession::new(&m, x.clone(), y.clone(), None, opts.clone()).unwrap();

@@ -3,15 +3,14 @@
 //! on the GPU, with the CPU step for comparison. On a software adapter (lavapipe) the matmul
 //! sizes stop at 1024; on a real GPU they go to 4096. Skips with a message without an adapter.
 
+mod common;
+
 use hebb::backend::gpu::plan::{GpuPlan, ParamArena};
 use hebb::backend::gpu::Gpu;
 use hebb::graph::{Builder, Graph};
 use hebb::model::trainer::{Event, FitOptions, FitSession};
-use hebb::model::{Compiled, LossFn, Sequential};
-use hebb::optim::{Kind, Optimizer};
+use hebb::model::Sequential;
 use hebb::rng::Rng;
-use hebb::{losses::Loss, nn, Tensor};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -50,27 +49,9 @@ fn matmul(gpu: &Arc<Gpu>, n: usize) -> f64 {
     }
 }
 
-fn mlp() -> (Sequential, Tensor, Tensor) {
-    let mut m = Sequential::new(1);
-    let dense = |units: usize, act: &str| nn::from_config("Dense", &json!({"units": units, "activation": act})).unwrap();
-    m.add(dense(128, "relu"), Some(vec![784])).unwrap();
-    m.add(dense(64, "relu"), None).unwrap();
-    m.add(dense(10, "softmax"), None).unwrap();
-    m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
-        metrics: vec![],
-        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.001),
-    });
-    let n = 4096;
-    let mut rng = Rng::new(9);
-    let x = Tensor::new(vec![n, 784], (0..n * 784).map(|_| rng.uniform()).collect()).unwrap();
-    let y = Tensor::new(vec![n, 10], (0..n * 10).map(|i| ((i % 10) == (i / 10) % 10) as u8 as f32).collect()).unwrap();
-    (m, x, y)
-}
-
 /// Seconds per training step of `epochs` over 4096 samples, batch 128.
 fn mlp_step(gpu: Option<&Arc<Gpu>>, epochs: usize) -> f64 {
-    let (mut m, x, y) = mlp();
+    let (mut m, x, y) = common::mlp();
     let opts = FitOptions { report_batches: false, ..FitOptions::new(1, 128) };
     let train = |m: &mut Sequential, opts: FitOptions| {
         let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts).unwrap();

@@ -13,6 +13,12 @@ fn combine(kind: u32, acc: f32, v: f32) -> f32 {
     }
 }
 
+// Where output t's reduction starts in x ([outer, dim, inner], t = o * inner + i).
+fn base_of(t: u32) -> u32 {
+    let inner = pu(2u);
+    return (t / inner) * pu(1u) * inner + t % inner;
+}
+
 fn finish(kind: u32, acc: f32, dim: u32) -> f32 {
     if kind == 1u {
         return acc / f32(dim);
@@ -29,9 +35,7 @@ fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let dim = pu(1u);
     let inner = pu(2u);
     let kind = pu(3u);
-    let o = t / inner;
-    let i = t % inner;
-    let base = o * dim * inner + i;
+    let base = base_of(t);
     if kind == 4u {
         var best = 0u;
         var bv = x[base];
@@ -85,9 +89,7 @@ fn wide(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     let dim = pu(1u);
     let inner = pu(2u);
     let kind = pu(3u);
-    let o = t / inner;
-    let i = t % inner;
-    let base = o * dim * inner + i;
+    let base = base_of(t);
     var acc = x[base + min(li, dim - 1u) * inner];
     for (var d = li + 256u; d < dim; d = d + 256u) {
         acc = combine(kind, acc, x[base + d * inner]);

@@ -6,18 +6,15 @@
 @group(0) @binding(2) var<storage, read> z: array<f32>;
 @group(0) @binding(3) var<storage, read> y: array<f32>;
 
-fn row_max(base: u32, c: u32) -> f32 {
+// The row's max and the reciprocal of its softmax denominator: p_k = exp(z_k - max) * inv.
+fn row_stats(base: u32, c: u32) -> vec2<f32> {
     var m = z[base];
     for (var k = 1u; k < c; k = k + 1u) {
         m = max(m, z[base + k]);
     }
-    return m;
-}
-
-fn row_sum(base: u32, c: u32, m: f32) -> f32 {
     var s = 0.0;
     for (var k = 0u; k < c; k = k + 1u) {
         s = s + exp(z[base + k] - m);
     }
-    return s;
+    return vec2<f32>(m, 1.0 / s);
 }

@@ -9,8 +9,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let c = pu(1u);
     let eps = pf(2u);
     let base = r * c;
-    let m = row_max(base, c);
-    let inv = 1.0 / row_sum(base, c, m);
+    let st = row_stats(base, c);
+    let m = st.x;
+    let inv = st.y;
     var a = 0.0;
     for (var k = 0u; k < c; k = k + 1u) {
         let p = exp(z[base + k] - m) * inv;
