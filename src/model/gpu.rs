@@ -220,7 +220,7 @@ impl GpuModel {
                 pass.dispatch_workgroups(1, 1, 1);
             }
         }
-        self.gpu.queue.submit([enc.finish()]);
+        self.gpu.submit(enc.finish());
         self.plans.insert(key, step);
         if self.plans.len() > 32 {
             self.plans.clear();

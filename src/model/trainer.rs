@@ -603,7 +603,13 @@ impl FitSession {
                     None
                 };
                 let size = self.opts.batch_size.min(self.n_train - b * self.opts.batch_size);
-                if self.gpu.is_some() {
+                if let Some(run) = self.gpu.as_ref() {
+                    // Stay a few steps ahead of the GPU, no more: progress is real, stops are prompt.
+                    if run.gpu.in_flight() >= crate::backend::gpu::MAX_INFLIGHT {
+                        flush(&mut events, &mut unreported, b);
+                        events.push(Event::GpuWait);
+                        return Ok(events);
+                    }
                     match self.train_batch_gpu(model, b) {
                         Ok(()) => {}
                         Err(e @ Error::Device(_)) => {

@@ -116,7 +116,13 @@ pub struct Gpu {
     pub software: bool,
     /// Which matmul kernel plans use (see [`MatMulKernel`]).
     pub matmul: Mutex<MatMulKernel>,
+    /// Submissions the GPU has not finished yet (see [`Gpu::submit`]).
+    inflight: Arc<std::sync::atomic::AtomicUsize>,
 }
+
+/// Training submits at most this many steps ahead of the GPU: enough to keep it busy, few enough
+/// that progress is real and a stop takes effect at once.
+pub const MAX_INFLIGHT: usize = 3;
 
 /// The matmul kernel choice: tiled (workgroup memory, for large products on real GPUs), direct
 /// (register blocks, no barriers), or chosen per product by size and adapter.
@@ -208,6 +214,7 @@ impl Gpu {
             bytes: Mutex::new(0),
             software,
             matmul: Mutex::new(MatMulKernel::Auto),
+            inflight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         })
     }
 
@@ -215,6 +222,27 @@ impl Gpu {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open_blocking() -> Result<Gpu> {
         pollster::block_on(Gpu::open())
+    }
+
+    /// Submits `cmd`, counting it in flight until the GPU reports it done.
+    pub fn submit(&self, cmd: wgpu::CommandBuffer) {
+        self.inflight.fetch_add(1, Ordering::SeqCst);
+        self.queue.submit([cmd]);
+        let n = self.inflight.clone();
+        self.queue.on_submitted_work_done(move || {
+            n.fetch_sub(1, Ordering::SeqCst);
+            wake();
+        });
+    }
+
+    /// Submissions not finished yet (natively, polls the device first).
+    pub fn in_flight(&self) -> usize {
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        if self.is_lost() {
+            return 0;
+        }
+        self.inflight.load(Ordering::SeqCst)
     }
 
     /// Whether a product of `m` x `n` outputs uses the tiled kernel.
