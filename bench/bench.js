@@ -305,9 +305,9 @@ function hebbEngine(name, hebb, backend) {
     name,
     lib: hebb,
     gpu: backend === 'webgpu',
-    // Hebb runs eager tensor ops (a.matMul(b)) on the CPU whatever the backend; only
-    // fit/evaluate/predict run on the GPU.
-    matmulNA: backend === 'webgpu' ? 'n/a (eager ops run on the CPU)' : undefined,
+    // On WebGPU, Hebb records eager ops (a.matMul(b)) and computes them on the GPU for an
+    // asynchronous read (await c.data()): operands are uploaded on each read.
+    matmulNA: undefined,
     check() {
       const active = hebb.getBackend();
       if (active !== backend) throw new Error(`hebb.getBackend() is '${active}', wanted '${backend}'`);

@@ -9,6 +9,7 @@ use crate::ops::{self, KernelCtx, Op};
 use crate::rng::Rng;
 use crate::tensor::{numel, DType, Tensor};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub type Handle = u32;
 
@@ -17,7 +18,7 @@ pub type Handle = u32;
 pub const SYMBOLIC_READ: &str = "cannot read the values of a symbolic tensor while a function is being traced";
 
 enum Value {
-    Concrete(Tensor),
+    Concrete(Rc<Tensor>),
     Symbolic(NodeId),
     /// Being computed on the GPU; reading it raises [`Error::Pending`] until the caller resolves
     /// it (from the GPU's result, or by computing it on the CPU).
@@ -25,6 +26,72 @@ enum Value {
         shape: Vec<usize>,
         dtype: DType,
     },
+    /// Not computed yet (the WebGPU backend): a synchronous read computes it on the CPU, an
+    /// asynchronous one may compute it on the GPU first (see [`Lazy`]).
+    Lazy(Rc<Lazy>),
+}
+
+/// An input of a lazy op: a value, or another lazy op.
+#[derive(Clone)]
+pub enum Operand {
+    Ready(Rc<Tensor>),
+    Lazy(Rc<Lazy>),
+}
+
+/// An op recorded on the WebGPU backend instead of run: its value is computed once, on the CPU
+/// when read synchronously, or from a GPU result that arrived first. Chains deeper than
+/// [`MAX_LAZY_DEPTH`] are computed at once, so no read recurses without bound.
+pub struct Lazy {
+    pub op: Op,
+    inputs: std::cell::RefCell<Vec<Operand>>,
+    pub shape: Vec<usize>,
+    pub dtype: DType,
+    depth: usize,
+    value: std::cell::OnceCell<Rc<Tensor>>,
+}
+
+pub const MAX_LAZY_DEPTH: usize = 32;
+
+impl Lazy {
+    /// The value, computed on the CPU now if it is not known yet.
+    pub fn cpu(&self) -> &Rc<Tensor> {
+        self.value.get_or_init(|| {
+            let ins: Vec<Rc<Tensor>> = self
+                .inputs
+                .borrow()
+                .iter()
+                .map(|o| match o {
+                    Operand::Ready(t) => t.clone(),
+                    Operand::Lazy(l) => l.cpu().clone(),
+                })
+                .collect();
+            let shapes: Vec<&[usize]> = ins.iter().map(|t| t.shape.as_slice()).collect();
+            let data: Vec<&[f32]> = ins.iter().map(|t| t.data.as_slice()).collect();
+            let mut out = vec![0.0; numel(&self.shape)];
+            // Ops that draw random numbers are never lazy, so this stream is never read.
+            let mut rng = Rng::new(0);
+            ops::forward(&self.op, &data, &shapes, &mut out, &self.shape, &mut KernelCtx { rng: &mut rng });
+            Rc::new(Tensor { shape: self.shape.clone(), dtype: self.dtype, data: out })
+        });
+        self.inputs.borrow_mut().clear();
+        self.value.get().expect("just set")
+    }
+
+    /// Gives the node its value from elsewhere (the GPU); no-op once it has one.
+    pub fn set(&self, t: Tensor) {
+        if self.value.set(Rc::new(t)).is_ok() {
+            self.inputs.borrow_mut().clear();
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        self.value.get().is_some()
+    }
+
+    /// The inputs (empty once the value is known).
+    pub fn operands(&self) -> Vec<Operand> {
+        self.inputs.borrow().clone()
+    }
 }
 
 struct Trace {
@@ -44,6 +111,8 @@ pub struct Runtime {
     pub rng: Rng,
     /// Handles created since the innermost open scope began.
     scopes: Vec<Vec<Handle>>,
+    /// Record ops lazily (the WebGPU backend) instead of running them at once.
+    pub lazy: bool,
 }
 
 impl Default for Runtime {
@@ -54,7 +123,7 @@ impl Default for Runtime {
 
 impl Runtime {
     pub fn new(seed: u64) -> Runtime {
-        Runtime { values: HashMap::new(), next: 1, trace: None, rng: Rng::new(seed), scopes: vec![] }
+        Runtime { values: HashMap::new(), next: 1, trace: None, rng: Rng::new(seed), scopes: vec![], lazy: false }
     }
 
     fn insert(&mut self, v: Value) -> Handle {
@@ -71,12 +140,21 @@ impl Runtime {
     }
 
     pub fn put(&mut self, t: Tensor) -> Handle {
-        self.insert(Value::Concrete(t))
+        self.insert(Value::Concrete(Rc::new(t)))
+    }
+
+    /// The lazy op behind `h`, if its value is not known yet.
+    pub fn lazy(&self, h: Handle) -> Option<Rc<Lazy>> {
+        match self.values.get(&h) {
+            Some(Value::Lazy(l)) if !l.is_known() => Some(l.clone()),
+            _ => None,
+        }
     }
 
     pub fn get(&self, h: Handle) -> Result<&Tensor> {
         match self.values.get(&h) {
             Some(Value::Concrete(t)) => Ok(t),
+            Some(Value::Lazy(l)) => Ok(l.cpu()),
             Some(Value::Symbolic(n)) => match self.trace.as_ref().and_then(|t| t.values.as_ref()).and_then(|v| v.get(n)) {
                 Some(t) => Ok(t),
                 None => Err(Error::arg("dataSync", SYMBOLIC_READ)),
@@ -94,7 +172,7 @@ impl Runtime {
     /// Gives a pending handle its value (the shape must be the one promised).
     pub fn resolve(&mut self, h: Handle, t: Tensor) {
         if let Some(v @ Value::Pending { .. }) = self.values.get_mut(&h) {
-            *v = Value::Concrete(t);
+            *v = Value::Concrete(Rc::new(t));
         }
     }
 
@@ -102,6 +180,7 @@ impl Runtime {
         match self.values.get(&h) {
             Some(Value::Concrete(t)) => Ok(t.shape.clone()),
             Some(Value::Pending { shape, .. }) => Ok(shape.clone()),
+            Some(Value::Lazy(l)) => Ok(l.shape.clone()),
             Some(Value::Symbolic(n)) => Ok(self.trace.as_ref().map(|t| t.graph.nodes[*n].shape.clone()).unwrap_or_default()),
             None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         }
@@ -111,6 +190,7 @@ impl Runtime {
         match self.values.get(&h) {
             Some(Value::Concrete(t)) => Ok(t.dtype),
             Some(Value::Pending { dtype, .. }) => Ok(*dtype),
+            Some(Value::Lazy(l)) => Ok(l.dtype),
             Some(Value::Symbolic(n)) => Ok(self.trace.as_ref().map(|t| t.graph.nodes[*n].dtype).unwrap_or(DType::F32)),
             None => Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         }
@@ -121,6 +201,7 @@ impl Runtime {
     pub fn alias(&mut self, h: Handle) -> Result<Handle> {
         let v = match self.values.get(&h) {
             Some(Value::Concrete(t)) => Value::Concrete(t.clone()),
+            Some(Value::Lazy(l)) => Value::Lazy(l.clone()),
             Some(Value::Symbolic(n)) => Value::Symbolic(*n),
             Some(Value::Pending { .. }) => return Err(Error::Pending(h)),
             None => return Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
@@ -149,6 +230,10 @@ impl Runtime {
                 Value::Pending { shape, .. } => {
                     n += 1;
                     bytes += numel(shape) * 4;
+                }
+                Value::Lazy(l) => {
+                    n += 1;
+                    bytes += numel(&l.shape) * 4;
                 }
                 Value::Symbolic(_) => {}
             }
@@ -223,8 +308,12 @@ impl Runtime {
     fn node_for(&mut self, h: Handle) -> Result<NodeId> {
         match self.values.get(&h) {
             Some(Value::Symbolic(n)) => Ok(*n),
-            Some(Value::Concrete(t)) => {
-                let t = t.clone();
+            Some(v @ (Value::Concrete(_) | Value::Lazy(_))) => {
+                let t = match v {
+                    Value::Lazy(l) => (**l.cpu()).clone(),
+                    Value::Concrete(t) => (**t).clone(),
+                    _ => unreachable!(),
+                };
                 let tr = self.trace.as_mut().unwrap();
                 if let Some(&n) = tr.consts.get(&h) {
                     return Ok(n);
@@ -240,6 +329,42 @@ impl Runtime {
 }
 
 impl Runtime {
+    /// Records `op` lazily; None when it should run now (a chain too deep).
+    fn record(&mut self, op: &Op, inputs: &[Handle]) -> Result<Option<Handle>> {
+        let mut operands = Vec::with_capacity(inputs.len());
+        let mut depth = 0;
+        for &h in inputs {
+            operands.push(match self.values.get(&h) {
+                Some(Value::Concrete(t)) => Operand::Ready(t.clone()),
+                Some(Value::Lazy(l)) => match l.value.get() {
+                    Some(t) => Operand::Ready(t.clone()),
+                    None => {
+                        depth = depth.max(l.depth);
+                        Operand::Lazy(l.clone())
+                    }
+                },
+                Some(Value::Pending { .. }) => return Err(Error::Pending(h)),
+                _ => return Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+            });
+        }
+        if depth + 1 > MAX_LAZY_DEPTH {
+            return Ok(None);
+        }
+        let shapes: Vec<Vec<usize>> = inputs.iter().map(|&h| self.shape(h)).collect::<Result<_>>()?;
+        let shape_refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        let dtypes: Vec<DType> = inputs.iter().map(|&h| self.dtype(h)).collect::<Result<_>>()?;
+        let (shape, dtype) = ops::infer(op, &shape_refs, &dtypes)?;
+        let node = Lazy {
+            op: op.clone(),
+            inputs: std::cell::RefCell::new(operands),
+            shape,
+            dtype,
+            depth: depth + 1,
+            value: std::cell::OnceCell::new(),
+        };
+        Ok(Some(self.insert(Value::Lazy(Rc::new(node)))))
+    }
+
     /// Runs one op's CPU kernel on concrete tensors.
     fn compute(&self, op: &Op, ts: &[&Tensor]) -> Result<Tensor> {
         let shapes: Vec<&[usize]> = ts.iter().map(|t| t.shape.as_slice()).collect();
@@ -272,6 +397,11 @@ impl Builder for Runtime {
                 vals.insert(n, v);
             }
             return Ok(self.insert(Value::Symbolic(n)));
+        }
+        if self.lazy && !matches!(op, Op::DropoutMask { .. }) {
+            if let Some(h) = self.record(&op, inputs)? {
+                return Ok(h);
+            }
         }
         let ts = inputs.iter().map(|&h| self.get(h)).collect::<Result<Vec<_>>>()?;
         let t = self.compute(&op, &ts)?;

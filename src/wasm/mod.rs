@@ -37,6 +37,17 @@ struct State {
     pending: HashMap<Handle, PendingEntry>,
     /// Messages for the user (a lost device), shown once by the JS side.
     warnings: Vec<String>,
+    /// Lazy tensors being computed on the GPU for an asynchronous read.
+    lazy_reads: HashMap<Handle, LazyRead>,
+    /// Values that came from the GPU: lazy reads, pending predict/evaluate results.
+    gpu_values: u64,
+}
+
+struct LazyRead {
+    node: Rc<crate::eager::Lazy>,
+    rb: Readback,
+    /// Kept until the read is taken (its buffers go back to the pool then).
+    _plan: crate::backend::gpu::plan::GpuPlan,
 }
 
 /// One GPU read shared by the tensors it fills (evaluate's loss and metrics share one).
@@ -118,8 +129,28 @@ impl State {
         }
         self.gpu = None;
         self.webgpu = false;
+        self.rt.lazy = false;
+        self.lazy_reads.clear();
         for m in self.models.values_mut() {
             m.gpu = None;
+        }
+    }
+
+    /// Takes a finished GPU read of lazy tensor `h` into its value (else it is computed on the
+    /// CPU when read).
+    fn take_lazy_read(&mut self, h: Handle) {
+        let (Some(mut r), Some(gpu)) = (self.lazy_reads.remove(&h), self.gpu.clone()) else { return };
+        match r.rb.poll(&gpu) {
+            Some(Ok(mut v)) => {
+                if let Ok(t) = Tensor::with_dtype(r.node.shape.clone(), v.pop().unwrap_or_default(), r.node.dtype) {
+                    r.node.set(t);
+                    self.gpu_values += 1;
+                }
+            }
+            Some(Err(_)) => {}
+            None => {
+                self.lazy_reads.insert(h, r);
+            }
         }
     }
 
@@ -149,7 +180,10 @@ impl State {
         };
         let shape = self.rt.shape(h)?;
         let t = match gpu_value {
-            Some(data) => Tensor::new(shape, data)?,
+            Some(data) => {
+                self.gpu_values += 1;
+                Tensor::new(shape, data)?
+            }
             None => match &e.fallback {
                 Fallback::Predict { model, x, batch } => {
                     let m = self.models.get_mut(model).ok_or_else(|| Error::NotFound(format!("model #{model} has been disposed")))?;
@@ -221,13 +255,94 @@ pub fn tensor_new(data: Vec<f32>, shape: Vec<f64>, dtype: &str) -> std::result::
 
 #[wasm_bindgen]
 pub fn tensor_data(h: u32) -> std::result::Result<Vec<f32>, JsError> {
-    with_tensors(|st| Ok(st.rt.get(h)?.data.clone()))
+    with_tensors(|st| {
+        st.take_lazy_read(h);
+        Ok(st.rt.get(h)?.data.clone())
+    })
+}
+
+/// Starts computing lazy tensor `h` on the GPU for an asynchronous read; false when there is
+/// nothing to compute there (its value is known, or the CPU backend is active).
+#[wasm_bindgen]
+pub fn tensor_gpu_read(h: u32) -> std::result::Result<bool, JsError> {
+    with(|st| {
+        if st.lazy_reads.contains_key(&h) {
+            return Ok(true);
+        }
+        let (Some(node), Some(gpu)) = (st.rt.lazy(h), st.active_gpu()) else { return Ok(false) };
+        match gpu_lazy_read(&gpu, &node) {
+            Ok((rb, plan)) => {
+                st.lazy_reads.insert(h, LazyRead { node, rb, _plan: plan });
+                Ok(true)
+            }
+            Err(Error::Device(e)) => {
+                st.lose_gpu(&e);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    })
+}
+
+/// Plans the lazy ops behind `root` as one GPU step (known values become constants), runs it
+/// and starts reading the result.
+fn gpu_lazy_read(gpu: &Arc<Gpu>, root: &Rc<crate::eager::Lazy>) -> Result<(Readback, crate::backend::gpu::plan::GpuPlan)> {
+    use crate::eager::{Lazy, Operand};
+    use crate::graph::{Builder, Graph, NodeId};
+    fn visit(
+        l: &Rc<Lazy>,
+        g: &mut Graph,
+        nodes: &mut HashMap<*const Lazy, NodeId>,
+        consts: &mut HashMap<*const Tensor, NodeId>,
+    ) -> Result<NodeId> {
+        if let Some(&n) = nodes.get(&Rc::as_ptr(l)) {
+            return Ok(n);
+        }
+        let n = if l.is_known() {
+            g.constant((**l.cpu()).clone())?
+        } else {
+            let mut ins = vec![];
+            for o in l.operands() {
+                ins.push(match o {
+                    Operand::Ready(t) => match consts.get(&Rc::as_ptr(&t)) {
+                        Some(&n) => n,
+                        None => {
+                            let n = g.constant((*t).clone())?;
+                            consts.insert(Rc::as_ptr(&t), n);
+                            n
+                        }
+                    },
+                    Operand::Lazy(x) => visit(&x, g, nodes, consts)?,
+                });
+            }
+            g.apply(l.op.clone(), &ins)?
+        };
+        nodes.insert(Rc::as_ptr(l), n);
+        Ok(n)
+    }
+    let mut g = Graph::new();
+    let out = visit(root, &mut g, &mut HashMap::new(), &mut HashMap::new())?;
+    let mut outs = [out];
+    crate::backend::gpu::plan::materialize(&mut g, &mut outs)?;
+    let arena = crate::backend::gpu::plan::ParamArena::new(gpu, &[], &[])?;
+    let mut plan = crate::backend::gpu::plan::GpuPlan::new(gpu, g, &outs, &arena)?;
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    plan.encode(&mut enc, &[], 0);
+    let (buf, n) = plan.value(outs[0]).ok_or_else(|| Error::arg(root.op.name(), "the GPU plan has no output"))?;
+    let mut rb = gpu.readback(&mut enc, &[(buf, 0, n)]);
+    gpu.queue.submit([enc.finish()]);
+    rb.start();
+    gpu.check(&root.op.name())?;
+    Ok((rb, plan))
 }
 
 /// 0: an ordinary tensor; 1: the GPU is still computing it; 2: the GPU's value has arrived.
 #[wasm_bindgen]
 pub fn tensor_pending(h: u32) -> u8 {
     with(|st| {
+        if let Some(r) = st.lazy_reads.get(&h) {
+            return Ok(if r.rb.ready() || st.gpu.as_ref().is_none_or(|g| g.is_lost()) { 2 } else { 1 });
+        }
         let Some(e) = st.pending.get(&h) else { return Ok(0) };
         let r = e.read.borrow();
         Ok(if r.result.is_some() || r.rb.as_ref().is_none_or(|rb| rb.ready()) || st.gpu.as_ref().is_none_or(|g| g.is_lost()) {
@@ -276,6 +391,8 @@ pub fn set_backend(name: &str) -> std::result::Result<(), JsError> {
             "webgpu" => return Err(Error::arg("setBackend", "WebGPU is not available (no adapter, or the device was lost)")),
             _ => return Err(Error::arg("setBackend", format!("unknown backend '{name}'; expected 'cpu' or 'webgpu'"))),
         }
+        // On WebGPU, eager ops are recorded and computed when read (see eager::Lazy).
+        st.rt.lazy = st.webgpu;
         Ok(())
     })
 }
@@ -289,6 +406,12 @@ pub fn get_backend() -> String {
 #[wasm_bindgen]
 pub fn gpu_wait() -> js_sys::Promise {
     crate::backend::gpu::next_completion()
+}
+
+/// For tests: how many tensor values came from the GPU (the rest were computed on the CPU).
+#[wasm_bindgen]
+pub fn gpu_values() -> f64 {
+    with(|st| Ok(st.gpu_values as f64)).unwrap_or(0.0)
 }
 
 /// Messages for the user since the last call (JS prints each once).
@@ -323,6 +446,7 @@ pub fn tensor_dispose(h: u32) {
     let _ = with(|st| {
         st.rt.dispose(h);
         st.pending.remove(&h);
+        st.lazy_reads.remove(&h);
         Ok(())
     });
 }

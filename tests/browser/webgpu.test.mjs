@@ -46,6 +46,39 @@ test('WebGPU is the default backend; CPU and WebGPU predictions agree; dataSync 
   r.gpuEval.forEach((v, i) => assert.ok(Math.abs(v - r.cpuEval[i]) < 1e-4, `evaluate ${i}: ${v} vs ${r.cpuEval[i]}`));
 });
 
+test('eager ops on WebGPU: await data() computes on the GPU, dataSync() on the CPU, both agree with the CPU backend', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const program = () => {
+      const a = tf.randomUniform([33, 70], -1, 1, 'float32', 1);
+      const w = tf.randomUniform([70, 7], -1, 1, 'float32', 2);
+      const bias = tf.tensor1d([0.1, -0.2, 0.3, 0, 0.5, -0.5, 1]);
+      const h = a.matMul(w).add(bias).relu();
+      const probs = tf.softmax(h.mul(2).sub(h.mean(0)));
+      return { probs, total: probs.sum(), arg: probs.argMax(1) };
+    };
+    const before = tf._debug.gpuValues();
+    const g = program();
+    const gpu = { probs: Array.from(await g.probs.data()), total: (await g.total.data())[0], arg: Array.from(await g.arg.data()) };
+    const fromGpu = tf._debug.gpuValues() - before;
+    const s = program();
+    const sync = { probs: Array.from(s.probs.dataSync()), arg: Array.from(s.arg.dataSync()) };
+    const afterSync = tf._debug.gpuValues() - before;
+    await tf.setBackend('cpu');
+    const c = program();
+    const cpu = { probs: Array.from(c.probs.dataSync()), total: c.total.dataSync()[0], arg: Array.from(c.arg.dataSync()) };
+    return { gpu, sync, cpu, fromGpu, afterSync };
+  });
+  assert.equal(r.fromGpu, 3, 'the three asynchronous reads came from the GPU');
+  assert.equal(r.afterSync, 3, 'synchronous reads are computed on the CPU');
+  assert.equal(r.gpu.probs.length, 33 * 7);
+  r.gpu.probs.forEach((v, i) => assert.ok(Math.abs(v - r.cpu.probs[i]) < 1e-5, `probs[${i}] ${v} vs ${r.cpu.probs[i]}`));
+  assert.deepEqual(r.sync.probs, r.cpu.probs);
+  assert.ok(Math.abs(r.gpu.total - 33) < 1e-4, `rows sum to 1: total ${r.gpu.total}`);
+  assert.deepEqual(r.gpu.arg, r.cpu.arg);
+  assert.deepEqual(r.sync.arg, r.cpu.arg);
+});
+
 test('losing the GPU device mid-training: fit goes on on the CPU from the trained weights and says so once', { timeout: TRAIN_TIMEOUT }, async (t) => {
   const page = await openHebbWithHelpers(b);
   const warnings = [];

@@ -57,6 +57,8 @@ export const util = {
 export const _debug = {
   /** Destroys the WebGPU device, as a driver reset would: training goes on on the CPU. */
   loseGpuDevice() { engine.gpu_debug_destroy(); },
+  /** How many tensor values were read back from the GPU (the others were computed on the CPU). */
+  gpuValues() { return engine.gpu_values(); },
   /** Opens a fresh WebGPU device whose maxStorageBufferBindingSize is at most `bytes` (>= 128 MiB). */
   async reopenGpu(bytes) {
     await engine.gpu_init(bytes);

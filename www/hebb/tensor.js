@@ -41,6 +41,8 @@ export class Tensor {
   /** Waits for the GPU when the value is being computed there (a synchronous read would compute it on the CPU instead). */
   async data() {
     const id = this._live();
+    // On WebGPU an op's value is computed there for an asynchronous read.
+    engine.tensor_gpu_read(id);
     while (engine.tensor_pending(id) === 1) await gpuWait();
     return this.dataSync();
   }
