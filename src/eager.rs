@@ -143,6 +143,15 @@ impl Runtime {
         self.insert(Value::Concrete(Rc::new(t)))
     }
 
+    /// A shared reference to `h`'s value (computing a lazy one on the CPU).
+    pub fn get_rc(&self, h: Handle) -> Result<Rc<Tensor>> {
+        match self.values.get(&h) {
+            Some(Value::Concrete(t)) => Ok(t.clone()),
+            Some(Value::Lazy(l)) => Ok(l.cpu().clone()),
+            _ => self.get(h).map(|t| Rc::new(t.clone())),
+        }
+    }
+
     /// The lazy op behind `h`, if its value is not known yet.
     pub fn lazy(&self, h: Handle) -> Option<Rc<Lazy>> {
         match self.values.get(&h) {

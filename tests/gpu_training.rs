@@ -206,3 +206,93 @@ fn a_lost_device_hands_training_to_the_cpu_without_losing_weights() {
         }
     }
 }
+
+/// A watched batch (per-batch events) brings the CPU weights up to date with it: after batch k
+/// they equal the CPU path's weights after batch k.
+#[test]
+fn watched_batches_see_the_weights_of_that_batch() {
+    let Some(gpu) = gpu() else { return };
+    let kind = Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false };
+    let opts = FitOptions { report_batches: true, ..FitOptions::new(1, 16) };
+    let (x, y) = spiral(30, 3);
+    let mut cpu = mlp(kind.clone(), 0.01, false);
+    let mut gm = mlp(kind, 0.01, false);
+    let mut sc = FitSession::new(&cpu, x.clone(), y.clone(), None, opts.clone()).unwrap();
+    let mut sg = FitSession::new(&gm, x, y, None, opts).unwrap();
+    assert!(sg.use_gpu(gpu.clone(), &mut gm).unwrap());
+    let mut checked = 0;
+    while !sg.finished() && checked < 3 {
+        let ev = sg.run(&mut gm, 1).unwrap();
+        if matches!(ev.last(), Some(Event::GpuWait)) {
+            let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+        }
+        if ev.iter().any(|e| matches!(e, Event::BatchEnd { .. })) {
+            // Advance the CPU session to the same batch.
+            loop {
+                if sc.run(&mut cpu, 1).unwrap().iter().any(|e| matches!(e, Event::BatchEnd { .. })) {
+                    break;
+                }
+            }
+            for (w, v) in cpu.weights.iter().zip(&gm.weights) {
+                for (a, b) in w.value.data.iter().zip(&v.value.data) {
+                    assert!(close(*a, *b, 1e-4), "after batch {checked}: weight {} cpu {a} gpu mirror {b}", w.name);
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 3);
+}
+
+/// New weights (or a frozen layer) in the middle of a GPU epoch: the GPU copy is uploaded again
+/// from the CPU weights and training goes on from the last mirrored position; nothing panics and
+/// the epoch logs stay whole.
+#[test]
+fn weights_replaced_or_layers_frozen_mid_epoch_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let kind = Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false };
+    for change in ["setWeights", "freeze"] {
+        let mut m = mlp(kind.clone(), 0.01, false);
+        let (x, y) = spiral(60, 3);
+        let opts = FitOptions { report_batches: false, ..FitOptions::new(3, 8) };
+        let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
+        assert!(s.use_gpu(gpu.clone(), &mut m).unwrap());
+        let mut events = vec![];
+        let mut changed = false;
+        while !s.finished() {
+            let ev = s.run(&mut m, 4).unwrap();
+            if matches!(ev.last(), Some(Event::GpuWait)) {
+                let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+            }
+            let mid_epoch = ev.iter().any(|e| matches!(e, Event::Progress { next, .. } if *next > 5 && *next < 15));
+            events.extend(ev);
+            if mid_epoch && !changed {
+                changed = true;
+                match change {
+                    "setWeights" => {
+                        let ws: Vec<Tensor> =
+                            m.weights.iter().map(|w| Tensor::new(w.value.shape.clone(), vec![0.05; w.value.numel()]).unwrap()).collect();
+                        m.set_weights(ws).unwrap();
+                    }
+                    _ => m.set_trainable(0, false),
+                }
+            }
+        }
+        assert!(changed, "{change}: the change was made mid-epoch");
+        let epochs = epochs_of(&events);
+        assert_eq!(epochs.len(), 3, "{change}: {events:?}");
+        for (values, _) in &epochs {
+            assert!(values.iter().all(|v| v.is_finite() && *v > 0.0), "{change}: epoch logs {values:?}");
+        }
+        assert!(!events.iter().any(|e| matches!(e, Event::DeviceLost { .. })), "{change}: stays on the GPU");
+        if change == "freeze" {
+            // The frozen first layer kept the weights it had when it was frozen.
+            let w0 = m.weights[0].value.data.clone();
+            let (x, y) = spiral(60, 3);
+            let mut s = FitSession::new(&m, x, y, None, FitOptions { report_batches: false, ..FitOptions::new(1, 8) }).unwrap();
+            s.use_gpu(gpu.clone(), &mut m).unwrap();
+            s.run_all(&mut m).unwrap();
+            assert_eq!(m.weights[0].value.data, w0, "a frozen layer does not train on the GPU");
+        }
+    }
+}

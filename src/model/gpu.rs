@@ -256,6 +256,19 @@ impl GpuModel {
         self.gpu.readback(enc, &[(&self.vals, 0, self.k)])
     }
 
+    /// Sets the sums of `region` (resuming an epoch on a fresh upload).
+    pub fn set_sums(&self, region: usize, sums: &[f32]) {
+        self.clear_sums(region);
+        self.gpu.write(&self.acc, region as u64 * REGION, &sums[..sums.len().min(REGION as usize)]);
+    }
+
+    /// The step values, then everything [`GpuModel::apply_sync`] needs, in one read.
+    pub fn read_values_and_state(&self, enc: &mut wgpu::CommandEncoder, model: &Sequential) -> Readback {
+        let mut parts = vec![(&self.vals, 0u64, self.k)];
+        parts.extend(self.state_parts(model));
+        self.gpu.readback(enc, &parts)
+    }
+
     /// Encodes a readback of the sums of `region`.
     pub fn read_sums(&self, enc: &mut wgpu::CommandEncoder, region: usize) -> Readback {
         self.gpu.readback(enc, &[(&self.acc, region as u64 * REGION, self.k)])
@@ -264,13 +277,18 @@ impl GpuModel {
     /// Encodes a readback of the sums (training, validation), then the weights and the
     /// optimizer slots: everything [`GpuModel::apply_sync`] needs.
     pub fn sync_parts(&self, enc: &mut wgpu::CommandEncoder, model: &Sequential) -> Readback {
+        let parts = self.state_parts(model);
+        self.gpu.readback(enc, &parts)
+    }
+
+    fn state_parts(&self, model: &Sequential) -> Vec<(&wgpu::Buffer, u64, usize)> {
         let n = self.arena.len();
         let ns = model.compiled.as_ref().map(|c| c.optimizer.num_slots()).unwrap_or(0);
         let mut parts = vec![(&self.acc, 0u64, self.k), (&self.acc, VAL_AT, self.k), (&self.arena.buf, 0, n)];
-        for s in &self.slots[..ns] {
+        for s in &self.slots[..ns.min(self.slots.len())] {
             parts.push((s, 0, n));
         }
-        self.gpu.readback(enc, &parts)
+        parts
     }
 
     /// Writes a finished [`GpuModel::sync_parts`] read into the CPU mirror (weights and optimizer

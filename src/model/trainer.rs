@@ -277,6 +277,10 @@ pub struct FitSession {
 
 /// Where a session stood when the CPU mirror was last brought up to date from the GPU: a lost
 /// device resumes on the CPU from here.
+/// While batches are not watched one by one, the CPU mirror is refreshed every this many batches
+/// (and at each epoch end).
+const SYNC_EVERY: usize = 16;
+
 #[derive(Clone)]
 struct Snap {
     epoch: usize,
@@ -288,8 +292,9 @@ struct Snap {
 }
 
 enum Wait {
-    /// A batch's loss and metrics.
-    Batch { b: usize, size: usize },
+    /// A batch's loss and metrics, with the weights and optimizer state after it (so callbacks
+    /// that watch batches see exact weights).
+    Batch { b: usize, size: usize, snap: Snap },
     /// The epoch's sums (training and validation) with the weights and optimizer state.
     Epoch { snap: Snap, complete: bool },
 }
@@ -416,21 +421,55 @@ impl FitSession {
         let Some(run) = self.gpu.take() else { return };
         model.gpu = None;
         let s = run.snap;
+        let (epoch, batch) = (s.epoch, s.batch);
+        self.rewind(model, s);
+        events.push(Event::DeviceLost {
+            message: format!("{why}; training continues on the CPU from the weights of epoch {}, batch {}", epoch + 1, batch.unwrap_or(0)),
+        });
+    }
+
+    /// Goes back to where the mirrored weights were read (the batches since are trained again).
+    fn rewind(&mut self, model: &mut Sequential, s: Snap) {
+        // An epoch JS has already begun is resumed from its start, not begun a second time.
+        let begun = s.batch.is_none() && self.epoch == s.epoch && self.batch.is_some();
         self.epoch = s.epoch;
-        self.batch = s.batch;
+        self.batch = if begun { Some(0) } else { s.batch };
         self.seen = s.seen;
         self.sums = s.sums;
         self.order = s.order;
         if let Some(c) = model.compiled.as_mut() {
             c.optimizer.iterations = s.iterations;
         }
-        events.push(Event::DeviceLost {
-            message: format!(
-                "{why}; training continues on the CPU from the weights of epoch {}, batch {}",
-                s.epoch + 1,
-                s.batch.unwrap_or(0)
-            ),
-        });
+    }
+
+    /// The session ends before finishing (a callback threw, or an error): the model keeps the
+    /// mirrored weights and the optimizer state that goes with them.
+    pub fn abandon(&mut self, model: &mut Sequential) {
+        if let Some(run) = self.gpu.take() {
+            model.gpu = None;
+            if let Some(c) = model.compiled.as_mut() {
+                c.optimizer.iterations = run.snap.iterations;
+            }
+        }
+    }
+
+    /// The model's GPU copy was dropped during the fit (new weights, a frozen layer, a new
+    /// compile): upload the mirror again and go on from the position it was read at.
+    fn reupload(&mut self, model: &mut Sequential) -> Result<()> {
+        let Some(run) = self.gpu.as_mut() else { return Ok(()) };
+        run.wait = None;
+        run.sync = None;
+        run.since_sync = 0;
+        let gpu = run.gpu.clone();
+        let snap = run.snap.clone();
+        self.rewind(model, snap);
+        let g = super::gpu::GpuModel::new(&gpu, model)?;
+        g.clear_sums(super::gpu::VAL);
+        let sums: Vec<f32> = self.sums.iter().map(|&v| v as f32).collect();
+        g.set_sums(super::gpu::TRAIN, &sums);
+        model.gpu = Some(g);
+        self.sums.iter_mut().for_each(|v| *v = 0.0);
+        Ok(())
     }
 
     /// Takes in finished GPU reads. Ok(false): still waiting; Ok(true) with `hand_back` set when
@@ -462,14 +501,21 @@ impl FitSession {
             Some(r) => r?,
         };
         match wait {
-            Wait::Batch { b, size } => {
-                let values = data.into_iter().next().unwrap_or_default();
+            Wait::Batch { b, size, snap } => {
+                let mut it = data.into_iter();
+                let values = it.next().unwrap_or_default();
+                let g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
+                let (train, _) = g.apply_sync(model, it.collect());
+                model.gpu = Some(g);
+                let run = self.gpu.as_mut().expect("checked above");
+                run.snap = Snap { sums: train.iter().map(|&v| v as f64).collect(), ..snap };
+                run.since_sync = 0;
                 events.push(Event::BatchEnd { batch: b, size, values });
                 // JS runs onBatchEnd (which may stop training) before the next batch.
                 *hand_back = true;
             }
             Wait::Epoch { snap, complete } => {
-                let g = model.gpu.take().expect("GPU state while training on the GPU");
+                let g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
                 let (train, val) = g.apply_sync(model, data);
                 g.clear_sums(super::gpu::TRAIN);
                 g.clear_sums(super::gpu::VAL);
@@ -547,6 +593,12 @@ impl FitSession {
                 *n = 0;
             }
         };
+        if self.gpu.is_some() && model.gpu.is_none() {
+            match self.reupload(model) {
+                Ok(()) => {}
+                Err(e) => self.fall_back(model, &e, &mut events),
+            }
+        }
         if self.gpu.is_some() {
             let mut hand_back = false;
             match self.gpu_poll(model, &mut events, &mut hand_back) {
@@ -604,10 +656,15 @@ impl FitSession {
                 };
                 let size = self.opts.batch_size.min(self.n_train - b * self.opts.batch_size);
                 if let Some(run) = self.gpu.as_ref() {
+                    if run.gpu.is_lost() {
+                        self.fall_back(model, &Error::Device("WebGPU: the device was lost during training".into()), &mut events);
+                        continue;
+                    }
                     // Stay a few steps ahead of the GPU, no more: progress is real, stops are prompt.
                     if run.gpu.in_flight() >= crate::backend::gpu::MAX_INFLIGHT {
                         flush(&mut events, &mut unreported, b);
                         events.push(Event::GpuWait);
+                        self.start_sync(model, SYNC_EVERY);
                         return Ok(events);
                     }
                     match self.train_batch_gpu(model, b) {
@@ -621,13 +678,15 @@ impl FitSession {
                     self.batch = Some(b + 1);
                     done += 1;
                     if self.opts.report_batches {
+                        let snap = self.position(model);
                         let run = self.gpu.as_mut().expect("on the GPU");
-                        let g = model.gpu.as_ref().expect("GPU state while training on the GPU");
+                        let Some(g) = model.gpu.as_ref() else { continue };
                         let mut enc = run.gpu.device.create_command_encoder(&Default::default());
-                        let mut rb = g.read_values(&mut enc);
+                        let mut rb = g.read_values_and_state(&mut enc, model);
                         run.gpu.queue.submit([enc.finish()]);
                         rb.start();
-                        run.wait = Some((rb, Wait::Batch { b, size }));
+                        run.sync = None;
+                        run.wait = Some((rb, Wait::Batch { b, size, snap }));
                         flush(&mut events, &mut unreported, b + 1);
                         events.push(Event::GpuWait);
                         return Ok(events);
@@ -683,16 +742,16 @@ impl FitSession {
             break;
         }
         flush(&mut events, &mut unreported, self.batch.unwrap_or(0));
-        self.start_sync(model);
+        self.start_sync(model, 1);
         Ok(events)
     }
 
-    /// Starts a mirror refresh when batches were trained since the last and none is in flight;
-    /// it completes in the background (no waiting).
-    fn start_sync(&mut self, model: &Sequential) {
+    /// Starts a mirror refresh when at least `every` batches were trained since the last and
+    /// none is in flight; it completes in the background (no waiting).
+    fn start_sync(&mut self, model: &Sequential, every: usize) {
         let pos = self.position(model);
         let (Some(run), Some(g)) = (self.gpu.as_mut(), model.gpu.as_ref()) else { return };
-        if run.sync.is_some() || run.wait.is_some() || run.since_sync == 0 {
+        if run.sync.is_some() || run.wait.is_some() || run.since_sync < every.max(1) {
             return;
         }
         let mut enc = run.gpu.device.create_command_encoder(&Default::default());
@@ -709,11 +768,7 @@ impl FitSession {
         self.sample_weights(size);
         let kind = if self.opts.class_weight.is_some() { PlanKind::TrainWeighted } else { PlanKind::Train };
         let run = self.gpu.as_mut().expect("on the GPU");
-        let mut g = match model.gpu.take() {
-            Some(g) => g,
-            // The weights were replaced during fit (setWeights in a callback): upload them again.
-            None => super::gpu::GpuModel::new(&run.gpu, model)?,
-        };
+        let mut g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
         let seed = self.rng.next_u32();
         let r = g.step(model, kind, &[&self.xb, &self.yb, &self.wb], (&self.y.shape[1..], self.y.dtype), seed, super::gpu::TRAIN);
         model.gpu = Some(g);
@@ -726,7 +781,7 @@ impl FitSession {
     /// Encodes the validation pass (when the epoch completed) and the read of the epoch's sums,
     /// weights and optimizer state.
     fn end_epoch_gpu(&mut self, model: &mut Sequential, complete: bool) -> Result<()> {
-        let mut g = model.gpu.take().expect("GPU state while training on the GPU");
+        let mut g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
         let r = (|| -> Result<()> {
             if let (Some((vx, vy)), true) = (self.val.as_ref(), complete) {
                 let (n, bs) = (vx.shape[0], self.opts.batch_size);
@@ -751,7 +806,7 @@ impl FitSession {
         snap.seen = 0;
         snap.sums.iter_mut().for_each(|s| *s = 0.0);
         let run = self.gpu.as_mut().expect("on the GPU");
-        let g = model.gpu.as_ref().expect("restored above");
+        let Some(g) = model.gpu.as_ref() else { return Err(Error::Device("the model's GPU copy is gone".into())) };
         let mut enc = run.gpu.device.create_command_encoder(&Default::default());
         let mut rb = g.sync_parts(&mut enc, model);
         run.gpu.queue.submit([enc.finish()]);

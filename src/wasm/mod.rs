@@ -54,6 +54,8 @@ struct LazyRead {
 struct SharedRead {
     rb: Option<Readback>,
     result: Option<Vec<Vec<f32>>>,
+    /// evaluate's values computed on the CPU instead (once, for every handle that shares this).
+    cpu: Option<Vec<f32>>,
     /// The GPU buffer the read copies from, returned to the pool when the read is dropped.
     buffer: Option<(Arc<Gpu>, wgpu::Buffer)>,
 }
@@ -68,8 +70,16 @@ impl Drop for SharedRead {
 
 /// How a synchronous read computes the value on the CPU instead of waiting for the GPU.
 enum Fallback {
-    Predict { model: u32, x: Tensor, batch: usize },
-    Evaluate { model: u32, x: Tensor, y: Tensor, batch: usize, k: usize },
+    Predict { model: u32, x: Rc<Tensor>, batch: usize },
+    Evaluate { model: u32, x: Rc<Tensor>, y: Rc<Tensor>, batch: usize, k: usize },
+}
+
+impl Fallback {
+    fn model(&self) -> u32 {
+        match self {
+            Fallback::Predict { model, .. } | Fallback::Evaluate { model, .. } => *model,
+        }
+    }
 }
 
 struct PendingEntry {
@@ -182,21 +192,45 @@ impl State {
         let t = match gpu_value {
             Some(data) => {
                 self.gpu_values += 1;
-                Tensor::new(shape, data)?
+                Tensor::new(shape, data)
             }
-            None => match &e.fallback {
-                Fallback::Predict { model, x, batch } => {
-                    let m = self.models.get_mut(model).ok_or_else(|| Error::NotFound(format!("model #{model} has been disposed")))?;
-                    trainer::predict(m, x, *batch)?
-                }
-                Fallback::Evaluate { model, x, y, batch, k } => {
-                    let m = self.models.get_mut(model).ok_or_else(|| Error::NotFound(format!("model #{model} has been disposed")))?;
-                    let v = trainer::evaluate(m, x, y, *batch)?;
-                    Tensor::scalar(v.get(*k).copied().unwrap_or(f32::NAN))
-                }
-            },
+            None => self.compute_fallback(&e),
         };
-        self.rt.resolve(h, t);
+        match t {
+            Ok(t) => {
+                self.rt.resolve(h, t);
+                Ok(())
+            }
+            Err(err) => {
+                // Still pending: a later read (or the GPU's result) may succeed.
+                self.pending.insert(h, e);
+                Err(err)
+            }
+        }
+    }
+
+    fn compute_fallback(&mut self, e: &PendingEntry) -> Result<Tensor> {
+        let model = e.fallback.model();
+        let m = self.models.get_mut(&model).ok_or_else(|| Error::NotFound(format!("model #{model} has been disposed")))?;
+        match &e.fallback {
+            Fallback::Predict { x, batch, .. } => trainer::predict(m, x, *batch),
+            Fallback::Evaluate { x, y, batch, k, .. } => {
+                let mut r = e.read.borrow_mut();
+                if r.cpu.is_none() {
+                    r.cpu = Some(trainer::evaluate(m, x, y, *batch)?);
+                }
+                Ok(Tensor::scalar(r.cpu.as_ref().and_then(|v| v.get(*k)).copied().unwrap_or(f32::NAN)))
+            }
+        }
+    }
+
+    /// Finishes every tensor still pending on model `m` before the model changes, so each gets
+    /// the value of the model it was asked of.
+    fn settle_model(&mut self, m: u32) -> Result<()> {
+        let hs: Vec<Handle> = self.pending.iter().filter(|(_, e)| e.fallback.model() == m).map(|(&h, _)| h).collect();
+        for h in hs {
+            self.force(h)?;
+        }
         Ok(())
     }
 
@@ -257,7 +291,10 @@ pub fn tensor_new(data: Vec<f32>, shape: Vec<f64>, dtype: &str) -> std::result::
 pub fn tensor_data(h: u32) -> std::result::Result<Vec<f32>, JsError> {
     with_tensors(|st| {
         st.take_lazy_read(h);
-        Ok(st.rt.get(h)?.data.clone())
+        let data = st.rt.get(h)?.data.clone();
+        // Computed on the CPU before the GPU answered: that read is no longer needed.
+        st.lazy_reads.remove(&h);
+        Ok(data)
     })
 }
 
@@ -279,7 +316,8 @@ pub fn tensor_gpu_read(h: u32) -> std::result::Result<bool, JsError> {
                 st.lose_gpu(&e);
                 Ok(false)
             }
-            Err(e) => Err(e),
+            // Anything the GPU cannot take (a size over its limits): the CPU computes it on read.
+            Err(_) => Ok(false),
         }
     })
 }
@@ -565,6 +603,7 @@ pub fn model_new() -> u32 {
 #[wasm_bindgen]
 pub fn model_dispose(m: u32) {
     let _ = with(|st| {
+        let _ = st.settle_model(m);
         st.models.remove(&m);
         st.sessions.retain(|_, (mm, _)| *mm != m);
         Ok(())
@@ -585,6 +624,7 @@ pub fn layer_validate(class_name: &str, config: &str) -> std::result::Result<(),
 #[wasm_bindgen]
 pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<String, JsError> {
     with(|st| {
+        st.settle_model(m)?;
         let cfg = parse_json(class_name, config)?;
         let layer = nn::from_config(class_name, &cfg)?;
         let input_shape = match cfg.get("batchInputShape").or_else(|| cfg.get("inputShape")) {
@@ -639,6 +679,7 @@ pub fn model_count_params(m: u32) -> std::result::Result<Vec<f64>, JsError> {
 #[wasm_bindgen]
 pub fn model_set_trainable(m: u32, layer: u32, trainable: bool) -> std::result::Result<(), JsError> {
     with(|st| {
+        st.settle_model(m)?;
         st.model(m)?.set_trainable(layer as usize, trainable);
         Ok(())
     })
@@ -692,6 +733,7 @@ pub fn model_compile(m: u32, config: &str, check_only: bool) -> std::result::Res
             }
         }
         if !check_only {
+            st.settle_model(m)?;
             st.model(m)?.compile(Compiled { loss, metrics, optimizer });
         }
         Ok(())
@@ -732,6 +774,7 @@ pub fn model_get_weights(m: u32) -> std::result::Result<Vec<u32>, JsError> {
 #[wasm_bindgen]
 pub fn model_set_weights(m: u32, handles: Vec<u32>) -> std::result::Result<(), JsError> {
     with_tensors(|st| {
+        st.settle_model(m)?;
         let ts = handles.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?;
         st.model(m)?.set_weights(ts)
     })
@@ -742,7 +785,7 @@ pub fn model_set_weights(m: u32, handles: Vec<u32>) -> std::result::Result<(), J
 #[wasm_bindgen]
 pub fn model_predict(m: u32, x: u32, batch_size: u32) -> std::result::Result<u32, JsError> {
     with_tensors(|st| {
-        let xt = st.rt.get(x)?.clone();
+        let xt = st.rt.get_rc(x)?;
         let batch = batch_size.max(1) as usize;
         if let Some(gpu) = st.active_gpu() {
             match gpu_predict(st.model(m)?, &gpu, &xt, batch) {
@@ -766,7 +809,7 @@ fn gpu_predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize)
     let mut shape = vec![x.shape[0]];
     shape.extend(model.output_shape()?);
     let total = crate::tensor::shape::checked_numel("predict", &shape)?;
-    gpu.check_size("predict output", total)?;
+    gpu.check_size("predict output (all samples at once; predict fewer samples per call, or use the CPU backend)", total)?;
     let mut g = match model.gpu.take() {
         Some(g) => g,
         None => crate::model::gpu::GpuModel::new(gpu, model)?,
@@ -788,7 +831,7 @@ fn gpu_predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize)
     gpu.queue.submit([enc.finish()]);
     rb.start();
     gpu.check("predict")?;
-    Ok((shape, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, buffer: Some((gpu.clone(), out)) }))))
+    Ok((shape, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, cpu: None, buffer: Some((gpu.clone(), out)) }))))
 }
 
 /// The loss and each metric. On WebGPU they are computed there and come back as pending scalar
@@ -796,7 +839,7 @@ fn gpu_predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize)
 #[wasm_bindgen]
 pub fn model_evaluate(m: u32, x: u32, y: u32, batch_size: u32) -> std::result::Result<Vec<u32>, JsError> {
     with_tensors(|st| {
-        let (xt, yt) = (st.tensor(x)?, st.tensor(y)?);
+        let (xt, yt) = (st.rt.get_rc(x)?, st.rt.get_rc(y)?);
         let batch = batch_size.max(1) as usize;
         if let (Some(gpu), false) = (st.active_gpu(), st.model(m)?.per_step()) {
             match gpu_evaluate(st.model(m)?, &gpu, &xt, &yt, batch) {
@@ -844,7 +887,7 @@ fn gpu_evaluate(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, y: &Tensor, 
     gpu.queue.submit([enc.finish()]);
     rb.start();
     gpu.check("evaluate")?;
-    Ok((k, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, buffer: None }))))
+    Ok((k, Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, cpu: None, buffer: None }))))
 }
 
 /// Starts `fit`. Options: {epochs, batchSize, shuffle, validationSplit, initialEpoch, seed}.
@@ -852,6 +895,7 @@ fn gpu_evaluate(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, y: &Tensor, 
 #[wasm_bindgen]
 pub fn fit_begin(m: u32, x: u32, y: u32, vx: u32, vy: u32, options: &str) -> std::result::Result<u32, JsError> {
     with_tensors(|st| {
+        st.settle_model(m)?;
         let o = parse_json("fit", options)?;
         let opts = nn::Opts::new("fit", &o);
         let num = |k: &str, d: f64| -> Result<f64> {
@@ -946,10 +990,10 @@ pub fn fit_run(s: u32, max_batches: u32) -> std::result::Result<String, JsError>
         };
         if r.is_ok() && !sess.finished() {
             st.sessions.insert(s, (m, sess));
-        } else if r.is_err() && sess.on_gpu() {
+        } else if r.is_err() {
             // The session ends here: keep the weights the mirror has, not a GPU copy ahead of it.
             if let Some(model) = st.models.get_mut(&m) {
-                model.gpu = None;
+                sess.abandon(model);
             }
         }
         r.map(|ev| {
@@ -1015,11 +1059,9 @@ pub fn fit_end(s: u32) {
     let _ = with(|st| {
         // A GPU session abandoned part-way (a callback threw): the GPU copy may be ahead of the
         // mirrored weights; drop it so every read and the next fit agree with the mirror.
-        if let Some((m, sess)) = st.sessions.remove(&s) {
-            if sess.on_gpu() && !sess.finished() {
-                if let Some(model) = st.models.get_mut(&m) {
-                    model.gpu = None;
-                }
+        if let Some((m, mut sess)) = st.sessions.remove(&s) {
+            if let Some(model) = st.models.get_mut(&m) {
+                sess.abandon(model);
             }
         }
         Ok(())

@@ -334,6 +334,7 @@ export class Sequential {
     let batch = 0;
     let begun = -1;
     let gpuPending = false;
+    let lastYield = performance.now();
     try {
       await fire(list, 'onTrainBegin', {});
       // TF.js clears the flag after onTrainBegin: a stop requested there does not count.
@@ -387,11 +388,17 @@ export class Sequential {
         if (ended) break;
         if (this.stopTraining) engine.fit_stop(session);
         if (gpuPending) {
-          // The engine waits for a GPU read (a watched batch's logs, an epoch's sums).
+          // The engine waits for the GPU (a read, or steps in flight): let the event loop run
+          // until it answers; onYield still fires every slice of wall time.
           gpuPending = false;
+          if (performance.now() - lastYield >= SLICE_MS) {
+            lastYield = performance.now();
+            await fire(cbs, 'onYield', epoch, batch, lastLogs);
+          }
           await gpuWait();
           continue;
         }
+        lastYield = performance.now();
         await fire(cbs, 'onYield', epoch, batch, lastLogs);
         await yieldToBrowser();
       }

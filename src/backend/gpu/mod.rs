@@ -316,12 +316,15 @@ impl Gpu {
     }
 
     fn bucket(bytes: u64) -> u64 {
-        // Power-of-two buckets above 64 KiB, 256-byte granules below: freed buffers get reused.
+        // 256-byte granules up to 64 KiB, powers of two up to 64 MiB, then MiB granules (so a
+        // big buffer never doubles past the device's limits): freed buffers get reused.
         let b = bytes.max(16);
         if b <= 65536 {
             b.div_ceil(256) * 256
-        } else {
+        } else if b <= 64 << 20 {
             b.next_power_of_two()
+        } else {
+            b.div_ceil(1 << 20) << 20
         }
     }
 

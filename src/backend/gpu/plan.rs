@@ -106,6 +106,12 @@ pub struct GpuPlan {
     step: u32,
 }
 
+/// A binding of the first `elements` of a pooled buffer (the pool rounds sizes up; binding only
+/// what is used keeps each binding within maxStorageBufferBindingSize).
+fn sized(b: &wgpu::Buffer, elements: usize) -> wgpu::BindingResource<'_> {
+    wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: b, offset: 0, size: wgpu::BufferSize::new(elements.max(1) as u64 * 4) })
+}
+
 fn linear(n: usize, wg: u32) -> [u32; 3] {
     let groups = (n as u64).div_ceil(wg as u64).max(1);
     let x = groups.min(65535);
@@ -316,7 +322,7 @@ fn lower(gpu: &Gpu, op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Re
                 _ => 6,
             };
             if dim == 0 {
-                return Ok(vec![]);
+                return Ok(vec![fill_disp(n, 0, 0.0)]);
             }
             let mut d = reduce_disp(outer, dim, inner, code);
             d.kernel = Kernel::ReduceRows;
@@ -475,13 +481,13 @@ impl GpuPlan {
                         size: wgpu::BufferSize::new(RECORD_BYTES),
                     }),
                 },
-                wgpu::BindGroupEntry { binding: 1, resource: slots[*out].as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: sized(&slots[*out], sched.slot_size[*out]) },
             ];
             for (j, src) in d.ins.iter().enumerate() {
                 let resource = match *src {
                     Src::Seed => seed.as_entire_binding(),
                     Src::In(i) => match ins[i] {
-                        Loc::Slot(s) => slots[s].as_entire_binding(),
+                        Loc::Slot(s) => sized(&slots[s], sched.slot_size[s]),
                         Loc::Input(x) => inputs[x].as_ref().expect("input planned").0.as_entire_binding(),
                         Loc::Const(c) => consts[c].as_entire_binding(),
                         Loc::Param(p) => {
