@@ -3,7 +3,7 @@
 //! lavapipe here). With no adapter the tests say so on stderr and pass without checking: CI
 //! machines without `mesa-vulkan-drivers` still build, and the message makes the skip visible.
 
-use hebb::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
+use hebb::backend::gpu::plan::{materialize, ErrorScopes, GpuPlan, ParamArena};
 use hebb::backend::gpu::{Gpu, MatMulKernel};
 use hebb::graph::autodiff::grad;
 use hebb::graph::plan::Plan;
@@ -262,4 +262,30 @@ fn oversized_buffers_are_refused_with_a_message() {
     let too_big = gpu.max_binding_elements() as usize + 1;
     let err = gpu.check_size("dense_1/matMul", too_big).unwrap_err().to_string();
     assert!(err.contains("dense_1/matMul") && err.contains("maxStorageBufferBindingSize"), "{err}");
+}
+
+/// WebGPU errors are caught per object and named: an invalid buffer made inside a named scope
+/// comes back as an error naming it (the plan names each scope after its op and shapes).
+#[test]
+fn webgpu_errors_are_caught_and_named() {
+    let Some(gpu) = gpu() else { return };
+    let mut scopes = ErrorScopes::default();
+    let scope = scopes.open(&gpu);
+    // MAP_READ may only be combined with COPY_DST: a validation error.
+    let _bad = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("bad"),
+        size: 16,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    scopes.close(scope, "dense_1/matMul ([32,784], [784,128] -> [32,128])".into());
+    let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+    let err = scopes.take_error().expect("the invalid buffer is reported").to_string();
+    assert!(err.contains("dense_1/matMul") && err.contains("[32,784]"), "{err}");
+    assert!(gpu.check("after").is_ok(), "a caught error does not also reach the uncaptured handler");
+    // A clean scope reports nothing.
+    let scope = scopes.open(&gpu);
+    let _ok = gpu.storage(4);
+    scopes.close(scope, "fine".into());
+    assert!(scopes.take_error().is_none());
 }

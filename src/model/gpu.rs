@@ -179,6 +179,9 @@ impl GpuModel {
             Some(s) => s,
             None => self.build_step(model, kind, batch, y_feat, y_dtype)?,
         };
+        if let Some(e) = step.plan.take_error() {
+            return Err(e);
+        }
         let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("step") });
         step.plan.encode(&mut enc, inputs, seed);
         if kind.trains() && !step.grads.is_empty() {
@@ -236,6 +239,9 @@ impl GpuModel {
             Some(s) => s,
             None => self.build_step(model, PlanKind::Predict, batch, &[], DType::F32)?,
         };
+        if let Some(e) = step.plan.take_error() {
+            return Err(e);
+        }
         let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("predict") });
         step.plan.encode(&mut enc, &[x], 0);
         if let Some((b, n)) = step.plan.value(step.outputs[0]) {
@@ -316,6 +322,11 @@ impl GpuModel {
             }
         }
         (train, val)
+    }
+
+    /// A WebGPU error reported about any planned step (validation, out of memory), naming the op.
+    pub fn take_error(&mut self) -> Option<crate::error::Error> {
+        self.plans.values_mut().find_map(|p| p.plan.take_error())
     }
 
     /// Bytes held on the GPU by the weights, gradients, slots and planned steps.

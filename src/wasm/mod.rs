@@ -46,8 +46,9 @@ struct State {
 struct LazyRead {
     node: Rc<crate::eager::Lazy>,
     rb: Readback,
-    /// Kept until the read is taken (its buffers go back to the pool then).
-    _plan: crate::backend::gpu::plan::GpuPlan,
+    /// Kept until the read is taken (its buffers go back to the pool then); it also carries
+    /// WebGPU's verdict on the plan's objects.
+    plan: crate::backend::gpu::plan::GpuPlan,
 }
 
 /// One GPU read shared by the tensors it fills (evaluate's loss and metrics share one).
@@ -150,6 +151,15 @@ impl State {
     /// CPU when read).
     fn take_lazy_read(&mut self, h: Handle) {
         let (Some(mut r), Some(gpu)) = (self.lazy_reads.remove(&h), self.gpu.clone()) else { return };
+        if let Some(e) = r.plan.take_error() {
+            // The GPU refused the plan: the value is computed on the CPU when read.
+            self.warnings.push(format!("Hebb: {e}; computing it on the CPU."));
+            return;
+        }
+        if r.plan.scopes_waiting() {
+            self.lazy_reads.insert(h, r);
+            return;
+        }
         match r.rb.poll(&gpu) {
             Some(Ok(mut v)) => {
                 if let Ok(t) = Tensor::with_dtype(r.node.shape.clone(), v.pop().unwrap_or_default(), r.node.dtype) {
@@ -169,6 +179,15 @@ impl State {
         let Some(e) = self.pending.remove(&h) else {
             return Err(Error::NotFound(format!("tensor #{h} has been disposed")));
         };
+        // A WebGPU error about the model's planned steps: their results cannot be trusted.
+        let model = e.fallback.model();
+        if let Some(err) = self.models.get_mut(&model).and_then(|m| m.gpu.as_mut()).and_then(|g| g.take_error()) {
+            self.warnings.push(format!("Hebb: {err}; computing the result on the CPU."));
+            e.read.borrow_mut().rb = None;
+            if let Some(m) = self.models.get_mut(&model) {
+                m.gpu = None;
+            }
+        }
         let gpu_value = {
             let mut r = e.read.borrow_mut();
             if r.result.is_none() {
@@ -309,7 +328,7 @@ pub fn tensor_gpu_read(h: u32) -> std::result::Result<bool, JsError> {
         let (Some(node), Some(gpu)) = (st.rt.lazy(h), st.active_gpu()) else { return Ok(false) };
         match gpu_lazy_read(&gpu, &node) {
             Ok((rb, plan)) => {
-                st.lazy_reads.insert(h, LazyRead { node, rb, _plan: plan });
+                st.lazy_reads.insert(h, LazyRead { node, rb, plan });
                 Ok(true)
             }
             Err(Error::Device(e)) => {
@@ -378,8 +397,15 @@ fn gpu_lazy_read(gpu: &Arc<Gpu>, root: &Rc<crate::eager::Lazy>) -> Result<(Readb
 #[wasm_bindgen]
 pub fn tensor_pending(h: u32) -> u8 {
     with(|st| {
-        if let Some(r) = st.lazy_reads.get(&h) {
-            return Ok(if r.rb.ready() || st.gpu.as_ref().is_none_or(|g| g.is_lost()) { 2 } else { 1 });
+        if let Some(r) = st.lazy_reads.get_mut(&h) {
+            if let Some(e) = r.plan.take_error() {
+                // Refused by the GPU: the read computes it on the CPU.
+                st.warnings.push(format!("Hebb: {e}; computing it on the CPU."));
+                st.lazy_reads.remove(&h);
+                return Ok(2);
+            }
+            let waiting = (r.plan.scopes_waiting() || !r.rb.ready()) && st.gpu.as_ref().is_some_and(|g| !g.is_lost());
+            return Ok(if waiting { 1 } else { 2 });
         }
         let Some(e) = st.pending.get(&h) else { return Ok(0) };
         let r = e.read.borrow();

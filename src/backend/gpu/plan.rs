@@ -104,6 +104,64 @@ pub struct GpuPlan {
     dispatches: Vec<Dispatch>,
     loc: Vec<Option<Loc>>,
     step: u32,
+    /// WebGPU's verdicts on the plan's pipelines, bind groups and buffers (in the browser they
+    /// arrive asynchronously), each with the op and shapes it is about.
+    scopes: ErrorScopes,
+}
+
+type ErrorFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Option<wgpu::Error>>>>;
+
+/// Error scopes around the creation of GPU objects, each named, polled without blocking.
+#[derive(Default)]
+pub struct ErrorScopes {
+    pending: Vec<(String, ErrorFuture)>,
+}
+
+/// Guards of one open scope: out-of-memory inside validation. Fields drop in order, so an
+/// early return pops the inner scope first, as WebGPU requires.
+pub struct OpenScope {
+    oom: wgpu::ErrorScopeGuard,
+    validation: wgpu::ErrorScopeGuard,
+}
+
+impl ErrorScopes {
+    pub fn open(&mut self, gpu: &Gpu) -> OpenScope {
+        let validation = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let oom = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        OpenScope { oom, validation }
+    }
+
+    pub fn close(&mut self, scope: OpenScope, what: String) {
+        let OpenScope { oom, validation } = scope;
+        let oom = oom.pop();
+        let invalid = validation.pop();
+        self.pending.push((what.clone(), Box::pin(oom)));
+        self.pending.push((what, Box::pin(invalid)));
+    }
+
+    /// The first error WebGPU has reported so far, naming what it was about; None while all
+    /// verdicts are clean or still on their way.
+    pub fn take_error(&mut self) -> Option<Error> {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut found = None;
+        self.pending.retain_mut(|(what, f)| match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(Some(e)) => {
+                if found.is_none() {
+                    found = Some(Error::Device(format!("WebGPU error in {what}: {e}")));
+                }
+                false
+            }
+            std::task::Poll::Ready(None) => false,
+            std::task::Poll::Pending => true,
+        });
+        found
+    }
+
+    /// Whether some verdicts have not arrived yet.
+    pub fn waiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
 }
 
 /// A binding of the first `elements` of a pooled buffer (the pool rounds sizes up; binding only
@@ -421,6 +479,8 @@ impl GpuPlan {
         for &s in &sched.slot_size {
             gpu.check_size("a planned step", s)?;
         }
+        let mut scopes = ErrorScopes::default();
+        let alloc = scopes.open(gpu);
         let slots: Vec<wgpu::Buffer> = sched.slot_size.iter().map(|&s| gpu.storage(s.max(1))).collect();
         // Input buffers, sized from the graph's Input leaves.
         let mut inputs: Vec<Option<(wgpu::Buffer, usize)>> = vec![];
@@ -470,7 +530,10 @@ impl GpuPlan {
         }
         let consts: Vec<wgpu::Buffer> = consts.into_iter().map(|c| c.unwrap_or_else(|| gpu.storage(1))).collect();
         let mut dispatches = vec![];
+        let what = outputs.iter().map(|&o| context(o)).collect::<Vec<_>>().join(", ");
+        scopes.close(alloc, format!("allocating buffers for a step computing {what}"));
         for (k, Lowered { disp: d, out, ins, sizes, node }) in disps.iter().enumerate() {
+            let scope = scopes.open(gpu);
             let pipeline = gpu.pipeline(d.kernel);
             let mut entries = vec![
                 wgpu::BindGroupEntry {
@@ -512,6 +575,7 @@ impl GpuPlan {
                 layout: &pipeline.get_bind_group_layout(0),
                 entries: &entries,
             });
+            scopes.close(scope, format!("{label} ({:?} kernel)", d.kernel));
             dispatches.push(Dispatch { pipeline, bind, groups: d.groups });
         }
         Ok(GpuPlan {
@@ -525,6 +589,7 @@ impl GpuPlan {
             dispatches,
             loc: sched.loc,
             step: 0,
+            scopes,
         })
     }
 
@@ -553,6 +618,16 @@ impl GpuPlan {
             Some(Loc::Input(i)) => self.inputs.get(i).and_then(|b| b.as_ref()).map(|b| (&b.0, n)),
             _ => None,
         }
+    }
+
+    /// Whether WebGPU's verdicts on this plan's objects are still on their way.
+    pub fn scopes_waiting(&self) -> bool {
+        self.scopes.waiting()
+    }
+
+    /// A WebGPU error about this plan's objects, once reported (see [`ErrorScopes`]).
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.scopes.take_error()
     }
 
     pub fn num_dispatches(&self) -> usize {
