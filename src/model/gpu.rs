@@ -71,7 +71,9 @@ impl GpuModel {
         let values: Vec<&[f32]> = model.weights.iter().map(|w| w.value.data.as_slice()).collect();
         let arena = ParamArena::new(gpu, &values, &trained)?;
         let n = arena.len() as u64;
-        let grads = zeroed(gpu, n, "gradients");
+        // A model that only predicts (not compiled) gets no gradient or optimizer buffers;
+        // compiling drops this copy, so a training one is made afresh.
+        let grads = zeroed(gpu, if model.compiled.is_some() { n } else { 1 }, "gradients");
         let mut slots = vec![];
         let ns = model.compiled.as_ref().map(|c| c.optimizer.num_slots()).unwrap_or(0);
         for j in 0..3 {
