@@ -9,6 +9,8 @@ Writes:
     tests/fixtures/keras_dense.json      Dense forward + backward (vjp)
     tests/fixtures/keras_adam_mlp.json   MLP, categorical_crossentropy, Adam
     tests/fixtures/keras_sgd_mse.json    MLP, mean_squared_error, SGD nesterov
+    tests/fixtures/keras_layers.json     Reshape, Permute, RepeatVector, Embedding,
+                                         LayerNormalization: forward + backward (vjp)
 
 All weights and inputs are fixed numbers drawn from numpy with fixed seeds
 (float32); Keras initializers are never relied on. Every array is stored as
@@ -506,10 +508,108 @@ def gen_sgd():
     )
 
 
+# ---------------------------------------------------------------------------
+# Fixture 4: more layers, forward / backward
+# ---------------------------------------------------------------------------
+
+
+def layer_case(name, cls, tfjs_config, layer, x, weights, int_input=False, seed=0):
+    """Forward and vjp of `layer` at `weights` (in Keras's trainable order) and input x."""
+    rng = np.random.default_rng(4000 + seed)
+    layer.build((None,) + tuple(x.shape[1:]))
+    assert len(layer.trainable_variables) == len(weights), name
+    for v, w in zip(layer.trainable_variables, weights):
+        assert tuple(v.shape) == w.shape, (name, v.path, v.shape, w.shape)
+
+    def fwd(ws, xx):
+        y, _ = layer.stateless_call(list(ws), [], xx)
+        return y
+
+    ws = tuple(jnp.asarray(w) for w in weights)
+    if int_input:
+        xi = jnp.asarray(x.astype(np.int32))
+        y, vjp = jax.vjp(lambda ws: fwd(ws, xi), ws)
+    else:
+        y, vjp = jax.vjp(fwd, ws, jnp.asarray(x))
+    y = np.asarray(y)
+    dy = rand(rng, y.shape)
+    grads = vjp(jnp.asarray(dy))
+    g_w = [np.asarray(g) for g in grads[0]]
+    case = {
+        "name": name,
+        "class": cls,
+        "config": tfjs_config,
+        "x": arr(x),
+        "weights": [arr(w) for w in weights],
+        "y": arr(y),
+        "dy": arr(dy),
+        "grad_weights": [arr(g) for g in g_w],
+    }
+    if not int_input:
+        case["grad_x"] = arr(np.asarray(grads[1]))
+    return case
+
+
+def gen_layers():
+    rng = np.random.default_rng(77)
+    cases = []
+    x = rand(rng, (2, 3, 4))
+    cases.append(layer_case("reshape_3x4_to_2x6", "Reshape", {"targetShape": [2, 6]}, keras.layers.Reshape((2, 6)), x, [], seed=1))
+    cases.append(layer_case("reshape_infer", "Reshape", {"targetShape": [-1, 3]}, keras.layers.Reshape((-1, 3)), x, [], seed=2))
+    cases.append(layer_case("permute_2_1", "Permute", {"dims": [2, 1]}, keras.layers.Permute((2, 1)), x, [], seed=3))
+    x4 = rand(rng, (2, 2, 3, 4))
+    cases.append(layer_case("permute_3_1_2", "Permute", {"dims": [3, 1, 2]}, keras.layers.Permute((3, 1, 2)), x4, [], seed=4))
+    x2 = rand(rng, (3, 5))
+    cases.append(layer_case("repeat_vector_4", "RepeatVector", {"n": 4}, keras.layers.RepeatVector(4), x2, [], seed=5))
+    idx = f32(rng.integers(0, 7, size=(3, 5)))
+    idx[0, 0] = idx[1, 1] = 2.0  # a repeated index: its gradient rows add up
+    emb = rand(rng, (7, 4), 0.5)
+    cases.append(
+        layer_case(
+            "embedding_7x4",
+            "Embedding",
+            {"inputDim": 7, "outputDim": 4},
+            keras.layers.Embedding(7, 4),
+            idx,
+            [emb],
+            int_input=True,
+            seed=6,
+        )
+    )
+    for i, (shape, eps) in enumerate([((4, 6), 1e-3), ((2, 3, 5), 1e-5)]):
+        xl = rand(rng, shape, 2.0) + 0.5
+        gamma = 1.0 + rand(rng, (shape[-1],), 0.3)
+        beta = rand(rng, (shape[-1],), 0.3)
+        cases.append(
+            layer_case(
+                f"layer_norm_{'x'.join(map(str, shape))}",
+                "LayerNormalization",
+                {"epsilon": eps},
+                keras.layers.LayerNormalization(epsilon=eps),
+                xl,
+                [gamma, beta],
+                seed=10 + i,
+            )
+        )
+    write(
+        "keras_layers.json",
+        {
+            "generator": GENERATOR,
+            "description": (
+                "Keras layers at fixed weights (trainable order): y = layer.stateless_call; "
+                "grad_* are gradients of sum(y * dy) w.r.t. the weights and x (jax.vjp). "
+                "config is the TF.js-style config for the same layer."
+            ),
+            "cases": cases,
+        },
+    )
+
+
 def main():
     gen_dense()
     gen_adam()
     gen_sgd()
+    gen_layers()
     return 0
 
 

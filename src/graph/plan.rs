@@ -223,3 +223,22 @@ pub fn schedule(graph: &Graph, outputs: &[NodeId]) -> Schedule {
     }
     Schedule { steps, loc, slot_size }
 }
+
+/// Makes every node in `outs` a computed value (a leaf or a reshape of one gets a copy), so the
+/// plan holds it in a buffer of its own that can be read back or copied from.
+pub fn materialize(g: &mut Graph, outs: &mut [NodeId]) -> Result<()> {
+    use crate::graph::Builder;
+    use crate::tensor::DType;
+    for o in outs.iter_mut() {
+        let mut root = *o;
+        while let Op::Reshape { .. } = g.nodes[root].op {
+            root = g.nodes[root].inputs[0];
+        }
+        if g.nodes[root].inputs.is_empty() {
+            let shape = g.nodes[*o].shape.clone();
+            let c = g.apply(Op::Cast { dtype: DType::F32 }, &[root])?;
+            *o = g.reshape(c, &shape)?;
+        }
+    }
+    Ok(())
+}

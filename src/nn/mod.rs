@@ -5,8 +5,11 @@
 pub mod activations;
 pub mod core;
 pub mod dense;
+pub mod embedding;
 pub mod initializers;
+pub mod normalization;
 pub mod regularizers;
+pub mod shaping;
 
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Graph, NodeId};
@@ -126,6 +129,11 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "LeakyReLU" => Box::new(core::LeakyRelu::new(name, &o)?),
         "Softmax" => Box::new(core::SoftmaxLayer::new(name, &o)?),
         "InputLayer" => Box::new(core::InputLayer::new(name, &o)?),
+        "Reshape" => Box::new(shaping::Reshape::new(name, &o)?),
+        "Permute" => Box::new(shaping::Permute::new(name, &o)?),
+        "RepeatVector" => Box::new(shaping::RepeatVector::new(name, &o)?),
+        "Embedding" => Box::new(embedding::Embedding::new(name, &o)?),
+        "LayerNormalization" => Box::new(normalization::LayerNormalization::new(name, &o)?),
         _ => return Err(Error::arg("layers", format!("unknown layer class '{class_name}'"))),
     })
 }

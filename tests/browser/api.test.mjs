@@ -48,6 +48,15 @@ function buildModels(lineLength) {
   m5.add(tf.layers.dense({ units: 1 }));
   models.push(m5);
 
+  const m6 = tf.sequential();
+  m6.add(tf.layers.embedding({ inputDim: 20, outputDim: 6, inputShape: [5] }));
+  m6.add(tf.layers.layerNormalization());
+  m6.add(tf.layers.permute({ dims: [2, 1] }));
+  m6.add(tf.layers.reshape({ targetShape: [30] }));
+  m6.add(tf.layers.dense({ units: 3 }));
+  m6.add(tf.layers.repeatVector({ n: 2 }));
+  models.push(m6);
+
   return models.map((m) => {
     const lines = [];
     m.summary(lineLength, undefined, (line) => lines.push(line));

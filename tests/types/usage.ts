@@ -31,6 +31,13 @@ export async function program(): Promise<number> {
   return loss.length + values.length + m.numTensors + m.gpuPoolBytes + backend.length;
 }
 
+const seq = tf.sequential();
+seq.add(tf.layers.embedding({ inputDim: 100, outputDim: 8, inputShape: [5] }));
+seq.add(tf.layers.layerNormalization({ epsilon: 1e-5 }));
+seq.add(tf.layers.permute({ dims: [2, 1] }));
+seq.add(tf.layers.reshape({ targetShape: [40] }));
+seq.add(tf.layers.repeatVector({ n: 2 }));
+
 // @ts-expect-error units must be a number
 tf.layers.dense({ units: '3' });
 // @ts-expect-error unknown activation name

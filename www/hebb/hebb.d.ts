@@ -153,6 +153,30 @@ export declare const layers: {
   leakyReLU(args?: LayerArgs & { alpha?: number }): Layer;
   softmax(args?: LayerArgs & { axis?: number }): Layer;
   inputLayer(args: { inputShape?: number[]; batchInputShape?: (number | null)[]; name?: string }): Layer;
+  reshape(args: LayerArgs & { targetShape: number[] }): Layer;
+  permute(args: LayerArgs & { dims: number[] }): Layer;
+  repeatVector(args: LayerArgs & { n: number }): Layer;
+  embedding(
+    args: LayerArgs & {
+      inputDim: number;
+      outputDim: number;
+      embeddingsInitializer?: InitializerIdentifier;
+      embeddingsRegularizer?: RegularizerSpec;
+      inputLength?: number;
+    },
+  ): Layer;
+  layerNormalization(
+    args?: LayerArgs & {
+      axis?: -1;
+      epsilon?: number;
+      center?: boolean;
+      scale?: boolean;
+      gammaInitializer?: InitializerIdentifier;
+      betaInitializer?: InitializerIdentifier;
+      gammaRegularizer?: RegularizerSpec;
+      betaRegularizer?: RegularizerSpec;
+    },
+  ): Layer;
 };
 export declare const initializers: { [name: string]: (config?: object) => InitializerSpec };
 

@@ -27,8 +27,9 @@ export class Layer {
     this.className = className;
     this.name = config.name ?? autoName(className);
     const cfg = { ...config, name: this.name };
-    if (cfg.inputDim !== undefined && cfg.inputShape === undefined) cfg.inputShape = [cfg.inputDim];
-    for (const k of ['kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer']) if (cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
+    // Dense's inputDim is shorthand for inputShape; Embedding's is its vocabulary size.
+    if (className === 'Dense' && cfg.inputDim !== undefined && cfg.inputShape === undefined) cfg.inputShape = [cfg.inputDim];
+    for (const k of Object.keys(cfg)) if (/(Initializer|Regularizer)$/.test(k) && cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
     if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
     if (cfg.batchInputShape !== undefined) checkShape(this, 'batchInputShape', cfg.batchInputShape.map((d, i) => (i === 0 && d === null ? 1 : d)));
     engine.layer_validate(className, JSON.stringify(cfg));
@@ -114,6 +115,11 @@ export const layers = {
   leakyReLU: (config = {}) => new Layer('LeakyReLU', config),
   softmax: (config = {}) => new Layer('Softmax', config),
   inputLayer: (config) => new Layer('InputLayer', config),
+  reshape: make('Reshape'),
+  permute: make('Permute'),
+  repeatVector: make('RepeatVector'),
+  embedding: make('Embedding'),
+  layerNormalization: (config = {}) => new Layer('LayerNormalization', config),
 };
 
 /** Initializers, as tf.initializers.* builds them: {className, config} descriptions. */

@@ -5,6 +5,7 @@
 
 use super::{Gpu, Kernel, RECORD_BYTES, RECORD_WORDS};
 use crate::error::{fmt_shape, Error, Result};
+pub use crate::graph::plan::materialize;
 use crate::graph::plan::{schedule, Loc};
 use crate::graph::{Graph, NodeId};
 use crate::ops::{Op, ReduceKind};
@@ -653,22 +654,4 @@ impl Drop for GpuPlan {
         }
         self.gpu.recycle(self.seed.clone());
     }
-}
-
-/// Makes every node in `outs` a computed value (a leaf or a reshape of one gets a copy), so the
-/// plan holds it in a buffer of its own that can be read back or copied from.
-pub fn materialize(g: &mut Graph, outs: &mut [NodeId]) -> Result<()> {
-    use crate::graph::Builder;
-    for o in outs.iter_mut() {
-        let mut root = *o;
-        while let Op::Reshape { .. } = g.nodes[root].op {
-            root = g.nodes[root].inputs[0];
-        }
-        if g.nodes[root].inputs.is_empty() {
-            let shape = g.nodes[*o].shape.clone();
-            let c = g.apply(Op::Cast { dtype: DType::F32 }, &[root])?;
-            *o = g.reshape(c, &shape)?;
-        }
-    }
-    Ok(())
 }

@@ -1,0 +1,86 @@
+//! Embedding: integer indices to rows of a trained table (a gather; its gradient adds rows back
+//! with scatterAdd, so repeated indices accumulate).
+
+use super::initializers::Init;
+use super::regularizers::Regularizer;
+use super::{batch_shape, Layer, Opts, WeightSpec};
+use crate::error::{Error, Result};
+use crate::graph::{Builder, Graph, NodeId};
+use crate::ops::Op;
+use crate::tensor::DType;
+use serde_json::{json, Value};
+
+pub struct Embedding {
+    name: String,
+    input_dim: usize,
+    output_dim: usize,
+    init: (Init, Option<u64>),
+    init_cfg: Value,
+    reg: Option<Regularizer>,
+    input_length: Option<Value>,
+}
+
+impl Embedding {
+    pub fn new(name: String, o: &Opts) -> Result<Self> {
+        if o.bool_or("maskZero", false)? {
+            return Err(Error::arg(&o.owner, "the option maskZero is not supported yet"));
+        }
+        o.unsupported(&["activityRegularizer", "embeddingsConstraint"])?;
+        Ok(Embedding {
+            name,
+            input_dim: o.positive_int("inputDim")?,
+            output_dim: o.positive_int("outputDim")?,
+            // TF.js's default: uniform in [-0.05, 0.05].
+            init: o.init_or("embeddingsInitializer", "randomUniform")?,
+            init_cfg: o.get("embeddingsInitializer").cloned().unwrap_or(json!("randomUniform")),
+            reg: o.regularizer("embeddingsRegularizer")?,
+            input_length: o.get("inputLength").cloned(),
+        })
+    }
+}
+
+impl Layer for Embedding {
+    fn class_name(&self) -> &'static str {
+        "Embedding"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        if input.iter().any(|&d| d == 0) {
+            return Err(Error::shape(
+                format!("Embedding '{}'", self.name),
+                format!("received an empty input shape {}", batch_shape(input)),
+            ));
+        }
+        let w = WeightSpec {
+            name: format!("{}/embeddings", self.name),
+            shape: vec![self.input_dim, self.output_dim],
+            init: self.init.0.clone(),
+            seed: self.init.1,
+            trainable: true,
+            regularizer: self.reg,
+        };
+        let mut out = input.to_vec();
+        out.push(self.output_dim);
+        Ok((vec![w], out))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let s = g.shape_of(x);
+        let n: usize = s.iter().product();
+        // Indices as integers (truncated, as TF.js casts them), flattened for one gather.
+        let idx = g.cast(x, DType::I32)?;
+        let flat = g.reshape(idx, &[n])?;
+        let rows = g.apply(Op::Gather { axis: 0 }, &[w[0], flat])?;
+        let mut out = s;
+        out.push(self.output_dim);
+        g.reshape(rows, &out)
+    }
+    fn config(&self) -> Value {
+        json!({
+            "name": self.name, "trainable": true, "inputDim": self.input_dim, "outputDim": self.output_dim,
+            "embeddingsInitializer": self.init_cfg, "embeddingsRegularizer": self.reg.map(|r| r.config()),
+            "maskZero": false, "inputLength": self.input_length,
+        })
+    }
+}

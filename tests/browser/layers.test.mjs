@@ -1,0 +1,79 @@
+// Layers beyond Dense through the public API (on the default backend, WebGPU here): embedding,
+// layerNormalization, reshape, permute, repeatVector.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, openHebbWithHelpers, TRAIN_TIMEOUT } from './harness.mjs';
+
+const b = useBrowser({ label: 'layers' });
+
+test('embedding + layerNormalization learn whether a token occurs in a sequence (>= 95%) on both backends', { timeout: TRAIN_TIMEOUT }, async (t) => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      await tf.setBackend(backend);
+      tf.util.seed(4);
+      let s = 12345;
+      const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const xs = [];
+      const ys = [];
+      for (let i = 0; i < 600; i++) {
+        const seq = Array.from({ length: 6 }, () => Math.floor(rand() * 10));
+        if (i % 2 === 0) seq[Math.floor(rand() * 6)] = 7;
+        else for (let k = 0; k < 6; k++) if (seq[k] === 7) seq[k] = 3;
+        xs.push(seq);
+        ys.push([seq.includes(7) ? 1 : 0]);
+      }
+      const model = tf.sequential();
+      model.add(tf.layers.embedding({ inputDim: 10, outputDim: 8, inputShape: [6] }));
+      model.add(tf.layers.layerNormalization());
+      model.add(tf.layers.flatten());
+      model.add(tf.layers.dense({ units: 16, activation: 'relu' }));
+      model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+      model.compile({ optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+      const h = await model.fit(tf.tensor2d(xs), tf.tensor2d(ys), { epochs: 25, batchSize: 32, seed: 1 });
+      out[backend] = { acc: h.history.acc.at(-1), active: tf.getBackend(), params: model.countParams() };
+    }
+    return out;
+  });
+  t.diagnostic(JSON.stringify(r));
+  assert.equal(r.webgpu.active, 'webgpu');
+  assert.equal(r.cpu.active, 'cpu');
+  assert.equal(r.webgpu.params, 10 * 8 + 2 * 8 + 48 * 16 + 16 + 17);
+  assert.ok(r.webgpu.acc >= 0.95, `webgpu accuracy ${r.webgpu.acc}`);
+  assert.ok(r.cpu.acc >= 0.95, `cpu accuracy ${r.cpu.acc}`);
+});
+
+test('reshape, permute and repeatVector give Keras shapes and values; bad options name the layer', async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.reshape({ targetShape: [2, -1], inputShape: [6] }));
+    m.add(tf.layers.permute({ dims: [2, 1] }));
+    const x = tf.tensor2d([[0, 1, 2, 3, 4, 5]]);
+    const y = m.predict(x);
+    const r2 = tf.sequential();
+    r2.add(tf.layers.repeatVector({ n: 3, inputShape: [2] }));
+    const z = r2.predict(tf.tensor2d([[1, 2]]));
+    const errors = [];
+    for (const f of [
+      () => tf.layers.reshape({ targetShape: [4, -1], inputShape: [6] }).apply,
+      () => { const s = tf.sequential(); s.add(tf.layers.reshape({ targetShape: [4, -1], inputShape: [6] })); },
+      () => tf.layers.permute({ dims: [1, 1] }),
+      () => tf.layers.embedding({ inputDim: 0, outputDim: 2 }),
+      () => { const s = tf.sequential(); s.add(tf.layers.repeatVector({ n: 2, inputShape: [2, 2] })); },
+    ]) {
+      try { f(); errors.push(null); } catch (e) { errors.push(e.message); }
+    }
+    return { yShape: y.shape, y: await y.array(), zShape: z.shape, z: z.arraySync(), errors };
+  });
+  assert.deepEqual(r.yShape, [1, 3, 2]);
+  assert.deepEqual(r.y, [[[0, 3], [1, 4], [2, 5]]]);
+  assert.deepEqual(r.zShape, [1, 3, 2]);
+  assert.deepEqual(r.z, [[[1, 2], [1, 2], [1, 2]]]);
+  assert.equal(r.errors[0], null);
+  assert.match(r.errors[1], /Reshape .*\[null,6\]/);
+  assert.match(r.errors[2], /Permute.*dims/);
+  assert.match(r.errors[3], /Embedding.*inputDim/);
+  assert.match(r.errors[4], /RepeatVector.*\[null,2,2\]/);
+});
