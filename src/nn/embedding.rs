@@ -47,7 +47,7 @@ impl Layer for Embedding {
         &self.name
     }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
-        if input.iter().any(|&d| d == 0) {
+        if input.contains(&0) {
             return Err(Error::shape(
                 format!("Embedding '{}'", self.name),
                 format!("received an empty input shape {}", batch_shape(input)),
