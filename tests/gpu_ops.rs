@@ -289,3 +289,56 @@ fn webgpu_errors_are_caught_and_named() {
     scopes.close(scope, "fine".into());
     assert!(scopes.take_error().is_none());
 }
+
+/// The Keras layer fixtures (tests/fixtures/keras_layers.json) on the GPU: forward values and
+/// gradients through the WGSL kernels match Keras as the CPU does (tests/keras.rs).
+#[test]
+fn keras_layer_fixtures_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let path = format!("{}/tests/fixtures/keras_layers.json", env!("CARGO_MANIFEST_DIR"));
+    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let tensor = |v: &serde_json::Value| {
+        let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+        Tensor::new(shape, v["data"].as_array().unwrap().iter().map(|d| d.as_f64().unwrap() as f32).collect()).unwrap()
+    };
+    for case in fx["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut cfg = case["config"].clone();
+        cfg["name"] = serde_json::json!(name);
+        let mut layer = hebb::nn::from_config(case["class"].as_str().unwrap(), &cfg).unwrap();
+        let x = tensor(&case["x"]);
+        let weights: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+        layer.build(&x.shape[1..]).unwrap();
+        let mut g = Graph::new();
+        let xn = g.param(weights.len(), &x.shape);
+        let params: Vec<NodeId> = weights.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
+        let y = layer.call(&mut g, xn, &params, false).unwrap();
+        let dy = g.constant(tensor(&case["dy"])).unwrap();
+        let prod = g.mul(y, dy).unwrap();
+        let axes: Vec<usize> = (0..g.shape_of(prod).len()).collect();
+        let loss = g.sum(prod, &axes, false).unwrap();
+        let grads = grad(&mut g, loss, &params).unwrap();
+        let mut outs = vec![y];
+        outs.extend(&grads);
+        materialize(&mut g, &mut outs).unwrap();
+        let mut values: Vec<&[f32]> = weights.iter().map(|w| w.data.as_slice()).collect();
+        values.push(&x.data);
+        let order: Vec<usize> = (0..values.len()).collect();
+        let arena = ParamArena::new(&gpu, &values, &order).unwrap();
+        let mut plan = GpuPlan::new(&gpu, g, &outs, &arena).unwrap();
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        plan.encode(&mut enc, &[], 0);
+        let parts: Vec<_> = outs.iter().map(|&o| plan.value(o).map(|(b, n)| (b, 0u64, n)).unwrap()).collect();
+        let rb = gpu.readback(&mut enc, &parts);
+        gpu.queue.submit([enc.finish()]);
+        let got = rb.wait(&gpu).unwrap();
+        let mut want = vec![tensor(&case["y"])];
+        want.extend(case["grad_weights"].as_array().unwrap().iter().map(tensor));
+        for (k, (gv, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(gv.len(), w.data.len(), "{name} output {k}");
+            for (i, (a, b)) in gv.iter().zip(&w.data).enumerate() {
+                assert!((a - b).abs() <= 2e-5 * (1.0 + b.abs()), "{name} output {k} [{i}]: gpu {a} vs Keras {b}");
+            }
+        }
+    }
+}
