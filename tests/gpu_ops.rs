@@ -13,6 +13,8 @@ use hebb::rng::Rng;
 use hebb::tensor::{DType, Tensor};
 use std::sync::{Arc, OnceLock};
 
+mod common;
+
 pub fn gpu() -> Option<Arc<Gpu>> {
     static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
     GPU.get_or_init(|| match Gpu::open_blocking() {
@@ -295,12 +297,8 @@ fn webgpu_errors_are_caught_and_named() {
 #[test]
 fn keras_layer_fixtures_on_the_gpu() {
     let Some(gpu) = gpu() else { return };
-    let path = format!("{}/tests/fixtures/keras_layers.json", env!("CARGO_MANIFEST_DIR"));
-    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let tensor = |v: &serde_json::Value| {
-        let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-        Tensor::new(shape, v["data"].as_array().unwrap().iter().map(|d| d.as_f64().unwrap() as f32).collect()).unwrap()
-    };
+    let fx = common::load("keras_layers.json");
+    let tensor = common::tensor;
     for case in fx["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let mut cfg = case["config"].clone();

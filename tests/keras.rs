@@ -13,16 +13,8 @@ use hebb::rng::Rng;
 use hebb::tensor::{DType, Tensor};
 use serde_json::{json, Value};
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-    let data: Vec<f32> = v["data"].as_array().unwrap().iter().map(|d| d.as_f64().unwrap() as f32).collect();
-    Tensor::new(shape, data).unwrap()
-}
+mod common;
+use common::{load, tensor};
 
 fn assert_close(what: &str, got: &[f32], want: &Tensor, tol: f32) {
     assert_eq!(got.len(), want.data.len(), "{what}: length");

@@ -219,6 +219,14 @@ impl Sequential {
         self.gpu = None;
     }
 
+    /// Checks `x`'s values against what the first layer accepts (an embedding's index range).
+    pub fn check_input_values(&self, op: &str, x: &Tensor) -> Result<()> {
+        match self.layers.first() {
+            Some(first) => first.layer.check_input_values(x).map_err(|e| e.within(op)),
+            None => Ok(()),
+        }
+    }
+
     /// Checks that `x` (batch first) fits the model's input, naming the first layer.
     pub fn check_input(&self, op: &str, x: &[usize]) -> Result<()> {
         let want = self.input_feature_shape()?;

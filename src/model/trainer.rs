@@ -130,6 +130,7 @@ pub fn check_data(model: &Sequential, op: &str, x: &Tensor, y: &Tensor) -> Resul
         ));
     }
     model.check_input(op, &x.shape)?;
+    model.check_input_values(op, x)?;
     for (name, t) in [("x", x), ("y", y)] {
         if let Some(k) = t.first_non_finite() {
             let per = numel(&t.shape[1..]).max(1);
@@ -225,6 +226,7 @@ fn evaluate_once(model: &mut Sequential, x: &Tensor, y: &Tensor, fns: &StepFns) 
 /// Checks `x` for `predict`: the model's input shape, finite values.
 pub fn check_predict(model: &Sequential, x: &Tensor) -> Result<()> {
     model.check_input("predict", &x.shape)?;
+    model.check_input_values("predict", x)?;
     if let Some(k) = x.first_non_finite() {
         return Err(Error::data("predict", format!("x contains {} at flat index {k} of shape {}", x.data[k], fmt_shape(&x.shape))));
     }

@@ -76,6 +76,23 @@ impl Layer for Embedding {
         out.push(self.output_dim);
         g.reshape(rows, &out)
     }
+    fn check_input_values(&self, x: &crate::tensor::Tensor) -> Result<()> {
+        let per = x.shape[1..].iter().product::<usize>().max(1);
+        if let Some(k) = x.data.iter().position(|&v| !(v >= 0.0 && v < self.input_dim as f32)) {
+            return Err(Error::data(
+                format!("Embedding '{}'", self.name),
+                format!(
+                    "index {} at sample {} (flat index {k}) of input shape {} is outside [0, {}) (inputDim {})",
+                    x.data[k],
+                    k / per,
+                    crate::error::fmt_shape(&x.shape),
+                    self.input_dim,
+                    self.input_dim
+                ),
+            ));
+        }
+        Ok(())
+    }
     fn config(&self) -> Value {
         json!({
             "name": self.name, "trainable": true, "inputDim": self.input_dim, "outputDim": self.output_dim,

@@ -38,6 +38,11 @@ pub trait Layer {
     /// Adds the layer's math to `g`; `w` are the nodes of the weights `build` asked for, in order.
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId>;
     fn config(&self) -> Value;
+    /// Checks the values of the model's input when this is the first layer (an embedding's
+    /// indices must be in range); called once per fit/evaluate/predict, before any kernel runs.
+    fn check_input_values(&self, _x: &crate::tensor::Tensor) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// `Dense 'dense_Dense2'`: how errors and summaries name a layer.

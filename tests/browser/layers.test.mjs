@@ -77,3 +77,30 @@ test('reshape, permute and repeatVector give Keras shapes and values; bad option
   assert.match(r.errors[3], /Embedding.*inputDim/);
   assert.match(r.errors[4], /RepeatVector.*\[null,2,2\]/);
 });
+
+test('embedding indices outside [0, inputDim) raise an error naming the layer and the shape; the model keeps working', async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.embedding({ inputDim: 10, outputDim: 3, inputShape: [4], name: 'tokens' }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 1 }));
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const good = tf.tensor2d([[0, 1, 2, 9]]);
+    const before = Array.from(await m.predict(good).data());
+    const errors = [];
+    for (const f of [
+      () => m.predict(tf.tensor2d([[0, 1, 10, 2]])),
+      () => m.fit(tf.tensor2d([[0, -1, 2, 3]]), tf.tensor2d([[1]])),
+      () => m.evaluate(tf.tensor2d([[0, 1, 2, 3], [3, 2, 1, 12]]), tf.tensor2d([[1], [0]])),
+    ]) {
+      try { await f(); errors.push(null); } catch (e) { errors.push(e.message); }
+    }
+    const after = Array.from(await m.predict(good).data());
+    return { errors, before, after };
+  });
+  assert.match(r.errors[0], /predict: Embedding 'tokens'.*index 10 at sample 0.*\[1,4\].*\[0, 10\)/);
+  assert.match(r.errors[1], /fit: Embedding 'tokens'.*index -1/);
+  assert.match(r.errors[2], /evaluate: Embedding 'tokens'.*index 12 at sample 1.*\[2,4\]/);
+  assert.deepEqual(r.after, r.before);
+});
