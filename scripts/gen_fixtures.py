@@ -10,7 +10,8 @@ Writes:
     tests/fixtures/keras_adam_mlp.json   MLP, categorical_crossentropy, Adam
     tests/fixtures/keras_sgd_mse.json    MLP, mean_squared_error, SGD nesterov
     tests/fixtures/keras_layers.json     Reshape, Permute, RepeatVector, Embedding,
-                                         LayerNormalization: forward + backward (vjp)
+                                         LayerNormalization, convolutions, pooling,
+                                         UpSampling2D, ZeroPadding2D: forward + backward (vjp)
 
 All weights and inputs are fixed numbers drawn from numpy with fixed seeds
 (float32); Keras initializers are never relied on. Every array is stored as
@@ -550,6 +551,74 @@ def layer_case(name, cls, tfjs_config, layer, x, weights, int_input=False, seed=
     return case
 
 
+def gen_conv_cases(rng, cases):
+    """Convolutions, pooling and resizing (channels-last), at odd sizes and every padding."""
+    L = keras.layers
+    x = rand(rng, (2, 7, 6, 3))
+    seed = 100
+
+    def add(name, cls, cfg, layer, xx, ws):
+        nonlocal seed
+        seed += 1
+        cases.append(layer_case(name, cls, cfg, layer, xx, ws, seed=seed))
+
+    for pad in ["valid", "same"]:
+        for (k, st, dil) in [((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 2), (1, 1)), ((2, 3), (1, 1), (2, 1))]:
+            cfg = {"filters": 4, "kernelSize": list(k), "strides": list(st), "dilationRate": list(dil), "padding": pad}
+            layer = L.Conv2D(4, k, strides=st, dilation_rate=dil, padding=pad)
+            ws = [rand(rng, k + (3, 4), 0.3), rand(rng, (4,), 0.1)]
+            add(f"conv2d_k{k[0]}{k[1]}_s{st[0]}_d{dil[0]}_{pad}", "Conv2D", cfg, layer, x, ws)
+    add(
+        "conv2d_1x1_relu_nobias",
+        "Conv2D",
+        {"filters": 5, "kernelSize": 1, "activation": "relu", "useBias": False},
+        L.Conv2D(5, 1, activation="relu", use_bias=False),
+        x,
+        [rand(rng, (1, 1, 3, 5), 0.5)],
+    )
+    x1 = rand(rng, (2, 9, 3))
+    for pad, st, dil in [("valid", 1, 1), ("same", 2, 1), ("causal", 1, 2)]:
+        cfg = {"filters": 4, "kernelSize": 3, "strides": st, "dilationRate": dil, "padding": pad}
+        layer = L.Conv1D(4, 3, strides=st, dilation_rate=dil, padding=pad)
+        add(f"conv1d_{pad}_s{st}_d{dil}", "Conv1D", cfg, layer, x1, [rand(rng, (3, 3, 4), 0.3), rand(rng, (4,), 0.1)])
+    for pad, k, st in [("valid", (3, 3), (2, 2)), ("same", (3, 3), (2, 2)), ("valid", (2, 3), (1, 2)), ("same", (4, 4), (2, 2))]:
+        cfg = {"filters": 2, "kernelSize": list(k), "strides": list(st), "padding": pad}
+        layer = L.Conv2DTranspose(2, k, strides=st, padding=pad)
+        xt = rand(rng, (2, 3, 4, 3))
+        ws = [rand(rng, k + (2, 3), 0.3), rand(rng, (2,), 0.1)]
+        add(f"conv2d_transpose_k{k[0]}{k[1]}_s{st[0]}{st[1]}_{pad}", "Conv2DTranspose", cfg, layer, xt, ws)
+    for pad, m, st in [("valid", 1, 1), ("same", 2, 2)]:
+        cfg = {"kernelSize": 3, "depthMultiplier": m, "strides": st, "padding": pad}
+        layer = L.DepthwiseConv2D(3, depth_multiplier=m, strides=st, padding=pad)
+        add(f"depthwise_m{m}_{pad}", "DepthwiseConv2D", cfg, layer, x, [rand(rng, (3, 3, 3, m), 0.3), rand(rng, (3 * m,), 0.1)])
+    for pad, m in [("valid", 1), ("same", 2)]:
+        cfg = {"filters": 4, "kernelSize": 3, "depthMultiplier": m, "padding": pad, "activation": "relu"}
+        layer = L.SeparableConv2D(4, 3, depth_multiplier=m, padding=pad, activation="relu")
+        ws = [rand(rng, (3, 3, 3, m), 0.3), rand(rng, (1, 1, 3 * m, 4), 0.3), rand(rng, (4,), 0.1)]
+        add(f"separable_m{m}_{pad}", "SeparableConv2D", cfg, layer, x, ws)
+    for pad in ["valid", "same"]:
+        for (ps, st) in [((2, 2), (2, 2)), ((3, 3), (2, 1))]:
+            cfg = {"poolSize": list(ps), "strides": list(st), "padding": pad}
+            add(f"maxpool2d_p{ps[0]}_s{st[0]}{st[1]}_{pad}", "MaxPooling2D", cfg, L.MaxPooling2D(ps, st, padding=pad), x, [])
+            add(f"avgpool2d_p{ps[0]}_s{st[0]}{st[1]}_{pad}", "AveragePooling2D", cfg, L.AveragePooling2D(ps, st, padding=pad), x, [])
+        cfg = {"poolSize": 3, "strides": 2, "padding": pad}
+        add(f"maxpool1d_{pad}", "MaxPooling1D", cfg, L.MaxPooling1D(3, 2, padding=pad), x1, [])
+        add(f"avgpool1d_{pad}", "AveragePooling1D", cfg, L.AveragePooling1D(3, 2, padding=pad), x1, [])
+    add("global_max_2d", "GlobalMaxPooling2D", {}, L.GlobalMaxPooling2D(), x, [])
+    add("global_avg_2d", "GlobalAveragePooling2D", {}, L.GlobalAveragePooling2D(), x, [])
+    add("global_max_1d", "GlobalMaxPooling1D", {}, L.GlobalMaxPooling1D(), x1, [])
+    add("global_avg_1d", "GlobalAveragePooling1D", {}, L.GlobalAveragePooling1D(), x1, [])
+    add("upsampling_2x3", "UpSampling2D", {"size": [2, 3]}, L.UpSampling2D((2, 3)), x, [])
+    add(
+        "zero_padding_asym",
+        "ZeroPadding2D",
+        {"padding": [[1, 2], [0, 3]]},
+        L.ZeroPadding2D(((1, 2), (0, 3))),
+        x,
+        [],
+    )
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -591,6 +660,7 @@ def gen_layers():
                 seed=10 + i,
             )
         )
+    gen_conv_cases(rng, cases)
     write(
         "keras_layers.json",
         {

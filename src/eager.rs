@@ -407,7 +407,7 @@ impl Builder for Runtime {
             }
             return Ok(self.insert(Value::Symbolic(n)));
         }
-        if self.lazy && !matches!(op, Op::DropoutMask { .. }) {
+        if self.lazy && !matches!(op, Op::DropoutMask { .. } | Op::RandomNormal { .. }) {
             if let Some(h) = self.record(&op, inputs)? {
                 return Ok(h);
             }

@@ -259,6 +259,36 @@ fn dropout_mask_keeps_the_rate() {
 }
 
 #[test]
+fn gaussian_noise_has_its_stddev() {
+    let Some(gpu) = gpu() else { return };
+    let mut g = Graph::new();
+    let x = g.param(0, &[200, 100]);
+    let m = g.apply(Op::RandomNormal { stddev: 0.5 }, &[x]).unwrap();
+    let data = vec![0.0f32; 20_000];
+    let arena = ParamArena::new(&gpu, &[&data], &[0]).unwrap();
+    let mut plan = GpuPlan::new(&gpu, g, &[m], &arena).unwrap();
+    let mut draws = vec![];
+    for step in 0..2 {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        plan.encode(&mut enc, &[], step);
+        let (b, n) = plan.value(m).unwrap();
+        let rb = gpu.readback(&mut enc, &[(b, 0, n)]);
+        gpu.queue.submit([enc.finish()]);
+        draws.push(rb.wait(&gpu).unwrap().remove(0));
+    }
+    for d in &draws {
+        let n = d.len() as f64;
+        let mean = d.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let var = d.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+        assert!(mean.abs() < 0.02 && (var.sqrt() - 0.5).abs() < 0.02, "mean {mean}, std {}", var.sqrt());
+        assert!(d.iter().all(|v| v.is_finite()));
+        let within = d.iter().filter(|v| v.abs() < 0.5).count() as f64 / n;
+        assert!((within - 0.6827).abs() < 0.02, "fraction within one stddev {within}");
+    }
+    assert_ne!(draws[0], draws[1], "each step draws fresh noise");
+}
+
+#[test]
 fn oversized_buffers_are_refused_with_a_message() {
     let Some(gpu) = gpu() else { return };
     let too_big = gpu.max_binding_elements() as usize + 1;

@@ -265,3 +265,19 @@ fn fused_softmax_crossentropy_matches_the_unfused_chain() {
         assert!((a - b).abs() < 1e-5, "dlogits[{i}] fused {a} unfused {b}");
     }
 }
+
+#[test]
+fn sliding_windows() {
+    use hebb::ops::Window;
+    // Stride 2 with dilation, uneven padding, a grid that reaches past the image: every tap kind.
+    let w = Window { k: [3, 2], stride: [2, 1], dil: [1, 2], pad: [1, 0], grid: [3, 3] };
+    let (w1, w2) = (w.clone(), w.clone());
+    check("im2col", &[(&[2, 5, 5, 3], any)], move |g, x| g.apply(Op::Im2Col { w: w1.clone(), fill: 0.5 }, &[x[0]]).unwrap());
+    check("col2im", &[(&[2, 3, 3, 6, 2], any)], move |g, x| g.apply(Op::Col2Im { w: w2.clone(), image: [5, 5] }, &[x[0]]).unwrap());
+    // Max pooling over windows padded with -inf: the gradient goes to each window's maximum.
+    let wp = Window::new("maxPool", [5, 4], [2, 2], [2, 2], [1, 1], "same").unwrap();
+    check("maxPool", &[(&[1, 5, 4, 2], any)], move |g, x| {
+        let cols = g.apply(Op::Im2Col { w: wp.clone(), fill: f32::NEG_INFINITY }, &[x[0]]).unwrap();
+        g.reduce(ReduceKind::Max, cols, &[3], false).unwrap()
+    });
+}

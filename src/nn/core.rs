@@ -1,4 +1,5 @@
-//! Weightless core layers: Activation, Dropout, Flatten, LeakyReLU, Softmax.
+//! Weightless core layers: Activation, Dropout (and SpatialDropout1D), GaussianNoise, Flatten,
+//! LeakyReLU, Softmax.
 
 use super::activations::Activation;
 use super::{Layer, Opts, WeightSpec};
@@ -40,35 +41,124 @@ impl Layer for ActivationLayer {
 pub struct Dropout {
     name: String,
     rate: f32,
+    /// The mask's shape (batch first; `None` entries follow the input), so the same value drops
+    /// whole rows or channels; SpatialDropout1D uses [batch, 1, channels].
+    noise_shape: Option<Vec<Option<usize>>>,
+    spatial: bool,
 }
 
 impl Dropout {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
-        o.unsupported(&["noiseShape"])?;
         let rate = o.f32_or("rate", f32::NAN)?;
         if !(0.0..1.0).contains(&rate) {
             return Err(Error::arg(&o.owner, format!("expected rate to be a number in [0, 1), received rate={rate}")));
         }
-        Ok(Dropout { name, rate })
+        let noise_shape = match o.get("noiseShape") {
+            None => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|d| match d {
+                        Value::Null => Ok(None),
+                        d => d.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0).map(|f| Some(f as usize)).ok_or(()),
+                    })
+                    .collect::<std::result::Result<Vec<_>, ()>>()
+                    .map_err(|_| Error::arg(&o.owner, format!("noiseShape must be an array of positive integers or null, received {a:?}")))?,
+            ),
+            Some(v) => return Err(Error::arg(&o.owner, format!("noiseShape must be an array, received {v}"))),
+        };
+        Ok(Dropout { name, rate, noise_shape, spatial: false })
+    }
+    pub fn spatial(name: String, o: &Opts) -> Result<Self> {
+        o.unsupported(&["noiseShape"])?;
+        let mut d = Dropout::new(name, o)?;
+        d.spatial = true;
+        Ok(d)
     }
 }
 
 impl Layer for Dropout {
     fn class_name(&self) -> &'static str {
-        "Dropout"
+        if self.spatial {
+            "SpatialDropout1D"
+        } else {
+            "Dropout"
+        }
     }
     fn name(&self) -> &str {
         &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        let owner = format!("{} '{}'", self.class_name(), self.name);
+        if self.spatial && input.len() != 2 {
+            return Err(Error::shape(owner, format!("expected input of rank 3, received shape {}", super::batch_shape(input))));
+        }
+        if let Some(ns) = &self.noise_shape {
+            let fits = ns.len() == input.len() + 1 && ns[1..].iter().zip(input).all(|(d, &i)| d.is_none_or(|d| d == 1 || d == i));
+            if !fits {
+                return Err(Error::shape(
+                    owner,
+                    format!("noiseShape {ns:?} does not broadcast to the input shape {}", super::batch_shape(input)),
+                ));
+            }
+        }
+        Ok((vec![], input.to_vec()))
     }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], training: bool) -> Result<NodeId> {
         if !training || self.rate == 0.0 {
             return Ok(x);
         }
-        let mask = g.apply(Op::DropoutMask { rate: self.rate }, &[x])?;
+        let xs = g.shape_of(x);
+        let shape: Vec<usize> = match (&self.noise_shape, self.spatial) {
+            (_, true) => vec![xs[0], 1, xs[2]],
+            (Some(ns), _) => xs.iter().zip(ns).map(|(&d, n)| n.map_or(d, |n| n.min(d))).collect(),
+            (None, _) => xs.clone(),
+        };
+        // The mask op takes its shape from its input: a slice of x of the mask's shape.
+        let like = if shape == xs { x } else { g.apply(Op::Slice { begin: vec![0; xs.len()], size: shape }, &[x])? };
+        let mask = g.apply(Op::DropoutMask { rate: self.rate }, &[like])?;
         g.mul(x, mask)
     }
     fn config(&self) -> Value {
-        json!({"name": self.name, "trainable": true, "rate": self.rate})
+        let mut c = json!({"name": self.name, "trainable": true, "rate": self.rate});
+        if let Some(ns) = &self.noise_shape {
+            c["noiseShape"] = json!(ns);
+        }
+        c
+    }
+}
+
+/// GaussianNoise: adds N(0, stddev²) noise while training; the identity otherwise.
+pub struct GaussianNoise {
+    name: String,
+    stddev: f32,
+}
+
+impl GaussianNoise {
+    pub fn new(name: String, o: &Opts) -> Result<Self> {
+        let stddev = o.f32_or("stddev", f32::NAN)?;
+        if !(stddev >= 0.0) {
+            return Err(Error::arg(&o.owner, format!("expected stddev to be a number >= 0, received stddev={stddev}")));
+        }
+        Ok(GaussianNoise { name, stddev })
+    }
+}
+
+impl Layer for GaussianNoise {
+    fn class_name(&self) -> &'static str {
+        "GaussianNoise"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], training: bool) -> Result<NodeId> {
+        if !training || self.stddev == 0.0 {
+            return Ok(x);
+        }
+        let noise = g.apply(Op::RandomNormal { stddev: self.stddev }, &[x])?;
+        g.add(x, noise)
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name, "trainable": true, "stddev": self.stddev})
     }
 }
 

@@ -3,11 +3,13 @@
 //! Shapes here exclude the batch dimension, which is always first and unknown until a batch arrives.
 
 pub mod activations;
+pub mod conv;
 pub mod core;
 pub mod dense;
 pub mod embedding;
 pub mod initializers;
 pub mod normalization;
+pub mod pooling;
 pub mod regularizers;
 pub mod shaping;
 
@@ -42,6 +44,13 @@ pub trait Layer {
     /// indices must be in range); called once per fit/evaluate/predict, before any kernel runs.
     fn check_input_values(&self, _x: &crate::tensor::Tensor) -> Result<()> {
         Ok(())
+    }
+}
+
+impl WeightSpec {
+    /// A trainable weight `layer/what` drawn from `init`.
+    pub fn new(layer: &str, what: &str, shape: Vec<usize>, init: &(Init, Option<u64>), regularizer: Option<regularizers::Regularizer>) -> Self {
+        WeightSpec { name: format!("{layer}/{what}"), shape, init: init.0.clone(), seed: init.1, trainable: true, regularizer }
     }
 }
 
@@ -113,6 +122,29 @@ impl<'a> Opts<'a> {
             None => Ok(()),
         }
     }
+    /// An integer or an array of `n` integers (`kernelSize: 3` or `[3, 3]`), each >= `min`.
+    pub fn int_tuple(&self, key: &str, n: usize, default: Option<usize>, min: usize) -> Result<Vec<usize>> {
+        let bad = |v: &Value| Error::arg(&self.owner, format!("expected {key} to be an integer >= {min} or an array of {n} such integers, received {key}={v}"));
+        let int = |v: &Value| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= min as f64 && *f < 1e9).map(|f| f as usize);
+        match self.get(key) {
+            None => default.map(|d| vec![d; n]).ok_or_else(|| Error::arg(&self.owner, format!("the option {key} is required"))),
+            Some(v @ Value::Array(a)) => {
+                let out: Option<Vec<usize>> = a.iter().map(int).collect();
+                match out {
+                    Some(o) if o.len() == n => Ok(o),
+                    _ => Err(bad(v)),
+                }
+            }
+            Some(v) => int(v).map(|d| vec![d; n]).ok_or_else(|| bad(v)),
+        }
+    }
+    /// `dataFormat`: only 'channelsLast' (Hebb's layout, the default) is supported.
+    pub fn channels_last(&self) -> Result<()> {
+        match self.str_or("dataFormat", "channelsLast")? {
+            "channelsLast" | "channels_last" => Ok(()),
+            f => Err(Error::arg(&self.owner, format!("only dataFormat 'channelsLast' is supported, received '{f}'"))),
+        }
+    }
     pub fn init_or(&self, key: &str, default: &str) -> Result<(Init, Option<u64>)> {
         match self.get(key) {
             None => Init::parse(&self.owner, &Value::String(default.into())),
@@ -139,6 +171,23 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "RepeatVector" => Box::new(shaping::RepeatVector::new(name, &o)?),
         "Embedding" => Box::new(embedding::Embedding::new(name, &o)?),
         "LayerNormalization" => Box::new(normalization::LayerNormalization::new(name, &o)?),
+        "Conv1D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Conv, 1)?),
+        "Conv2D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Conv, 2)?),
+        "Conv2DTranspose" => Box::new(conv::Conv::new(name, &o, conv::Kind::Transpose, 2)?),
+        "DepthwiseConv2D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Depthwise, 2)?),
+        "SeparableConv2D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Separable, 2)?),
+        "MaxPooling1D" => Box::new(pooling::Pooling::new(name, &o, true, 1)?),
+        "MaxPooling2D" => Box::new(pooling::Pooling::new(name, &o, true, 2)?),
+        "AveragePooling1D" => Box::new(pooling::Pooling::new(name, &o, false, 1)?),
+        "AveragePooling2D" => Box::new(pooling::Pooling::new(name, &o, false, 2)?),
+        "GlobalMaxPooling1D" => Box::new(pooling::GlobalPooling::new(name, &o, true, 1)?),
+        "GlobalMaxPooling2D" => Box::new(pooling::GlobalPooling::new(name, &o, true, 2)?),
+        "GlobalAveragePooling1D" => Box::new(pooling::GlobalPooling::new(name, &o, false, 1)?),
+        "GlobalAveragePooling2D" => Box::new(pooling::GlobalPooling::new(name, &o, false, 2)?),
+        "UpSampling2D" => Box::new(pooling::UpSampling2D::new(name, &o)?),
+        "ZeroPadding2D" => Box::new(pooling::ZeroPadding2D::new(name, &o)?),
+        "SpatialDropout1D" => Box::new(core::Dropout::spatial(name, &o)?),
+        "GaussianNoise" => Box::new(core::GaussianNoise::new(name, &o)?),
         _ => return Err(Error::arg("layers", format!("unknown layer class '{class_name}'"))),
     })
 }

@@ -39,7 +39,7 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
         }
         Op::Clip { .. } => (shapes[0].to_vec(), dtypes[0]),
         Op::Cast { dtype } => (shapes[0].to_vec(), *dtype),
-        Op::DropoutMask { .. } => (shapes[0].to_vec(), DType::F32),
+        Op::DropoutMask { .. } | Op::RandomNormal { .. } => (shapes[0].to_vec(), DType::F32),
         _ => unreachable!("elementwise::infer called with {name}"),
     })
 }
@@ -108,6 +108,11 @@ pub fn forward(op: &Op, ins: &[&[f32]], shapes: &[&[usize]], out: &mut [f32], os
             let scale = if keep > 0.0 { 1.0 / keep } else { 0.0 };
             for o in out.iter_mut() {
                 *o = if ctx.rng.uniform() < keep { scale } else { 0.0 };
+            }
+        }
+        Op::RandomNormal { stddev } => {
+            for o in out.iter_mut() {
+                *o = stddev * ctx.rng.normal();
             }
         }
         _ => unreachable!(),

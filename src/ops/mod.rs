@@ -7,6 +7,7 @@
 //! nothing); [`backward`] adds the gradient nodes to a graph.
 
 pub mod binary;
+pub mod conv;
 pub mod elementwise;
 pub mod matmul;
 pub mod movement;
@@ -19,6 +20,7 @@ use crate::graph::{Graph, NodeId};
 use crate::rng::Rng;
 use crate::tensor::DType;
 pub use binary::Binary;
+pub use conv::Window;
 pub use reduce::ReduceKind;
 pub use unary::Unary;
 
@@ -114,6 +116,20 @@ pub enum Op {
     SoftmaxXentGrad {
         eps: f32,
     },
+    /// NHWC image [N,H,W,C] -> windows [N,OH,OW,KH·KW,C]; reads outside the image give `fill`.
+    Im2Col {
+        w: Window,
+        fill: f32,
+    },
+    /// The adjoint of `Im2Col`: windows [N,OH,OW,KH·KW,C] summed onto an image [N,H,W,C].
+    Col2Im {
+        w: Window,
+        image: [usize; 2],
+    },
+    /// Gaussian noise with mean 0 and standard deviation `stddev`, the shape of its input.
+    RandomNormal {
+        stddev: f32,
+    },
 }
 
 impl Op {
@@ -144,6 +160,9 @@ impl Op {
             Op::DropoutMask { .. } => "dropout".into(),
             Op::SoftmaxXent { .. } => "softmaxCrossEntropy".into(),
             Op::SoftmaxXentGrad { .. } => "softmaxCrossEntropyGrad".into(),
+            Op::Im2Col { .. } => "im2col".into(),
+            Op::Col2Im { .. } => "col2im".into(),
+            Op::RandomNormal { .. } => "randomNormal".into(),
         }
     }
 
@@ -188,12 +207,13 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
 fn infer_op(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize>, DType)> {
     match op {
         Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Err(Error::arg(op.name(), "leaf nodes carry their own shape")),
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } => {
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } | Op::RandomNormal { .. } => {
             elementwise::infer(op, shapes, dtypes)
         }
         Op::MatMul { ta, tb } => matmul::infer(*ta, *tb, shapes[0], shapes[1]).map(|s| (s, DType::F32)),
         Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::infer(op, shapes[0], dtypes[0]),
         Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::infer(op, shapes),
+        Op::Im2Col { .. } | Op::Col2Im { .. } => conv::infer(op, shapes),
         _ => movement::infer(op, shapes, dtypes),
     }
 }
@@ -202,12 +222,13 @@ fn infer_op(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize
 pub fn forward(op: &Op, ins: &[&[f32]], shapes: &[&[usize]], out: &mut [f32], out_shape: &[usize], ctx: &mut KernelCtx) {
     match op {
         Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => {}
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } => {
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } | Op::RandomNormal { .. } => {
             elementwise::forward(op, ins, shapes, out, out_shape, ctx)
         }
         Op::MatMul { ta, tb } => matmul::forward(*ta, *tb, ins[0], shapes[0], ins[1], shapes[1], out),
         Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::forward(op, ins[0], shapes[0], out),
         Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::forward(op, ins, shapes, out),
+        Op::Im2Col { .. } | Op::Col2Im { .. } => conv::forward(op, ins[0], shapes[0], out, out_shape),
         _ => movement::forward(op, ins, shapes, out, out_shape),
     }
 }
@@ -220,12 +241,13 @@ pub fn backward(g: &mut Graph, node: NodeId, dy: NodeId) -> Result<Vec<Option<No
     let inputs = n.inputs.clone();
     match &op {
         Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Ok(vec![]),
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } => {
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } | Op::RandomNormal { .. } => {
             elementwise::backward(g, &op, &inputs, node, dy)
         }
         Op::MatMul { ta, tb } => matmul::backward(g, *ta, *tb, &inputs, dy),
         Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::backward(g, &op, &inputs, node, dy),
         Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::backward(g, &op, &inputs, dy),
+        Op::Im2Col { .. } | Op::Col2Im { .. } => conv::backward(g, &op, &inputs, dy),
         _ => movement::backward(g, &op, &inputs, dy),
     }
 }

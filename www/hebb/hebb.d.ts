@@ -145,6 +145,23 @@ export declare class Layer {
   setWeights(weights: Tensor[]): void;
 }
 
+type Tuple = number | number[];
+export interface ConvLayerArgs extends LayerArgs {
+  kernelSize: Tuple; strides?: Tuple; padding?: 'valid' | 'same' | 'causal'; dataFormat?: 'channelsLast';
+  dilationRate?: Tuple; activation?: ActivationIdentifier; useBias?: boolean;
+  biasInitializer?: InitializerIdentifier; biasRegularizer?: RegularizerSpec;
+}
+export interface FilterConvArgs extends ConvLayerArgs {
+  filters: number; kernelInitializer?: InitializerIdentifier; kernelRegularizer?: RegularizerSpec;
+}
+export interface DepthwiseArgs extends ConvLayerArgs {
+  depthMultiplier?: number; depthwiseInitializer?: InitializerIdentifier; depthwiseRegularizer?: RegularizerSpec;
+}
+export interface SeparableArgs extends DepthwiseArgs {
+  filters: number; pointwiseInitializer?: InitializerIdentifier; pointwiseRegularizer?: RegularizerSpec;
+}
+export interface PoolingArgs extends LayerArgs { poolSize?: Tuple; strides?: Tuple; padding?: 'valid' | 'same'; dataFormat?: 'channelsLast' }
+
 export declare const layers: {
   dense(args: DenseLayerArgs): Layer;
   activation(args: LayerArgs & { activation: ActivationIdentifier }): Layer;
@@ -177,6 +194,24 @@ export declare const layers: {
       betaRegularizer?: RegularizerSpec;
     },
   ): Layer;
+  conv1d(args: FilterConvArgs): Layer;
+  conv2d(args: FilterConvArgs): Layer;
+  conv2dTranspose(args: FilterConvArgs): Layer;
+  depthwiseConv2d(args: DepthwiseArgs): Layer;
+  separableConv2d(args: SeparableArgs): Layer;
+  maxPooling1d(args?: PoolingArgs): Layer;
+  maxPooling2d(args?: PoolingArgs): Layer;
+  averagePooling1d(args?: PoolingArgs): Layer;
+  averagePooling2d(args?: PoolingArgs): Layer;
+  globalMaxPooling1d(args?: LayerArgs): Layer;
+  globalMaxPooling2d(args?: LayerArgs): Layer;
+  globalAveragePooling1d(args?: LayerArgs): Layer;
+  globalAveragePooling2d(args?: LayerArgs): Layer;
+  upSampling2d(args?: LayerArgs & { size?: Tuple; interpolation?: 'nearest' }): Layer;
+  zeroPadding2d(args?: LayerArgs & { padding?: number | [number, number] | [[number, number], [number, number]] }): Layer;
+  spatialDropout1d(args: LayerArgs & { rate: number }): Layer;
+  gaussianNoise(args: LayerArgs & { stddev: number }): Layer;
+  [alias: string]: (args?: any) => Layer;
 };
 export declare const initializers: { [name: string]: (config?: object) => InitializerSpec };
 

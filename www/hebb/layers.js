@@ -120,7 +120,37 @@ export const layers = {
   repeatVector: make('RepeatVector'),
   embedding: make('Embedding'),
   layerNormalization: (config = {}) => new Layer('LayerNormalization', config),
+  conv1d: make('Conv1D'),
+  conv2d: make('Conv2D'),
+  conv2dTranspose: make('Conv2DTranspose'),
+  depthwiseConv2d: make('DepthwiseConv2D'),
+  separableConv2d: make('SeparableConv2D'),
+  maxPooling1d: (config = {}) => new Layer('MaxPooling1D', config),
+  maxPooling2d: (config = {}) => new Layer('MaxPooling2D', config),
+  averagePooling1d: (config = {}) => new Layer('AveragePooling1D', config),
+  averagePooling2d: (config = {}) => new Layer('AveragePooling2D', config),
+  globalMaxPooling1d: (config = {}) => new Layer('GlobalMaxPooling1D', config),
+  globalMaxPooling2d: (config = {}) => new Layer('GlobalMaxPooling2D', config),
+  globalAveragePooling1d: (config = {}) => new Layer('GlobalAveragePooling1D', config),
+  globalAveragePooling2d: (config = {}) => new Layer('GlobalAveragePooling2D', config),
+  upSampling2d: (config = {}) => new Layer('UpSampling2D', config),
+  zeroPadding2d: (config = {}) => new Layer('ZeroPadding2D', config),
+  spatialDropout1d: make('SpatialDropout1D'),
+  gaussianNoise: make('GaussianNoise'),
 };
+// TF.js's aliases.
+layers.convolution1d = layers.conv1d;
+layers.convolution2d = layers.conv2d;
+layers.maxPool1d = layers.maxPooling1d;
+layers.maxPool2d = layers.maxPooling2d;
+layers.avgPool1d = layers.averagePooling1d;
+layers.avgPool2d = layers.averagePooling2d;
+layers.avgPooling1d = layers.averagePooling1d;
+layers.avgPooling2d = layers.averagePooling2d;
+layers.globalMaxPool1d = layers.globalMaxPooling1d;
+layers.globalMaxPool2d = layers.globalMaxPooling2d;
+layers.globalAvgPool1d = layers.globalAveragePooling1d;
+layers.globalAvgPool2d = layers.globalAveragePooling2d;
 
 /** Initializers, as tf.initializers.* builds them: {className, config} descriptions. */
 class Initializer {

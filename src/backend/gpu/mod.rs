@@ -28,6 +28,7 @@ pub enum Kernel {
     Accumulate,
     Xent,
     XentGrad,
+    Window,
 }
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
@@ -46,6 +47,7 @@ impl Kernel {
             Kernel::Copy => include_str!("../../../shaders/copy.wgsl"),
             Kernel::Fill => include_str!("../../../shaders/fill.wgsl"),
             Kernel::Gather => include_str!("../../../shaders/gather.wgsl"),
+            Kernel::Window => include_str!("../../../shaders/window.wgsl"),
             Kernel::Optimizer => include_str!("../../../shaders/optimizer.wgsl"),
             Kernel::Accumulate => include_str!("../../../shaders/accumulate.wgsl"),
             Kernel::Xent => {
@@ -78,7 +80,7 @@ impl Kernel {
     pub fn bindings(self) -> usize {
         match self {
             Kernel::Fill => 1,
-            Kernel::Unary | Kernel::Dropout | Kernel::ReduceRows | Kernel::ReduceWide | Kernel::Copy | Kernel::Accumulate => 2,
+            Kernel::Unary | Kernel::Dropout | Kernel::ReduceRows | Kernel::ReduceWide | Kernel::Copy | Kernel::Accumulate | Kernel::Window => 2,
             Kernel::Binary | Kernel::MatMul | Kernel::MatMulDirect | Kernel::Gather | Kernel::Xent => 3,
             Kernel::Select | Kernel::XentGrad => 4,
             Kernel::Optimizer => 5,

@@ -331,6 +331,34 @@ fn lower(gpu: &Gpu, op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Re
             put_f(&mut w, 3, if keep > 0.0 { 1.0 / keep } else { 0.0 });
             vec![Disp { kernel: Kernel::Dropout, words: w, ins: vec![Src::Seed], groups: linear(n, 256) }]
         }
+        Op::RandomNormal { stddev } => {
+            w[0] = n as u32;
+            w[1] = salt;
+            put_f(&mut w, 2, *stddev);
+            w[4] = 1;
+            vec![Disp { kernel: Kernel::Dropout, words: w, ins: vec![Src::Seed], groups: linear(n, 256) }]
+        }
+        Op::Im2Col { w: win, .. } | Op::Col2Im { w: win, .. } => {
+            let img = if matches!(op, Op::Im2Col { .. }) { shapes[0] } else { os };
+            w[0] = n as u32;
+            if let Op::Im2Col { fill, .. } = op {
+                put_f(&mut w, 2, *fill);
+            } else {
+                w[1] = 1;
+            }
+            let vals = [img[1], img[2], img[3], win.grid[0], win.grid[1], win.k[0], win.k[1]];
+            for (i, v) in vals.into_iter().enumerate() {
+                w[4 + i] = v as u32;
+            }
+            let geo = [win.stride[0], win.stride[1], win.dil[0], win.dil[1], win.pad[0], win.pad[1]];
+            for (i, v) in geo.into_iter().enumerate() {
+                w[12 + i] = v as u32;
+            }
+            if n == 0 {
+                return Ok(vec![]);
+            }
+            vec![Disp { kernel: Kernel::Window, words: w, ins: vec![Src::In(0)], groups: linear(n, 256) }]
+        }
         Op::MatMul { ta, tb } => {
             let (a, b) = (shapes[0], shapes[1]);
             let (ra, rb) = (a.len(), b.len());

@@ -1,0 +1,257 @@
+//! Pooling and spatial resizing over channels-last inputs: Max/AveragePooling1D/2D (windows from
+//! `Im2Col`, then a reduction over the taps), the global poolings, UpSampling2D (nearest) and
+//! ZeroPadding2D.
+
+use super::{batch_shape, Layer, Opts, WeightSpec};
+use crate::error::{Error, Result};
+use crate::graph::{Builder, Graph, NodeId};
+use crate::ops::{Op, Window};
+use crate::tensor::Tensor;
+use serde_json::{json, Value};
+
+fn check_rank(owner: &str, input: &[usize], rank: usize) -> Result<()> {
+    if input.len() != rank + 1 || input.contains(&0) {
+        let what = if rank == 1 { "[batch, steps, channels]" } else { "[batch, height, width, channels]" };
+        return Err(Error::shape(
+            owner,
+            format!("expected input of rank {} {what} with non-zero sizes, received shape {}", rank + 2, batch_shape(input)),
+        ));
+    }
+    Ok(())
+}
+
+pub struct Pooling {
+    name: String,
+    max: bool,
+    rank: usize,
+    pool: Vec<usize>,
+    strides: Vec<usize>,
+    padding: String,
+    window: Option<Window>,
+    /// Average pooling with 'same' padding: how many taps of each window lie inside the input
+    /// (TF divides by that, not by the window size), shape [OH, OW, 1].
+    counts: Option<Tensor>,
+}
+
+impl Pooling {
+    pub fn new(name: String, o: &Opts, max: bool, rank: usize) -> Result<Pooling> {
+        o.channels_last()?;
+        let pool = o.int_tuple("poolSize", rank, Some(2), 1)?;
+        // TF.js and Keras: strides default to the pool size.
+        let strides = match o.get("strides") {
+            None => pool.clone(),
+            Some(_) => o.int_tuple("strides", rank, None, 1)?,
+        };
+        let padding = o.str_or("padding", "valid")?.to_string();
+        if padding != "valid" && padding != "same" {
+            return Err(Error::arg(&o.owner, format!("padding must be 'valid' or 'same', received '{padding}'")));
+        }
+        Ok(Pooling { name, max, rank, pool, strides, padding, window: None, counts: None })
+    }
+    fn two(&self, v: &[usize]) -> [usize; 2] {
+        if self.rank == 1 {
+            [1, v[0]]
+        } else {
+            [v[0], v[1]]
+        }
+    }
+}
+
+impl Layer for Pooling {
+    fn class_name(&self) -> &'static str {
+        match (self.max, self.rank) {
+            (true, 1) => "MaxPooling1D",
+            (true, _) => "MaxPooling2D",
+            (false, 1) => "AveragePooling1D",
+            (false, _) => "AveragePooling2D",
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        let owner = format!("{} '{}'", self.class_name(), self.name);
+        check_rank(&owner, input, self.rank)?;
+        let size = self.two(&input[..self.rank]);
+        let w = Window::new(&owner, size, self.two(&self.pool), self.two(&self.strides), [1, 1], &self.padding)?;
+        self.counts = None;
+        if !self.max && self.padding == "same" {
+            let [gh, gw] = w.grid;
+            let inside = |a: usize, o: usize, k: usize| (0..k).filter(|&t| (o * w.stride[a] + t).checked_sub(w.pad[a]).is_some_and(|p| p < size[a])).count();
+            let data = (0..gh * gw).map(|i| (inside(0, i / gw, w.k[0]) * inside(1, i % gw, w.k[1])) as f32).collect();
+            self.counts = Some(Tensor { shape: vec![gh, gw, 1], dtype: crate::tensor::DType::F32, data });
+        }
+        let mut out = if self.rank == 1 { vec![w.grid[1]] } else { w.grid.to_vec() };
+        out.push(input[self.rank]);
+        self.window = Some(w);
+        Ok((vec![], out))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let win = self.window.as_ref().ok_or_else(|| Error::arg(&self.name, "the layer was not built"))?;
+        let xs = g.shape_of(x);
+        let (n, c) = (xs[0], xs[self.rank + 1]);
+        let [h, w] = self.two(&xs[1..]);
+        let img = g.reshape(x, &[n, h, w, c])?;
+        let fill = if self.max { f32::NEG_INFINITY } else { 0.0 };
+        let cols = g.apply(Op::Im2Col { w: win.clone(), fill }, &[img])?;
+        let y = if self.max {
+            g.reduce(crate::ops::ReduceKind::Max, cols, &[3], false)?
+        } else if let Some(counts) = &self.counts {
+            let s = g.sum(cols, &[3], false)?;
+            let k = g.constant(counts.clone())?;
+            g.div(s, k)?
+        } else {
+            g.mean(cols, &[3], false)?
+        };
+        let [gh, gw] = win.grid;
+        let shape = if self.rank == 1 { vec![n, gw, c] } else { vec![n, gh, gw, c] };
+        g.reshape(y, &shape)
+    }
+    fn config(&self) -> Value {
+        json!({
+            "name": self.name, "trainable": true, "poolSize": self.pool, "padding": self.padding,
+            "strides": self.strides, "dataFormat": "channelsLast",
+        })
+    }
+}
+
+pub struct GlobalPooling {
+    name: String,
+    max: bool,
+    rank: usize,
+}
+
+impl GlobalPooling {
+    pub fn new(name: String, o: &Opts, max: bool, rank: usize) -> Result<GlobalPooling> {
+        o.channels_last()?;
+        if o.bool_or("keepdims", false)? {
+            return Err(Error::arg(&o.owner, "the option keepdims is not supported yet"));
+        }
+        Ok(GlobalPooling { name, max, rank })
+    }
+}
+
+impl Layer for GlobalPooling {
+    fn class_name(&self) -> &'static str {
+        match (self.max, self.rank) {
+            (true, 1) => "GlobalMaxPooling1D",
+            (true, _) => "GlobalMaxPooling2D",
+            (false, 1) => "GlobalAveragePooling1D",
+            (false, _) => "GlobalAveragePooling2D",
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        check_rank(&format!("{} '{}'", self.class_name(), self.name), input, self.rank)?;
+        Ok((vec![], vec![input[self.rank]]))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let axes: Vec<usize> = (1..=self.rank).collect();
+        if self.max {
+            g.reduce(crate::ops::ReduceKind::Max, x, &axes, false)
+        } else {
+            g.mean(x, &axes, false)
+        }
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name, "trainable": true, "dataFormat": "channelsLast"})
+    }
+}
+
+pub struct UpSampling2D {
+    name: String,
+    size: Vec<usize>,
+}
+
+impl UpSampling2D {
+    pub fn new(name: String, o: &Opts) -> Result<UpSampling2D> {
+        o.channels_last()?;
+        let interp = o.str_or("interpolation", "nearest")?;
+        if interp != "nearest" {
+            return Err(Error::arg(&o.owner, format!("only interpolation 'nearest' is supported yet, received '{interp}'")));
+        }
+        Ok(UpSampling2D { name, size: o.int_tuple("size", 2, Some(2), 1)? })
+    }
+}
+
+impl Layer for UpSampling2D {
+    fn class_name(&self) -> &'static str {
+        "UpSampling2D"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        check_rank(&format!("UpSampling2D '{}'", self.name), input, 2)?;
+        Ok((vec![], vec![input[0] * self.size[0], input[1] * self.size[1], input[2]]))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let s = g.shape_of(x);
+        let (n, h, w, c) = (s[0], s[1], s[2], s[3]);
+        let (a, b) = (self.size[0], self.size[1]);
+        let x6 = g.reshape(x, &[n, h, 1, w, 1, c])?;
+        let rep = g.broadcast_to(x6, &[n, h, a, w, b, c])?;
+        g.reshape(rep, &[n, h * a, w * b, c])
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name, "trainable": true, "size": self.size, "dataFormat": "channelsLast", "interpolation": "nearest"})
+    }
+}
+
+pub struct ZeroPadding2D {
+    name: String,
+    /// [[top, bottom], [left, right]].
+    pad: [[usize; 2]; 2],
+}
+
+impl ZeroPadding2D {
+    pub fn new(name: String, o: &Opts) -> Result<ZeroPadding2D> {
+        o.channels_last()?;
+        let bad = |v: &Value| {
+            Error::arg(&o.owner, format!("expected padding to be an integer, [symH, symW] or [[top, bottom], [left, right]], received padding={v}"))
+        };
+        let int = |v: &Value| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e9).map(|f| f as usize);
+        let pad = match o.get("padding") {
+            None => [[1, 1], [1, 1]],
+            Some(v) => match v {
+                Value::Array(a) if a.len() == 2 => {
+                    let axis = |e: &Value| -> Option<[usize; 2]> {
+                        match e {
+                            Value::Array(p) if p.len() == 2 => Some([int(&p[0])?, int(&p[1])?]),
+                            e => int(e).map(|k| [k, k]),
+                        }
+                    };
+                    [axis(&a[0]).ok_or_else(|| bad(v))?, axis(&a[1]).ok_or_else(|| bad(v))?]
+                }
+                v => {
+                    let k = int(v).ok_or_else(|| bad(v))?;
+                    [[k, k], [k, k]]
+                }
+            },
+        };
+        Ok(ZeroPadding2D { name, pad })
+    }
+}
+
+impl Layer for ZeroPadding2D {
+    fn class_name(&self) -> &'static str {
+        "ZeroPadding2D"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        check_rank(&format!("ZeroPadding2D '{}'", self.name), input, 2)?;
+        let [[t, b], [l, r]] = self.pad;
+        Ok((vec![], vec![input[0] + t + b, input[1] + l + r, input[2]]))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let [[t, b], [l, r]] = self.pad;
+        g.apply(Op::Pad { before: vec![0, t, l, 0], after: vec![0, b, r, 0] }, &[x])
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name, "trainable": true, "padding": self.pad, "dataFormat": "channelsLast"})
+    }
+}

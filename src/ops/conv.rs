@@ -1,0 +1,155 @@
+//! Sliding windows over NHWC images: `Im2Col` gathers each output position's window into a row
+//! (convolutions become one matmul, pooling one reduction), and `Col2Im`, its adjoint, sums rows
+//! back onto the image (the input gradient of both, and the forward pass of a transposed conv).
+
+use super::Op;
+use crate::error::{fmt_shape, Error, Result};
+use crate::graph::{Graph, NodeId};
+use crate::tensor::DType;
+
+/// Where each window sits: output position (oh, ow) and tap (kh, kw) read image row
+/// `oh·stride[0] + kh·dil[0] - pad[0]` (likewise for columns). Reads outside the image see `fill`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    pub k: [usize; 2],
+    pub stride: [usize; 2],
+    pub dil: [usize; 2],
+    /// Top and left padding; the bottom and right padding follow from `grid`.
+    pub pad: [usize; 2],
+    /// Output positions (OH, OW).
+    pub grid: [usize; 2],
+}
+
+impl Window {
+    /// The window that `padding` ('valid', 'same' or 'causal') gives over an image of `size`,
+    /// with TF's rule for 'same': out = ceil(size / stride), extra padding at the end.
+    pub fn new(owner: &str, size: [usize; 2], k: [usize; 2], stride: [usize; 2], dil: [usize; 2], padding: &str) -> Result<Window> {
+        let mut grid = [0; 2];
+        let mut pad = [0; 2];
+        for a in 0..2 {
+            let span = (k[a] - 1) * dil[a] + 1;
+            match padding {
+                "valid" => {
+                    if size[a] < span {
+                        return Err(Error::shape(
+                            owner,
+                            format!(
+                                "the window (kernel {} with dilation {}) is larger than the input ({}) with padding 'valid'",
+                                k[a], dil[a], size[a]
+                            ),
+                        ));
+                    }
+                    grid[a] = (size[a] - span) / stride[a] + 1;
+                }
+                "same" => {
+                    grid[a] = size[a].div_ceil(stride[a]);
+                    let total = ((grid[a] - 1) * stride[a] + span).saturating_sub(size[a]);
+                    pad[a] = total / 2;
+                }
+                "causal" => {
+                    grid[a] = size[a].div_ceil(stride[a]);
+                    pad[a] = span - 1;
+                }
+                p => return Err(Error::arg(owner, format!("padding must be 'valid' or 'same', received '{p}'"))),
+            }
+        }
+        Ok(Window { k, stride, dil, pad, grid })
+    }
+    pub fn taps(&self) -> usize {
+        self.k[0] * self.k[1]
+    }
+    /// The image row (or column, a = 1) that output position `o` and tap `t` read, if inside.
+    #[inline]
+    fn src(&self, a: usize, o: usize, t: usize, size: usize) -> Option<usize> {
+        let p = (o * self.stride[a] + t * self.dil[a]).checked_sub(self.pad[a])?;
+        (p < size).then_some(p)
+    }
+}
+
+pub fn infer(op: &Op, shapes: &[&[usize]]) -> Result<(Vec<usize>, DType)> {
+    let s = shapes[0];
+    let name = op.name();
+    let (w, out) = match op {
+        Op::Im2Col { w, .. } => {
+            if s.len() != 4 {
+                return Err(Error::shape(name, format!("expects an NHWC image of rank 4, received shape {}", fmt_shape(s))));
+            }
+            (w, vec![s[0], w.grid[0], w.grid[1], w.taps(), s[3]])
+        }
+        Op::Col2Im { w, image } => {
+            if s.len() != 5 || s[1..4] != [w.grid[0], w.grid[1], w.taps()] {
+                return Err(Error::shape(
+                    name,
+                    format!("expects windows of shape [N,{},{},{},C], received shape {}", w.grid[0], w.grid[1], w.taps(), fmt_shape(s)),
+                ));
+            }
+            (w, vec![s[0], image[0], image[1], s[4]])
+        }
+        _ => unreachable!(),
+    };
+    if w.k.contains(&0) || w.stride.contains(&0) || w.dil.contains(&0) {
+        return Err(Error::arg(name, format!("kernel {:?}, strides {:?} and dilations {:?} must be positive", w.k, w.stride, w.dil)));
+    }
+    Ok((out, DType::F32))
+}
+
+pub fn forward(op: &Op, x: &[f32], s: &[usize], out: &mut [f32], os: &[usize]) {
+    match op {
+        Op::Im2Col { w, fill } => {
+            let (n, h, wd, c) = (s[0], s[1], s[2], s[3]);
+            let [gh, gw] = w.grid;
+            let mut d = 0;
+            for b in 0..n {
+                for oh in 0..gh {
+                    for ow in 0..gw {
+                        for kh in 0..w.k[0] {
+                            let r = w.src(0, oh, kh, h);
+                            for kw in 0..w.k[1] {
+                                let dst = &mut out[d..d + c];
+                                match (r, w.src(1, ow, kw, wd)) {
+                                    (Some(r), Some(q)) => dst.copy_from_slice(&x[((b * h + r) * wd + q) * c..][..c]),
+                                    _ => dst.fill(*fill),
+                                }
+                                d += c;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Op::Col2Im { w, .. } => {
+            let (n, h, wd, c) = (os[0], os[1], os[2], os[3]);
+            let [gh, gw] = w.grid;
+            out.fill(0.0);
+            let mut d = 0;
+            for b in 0..n {
+                for oh in 0..gh {
+                    for ow in 0..gw {
+                        for kh in 0..w.k[0] {
+                            let r = w.src(0, oh, kh, h);
+                            for kw in 0..w.k[1] {
+                                if let (Some(r), Some(q)) = (r, w.src(1, ow, kw, wd)) {
+                                    let dst = &mut out[((b * h + r) * wd + q) * c..][..c];
+                                    for (o, v) in dst.iter_mut().zip(&x[d..d + c]) {
+                                        *o += v;
+                                    }
+                                }
+                                d += c;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _ => unreachable!(),
+    }
+}
+
+pub fn backward(g: &mut Graph, op: &Op, inputs: &[NodeId], dy: NodeId) -> Result<Vec<Option<NodeId>>> {
+    let sx = crate::graph::Builder::shape_of(g, inputs[0]);
+    Ok(match op {
+        Op::Im2Col { w, .. } => vec![Some(crate::graph::Builder::apply(g, Op::Col2Im { w: w.clone(), image: [sx[1], sx[2]] }, &[dy])?)],
+        Op::Col2Im { w, .. } => vec![Some(crate::graph::Builder::apply(g, Op::Im2Col { w: w.clone(), fill: 0.0 }, &[dy])?)],
+        _ => unreachable!(),
+    })
+}
