@@ -136,7 +136,7 @@ pub struct GaussianNoise {
 impl GaussianNoise {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
         let stddev = o.f32_or("stddev", f32::NAN)?;
-        if !(stddev >= 0.0) {
+        if stddev.is_nan() || stddev < 0.0 {
             return Err(Error::arg(&o.owner, format!("expected stddev to be a number >= 0, received stddev={stddev}")));
         }
         Ok(GaussianNoise { name, stddev })
