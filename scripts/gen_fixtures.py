@@ -522,8 +522,11 @@ def layer_case(name, cls, tfjs_config, layer, x, weights, int_input=False, seed=
     for v, w in zip(layer.trainable_variables, weights):
         assert tuple(v.shape) == w.shape, (name, v.path, v.shape, w.shape)
 
+    # Non-trainable state (an RNN's dropout seed) is passed through as it is.
+    state = [v.value for v in layer.non_trainable_variables]
+
     def fwd(ws, xx):
-        y, _ = layer.stateless_call(list(ws), [], xx)
+        y, _ = layer.stateless_call(list(ws), state, xx)
         return y
 
     ws = tuple(jnp.asarray(w) for w in weights)
@@ -619,6 +622,73 @@ def gen_conv_cases(rng, cases):
     )
 
 
+def gen_rnn_cases(rng, cases):
+    """Recurrent layers. TF.js defaults differ from Keras 3 (recurrentActivation hardSigmoid vs
+    sigmoid, GRU resetAfter false vs true), so every case sets them explicitly."""
+    L = keras.layers
+    x = rand(rng, (2, 5, 3))
+    seed = 300
+    H = 4
+
+    def add(name, cls, cfg, layer, ws):
+        nonlocal seed
+        seed += 1
+        cases.append(layer_case(name, cls, cfg, layer, x, ws, seed=seed))
+
+    def lstm_w():
+        return [rand(rng, (3, 4 * H), 0.4), rand(rng, (H, 4 * H), 0.4), rand(rng, (4 * H,), 0.2)]
+
+    for seq, back in [(False, False), (True, False), (True, True)]:
+        tag = f"{'seq' if seq else 'last'}{'_backwards' if back else ''}"
+        add(
+            f"simple_rnn_{tag}",
+            "SimpleRNN",
+            {"units": H, "returnSequences": seq, "goBackwards": back},
+            L.SimpleRNN(H, return_sequences=seq, go_backwards=back),
+            [rand(rng, (3, H), 0.4), rand(rng, (H, H), 0.4), rand(rng, (H,), 0.2)],
+        )
+        add(
+            f"lstm_{tag}",
+            "LSTM",
+            {"units": H, "recurrentActivation": "sigmoid", "returnSequences": seq, "goBackwards": back},
+            L.LSTM(H, recurrent_activation="sigmoid", return_sequences=seq, go_backwards=back),
+            lstm_w(),
+        )
+        for reset_after in [False, True]:
+            bshape = (2, 3 * H) if reset_after else (3 * H,)
+            add(
+                f"gru_{tag}_reset_{'after' if reset_after else 'before'}",
+                "GRU",
+                {"units": H, "recurrentActivation": "sigmoid", "resetAfter": reset_after, "returnSequences": seq, "goBackwards": back},
+                L.GRU(H, recurrent_activation="sigmoid", reset_after=reset_after, return_sequences=seq, go_backwards=back),
+                [rand(rng, (3, 3 * H), 0.4), rand(rng, (H, 3 * H), 0.4), rand(rng, bshape, 0.2)],
+            )
+    add(
+        "lstm_relu_nobias",
+        "LSTM",
+        {"units": H, "activation": "relu", "recurrentActivation": "sigmoid", "useBias": False},
+        L.LSTM(H, activation="relu", recurrent_activation="sigmoid", use_bias=False),
+        lstm_w()[:2],
+    )
+    for merge in ["concat", "sum", "mul", "ave"]:
+        for seq in [False, True]:
+            inner = {"className": "LSTM", "config": {"units": H, "recurrentActivation": "sigmoid", "returnSequences": seq}}
+            add(
+                f"bidirectional_{merge}_{'seq' if seq else 'last'}",
+                "Bidirectional",
+                {"layer": inner, "mergeMode": merge},
+                L.Bidirectional(L.LSTM(H, recurrent_activation="sigmoid", return_sequences=seq), merge_mode=merge),
+                lstm_w() + lstm_w(),
+            )
+    add(
+        "time_distributed_dense",
+        "TimeDistributed",
+        {"layer": {"className": "Dense", "config": {"units": 2, "activation": "tanh"}}},
+        L.TimeDistributed(L.Dense(2, activation="tanh")),
+        [rand(rng, (3, 2), 0.5), rand(rng, (2,), 0.1)],
+    )
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -661,6 +731,7 @@ def gen_layers():
             )
         )
     gen_conv_cases(rng, cases)
+    gen_rnn_cases(rng, cases)
     write(
         "keras_layers.json",
         {

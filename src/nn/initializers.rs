@@ -28,6 +28,12 @@ pub enum Init {
         mode: &'static str,
         dist: &'static str,
     },
+    /// A random orthogonal matrix (rows = all axes but the last), times `gain`.
+    Orthogonal {
+        gain: f32,
+    },
+    /// An LSTM bias with unitForgetBias: `init` for [0, h) and [2h, 4h), ones for the forget gate.
+    UnitForget(Box<Init>, usize),
 }
 
 impl Init {
@@ -59,6 +65,7 @@ impl Init {
             "henormal" => vs(2.0, "fanIn", "truncatedNormal"),
             "lecununiform" => vs(1.0, "fanIn", "uniform"),
             "lecunnormal" => vs(1.0, "fanIn", "truncatedNormal"),
+            "orthogonal" => Init::Orthogonal { gain: f("gain", 1.0) },
             "variancescaling" => {
                 let mode = match cfg.get("mode").and_then(|m| m.as_str()).unwrap_or("fanIn") {
                     "fanIn" | "fan_in" => "fanIn",
@@ -81,13 +88,21 @@ impl Init {
     /// Draws a tensor. Fans follow Keras: for a kernel [.., in, out], fan_in = in·receptive field.
     pub fn sample(&self, shape: &[usize], rng: &mut Rng) -> Tensor {
         let n: usize = shape.iter().product();
+        if let Init::UnitForget(init, h) = self {
+            let mut data = init.sample(&[*h], rng).data;
+            data.extend(std::iter::repeat_n(1.0, *h));
+            data.extend(init.sample(&[n.saturating_sub(2 * h)], rng).data);
+            return Tensor { shape: shape.to_vec(), dtype: crate::tensor::DType::F32, data };
+        }
         let data: Vec<f32> = match *self {
+            Init::UnitForget(..) => unreachable!(),
             Init::Zeros => vec![0.0; n],
             Init::Ones => vec![1.0; n],
             Init::Constant(v) => vec![v; n],
             Init::RandomUniform { min, max } => (0..n).map(|_| min + (max - min) * rng.uniform()).collect(),
             Init::RandomNormal { mean, std } => (0..n).map(|_| mean + std * rng.normal()).collect(),
             Init::TruncatedNormal { mean, std } => (0..n).map(|_| mean + std * rng.truncated_normal()).collect(),
+            Init::Orthogonal { gain } => orthogonal(shape, gain, rng),
             Init::VarianceScaling { scale, mode, dist } => {
                 let (fan_in, fan_out) = fans(shape);
                 let fan = match mode {
@@ -112,6 +127,39 @@ impl Init {
         };
         Tensor { shape: shape.to_vec(), dtype: crate::tensor::DType::F32, data }
     }
+}
+
+/// Q of the QR decomposition of a normal matrix (modified Gram-Schmidt on its columns), with the
+/// signs of R's diagonal folded in so the distribution is uniform over orthogonal matrices.
+fn orthogonal(shape: &[usize], gain: f32, rng: &mut Rng) -> Vec<f32> {
+    let cols = shape.last().copied().unwrap_or(1);
+    let rows: usize = shape.iter().product::<usize>() / cols.max(1);
+    if rows == 0 || cols == 0 {
+        return vec![];
+    }
+    // Orthonormal columns need a tall matrix: work on [tall, short] and transpose at the end.
+    let (tall, short) = (rows.max(cols), rows.min(cols));
+    let mut q: Vec<Vec<f64>> = (0..short).map(|_| (0..tall).map(|_| rng.normal() as f64).collect()).collect();
+    for j in 0..short {
+        for k in 0..j {
+            let d: f64 = (0..tall).map(|i| q[j][i] * q[k][i]).sum();
+            for i in 0..tall {
+                q[j][i] -= d * q[k][i];
+            }
+        }
+        let norm = q[j].iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-12);
+        for v in q[j].iter_mut() {
+            *v /= norm;
+        }
+    }
+    let mut out = vec![0.0f32; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            let v = if rows >= cols { q[c][r] } else { q[r][c] };
+            out[r * cols + c] = gain * v as f32;
+        }
+    }
+    out
 }
 
 fn fans(shape: &[usize]) -> (f32, f32) {
@@ -140,5 +188,24 @@ mod tests {
         let maxabs = a.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!(maxabs > 0.9 * lim, "samples should spread to the limit, max {maxabs}");
         assert!(Init::parse("dense", &Value::String("nope".into())).is_err());
+    }
+
+    #[test]
+    fn orthogonal_gives_orthonormal_rows_or_columns() {
+        for shape in [[6usize, 4], [4, 6], [5, 5]] {
+            let (init, _) = Init::parse("lstm", &serde_json::json!({"className": "Orthogonal", "config": {"gain": 2.0}})).unwrap();
+            let t = init.sample(&shape, &mut Rng::new(9));
+            let (r, c) = (shape[0], shape[1]);
+            let at = |i: usize, j: usize| t.data[i * c + j] as f64;
+            // Gram matrix of the shorter side: 4·I (gain 2).
+            let (n, m, tall) = if r >= c { (c, r, true) } else { (r, c, false) };
+            for a in 0..n {
+                for b in 0..n {
+                    let d: f64 = (0..m).map(|k| if tall { at(k, a) * at(k, b) } else { at(a, k) * at(b, k) }).sum();
+                    let want = if a == b { 4.0 } else { 0.0 };
+                    assert!((d - want).abs() < 1e-4, "{shape:?} gram[{a}][{b}] = {d}");
+                }
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod embedding;
 pub mod initializers;
 pub mod normalization;
 pub mod pooling;
+pub mod recurrent;
 pub mod regularizers;
 pub mod shaping;
 
@@ -188,6 +189,11 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "ZeroPadding2D" => Box::new(pooling::ZeroPadding2D::new(name, &o)?),
         "SpatialDropout1D" => Box::new(core::Dropout::spatial(name, &o)?),
         "GaussianNoise" => Box::new(core::GaussianNoise::new(name, &o)?),
+        "SimpleRNN" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Simple)?),
+        "LSTM" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Lstm)?),
+        "GRU" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Gru)?),
+        "Bidirectional" => Box::new(recurrent::Bidirectional::new(name, &o)?),
+        "TimeDistributed" => Box::new(recurrent::TimeDistributed::new(name, &o)?),
         _ => return Err(Error::arg("layers", format!("unknown layer class '{class_name}'"))),
     })
 }

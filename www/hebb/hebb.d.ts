@@ -162,6 +162,13 @@ export interface SeparableArgs extends DepthwiseArgs {
 }
 export interface PoolingArgs extends LayerArgs { poolSize?: Tuple; strides?: Tuple; padding?: 'valid' | 'same'; dataFormat?: 'channelsLast' }
 
+export interface RNNLayerArgs extends LayerArgs {
+  units: number; activation?: ActivationIdentifier; useBias?: boolean;
+  returnSequences?: boolean; goBackwards?: boolean; dropout?: number; recurrentDropout?: number;
+  kernelInitializer?: InitializerIdentifier; recurrentInitializer?: InitializerIdentifier | 'orthogonal'; biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerSpec; recurrentRegularizer?: RegularizerSpec; biasRegularizer?: RegularizerSpec;
+}
+
 export declare const layers: {
   dense(args: DenseLayerArgs): Layer;
   activation(args: LayerArgs & { activation: ActivationIdentifier }): Layer;
@@ -211,6 +218,11 @@ export declare const layers: {
   zeroPadding2d(args?: LayerArgs & { padding?: number | [number, number] | [[number, number], [number, number]] }): Layer;
   spatialDropout1d(args: LayerArgs & { rate: number }): Layer;
   gaussianNoise(args: LayerArgs & { stddev: number }): Layer;
+  simpleRNN(args: RNNLayerArgs): Layer;
+  lstm(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean }): Layer;
+  gru(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; resetAfter?: boolean }): Layer;
+  bidirectional(args: LayerArgs & { layer: Layer; mergeMode?: 'concat' | 'sum' | 'mul' | 'ave' }): Layer;
+  timeDistributed(args: LayerArgs & { layer: Layer }): Layer;
   [alias: string]: (args?: any) => Layer;
 };
 export declare const initializers: { [name: string]: (config?: object) => InitializerSpec };

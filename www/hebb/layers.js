@@ -30,6 +30,8 @@ export class Layer {
     // Dense's inputDim is shorthand for inputShape; Embedding's is its vocabulary size.
     if (className === 'Dense' && cfg.inputDim !== undefined && cfg.inputShape === undefined) cfg.inputShape = [cfg.inputDim];
     for (const k of Object.keys(cfg)) if (/(Initializer|Regularizer)$/.test(k) && cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
+    // Wrappers (bidirectional, timeDistributed) take a layer: it travels as {className, config}.
+    if (cfg.layer instanceof Layer) cfg.layer = { className: cfg.layer.className, config: cfg.layer._config };
     if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
     if (cfg.batchInputShape !== undefined) checkShape(this, 'batchInputShape', cfg.batchInputShape.map((d, i) => (i === 0 && d === null ? 1 : d)));
     engine.layer_validate(className, JSON.stringify(cfg));
@@ -137,6 +139,11 @@ export const layers = {
   zeroPadding2d: (config = {}) => new Layer('ZeroPadding2D', config),
   spatialDropout1d: make('SpatialDropout1D'),
   gaussianNoise: make('GaussianNoise'),
+  simpleRNN: make('SimpleRNN'),
+  lstm: make('LSTM'),
+  gru: make('GRU'),
+  bidirectional: make('Bidirectional'),
+  timeDistributed: make('TimeDistributed'),
 };
 // TF.js's aliases.
 layers.convolution1d = layers.conv1d;
@@ -174,6 +181,7 @@ export const initializers = {
   leCunUniform: init('LeCunUniform'),
   leCunNormal: init('LeCunNormal'),
   varianceScaling: init('VarianceScaling'),
+  orthogonal: init('Orthogonal'),
 };
 
 

@@ -1,0 +1,508 @@
+//! Recurrent layers: SimpleRNN, LSTM, GRU, and the Bidirectional and TimeDistributed wrappers.
+//!
+//! A recurrent layer is unrolled over its (fixed) number of steps when the step is planned, so
+//! training runs the same planned kernels as every other layer and autodiff gives
+//! backpropagation through time. The input projection x·W (+ b) is one matmul over all steps;
+//! each step adds h·U and applies the gates. Weight layouts follow Keras (gates i, f, c, o for
+//! LSTM and z, r, h for GRU, side by side on the last axis), so weights load as they are.
+//! Defaults follow TF.js: `recurrentActivation` 'hardSigmoid', kernels 'glorotNormal', GRU
+//! `resetAfter` false (Keras 3's `resetAfter: true` is supported too).
+
+use super::activations::Activation;
+use super::initializers::Init;
+use super::regularizers::Regularizer;
+use super::{batch_shape, describe, Layer, Opts, WeightSpec};
+use crate::error::{fmt_shape, Error, Result};
+use crate::graph::{Builder, Graph, NodeId};
+use crate::ops::Op;
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cell {
+    Simple,
+    Lstm,
+    Gru,
+}
+
+impl Cell {
+    fn gates(self) -> usize {
+        match self {
+            Cell::Simple => 1,
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+}
+
+type InitCfg = ((Init, Option<u64>), Value);
+
+fn init_cfg(o: &Opts, key: &str, default: &str) -> Result<InitCfg> {
+    Ok((o.init_or(key, default)?, o.get(key).cloned().unwrap_or(json!(default))))
+}
+
+pub struct Rnn {
+    name: String,
+    cell: Cell,
+    units: usize,
+    activation: Activation,
+    recurrent_activation: Activation,
+    use_bias: bool,
+    return_sequences: bool,
+    go_backwards: bool,
+    unit_forget_bias: bool,
+    reset_after: bool,
+    dropout: f32,
+    recurrent_dropout: f32,
+    kernel_init: InitCfg,
+    recurrent_init: InitCfg,
+    bias_init: InitCfg,
+    regs: [Option<Regularizer>; 3],
+    /// Set by build: steps and input features.
+    steps: usize,
+    features: usize,
+}
+
+impl Rnn {
+    pub fn new(name: String, o: &Opts, cell: Cell) -> Result<Rnn> {
+        o.unsupported(&["activityRegularizer", "kernelConstraint", "recurrentConstraint", "biasConstraint"])?;
+        if o.bool_or("stateful", false)? {
+            return Err(Error::arg(&o.owner, "stateful recurrent layers are not supported yet"));
+        }
+        if o.bool_or("returnState", false)? {
+            return Err(Error::arg(&o.owner, "returnState needs a layer with several outputs, which the functional API (tf.model) will give; it is not supported yet"));
+        }
+        let rate = |key: &str| -> Result<f32> {
+            let r = o.f32_or(key, 0.0)?;
+            if !(0.0..1.0).contains(&r) {
+                return Err(Error::arg(&o.owner, format!("{key} must be in [0, 1), received {r}")));
+            }
+            Ok(r)
+        };
+        let reset_after = cell == Cell::Gru && o.bool_or("resetAfter", false)?;
+        Ok(Rnn {
+            name,
+            cell,
+            units: o.positive_int("units")?,
+            activation: Activation::parse(&o.owner, o.str_or("activation", "tanh")?)?,
+            recurrent_activation: Activation::parse(&o.owner, o.str_or("recurrentActivation", "hardSigmoid")?)?,
+            use_bias: o.bool_or("useBias", true)?,
+            return_sequences: o.bool_or("returnSequences", false)?,
+            go_backwards: o.bool_or("goBackwards", false)?,
+            unit_forget_bias: cell == Cell::Lstm && o.bool_or("unitForgetBias", true)?,
+            reset_after,
+            dropout: rate("dropout")?,
+            recurrent_dropout: rate("recurrentDropout")?,
+            kernel_init: init_cfg(o, "kernelInitializer", "glorotNormal")?,
+            recurrent_init: init_cfg(o, "recurrentInitializer", "orthogonal")?,
+            bias_init: init_cfg(o, "biasInitializer", "zeros")?,
+            regs: [o.regularizer("kernelRegularizer")?, o.regularizer("recurrentRegularizer")?, o.regularizer("biasRegularizer")?],
+            steps: 0,
+            features: 0,
+        })
+    }
+
+    /// The same layer reading its sequence the other way (Bidirectional's backward half).
+    fn reversed(&self, name: String) -> Rnn {
+        Rnn {
+            name,
+            go_backwards: !self.go_backwards,
+            kernel_init: self.kernel_init.clone(),
+            recurrent_init: self.recurrent_init.clone(),
+            bias_init: self.bias_init.clone(),
+            ..*self
+        }
+    }
+
+    fn owner(&self) -> String {
+        format!("{} '{}'", self.class_name(), self.name)
+    }
+
+    /// Runs the recurrence over x [N, T, D]: every step's output h_t [N, H], in processing order.
+    fn run(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        let xs = g.shape_of(x);
+        if xs.len() != 3 || xs[1] != self.steps || xs[2] != self.features {
+            return Err(Error::shape(
+                self.owner(),
+                format!("expected input of shape [null,{},{}], received shape {}", self.steps, self.features, fmt_shape(&xs)),
+            ));
+        }
+        let (n, t, d, h) = (xs[0], xs[1], xs[2], self.units);
+        let gh = self.cell.gates() * h;
+        let mut x = x;
+        if training && self.dropout > 0.0 {
+            // One mask per sample and feature, the same at every step (Keras's RNN dropout).
+            let like = g.apply(Op::Slice { begin: vec![0, 0, 0], size: vec![n, 1, d] }, &[x])?;
+            let mask = g.apply(Op::DropoutMask { rate: self.dropout }, &[like])?;
+            x = g.mul(x, mask)?;
+        }
+        let rec_mask = if training && self.recurrent_dropout > 0.0 {
+            let zeros = g.constant(crate::tensor::Tensor::zeros(&[n, h]))?;
+            Some(g.apply(Op::DropoutMask { rate: self.recurrent_dropout }, &[zeros])?)
+        } else {
+            None
+        };
+        let (kernel, rec) = (w[0], w[1]);
+        let flat = g.reshape(x, &[n * t, d])?;
+        let mut xw = g.matmul(flat, kernel, false, false)?;
+        // The input bias joins the projection; GRU with resetAfter keeps a second, recurrent bias.
+        let mut rec_bias = None;
+        if self.use_bias {
+            if self.reset_after {
+                let b_in = g.apply(Op::Slice { begin: vec![0, 0], size: vec![1, gh] }, &[w[2]])?;
+                let b_rec = g.apply(Op::Slice { begin: vec![1, 0], size: vec![1, gh] }, &[w[2]])?;
+                xw = g.add(xw, b_in)?;
+                rec_bias = Some(b_rec);
+            } else {
+                xw = g.add(xw, w[2])?;
+            }
+        }
+        let xw = g.reshape(xw, &[n, t, gh])?;
+        let cols = |g: &mut Graph, v: NodeId, k: usize, count: usize| -> Result<NodeId> {
+            let s = g.shape_of(v);
+            g.apply(Op::Slice { begin: vec![0, k * h], size: vec![s[0], count * h] }, &[v])
+        };
+        // GRU without resetAfter multiplies r·h by the candidate's own block of U.
+        let (u_zr, u_h) = if self.cell == Cell::Gru && !self.reset_after {
+            (Some(cols(g, rec, 0, 2)?), Some(cols(g, rec, 2, 1)?))
+        } else {
+            (None, None)
+        };
+        let order: Vec<usize> = if self.go_backwards { (0..t).rev().collect() } else { (0..t).collect() };
+        let mut hprev: Option<NodeId> = None;
+        let mut cprev: Option<NodeId> = None;
+        let mut outs = vec![];
+        for step in order {
+            let xt = g.apply(Op::Slice { begin: vec![0, step, 0], size: vec![n, 1, gh] }, &[xw])?;
+            let xt = g.reshape(xt, &[n, gh])?;
+            let hin = match (hprev, rec_mask) {
+                (Some(hp), Some(m)) => Some(g.mul(hp, m)?),
+                (hp, _) => hp,
+            };
+            let hnew = match self.cell {
+                Cell::Simple => {
+                    let z = match hin {
+                        Some(hp) => {
+                            let hu = g.matmul(hp, rec, false, false)?;
+                            g.add(xt, hu)?
+                        }
+                        None => xt,
+                    };
+                    self.activation.apply(g, z)?
+                }
+                Cell::Lstm => {
+                    let z = match hin {
+                        Some(hp) => {
+                            let hu = g.matmul(hp, rec, false, false)?;
+                            g.add(xt, hu)?
+                        }
+                        None => xt,
+                    };
+                    let zi = cols(g, z, 0, 1)?;
+                    let i = self.recurrent_activation.apply(g, zi)?;
+                    let zc = cols(g, z, 2, 1)?;
+                    let cand = self.activation.apply(g, zc)?;
+                    let zo = cols(g, z, 3, 1)?;
+                    let o = self.recurrent_activation.apply(g, zo)?;
+                    let ic = g.mul(i, cand)?;
+                    let c = match cprev {
+                        Some(cp) => {
+                            let zf = cols(g, z, 1, 1)?;
+                            let f = self.recurrent_activation.apply(g, zf)?;
+                            let fc = g.mul(f, cp)?;
+                            g.add(fc, ic)?
+                        }
+                        None => ic,
+                    };
+                    cprev = Some(c);
+                    let ac = self.activation.apply(g, c)?;
+                    g.mul(o, ac)?
+                }
+                Cell::Gru => {
+                    let xzr = cols(g, xt, 0, 2)?;
+                    let xh = cols(g, xt, 2, 1)?;
+                    // hu: the recurrent contributions to z and r (and, with resetAfter, to h).
+                    let (zr, cand_in) = if self.reset_after {
+                        let hu = match (hin, rec_bias) {
+                            (Some(hp), b) => {
+                                let m = g.matmul(hp, rec, false, false)?;
+                                match b {
+                                    Some(b) => Some(g.add(m, b)?),
+                                    None => Some(m),
+                                }
+                            }
+                            (None, Some(b)) => Some(g.broadcast_to(b, &[n, gh])?),
+                            (None, None) => None,
+                        };
+                        match hu {
+                            Some(hu) => {
+                                let hzr = cols(g, hu, 0, 2)?;
+                                let zr = g.add(xzr, hzr)?;
+                                let zr = self.recurrent_activation.apply(g, zr)?;
+                                let r = cols(g, zr, 1, 1)?;
+                                let hh = cols(g, hu, 2, 1)?;
+                                let rh = g.mul(r, hh)?;
+                                (zr, g.add(xh, rh)?)
+                            }
+                            None => (self.recurrent_activation.apply(g, xzr)?, xh),
+                        }
+                    } else {
+                        match hin {
+                            Some(hp) => {
+                                let hzr = g.matmul(hp, u_zr.unwrap(), false, false)?;
+                                let zr = g.add(xzr, hzr)?;
+                                let zr = self.recurrent_activation.apply(g, zr)?;
+                                let r = cols(g, zr, 1, 1)?;
+                                let rh = g.mul(r, hp)?;
+                                let rhu = g.matmul(rh, u_h.unwrap(), false, false)?;
+                                (zr, g.add(xh, rhu)?)
+                            }
+                            None => (self.recurrent_activation.apply(g, xzr)?, xh),
+                        }
+                    };
+                    let z = cols(g, zr, 0, 1)?;
+                    let cand = self.activation.apply(g, cand_in)?;
+                    // h = z·h_prev + (1 - z)·cand = cand + z·(h_prev - cand).
+                    match hprev {
+                        Some(hp) => {
+                            let diff = g.sub(hp, cand)?;
+                            let zd = g.mul(z, diff)?;
+                            g.add(cand, zd)?
+                        }
+                        None => {
+                            let zc = g.mul(z, cand)?;
+                            g.sub(cand, zc)?
+                        }
+                    }
+                }
+            };
+            hprev = Some(hnew);
+            outs.push(hnew);
+        }
+        Ok(outs)
+    }
+
+    /// Stacks per-step outputs [N, H] into [N, T, H].
+    fn stack(g: &mut Graph, outs: &[NodeId]) -> Result<NodeId> {
+        let mut parts = vec![];
+        for &o in outs {
+            let s = g.shape_of(o);
+            parts.push(g.reshape(o, &[s[0], 1, s[1]])?);
+        }
+        if parts.len() == 1 {
+            return Ok(parts[0]);
+        }
+        g.apply(Op::Concat { axis: 1 }, &parts)
+    }
+}
+
+impl Layer for Rnn {
+    fn class_name(&self) -> &'static str {
+        match self.cell {
+            Cell::Simple => "SimpleRNN",
+            Cell::Lstm => "LSTM",
+            Cell::Gru => "GRU",
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        if input.len() != 2 || input.contains(&0) {
+            return Err(Error::shape(
+                self.owner(),
+                format!("expected input of rank 3 [batch, steps, features] with a known number of steps, received shape {}", batch_shape(input)),
+            ));
+        }
+        self.steps = input[0];
+        self.features = input[1];
+        let (h, gh) = (self.units, self.cell.gates() * self.units);
+        let mut w = vec![
+            WeightSpec::new(&self.name, "kernel", vec![self.features, gh], &self.kernel_init.0, self.regs[0]),
+            WeightSpec::new(&self.name, "recurrent_kernel", vec![h, gh], &self.recurrent_init.0, self.regs[1]),
+        ];
+        if self.use_bias {
+            let shape = if self.reset_after { vec![2, gh] } else { vec![gh] };
+            let mut b = WeightSpec::new(&self.name, "bias", shape, &self.bias_init.0, self.regs[2]);
+            if self.unit_forget_bias {
+                // The forget gate's bias starts at one: [init(H), ones(H), init(2H)].
+                b.init = Init::UnitForget(Box::new(b.init.clone()), h);
+            }
+            w.push(b);
+        }
+        let out = if self.return_sequences { vec![self.steps, h] } else { vec![h] };
+        Ok((w, out))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
+        let outs = self.run(g, x, w, training)?;
+        if self.return_sequences {
+            Rnn::stack(g, &outs)
+        } else {
+            Ok(*outs.last().unwrap())
+        }
+    }
+    fn config(&self) -> Value {
+        let mut c = json!({
+            "name": self.name, "trainable": true, "units": self.units, "activation": self.activation.name(),
+            "useBias": self.use_bias, "returnSequences": self.return_sequences, "returnState": false,
+            "goBackwards": self.go_backwards, "stateful": false, "unroll": false,
+            "kernelInitializer": self.kernel_init.1, "recurrentInitializer": self.recurrent_init.1,
+            "biasInitializer": self.bias_init.1, "kernelRegularizer": self.regs[0].map(|r| r.config()),
+            "recurrentRegularizer": self.regs[1].map(|r| r.config()), "biasRegularizer": self.regs[2].map(|r| r.config()),
+            "dropout": self.dropout, "recurrentDropout": self.recurrent_dropout,
+        });
+        if self.cell != Cell::Simple {
+            c["recurrentActivation"] = json!(self.recurrent_activation.name());
+        }
+        if self.cell == Cell::Lstm {
+            c["unitForgetBias"] = json!(self.unit_forget_bias);
+        }
+        if self.cell == Cell::Gru {
+            c["resetAfter"] = json!(self.reset_after);
+        }
+        c
+    }
+}
+
+/// Bidirectional: a recurrent layer run forwards and backwards, outputs merged ('concat', 'sum',
+/// 'mul', 'ave'). With returnSequences the backward outputs are put back in time order.
+pub struct Bidirectional {
+    name: String,
+    fwd: Rnn,
+    bwd: Rnn,
+    merge: String,
+    inner_class: String,
+    inner_cfg: Value,
+    split: usize,
+}
+
+impl Bidirectional {
+    pub fn new(name: String, o: &Opts) -> Result<Bidirectional> {
+        let spec = o.get("layer").ok_or_else(|| Error::arg(&o.owner, "the option layer (a recurrent layer) is required"))?;
+        let (class, cfg) = layer_spec(&o.owner, spec)?;
+        let cell = match class.as_str() {
+            "SimpleRNN" => Cell::Simple,
+            "LSTM" => Cell::Lstm,
+            "GRU" => Cell::Gru,
+            c => return Err(Error::arg(&o.owner, format!("wraps a SimpleRNN, LSTM or GRU layer, received {c}"))),
+        };
+        let inner_name = cfg.get("name").and_then(|n| n.as_str()).unwrap_or(&class).to_string();
+        let fwd = Rnn::new(format!("forward_{inner_name}"), &Opts::new(o.owner.clone(), &cfg), cell)?;
+        let bwd = fwd.reversed(format!("backward_{inner_name}"));
+        let merge = o.str_or("mergeMode", "concat")?.to_string();
+        if !["concat", "sum", "mul", "ave"].contains(&merge.as_str()) {
+            return Err(Error::arg(&o.owner, format!("mergeMode must be 'concat', 'sum', 'mul' or 'ave', received '{merge}'")));
+        }
+        Ok(Bidirectional { name, fwd, bwd, merge, inner_class: class, inner_cfg: cfg, split: 0 })
+    }
+}
+
+/// Reads a wrapped layer given as `{className, config}` or as a Hebb layer's JSON.
+fn layer_spec(owner: &str, spec: &Value) -> Result<(String, Value)> {
+    let class = spec.get("className").and_then(|c| c.as_str());
+    let cfg = spec.get("config");
+    match (class, cfg) {
+        (Some(c), Some(cfg)) => Ok((c.to_string(), cfg.clone())),
+        _ => Err(Error::arg(owner, format!("the wrapped layer must be a layer, received {spec}"))),
+    }
+}
+
+impl Layer for Bidirectional {
+    fn class_name(&self) -> &'static str {
+        "Bidirectional"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        let (mut wf, of) = self.fwd.build(input).map_err(|e| e.within(&format!("Bidirectional '{}'", self.name)))?;
+        let (wb, _) = self.bwd.build(input)?;
+        self.split = wf.len();
+        wf.extend(wb);
+        let mut out = of;
+        if self.merge == "concat" {
+            *out.last_mut().unwrap() *= 2;
+        }
+        Ok((wf, out))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
+        let f = self.fwd.call(g, x, &w[..self.split], training)?;
+        let b = if self.fwd.return_sequences {
+            let mut outs = self.bwd.run(g, x, &w[self.split..], training)?;
+            outs.reverse();
+            Rnn::stack(g, &outs)?
+        } else {
+            self.bwd.call(g, x, &w[self.split..], training)?
+        };
+        match self.merge.as_str() {
+            "concat" => {
+                let axis = g.shape_of(f).len() - 1;
+                g.apply(Op::Concat { axis }, &[f, b])
+            }
+            "sum" => g.add(f, b),
+            "mul" => g.mul(f, b),
+            _ => {
+                let s = g.add(f, b)?;
+                g.mul_scalar(s, 0.5)
+            }
+        }
+    }
+    fn config(&self) -> Value {
+        json!({
+            "name": self.name, "trainable": true, "mergeMode": self.merge,
+            "layer": {"className": self.inner_class, "config": self.inner_cfg},
+        })
+    }
+}
+
+/// TimeDistributed: applies a layer to every step of [batch, steps, ...] (steps folded into the
+/// batch).
+pub struct TimeDistributed {
+    name: String,
+    inner: Box<dyn Layer>,
+    inner_class: String,
+    inner_cfg: Value,
+}
+
+impl TimeDistributed {
+    pub fn new(name: String, o: &Opts) -> Result<TimeDistributed> {
+        let spec = o.get("layer").ok_or_else(|| Error::arg(&o.owner, "the option layer is required"))?;
+        let (class, cfg) = layer_spec(&o.owner, spec)?;
+        let inner = super::from_config(&class, &cfg)?;
+        Ok(TimeDistributed { name, inner, inner_class: class, inner_cfg: cfg })
+    }
+}
+
+impl Layer for TimeDistributed {
+    fn class_name(&self) -> &'static str {
+        "TimeDistributed"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        if input.len() < 2 {
+            return Err(Error::shape(
+                format!("TimeDistributed '{}'", self.name),
+                format!("expected input of rank >= 3 [batch, steps, ...], received shape {}", batch_shape(input)),
+            ));
+        }
+        let (w, inner_out) = self.inner.build(&input[1..]).map_err(|e| e.within(&format!("TimeDistributed '{}'", self.name)))?;
+        let mut out = vec![input[0]];
+        out.extend(inner_out);
+        Ok((w, out))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
+        let s = g.shape_of(x);
+        let mut folded = vec![s[0] * s[1]];
+        folded.extend(&s[2..]);
+        let xf = g.reshape(x, &folded)?;
+        let y = self.inner.call(g, xf, w, training).map_err(|e| e.within(&describe(self.inner.as_ref())))?;
+        let ys = g.shape_of(y);
+        let mut out = vec![s[0], s[1]];
+        out.extend(&ys[1..]);
+        g.reshape(y, &out)
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name, "trainable": true, "layer": {"className": self.inner_class, "config": self.inner_cfg}})
+    }
+}
