@@ -514,27 +514,33 @@ def gen_sgd():
 # ---------------------------------------------------------------------------
 
 
-def layer_case(name, cls, tfjs_config, layer, x, weights, int_input=False, seed=0):
-    """Forward and vjp of `layer` at `weights` (in Keras's trainable order) and input x."""
+def layer_case(name, cls, tfjs_config, layer, x, weights, int_input=False, seed=0, state=None, training=False):
+    """Forward and vjp of `layer` at `weights` (in Keras's trainable order) and input x.
+
+    `state` sets the non-trainable variables (BatchNormalization's moving statistics); with
+    `training` the layer runs in training mode and the case records the state it leaves."""
     rng = np.random.default_rng(4000 + seed)
     layer.build((None,) + tuple(x.shape[1:]))
     assert len(layer.trainable_variables) == len(weights), name
     for v, w in zip(layer.trainable_variables, weights):
         assert tuple(v.shape) == w.shape, (name, v.path, v.shape, w.shape)
-
-    # Non-trainable state (an RNN's dropout seed) is passed through as it is.
-    state = [v.value for v in layer.non_trainable_variables]
+    # Non-trainable state (an RNN's dropout seed) is passed through as it is unless given.
+    if state is None:
+        st = [v.value for v in layer.non_trainable_variables]
+    else:
+        st = [jnp.asarray(v) for v in state]
 
     def fwd(ws, xx):
-        y, _ = layer.stateless_call(list(ws), state, xx)
-        return y
+        if training:
+            return layer.stateless_call(list(ws), st, xx, training=True)
+        return layer.stateless_call(list(ws), st, xx)
 
     ws = tuple(jnp.asarray(w) for w in weights)
     if int_input:
         xi = jnp.asarray(x.astype(np.int32))
-        y, vjp = jax.vjp(lambda ws: fwd(ws, xi), ws)
+        y, vjp, new_state = jax.vjp(lambda ws: fwd(ws, xi), ws, has_aux=True)
     else:
-        y, vjp = jax.vjp(fwd, ws, jnp.asarray(x))
+        y, vjp, new_state = jax.vjp(fwd, ws, jnp.asarray(x), has_aux=True)
     y = np.asarray(y)
     dy = rand(rng, y.shape)
     grads = vjp(jnp.asarray(dy))
@@ -551,6 +557,11 @@ def layer_case(name, cls, tfjs_config, layer, x, weights, int_input=False, seed=
     }
     if not int_input:
         case["grad_x"] = arr(np.asarray(grads[1]))
+    if state is not None:
+        case["state"] = [arr(v) for v in state]
+        case["training"] = training
+        if training:
+            case["new_state"] = [arr(np.asarray(v)) for v in new_state]
     return case
 
 
@@ -689,6 +700,34 @@ def gen_rnn_cases(rng, cases):
     )
 
 
+def gen_batchnorm_cases(rng, cases):
+    """BatchNormalization in training mode (batch statistics, moving statistics updated) and in
+    inference mode (moving statistics), on a dense and an image input."""
+    L = keras.layers
+    for i, shape in enumerate([(6, 5), (3, 4, 3, 2)]):
+        c = shape[-1]
+        x = rand(rng, shape, 2.0) + 0.7
+        gamma = 1.0 + rand(rng, (c,), 0.3)
+        beta = rand(rng, (c,), 0.3)
+        state = [rand(rng, (c,), 0.5), 0.5 + np.abs(rand(rng, (c,), 0.5))]
+        for training in [True, False]:
+            for momentum, eps in [(0.99, 1e-3), (0.8, 1e-2)]:
+                tag = f"{'x'.join(map(str, shape))}_{'train' if training else 'infer'}_m{momentum}"
+                cases.append(
+                    layer_case(
+                        f"batch_norm_{tag}",
+                        "BatchNormalization",
+                        {"momentum": momentum, "epsilon": eps},
+                        L.BatchNormalization(momentum=momentum, epsilon=eps),
+                        x,
+                        [gamma, beta],
+                        seed=500 + 10 * i + 2 * training + (momentum < 0.9),
+                        state=state,
+                        training=training,
+                    )
+                )
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -732,6 +771,7 @@ def gen_layers():
         )
     gen_conv_cases(rng, cases)
     gen_rnn_cases(rng, cases)
+    gen_batchnorm_cases(rng, cases)
     write(
         "keras_layers.json",
         {

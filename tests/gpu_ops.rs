@@ -335,19 +335,26 @@ fn keras_layer_fixtures_on_the_gpu() {
         cfg["name"] = serde_json::json!(name);
         let mut layer = hebb::nn::from_config(case["class"].as_str().unwrap(), &cfg).unwrap();
         let x = tensor(&case["x"]);
-        let weights: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+        let mut weights: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+        let trained = weights.len();
+        if let Some(state) = case.get("state") {
+            weights.extend(state.as_array().unwrap().iter().map(tensor));
+        }
+        let training = case.get("training").and_then(|t| t.as_bool()).unwrap_or(false);
         layer.build(&x.shape[1..]).unwrap();
         let mut g = Graph::new();
         let xn = g.param(weights.len(), &x.shape);
         let params: Vec<NodeId> = weights.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
-        let y = layer.call(&mut g, xn, &params, false).unwrap();
+        let y = layer.call(&mut g, xn, &params, training).unwrap();
+        let updates = std::mem::take(&mut g.updates);
         let dy = g.constant(tensor(&case["dy"])).unwrap();
         let prod = g.mul(y, dy).unwrap();
         let axes: Vec<usize> = (0..g.shape_of(prod).len()).collect();
         let loss = g.sum(prod, &axes, false).unwrap();
-        let grads = grad(&mut g, loss, &params).unwrap();
+        let grads = grad(&mut g, loss, &params[..trained]).unwrap();
         let mut outs = vec![y];
         outs.extend(&grads);
+        outs.extend(updates.iter().map(|u| u.1));
         materialize(&mut g, &mut outs).unwrap();
         let mut values: Vec<&[f32]> = weights.iter().map(|w| w.data.as_slice()).collect();
         values.push(&x.data);
@@ -362,6 +369,10 @@ fn keras_layer_fixtures_on_the_gpu() {
         let got = rb.wait(&gpu).unwrap();
         let mut want = vec![tensor(&case["y"])];
         want.extend(case["grad_weights"].as_array().unwrap().iter().map(tensor));
+        if training {
+            want.extend(case["new_state"].as_array().unwrap().iter().map(tensor));
+        }
+        assert_eq!(got.len(), want.len(), "{name}: outputs");
         for (k, (gv, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(gv.len(), w.data.len(), "{name} output {k}");
             for (i, (a, b)) in gv.iter().zip(&w.data).enumerate() {

@@ -296,3 +296,63 @@ fn weights_replaced_or_layers_frozen_mid_epoch_on_the_gpu() {
         }
     }
 }
+
+/// A convnet with batch normalization: conv - BN - pool - flatten - dense on 6x6 images.
+fn small_cnn() -> (Sequential, Tensor, Tensor) {
+    let mut m = Sequential::new(5);
+    let layer = |c: &str, cfg: serde_json::Value| nn::from_config(c, &cfg).unwrap();
+    m.add(layer("Conv2D", json!({"filters": 4, "kernelSize": 3, "padding": "same", "activation": "relu"})), Some(vec![6, 6, 2])).unwrap();
+    m.add(layer("BatchNormalization", json!({"momentum": 0.9})), None).unwrap();
+    m.add(layer("MaxPooling2D", json!({"poolSize": 2})), None).unwrap();
+    m.add(layer("Flatten", json!({})), None).unwrap();
+    m.add(layer("Dense", json!({"units": 3, "activation": "softmax"})), None).unwrap();
+    m.compile(Compiled {
+        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
+        metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
+        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01),
+    });
+    let mut rng = Rng::new(4);
+    let n = 48;
+    let mut x = vec![];
+    let mut y = vec![];
+    for i in 0..n {
+        let c = i % 3;
+        for p in 0..72 {
+            // Class c brightens one third of the image's rows.
+            let row = (p / 12) % 6;
+            x.push(rng.uniform() + if row / 2 == c { 1.0 } else { 0.0 });
+        }
+        y.extend((0..3).map(|k| (k == c) as u8 as f32));
+    }
+    (m, Tensor::new(vec![n, 6, 6, 2], x).unwrap(), Tensor::new(vec![n, 3], y).unwrap())
+}
+
+#[test]
+fn a_batch_normalized_convnet_trains_the_same_on_the_gpu_and_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let (mut cpu, x, y) = small_cnn();
+    let (mut gm, _, _) = small_cnn();
+    let opts = FitOptions { report_batches: false, ..FitOptions::new(4, 16) };
+    let run = |m: &mut Sequential, on: Option<Arc<Gpu>>| {
+        let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts.clone()).unwrap();
+        if let Some(g) = on {
+            assert!(s.use_gpu(g, m).unwrap());
+        }
+        epochs_of(&s.run_all(m).unwrap())
+    };
+    let (ce, ge) = (run(&mut cpu, None), run(&mut gm, Some(gpu.clone())));
+    for (c, g) in ce.iter().zip(&ge) {
+        assert!(c.0.iter().zip(&g.0).all(|(a, b)| close(*a, *b, 1e-3)), "epoch logs cpu {c:?} gpu {g:?}");
+    }
+    for (w, v) in cpu.weights.iter().zip(&gm.weights) {
+        for (a, b) in w.value.data.iter().zip(&v.value.data) {
+            assert!(close(*a, *b, 1e-3), "weight {}: cpu {a} gpu {b}", w.name);
+        }
+    }
+    // The moving statistics moved (4 epochs x 3 batches at momentum 0.9) on both.
+    let mean = gm.weights.iter().find(|w| w.name.ends_with("moving_mean")).unwrap();
+    assert!(!mean.trainable);
+    assert!(mean.value.data.iter().all(|&v| v > 0.01), "moving mean of relu outputs {:?}", mean.value.data);
+    let acc = hebb::model::trainer::evaluate(&mut gm, &x, &y, 16).unwrap()[1];
+    assert!(acc > 0.9, "inference with the moving statistics: accuracy {acc}");
+}

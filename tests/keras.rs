@@ -135,10 +135,16 @@ fn more_layers_match_keras_and_round_trip_their_config() {
         let mut layer = nn::from_config(class, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
         let x = tensor(&case["x"]);
         let y_want = tensor(&case["y"]);
-        let weights: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+        let trained: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+        // State weights (moving statistics) follow the trained ones, as Hebb orders them.
+        let state: Vec<Tensor> = case.get("state").map(|s| s.as_array().unwrap().iter().map(tensor).collect()).unwrap_or_default();
+        let training = case.get("training").and_then(|t| t.as_bool()).unwrap_or(false);
+        let mut weights = trained.clone();
+        weights.extend(state.iter().cloned());
         let (specs, out_shape) = layer.build(&x.shape[1..]).unwrap();
         assert_eq!(out_shape, y_want.shape[1..], "{name}: output shape");
         assert_eq!(specs.len(), weights.len(), "{name}: number of weights");
+        assert_eq!(specs.iter().filter(|s| s.trainable).count(), trained.len(), "{name}: trained weights");
         for (s, w) in specs.iter().zip(&weights) {
             assert_eq!(s.shape, w.shape, "{name}: weight {} shape", s.name);
         }
@@ -149,22 +155,25 @@ fn more_layers_match_keras_and_round_trip_their_config() {
         let mut g = Graph::new();
         let xn = g.input(0, &x.shape, DType::F32);
         let params: Vec<_> = weights.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
-        let y = layer.call(&mut g, xn, &params, false).unwrap();
+        let y = layer.call(&mut g, xn, &params, training).unwrap();
+        let updates = std::mem::take(&mut g.updates);
+        assert_eq!(updates.len(), if training { state.len() } else { 0 }, "{name}: state updates");
         let dy = g.constant(tensor(&case["dy"])).unwrap();
         let prod = g.mul(y, dy).unwrap();
         let axes: Vec<usize> = (0..y_want.shape.len()).collect();
         let loss = g.sum(prod, &axes, false).unwrap();
         let has_grad_x = case.get("grad_x").is_some();
-        let mut wrt = params.clone();
+        let mut wrt = params[..trained.len()].to_vec();
         if has_grad_x {
             wrt.push(xn);
         }
         let grads = grad(&mut g, loss, &wrt).unwrap();
         let mut outs = vec![y];
         outs.extend(&grads);
+        outs.extend(updates.iter().map(|u| u.1));
         // Outputs that are only a view of the input (Reshape) get a buffer of their own.
         hebb::graph::plan::materialize(&mut g, &mut outs).unwrap();
-        let (y, grads) = (outs[0], outs[1..].to_vec());
+        let (y, grads, ups) = (outs[0], outs[1..=grads.len()].to_vec(), outs[grads.len() + 1..].to_vec());
         let mut plan = Plan::new(g, &outs).unwrap();
         let values: Vec<&[f32]> = weights.iter().map(|w| w.data.as_slice()).collect();
         plan.run(&[&x.data], &values, &mut Rng::new(0));
@@ -173,7 +182,13 @@ fn more_layers_match_keras_and_round_trip_their_config() {
             assert_close(&format!("{name} grad weight {k}"), plan.value(grads[k]), &tensor(gw), 2e-5);
         }
         if has_grad_x {
-            assert_close(&format!("{name} grad x"), plan.value(grads[weights.len()]), &tensor(&case["grad_x"]), 2e-5);
+            assert_close(&format!("{name} grad x"), plan.value(grads[trained.len()]), &tensor(&case["grad_x"]), 2e-5);
+        }
+        if training {
+            for (k, (u, want)) in ups.iter().zip(case["new_state"].as_array().unwrap()).enumerate() {
+                assert_eq!(updates[k].0, trained.len() + k, "{name}: update {k} weight");
+                assert_close(&format!("{name} new state {k}"), plan.value(*u), &tensor(want), 2e-5);
+            }
         }
     }
 }

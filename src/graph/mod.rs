@@ -23,6 +23,9 @@ pub struct Node {
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub consts: Vec<Tensor>,
+    /// State a training step writes back: (weight index, new value), e.g. BatchNormalization's
+    /// moving statistics. Recorded by layers through [`Graph::assign`].
+    pub updates: Vec<(usize, NodeId)>,
 }
 
 impl Graph {
@@ -34,6 +37,20 @@ impl Graph {
     }
     pub fn param(&mut self, index: usize, shape: &[usize]) -> NodeId {
         self.leaf(Op::Param { index }, shape, DType::F32)
+    }
+    /// Records that a training step sets the weight read by `param` to `value`.
+    pub fn assign(&mut self, param: NodeId, value: NodeId) -> Result<()> {
+        let Op::Param { index } = self.nodes[param].op else {
+            return Err(Error::arg("assign", "only a weight can be assigned"));
+        };
+        if self.nodes[param].shape != self.nodes[value].shape {
+            return Err(Error::shape(
+                "assign",
+                format!("cannot assign a value of shape {} to a weight of shape {}", fmt_shape(&self.nodes[value].shape), fmt_shape(&self.nodes[param].shape)),
+            ));
+        }
+        self.updates.push((index, value));
+        Ok(())
     }
     fn leaf(&mut self, op: Op, shape: &[usize], dtype: DType) -> NodeId {
         self.nodes.push(Node { op, inputs: vec![], shape: shape.to_vec(), dtype });

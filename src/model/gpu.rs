@@ -28,6 +28,8 @@ pub struct GpuStep {
     pub plan: GpuPlan,
     pub outputs: Vec<NodeId>,
     grads: Vec<(usize, NodeId)>,
+    /// State weights a training step writes (moving statistics), copied into the arena.
+    updates: Vec<(usize, NodeId)>,
     /// Accumulate into the training, validation or evaluate sums.
     accum: [wgpu::BindGroup; 3],
     _accum_params: wgpu::Buffer,
@@ -129,10 +131,14 @@ impl GpuModel {
         let mut sg = model.step_graph(kind, batch, y_feat, y_dtype, None)?;
         let mut outs = sg.outputs.clone();
         let mut grads: Vec<NodeId> = sg.grads.iter().map(|g| g.1).collect();
+        let mut ups: Vec<NodeId> = sg.updates.iter().map(|u| u.1).collect();
         materialize(&mut sg.graph, &mut outs)?;
         materialize(&mut sg.graph, &mut grads)?;
+        materialize(&mut sg.graph, &mut ups)?;
+        let updates = sg.updates.iter().map(|u| u.0).zip(ups.iter().copied()).collect();
         let mut all = outs.clone();
         all.extend(&grads);
+        all.extend(&ups);
         let plan = GpuPlan::new(&self.gpu, sg.graph, &all, &self.arena)?;
         let params = self.gpu.uniform(1);
         let mut words = [0u32; RECORD_WORDS];
@@ -160,7 +166,7 @@ impl GpuModel {
         };
         let accum = [bind(0), bind(REGION), bind(2 * REGION)];
         self.gpu.check(&format!("planning the {kind:?} step for batch {batch}"))?;
-        Ok(GpuStep { plan, outputs: outs, grads: sg.grads.iter().map(|g| g.0).zip(grads).collect(), accum, _accum_params: params, batch })
+        Ok(GpuStep { plan, outputs: outs, grads: sg.grads.iter().map(|g| g.0).zip(grads).collect(), updates, accum, _accum_params: params, batch })
     }
 
     /// Runs one step of `kind` on `inputs` ([x, y, sample weights]); training steps update the
@@ -223,6 +229,12 @@ impl GpuModel {
                 pass.set_pipeline(&self.accum_pipeline);
                 pass.set_bind_group(0, &step.accum[region.min(2)], &[]);
                 pass.dispatch_workgroups(1, 1, 1);
+            }
+        }
+        // State updates after the step has read the old values (commands run in order).
+        for &(wi, node) in &step.updates {
+            if let Some((b, n)) = step.plan.value(node) {
+                enc.copy_buffer_to_buffer(b, 0, &self.arena.buf, self.arena.offsets[wi] * 4, Some(n as u64 * 4));
             }
         }
         self.gpu.submit(enc.finish());

@@ -21,6 +21,8 @@ pub struct Weight {
     pub name: String,
     pub value: Tensor,
     pub trainable: bool,
+    /// State a layer updates itself (moving statistics): never trained, whatever the layer's flag.
+    pub state: bool,
     pub regularizer: Option<crate::nn::regularizers::Regularizer>,
 }
 
@@ -97,6 +99,8 @@ pub struct StepGraph {
     pub graph: Graph,
     pub outputs: Vec<NodeId>,
     pub grads: Vec<(usize, NodeId)>,
+    /// For training steps: the new values of state weights (moving statistics), by weight index.
+    pub updates: Vec<(usize, NodeId)>,
 }
 
 pub struct StepPlan {
@@ -105,6 +109,8 @@ pub struct StepPlan {
     pub outputs: Vec<NodeId>,
     /// For Train: the gradient node of each trainable weight, with the weight's index.
     pub grads: Vec<(usize, NodeId)>,
+    /// For Train: state weights written after the step (see [`StepGraph::updates`]).
+    pub updates: Vec<(usize, NodeId)>,
 }
 
 /// Plans are cached per kind, batch size and label signature (feature shape and dtype hashed,
@@ -173,7 +179,7 @@ impl Sequential {
                 Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
                 None => s.init.sample(&s.shape, &mut self.rng),
             };
-            self.weights.push(Weight { name: s.name, value, trainable: s.trainable, regularizer: s.regularizer });
+            self.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, regularizer: s.regularizer });
             idx.push(self.weights.len() - 1);
         }
         if self.layers.is_empty() {
@@ -197,7 +203,7 @@ impl Sequential {
         if let Some(l) = self.layers.get_mut(layer) {
             l.trainable = trainable;
             for &w in &l.weights {
-                self.weights[w].trainable = trainable;
+                self.weights[w].trainable = trainable && !self.weights[w].state;
             }
             self.plans.clear();
             self.gpu = None;
@@ -250,7 +256,10 @@ impl Sequential {
         let mut h = x;
         for entry in &self.layers {
             let w: Vec<NodeId> = entry.weights.iter().map(|&i| params[i]).collect();
-            h = entry.layer.call(g, h, &w, training).map_err(|e| e.within(&describe(entry.layer.as_ref())))?;
+            // A frozen layer runs in inference mode (Keras 3: a frozen BatchNormalization uses its
+            // moving statistics and updates nothing).
+            let train_layer = training && (entry.trainable || entry.weights.is_empty());
+            h = entry.layer.call(g, h, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?;
         }
         Ok(h)
     }
@@ -350,11 +359,15 @@ impl Sequential {
     /// Builds a plan. With `fns`, per-step functions use this step's recordings (such a plan is
     /// used once and not cached).
     pub fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType, fns: Option<&StepFns>) -> Result<StepPlan> {
-        let sg = self.step_graph(kind, batch, y_feat, y_dtype, fns)?;
+        let mut sg = self.step_graph(kind, batch, y_feat, y_dtype, fns)?;
+        let mut ups: Vec<NodeId> = sg.updates.iter().map(|u| u.1).collect();
+        crate::graph::plan::materialize(&mut sg.graph, &mut ups)?;
+        let updates: Vec<(usize, NodeId)> = sg.updates.iter().map(|u| u.0).zip(ups).collect();
         let mut all = sg.outputs.clone();
         all.extend(sg.grads.iter().map(|&(_, n)| n));
+        all.extend(updates.iter().map(|&(_, n)| n));
         let plan = Plan::new(sg.graph, &all)?;
-        Ok(StepPlan { plan, outputs: sg.outputs, grads: sg.grads })
+        Ok(StepPlan { plan, outputs: sg.outputs, grads: sg.grads, updates })
     }
 
     /// The graph of one step of `kind` (any device plans it).
@@ -375,7 +388,7 @@ impl Sequential {
             p = g.apply(crate::ops::Op::Cast { dtype: DType::F32 }, &[p])?;
         }
         if matches!(kind, PlanKind::Predict | PlanKind::Forward) {
-            return Ok(StepGraph { graph: g, outputs: vec![p], grads: vec![] });
+            return Ok(StepGraph { graph: g, outputs: vec![p], grads: vec![], updates: vec![] });
         }
         let mut ys = vec![batch];
         ys.extend_from_slice(y_feat);
@@ -397,7 +410,9 @@ impl Sequential {
             let d = grad(&mut g, outputs[0], &wrt)?;
             grads = trainable.into_iter().zip(d).collect();
         }
-        Ok(StepGraph { graph: g, outputs, grads })
+        // State updates count only in training steps (a frozen layer records none).
+        let updates = if kind.trains() { std::mem::take(&mut g.updates) } else { vec![] };
+        Ok(StepGraph { graph: g, outputs, grads, updates })
     }
 
     pub fn count_params(&self) -> (usize, usize) {

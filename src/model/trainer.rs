@@ -919,6 +919,9 @@ impl FitSession {
         for (k, &(wi, node)) in sp.grads.iter().enumerate() {
             opt.update(k, &mut model.weights[wi].value.data, sp.plan.value(node));
         }
+        for &(wi, node) in &sp.updates {
+            model.weights[wi].value.data.copy_from_slice(sp.plan.value(node));
+        }
         if fns.is_none() {
             model.put_plan(kind, size, yfeat, ydt, sp);
         }

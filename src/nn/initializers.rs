@@ -142,9 +142,10 @@ fn orthogonal(shape: &[usize], gain: f32, rng: &mut Rng) -> Vec<f32> {
     let mut q: Vec<Vec<f64>> = (0..short).map(|_| (0..tall).map(|_| rng.normal() as f64).collect()).collect();
     for j in 0..short {
         for k in 0..j {
-            let d: f64 = (0..tall).map(|i| q[j][i] * q[k][i]).sum();
-            for i in 0..tall {
-                q[j][i] -= d * q[k][i];
+            let (done, rest) = q.split_at_mut(j);
+            let d: f64 = rest[0].iter().zip(&done[k]).map(|(a, b)| a * b).sum();
+            for (v, u) in rest[0].iter_mut().zip(&done[k]) {
+                *v -= d * u;
             }
         }
         let norm = q[j].iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-12);

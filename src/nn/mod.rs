@@ -172,6 +172,7 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "RepeatVector" => Box::new(shaping::RepeatVector::new(name, &o)?),
         "Embedding" => Box::new(embedding::Embedding::new(name, &o)?),
         "LayerNormalization" => Box::new(normalization::LayerNormalization::new(name, &o)?),
+        "BatchNormalization" => Box::new(normalization::BatchNormalization::new(name, &o)?),
         "Conv1D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Conv, 1)?),
         "Conv2D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Conv, 2)?),
         "Conv2DTranspose" => Box::new(conv::Conv::new(name, &o, conv::Kind::Transpose, 2)?),

@@ -1,4 +1,4 @@
-//! LayerNormalization over the last axis: (x - mean) / sqrt(var + epsilon) * gamma + beta, with
+//! LayerNormalization and BatchNormalization. LayerNormalization over the last axis: (x - mean) / sqrt(var + epsilon) * gamma + beta, with
 //! the biased variance, as Keras and TF.js compute it.
 
 use super::initializers::Init;
@@ -105,5 +105,134 @@ impl Layer for LayerNormalization {
             "scale": self.scale, "gammaInitializer": self.gamma_cfg, "betaInitializer": self.beta_cfg,
             "gammaRegularizer": self.gamma_reg.map(|r| r.config()), "betaRegularizer": self.beta_reg.map(|r| r.config()),
         })
+    }
+}
+
+/// BatchNormalization over the last axis. Training normalizes with the batch's mean and biased
+/// variance and moves the moving statistics toward them (`moving = moving·momentum +
+/// batch·(1 - momentum)`); inference (and a frozen layer) uses the moving statistics. Weights:
+/// gamma, beta (trained), moving_mean, moving_variance (state), as in Keras and TF.js.
+pub struct BatchNormalization {
+    name: String,
+    momentum: f32,
+    epsilon: f32,
+    center: bool,
+    scale: bool,
+    inits: [(Init, Option<u64>); 4],
+    cfgs: [Value; 4],
+    gamma_reg: Option<Regularizer>,
+    beta_reg: Option<Regularizer>,
+}
+
+const BN_INITS: [(&str, &str); 4] =
+    [("gammaInitializer", "ones"), ("betaInitializer", "zeros"), ("movingMeanInitializer", "zeros"), ("movingVarianceInitializer", "ones")];
+
+impl BatchNormalization {
+    pub fn new(name: String, o: &Opts) -> Result<Self> {
+        if let Some(a) = o.get("axis") {
+            if a.as_i64() != Some(-1) {
+                return Err(Error::arg(&o.owner, format!("only axis -1 (channels last) is supported yet, received axis={a}")));
+            }
+        }
+        o.unsupported(&["gammaConstraint", "betaConstraint"])?;
+        let epsilon = o.f32_or("epsilon", 1e-3)?;
+        if epsilon <= 0.0 {
+            return Err(Error::arg(&o.owner, format!("epsilon must be positive, received {epsilon}")));
+        }
+        let momentum = o.f32_or("momentum", 0.99)?;
+        if !(0.0..=1.0).contains(&momentum) {
+            return Err(Error::arg(&o.owner, format!("momentum must be in [0, 1], received {momentum}")));
+        }
+        let mut inits = vec![];
+        let mut cfgs = vec![];
+        for (key, default) in BN_INITS {
+            inits.push(o.init_or(key, default)?);
+            cfgs.push(o.get(key).cloned().unwrap_or(json!(default)));
+        }
+        Ok(BatchNormalization {
+            name,
+            momentum,
+            epsilon,
+            center: o.bool_or("center", true)?,
+            scale: o.bool_or("scale", true)?,
+            inits: inits.try_into().unwrap(),
+            cfgs: cfgs.try_into().unwrap(),
+            gamma_reg: o.regularizer("gammaRegularizer")?,
+            beta_reg: o.regularizer("betaRegularizer")?,
+        })
+    }
+}
+
+impl Layer for BatchNormalization {
+    fn class_name(&self) -> &'static str {
+        "BatchNormalization"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        let Some(&c) = input.last().filter(|&&d| d > 0) else {
+            return Err(Error::shape(
+                format!("BatchNormalization '{}'", self.name),
+                format!("needs a non-empty last axis, received shape {}", batch_shape(input)),
+            ));
+        };
+        let mut w = vec![];
+        if self.scale {
+            w.push(WeightSpec::new(&self.name, "gamma", vec![c], &self.inits[0], self.gamma_reg));
+        }
+        if self.center {
+            w.push(WeightSpec::new(&self.name, "beta", vec![c], &self.inits[1], self.beta_reg));
+        }
+        for (k, what) in [(2, "moving_mean"), (3, "moving_variance")] {
+            let mut s = WeightSpec::new(&self.name, what, vec![c], &self.inits[k], None);
+            s.trainable = false;
+            w.push(s);
+        }
+        Ok((w, input.to_vec()))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
+        let rank = g.shape_of(x).len();
+        let k = self.scale as usize + self.center as usize;
+        let (mm, mv) = (w[k], w[k + 1]);
+        let (mean, var) = if training {
+            let axes: Vec<usize> = (0..rank - 1).collect();
+            let mean = g.mean(x, &axes, false)?;
+            let d = g.sub(x, mean)?;
+            let sq = g.unary(Unary::Square, d)?;
+            let var = g.mean(sq, &axes, false)?;
+            let keep = |g: &mut Graph, moving: NodeId, batch: NodeId| -> Result<NodeId> {
+                let a = g.mul_scalar(moving, self.momentum)?;
+                let b = g.mul_scalar(batch, 1.0 - self.momentum)?;
+                g.add(a, b)
+            };
+            let new_mean = keep(g, mm, mean)?;
+            let new_var = keep(g, mv, var)?;
+            g.assign(mm, new_mean)?;
+            g.assign(mv, new_var)?;
+            (mean, var)
+        } else {
+            (mm, mv)
+        };
+        let ve = g.add_scalar(var, self.epsilon)?;
+        let r = g.unary(Unary::Rsqrt, ve)?;
+        let scale = if self.scale { g.mul(r, w[0])? } else { r };
+        let d = g.sub(x, mean)?;
+        let mut y = g.mul(d, scale)?;
+        if self.center {
+            y = g.add(y, w[self.scale as usize])?;
+        }
+        Ok(y)
+    }
+    fn config(&self) -> Value {
+        let mut c = json!({
+            "name": self.name, "trainable": true, "axis": -1, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "gammaRegularizer": self.gamma_reg.map(|r| r.config()), "betaRegularizer": self.beta_reg.map(|r| r.config()),
+        });
+        for ((key, _), cfg) in BN_INITS.iter().zip(&self.cfgs) {
+            c[*key] = cfg.clone();
+        }
+        c
     }
 }

@@ -668,7 +668,7 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
         let e = model.layers.last().unwrap();
         Ok(json!({
             "inputShape": e.in_shape, "outputShape": e.out_shape,
-            "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape})).collect::<Vec<_>>(),
+            "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape, "state": model.weights[w].state})).collect::<Vec<_>>(),
         })
         .to_string())
     })

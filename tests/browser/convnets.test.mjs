@@ -73,3 +73,52 @@ for (const backend of ['webgpu', 'cpu']) {
     assert.ok(sep.params < conv.params);
   });
 }
+
+test('batchNormalization: trains with batch statistics, predicts with its moving statistics (webgpu and cpu)', { timeout: 3 * TRAIN_TIMEOUT }, async (t) => {
+  const page = await openHebbWithHelpers(b);
+  await loadDigits(page);
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      tf.util.seed(11);
+      const m = tf.sequential();
+      m.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', inputShape: [8, 8, 1] }));
+      m.add(tf.layers.batchNormalization({ momentum: 0.9 }));
+      m.add(tf.layers.activation({ activation: 'relu' }));
+      m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+      m.add(tf.layers.flatten());
+      m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+      m.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      const { train, test } = window.digits;
+      await m.fit(train.x, train.y, { epochs: 4, batchSize: 128, seed: 3 });
+      const pred = await m.predict(test.x).argMax(-1).data();
+      const bn = m.layers[1];
+      // Unfreezing a layer never makes its moving statistics trainable.
+      bn.trainable = false;
+      bn.trainable = true;
+      // Inference does not depend on what else is in the batch: one image alone predicts the same.
+      const one = await m.predict(test.x.slice([0, 0, 0, 0], [1, 8, 8, 1])).data();
+      const all = await m.predict(test.x.slice([0, 0, 0, 0], [16, 8, 8, 1])).data();
+      out[backend] = {
+        acc: test.y.filter((label, i) => pred[i] === label).length / test.y.length,
+        weights: bn.weights.map((w) => [w.name, w.trainable]),
+        params: [m.countParams(), bn.countParams()],
+        movingMean: Array.from(await bn.getWeights()[2].data()),
+        oneVsBatch: Math.max(...Array.from(one).map((v, i) => Math.abs(v - all[i]))),
+        backend: tf.getBackend(),
+      };
+    }
+    return out;
+  });
+  t.diagnostic(JSON.stringify(r));
+  for (const backend of ['cpu', 'webgpu']) {
+    const o = r[backend];
+    assert.equal(o.backend, backend);
+    assert.ok(o.acc >= 0.9, `${backend} accuracy ${o.acc}`);
+    assert.deepEqual(o.weights.map((w) => w[1]), [true, true, false, false]);
+    assert.equal(o.params[1], 4 * 8);
+    assert.ok(o.movingMean.some((v) => Math.abs(v) > 1e-3), `${backend} moving mean moved: ${o.movingMean}`);
+    assert.ok(o.oneVsBatch < 1e-5, `${backend}: prediction depends on the batch (${o.oneVsBatch})`);
+  }
+});

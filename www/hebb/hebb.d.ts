@@ -201,6 +201,14 @@ export declare const layers: {
       betaRegularizer?: RegularizerSpec;
     },
   ): Layer;
+  batchNormalization(
+    args?: LayerArgs & {
+      axis?: -1; momentum?: number; epsilon?: number; center?: boolean; scale?: boolean;
+      gammaInitializer?: InitializerIdentifier; betaInitializer?: InitializerIdentifier;
+      movingMeanInitializer?: InitializerIdentifier; movingVarianceInitializer?: InitializerIdentifier;
+      gammaRegularizer?: RegularizerSpec; betaRegularizer?: RegularizerSpec;
+    },
+  ): Layer;
   conv1d(args: FilterConvArgs): Layer;
   conv2d(args: FilterConvArgs): Layer;
   conv2dTranspose(args: FilterConvArgs): Layer;

@@ -71,7 +71,7 @@ export class Layer {
     return (this._weightInfo ?? []).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
   }
   get weights() {
-    return (this._weightInfo ?? []).map((w) => ({ name: w.name, shape: w.shape, trainable: this._trainable }));
+    return (this._weightInfo ?? []).map((w) => ({ name: w.name, shape: w.shape, trainable: this._trainable && !w.state }));
   }
   /** Copies of this layer's weights. */
   getWeights() {
@@ -122,6 +122,7 @@ export const layers = {
   repeatVector: make('RepeatVector'),
   embedding: make('Embedding'),
   layerNormalization: (config = {}) => new Layer('LayerNormalization', config),
+  batchNormalization: (config = {}) => new Layer('BatchNormalization', config),
   conv1d: make('Conv1D'),
   conv2d: make('Conv2D'),
   conv2dTranspose: make('Conv2DTranspose'),
