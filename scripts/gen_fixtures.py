@@ -728,6 +728,77 @@ def gen_batchnorm_cases(rng, cases):
                 )
 
 
+def gen_optimizers():
+    """Five training steps of a small MLP per optimizer setting that TF.js lacks or that Keras 3
+    defines (AdamW, Adadelta, gradient clipping, learning-rate schedules). Each case carries the
+    Hebb (TF.js-style) optimizer config that should reproduce it."""
+    K = keras.optimizers
+    S = keras.optimizers.schedules
+    rng = np.random.default_rng(99)
+    n_in, hidden, n_out, batch = 4, 6, 3, 8
+    init = [
+        rand(rng, (n_in, hidden), 0.5),
+        rand(rng, (hidden,), 0.1),
+        rand(rng, (hidden, n_out), 0.4),
+        rand(rng, (n_out,), 0.1),
+    ]
+    x = rand(rng, (batch, n_in))
+    y = f32(np.eye(n_out)[rng.integers(0, n_out, size=batch)])
+    cases = []
+    settings = [
+        ("adamw", K.AdamW(learning_rate=0.01, weight_decay=0.05), {"className": "AdamW", "config": {"learningRate": 0.01, "weightDecay": 0.05}}),
+        ("adadelta", K.Adadelta(learning_rate=0.5, rho=0.9), {"className": "Adadelta", "config": {"learningRate": 0.5, "rho": 0.9}}),
+        (
+            "adam_clipnorm",
+            K.Adam(learning_rate=0.01, clipnorm=0.05),
+            {"className": "Adam", "config": {"learningRate": 0.01, "clipnorm": 0.05, "epsilonBeforeBiasCorrection": True}},
+        ),
+        ("sgd_clipvalue", K.SGD(learning_rate=0.2, clipvalue=0.02), {"className": "SGD", "config": {"learningRate": 0.2, "clipvalue": 0.02}}),
+        (
+            "sgd_global_clipnorm",
+            K.SGD(learning_rate=0.2, global_clipnorm=0.1),
+            {"className": "SGD", "config": {"learningRate": 0.2, "globalClipnorm": 0.1}},
+        ),
+        (
+            "sgd_exponential_decay",
+            K.SGD(learning_rate=S.ExponentialDecay(0.3, decay_steps=2, decay_rate=0.5, staircase=True)),
+            {"className": "SGD", "config": {"learningRate": {"className": "ExponentialDecay", "config": {"initialLearningRate": 0.3, "decaySteps": 2, "decayRate": 0.5, "staircase": True}}}},
+        ),
+        (
+            "sgd_cosine_warmup",
+            K.SGD(learning_rate=S.CosineDecay(0.05, decay_steps=3, alpha=0.1, warmup_target=0.3, warmup_steps=2)),
+            {"className": "SGD", "config": {"learningRate": {"className": "CosineDecay", "config": {"initialLearningRate": 0.05, "decaySteps": 3, "alpha": 0.1, "warmupTarget": 0.3, "warmupSteps": 2}}}},
+        ),
+        (
+            "sgd_piecewise",
+            K.SGD(learning_rate=S.PiecewiseConstantDecay([1, 3], [0.3, 0.1, 0.02])),
+            {"className": "SGD", "config": {"learningRate": {"className": "PiecewiseConstantDecay", "config": {"boundaries": [1, 3], "values": [0.3, 0.1, 0.02]}}}},
+        ),
+    ]
+    for name, opt, hebb in settings:
+        model = keras.Sequential([keras.Input(shape=(n_in,)), keras.layers.Dense(hidden, activation="tanh"), keras.layers.Dense(n_out, activation="softmax")])
+        model.set_weights(init)
+        model.compile(optimizer=opt, loss="categorical_crossentropy")
+        losses, after = [], []
+        for _ in range(5):
+            losses.append(float(np.float32(model.train_on_batch(x, y))))
+            after.append([arr(w) for w in model.get_weights()])
+        cases.append({"name": name, "optimizer": hebb, "losses": losses, "weights_after": after})
+    write(
+        "keras_optimizers.json",
+        {
+            "generator": GENERATOR,
+            "description": "5 train_on_batch steps of Dense(6, tanh) - Dense(3, softmax), categorical_crossentropy, per optimizer",
+            "model": {"input_dim": n_in, "layers": [{"units": hidden, "activation": "tanh", "use_bias": True}, {"units": n_out, "activation": "softmax", "use_bias": True}]},
+            "initial_weights": [arr(w) for w in init],
+            "x": arr(x),
+            "y": arr(y),
+            "batch_size": batch,
+            "cases": cases,
+        },
+    )
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -791,6 +862,7 @@ def main():
     gen_adam()
     gen_sgd()
     gen_layers()
+    gen_optimizers()
     return 0
 
 

@@ -1,7 +1,8 @@
 // One fused update over every trained parameter at once (they sit end to end in one buffer).
 // Words: 0 n, 1 kind (0 sgd, 1 momentum, 2 nesterov, 3 adam, 4 adam keras-eps, 5 adamax,
-// 6 rmsprop, 7 rmsprop centered, 8 adagrad), 2 lr, 3 beta1/momentum/decay, 4 beta2, 5 eps,
-// 6 c1 (1 - beta1^t), 7 c2 (1 - beta2^t), 8 adamax lr_t, 9 rmsprop momentum.
+// 6 rmsprop, 7 rmsprop centered, 8 adagrad, 9 adadelta, 10 adamw), 2 lr, 3 beta1/momentum/
+// decay/rho, 4 beta2, 5 eps, 6 c1 (1 - beta1^t), 7 c2 (1 - beta2^t), 8 adamax lr_t, 9 rmsprop
+// momentum / adamw weight decay.
 
 @group(0) @binding(1) var<storage, read_write> w: array<f32>;
 @group(0) @binding(2) var<storage, read> g: array<f32>;
@@ -67,6 +68,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             } else {
                 w[i] = w[i] - lr * gi / denom;
             }
+        }
+        case 9u: {
+            let ag = b1 * s0[i] + (1.0 - b1) * gi * gi;
+            s0[i] = ag;
+            let delta = sqrt(s1[i] + eps) / sqrt(ag + eps) * gi;
+            s1[i] = b1 * s1[i] + (1.0 - b1) * delta * delta;
+            w[i] = w[i] - lr * delta;
+        }
+        case 10u: {
+            let decayed = w[i] - w[i] * pf(9u) * lr;
+            let m = b1 * s0[i] + (1.0 - b1) * gi;
+            let v = b2 * s1[i] + (1.0 - b2) * gi * gi;
+            s0[i] = m;
+            s1[i] = v;
+            w[i] = decayed - (lr * sqrt(pf(7u)) / pf(6u)) * m / (sqrt(v) + eps);
         }
         default: {
             let acc = s0[i] + gi * gi;

@@ -40,6 +40,10 @@ fn spiral(n: usize, seed: u64) -> (Tensor, Tensor) {
 }
 
 fn mlp(kind: Kind, lr: f32, dropout: bool) -> Sequential {
+    mlp_with(Optimizer::new(kind, lr), dropout)
+}
+
+fn mlp_with(optimizer: Optimizer, dropout: bool) -> Sequential {
     let mut m = Sequential::new(11);
     m.add(nn::from_config("Dense", &json!({"units": 33, "activation": "relu"})).unwrap(), Some(vec![2])).unwrap();
     if dropout {
@@ -58,7 +62,7 @@ fn mlp(kind: Kind, lr: f32, dropout: bool) -> Sequential {
     m.compile(Compiled {
         loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
         metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
-        optimizer: Optimizer::new(kind, lr),
+        optimizer,
     });
     m
 }
@@ -99,12 +103,32 @@ fn mlp_training_on_the_gpu_matches_the_cpu_for_every_optimizer() {
         (Kind::Adamax { beta1: 0.9, beta2: 0.999, eps: 1e-7, decay: 0.01 }, 0.01),
         (Kind::RmsProp { decay: 0.9, momentum: 0.5, eps: 1e-7, centered: true }, 0.005),
         (Kind::Adagrad { initial: 0.1, eps: 1e-7 }, 0.05),
+        (Kind::Adadelta { rho: 0.9, eps: 1e-7 }, 1.0),
+        (Kind::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.05 }, 0.01),
     ];
-    for (kind, lr) in kinds {
+    // Schedules and clipping, as users write them.
+    let configs = [
+        json!({"className": "Adam", "config": {"learningRate": {"className": "CosineDecay", "config": {"initialLearningRate": 0.001, "decaySteps": 10, "warmupTarget": 0.02, "warmupSteps": 3}}, "clipnorm": 0.5}}),
+        json!({"className": "SGD", "config": {"learningRate": {"className": "ExponentialDecay", "config": {"initialLearningRate": 0.2, "decaySteps": 4, "decayRate": 0.5}}, "globalClipnorm": 1.0}}),
+        json!({"className": "Momentum", "config": {"learningRate": 0.05, "momentum": 0.9, "clipvalue": 0.05}}),
+    ];
+    let make: Vec<Box<dyn Fn() -> Optimizer>> = kinds
+        .iter()
+        .map(|(k, lr)| {
+            let (k, lr) = (k.clone(), *lr);
+            Box::new(move || Optimizer::new(k.clone(), lr)) as Box<dyn Fn() -> Optimizer>
+        })
+        .chain(configs.iter().map(|c| {
+            let c = c.clone();
+            Box::new(move || Optimizer::from_config(&c).unwrap()) as Box<dyn Fn() -> Optimizer>
+        }))
+        .collect();
+    for new_opt in make {
+        let kind = format!("{:?} {:?} {:?}", new_opt().kind, new_opt().schedule, new_opt().clip);
         for report_batches in [false, true] {
             let opts = FitOptions { report_batches, validation_split: 0.0, ..FitOptions::new(3, 16) };
-            let mut cpu = mlp(kind.clone(), lr, false);
-            let mut gm = mlp(kind.clone(), lr, false);
+            let mut cpu = mlp_with(new_opt(), false);
+            let mut gm = mlp_with(new_opt(), false);
             let ce = train(&mut cpu, None, opts.clone(), true);
             let ge = train(&mut gm, Some(gpu.clone()), opts, true);
             let (ca, ga) = (epochs_of(&ce), epochs_of(&ge));

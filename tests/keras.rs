@@ -192,3 +192,20 @@ fn more_layers_match_keras_and_round_trip_their_config() {
         }
     }
 }
+
+/// AdamW, Adadelta, gradient clipping (per tensor, global, by value) and learning-rate schedules
+/// (exponential with staircase, cosine with warmup, piecewise) against 5 Keras 3 training steps
+/// each; the optimizer is built from the TF.js-style config a Hebb user writes.
+#[test]
+fn optimizers_clipping_and_schedules_match_keras() {
+    let fx = load("keras_optimizers.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let opt = Optimizer::from_config(&case["optimizer"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut one = fx.clone();
+        one["losses"] = case["losses"].clone();
+        one["weights_after"] = case["weights_after"].clone();
+        println!("{name}");
+        replay_training(&one, opt, Loss::CategoricalCrossentropy, 2e-5);
+    }
+}

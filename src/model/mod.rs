@@ -103,6 +103,47 @@ pub struct StepGraph {
     pub updates: Vec<(usize, NodeId)>,
 }
 
+/// Keras 3's gradient clipping, as graph ops (so both backends run it inside the step).
+fn clip_gradients(g: &mut Graph, grads: Vec<NodeId>, clip: crate::optim::Clip) -> Result<Vec<NodeId>> {
+    use crate::optim::Clip;
+    let sq_norm = |g: &mut Graph, d: NodeId| -> Result<NodeId> {
+        let sq = g.unary(crate::ops::Unary::Square, d)?;
+        let rank = g.shape_of(sq).len();
+        let axes: Vec<usize> = (0..rank).collect();
+        g.sum(sq, &axes, false)
+    };
+    // d · c / max(norm, c): unchanged when the norm is within c.
+    let scale = |g: &mut Graph, d: NodeId, sq: NodeId, c: f32| -> Result<NodeId> {
+        let norm = g.unary(crate::ops::Unary::Sqrt, sq)?;
+        let cn = g.scalar(c)?;
+        let m = g.binary(crate::ops::Binary::Maximum, norm, cn)?;
+        let f = g.div(cn, m)?;
+        g.mul(d, f)
+    };
+    match clip {
+        Clip::Value(v) => grads.into_iter().map(|d| g.clip(d, -v, v)).collect(),
+        Clip::Norm(c) => grads
+            .into_iter()
+            .map(|d| {
+                let sq = sq_norm(g, d)?;
+                scale(g, d, sq, c)
+            })
+            .collect(),
+        Clip::GlobalNorm(c) => {
+            let mut total = None;
+            for &d in &grads {
+                let sq = sq_norm(g, d)?;
+                total = Some(match total {
+                    Some(t) => g.add(t, sq)?,
+                    None => sq,
+                });
+            }
+            let Some(total) = total else { return Ok(grads) };
+            grads.into_iter().map(|d| scale(g, d, total, c)).collect()
+        }
+    }
+}
+
 pub struct StepPlan {
     pub plan: Plan,
     /// For Train and Eval: the loss node, then one node per metric. For Predict: the output.
@@ -407,7 +448,10 @@ impl Sequential {
         if kind.trains() {
             let trainable: Vec<usize> = (0..self.weights.len()).filter(|&i| self.weights[i].trainable).collect();
             let wrt: Vec<NodeId> = trainable.iter().map(|&i| params[i]).collect();
-            let d = grad(&mut g, outputs[0], &wrt)?;
+            let mut d = grad(&mut g, outputs[0], &wrt)?;
+            if let Some(clip) = self.compiled.as_ref().and_then(|c| c.optimizer.clip) {
+                d = clip_gradients(&mut g, d, clip)?;
+            }
             grads = trainable.into_iter().zip(d).collect();
         }
         // State updates count only in training steps (a frozen layer records none).

@@ -16,11 +16,117 @@ pub enum Kind {
     Adamax { beta1: f32, beta2: f32, eps: f32, decay: f32 },
     RmsProp { decay: f32, momentum: f32, eps: f32, centered: bool },
     Adagrad { initial: f32, eps: f32 },
+    Adadelta { rho: f32, eps: f32 },
+    /// Keras 3's AdamW: decoupled weight decay (w -= lr·wd·w), then Adam in Keras's epsilon form.
+    AdamW { beta1: f32, beta2: f32, eps: f32, weight_decay: f32 },
+}
+
+/// A learning rate that changes with the step (Keras 3's schedules).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    Exponential { initial: f32, decay_steps: f32, rate: f32, staircase: bool },
+    /// Cosine decay to `alpha`·peak over `decay_steps`, after an optional linear warmup from
+    /// `initial` to `warmup_target` over `warmup_steps`.
+    Cosine { initial: f32, decay_steps: f32, alpha: f32, warmup: Option<(f32, f32)> },
+    Piecewise { boundaries: Vec<f32>, values: Vec<f32> },
+}
+
+impl Schedule {
+    pub fn parse(owner: &str, v: &Value) -> Result<Schedule> {
+        let class = v.get("className").and_then(|c| c.as_str()).unwrap_or("");
+        let empty = Value::Object(Default::default());
+        let cfg = v.get("config").unwrap_or(&empty);
+        let o = Opts::new(format!("{owner} learning-rate schedule {class}"), cfg);
+        let positive = |key: &str| -> Result<f32> {
+            let x = o.f32_or(key, f32::NAN)?;
+            if x.is_nan() || x <= 0.0 {
+                return Err(Error::arg(&o.owner, format!("{key} must be a positive number, received {x}")));
+            }
+            Ok(x)
+        };
+        Ok(match class {
+            "ExponentialDecay" => Schedule::Exponential {
+                initial: positive("initialLearningRate")?,
+                decay_steps: positive("decaySteps")?,
+                rate: positive("decayRate")?,
+                staircase: o.bool_or("staircase", false)?,
+            },
+            "CosineDecay" => {
+                let warmup = match o.get("warmupTarget") {
+                    Some(_) => Some((positive("warmupTarget")?, o.f32_or("warmupSteps", 0.0)?.max(0.0))),
+                    None => None,
+                };
+                Schedule::Cosine { initial: o.f32_or("initialLearningRate", f32::NAN)?, decay_steps: positive("decaySteps")?, alpha: o.f32_or("alpha", 0.0)?, warmup }
+            }
+            "PiecewiseConstantDecay" => {
+                let list = |key: &str| -> Result<Vec<f32>> {
+                    o.get(key)
+                        .and_then(|a| a.as_array())
+                        .and_then(|a| a.iter().map(|x| x.as_f64().map(|f| f as f32)).collect::<Option<Vec<f32>>>())
+                        .ok_or_else(|| Error::arg(&o.owner, format!("{key} must be an array of numbers")))
+                };
+                let (boundaries, values) = (list("boundaries")?, list("values")?);
+                if values.len() != boundaries.len() + 1 {
+                    return Err(Error::arg(
+                        &o.owner,
+                        format!("values must have one more entry than boundaries, received {} and {}", values.len(), boundaries.len()),
+                    ));
+                }
+                Schedule::Piecewise { boundaries, values }
+            }
+            c => {
+                return Err(Error::arg(
+                    owner,
+                    format!("unknown learning-rate schedule '{c}'; expected ExponentialDecay, CosineDecay or PiecewiseConstantDecay"),
+                ))
+            }
+        })
+    }
+
+    /// The learning rate at `step` (the number of updates already applied).
+    pub fn at(&self, step: u64) -> f32 {
+        let s = step as f32;
+        match self {
+            Schedule::Exponential { initial, decay_steps, rate, staircase } => {
+                let p = s / decay_steps;
+                initial * rate.powf(if *staircase { p.floor() } else { p })
+            }
+            Schedule::Cosine { initial, decay_steps, alpha, warmup } => {
+                let decay = |s: f32, from: f32| {
+                    let done = s.min(*decay_steps) / decay_steps;
+                    from * ((1.0 - alpha) * 0.5 * (1.0 + (std::f32::consts::PI * done).cos()) + alpha)
+                };
+                match warmup {
+                    None => decay(s, *initial),
+                    Some((target, steps)) if s < *steps => initial + (target - initial) * s / steps,
+                    Some((target, steps)) => decay(s - steps, *target),
+                }
+            }
+            Schedule::Piecewise { boundaries, values } => {
+                let k = boundaries.iter().take_while(|&&b| s > b).count();
+                values[k]
+            }
+        }
+    }
+}
+
+/// Gradient clipping applied before the update (Keras 3's options; at most one).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Clip {
+    /// Each gradient scaled to an L2 norm of at most this.
+    Norm(f32),
+    /// All gradients scaled together to a global L2 norm of at most this.
+    GlobalNorm(f32),
+    /// Each element clipped to [-v, v].
+    Value(f32),
 }
 
 pub struct Optimizer {
     pub kind: Kind,
     pub lr: f32,
+    /// When set, the learning rate of each step comes from here (and `lr` is its current value).
+    pub schedule: Option<Schedule>,
+    pub clip: Option<Clip>,
     /// Identity of the JS optimizer object this came from (state carries over a recompile with it).
     pub id: Option<u64>,
     pub iterations: u64,
@@ -32,7 +138,7 @@ const EPSILON: f32 = 1e-7;
 
 impl Optimizer {
     pub fn new(kind: Kind, lr: f32) -> Optimizer {
-        Optimizer { kind, lr, id: None, iterations: 0, slots: vec![] }
+        Optimizer { kind, lr, schedule: None, clip: None, id: None, iterations: 0, slots: vec![] }
     }
 
     /// `{className: 'Adam', config: {learningRate: 0.01, ...}}`, or a bare name with TF.js's defaults.
@@ -52,9 +158,29 @@ impl Optimizer {
             "adamax" => 0.002,
             _ => 0.001,
         };
-        let lr = o.f32_or("learningRate", lr_default)?;
+        let schedule = match o.get("learningRate") {
+            Some(s @ Value::Object(_)) => Some(Schedule::parse(&o.owner, s)?),
+            _ => None,
+        };
+        let lr = match &schedule {
+            Some(s) => s.at(0),
+            None => o.f32_or("learningRate", lr_default)?,
+        };
         if lr.is_nan() || lr < 0.0 {
             return Err(Error::arg(&o.owner, format!("learningRate must be a non-negative number, received {lr}")));
+        }
+        let mut clips = vec![];
+        for (key, make) in [("clipnorm", Clip::Norm as fn(f32) -> Clip), ("globalClipnorm", Clip::GlobalNorm), ("clipvalue", Clip::Value)] {
+            if o.get(key).is_some() {
+                let v = o.f32_or(key, f32::NAN)?;
+                if v.is_nan() || v <= 0.0 {
+                    return Err(Error::arg(&o.owner, format!("{key} must be a positive number, received {v}")));
+                }
+                clips.push(make(v));
+            }
+        }
+        if clips.len() > 1 {
+            return Err(Error::arg(&o.owner, "only one of clipnorm, globalClipnorm and clipvalue can be set (as in Keras)"));
         }
         let eps = o.f32_or("epsilon", EPSILON)?;
         let kind = match key.as_str() {
@@ -76,14 +202,23 @@ impl Optimizer {
                 centered: o.bool_or("centered", false)?,
             },
             "adagrad" => Kind::Adagrad { initial: o.f32_or("initialAccumulatorValue", 0.1)?, eps },
+            "adadelta" => Kind::Adadelta { rho: o.f32_or("rho", 0.95)?, eps },
+            "adamw" => Kind::AdamW {
+                beta1: o.f32_or("beta1", 0.9)?,
+                beta2: o.f32_or("beta2", 0.999)?,
+                eps,
+                weight_decay: o.f32_or("weightDecay", 0.004)?,
+            },
             _ => {
                 return Err(Error::arg(
                     "compile",
-                    format!("unknown optimizer '{class}'; expected one of sgd, momentum, adam, adamax, rmsprop, adagrad"),
+                    format!("unknown optimizer '{class}'; expected one of sgd, momentum, adam, adamw, adamax, adadelta, rmsprop, adagrad"),
                 ))
             }
         };
         let mut opt = Optimizer::new(kind, lr);
+        opt.schedule = schedule;
+        opt.clip = clips.pop();
         opt.id = v.get("id").and_then(|i| i.as_u64());
         Ok(opt)
     }
@@ -122,6 +257,10 @@ impl Optimizer {
             }
             Kind::RmsProp { decay, momentum, eps, centered } => (if centered { 7 } else { 6 }, [lr, decay, 0., eps, 0., 0., 0., momentum]),
             Kind::Adagrad { eps, .. } => (8, [lr, 0., 0., eps, 0., 0., 0., 0.]),
+            Kind::Adadelta { rho, eps } => (9, [lr, rho, 0., eps, 0., 0., 0., 0.]),
+            Kind::AdamW { beta1, beta2, eps, weight_decay } => {
+                (10, [lr, beta1, beta2, eps, 1.0 - beta1.powi(t), 1.0 - beta2.powi(t), 0., weight_decay])
+            }
         }
     }
 
@@ -129,7 +268,7 @@ impl Optimizer {
         match self.kind {
             Kind::Sgd => 0,
             Kind::Momentum { .. } | Kind::Adagrad { .. } => 1,
-            Kind::Adam { .. } | Kind::Adamax { .. } => 2,
+            Kind::Adam { .. } | Kind::Adamax { .. } | Kind::Adadelta { .. } | Kind::AdamW { .. } => 2,
             Kind::RmsProp { .. } => 3,
         }
     }
@@ -150,6 +289,9 @@ impl Optimizer {
 
     /// Starts an optimizer step over `n` trained parameters (then call `update` for each).
     pub fn begin_step(&mut self, n: usize) {
+        if let Some(s) = &self.schedule {
+            self.lr = s.at(self.iterations);
+        }
         self.iterations += 1;
         self.slots.truncate(n);
     }
@@ -219,6 +361,25 @@ impl Optimizer {
                 for i in 0..n {
                     acc[i] += g[i] * g[i];
                     w[i] -= lr * g[i] / (acc[i] + eps).sqrt();
+                }
+            }
+            Kind::Adadelta { rho, eps } => {
+                let (ag, ad) = two(slots);
+                for i in 0..n {
+                    ag[i] = rho * ag[i] + (1.0 - rho) * g[i] * g[i];
+                    let delta = (ad[i] + eps).sqrt() / (ag[i] + eps).sqrt() * g[i];
+                    ad[i] = rho * ad[i] + (1.0 - rho) * delta * delta;
+                    w[i] -= lr * delta;
+                }
+            }
+            Kind::AdamW { beta1, beta2, eps, weight_decay } => {
+                let (m, v) = two(slots);
+                let alpha = lr * (1.0 - beta2.powi(t)).sqrt() / (1.0 - beta1.powi(t));
+                for i in 0..n {
+                    w[i] -= w[i] * weight_decay * lr;
+                    m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+                    v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
+                    w[i] -= alpha * m[i] / (v[i].sqrt() + eps);
                 }
             }
         }

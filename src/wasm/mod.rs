@@ -784,7 +784,9 @@ pub fn model_set_learning_rate(m: u32, lr: f32) -> std::result::Result<(), JsErr
     with(|st| {
         let model = st.model(m)?;
         let c = model.compiled.as_mut().ok_or_else(|| Error::arg("optimizer", "the model is not compiled"))?;
+        // A plain rate set later replaces a schedule, as assigning a float does in Keras.
         c.optimizer.lr = lr;
+        c.optimizer.schedule = None;
         Ok(())
     })
 }

@@ -240,13 +240,27 @@ export declare class Optimizer {
   getClassName(): string;
   getConfig(): object;
 }
+export declare class LearningRateSchedule {
+  getClassName(): string;
+  getConfig(): object;
+}
+/** Gradient clipping (Keras 3): the last argument of every tf.train.* factory. At most one. */
+export interface ClipOptions { clipnorm?: number; globalClipnorm?: number; clipvalue?: number }
+type Rate = number | LearningRateSchedule;
 export declare const train: {
-  sgd(learningRate: number): Optimizer;
-  momentum(learningRate: number, momentum: number, useNesterov?: boolean): Optimizer;
-  adam(learningRate?: number, beta1?: number, beta2?: number, epsilon?: number): Optimizer;
-  adamax(learningRate?: number, beta1?: number, beta2?: number, epsilon?: number, decay?: number): Optimizer;
-  rmsprop(learningRate: number, decay?: number, momentum?: number, epsilon?: number, centered?: boolean): Optimizer;
-  adagrad(learningRate: number, initialAccumulatorValue?: number): Optimizer;
+  sgd(learningRate: Rate, options?: ClipOptions): Optimizer;
+  momentum(learningRate: Rate, momentum: number, useNesterov?: boolean, options?: ClipOptions): Optimizer;
+  adam(learningRate?: Rate, beta1?: number, beta2?: number, epsilon?: number, options?: ClipOptions): Optimizer;
+  adamw(learningRate?: Rate, weightDecay?: number, beta1?: number, beta2?: number, epsilon?: number, options?: ClipOptions): Optimizer;
+  adamax(learningRate?: Rate, beta1?: number, beta2?: number, epsilon?: number, decay?: number, options?: ClipOptions): Optimizer;
+  adadelta(learningRate?: Rate, rho?: number, epsilon?: number, options?: ClipOptions): Optimizer;
+  rmsprop(learningRate: Rate, decay?: number, momentum?: number, epsilon?: number, centered?: boolean, options?: ClipOptions): Optimizer;
+  adagrad(learningRate: Rate, initialAccumulatorValue?: number, options?: ClipOptions): Optimizer;
+  schedules: {
+    exponentialDecay(config: { initialLearningRate: number; decaySteps: number; decayRate: number; staircase?: boolean }): LearningRateSchedule;
+    cosineDecay(config: { initialLearningRate: number; decaySteps: number; alpha?: number; warmupTarget?: number; warmupSteps?: number }): LearningRateSchedule;
+    piecewiseConstantDecay(config: { boundaries: number[]; values: number[] }): LearningRateSchedule;
+  };
 };
 
 export type LossOrMetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;

@@ -2,9 +2,49 @@
 // the engine over every parameter. Options follow TF.js's positional signatures.
 
 function checkRate(name, lr) {
+  if (lr instanceof LearningRateSchedule) return;
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-    throw new Error(`${name}: learningRate must be a non-negative number, received ${lr}`);
+    throw new Error(`${name}: learningRate must be a non-negative number or a tf.train.schedules.* schedule, received ${lr}`);
   }
+}
+
+/** A learning rate that changes with the step (Keras 3's schedules), usable wherever a rate is. */
+export class LearningRateSchedule {
+  constructor(className, config) {
+    this.className = className;
+    this.config = config;
+  }
+  getClassName() { return this.className; }
+  getConfig() { return { ...this.config }; }
+  toJSON() { return { className: this.className, config: this.config }; }
+}
+
+const schedule = (className, required) => (config = {}) => {
+  for (const k of required) {
+    if (config[k] === undefined) throw new Error(`${className}: the option ${k} is required`);
+  }
+  return new LearningRateSchedule(className, { ...config });
+};
+
+export const schedules = {
+  /** initialLearningRate · decayRate^(step / decaySteps), floored with staircase. */
+  exponentialDecay: schedule('ExponentialDecay', ['initialLearningRate', 'decaySteps', 'decayRate']),
+  /** Cosine decay to alpha · peak over decaySteps, after an optional warmup to warmupTarget. */
+  cosineDecay: schedule('CosineDecay', ['initialLearningRate', 'decaySteps']),
+  /** values[i] while step <= boundaries[i]; the last value after. */
+  piecewiseConstantDecay: schedule('PiecewiseConstantDecay', ['boundaries', 'values']),
+};
+
+/** Trailing options of every tf.train.* factory: gradient clipping as in Keras. */
+function clipping(name, extra) {
+  if (extra === undefined || extra === null) return {};
+  if (typeof extra !== 'object' || Array.isArray(extra)) throw new Error(`${name}: the last argument must be an options object like {clipnorm: 1}, received ${extra}`);
+  const out = {};
+  for (const k of Object.keys(extra)) {
+    if (!['clipnorm', 'clipvalue', 'globalClipnorm'].includes(k)) throw new Error(`${name}: unknown option ${k}; expected clipnorm, clipvalue or globalClipnorm`);
+    out[k] = extra[k];
+  }
+  return out;
 }
 
 let nextOptimizerId = 1;
@@ -22,6 +62,7 @@ export class Optimizer {
   get learningRate() { return this.config.learningRate; }
   set learningRate(v) {
     checkRate(this.className, v);
+    if (v instanceof LearningRateSchedule) throw new Error(`${this.className}: a schedule can be given when the optimizer is made, not set later`);
     this.config.learningRate = v;
     for (const m of this._models) m._setLearningRate(v);
   }
@@ -33,34 +74,44 @@ const def = (v, d) => (v === undefined || v === null ? d : v);
 
 export const train = {
   /** @param {number} learningRate */
-  sgd(learningRate) {
+  sgd(learningRate, options) {
     checkRate('sgd', learningRate);
-    return new Optimizer('SGD', { learningRate });
+    return new Optimizer('SGD', { learningRate, ...clipping('sgd', options) });
   },
-  momentum(learningRate, momentum, useNesterov = false) {
+  momentum(learningRate, momentum, useNesterov = false, options) {
     checkRate('momentum', learningRate);
     if (typeof momentum !== 'number') throw new Error(`momentum: the momentum argument is required, received ${momentum}`);
-    return new Optimizer('Momentum', { learningRate, momentum, useNesterov });
+    return new Optimizer('Momentum', { learningRate, momentum, useNesterov, ...clipping('momentum', options) });
   },
-  adam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon) {
+  adam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon, options) {
     checkRate('adam', learningRate);
-    return new Optimizer('Adam', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7) });
+    return new Optimizer('Adam', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7), ...clipping('adam', options) });
   },
-  adamax(learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon, decay = 0) {
+  /** Keras 3's AdamW (TF.js has none): decoupled weight decay, then Adam. */
+  adamw(learningRate = 0.001, weightDecay = 0.004, beta1 = 0.9, beta2 = 0.999, epsilon, options) {
+    checkRate('adamw', learningRate);
+    return new Optimizer('AdamW', { learningRate, weightDecay, beta1, beta2, epsilon: def(epsilon, 1e-7), ...clipping('adamw', options) });
+  },
+  adamax(learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon, decay = 0, options) {
     checkRate('adamax', learningRate);
-    return new Optimizer('Adamax', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7), decay });
+    return new Optimizer('Adamax', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7), decay, ...clipping('adamax', options) });
   },
-  rmsprop(learningRate, decay = 0.9, momentum = 0, epsilon, centered = false) {
+  adadelta(learningRate = 0.001, rho = 0.95, epsilon, options) {
+    checkRate('adadelta', learningRate);
+    return new Optimizer('Adadelta', { learningRate, rho, epsilon: def(epsilon, 1e-7), ...clipping('adadelta', options) });
+  },
+  rmsprop(learningRate, decay = 0.9, momentum = 0, epsilon, centered = false, options) {
     checkRate('rmsprop', learningRate);
-    return new Optimizer('RMSProp', { learningRate, decay, momentum, epsilon: def(epsilon, 1e-7), centered });
+    return new Optimizer('RMSProp', { learningRate, decay, momentum, epsilon: def(epsilon, 1e-7), centered, ...clipping('rmsprop', options) });
   },
-  adagrad(learningRate, initialAccumulatorValue = 0.1) {
+  adagrad(learningRate, initialAccumulatorValue = 0.1, options) {
     checkRate('adagrad', learningRate);
-    return new Optimizer('Adagrad', { learningRate, initialAccumulatorValue });
+    return new Optimizer('Adagrad', { learningRate, initialAccumulatorValue, ...clipping('adagrad', options) });
   },
+  schedules,
 };
 
-const BY_NAME = { sgd: 'SGD', adam: 'Adam', adamax: 'Adamax', rmsprop: 'RMSProp', adagrad: 'Adagrad', momentum: 'Momentum' };
+const BY_NAME = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', adamax: 'Adamax', adadelta: 'Adadelta', rmsprop: 'RMSProp', adagrad: 'Adagrad', momentum: 'Momentum' };
 
 /** Resolves compile's optimizer argument: a name (TF.js defaults) or an Optimizer. */
 export function resolveOptimizer(o) {
