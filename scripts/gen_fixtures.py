@@ -799,6 +799,79 @@ def gen_optimizers():
     )
 
 
+def gen_losses():
+    """Per-sample values and gradients (w.r.t. the prediction) of the losses and options TF.js
+    lacks or Keras 3 defines: categorical hinge, KL divergence, cosine similarity, Poisson, Huber
+    with delta, fromLogits and labelSmoothing."""
+    Lf = keras.losses
+    rng = np.random.default_rng(123)
+    n, c = 5, 4
+    probs = f32(jax.nn.softmax(rand(rng, (n, c), 1.5), axis=-1))
+    onehot = f32(np.eye(c)[rng.integers(0, c, size=n)])
+    logits = rand(rng, (n, c), 2.0)
+    bin_y = f32(rng.integers(0, 2, size=(n, 3)))
+    bin_logits = rand(rng, (n, 3), 2.0)
+    bin_p = f32(1 / (1 + np.exp(-bin_logits)))
+    reg_y = rand(rng, (n, 3))
+    reg_p = reg_y + rand(rng, (n, 3), 1.5)
+    counts = f32(rng.integers(0, 4, size=(n, 3)))
+    rates = f32(np.abs(rand(rng, (n, 3))) + 0.2)
+    dist_y = f32(jax.nn.softmax(rand(rng, (n, c)), axis=-1))
+    settings = [
+        ("categorical_hinge", {"className": "CategoricalHinge", "config": {}}, Lf.categorical_hinge, onehot, rand(rng, (n, c))),
+        ("kl_divergence", {"className": "KLDivergence", "config": {}}, Lf.kl_divergence, dist_y, probs),
+        ("cosine_similarity", {"className": "CosineSimilarity", "config": {}}, Lf.cosine_similarity, reg_y, reg_p),
+        ("poisson", {"className": "Poisson", "config": {}}, Lf.poisson, counts, rates),
+        ("huber_delta_0.5", {"className": "Huber", "config": {"delta": 0.5}}, lambda y, p: Lf.huber(y, p, delta=0.5), reg_y, reg_p),
+        (
+            "categorical_from_logits_smoothing",
+            {"className": "CategoricalCrossentropy", "config": {"fromLogits": True, "labelSmoothing": 0.1}},
+            lambda y, p: Lf.categorical_crossentropy(y, p, from_logits=True, label_smoothing=0.1),
+            onehot,
+            logits,
+        ),
+        (
+            "categorical_smoothing",
+            {"className": "CategoricalCrossentropy", "config": {"labelSmoothing": 0.2}},
+            lambda y, p: Lf.categorical_crossentropy(y, p, label_smoothing=0.2),
+            onehot,
+            probs,
+        ),
+        (
+            "sparse_from_logits",
+            {"className": "SparseCategoricalCrossentropy", "config": {"fromLogits": True}},
+            lambda y, p: Lf.sparse_categorical_crossentropy(y, p, from_logits=True),
+            f32(np.argmax(onehot, -1)),
+            logits,
+        ),
+        (
+            "binary_from_logits_smoothing",
+            {"className": "BinaryCrossentropy", "config": {"fromLogits": True, "labelSmoothing": 0.1}},
+            lambda y, p: Lf.binary_crossentropy(y, p, from_logits=True, label_smoothing=0.1),
+            bin_y,
+            bin_logits,
+        ),
+        (
+            "binary_smoothing",
+            {"className": "BinaryCrossentropy", "config": {"labelSmoothing": 0.3}},
+            lambda y, p: Lf.binary_crossentropy(y, p, label_smoothing=0.3),
+            bin_y,
+            bin_p,
+        ),
+    ]
+    cases = []
+    for name, cfg, fn, y, pred in settings:
+        yy = jnp.asarray(y.astype(np.int32)) if name.startswith("sparse") else jnp.asarray(y)
+        per = np.asarray(fn(yy, jnp.asarray(pred)))
+        w = rand(rng, per.shape)
+        grad = np.asarray(jax.grad(lambda p: jnp.sum(fn(yy, p) * w))(jnp.asarray(pred)))
+        cases.append({"name": name, "loss": cfg, "y": arr(y), "p": arr(pred), "per_sample": arr(per), "w": arr(w), "grad_p": arr(grad)})
+    write(
+        "keras_losses.json",
+        {"generator": GENERATOR, "description": "per-sample Keras 3 losses and d(sum(loss * w))/dp", "cases": cases},
+    )
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -863,6 +936,7 @@ def main():
     gen_sgd()
     gen_layers()
     gen_optimizers()
+    gen_losses()
     return 0
 
 

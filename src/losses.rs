@@ -23,6 +23,25 @@ pub enum Loss {
     SquaredHinge,
     Huber,
     LogCosh,
+    CategoricalHinge,
+    KlDivergence,
+    CosineProximity,
+    Poisson,
+}
+
+/// Options of the Keras 3 loss classes: `fromLogits` (the crossentropies take logits),
+/// `labelSmoothing` (binary and categorical crossentropy) and Huber's `delta`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossOpts {
+    pub from_logits: bool,
+    pub label_smoothing: f32,
+    pub delta: f32,
+}
+
+impl Default for LossOpts {
+    fn default() -> Self {
+        LossOpts { from_logits: false, label_smoothing: 0.0, delta: 1.0 }
+    }
 }
 
 pub const NAMES: &[&str] = &[
@@ -37,6 +56,10 @@ pub const NAMES: &[&str] = &[
     "squaredHinge",
     "huber",
     "logCosh",
+    "categoricalHinge",
+    "kullbackLeiblerDivergence",
+    "cosineProximity",
+    "poisson",
 ];
 
 impl Loss {
@@ -54,6 +77,10 @@ impl Loss {
             "squaredHinge" => SquaredHinge,
             "huber" | "huberLoss" => Huber,
             "logCosh" | "logcosh" => LogCosh,
+            "categoricalHinge" | "categorical_hinge" => CategoricalHinge,
+            "kullbackLeiblerDivergence" | "kld" | "KLD" | "kl_divergence" | "kullback_leibler_divergence" => KlDivergence,
+            "cosineProximity" | "cosine" | "cosine_similarity" => CosineProximity,
+            "poisson" => Poisson,
             _ => {
                 return Err(Error::arg(
                     "compile",
@@ -89,13 +116,87 @@ impl Loss {
         }
     }
 
+    /// Parses `{className: 'CategoricalCrossentropy', config: {fromLogits, labelSmoothing}}`
+    /// (Keras 3's loss classes, as `new tf.losses.CategoricalCrossentropy({...})` writes them).
+    pub fn from_config(v: &serde_json::Value) -> Result<(Loss, LossOpts)> {
+        let class = v.get("className").and_then(|c| c.as_str()).unwrap_or("");
+        let mut name: String = class.chars().next().map(|c| c.to_ascii_lowercase().to_string()).unwrap_or_default();
+        name.push_str(class.get(1..).unwrap_or(""));
+        let loss = Loss::parse(match name.as_str() {
+            "kLDivergence" | "kLD" => "kld",
+            "cosineSimilarity" => "cosineProximity",
+            n => n,
+        })?;
+        let empty = serde_json::Value::Object(Default::default());
+        let o = crate::nn::Opts::new(format!("loss {class}"), v.get("config").unwrap_or(&empty));
+        let opts = LossOpts {
+            from_logits: o.bool_or("fromLogits", false)?,
+            label_smoothing: o.f32_or("labelSmoothing", 0.0)?,
+            delta: o.f32_or("delta", 1.0)?,
+        };
+        let logits_ok = matches!(loss, Loss::BinaryCrossentropy | Loss::CategoricalCrossentropy | Loss::SparseCategoricalCrossentropy);
+        if opts.from_logits && !logits_ok {
+            return Err(Error::arg(&o.owner, "fromLogits applies only to the crossentropy losses"));
+        }
+        let smoothing_ok = matches!(loss, Loss::BinaryCrossentropy | Loss::CategoricalCrossentropy);
+        if !(0.0..=1.0).contains(&opts.label_smoothing) || (opts.label_smoothing > 0.0 && !smoothing_ok) {
+            return Err(Error::arg(&o.owner, format!("labelSmoothing must be in [0, 1] on binary or categorical crossentropy, received {}", opts.label_smoothing)));
+        }
+        if opts.delta.is_nan() || opts.delta <= 0.0 {
+            return Err(Error::arg(&o.owner, format!("delta must be positive, received {}", opts.delta)));
+        }
+        Ok((loss, opts))
+    }
+
     /// The loss of each sample: shape = the batch dims.
     pub fn per_sample<B: Builder>(self, b: &mut B, y: B::Id, p: B::Id) -> Result<B::Id> {
+        self.per_sample_with(b, y, p, LossOpts::default())
+    }
+
+    /// [`Loss::per_sample`] with the options of a Keras loss class.
+    pub fn per_sample_with<B: Builder>(self, b: &mut B, y: B::Id, p: B::Id, opts: LossOpts) -> Result<B::Id> {
         use Loss::*;
         self.check_shapes(&b.shape_of(y), &b.shape_of(p))?;
-        let y = b.cast(y, DType::F32)?;
+        let mut y = b.cast(y, DType::F32)?;
         let last = b.last_axis(p);
         let mean_last = |b: &mut B, t: B::Id| b.mean(t, &[last], false);
+        if opts.label_smoothing > 0.0 {
+            // Keras: y·(1 - s) + s/2 (binary) or s/classes (categorical).
+            let classes = if self == BinaryCrossentropy { 2.0 } else { b.shape_of(p)[last] as f32 };
+            let scaled = b.mul_scalar(y, 1.0 - opts.label_smoothing)?;
+            y = b.add_scalar(scaled, opts.label_smoothing / classes)?;
+        }
+        if opts.from_logits {
+            match self {
+                BinaryCrossentropy => {
+                    // max(z, 0) - z·y + log(1 + e^-|z|)
+                    let r = b.unary(Unary::Relu, p)?;
+                    let zy = b.mul(p, y)?;
+                    let a = b.unary(Unary::Abs, p)?;
+                    let na = b.neg(a)?;
+                    let e = b.unary(Unary::Exp, na)?;
+                    let l = b.unary(Unary::Log1p, e)?;
+                    let d = b.sub(r, zy)?;
+                    let s = b.add(d, l)?;
+                    return mean_last(b, s);
+                }
+                CategoricalCrossentropy | SparseCategoricalCrossentropy => {
+                    let y = if self == SparseCategoricalCrossentropy {
+                        let ps = b.shape_of(p);
+                        let ys = b.reshape(y, &ps[..last])?;
+                        let oh = b.apply(Op::OneHot { depth: ps[last], on: 1.0, off: 0.0 }, &[ys])?;
+                        b.cast(oh, DType::F32)?
+                    } else {
+                        y
+                    };
+                    let ls = b.apply(Op::LogSoftmax { axis: last }, &[p])?;
+                    let t = b.mul(y, ls)?;
+                    let s = b.sum(t, &[last], false)?;
+                    return b.neg(s);
+                }
+                _ => {}
+            }
+        }
         match self {
             MeanSquaredError => {
                 let d = b.binary(Binary::SquaredDifference, p, y)?;
@@ -166,16 +267,61 @@ impl Loss {
                 mean_last(b, h)
             }
             Huber => {
-                // delta = 1: 0.5 d^2 where |d| <= 1, else |d| - 0.5.
+                // 0.5 d^2 where |d| <= delta, else delta (|d| - delta / 2).
+                let delta = opts.delta;
                 let d = b.sub(p, y)?;
                 let a = b.unary(Unary::Abs, d)?;
-                let one = b.scalar(1.0)?;
-                let small = b.binary(Binary::LessEqual, a, one)?;
+                let lim = b.scalar(delta)?;
+                let small = b.binary(Binary::LessEqual, a, lim)?;
                 let q = b.unary(Unary::Square, d)?;
                 let q = b.mul_scalar(q, 0.5)?;
-                let l = b.add_scalar(a, -0.5)?;
+                let l = b.add_scalar(a, -0.5 * delta)?;
+                let l = b.mul_scalar(l, delta)?;
                 let h = b.where_(small, q, l)?;
                 mean_last(b, h)
+            }
+            CategoricalHinge => {
+                // max(0, max((1 - y) p) - Σ y p + 1)
+                let yp = b.mul(y, p)?;
+                let pos = b.sum(yp, &[last], false)?;
+                let ny = b.neg(y)?;
+                let one_minus = b.add_scalar(ny, 1.0)?;
+                let q = b.mul(one_minus, p)?;
+                let neg = b.reduce(crate::ops::ReduceKind::Max, q, &[last], false)?;
+                let d = b.sub(neg, pos)?;
+                let d = b.add_scalar(d, 1.0)?;
+                b.unary(Unary::Relu, d)
+            }
+            KlDivergence => {
+                // Σ y log(y / p), both clipped to [EPS, 1].
+                let yc = b.clip(y, EPS, 1.0)?;
+                let pc = b.clip(p, EPS, 1.0)?;
+                let r = b.div(yc, pc)?;
+                let l = b.unary(Unary::Log, r)?;
+                let t = b.mul(yc, l)?;
+                b.sum(t, &[last], false)
+            }
+            CosineProximity => {
+                // -Σ ŷ p̂ with both scaled to unit L2 norm on the last axis.
+                let unit = |b: &mut B, t: B::Id| -> Result<B::Id> {
+                    let sq = b.unary(Unary::Square, t)?;
+                    let s = b.sum(sq, &[last], true)?;
+                    let s = b.clip(s, 1e-12, f32::MAX)?;
+                    let r = b.unary(Unary::Rsqrt, s)?;
+                    b.mul(t, r)
+                };
+                let (yn, pn) = (unit(b, y)?, unit(b, p)?);
+                let t = b.mul(yn, pn)?;
+                let s = b.sum(t, &[last], false)?;
+                b.neg(s)
+            }
+            Poisson => {
+                // p - y log(p + EPS)
+                let pe = b.add_scalar(p, EPS)?;
+                let l = b.unary(Unary::Log, pe)?;
+                let yl = b.mul(y, l)?;
+                let d = b.sub(p, yl)?;
+                mean_last(b, d)
             }
             LogCosh => {
                 // log cosh d = d + softplus(-2d) - log 2

@@ -12,6 +12,13 @@ pub enum Metric {
     BinaryAccuracy,
     CategoricalAccuracy,
     SparseCategoricalAccuracy,
+    /// Whether the true class is among the k highest predictions (one-hot or sparse labels).
+    TopKCategoricalAccuracy(usize),
+    SparseTopKCategoricalAccuracy(usize),
+    /// Over the batch, with predictions thresholded at 0.5 (Keras's threshold; TF.js compares
+    /// predictions with exactly 1): TP / (TP + FP) and TP / (TP + FN), 0 when undefined.
+    Precision,
+    Recall,
     Loss(Loss),
 }
 
@@ -34,6 +41,10 @@ impl Metric {
             "binaryAccuracy" => (Metric::BinaryAccuracy, name.into()),
             "categoricalAccuracy" => (Metric::CategoricalAccuracy, name.into()),
             "sparseCategoricalAccuracy" => (Metric::SparseCategoricalAccuracy, name.into()),
+            "topKCategoricalAccuracy" | "top_k_categorical_accuracy" => (Metric::TopKCategoricalAccuracy(5), name.into()),
+            "sparseTopKCategoricalAccuracy" | "sparse_top_k_categorical_accuracy" => (Metric::SparseTopKCategoricalAccuracy(5), name.into()),
+            "precision" => (Metric::Precision, name.into()),
+            "recall" => (Metric::Recall, name.into()),
             "crossentropy" | "ce" => {
                 let l = if output_units == 1 || loss == Some(Loss::BinaryCrossentropy) {
                     Loss::BinaryCrossentropy
@@ -78,11 +89,58 @@ impl Metric {
                 let eq = b.binary(Binary::Equal, yr, pa)?;
                 b.cast(eq, DType::F32)
             }
+            Metric::TopKCategoricalAccuracy(k) | Metric::SparseTopKCategoricalAccuracy(k) => {
+                let ps = b.shape_of(p);
+                let yf = b.cast(y, DType::F32)?;
+                let onehot = if matches!(self, Metric::SparseTopKCategoricalAccuracy(_)) {
+                    let yr = b.reshape(yf, &ps[..last])?;
+                    let oh = b.apply(crate::ops::Op::OneHot { depth: ps[last], on: 1.0, off: 0.0 }, &[yr])?;
+                    b.cast(oh, DType::F32)?
+                } else {
+                    // The true class: the label's argmax, as TF.js reads one-hot labels.
+                    let yl = b.last_axis(yf);
+                    let ya = b.argmax(yf, yl)?;
+                    let oh = b.apply(crate::ops::Op::OneHot { depth: ps[last], on: 1.0, off: 0.0 }, &[ya])?;
+                    b.cast(oh, DType::F32)?
+                };
+                // In the top k when fewer than k predictions beat the true class's.
+                let tp = b.mul(onehot, p)?;
+                let truth = b.sum(tp, &[last], true)?;
+                let above = b.binary(Binary::Greater, p, truth)?;
+                let above = b.cast(above, DType::F32)?;
+                let count = b.sum(above, &[last], false)?;
+                let kk = b.scalar(k as f32)?;
+                let hit = b.binary(Binary::Less, count, kk)?;
+                b.cast(hit, DType::F32)
+            }
+            Metric::Precision | Metric::Recall => {
+                Err(crate::error::Error::arg("metrics", "precision and recall are batch ratios, not per-sample values"))
+            }
             Metric::Loss(l) => l.per_sample(b, y, p),
         }
     }
 
     pub fn mean<B: Builder>(self, b: &mut B, y: B::Id, p: B::Id) -> Result<B::Id> {
+        if matches!(self, Metric::Precision | Metric::Recall) {
+            let half = b.scalar(0.5)?;
+            let pred = b.binary(Binary::Greater, p, half)?;
+            let pred = b.cast(pred, DType::F32)?;
+            let yb = b.binary(Binary::Greater, y, half)?;
+            let yb = b.cast(yb, DType::F32)?;
+            let rank = b.shape_of(p).len();
+            let all: Vec<usize> = (0..rank).collect();
+            let tp = b.mul(pred, yb)?;
+            let tp = b.sum(tp, &all, false)?;
+            let base = if self == Metric::Precision { pred } else { yb };
+            let total = b.sum(base, &all, false)?;
+            // tp / total, or 0 when total is 0.
+            let zero = b.scalar(0.0)?;
+            let some = b.binary(Binary::Greater, total, zero)?;
+            let one = b.scalar(1.0)?;
+            let safe = b.where_(some, total, one)?;
+            let r = b.div(tp, safe)?;
+            return b.where_(some, r, zero);
+        }
         let s = self.per_sample(b, y, p)?;
         b.mean_all(s)
     }

@@ -60,7 +60,7 @@ fn mlp_with(optimizer: Optimizer, dropout: bool) -> Sequential {
     .unwrap();
     m.add(nn::from_config("Dense", &json!({"units": 3, "activation": "softmax"})).unwrap(), None).unwrap();
     m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
+        loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
         metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
         optimizer,
     });
@@ -331,7 +331,7 @@ fn small_cnn() -> (Sequential, Tensor, Tensor) {
     m.add(layer("Flatten", json!({})), None).unwrap();
     m.add(layer("Dense", json!({"units": 3, "activation": "softmax"})), None).unwrap();
     m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
+        loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
         metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
         optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01),
     });

@@ -75,7 +75,7 @@ fn replay_training(fx: &Value, optimizer: Optimizer, loss: Loss, weight_tol: f32
         model.add(nn::from_config("Dense", &cfg).unwrap(), if i == 0 { Some(vec![input_dim]) } else { None }).unwrap();
     }
     model.set_weights(fx["initial_weights"].as_array().unwrap().iter().map(tensor).collect()).unwrap();
-    model.compile(Compiled { loss: LossFn::Builtin(loss), metrics: vec![], optimizer });
+    model.compile(Compiled { loss: LossFn::Builtin(loss, Default::default()), metrics: vec![], optimizer });
     let (x, y) = (tensor(&fx["x"]), tensor(&fx["y"]));
     let batch = fx["batch_size"].as_u64().unwrap() as usize;
     let losses = fx["losses"].as_array().unwrap();
@@ -208,4 +208,32 @@ fn optimizers_clipping_and_schedules_match_keras() {
         println!("{name}");
         replay_training(&one, opt, Loss::CategoricalCrossentropy, 2e-5);
     }
+}
+
+/// Categorical hinge, KL divergence, cosine similarity, Poisson, Huber's delta, fromLogits and
+/// labelSmoothing: per-sample values and gradients against Keras 3.
+#[test]
+fn keras_loss_classes_match_keras() {
+    let fx = load("keras_losses.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let (loss, opts) = hebb::losses::Loss::from_config(&case["loss"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (y, p) = (tensor(&case["y"]), tensor(&case["p"]));
+        let mut g = Graph::new();
+        let yn = g.input(0, &y.shape, DType::F32);
+        let pn = g.param(0, &p.shape);
+        let per = loss.per_sample_with(&mut g, yn, pn, opts).unwrap();
+        let w = g.constant(tensor(&case["w"])).unwrap();
+        let prod = g.mul(per, w).unwrap();
+        let axes: Vec<usize> = (0..g.shape_of(prod).len()).collect();
+        let total = g.sum(prod, &axes, false).unwrap();
+        let dp = grad(&mut g, total, &[pn]).unwrap()[0];
+        let mut plan = Plan::new(g, &[per, dp]).unwrap();
+        plan.run(&[&y.data], &[p.data.as_slice()], &mut Rng::new(0));
+        assert_close(&format!("{name} per-sample"), plan.value(per), &tensor(&case["per_sample"]), 2e-5);
+        assert_close(&format!("{name} gradient"), plan.value(dp), &tensor(&case["grad_p"]), 2e-5);
+    }
+    // Options that do not apply are refused with the loss named.
+    let bad = hebb::losses::Loss::from_config(&json!({"className": "MeanSquaredError", "config": {"fromLogits": true}})).unwrap_err();
+    assert!(bad.to_string().contains("MeanSquaredError") && bad.to_string().contains("fromLogits"), "{bad}");
 }

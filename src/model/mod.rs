@@ -42,7 +42,7 @@ pub struct LayerEntry {
 }
 
 pub enum LossFn {
-    Builtin(Loss),
+    Builtin(Loss, crate::losses::LossOpts),
     Traced(String, TracedFn),
     /// A user function that could not be traced once (it reads tensor values): it is recorded
     /// afresh on every step's actual values, and that step's plan is built from the recording.
@@ -349,8 +349,8 @@ impl Sequential {
         // filled in by the JS side, which calls the function itself.
         let missing = |g: &mut Graph| g.scalar(f32::NAN);
         let mut out = vec![match &c.loss {
-            LossFn::Builtin(l) => {
-                let v = l.per_sample(g, y, p)?;
+            LossFn::Builtin(l, opts) => {
+                let v = l.per_sample_with(g, y, p, *opts)?;
                 reduce_loss(g, v, l.name())?
             }
             LossFn::Traced(name, f) => {

@@ -142,7 +142,7 @@ pub fn check_data(model: &Sequential, op: &str, x: &Tensor, y: &Tensor) -> Resul
     }
     let out = model.output_shape()?;
     if let Some(c) = &model.compiled {
-        if let super::LossFn::Builtin(l) = &c.loss {
+        if let super::LossFn::Builtin(l, _) = &c.loss {
             let mut p = vec![y.shape[0]];
             p.extend(&out);
             l.check_shapes(&y.shape, &p).map_err(|_| {

@@ -711,6 +711,13 @@ pub fn model_set_trainable(m: u32, layer: u32, trainable: bool) -> std::result::
     })
 }
 
+/// Checks a Keras loss class's options where the user writes them (`new tf.losses.Huber({...})`).
+#[wasm_bindgen]
+pub fn loss_validate(config: &str) -> std::result::Result<(), JsError> {
+    let v = parse_json("loss", config).map_err(JsError::from)?;
+    Loss::from_config(&v).map(|_| ()).map_err(JsError::from)
+}
+
 /// `{optimizer, loss: name | {traced: id, name}, metrics: [name | {traced: id, name}]}`.
 /// With `check_only`, everything is validated and nothing changes (compile's early checks when
 /// user functions are traced later, at the first fit).
@@ -723,7 +730,11 @@ pub fn model_compile(m: u32, config: &str, check_only: bool) -> std::result::Res
         let (loss, builtin) = match cfg.get("loss") {
             Some(Value::String(s)) => {
                 let l = Loss::parse(s)?;
-                (LossFn::Builtin(l), Some(l))
+                (LossFn::Builtin(l, Default::default()), Some(l))
+            }
+            Some(v @ Value::Object(o)) if o.contains_key("className") => {
+                let (l, opts) = Loss::from_config(v)?;
+                (LossFn::Builtin(l, opts), Some(l))
             }
             Some(Value::Object(o)) if o.contains_key("traced") => {
                 let id = o["traced"].as_u64().unwrap_or(0) as u32;

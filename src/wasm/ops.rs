@@ -280,7 +280,12 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
             need(2)?;
             let p = rt.shape(inputs[1])?;
             let (m, _) = Metric::parse(a.get("name").and_then(|n| n.as_str()).unwrap_or(""), None, p.last().copied().unwrap_or(1))?;
-            m.per_sample(rt, inputs[0], inputs[1])
+            // Precision and recall are one value for the batch, as in TF.js.
+            if matches!(m, Metric::Precision | Metric::Recall) {
+                m.mean(rt, inputs[0], inputs[1])
+            } else {
+                m.per_sample(rt, inputs[0], inputs[1])
+            }
         }
         _ => Err(Error::arg(name, "unknown op")),
     }

@@ -264,7 +264,25 @@ export declare const train: {
 };
 
 export type LossOrMetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
+export declare class LossSpec {
+  getClassName(): string;
+  getConfig(): object;
+}
+export interface CrossentropyOptions { fromLogits?: boolean; labelSmoothing?: number }
 export declare const losses: {
+  BinaryCrossentropy: new (config?: CrossentropyOptions) => LossSpec;
+  CategoricalCrossentropy: new (config?: CrossentropyOptions) => LossSpec;
+  SparseCategoricalCrossentropy: new (config?: { fromLogits?: boolean }) => LossSpec;
+  Huber: new (config?: { delta?: number }) => LossSpec;
+  CategoricalHinge: new (config?: {}) => LossSpec;
+  KLDivergence: new (config?: {}) => LossSpec;
+  CosineSimilarity: new (config?: {}) => LossSpec;
+  Poisson: new (config?: {}) => LossSpec;
+  MeanSquaredError: new (config?: {}) => LossSpec;
+  MeanAbsoluteError: new (config?: {}) => LossSpec;
+  LogCosh: new (config?: {}) => LossSpec;
+  Hinge: new (config?: {}) => LossSpec;
+  SquaredHinge: new (config?: {}) => LossSpec;
   meanSquaredError(labels: Tensor, predictions: Tensor, weights?: Tensor): Tensor;
   absoluteDifference(labels: Tensor, predictions: Tensor, weights?: Tensor): Tensor;
   huberLoss(labels: Tensor, predictions: Tensor, weights?: Tensor, delta?: number): Tensor;
@@ -311,7 +329,7 @@ export interface ModelFitArgs {
   callbacks?: CustomCallbackArgs | Callback | Array<CustomCallbackArgs | Callback>;
 }
 export declare class History { epoch: number[]; history: { [key: string]: number[] }; params: object }
-export interface ModelCompileArgs { optimizer: string | Optimizer; loss: string | LossOrMetricFn | (string | LossOrMetricFn)[]; metrics?: (string | LossOrMetricFn)[] }
+export interface ModelCompileArgs { optimizer: string | Optimizer; loss: string | LossSpec | LossOrMetricFn | (string | LossSpec | LossOrMetricFn)[]; metrics?: (string | LossOrMetricFn)[] }
 
 export declare class Sequential {
   readonly layers: Layer[];

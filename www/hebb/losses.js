@@ -65,7 +65,36 @@ export const metrics = {
   meanSquaredError: lossOp('lossPerSample', 'meanSquaredError'),
   meanAbsoluteError: lossOp('lossPerSample', 'meanAbsoluteError'),
   meanAbsolutePercentageError: lossOp('lossPerSample', 'meanAbsolutePercentageError'),
+  topKCategoricalAccuracy: metricOp('topKCategoricalAccuracy'),
+  sparseTopKCategoricalAccuracy: metricOp('sparseTopKCategoricalAccuracy'),
+  precision: metricOp('precision'),
+  recall: metricOp('recall'),
+  cosineProximity: lossOp('lossPerSample', 'cosineProximity'),
+  kullbackLeiblerDivergence: lossOp('lossPerSample', 'kullbackLeiblerDivergence'),
+  categoricalHinge: lossOp('lossPerSample', 'categoricalHinge'),
+  poisson: lossOp('lossPerSample', 'poisson'),
 };
 metrics.MSE = metrics.mse = metrics.meanSquaredError;
 metrics.MAE = metrics.mae = metrics.meanAbsoluteError;
 metrics.MAPE = metrics.mape = metrics.meanAbsolutePercentageError;
+
+/**
+ * Keras 3's loss classes, for the options TF.js's compile cannot take:
+ * `model.compile({loss: new tf.losses.CategoricalCrossentropy({fromLogits: true, labelSmoothing: 0.1})})`.
+ */
+export class LossSpec {
+  constructor(className, config = {}) {
+    if (config === null || typeof config !== 'object') throw new Error(`${className}: expected an options object, received ${config}`);
+    this.className = className;
+    this.config = { ...config };
+    engine.loss_validate(JSON.stringify(this.toJSON()));
+  }
+  getClassName() { return this.className; }
+  getConfig() { return { ...this.config }; }
+  toJSON() { return { className: this.className, config: this.config }; }
+}
+for (const cls of ['BinaryCrossentropy', 'CategoricalCrossentropy', 'SparseCategoricalCrossentropy', 'Huber', 'CategoricalHinge', 'KLDivergence', 'CosineSimilarity', 'Poisson', 'MeanSquaredError', 'MeanAbsoluteError', 'LogCosh', 'Hinge', 'SquaredHinge']) {
+  losses[cls] = class extends LossSpec {
+    constructor(config) { super(cls, config); }
+  };
+}

@@ -7,6 +7,7 @@ import { Tensor, tidy, wrap } from './tensor.js';
 import { mean } from './ops.js';
 import { Layer } from './layers.js';
 import { resolveOptimizer } from './train.js';
+import { LossSpec } from './losses.js';
 import { fire, toCallbackList, Callback } from './callbacks.js';
 import { yieldToBrowser } from './yield.js';
 
@@ -102,7 +103,9 @@ export class Sequential {
       if (args.loss.length !== 1) throw new Error(`compile: a Sequential model has one output, received ${args.loss.length} losses`);
     }
     const loss = Array.isArray(args.loss) ? args.loss[0] : args.loss;
-    if (typeof loss !== 'string' && typeof loss !== 'function') throw new Error(`compile: loss must be a name like 'meanSquaredError' or a function (yTrue, yPred) => Tensor, received ${loss}`);
+    if (typeof loss !== 'string' && typeof loss !== 'function' && !(loss instanceof LossSpec)) {
+      throw new Error(`compile: loss must be a name like 'meanSquaredError', a tf.losses.* class like new tf.losses.Huber({delta: 2}), or a function (yTrue, yPred) => Tensor, received ${loss}`);
+    }
     let metrics = args.metrics ?? [];
     if (!Array.isArray(metrics)) metrics = typeof metrics === 'object' && !(typeof metrics === 'function') ? Object.values(metrics).flat() : [metrics];
     for (const m of metrics) {
@@ -111,12 +114,12 @@ export class Sequential {
     const next = { optimizer, loss, metrics };
     // Check names with the engine before changing anything, so a failed compile leaves the
     // previous compile in force.
-    if (typeof loss === 'string' && metrics.every((m) => typeof m === 'string')) {
+    if (typeof loss !== 'function' && metrics.every((m) => typeof m === 'string')) {
       this._sendCompile(undefined, next);
     } else {
       // User functions are traced at the first fit, when the labels' shape is known; check the
       // rest (optimizer, loss and metric names) now.
-      const stand = (f, what) => (typeof f === 'string' ? f : { perStep: true, name: fnName(f, what) });
+      const stand = (f, what) => (typeof f === 'string' ? f : f instanceof LossSpec ? f.toJSON() : { perStep: true, name: fnName(f, what) });
       engine.model_compile(this._id, JSON.stringify({ optimizer: optimizer.toJSON(), loss: stand(loss, 'loss'), metrics: metrics.map((m, i) => stand(m, `metric${i}`)) }), true);
       this._traceKey = null;
     }
@@ -145,6 +148,7 @@ export class Sequential {
     const made = [];
     const spec = (f, what, slot) => {
       if (typeof f === 'string') return f;
+      if (f instanceof LossSpec) return f.toJSON();
       const traced = this._trace(f, y, what);
       if (traced !== null) {
         made.push(traced);

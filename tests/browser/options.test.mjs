@@ -1,0 +1,81 @@
+// Training options beyond TF.js through the public API: Keras loss classes (fromLogits,
+// labelSmoothing), more metrics, adamw/adadelta, learning-rate schedules and gradient clipping.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, openHebbWithHelpers, TRAIN_TIMEOUT } from './harness.mjs';
+
+const b = useBrowser({ label: 'options' });
+
+test('a softmax-free model trains with CategoricalCrossentropy({fromLogits, labelSmoothing}), adamw, a cosine schedule with warmup and clipnorm', { timeout: TRAIN_TIMEOUT }, async (t) => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      await tf.setBackend(backend);
+      tf.util.seed(3);
+      const d = T.spiral(300, 3, 0.1, 1);
+      const x = tf.tensor2d(d.x);
+      const y = tf.oneHot(tf.tensor1d(d.label, 'int32'), 3);
+      const m = tf.sequential();
+      m.add(tf.layers.dense({ units: 32, activation: 'relu', inputShape: [2] }));
+      m.add(tf.layers.dense({ units: 32, activation: 'relu' }));
+      m.add(tf.layers.dense({ units: 3 })); // logits
+      const schedule = tf.train.schedules.cosineDecay({ initialLearningRate: 0.001, decaySteps: 400, warmupTarget: 0.03, warmupSteps: 40, alpha: 0.1 });
+      m.compile({
+        optimizer: tf.train.adamw(schedule, 0.001, 0.9, 0.999, undefined, { clipnorm: 1 }),
+        loss: new tf.losses.CategoricalCrossentropy({ fromLogits: true, labelSmoothing: 0.05 }),
+        metrics: ['categoricalAccuracy', 'topKCategoricalAccuracy'],
+      });
+      const h = await m.fit(x, y, { epochs: 100, batchSize: 32, seed: 2 });
+      out[backend] = { acc: h.history.categoricalAccuracy.at(-1), top5: h.history.topKCategoricalAccuracy.at(-1), loss: h.history.loss, backend: tf.getBackend() };
+    }
+    return out;
+  });
+  for (const backend of ['webgpu', 'cpu']) {
+    const o = r[backend];
+    t.diagnostic(`${backend}: acc ${o.acc}, first loss ${o.loss[0]}, last ${o.loss.at(-1)}`);
+    assert.equal(o.backend, backend);
+    assert.ok(o.acc >= 0.9, `${backend} accuracy ${o.acc}`);
+    assert.equal(o.top5, 1, 'with 3 classes the true class is always in the top 5');
+    assert.ok(o.loss.at(-1) < 0.5 * o.loss[0]);
+  }
+});
+
+test('precision, recall and the new losses give the documented values; bad options name the loss or optimizer', async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const yTrue = tf.tensor2d([[1, 0, 1, 1], [0, 0, 1, 0]]);
+    const yPred = tf.tensor2d([[0.9, 0.8, 0.2, 0.7], [0.1, 0.6, 0.7, 0.3]]);
+    const errors = [];
+    for (const f of [
+      () => new tf.losses.MeanSquaredError({ fromLogits: true }),
+      () => new tf.losses.CategoricalCrossentropy({ labelSmoothing: 2 }),
+      () => new tf.losses.Huber({ delta: -1 }),
+      () => { const m = tf.sequential(); m.add(tf.layers.dense({ units: 1, inputShape: [1] })); m.compile({ optimizer: tf.train.sgd(0.1, { clipnorm: -1 }), loss: 'mse' }); },
+      () => { const m = tf.sequential(); m.add(tf.layers.dense({ units: 1, inputShape: [1] })); m.compile({ optimizer: tf.train.sgd(0.1, { clipnorm: 1, clipvalue: 1 }), loss: 'mse' }); },
+      () => tf.train.sgd(0.1, { clipNorm: 1 }),
+      () => tf.train.schedules.exponentialDecay({ initialLearningRate: 0.1 }),
+    ]) {
+      try { f(); errors.push(null); } catch (e) { errors.push(String(e.message)); }
+    }
+    return {
+      precision: await tf.metrics.precision(yTrue, yPred).data(),
+      recall: await tf.metrics.recall(yTrue, yPred).data(),
+      hinge: await tf.metrics.categoricalHinge(tf.tensor2d([[0, 1, 0]]), tf.tensor2d([[0.3, 0.2, 0.9]])).data(),
+      errors,
+    };
+  });
+  // Thresholded at 0.5: predicted positives 5, true positives 3, actual positives 4.
+  assert.ok(Math.abs(r.precision[0] - 3 / 5) < 1e-6, `precision ${r.precision[0]}`);
+  assert.ok(Math.abs(r.recall[0] - 3 / 4) < 1e-6, `recall ${r.recall[0]}`);
+  // max(0, max(0.3, 0.9) - 0.2 + 1) = 1.7
+  assert.ok(Math.abs(r.hinge[0] - 1.7) < 1e-6, `categorical hinge ${r.hinge[0]}`);
+  const [fl, ls, delta, clip, both, unknown, sched] = r.errors;
+  assert.match(fl, /MeanSquaredError.*fromLogits/);
+  assert.match(ls, /labelSmoothing/);
+  assert.match(delta, /delta/);
+  assert.match(clip, /clipnorm must be a positive number/);
+  assert.match(both, /only one of clipnorm/);
+  assert.match(unknown, /unknown option clipNorm/);
+  assert.match(sched, /ExponentialDecay.*decaySteps/);
+});
