@@ -79,3 +79,48 @@ test('precision, recall and the new losses give the documented values; bad optio
   assert.match(unknown, /unknown option clipNorm/);
   assert.match(sched, /ExponentialDecay.*decaySteps/);
 });
+
+test('reduceLROnPlateau and learningRateScheduler change the learning rate the step uses (webgpu and cpu)', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      await tf.setBackend(backend);
+      const x = tf.tensor2d([[1], [2], [3], [4]]);
+      const y = tf.tensor2d([[2], [4], [6], [8]]);
+      const make = () => {
+        tf.util.seed(1);
+        const m = tf.sequential();
+        m.add(tf.layers.dense({ units: 1, inputShape: [1], kernelInitializer: 'zeros', useBias: false }));
+        m.compile({ optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError' });
+        return m;
+      };
+      // A scheduler that sets a zero rate from epoch 2: the weight stops moving there.
+      const m1 = make();
+      const seen = [];
+      await m1.fit(x, y, {
+        epochs: 4, batchSize: 4,
+        callbacks: [tf.callbacks.learningRateScheduler((epoch) => (epoch < 2 ? 0.01 : 0)), { onEpochEnd: async () => seen.push((await m1.getWeights()[0].data())[0]) }],
+      });
+      // A plateau (a rate too small to move the loss) is cut by factor 0.5 after patience 2, again after cooldown 1.
+      const m2 = make();
+      m2.optimizer.learningRate = 1e-9;
+      const rates = [];
+      await m2.fit(x, y, {
+        epochs: 8, batchSize: 4,
+        callbacks: [tf.callbacks.reduceLROnPlateau({ monitor: 'loss', factor: 0.5, patience: 2, cooldown: 1 }), { onEpochEnd: () => rates.push(m2.optimizer.learningRate) }],
+      });
+      out[backend] = { seen, rates, backend: tf.getBackend() };
+    }
+    return out;
+  });
+  for (const backend of ['webgpu', 'cpu']) {
+    const { seen, rates } = r[backend];
+    assert.equal(r[backend].backend, backend);
+    assert.ok(seen[1] > seen[0] && seen[0] > 0, `${backend}: the weight moves while the rate is 0.01: ${seen}`);
+    assert.equal(seen[2], seen[1], `${backend}: a zero rate from epoch 2 freezes the weight: ${seen}`);
+    assert.equal(seen[3], seen[1]);
+    // Keras: no gain at epochs 1-2 (wait 2: cut), cooldown at 3 then waits 3-4 (cut), 5-6 (cut).
+    assert.deepEqual(rates, [1e-9, 1e-9, 5e-10, 5e-10, 2.5e-10, 2.5e-10, 1.25e-10, 1.25e-10], `${backend} rates`);
+  }
+});

@@ -78,6 +78,82 @@ export class EarlyStopping extends Callback {
   }
 }
 
+function optimizerOf(cb, name) {
+  const opt = cb.model?.optimizer;
+  if (!opt) throw new Error(`${name}: the model must be compiled with an optimizer`);
+  return opt;
+}
+
+/** Keras's ReduceLROnPlateau: multiplies the learning rate by `factor` when `monitor` has not
+ *  improved by `minDelta` for `patience` epochs, then waits `cooldown` epochs. */
+export class ReduceLROnPlateau extends Callback {
+  constructor(args = {}) {
+    super();
+    this.monitor = args.monitor ?? 'val_loss';
+    this.factor = args.factor ?? 0.1;
+    if (!(this.factor < 1 && this.factor >= 0)) throw new Error(`reduceLROnPlateau: factor must be in [0, 1), received ${this.factor}`);
+    this.patience = args.patience ?? 10;
+    this.minDelta = Math.abs(args.minDelta ?? 1e-4);
+    this.cooldown = args.cooldown ?? 0;
+    this.minLr = args.minLr ?? 0;
+    const mode = args.mode ?? 'auto';
+    if (!['auto', 'min', 'max'].includes(mode)) throw new Error(`reduceLROnPlateau: mode must be 'auto', 'min' or 'max', received '${mode}'`);
+    this.higherIsBetter = mode === 'max' || (mode === 'auto' && /acc/.test(this.monitor));
+  }
+  async onTrainBegin() {
+    this.wait = 0;
+    this.cooldownCounter = 0;
+    this.best = this.higherIsBetter ? -Infinity : Infinity;
+  }
+  async onEpochEnd(epoch, logs) {
+    const v = logs?.[this.monitor];
+    if (v === undefined) {
+      console.warn(`reduceLROnPlateau: metric '${this.monitor}' is not in the logs (available: ${Object.keys(logs ?? {}).join(', ')})`);
+      return;
+    }
+    const opt = optimizerOf(this, 'reduceLROnPlateau');
+    if (logs) logs.lr = opt.learningRate;
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.wait = 0;
+    }
+    const better = this.higherIsBetter ? v > this.best + this.minDelta : v < this.best - this.minDelta;
+    if (better) {
+      this.best = v;
+      this.wait = 0;
+    } else if (this.cooldownCounter <= 0) {
+      this.wait += 1;
+      if (this.wait >= this.patience) {
+        const old = opt.learningRate;
+        if (old > this.minLr) {
+          opt.learningRate = Math.max(old * this.factor, this.minLr);
+          this.cooldownCounter = this.cooldown;
+          this.wait = 0;
+        }
+      }
+    }
+  }
+}
+
+/** Keras's LearningRateScheduler: `schedule(epoch, lr)` gives each epoch's learning rate. */
+export class LearningRateScheduler extends Callback {
+  constructor(schedule) {
+    super();
+    if (typeof schedule !== 'function') throw new Error(`learningRateScheduler: expected a function (epoch, lr) => number, received ${schedule}`);
+    this.schedule = schedule;
+  }
+  async onEpochBegin(epoch) {
+    const opt = optimizerOf(this, 'learningRateScheduler');
+    const lr = await this.schedule(epoch, opt.learningRate);
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new Error(`learningRateScheduler: the schedule returned ${lr} for epoch ${epoch}; expected a non-negative number`);
+    }
+    opt.learningRate = lr;
+  }
+}
+
 export const callbacks = {
   earlyStopping: (args) => new EarlyStopping(args),
+  reduceLROnPlateau: (args) => new ReduceLROnPlateau(args),
+  learningRateScheduler: (schedule) => new LearningRateScheduler(schedule),
 };

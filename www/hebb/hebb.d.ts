@@ -319,6 +319,8 @@ export declare class Callback {
 export declare class EarlyStopping extends Callback {}
 export declare const callbacks: {
   earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: 'auto' | 'min' | 'max'; baseline?: number; restoreBestWeights?: boolean }): EarlyStopping;
+  reduceLROnPlateau(args?: { monitor?: string; factor?: number; patience?: number; minDelta?: number; cooldown?: number; minLr?: number; mode?: 'auto' | 'min' | 'max' }): Callback;
+  learningRateScheduler(schedule: (epoch: number, lr: number) => number | Promise<number>): Callback;
 };
 
 export interface ModelFitArgs {
