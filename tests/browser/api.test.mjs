@@ -57,6 +57,30 @@ function buildModels(lineLength) {
   m6.add(tf.layers.repeatVector({ n: 2 }));
   models.push(m6);
 
+  const m7 = tf.sequential();
+  m7.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [12, 10, 2] }));
+  m7.add(tf.layers.batchNormalization());
+  m7.add(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }));
+  m7.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }));
+  m7.add(tf.layers.separableConv2d({ filters: 6, kernelSize: [2, 3], strides: 2 }));
+  m7.add(tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2 }));
+  m7.add(tf.layers.upSampling2d({ size: [2, 1] }));
+  m7.add(tf.layers.zeroPadding2d({ padding: [[1, 0], [2, 1]] }));
+  m7.add(tf.layers.averagePooling2d({ poolSize: 3, strides: 1 }));
+  m7.add(tf.layers.globalAveragePooling2d({}));
+  m7.add(tf.layers.dense({ units: 2 }));
+  models.push(m7);
+
+  const m8 = tf.sequential();
+  // (Not 'causal': TF.js 4.22's summary gives causal convs the 'valid' length; Keras and Hebb keep the input length.)
+  m8.add(tf.layers.conv1d({ filters: 5, kernelSize: 3, padding: 'same', inputShape: [9, 3] }));
+  m8.add(tf.layers.maxPooling1d({ poolSize: 2 }));
+  m8.add(tf.layers.lstm({ units: 6, returnSequences: true }));
+  m8.add(tf.layers.bidirectional({ layer: tf.layers.gru({ units: 4, returnSequences: true }) }));
+  m8.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 3 }) }));
+  m8.add(tf.layers.simpleRNN({ units: 2 }));
+  models.push(m8);
+
   return models.map((m) => {
     const lines = [];
     m.summary(lineLength, undefined, (line) => lines.push(line));

@@ -8,7 +8,8 @@ function autoName(className) {
   const n = (counters.get(className) ?? 0) + 1;
   counters.set(className, n);
   if (className === 'InputLayer') return `input${n}`;
-  const snake = className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  // Keras's and TF.js's snake case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, SimpleRNN -> simple_rnn.
+  const snake = className.replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
   return `${snake}_${className}${n}`;
 }
 
