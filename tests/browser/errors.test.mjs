@@ -333,3 +333,45 @@ test('compile with a custom loss still checks metric and optimizer names at once
   assert.match(r[1], /unknown optimizer 'adamm'/);
   assert.match(r[2], /metric must be a name like 'accuracy' or a function, received 42/);
 });
+
+test('conv, pooling and recurrent layers name themselves and the shapes on bad input or options', { timeout: 60_000 }, async () => {
+  const p = await page();
+  const r = await p.evaluate(async () => {
+    const addTo = (first, layer) => () => {
+      const m = tf.sequential();
+      m.add(first);
+      m.add(layer);
+    };
+    const cnn = tf.sequential();
+    cnn.add(tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] }));
+    cnn.add(tf.layers.flatten());
+    cnn.add(tf.layers.dense({ units: 2 }));
+    return {
+      convRank: await catchErr(addTo(tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.conv2d({ filters: 2, kernelSize: 3 }))),
+      convTooSmall: await catchErr(() => {
+        const m = tf.sequential();
+        m.add(tf.layers.conv2d({ filters: 2, kernelSize: 5, inputShape: [3, 3, 1] }));
+      }),
+      badPadding: await catchErr(() => tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'full' })),
+      stridesAndDilation: await catchErr(() => tf.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 })),
+      channelsFirst: await catchErr(() => tf.layers.maxPooling2d({ dataFormat: 'channelsFirst' })),
+      lstmRank: await catchErr(addTo(tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.lstm({ units: 2 }))),
+      returnState: await catchErr(() => tf.layers.lstm({ units: 2, returnState: true })),
+      stateful: await catchErr(() => tf.layers.gru({ units: 2, stateful: true })),
+      wrapNonRnn: await catchErr(() => tf.layers.bidirectional({ layer: tf.layers.dense({ units: 2 }) })),
+      predictShape: await catchErr(() => cnn.predict(tf.zeros([2, 5, 4, 1]))),
+      after: await intact(),
+    };
+  });
+  assertError(r.convRank, /Conv2D 'conv2d_Conv2D\d+'/, /rank 4/, /\[null,4\]/);
+  assertError(r.convTooSmall, /Conv2D/, /larger than the input/);
+  assertError(r.badPadding, /padding/, /'full'/);
+  assertError(r.stridesAndDilation, /strides/, /dilationRate/);
+  assertError(r.channelsFirst, /MaxPooling2D/, /channelsLast/);
+  assertError(r.lstmRank, /LSTM 'lstm_LSTM\d+'/, /rank 3/, /\[null,4\]/);
+  assertError(r.returnState, /LSTM/, /returnState/);
+  assertError(r.stateful, /GRU/, /stateful/);
+  assertError(r.wrapNonRnn, /Bidirectional/, /SimpleRNN, LSTM or GRU/, /Dense/);
+  assertError(r.predictShape, /conv2d_Conv2D\d+/, /\[null,5,5,1\]/, /\[2,5,4,1\]/);
+  assertIntact(r.after);
+});
