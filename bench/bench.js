@@ -34,6 +34,53 @@ const MLP = {
   gpuWarmSamples: 256,
   seed: 1234,
 };
+// The model workloads: the MLP above, the issue's CNN (28x28x1, conv 8 - pool - conv 16 - pool -
+// dense 10, batch 64) and LSTM(64) over length-32 sequences (batch 64). Same timing rules.
+const WORKLOADS = [
+  {
+    ...MLP,
+    key: 'mlp',
+    title: 'MLP training: 784-128(relu)-64(relu)-10(softmax)',
+    xShape: [784],
+    build: (lib) => [
+      ["layers.dense({units: 128, activation: 'relu', inputShape: [784]})", () => lib.layers.dense({ units: 128, activation: 'relu', inputShape: [784] })],
+      ["layers.dense({units: 64, activation: 'relu'})", () => lib.layers.dense({ units: 64, activation: 'relu' })],
+      ["layers.dense({units: 10, activation: 'softmax'})", () => lib.layers.dense({ units: 10, activation: 'softmax' })],
+    ],
+  },
+  {
+    ...MLP,
+    key: 'cnn',
+    title: 'CNN training: 28x28x1, conv2d 8 3x3 relu - maxPool 2 - conv2d 16 3x3 relu - maxPool 2 - flatten - dense 10 softmax',
+    samples: QUICK ? 256 : 2048,
+    batchSize: 64,
+    gpuWarmSamples: 128,
+    xShape: [28, 28, 1],
+    skip: { 'tfjs-wasm': "TF.js's wasm backend has no gradient kernels for conv2d, so it cannot train convnets: compare with tfjs-cpu" },
+    build: (lib) => [
+      ["layers.conv2d({filters: 8, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1]})", () => lib.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] })],
+      ['layers.maxPooling2d({poolSize: 2})', () => lib.layers.maxPooling2d({ poolSize: 2 })],
+      ["layers.conv2d({filters: 16, kernelSize: 3, activation: 'relu'})", () => lib.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu' })],
+      ['layers.maxPooling2d({poolSize: 2})', () => lib.layers.maxPooling2d({ poolSize: 2 })],
+      ['layers.flatten()', () => lib.layers.flatten({})],
+      ["layers.dense({units: 10, activation: 'softmax'})", () => lib.layers.dense({ units: 10, activation: 'softmax' })],
+    ],
+  },
+  {
+    ...MLP,
+    key: 'lstm',
+    title: 'LSTM training: 32 steps x 8 features, lstm 64 - dense 10 softmax',
+    samples: QUICK ? 256 : 2048,
+    batchSize: 64,
+    gpuWarmSamples: 128,
+    xShape: [32, 8],
+    build: (lib) => [
+      ['layers.lstm({units: 64, inputShape: [32, 8]})', () => lib.layers.lstm({ units: 64, inputShape: [32, 8] })],
+      ["layers.dense({units: 10, activation: 'softmax'})", () => lib.layers.dense({ units: 10, activation: 'softmax' })],
+    ],
+  },
+];
+
 const MATMUL = {
   sizes: QUICK ? [256, 512] : [256, 512, 1024],
   minSeconds: QUICK ? 0.2 : 0.5,
@@ -58,11 +105,15 @@ const results = {
       gpuWarmSamples: MLP.gpuWarmSamples,
       seed: MLP.seed,
     },
+    cnn: { layers: 'conv8-pool-conv16-pool-dense10', batchSize: 64, learningRate: MLP.learningRate },
+    lstm: { layers: 'lstm64-dense10 over 32x8', batchSize: 64, learningRate: MLP.learningRate },
     matmul: { sizes: MATMUL.sizes, minSeconds: MATMUL.minSeconds },
     quick: QUICK,
     engines: ENGINES,
   },
   mlp: [],
+  cnn: [],
+  lstm: [],
   matmul: [],
   ratios: {},
   notes: [],
@@ -146,12 +197,12 @@ function mulberry32(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-function makeData() {
-  const rand = mulberry32(MLP.seed);
-  const x = new Float32Array(MLP.samples * MLP.inputDim);
+function makeData(W) {
+  const rand = mulberry32(W.seed);
+  const x = new Float32Array(W.samples * W.xShape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < x.length; i++) x[i] = rand();
-  const y = new Float32Array(MLP.samples * MLP.classes);
-  for (let i = 0; i < MLP.samples; i++) y[i * MLP.classes + Math.floor(rand() * MLP.classes)] = 1;
+  const y = new Float32Array(W.samples * W.classes);
+  for (let i = 0; i < W.samples; i++) y[i * W.classes + Math.floor(rand() * W.classes)] = 1;
   return { x, y };
 }
 
@@ -339,21 +390,23 @@ function skippedRow(list, base, engine) {
   return row;
 }
 
-async function benchMlp(engine, data) {
+async function benchModel(engine, W, data) {
+  const MLP = W;
+  const inputSize = W.xShape.reduce((x, y) => x * y, 1);
   const { lib, name } = engine;
   const row = { engine: name, samplesPerSec: null, epochs: 0, seconds: null, status: 'ok' };
-  if (engine.unavailable) {
-    skippedRow(results.mlp, row, engine);
-    log(`${name}: MLP skipped (${engine.unavailable})`);
+  if (engine.unavailable || (W.skip && W.skip[name])) {
+    skippedRow(results[W.key], row, engine.unavailable ? engine : { name, unavailable: W.skip[name] });
+    log(`${name}: ${W.key} skipped (${engine.unavailable || W.skip[name]})`);
     return;
   }
-  results.mlp.push(row);
-  status(`MLP: ${name}`);
+  results[W.key].push(row);
+  status(`${W.key}: ${name}`);
   const owned = []; // tensors to dispose
   let model, optimizer;
   const tensorsFor = async (n) => {
-    const xs = await call(`tensor2d(Float32Array, [${n}, 784])`, () =>
-      lib.tensor2d(n === MLP.samples ? data.x : data.x.subarray(0, n * MLP.inputDim), [n, MLP.inputDim])
+    const xs = await call(`tensor(Float32Array, [${n}, ${W.xShape}])`, () =>
+      lib.tensor(n === MLP.samples ? data.x : data.x.subarray(0, n * inputSize), [n, ...W.xShape])
     );
     owned.push(xs);
     const ys = await call(`tensor2d(Float32Array, [${n}, 10])`, () =>
@@ -364,19 +417,13 @@ async function benchMlp(engine, data) {
   };
   const fitArgs = { batchSize: MLP.batchSize, shuffle: false, verbose: 0 };
   const fitDesc = (n, epochs, extra = '') =>
-    `model.fit(xs[${n}], ys[${n}], {epochs: ${epochs}, batchSize: 128, shuffle: false, verbose: 0${extra}})`;
+    `model.fit(xs[${n}], ys[${n}], {epochs: ${epochs}, batchSize: ${MLP.batchSize}, shuffle: false, verbose: 0${extra}})`;
   try {
     await engine.setup();
     model = await call('sequential()', () => lib.sequential());
-    await call("model.add(layers.dense({units: 128, activation: 'relu', inputShape: [784]}))", () =>
-      model.add(lib.layers.dense({ units: 128, activation: 'relu', inputShape: [MLP.inputDim] }))
-    );
-    await call("model.add(layers.dense({units: 64, activation: 'relu'}))", () =>
-      model.add(lib.layers.dense({ units: 64, activation: 'relu' }))
-    );
-    await call("model.add(layers.dense({units: 10, activation: 'softmax'}))", () =>
-      model.add(lib.layers.dense({ units: MLP.classes, activation: 'softmax' }))
-    );
+    for (const [desc, make] of W.build(lib)) {
+      await call(`model.add(${desc})`, () => model.add(make()));
+    }
     optimizer = await call('train.adam(0.001)', () => lib.train.adam(MLP.learningRate));
     await call("model.compile({optimizer, loss: 'categoricalCrossentropy'})", () =>
       model.compile({ optimizer, loss: 'categoricalCrossentropy' })
@@ -637,6 +684,7 @@ async function benchMatmul(engine) {
 // ---- ratios -----------------------------------------------------------------------
 // [label, numerator engine, denominator engine]
 const RATIOS = [
+  ['Hebb-cpu/TF.js-fastest-cpu', 'hebb', 'tfjs-best-cpu'],
   ['Hebb-cpu/TF.js-wasm', 'hebb', 'tfjs-wasm'],
   ['Hebb-cpu/TF.js-cpu', 'hebb', 'tfjs-cpu'],
   ['Hebb-webgpu/TF.js-webgpu', 'hebb-webgpu', 'tfjs-webgpu'],
@@ -651,9 +699,12 @@ function ratiosOf(values) {
   return o;
 }
 function computeRatios() {
-  results.ratios.mlp = ratiosOf(
-    Object.fromEntries(results.mlp.filter((r) => r.samplesPerSec).map((r) => [r.engine, r.samplesPerSec]))
-  );
+  for (const W of WORKLOADS) {
+    const values = Object.fromEntries(results[W.key].filter((r) => r.samplesPerSec).map((r) => [r.engine, r.samplesPerSec]));
+    const cpus = ['tfjs-wasm', 'tfjs-cpu'].map((e) => values[e]).filter((v) => v);
+    if (cpus.length) values['tfjs-best-cpu'] = Math.max(...cpus);
+    results.ratios[W.key] = ratiosOf(values);
+  }
   results.ratios.matmul = {};
   for (const n of MATMUL.sizes) {
     const o = ratiosOf(
@@ -682,7 +733,7 @@ async function main() {
   if (window.tf) results.notes.push(`TF.js ${window.tf.version_core || (window.tf.version && window.tf.version['tfjs-core'])}`);
   if (engines.some((e) => e.gpu)) results.notes.push(await webgpuAdapterNote());
 
-  const data = makeData();
+  const datasets = Object.fromEntries(WORKLOADS.map((W) => [W.key, makeData(W)]));
   // Start every engine once: one that throws is dropped (error), one that cannot run here
   // (no WebGPU / WebGL) keeps "skipped" rows with the reason.
   const ready = [];
@@ -701,9 +752,11 @@ async function main() {
     }
   }
 
-  for (const eng of ready) {
-    await benchMlp(eng, data);
-    await tick();
+  for (const W of WORKLOADS) {
+    for (const eng of ready) {
+      await benchModel(eng, W, datasets[W.key]);
+      await tick();
+    }
   }
   for (const eng of ready) {
     await benchMatmul(eng);

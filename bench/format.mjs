@@ -20,37 +20,41 @@ export function fmtNum(x, digits = 2) {
 
 export function formatResults(r) {
   const out = [];
-  const m = r.config && r.config.mlp;
-  out.push(
-    m
-      ? `MLP training: ${m.layers}, ${m.loss}, adam lr=${m.learningRate}, batch ${m.batchSize}, ` +
-          `${m.samples} synthetic samples, shuffle=false`
-      : 'MLP training'
-  );
-  const mlpRows = r.mlp || [];
-  const total = (m && m.samples) || null;
-  out.push(
-    table(
-      ['engine', 'samples/s', 'best fit call', 'samples used', 'epochs', 'seconds', 'warm-up s', 'final loss', 'status'],
-      mlpRows.map((e) => [
-        e.engine,
-        fmtNum(e.samplesPerSec, 0),
-        fmtNum(e.bestCallSamplesPerSec, 0),
-        e.timedSamples ? (total && e.timedSamples !== total ? `${e.timedSamples}/${total}` : String(e.timedSamples)) : '-',
-        e.epochs || '-',
-        fmtNum(e.seconds, 2),
-        fmtNum(e.warmupSeconds, 2),
-        fmtNum(e.finalLoss, 4),
-        e.status || 'ok',
-      ]),
-      [false, true, true, true, true, true, true, true, false]
-    )
-  );
-  for (const e of mlpRows) if (e.note) out.push(`  ${e.engine}: ${e.note}`);
   const rt = r.ratios || {};
-  if (rt.mlp && Object.keys(rt.mlp).length) {
-    out.push('');
-    for (const [k, v] of Object.entries(rt.mlp)) out.push(`ratio ${k}: ${fmtNum(v, 2)}x`);
+  const titles = {
+    mlp: (m) => `MLP training: ${m.layers}, ${m.loss}, adam lr=${m.learningRate}, batch ${m.batchSize}, ${m.samples} synthetic samples, shuffle=false`,
+    cnn: () => 'CNN training: 28x28x1, conv2d 8 3x3 relu - maxPool 2 - conv2d 16 3x3 relu - maxPool 2 - dense 10 softmax, adam, batch 64, shuffle=false',
+    lstm: () => 'LSTM training: 32 steps x 8 features, lstm 64 - dense 10 softmax, adam, batch 64, shuffle=false',
+  };
+  for (const key of ['mlp', 'cnn', 'lstm']) {
+    const rows = r[key] || [];
+    if (!rows.length) continue;
+    const m = (r.config && r.config[key]) || {};
+    if (key !== 'mlp') out.push('');
+    out.push(titles[key](m));
+    const total = Math.max(0, ...rows.map((e) => e.timedSamples || 0)) || null;
+    out.push(
+      table(
+        ['engine', 'samples/s', 'best fit call', 'samples used', 'epochs', 'seconds', 'warm-up s', 'final loss', 'status'],
+        rows.map((e) => [
+          e.engine,
+          fmtNum(e.samplesPerSec, 0),
+          fmtNum(e.bestCallSamplesPerSec, 0),
+          e.timedSamples ? (total && e.timedSamples !== total ? `${e.timedSamples}/${total}` : String(e.timedSamples)) : '-',
+          e.epochs || '-',
+          fmtNum(e.seconds, 2),
+          fmtNum(e.warmupSeconds, 2),
+          fmtNum(e.finalLoss, 4),
+          e.status || 'ok',
+        ]),
+        [false, true, true, true, true, true, true, true, false]
+      )
+    );
+    for (const e of rows) if (e.note) out.push(`  ${e.engine}: ${e.note}`);
+    if (rt[key] && Object.keys(rt[key]).length) {
+      out.push('');
+      for (const [k, v] of Object.entries(rt[key])) out.push(`${key} ratio ${k}: ${fmtNum(v, 2)}x`);
+    }
   }
   out.push('');
   out.push('Square f32 matmul (c = a.matMul(b); await c.data()), GFLOP/s = 2n^3*reps/s/1e9, best of up to 3 trials >= ' +

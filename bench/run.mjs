@@ -18,7 +18,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const headed = argv.includes('--headed');
 const enginesArg = argv.find((a) => a.startsWith('--engines='));
-const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS || 600_000);
+const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS || 1_800_000);
 const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
 async function main() {
