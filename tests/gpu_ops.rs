@@ -232,24 +232,30 @@ fn movement_ops() {
     });
 }
 
+/// Runs a random op (its input only gives the shape) on a [rows, cols] tensor for two steps.
+fn two_draws(gpu: &Arc<Gpu>, op: Op, rows: usize, cols: usize) -> Vec<Vec<f32>> {
+    let mut g = Graph::new();
+    let x = g.param(0, &[rows, cols]);
+    let m = g.apply(op, &[x]).unwrap();
+    let data = vec![0.0f32; rows * cols];
+    let arena = ParamArena::new(gpu, &[&data], &[0]).unwrap();
+    let mut plan = GpuPlan::new(gpu, g, &[m], &arena).unwrap();
+    (0..2)
+        .map(|step| {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            plan.encode(&mut enc, &[], step);
+            let (b, n) = plan.value(m).unwrap();
+            let rb = gpu.readback(&mut enc, &[(b, 0, n)]);
+            gpu.queue.submit([enc.finish()]);
+            rb.wait(gpu).unwrap().remove(0)
+        })
+        .collect()
+}
+
 #[test]
 fn dropout_mask_keeps_the_rate() {
     let Some(gpu) = gpu() else { return };
-    let mut g = Graph::new();
-    let x = g.param(0, &[100, 100]);
-    let m = g.apply(Op::DropoutMask { rate: 0.3 }, &[x]).unwrap();
-    let data = vec![0.0f32; 10_000];
-    let arena = ParamArena::new(&gpu, &[&data], &[0]).unwrap();
-    let mut plan = GpuPlan::new(&gpu, g, &[m], &arena).unwrap();
-    let mut masks = vec![];
-    for step in 0..2 {
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        plan.encode(&mut enc, &[], step);
-        let (b, n) = plan.value(m).unwrap();
-        let rb = gpu.readback(&mut enc, &[(b, 0, n)]);
-        gpu.queue.submit([enc.finish()]);
-        masks.push(rb.wait(&gpu).unwrap().remove(0));
-    }
+    let masks = two_draws(&gpu, Op::DropoutMask { rate: 0.3 }, 100, 100);
     for mask in &masks {
         let kept = mask.iter().filter(|&&v| v != 0.0).count() as f32 / 10_000.0;
         assert!((kept - 0.7).abs() < 0.03, "kept fraction {kept}");
@@ -261,21 +267,7 @@ fn dropout_mask_keeps_the_rate() {
 #[test]
 fn gaussian_noise_has_its_stddev() {
     let Some(gpu) = gpu() else { return };
-    let mut g = Graph::new();
-    let x = g.param(0, &[200, 100]);
-    let m = g.apply(Op::RandomNormal { stddev: 0.5 }, &[x]).unwrap();
-    let data = vec![0.0f32; 20_000];
-    let arena = ParamArena::new(&gpu, &[&data], &[0]).unwrap();
-    let mut plan = GpuPlan::new(&gpu, g, &[m], &arena).unwrap();
-    let mut draws = vec![];
-    for step in 0..2 {
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        plan.encode(&mut enc, &[], step);
-        let (b, n) = plan.value(m).unwrap();
-        let rb = gpu.readback(&mut enc, &[(b, 0, n)]);
-        gpu.queue.submit([enc.finish()]);
-        draws.push(rb.wait(&gpu).unwrap().remove(0));
-    }
+    let draws = two_draws(&gpu, Op::RandomNormal { stddev: 0.5 }, 200, 100);
     for d in &draws {
         let n = d.len() as f64;
         let mean = d.iter().map(|&v| v as f64).sum::<f64>() / n;

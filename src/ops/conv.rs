@@ -93,53 +93,48 @@ pub fn infer(op: &Op, shapes: &[&[usize]]) -> Result<(Vec<usize>, DType)> {
     Ok((out, DType::F32))
 }
 
-pub fn forward(op: &Op, x: &[f32], s: &[usize], out: &mut [f32], os: &[usize]) {
-    match op {
-        Op::Im2Col { w, fill } => {
-            let (n, h, wd, c) = (s[0], s[1], s[2], s[3]);
-            let [gh, gw] = w.grid;
-            let mut d = 0;
-            for b in 0..n {
-                for oh in 0..gh {
-                    for ow in 0..gw {
-                        for kh in 0..w.k[0] {
-                            let r = w.src(0, oh, kh, h);
-                            for kw in 0..w.k[1] {
-                                let dst = &mut out[d..d + c];
-                                match (r, w.src(1, ow, kw, wd)) {
-                                    (Some(r), Some(q)) => dst.copy_from_slice(&x[((b * h + r) * wd + q) * c..][..c]),
-                                    _ => dst.fill(*fill),
-                                }
-                                d += c;
-                            }
-                        }
+/// Calls `f(d, src)` for each window entry in order: `d` is the entry's offset in the windows
+/// [N,OH,OW,KH·KW,C] (a run of C values), `src` the offset of the image pixel it reads, if inside.
+fn for_each_tap(w: &Window, n: usize, h: usize, wd: usize, c: usize, mut f: impl FnMut(usize, Option<usize>)) {
+    let mut d = 0;
+    for b in 0..n {
+        for oh in 0..w.grid[0] {
+            for ow in 0..w.grid[1] {
+                for kh in 0..w.k[0] {
+                    let r = w.src(0, oh, kh, h);
+                    for kw in 0..w.k[1] {
+                        let src = match (r, w.src(1, ow, kw, wd)) {
+                            (Some(r), Some(q)) => Some(((b * h + r) * wd + q) * c),
+                            _ => None,
+                        };
+                        f(d, src);
+                        d += c;
                     }
                 }
             }
         }
+    }
+}
+
+pub fn forward(op: &Op, x: &[f32], s: &[usize], out: &mut [f32], os: &[usize]) {
+    match op {
+        Op::Im2Col { w, fill } => {
+            let c = s[3];
+            for_each_tap(w, s[0], s[1], s[2], c, |d, src| match src {
+                Some(at) => out[d..d + c].copy_from_slice(&x[at..at + c]),
+                None => out[d..d + c].fill(*fill),
+            });
+        }
         Op::Col2Im { w, .. } => {
-            let (n, h, wd, c) = (os[0], os[1], os[2], os[3]);
-            let [gh, gw] = w.grid;
+            let c = os[3];
             out.fill(0.0);
-            let mut d = 0;
-            for b in 0..n {
-                for oh in 0..gh {
-                    for ow in 0..gw {
-                        for kh in 0..w.k[0] {
-                            let r = w.src(0, oh, kh, h);
-                            for kw in 0..w.k[1] {
-                                if let (Some(r), Some(q)) = (r, w.src(1, ow, kw, wd)) {
-                                    let dst = &mut out[((b * h + r) * wd + q) * c..][..c];
-                                    for (o, v) in dst.iter_mut().zip(&x[d..d + c]) {
-                                        *o += v;
-                                    }
-                                }
-                                d += c;
-                            }
-                        }
+            for_each_tap(w, os[0], os[1], os[2], c, |d, src| {
+                if let Some(at) = src {
+                    for (o, v) in out[at..at + c].iter_mut().zip(&x[d..d + c]) {
+                        *o += v;
                     }
                 }
-            }
+            });
         }
         _ => unreachable!(),
     }
