@@ -17,7 +17,7 @@ pub fn mlp() -> (Sequential, Tensor, Tensor) {
     m.add(dense(64, "relu"), None).unwrap();
     m.add(dense(10, "softmax"), None).unwrap();
     m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy),
+        loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
         metrics: vec![],
         optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.001),
     });
