@@ -124,3 +124,38 @@ test('reduceLROnPlateau and learningRateScheduler change the learning rate the s
     assert.deepEqual(rates, [1e-9, 1e-9, 5e-10, 5e-10, 2.5e-10, 2.5e-10, 1.25e-10, 1.25e-10], `${backend} rates`);
   }
 });
+
+test('trainOnBatch takes one step on the whole batch: the same weights as fit with one batch per epoch', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await openHebbWithHelpers(b);
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      await tf.setBackend(backend);
+      const x = tf.tensor2d([[0, 1], [1, 0], [1, 1], [0, 0], [0.5, 0.2]]);
+      const y = tf.tensor2d([[1], [1], [0], [0], [1]]);
+      const make = () => {
+        tf.util.seed(8);
+        const m = tf.sequential();
+        m.add(tf.layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }));
+        m.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+        m.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+        return m;
+      };
+      const a = make();
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push(await a.trainOnBatch(x, y));
+      const bm = make();
+      const h = await bm.fit(x, y, { epochs: 3, batchSize: 5, shuffle: false });
+      const wa = await a.getWeights()[0].data();
+      const wb = await bm.getWeights()[0].data();
+      out[backend] = { results, fitLoss: h.history.loss, diff: Math.max(...Array.from(wa).map((v, i) => Math.abs(v - wb[i]))) };
+    }
+    return out;
+  });
+  for (const backend of ['webgpu', 'cpu']) {
+    const o = r[backend];
+    assert.ok(Array.isArray(o.results[0]) && o.results[0].length === 2, `${backend}: [loss, acc] ${JSON.stringify(o.results)}`);
+    o.results.forEach((v, i) => assert.ok(Math.abs(v[0] - o.fitLoss[i]) < 1e-6, `${backend} step ${i}: ${v[0]} vs fit ${o.fitLoss[i]}`));
+    assert.ok(o.diff < 1e-6, `${backend}: weights differ by ${o.diff}`);
+  }
+});

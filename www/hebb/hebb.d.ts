@@ -343,6 +343,7 @@ export declare class Sequential {
   getLayer(name: string | number, index?: number): Layer;
   compile(args: ModelCompileArgs): void;
   fit(x: Tensor, y: Tensor, args?: ModelFitArgs): Promise<History>;
+  trainOnBatch(x: Tensor, y: Tensor): Promise<number | number[]>;
   evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Tensor | Tensor[];
   predict(x: Tensor, args?: { batchSize?: number }): Tensor;
   predictOnBatch(x: Tensor): Tensor;

@@ -275,6 +275,15 @@ export class Sequential {
     }
   }
 
+  /** TF.js's trainOnBatch: one gradient step on the whole batch. Resolves to the loss (from
+   *  before the update, as Keras and TF.js report it), or [loss, ...metrics] with metrics. */
+  async trainOnBatch(x, y) {
+    if (!(x instanceof Tensor)) throw new Error(`trainOnBatch: x must be a Tensor, received ${x}`);
+    const h = await this.fit(x, y, { epochs: 1, batchSize: Math.max(1, x.shape[0] ?? 1), shuffle: false, verbose: 0 });
+    const values = Object.values(h.history).map((v) => v[0]);
+    return values.length === 1 ? values[0] : values;
+  }
+
   /** Labels of shape [n] for a model whose output is [null, 1] are read as [n, 1], as TF.js does. */
   _labels(y, temps) {
     const out = this.outputShape;
