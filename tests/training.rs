@@ -265,3 +265,46 @@ fn class_weight_weights_each_samples_loss_by_its_class() {
     assert!((batch_loss(None) - ln2).abs() < 1e-5);
     assert!((batch_loss(Some(vec![1.0, 3.0])) - 2.0 * ln2).abs() < 1e-5, "{}", batch_loss(Some(vec![1.0, 3.0])));
 }
+
+/// Keras 3: freezing BatchNormalization switches it to inference mode (moving statistics used,
+/// none updated); freezing another layer keeps its training behaviour (a frozen LSTM's dropout
+/// still drops).
+#[test]
+fn frozen_batch_norm_runs_in_inference_mode_other_frozen_layers_do_not() {
+    let (x, y) = spiral(30, 3, 4);
+    let build = |first: &str, cfg: serde_json::Value, input: Vec<usize>| {
+        let mut m = Sequential::new(3);
+        m.add(nn::from_config(first, &cfg).unwrap(), Some(input)).unwrap();
+        m.add(nn::from_config("Dense", &json!({"units": 3, "activation": "softmax"})).unwrap(), None).unwrap();
+        m.compile(Compiled {
+            loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
+            metrics: vec![],
+            optimizer: Optimizer::new(Kind::Sgd, 0.1),
+        });
+        m
+    };
+    // BatchNormalization: trainable, its moving mean moves; frozen, nothing of it changes.
+    for frozen in [false, true] {
+        let mut m = build("BatchNormalization", json!({"momentum": 0.5}), vec![2]);
+        m.set_trainable(0, !frozen);
+        let before: Vec<Vec<f32>> = m.weights[..4].iter().map(|w| w.value.data.clone()).collect();
+        fit(&mut m, &x, &y, 2);
+        let moved = m.weights[..4].iter().zip(&before).map(|(w, b)| w.value.data != *b).collect::<Vec<_>>();
+        assert_eq!(moved, if frozen { vec![false; 4] } else { vec![true; 4] }, "frozen {frozen}: gamma, beta, moving mean, moving variance");
+    }
+    // A frozen LSTM with dropout: two training-mode forward passes of one batch differ (dropout
+    // still draws masks), so its output is random while training.
+    let seq = Tensor::new(vec![4, 3, 2], (0..24).map(|i| (i as f32 * 0.37).sin()).collect()).unwrap();
+    let mut m = build("LSTM", json!({"units": 5, "dropout": 0.5}), vec![3, 2]);
+    m.set_trainable(0, false);
+    let mut g = hebb::graph::Graph::new();
+    let xn = g.input(0, &seq.shape, hebb::tensor::DType::F32);
+    let params: Vec<_> = m.weights.iter().enumerate().map(|(i, w)| g.param(i, &w.value.shape)).collect();
+    let out = m.forward(&mut g, xn, &params, true).unwrap();
+    let mut plan = hebb::graph::plan::Plan::new(g, &[out]).unwrap();
+    let mut rng = Rng::new(1);
+    plan.run(&[&seq.data], &m.weights[..], &mut rng);
+    let first = plan.value(out).to_vec();
+    plan.run(&[&seq.data], &m.weights[..], &mut rng);
+    assert_ne!(first, plan.value(out), "a frozen LSTM keeps its dropout while training");
+}

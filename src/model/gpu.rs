@@ -131,14 +131,12 @@ impl GpuModel {
         let mut sg = model.step_graph(kind, batch, y_feat, y_dtype, None)?;
         let mut outs = sg.outputs.clone();
         let mut grads: Vec<NodeId> = sg.grads.iter().map(|g| g.1).collect();
-        let mut ups: Vec<NodeId> = sg.updates.iter().map(|u| u.1).collect();
         materialize(&mut sg.graph, &mut outs)?;
         materialize(&mut sg.graph, &mut grads)?;
-        materialize(&mut sg.graph, &mut ups)?;
-        let updates = sg.updates.iter().map(|u| u.0).zip(ups.iter().copied()).collect();
+        let updates = std::mem::take(&mut sg.updates);
         let mut all = outs.clone();
         all.extend(&grads);
-        all.extend(&ups);
+        all.extend(updates.iter().map(|u| u.1));
         let plan = GpuPlan::new(&self.gpu, sg.graph, &all, &self.arena)?;
         let params = self.gpu.uniform(1);
         let mut words = [0u32; RECORD_WORDS];

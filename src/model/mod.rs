@@ -297,9 +297,9 @@ impl Sequential {
         let mut h = x;
         for entry in &self.layers {
             let w: Vec<NodeId> = entry.weights.iter().map(|&i| params[i]).collect();
-            // A frozen layer runs in inference mode (Keras 3: a frozen BatchNormalization uses its
-            // moving statistics and updates nothing).
-            let train_layer = training && (entry.trainable || entry.weights.is_empty());
+            // Keras 3: a frozen BatchNormalization runs in inference mode (moving statistics used,
+            // none updated); other frozen layers keep their training behaviour.
+            let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
             h = entry.layer.call(g, h, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?;
         }
         Ok(h)
@@ -400,15 +400,12 @@ impl Sequential {
     /// Builds a plan. With `fns`, per-step functions use this step's recordings (such a plan is
     /// used once and not cached).
     pub fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType, fns: Option<&StepFns>) -> Result<StepPlan> {
-        let mut sg = self.step_graph(kind, batch, y_feat, y_dtype, fns)?;
-        let mut ups: Vec<NodeId> = sg.updates.iter().map(|u| u.1).collect();
-        crate::graph::plan::materialize(&mut sg.graph, &mut ups)?;
-        let updates: Vec<(usize, NodeId)> = sg.updates.iter().map(|u| u.0).zip(ups).collect();
+        let sg = self.step_graph(kind, batch, y_feat, y_dtype, fns)?;
         let mut all = sg.outputs.clone();
         all.extend(sg.grads.iter().map(|&(_, n)| n));
-        all.extend(updates.iter().map(|&(_, n)| n));
+        all.extend(sg.updates.iter().map(|&(_, n)| n));
         let plan = Plan::new(sg.graph, &all)?;
-        Ok(StepPlan { plan, outputs: sg.outputs, grads: sg.grads, updates })
+        Ok(StepPlan { plan, outputs: sg.outputs, grads: sg.grads, updates: sg.updates })
     }
 
     /// The graph of one step of `kind` (any device plans it).
@@ -454,8 +451,14 @@ impl Sequential {
             }
             grads = trainable.into_iter().zip(d).collect();
         }
-        // State updates count only in training steps (a frozen layer records none).
-        let updates = if kind.trains() { std::mem::take(&mut g.updates) } else { vec![] };
+        // State updates count only in training steps (a frozen layer records none). Each gets a
+        // buffer of its own, so every device can copy it into its weight after the step.
+        let mut updates = if kind.trains() { std::mem::take(&mut g.updates) } else { vec![] };
+        let mut ups: Vec<NodeId> = updates.iter().map(|u| u.1).collect();
+        crate::graph::plan::materialize(&mut g, &mut ups)?;
+        for (u, n) in updates.iter_mut().zip(ups) {
+            u.1 = n;
+        }
         Ok(StepGraph { graph: g, outputs, grads, updates })
     }
 

@@ -46,6 +46,11 @@ pub trait Layer {
     fn check_input_values(&self, _x: &crate::tensor::Tensor) -> Result<()> {
         Ok(())
     }
+    /// Whether freezing the layer also switches it to inference mode (Keras 3 does this for
+    /// BatchNormalization only; other frozen layers keep their training behaviour, e.g. dropout).
+    fn frozen_runs_inference(&self) -> bool {
+        false
+    }
 }
 
 impl WeightSpec {

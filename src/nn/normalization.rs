@@ -191,6 +191,9 @@ impl Layer for BatchNormalization {
         }
         Ok((w, input.to_vec()))
     }
+    fn frozen_runs_inference(&self) -> bool {
+        true
+    }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
         let rank = g.shape_of(x).len();
         let k = self.scale as usize + self.center as usize;

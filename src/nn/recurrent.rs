@@ -502,6 +502,9 @@ impl Layer for TimeDistributed {
         out.extend(&ys[1..]);
         g.reshape(y, &out)
     }
+    fn check_input_values(&self, x: &crate::tensor::Tensor) -> Result<()> {
+        self.inner.check_input_values(x).map_err(|e| e.within(&format!("TimeDistributed '{}'", self.name)))
+    }
     fn config(&self) -> Value {
         json!({"name": self.name, "trainable": true, "layer": {"className": self.inner_class, "config": self.inner_cfg}})
     }

@@ -711,6 +711,13 @@ pub fn model_set_trainable(m: u32, layer: u32, trainable: bool) -> std::result::
     })
 }
 
+/// Checks a learning-rate schedule where the user writes it (`tf.train.schedules.*`).
+#[wasm_bindgen]
+pub fn schedule_validate(config: &str) -> std::result::Result<(), JsError> {
+    let v = parse_json("schedule", config).map_err(JsError::from)?;
+    crate::optim::Schedule::parse("tf.train.schedules", &v).map(|_| ()).map_err(JsError::from)
+}
+
 /// Checks a Keras loss class's options where the user writes them (`new tf.losses.Huber({...})`).
 #[wasm_bindgen]
 pub fn loss_validate(config: &str) -> std::result::Result<(), JsError> {

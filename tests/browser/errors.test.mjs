@@ -360,6 +360,11 @@ test('conv, pooling and recurrent layers name themselves and the shapes on bad i
       stateful: await catchErr(() => tf.layers.gru({ units: 2, stateful: true })),
       wrapNonRnn: await catchErr(() => tf.layers.bidirectional({ layer: tf.layers.dense({ units: 2 }) })),
       predictShape: await catchErr(() => cnn.predict(tf.zeros([2, 5, 4, 1]))),
+      wrappedIndex: await catchErr(() => {
+        const m = tf.sequential();
+        m.add(tf.layers.timeDistributed({ layer: tf.layers.embedding({ inputDim: 4, outputDim: 2 }), inputShape: [2, 3] }));
+        return m.predict(tf.tensor3d([[[0, 1, 2], [3, 9, 0]]]));
+      }),
       after: await intact(),
     };
   });
@@ -373,5 +378,6 @@ test('conv, pooling and recurrent layers name themselves and the shapes on bad i
   assertError(r.stateful, /GRU/, /stateful/);
   assertError(r.wrapNonRnn, /Bidirectional/, /SimpleRNN, LSTM or GRU/, /Dense/);
   assertError(r.predictShape, /conv2d_Conv2D\d+/, /\[null,5,5,1\]/, /\[2,5,4,1\]/);
+  assertError(r.wrappedIndex, /TimeDistributed/, /Embedding/, /index 9/, /\[0, 4\)/);
   assertIntact(r.after);
 });

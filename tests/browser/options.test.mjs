@@ -55,8 +55,20 @@ test('precision, recall and the new losses give the documented values; bad optio
       () => { const m = tf.sequential(); m.add(tf.layers.dense({ units: 1, inputShape: [1] })); m.compile({ optimizer: tf.train.sgd(0.1, { clipnorm: 1, clipvalue: 1 }), loss: 'mse' }); },
       () => tf.train.sgd(0.1, { clipNorm: 1 }),
       () => tf.train.schedules.exponentialDecay({ initialLearningRate: 0.1 }),
+      () => tf.train.schedules.exponentialDecay({ initialLearningRate: 0.1, decaySteps: -2, decayRate: 0.5 }),
+      () => tf.train.schedules.piecewiseConstantDecay({ boundaries: [1, 2], values: [0.1] }),
     ]) {
       try { f(); errors.push(null); } catch (e) { errors.push(String(e.message)); }
+    }
+    // An epoch-level learning-rate callback cannot drive a scheduled optimizer.
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ units: 1, inputShape: [1] }));
+    m.compile({ optimizer: tf.train.sgd(tf.train.schedules.exponentialDecay({ initialLearningRate: 0.1, decaySteps: 2, decayRate: 0.5 })), loss: 'mse' });
+    try {
+      await m.fit(tf.ones([4, 1]), tf.ones([4, 1]), { epochs: 2, callbacks: [tf.callbacks.learningRateScheduler(() => 0.01)] });
+      errors.push(null);
+    } catch (e) {
+      errors.push(String(e.message));
     }
     return {
       precision: await tf.metrics.precision(yTrue, yPred).data(),
@@ -70,7 +82,10 @@ test('precision, recall and the new losses give the documented values; bad optio
   assert.ok(Math.abs(r.recall[0] - 3 / 4) < 1e-6, `recall ${r.recall[0]}`);
   // max(0, max(0.3, 0.9) - 0.2 + 1) = 1.7
   assert.ok(Math.abs(r.hinge[0] - 1.7) < 1e-6, `categorical hinge ${r.hinge[0]}`);
-  const [fl, ls, delta, clip, both, unknown, sched] = r.errors;
+  const [fl, ls, delta, clip, both, unknown, sched, steps, piecewise, withCallback] = r.errors;
+  assert.match(steps, /ExponentialDecay.*decaySteps must be a positive number/);
+  assert.match(piecewise, /values must have one more entry than boundaries/);
+  assert.match(withCallback, /learningRateScheduler.*ExponentialDecay schedule/);
   assert.match(fl, /MeanSquaredError.*fromLogits/);
   assert.match(ls, /labelSmoothing/);
   assert.match(delta, /delta/);

@@ -46,3 +46,25 @@ tf.layers.dense({ units: 3, activation: 'relu7' });
 void tf.sequential().fit([1, 2], [3]);
 // @ts-expect-error unknown backend name
 void tf.setBackend('webgl');
+
+const cnn = tf.sequential();
+cnn.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }));
+cnn.add(tf.layers.batchNormalization());
+cnn.add(tf.layers.maxPool2d({ poolSize: 2 }));
+cnn.add(tf.layers.separableConv2d({ filters: 16, kernelSize: [3, 3], depthMultiplier: 2 }));
+cnn.add(tf.layers.globalAveragePooling2d());
+cnn.add(tf.layers.dense({ units: 10 }));
+cnn.compile({
+  optimizer: tf.train.adamw(tf.train.schedules.cosineDecay({ initialLearningRate: 0.01, decaySteps: 100 }), 0.004, 0.9, 0.999, 1e-7, { clipnorm: 1 }),
+  loss: new tf.losses.CategoricalCrossentropy({ fromLogits: true, labelSmoothing: 0.1 }),
+  metrics: ['accuracy', 'topKCategoricalAccuracy'],
+});
+const rnn = tf.sequential();
+rnn.add(tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 8, returnSequences: true }), inputShape: [10, 4] }));
+rnn.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }) }));
+void rnn.trainOnBatch(tf.zeros([2, 10, 4]), tf.zeros([2, 10, 2]));
+
+// @ts-expect-error no such layer (layers are not an open-ended map)
+tf.layers.conv2D({ filters: 1, kernelSize: 1 });
+// @ts-expect-error gru's resetAfter is a boolean
+tf.layers.gru({ units: 2, resetAfter: 'yes' });

@@ -81,6 +81,9 @@ export class EarlyStopping extends Callback {
 function optimizerOf(cb, name) {
   const opt = cb.model?.optimizer;
   if (!opt) throw new Error(`${name}: the model must be compiled with an optimizer`);
+  if (typeof opt.learningRate !== 'number') {
+    throw new Error(`${name}: the optimizer's learning rate is a ${opt.learningRate?.className ?? 'schedule'} schedule; use a plain rate with this callback (as in Keras)`);
+  }
   return opt;
 }
 

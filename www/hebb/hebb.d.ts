@@ -231,7 +231,19 @@ export declare const layers: {
   gru(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; resetAfter?: boolean }): Layer;
   bidirectional(args: LayerArgs & { layer: Layer; mergeMode?: 'concat' | 'sum' | 'mul' | 'ave' }): Layer;
   timeDistributed(args: LayerArgs & { layer: Layer }): Layer;
-  [alias: string]: (args?: any) => Layer;
+  // TF.js's aliases.
+  convolution1d(args: FilterConvArgs): Layer;
+  convolution2d(args: FilterConvArgs): Layer;
+  maxPool1d(args?: PoolingArgs): Layer;
+  maxPool2d(args?: PoolingArgs): Layer;
+  avgPool1d(args?: PoolingArgs): Layer;
+  avgPool2d(args?: PoolingArgs): Layer;
+  avgPooling1d(args?: PoolingArgs): Layer;
+  avgPooling2d(args?: PoolingArgs): Layer;
+  globalMaxPool1d(args?: LayerArgs): Layer;
+  globalMaxPool2d(args?: LayerArgs): Layer;
+  globalAvgPool1d(args?: LayerArgs): Layer;
+  globalAvgPool2d(args?: LayerArgs): Layer;
 };
 export declare const initializers: { [name: string]: (config?: object) => InitializerSpec };
 

@@ -1,5 +1,6 @@
 // Optimizers, as tf.train.* builds them. They are descriptions: the update itself runs fused in
 // the engine over every parameter. Options follow TF.js's positional signatures.
+import { engine } from './engine.js';
 
 function checkRate(name, lr) {
   if (lr instanceof LearningRateSchedule) return;
@@ -23,7 +24,9 @@ const schedule = (className, required) => (config = {}) => {
   for (const k of required) {
     if (config[k] === undefined) throw new Error(`${className}: the option ${k} is required`);
   }
-  return new LearningRateSchedule(className, { ...config });
+  const s = new LearningRateSchedule(className, { ...config });
+  engine.schedule_validate(JSON.stringify(s.toJSON())); // bad values throw where they are written
+  return s;
 };
 
 export const schedules = {
