@@ -19,6 +19,7 @@ npx --no-install wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontra
 echo "==> bundle dist/hebb.js"
 npx --no-install esbuild www/hebb/index.js --bundle --format=esm --target=es2022 \
   --outfile=dist/hebb.js --log-level=warning
+npx --no-install esbuild www/hebb/h5.js --bundle --format=esm --target=es2022 --charset=utf8 --outfile=dist/hebb_h5.js --log-level=warning
 cp www/hebb/hebb.d.ts dist/hebb.d.ts
 
 if [ -f scripts/build-playground.mjs ]; then

@@ -3,7 +3,8 @@
 
 Usage (from the repo root):
     python3 -m venv .venv && .venv/bin/pip install keras "jax[cpu]"
-    .venv/bin/python scripts/gen_fixtures.py
+    .venv/bin/python scripts/gen_fixtures.py            # every fixture
+    .venv/bin/python scripts/gen_fixtures.py merge      # only the named generators
 
 Writes:
     tests/fixtures/keras_dense.json      Dense forward + backward (vjp)
@@ -12,6 +13,8 @@ Writes:
     tests/fixtures/keras_layers.json     Reshape, Permute, RepeatVector, Embedding,
                                          LayerNormalization, convolutions, pooling,
                                          UpSampling2D, ZeroPadding2D: forward + backward (vjp)
+    tests/fixtures/keras_merge.json      Add, Subtract, Multiply, Average, Maximum, Minimum,
+                                         Concatenate, Dot on lists of inputs
 
 All weights and inputs are fixed numbers drawn from numpy with fixed seeds
 (float32); Keras initializers are never relied on. Every array is stored as
@@ -930,13 +933,67 @@ def gen_layers():
     )
 
 
+def merge_case(name, cls, tfjs_config, layer, xs, seed):
+    """Forward and vjp of a merge layer called on the list of inputs `xs`."""
+    rng = np.random.default_rng(5000 + seed)
+    y, vjp = jax.vjp(lambda *a: layer(list(a)), *[jnp.asarray(x) for x in xs])
+    y = np.asarray(y)
+    dy = rand(rng, y.shape)
+    grads = vjp(jnp.asarray(dy))
+    return {
+        "name": name,
+        "class": cls,
+        "config": tfjs_config,
+        "xs": [arr(x) for x in xs],
+        "y": arr(y),
+        "dy": arr(dy),
+        "grad_xs": [arr(np.asarray(g)) for g in grads],
+    }
+
+
+def gen_merge():
+    rng = np.random.default_rng(91)
+    a, b, c = rand(rng, (3, 4)), rand(rng, (3, 4)), rand(rng, (3, 4))
+    cases = []
+    L = keras.layers
+    for i, (cls, layer) in enumerate(
+        [("Add", L.Add()), ("Multiply", L.Multiply()), ("Average", L.Average()), ("Maximum", L.Maximum()), ("Minimum", L.Minimum())]
+    ):
+        cases.append(merge_case(cls.lower() + "_3", cls, {}, layer, [a, b, c], i))
+    cases.append(merge_case("subtract", "Subtract", {}, L.Subtract(), [a, b], 10))
+    cases.append(merge_case("add_broadcast", "Add", {}, L.Add(), [rand(rng, (3, 1, 4)), rand(rng, (3, 2, 4))], 11))
+    cases.append(merge_case("concat_last", "Concatenate", {}, L.Concatenate(), [a, rand(rng, (3, 2))], 12))
+    s1, s2 = rand(rng, (2, 3, 4)), rand(rng, (2, 5, 4))
+    cases.append(merge_case("concat_axis1", "Concatenate", {"axis": 1}, L.Concatenate(axis=1), [s1, s2], 13))
+    cases.append(merge_case("dot_2d", "Dot", {"axes": 1}, L.Dot(axes=1), [a, b], 14))
+    cases.append(merge_case("dot_2d_normalize", "Dot", {"axes": -1, "normalize": True}, L.Dot(axes=-1, normalize=True), [a, b], 15))
+    cases.append(merge_case("dot_3d_2_2", "Dot", {"axes": [2, 2]}, L.Dot(axes=(2, 2)), [s1, s2], 16))
+    t1, t2 = rand(rng, (2, 3, 4)), rand(rng, (2, 3, 5))
+    cases.append(merge_case("dot_3d_1_1", "Dot", {"axes": [1, 1]}, L.Dot(axes=(1, 1)), [t1, t2], 17))
+    write(
+        "keras_merge.json",
+        {
+            "generator": GENERATOR,
+            "description": "Keras merge layers on lists of inputs: y = layer(xs); grad_xs are gradients of sum(y * dy) w.r.t. each input (jax.vjp).",
+            "cases": cases,
+        },
+    )
+
+
 def main():
-    gen_dense()
-    gen_adam()
-    gen_sgd()
-    gen_layers()
-    gen_optimizers()
-    gen_losses()
+    only = sys.argv[1:]
+    gens = {
+        "dense": gen_dense,
+        "adam": gen_adam,
+        "sgd": gen_sgd,
+        "layers": gen_layers,
+        "optimizers": gen_optimizers,
+        "losses": gen_losses,
+        "merge": gen_merge,
+    }
+    for name, gen in gens.items():
+        if not only or name in only:
+            gen()
     return 0
 
 

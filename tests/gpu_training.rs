@@ -59,11 +59,7 @@ fn mlp_with(optimizer: Optimizer, dropout: bool) -> Sequential {
     )
     .unwrap();
     m.add(nn::from_config("Dense", &json!({"units": 3, "activation": "softmax"})).unwrap(), None).unwrap();
-    m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
-        metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
-        optimizer,
-    });
+    m.compile(Compiled::new(LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()), vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())], optimizer));
     m
 }
 
@@ -330,11 +326,7 @@ fn small_cnn() -> (Sequential, Tensor, Tensor) {
     m.add(layer("MaxPooling2D", json!({"poolSize": 2})), None).unwrap();
     m.add(layer("Flatten", json!({})), None).unwrap();
     m.add(layer("Dense", json!({"units": 3, "activation": "softmax"})), None).unwrap();
-    m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
-        metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
-        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01),
-    });
+    m.compile(Compiled::new(LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()), vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())], Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01)));
     let mut rng = Rng::new(4);
     let n = 48;
     let mut x = vec![];

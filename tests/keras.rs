@@ -75,7 +75,7 @@ fn replay_training(fx: &Value, optimizer: Optimizer, loss: Loss, weight_tol: f32
         model.add(nn::from_config("Dense", &cfg).unwrap(), if i == 0 { Some(vec![input_dim]) } else { None }).unwrap();
     }
     model.set_weights(fx["initial_weights"].as_array().unwrap().iter().map(tensor).collect()).unwrap();
-    model.compile(Compiled { loss: LossFn::Builtin(loss, Default::default()), metrics: vec![], optimizer });
+    model.compile(Compiled::new(LossFn::Builtin(loss, Default::default()), vec![], optimizer));
     let (x, y) = (tensor(&fx["x"]), tensor(&fx["y"]));
     let batch = fx["batch_size"].as_u64().unwrap() as usize;
     let losses = fx["losses"].as_array().unwrap();
@@ -236,4 +236,45 @@ fn keras_loss_classes_match_keras() {
     // Options that do not apply are refused with the loss named.
     let bad = hebb::losses::Loss::from_config(&json!({"className": "MeanSquaredError", "config": {"fromLogits": true}})).unwrap_err();
     assert!(bad.to_string().contains("MeanSquaredError") && bad.to_string().contains("fromLogits"), "{bad}");
+}
+
+/// Merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot) against
+/// Keras 3 on lists of inputs: output shape, values, the gradient w.r.t. every input, and the
+/// config round trip.
+#[test]
+fn merge_layers_match_keras() {
+    let fx = load("keras_merge.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let class = case["class"].as_str().unwrap();
+        let mut cfg = case["config"].clone();
+        cfg["name"] = json!(name);
+        let mut layer = nn::from_config(class, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let xs: Vec<Tensor> = case["xs"].as_array().unwrap().iter().map(tensor).collect();
+        let y_want = tensor(&case["y"]);
+        let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape[1..].to_vec()).collect();
+        let (specs, out) = layer.build_multi(&shapes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(specs.is_empty(), "{name}: merge layers have no weights");
+        assert_eq!(out, y_want.shape[1..], "{name}: output shape");
+        let again = nn::from_config(class, &layer.config()).unwrap();
+        assert_eq!(again.config(), layer.config(), "{name}: config round trip");
+        let mut g = Graph::new();
+        let nodes: Vec<_> = xs.iter().enumerate().map(|(i, x)| g.param(i, &x.shape)).collect();
+        let y = layer.call_multi(&mut g, &nodes, &[], false).unwrap();
+        let dy = g.constant(tensor(&case["dy"])).unwrap();
+        let prod = g.mul(y, dy).unwrap();
+        let axes: Vec<usize> = (0..y_want.shape.len()).collect();
+        let loss = g.sum(prod, &axes, false).unwrap();
+        let grads = grad(&mut g, loss, &nodes).unwrap();
+        let mut outs = vec![y];
+        outs.extend(&grads);
+        hebb::graph::plan::materialize(&mut g, &mut outs).unwrap();
+        let mut plan = Plan::new(g, &outs).unwrap();
+        let values: Vec<&[f32]> = xs.iter().map(|x| x.data.as_slice()).collect();
+        plan.run(&[], &values, &mut Rng::new(0));
+        assert_close(&format!("{name} y"), plan.value(outs[0]), &y_want, 2e-5);
+        for (k, gx) in case["grad_xs"].as_array().unwrap().iter().enumerate() {
+            assert_close(&format!("{name} grad x{k}"), plan.value(outs[1 + k]), &tensor(gx), 2e-5);
+        }
+    }
 }

@@ -61,11 +61,7 @@ fn mlp(classes: usize, seed: u64) -> Sequential {
     m.add(nn::from_config("Dense", &json!({"name": "d1", "units": 32, "activation": "relu"})).unwrap(), Some(vec![2])).unwrap();
     m.add(nn::from_config("Dense", &json!({"name": "d2", "units": 32, "activation": "relu"})).unwrap(), None).unwrap();
     m.add(nn::from_config("Dense", &json!({"name": "d3", "units": classes, "activation": "softmax"})).unwrap(), None).unwrap();
-    m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
-        metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
-        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01),
-    });
+    m.compile(Compiled::new(LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()), vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())], Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01)));
     m
 }
 
@@ -190,7 +186,7 @@ fn plans_are_keyed_by_label_shape_and_identity_models_predict() {
         Some(vec![2]),
     )
     .unwrap();
-    m.compile(Compiled { loss: LossFn::Traced("mse".into(), traced), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.0) });
+    m.compile(Compiled::new(LossFn::Traced("mse".into(), traced), vec![], Optimizer::new(Kind::Sgd, 0.0)));
     let x = Tensor::new(vec![4, 2], vec![1.0; 8]).unwrap(); // prediction 2 everywhere
     let y1 = Tensor::new(vec![4, 1], vec![0.0; 4]).unwrap();
     let y3 = Tensor::new(vec![4, 3], vec![1.0; 12]).unwrap();
@@ -228,7 +224,7 @@ fn l2_kernel_regularizer_adds_its_penalty_to_the_loss() {
     let cfg = json!({"name": "d", "units": 1, "kernelRegularizer": {"className": "L1L2", "config": {"l1": 0.0, "l2": 0.1}}});
     m.add(nn::from_config("Dense", &cfg).unwrap(), Some(vec![2])).unwrap();
     m.set_weights(vec![Tensor::new(vec![2, 1], vec![1.0, 2.0]).unwrap(), Tensor::new(vec![1], vec![0.0]).unwrap()]).unwrap();
-    m.compile(Compiled { loss: LossFn::Builtin(Loss::MeanSquaredError, Default::default()), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.01) });
+    m.compile(Compiled::new(LossFn::Builtin(Loss::MeanSquaredError, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.01)));
     let x = Tensor::new(vec![1, 2], vec![1.0, 1.0]).unwrap();
     let y = Tensor::new(vec![1, 1], vec![0.0]).unwrap();
     // evaluate reports the data loss only, as TF.js does.
@@ -254,7 +250,7 @@ fn class_weight_weights_each_samples_loss_by_its_class() {
         let mut m = Sequential::new(1);
         let cfg = json!({"name": "d", "units": 1, "activation": "sigmoid", "kernelInitializer": "zeros"});
         m.add(nn::from_config("Dense", &cfg).unwrap(), Some(vec![2])).unwrap();
-        m.compile(Compiled { loss: LossFn::Builtin(Loss::BinaryCrossentropy, Default::default()), metrics: vec![], optimizer: Optimizer::new(Kind::Sgd, 0.0) });
+        m.compile(Compiled::new(LossFn::Builtin(Loss::BinaryCrossentropy, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.0)));
         let x = Tensor::new(vec![4, 2], vec![1.0; 8]).unwrap();
         let y = Tensor::new(vec![4, 1], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
         let opts = FitOptions { class_weight: cw, ..FitOptions::new(1, 4) };
@@ -276,11 +272,7 @@ fn frozen_batch_norm_runs_in_inference_mode_other_frozen_layers_do_not() {
         let mut m = Sequential::new(3);
         m.add(nn::from_config(first, &cfg).unwrap(), Some(input)).unwrap();
         m.add(nn::from_config("Dense", &json!({"units": 3, "activation": "softmax"})).unwrap(), None).unwrap();
-        m.compile(Compiled {
-            loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
-            metrics: vec![],
-            optimizer: Optimizer::new(Kind::Sgd, 0.1),
-        });
+        m.compile(Compiled::new(LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.1)));
         m
     };
     // BatchNormalization: trainable, its moving mean moves; frozen, nothing of it changes.

@@ -16,11 +16,7 @@ pub fn mlp() -> (Sequential, Tensor, Tensor) {
     m.add(dense(128, "relu"), Some(vec![784])).unwrap();
     m.add(dense(64, "relu"), None).unwrap();
     m.add(dense(10, "softmax"), None).unwrap();
-    m.compile(Compiled {
-        loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
-        metrics: vec![],
-        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.001),
-    });
+    m.compile(Compiled::new(LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()), vec![], Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.001)));
     let n = SAMPLES;
     let mut rng = Rng::new(9);
     let x = Tensor::new(vec![n, 784], (0..n * 784).map(|_| rng.uniform()).collect()).unwrap();

@@ -89,7 +89,7 @@ impl GpuModel {
                 }
             }
         }
-        let k = 1 + model.compiled.as_ref().map(|c| c.metrics.len()).unwrap_or(0);
+        let k = model.compiled.as_ref().map(|c| c.num_values()).unwrap_or(1);
         let acc = zeroed(gpu, 3 * REGION, "sums");
         let vals = zeroed(gpu, 64, "step values");
         let opt_pipeline = gpu.pipeline(Kernel::Optimizer);

@@ -35,7 +35,9 @@ impl crate::graph::plan::Params for [Weight] {
 
 pub struct LayerEntry {
     pub layer: Box<dyn Layer>,
+    /// The first input's shape; `in_shapes` holds every input's (merge layers have several).
     pub in_shape: Vec<usize>,
+    pub in_shapes: Vec<Vec<usize>>,
     pub out_shape: Vec<usize>,
     pub weights: Vec<usize>,
     pub trainable: bool,
@@ -70,10 +72,113 @@ pub enum Phase {
     Val,
 }
 
-pub struct Compiled {
+/// What one output of the model is trained and measured with.
+pub struct Head {
     pub loss: LossFn,
+    /// The weight of this output's loss in the total (compile's lossWeights).
+    pub weight: f32,
     pub metrics: Vec<(MetricFn, String)>,
+}
+
+pub struct Compiled {
+    /// One per model output, in the order of the model's outputs.
+    pub heads: Vec<Head>,
     pub optimizer: Optimizer,
+    /// The output layers' names, which prefix the log keys when there are several outputs.
+    pub output_names: Vec<String>,
+}
+
+impl Compiled {
+    /// A single-output model's compile.
+    pub fn new(loss: LossFn, metrics: Vec<(MetricFn, String)>, optimizer: Optimizer) -> Compiled {
+        Compiled { heads: vec![Head { loss, weight: 1.0, metrics }], optimizer, output_names: vec![] }
+    }
+    /// The first output's loss and metrics: the only ones per-step functions may use.
+    pub fn loss(&self) -> &LossFn {
+        &self.heads[0].loss
+    }
+    pub fn metrics(&self) -> &[(MetricFn, String)] {
+        &self.heads[0].metrics
+    }
+    /// The log keys, in the order the step computes them: "loss" (the weighted total), then for
+    /// several outputs each output's loss ("dense_2_loss"), then each output's metrics (prefixed
+    /// with the output's name when there are several), as TF.js names them.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys = vec!["loss".to_string()];
+        if self.heads.len() == 1 {
+            keys.extend(self.heads[0].metrics.iter().map(|(_, k)| k.clone()));
+            return keys;
+        }
+        let name = |j: usize| self.output_names.get(j).cloned().unwrap_or_else(|| format!("output_{}", j + 1));
+        keys.extend((0..self.heads.len()).map(|j| format!("{}_loss", name(j))));
+        for (j, h) in self.heads.iter().enumerate() {
+            keys.extend(h.metrics.iter().map(|(_, k)| format!("{}_{k}", name(j))));
+        }
+        keys
+    }
+    pub fn num_values(&self) -> usize {
+        1 + if self.heads.len() > 1 { self.heads.len() } else { 0 } + self.heads.iter().map(|h| h.metrics.len()).sum::<usize>()
+    }
+}
+
+/// Where a functional model's layer call takes an input from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ref {
+    /// The model's i-th input.
+    Input(usize),
+    /// The output of the k-th call node.
+    Node(usize),
+}
+
+pub struct ModelInput {
+    /// The InputLayer's index in `layers`.
+    pub layer: usize,
+    pub shape: Vec<usize>,
+    pub dtype: DType,
+}
+
+/// One call of a layer in a functional model (a shared layer has several).
+pub struct CallNode {
+    pub layer: usize,
+    pub inputs: Vec<Ref>,
+    pub out_shape: Vec<usize>,
+}
+
+/// A functional model's graph of layer calls, in an order where every call follows its inputs.
+/// Several inputs arrive packed side by side in one [batch, total] float tensor (and several
+/// targets likewise), so the trainer and both devices move one x and one y as before.
+pub struct Topology {
+    pub inputs: Vec<ModelInput>,
+    pub nodes: Vec<CallNode>,
+    pub outputs: Vec<Ref>,
+}
+
+/// Splits a packed [batch, total] tensor into parts of the given feature shapes and dtypes.
+fn unpack(g: &mut Graph, x: NodeId, parts: &[(Vec<usize>, DType)]) -> Result<Vec<NodeId>> {
+    let batch = g.shape_of(x)[0];
+    let mut off = 0;
+    let mut out = vec![];
+    for (shape, dtype) in parts {
+        let n: usize = shape.iter().product();
+        let s = g.apply(crate::ops::Op::Slice { begin: vec![0, off], size: vec![batch, n] }, &[x])?;
+        let mut full = vec![batch];
+        full.extend(shape);
+        let r = g.reshape(s, &full)?;
+        out.push(g.cast(r, *dtype)?);
+        off += n;
+    }
+    Ok(out)
+}
+
+/// Packs outputs side by side into one [batch, total] tensor.
+fn pack(g: &mut Graph, outs: &[NodeId]) -> Result<NodeId> {
+    let mut flat = vec![];
+    for &o in outs {
+        let s = g.shape_of(o);
+        let n: usize = s[1..].iter().product();
+        flat.push(g.reshape(o, &[s[0], n])?);
+    }
+    g.apply(crate::ops::Op::Concat { axis: 1 }, &flat)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -178,6 +283,11 @@ pub struct Sequential {
     plans: HashMap<PlanKey, StepPlan>,
     /// The training state on the GPU while the model trains there (the weights above mirror it).
     pub gpu: Option<gpu::GpuModel>,
+    /// A functional model's graph (None: the layers form a chain).
+    pub topo: Option<Topology>,
+    /// For several outputs: the feature shape and dtype of each output's targets, which arrive
+    /// packed in one y.
+    pub y_layout: Vec<(Vec<usize>, DType)>,
 }
 
 impl Sequential {
@@ -191,7 +301,183 @@ impl Sequential {
             rng: Rng::new(seed),
             plans: HashMap::new(),
             gpu: None,
+            topo: None,
+            y_layout: vec![],
         }
+    }
+
+    /// A functional model: `layers` (InputLayers included), `inputs` naming the InputLayer and
+    /// dtype of each model input, `nodes` the layer calls in an order where each call's inputs
+    /// come before it, and the `outputs`. Each layer is built at its first call; a shared layer's
+    /// later calls must get the same input shapes. Weights are created in `layers` order.
+    pub fn functional(
+        seed: u64,
+        mut layers: Vec<Box<dyn Layer>>,
+        inputs: Vec<(usize, DType)>,
+        nodes: Vec<(usize, Vec<Ref>)>,
+        outputs: Vec<Ref>,
+    ) -> Result<Sequential> {
+        let mut m = Sequential::new(seed);
+        let nl = layers.len();
+        type Built = (Vec<crate::nn::WeightSpec>, Vec<Vec<usize>>, Vec<usize>);
+        let mut built: Vec<Option<Built>> = (0..nl).map(|_| None).collect();
+        let mut model_inputs = vec![];
+        for &(li, dtype) in &inputs {
+            let layer = layers.get_mut(li).ok_or_else(|| Error::arg("model", format!("input layer index {li} is out of range")))?;
+            if layer.class_name() != "InputLayer" {
+                return Err(Error::arg("model", format!("the model's inputs must be InputLayers (tf.input), received {}", describe(layer.as_ref()))));
+            }
+            let shape = layer.build(&[])?.1;
+            built[li] = Some((vec![], vec![shape.clone()], shape.clone()));
+            model_inputs.push(ModelInput { layer: li, shape, dtype });
+        }
+        if model_inputs.is_empty() {
+            return Err(Error::arg("model", "a model needs at least one input"));
+        }
+        let mut call_nodes: Vec<CallNode> = vec![];
+        for (k, (li, refs)) in nodes.into_iter().enumerate() {
+            let mut shapes = vec![];
+            for r in &refs {
+                shapes.push(match *r {
+                    Ref::Input(i) if i < model_inputs.len() => model_inputs[i].shape.clone(),
+                    Ref::Node(j) if j < k => call_nodes[j].out_shape.clone(),
+                    _ => return Err(Error::arg("model", format!("layer call {k} reads {r:?}, which does not come before it"))),
+                });
+            }
+            let layer = layers.get_mut(li).ok_or_else(|| Error::arg("model", format!("layer index {li} is out of range")))?;
+            if refs.is_empty() || layer.class_name() == "InputLayer" {
+                return Err(Error::arg(describe(layer.as_ref()), "cannot be called on other layers' outputs"));
+            }
+            let out = match &built[li] {
+                Some((_, first, out)) => {
+                    if *first != shapes {
+                        let txt = |v: &[Vec<usize>]| v.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(", ");
+                        return Err(Error::shape(
+                            describe(layer.as_ref()),
+                            format!("a shared layer must get inputs of the same shapes at every call: first called on {}, now on {}", txt(first), txt(&shapes)),
+                        ));
+                    }
+                    out.clone()
+                }
+                None => {
+                    let (specs, out) = layer.build_multi(&shapes)?;
+                    for s in &specs {
+                        crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
+                    }
+                    crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &out)?;
+                    built[li] = Some((specs, shapes, out.clone()));
+                    out
+                }
+            };
+            call_nodes.push(CallNode { layer: li, inputs: refs, out_shape: out });
+        }
+        for r in &outputs {
+            let ok = match *r {
+                Ref::Input(i) => i < model_inputs.len(),
+                Ref::Node(j) => j < call_nodes.len(),
+            };
+            if !ok {
+                return Err(Error::arg("model", format!("output {r:?} is not in the model")));
+            }
+        }
+        if outputs.is_empty() {
+            return Err(Error::arg("model", "a model needs at least one output"));
+        }
+        for (li, (layer, b)) in layers.into_iter().zip(built).enumerate() {
+            let Some((specs, in_shapes, out_shape)) = b else {
+                return Err(Error::arg(describe(layer.as_ref()), format!("layer {li} is not connected to the model's inputs")));
+            };
+            let mut idx = vec![];
+            for s in specs {
+                let value = match s.seed {
+                    Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
+                    None => s.init.sample(&s.shape, &mut m.rng),
+                };
+                m.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, regularizer: s.regularizer });
+                idx.push(m.weights.len() - 1);
+            }
+            m.layers.push(LayerEntry { layer, in_shape: in_shapes[0].clone(), in_shapes, out_shape, weights: idx, trainable: true });
+        }
+        if model_inputs.len() == 1 {
+            m.input_shape = Some(model_inputs[0].shape.clone());
+            m.input_dtype = model_inputs[0].dtype;
+        } else {
+            m.input_shape = Some(vec![model_inputs.iter().map(|i| i.shape.iter().product::<usize>()).sum()]);
+            m.input_dtype = DType::F32;
+        }
+        m.topo = Some(Topology { inputs: model_inputs, nodes: call_nodes, outputs });
+        Ok(m)
+    }
+
+    /// The feature shape of each model output.
+    pub fn output_shapes(&self) -> Result<Vec<Vec<usize>>> {
+        match &self.topo {
+            None => Ok(vec![self.output_shape_chain()?]),
+            Some(t) => Ok(t.outputs.iter().map(|r| self.ref_shape(t, *r)).collect()),
+        }
+    }
+
+    fn ref_shape(&self, t: &Topology, r: Ref) -> Vec<usize> {
+        match r {
+            Ref::Input(i) => t.inputs[i].shape.clone(),
+            Ref::Node(k) => t.nodes[k].out_shape.clone(),
+        }
+    }
+
+    /// The layer that produces output `j` (the input layer when an output is an input).
+    pub fn output_layer(&self, j: usize) -> Option<&LayerEntry> {
+        match &self.topo {
+            None => self.layers.last(),
+            Some(t) => match *t.outputs.get(j)? {
+                Ref::Input(i) => self.layers.get(t.inputs[i].layer),
+                Ref::Node(k) => self.layers.get(t.nodes[k].layer),
+            },
+        }
+    }
+
+    /// Sets the shapes and dtypes of several outputs' targets (packed in one y).
+    pub fn set_y_layout(&mut self, layout: Vec<(Vec<usize>, DType)>) {
+        if self.y_layout != layout {
+            self.y_layout = layout;
+            self.plans.clear();
+            self.gpu = None;
+        }
+    }
+
+    /// Runs a functional model's calls; the chain of a Sequential model otherwise. One node
+    /// per model output.
+    pub fn forward_all(&self, g: &mut Graph, x: NodeId, params: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        let Some(t) = &self.topo else {
+            return Ok(vec![self.forward(g, x, params, training)?]);
+        };
+        let ins = if t.inputs.len() == 1 {
+            vec![x]
+        } else {
+            let parts: Vec<(Vec<usize>, DType)> = t.inputs.iter().map(|i| (i.shape.clone(), i.dtype)).collect();
+            unpack(g, x, &parts)?
+        };
+        let mut vals: Vec<NodeId> = Vec::with_capacity(t.nodes.len());
+        for node in &t.nodes {
+            let xs: Vec<NodeId> = node
+                .inputs
+                .iter()
+                .map(|r| match *r {
+                    Ref::Input(i) => ins[i],
+                    Ref::Node(k) => vals[k],
+                })
+                .collect();
+            let entry = &self.layers[node.layer];
+            let w: Vec<NodeId> = entry.weights.iter().map(|&i| params[i]).collect();
+            let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
+            vals.push(entry.layer.call_multi(g, &xs, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?);
+        }
+        Ok(t.outputs
+            .iter()
+            .map(|r| match *r {
+                Ref::Input(i) => ins[i],
+                Ref::Node(k) => vals[k],
+            })
+            .collect())
     }
 
     /// Adds a layer, building it at once when the input shape is known (TF.js does the same).
@@ -226,13 +512,22 @@ impl Sequential {
         if self.layers.is_empty() {
             self.input_shape = Some(in_shape.clone());
         }
-        self.layers.push(LayerEntry { layer, in_shape, out_shape, weights: idx, trainable: true });
+        self.layers.push(LayerEntry { layer, in_shapes: vec![in_shape.clone()], in_shape, out_shape, weights: idx, trainable: true });
         self.plans.clear();
         self.gpu = None;
         Ok(())
     }
 
+    /// The output's feature shape; several outputs arrive packed as [total].
     pub fn output_shape(&self) -> Result<Vec<usize>> {
+        let shapes = self.output_shapes()?;
+        if shapes.len() == 1 {
+            return Ok(shapes.into_iter().next().unwrap());
+        }
+        Ok(vec![shapes.iter().map(|s| s.iter().product::<usize>()).sum()])
+    }
+
+    fn output_shape_chain(&self) -> Result<Vec<usize>> {
         self.layers.last().map(|l| l.out_shape.clone()).ok_or_else(|| Error::arg("Sequential", "the model has no layers"))
     }
 
@@ -268,6 +563,17 @@ impl Sequential {
 
     /// Checks `x`'s values against what the first layer accepts (an embedding's index range).
     pub fn check_input_values(&self, op: &str, x: &Tensor) -> Result<()> {
+        if let Some(t) = &self.topo {
+            // A single input: every layer that reads it directly checks it (several inputs
+            // arrive packed; their layers check nothing here).
+            if t.inputs.len() == 1 {
+                for n in t.nodes.iter().filter(|n| n.inputs == [Ref::Input(0)]) {
+                    let l = &self.layers[n.layer].layer;
+                    l.check_input_values(x).map_err(|e| e.within(op))?;
+                }
+            }
+            return Ok(());
+        }
         match self.layers.first() {
             Some(first) => first.layer.check_input_values(x).map_err(|e| e.within(op)),
             None => Ok(()),
@@ -309,26 +615,24 @@ impl Sequential {
     pub fn per_step(&self) -> bool {
         self.compiled
             .as_ref()
-            .is_some_and(|c| matches!(c.loss, LossFn::PerStep(_)) || c.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep)))
+            .is_some_and(|c| c.heads.iter().any(|h| matches!(h.loss, LossFn::PerStep(_)) || h.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep))))
     }
 
-    /// The loss node (a scalar: the mean over samples, weighted by `sample_w` when given), then
-    /// one node per metric (never weighted, as in TF.js).
+    /// The loss node (a scalar: each output's mean loss over samples, weighted by `sample_w`
+    /// when given, summed with the outputs' loss weights), then each output's loss when there
+    /// are several, then each output's metrics (never weighted, as in TF.js). `ys` and `ps` hold
+    /// one node per output.
     fn loss_and_metrics(
         &self,
         g: &mut Graph,
-        y: NodeId,
-        p: NodeId,
+        ys: &[NodeId],
+        ps: &[NodeId],
         fns: Option<&StepFns>,
         sample_w: Option<NodeId>,
     ) -> Result<Vec<NodeId>> {
         let c = self.compiled.as_ref().ok_or_else(|| {
             Error::arg("fit", "the model must be compiled before training or evaluation: call model.compile({optimizer, loss})")
         })?;
-        let traced = |g: &mut Graph, f: &TracedFn, what: &str| -> Result<NodeId> {
-            let v = f.instantiate(g, &[y, p]).map_err(|e| e.within(what))?;
-            g.mean_all(v)
-        };
         let reduce_loss = |g: &mut Graph, v: NodeId, what: &str| -> Result<NodeId> {
             let Some(w) = sample_w else { return g.mean_all(v) };
             let (vs, batch) = (g.shape_of(v), g.shape_of(w)[0]);
@@ -344,39 +648,64 @@ impl Sequential {
             let weighted = g.mul(v, wr)?;
             g.mean_all(weighted)
         };
-        let instantiate = |g: &mut Graph, f: &TracedFn, what: &str| f.instantiate(g, &[y, p]).map_err(|e| e.within(what));
         // Without a recording (evaluate, predict-time checks) a per-step value is NaN here and
         // filled in by the JS side, which calls the function itself.
         let missing = |g: &mut Graph| g.scalar(f32::NAN);
-        let mut out = vec![match &c.loss {
-            LossFn::Builtin(l, opts) => {
-                let v = l.per_sample_with(g, y, p, *opts)?;
-                reduce_loss(g, v, l.name())?
-            }
-            LossFn::Traced(name, f) => {
-                let what = format!("loss '{name}'");
-                let v = instantiate(g, f, &what)?;
-                reduce_loss(g, v, &what)?
-            }
-            LossFn::PerStep(name) => match fns.and_then(|f| f.loss.as_ref()) {
-                Some(f) => {
+        let mut losses = vec![];
+        let mut metrics = vec![];
+        for (j, head) in c.heads.iter().enumerate() {
+            let (y, p) = (ys[j], ps[j]);
+            let instantiate = |g: &mut Graph, f: &TracedFn, what: &str| f.instantiate(g, &[y, p]).map_err(|e| e.within(what));
+            losses.push(match &head.loss {
+                LossFn::Builtin(l, opts) => {
+                    let v = l.per_sample_with(g, y, p, *opts)?;
+                    reduce_loss(g, v, l.name())?
+                }
+                LossFn::Traced(name, f) => {
                     let what = format!("loss '{name}'");
                     let v = instantiate(g, f, &what)?;
                     reduce_loss(g, v, &what)?
                 }
-                None => missing(g)?,
-            },
-        }];
-        for (i, (m, key)) in c.metrics.iter().enumerate() {
-            out.push(match m {
-                MetricFn::Builtin(m) => m.mean(g, y, p)?,
-                MetricFn::Traced(f) => traced(g, f, &format!("metric '{key}'"))?,
-                MetricFn::PerStep => match fns.and_then(|f| f.metrics.get(i)).and_then(|f| f.as_ref()) {
-                    Some(f) => traced(g, f, &format!("metric '{key}'"))?,
-                    None => missing(g)?,
+                LossFn::PerStep(name) => match fns.and_then(|f| f.loss.as_ref()) {
+                    Some(f) if j == 0 => {
+                        let what = format!("loss '{name}'");
+                        let v = instantiate(g, f, &what)?;
+                        reduce_loss(g, v, &what)?
+                    }
+                    _ => missing(g)?,
                 },
             });
+            for (i, (m, key)) in head.metrics.iter().enumerate() {
+                let traced = |g: &mut Graph, f: &TracedFn| -> Result<NodeId> {
+                    let v = instantiate(g, f, &format!("metric '{key}'"))?;
+                    g.mean_all(v)
+                };
+                metrics.push(match m {
+                    MetricFn::Builtin(m) => m.mean(g, y, p)?,
+                    MetricFn::Traced(f) => traced(g, f)?,
+                    MetricFn::PerStep => match fns.and_then(|f| f.metrics.get(i)).and_then(|f| f.as_ref()) {
+                        Some(f) if j == 0 => traced(g, f)?,
+                        _ => missing(g)?,
+                    },
+                });
+            }
         }
+        let mut out = if losses.len() == 1 {
+            vec![losses[0]]
+        } else {
+            let mut total = None;
+            for (l, h) in losses.iter().zip(&c.heads) {
+                let w = if h.weight == 1.0 { *l } else { g.mul_scalar(*l, h.weight)? };
+                total = Some(match total {
+                    Some(t) => g.add(t, w)?,
+                    None => w,
+                });
+            }
+            let mut v = vec![total.unwrap()];
+            v.extend(losses);
+            v
+        };
+        out.extend(metrics);
         Ok(out)
     }
 
@@ -415,7 +744,8 @@ impl Sequential {
         xs.extend(self.input_feature_shape()?);
         let x = g.input(0, &xs, self.input_dtype);
         let params: Vec<NodeId> = self.weights.iter().enumerate().map(|(i, w)| g.param(i, &w.value.shape)).collect();
-        let mut p = self.forward(&mut g, x, &params, kind.trains() || kind == PlanKind::Forward)?;
+        let outs = self.forward_all(&mut g, x, &params, kind.trains() || kind == PlanKind::Forward)?;
+        let mut p = if outs.len() == 1 { outs[0] } else { pack(&mut g, &outs)? };
         // A model whose output is its input (only weightless reshaping layers) still needs a
         // step that writes the output buffer: copy it.
         let mut root = p;
@@ -432,7 +762,15 @@ impl Sequential {
         ys.extend_from_slice(y_feat);
         let y = g.input(1, &ys, y_dtype);
         let sample_w = (kind == PlanKind::TrainWeighted).then(|| g.input(2, &[batch], DType::F32));
-        let mut outputs = self.loss_and_metrics(&mut g, y, p, fns, sample_w)?;
+        let (y_parts, p_parts) = if outs.len() == 1 {
+            (vec![y], vec![p])
+        } else {
+            if self.y_layout.len() != outs.len() {
+                return Err(Error::arg("fit", format!("the model has {} outputs, received targets for {}", outs.len(), self.y_layout.len())));
+            }
+            (unpack(&mut g, y, &self.y_layout)?, outs)
+        };
+        let mut outputs = self.loss_and_metrics(&mut g, &y_parts, &p_parts, fns, sample_w)?;
         // Weight penalties join the training loss (trained and reported), not evaluate's or
         // validation's, as in TF.js.
         for (w, &node) in self.weights.iter().zip(&params) {

@@ -8,7 +8,11 @@ use crate::nn::batch_shape;
 pub const WIDTH: usize = 90;
 pub const POSITIONS: [f64; 4] = [0.32, 0.61, 0.89, 1.0];
 
-fn row(fields: &[String], stops: &[usize; 4]) -> String {
+/// Functional models that are not a plain chain: 115 columns, five columns.
+pub const WIDTH_GRAPH: usize = 115;
+pub const POSITIONS_GRAPH: [f64; 5] = [0.24, 0.48, 0.70, 0.80, 1.0];
+
+fn row(fields: &[String], stops: &[usize]) -> String {
     let mut line = String::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
@@ -28,28 +32,91 @@ fn row(fields: &[String], stops: &[usize; 4]) -> String {
 impl Sequential {
     /// The summary as lines, as TF.js prints them with its default layout.
     pub fn summary_lines(&self) -> Vec<String> {
-        self.summary_lines_with(WIDTH, POSITIONS)
+        let (w, p) = self.summary_defaults();
+        self.summary_lines_with(w, &p)
+    }
+
+    /// TF.js's default width and column stops for this model: 4 columns for chains, 5 (with
+    /// "Receives inputs") for graphs.
+    pub fn summary_defaults(&self) -> (usize, Vec<f64>) {
+        if self.chain_like() {
+            (WIDTH, POSITIONS.to_vec())
+        } else {
+            (WIDTH_GRAPH, POSITIONS_GRAPH.to_vec())
+        }
+    }
+
+    /// Whether the model is a chain (TF.js's "sequential-like"): one input, every call with one
+    /// input from the call before, no layer called twice.
+    pub fn chain_like(&self) -> bool {
+        let Some(t) = &self.topo else { return true };
+        let mut seen = std::collections::HashSet::new();
+        t.inputs.len() == 1
+            && t.outputs.len() == 1
+            && t.nodes.iter().enumerate().all(|(k, n)| {
+                let prev = if k == 0 { super::Ref::Input(0) } else { super::Ref::Node(k - 1) };
+                n.inputs == [prev] && seen.insert(n.layer)
+            })
     }
 
     /// `width` columns; `positions` are the column stops, as fractions of the width when all are
-    /// at most 1 (TF.js's rule), otherwise as column numbers.
-    pub fn summary_lines_with(&self, width: usize, positions: [f64; 4]) -> Vec<String> {
+    /// at most 1 (TF.js's rule), otherwise as column numbers. Chains take 4 stops, graphs 5.
+    pub fn summary_lines_with(&self, width: usize, positions: &[f64]) -> Vec<String> {
         let fractions = positions.iter().all(|&p| p <= 1.0);
-        let stops: [usize; 4] =
-            std::array::from_fn(|i| if fractions { (positions[i] * width as f64).floor() as usize } else { positions[i] as usize });
+        let stops: Vec<usize> = positions.iter().map(|&p| if fractions { (p * width as f64).floor() as usize } else { p as usize }).collect();
+        let graph = !self.chain_like();
         let row = |f: &[String]| row(f, &stops);
         let width = width.max(1);
         let mut out = vec!["_".repeat(width)];
-        out.push(row(&["Layer (type)".into(), "Input Shape".into(), "Output shape".into(), "Param #".into()]));
+        let mut head: Vec<String> = ["Layer (type)", "Input Shape", "Output shape", "Param #"].iter().map(|s| s.to_string()).collect();
+        if graph {
+            head.push("Receives inputs".into());
+        }
+        out.push(row(&head));
         out.push("=".repeat(width));
+        // For graphs: each layer's calls, as (input shapes, "producer[call][0]" per input).
+        let mut calls: Vec<Vec<(String, Vec<String>)>> = self.layers.iter().map(|_| vec![]).collect();
+        if let Some(t) = &self.topo {
+            let mut call_index = vec![0usize; t.nodes.len()];
+            let mut count = vec![0usize; self.layers.len()];
+            for (k, n) in t.nodes.iter().enumerate() {
+                call_index[k] = count[n.layer];
+                count[n.layer] += 1;
+            }
+            for i in &t.inputs {
+                calls[i.layer].push((format!("[{}]", batch_shape(&i.shape)), vec![]));
+            }
+            for n in &t.nodes {
+                let shapes: Vec<String> = self.layers[n.layer].in_shapes.iter().map(|s| batch_shape(s)).collect();
+                let from: Vec<String> = n
+                    .inputs
+                    .iter()
+                    .map(|r| match *r {
+                        super::Ref::Input(i) => format!("{}[0][0]", self.layers[t.inputs[i].layer].layer.name()),
+                        super::Ref::Node(k) => format!("{}[{}][0]", self.layers[t.nodes[k].layer].layer.name(), call_index[k]),
+                    })
+                    .collect();
+                calls[n.layer].push((format!("[{}]", shapes.join(",")), from));
+            }
+        }
         for (i, e) in self.layers.iter().enumerate() {
             let params: usize = e.weights.iter().map(|&w| self.weights[w].value.numel()).sum();
-            out.push(row(&[
-                format!("{} ({})", e.layer.name(), e.layer.class_name()),
-                format!("[{}]", batch_shape(&e.in_shape)),
-                batch_shape(&e.out_shape),
-                params.to_string(),
-            ]));
+            let input = if calls[i].is_empty() {
+                format!("[{}]", batch_shape(&e.in_shape))
+            } else {
+                calls[i].iter().map(|c| c.0.clone()).collect::<Vec<_>>().join(",")
+            };
+            let mut fields = vec![format!("{} ({})", e.layer.name(), e.layer.class_name()), input, batch_shape(&e.out_shape), params.to_string()];
+            if graph {
+                let conns: Vec<String> = calls[i].iter().flat_map(|c| c.1.clone()).collect();
+                fields.push(conns.first().cloned().unwrap_or_default());
+                out.push(row(&fields));
+                for c in conns.iter().skip(1) {
+                    out.push(row(&["".into(), "".into(), "".into(), "".into(), c.clone()]));
+                }
+            } else {
+                out.push(row(&fields));
+            }
             out.push(if i + 1 == self.layers.len() { "=".repeat(width) } else { "_".repeat(width) });
         }
         if self.layers.is_empty() {

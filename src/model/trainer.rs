@@ -140,20 +140,30 @@ pub fn check_data(model: &Sequential, op: &str, x: &Tensor, y: &Tensor) -> Resul
             ));
         }
     }
-    let out = model.output_shape()?;
+    let outs = model.output_shapes()?;
     if let Some(c) = &model.compiled {
-        if let super::LossFn::Builtin(l, _) = &c.loss {
+        for (j, head) in c.heads.iter().enumerate() {
+            let super::LossFn::Builtin(l, _) = &head.loss else { continue };
+            let out = &outs[j];
+            // Several outputs' targets arrive packed: check each part's own shape.
+            let mut ys = vec![y.shape[0]];
+            if outs.len() == 1 {
+                ys.extend(&y.shape[1..]);
+            } else {
+                ys.extend(&model.y_layout.get(j).map(|p| p.0.clone()).unwrap_or_default());
+            }
             let mut p = vec![y.shape[0]];
-            p.extend(&out);
-            l.check_shapes(&y.shape, &p).map_err(|_| {
-                let last = model.layers.last().unwrap();
+            p.extend(out);
+            l.check_shapes(&ys, &p).map_err(|_| {
+                let last = model.output_layer(j).unwrap();
                 Error::shape(
                     op,
                     format!(
-                        "the target y of shape {} does not fit the output of {} ({}) for loss {}",
-                        fmt_shape(&y.shape),
+                        "the target {} of shape {} does not fit the output of {} ({}) for loss {}",
+                        if outs.len() == 1 { "y".to_string() } else { format!("y[{j}]") },
+                        fmt_shape(&ys),
                         crate::nn::describe(last.layer.as_ref()),
-                        crate::nn::batch_shape(&out),
+                        crate::nn::batch_shape(out),
                         l.name()
                     ),
                 )
@@ -204,7 +214,7 @@ fn batched(
 /// `evaluate`: the loss and each metric, averaged over samples.
 pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Vec<f32>> {
     check_data(model, "evaluate", x, y)?;
-    let k = 1 + model.compiled.as_ref().map(|c| c.metrics.len()).unwrap_or(0);
+    let k = model.compiled.as_ref().map(|c| c.num_values()).unwrap_or(1);
     let mut sums = vec![0.0f64; k];
     let mut rng = Rng::new(0);
     batched(model, PlanKind::Eval, x, Some(y), batch_size.max(1), &mut rng, |sp, b| {
@@ -351,8 +361,7 @@ impl FitSession {
             }
             (x, y, val)
         };
-        let mut keys = vec!["loss".to_string()];
-        keys.extend(c.metrics.iter().map(|(_, k)| k.clone()));
+        let keys = c.keys();
         let n_train = x.shape[0];
         Ok(FitSession {
             epoch: opts.initial_epoch,

@@ -256,14 +256,23 @@ impl Layer for SoftmaxLayer {
 /// `InputLayer`: declares the input shape of a Sequential model; passes its input through.
 pub struct InputLayer {
     name: String,
+    /// The feature shape (batch excluded).
+    shape: Vec<usize>,
 }
 
 impl InputLayer {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
-        if o.get("inputShape").is_none() && o.get("batchInputShape").is_none() {
-            return Err(Error::arg(&o.owner, "an InputLayer needs inputShape or batchInputShape"));
-        }
-        Ok(InputLayer { name })
+        let (key, skip) = match (o.get("batchInputShape"), o.get("inputShape")) {
+            (Some(_), _) => ("batchInputShape", 1),
+            (None, Some(_)) => ("inputShape", 0),
+            (None, None) => return Err(Error::arg(&o.owner, "an InputLayer needs inputShape or batchInputShape")),
+        };
+        let v = o.get(key).unwrap();
+        let dims: Option<Vec<usize>> = v.as_array().and_then(|a| {
+            a.iter().skip(skip).map(|d| d.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 1e9).map(|f| f as usize)).collect()
+        });
+        let shape = dims.ok_or_else(|| Error::arg(&o.owner, format!("{key} must be an array of positive integers (null only for the batch), received {v}")))?;
+        Ok(InputLayer { name, shape })
     }
 }
 
@@ -274,10 +283,15 @@ impl Layer for InputLayer {
     fn name(&self) -> &str {
         &self.name
     }
+    fn build(&mut self, _input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        Ok((vec![], self.shape.clone()))
+    }
     fn call(&self, _g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         Ok(x)
     }
     fn config(&self) -> Value {
-        json!({"name": self.name})
+        let mut batch = vec![Value::Null];
+        batch.extend(self.shape.iter().map(|&d| json!(d)));
+        json!({"name": self.name, "batchInputShape": batch})
     }
 }

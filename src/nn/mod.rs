@@ -8,6 +8,7 @@ pub mod core;
 pub mod dense;
 pub mod embedding;
 pub mod initializers;
+pub mod merge;
 pub mod normalization;
 pub mod pooling;
 pub mod recurrent;
@@ -40,6 +41,24 @@ pub trait Layer {
     }
     /// Adds the layer's math to `g`; `w` are the nodes of the weights `build` asked for, in order.
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId>;
+    /// `build` for a layer called on several inputs in a functional model (merge layers).
+    fn build_multi(&mut self, inputs: &[Vec<usize>]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        match inputs {
+            [one] => self.build(one),
+            _ => Err(Error::arg(
+                format!("{} '{}'", self.class_name(), self.name()),
+                format!(
+                    "expects a single input, received {} (shapes {})",
+                    inputs.len(),
+                    inputs.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
+    }
+    /// `call` with the nodes of every input (one for most layers).
+    fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
+        self.call(g, xs[0], w, training)
+    }
     fn config(&self) -> Value;
     /// Checks the values of the model's input when this is the first layer (an embedding's
     /// indices must be in range); called once per fit/evaluate/predict, before any kernel runs.
@@ -200,6 +219,14 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "GRU" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Gru)?),
         "Bidirectional" => Box::new(recurrent::Bidirectional::new(name, &o)?),
         "TimeDistributed" => Box::new(recurrent::TimeDistributed::new(name, &o)?),
+        "Add" => Box::new(merge::Merge::new(name, &o, merge::Kind::Add)?),
+        "Subtract" => Box::new(merge::Merge::new(name, &o, merge::Kind::Subtract)?),
+        "Multiply" => Box::new(merge::Merge::new(name, &o, merge::Kind::Multiply)?),
+        "Average" => Box::new(merge::Merge::new(name, &o, merge::Kind::Average)?),
+        "Maximum" => Box::new(merge::Merge::new(name, &o, merge::Kind::Maximum)?),
+        "Minimum" => Box::new(merge::Merge::new(name, &o, merge::Kind::Minimum)?),
+        "Concatenate" => Box::new(merge::Merge::new(name, &o, merge::Kind::Concatenate)?),
+        "Dot" => Box::new(merge::Merge::new(name, &o, merge::Kind::Dot)?),
         _ => return Err(Error::arg("layers", format!("unknown layer class '{class_name}'"))),
     })
 }

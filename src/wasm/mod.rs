@@ -11,7 +11,7 @@ use crate::graph::TracedFn;
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::model::trainer::{self, FitOptions, FitSession};
-use crate::model::{Compiled, LossFn, MetricFn, Phase, Sequential, StepFns};
+use crate::model::{Compiled, Head, LossFn, MetricFn, Phase, Sequential, StepFns};
 use crate::nn;
 use crate::optim::Optimizer;
 use crate::tensor::{DType, Tensor};
@@ -674,23 +674,105 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
     })
 }
 
+/// Shape inference for `layer.apply(symbolicTensor)`: builds the layer on `inputs` (a JSON list
+/// of feature shapes, batch excluded) and returns its output's feature shape. Errors name the
+/// layer and the shapes, where the user wrote the call.
+#[wasm_bindgen]
+pub fn layer_output_shape(class_name: &str, config: &str, inputs: &str) -> std::result::Result<String, JsError> {
+    with(|_| {
+        let cfg = parse_json(class_name, config)?;
+        let mut layer = nn::from_config(class_name, &cfg)?;
+        let shapes: Vec<Vec<usize>> = serde_json::from_str(inputs).map_err(|e| Error::arg(class_name, format!("bad input shapes: {e}")))?;
+        let (_, out) = layer.build_multi(&shapes)?;
+        Ok(serde_json::to_string(&out).unwrap_or_default())
+    })
+}
+
+/// A functional model from `{layers: [{className, config}], inputs: [{layer, dtype}],
+/// nodes: [{layer, inputs: [["input"|"node", index]]}], outputs: [["input"|"node", index]]}`.
+/// Returns `{id, layers: [{inputShape, inputShapes, outputShape, weights}]}` as JSON.
+#[wasm_bindgen]
+pub fn model_new_functional(config: &str) -> std::result::Result<String, JsError> {
+    with(|st| {
+        let cfg = parse_json("model", config)?;
+        let list = |k: &str| cfg.get(k).and_then(|v| v.as_array()).cloned().ok_or_else(|| Error::arg("model", format!("{k} is missing")));
+        let mut layers = vec![];
+        for l in list("layers")? {
+            let class = l.get("className").and_then(|c| c.as_str()).unwrap_or("");
+            layers.push(nn::from_config(class, l.get("config").unwrap_or(&Value::Null))?);
+        }
+        let parse_ref = |v: &Value| -> Result<crate::model::Ref> {
+            let kind = v.get(0).and_then(|k| k.as_str()).unwrap_or("");
+            let i = v.get(1).and_then(|i| i.as_u64()).unwrap_or(u64::MAX) as usize;
+            match kind {
+                "input" => Ok(crate::model::Ref::Input(i)),
+                "node" => Ok(crate::model::Ref::Node(i)),
+                _ => Err(Error::arg("model", format!("bad connection {v}"))),
+            }
+        };
+        let mut inputs = vec![];
+        for i in list("inputs")? {
+            let layer = i.get("layer").and_then(|l| l.as_u64()).unwrap_or(u64::MAX) as usize;
+            let dtype = DType::parse(i.get("dtype").and_then(|d| d.as_str()).unwrap_or("float32"))?;
+            inputs.push((layer, dtype));
+        }
+        let mut nodes = vec![];
+        for n in list("nodes")? {
+            let layer = n.get("layer").and_then(|l| l.as_u64()).unwrap_or(u64::MAX) as usize;
+            let refs = n.get("inputs").and_then(|r| r.as_array()).cloned().unwrap_or_default();
+            nodes.push((layer, refs.iter().map(parse_ref).collect::<Result<Vec<_>>>()?));
+        }
+        let outputs = list("outputs")?.iter().map(parse_ref).collect::<Result<Vec<_>>>()?;
+        let seed = st.next_seed();
+        let model = Sequential::functional(seed, layers, inputs, nodes, outputs)?;
+        let info: Vec<Value> = model
+            .layers
+            .iter()
+            .map(|e| {
+                json!({
+                    "inputShape": e.in_shape, "inputShapes": e.in_shapes, "outputShape": e.out_shape,
+                    "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape, "state": model.weights[w].state})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let id = st.id();
+        st.models.insert(id, model);
+        Ok(json!({"id": id, "layers": info}).to_string())
+    })
+}
+
+/// The targets' feature shapes and dtypes of a model with several outputs (`[[shape, dtype]]`):
+/// fit and evaluate receive them packed side by side in one y.
+#[wasm_bindgen]
+pub fn model_set_y_layout(m: u32, layout: &str) -> std::result::Result<(), JsError> {
+    with(|st| {
+        let v: Vec<(Vec<usize>, String)> = serde_json::from_str(layout).map_err(|e| Error::arg("fit", format!("bad target layout: {e}")))?;
+        let parts = v.into_iter().map(|(s, d)| Ok((s, DType::parse(&d)?))).collect::<Result<Vec<_>>>()?;
+        st.settle_model(m)?;
+        st.model(m)?.set_y_layout(parts);
+        Ok(())
+    })
+}
+
 /// The summary lines; `line_length` 0 and an empty `positions` give TF.js's defaults.
 #[wasm_bindgen]
 pub fn model_summary(m: u32, line_length: u32, positions: Vec<f64>) -> std::result::Result<String, JsError> {
     with(|st| {
-        let width = if line_length == 0 { crate::model::summary::WIDTH } else { line_length as usize };
+        let model = st.model(m)?;
+        let (dw, dp) = model.summary_defaults();
+        let width = if line_length == 0 { dw } else { line_length as usize };
         if width > 1000 {
             return Err(Error::arg("summary", format!("lineLength must be at most 1000, received {line_length}")));
         }
         let pos = match positions.len() {
-            0 => crate::model::summary::POSITIONS,
-            4 => [positions[0], positions[1], positions[2], positions[3]],
-            n => return Err(Error::arg("summary", format!("positions must list 4 column stops, received {n}"))),
+            0 => dp,
+            n if n == dp.len() => positions.clone(),
+            n => return Err(Error::arg("summary", format!("positions must list {} column stops, received {n}", dp.len()))),
         };
         if pos.iter().any(|p| !p.is_finite() || *p < 0.0 || *p > 1000.0) || pos.windows(2).any(|w| w[0] > w[1]) {
             return Err(Error::arg("summary", format!("positions must be non-negative and increasing, received {positions:?}")));
         }
-        Ok(st.model(m)?.summary_lines_with(width, pos).join("\n"))
+        Ok(model.summary_lines_with(width, &pos).join("\n"))
     })
 }
 
@@ -725,7 +807,54 @@ pub fn loss_validate(config: &str) -> std::result::Result<(), JsError> {
     Loss::from_config(&v).map(|_| ()).map_err(JsError::from)
 }
 
-/// `{optimizer, loss: name | {traced: id, name}, metrics: [name | {traced: id, name}]}`.
+/// One output's loss and metrics: `loss: name | {className, config} | {traced: id, name} |
+/// {perStep, name}`, `metrics: [name | {traced: id, name} | {perStep, name}]`.
+fn parse_head(st: &mut State, loss: Option<&Value>, metrics_v: Option<&Value>, units: usize, weight: f32) -> Result<Head> {
+    let (loss, builtin) = match loss {
+        Some(Value::String(s)) => {
+            let l = Loss::parse(s)?;
+            (LossFn::Builtin(l, Default::default()), Some(l))
+        }
+        Some(v @ Value::Object(o)) if o.contains_key("className") => {
+            let (l, opts) = Loss::from_config(v)?;
+            (LossFn::Builtin(l, opts), Some(l))
+        }
+        Some(Value::Object(o)) if o.contains_key("traced") => {
+            let id = o["traced"].as_u64().unwrap_or(0) as u32;
+            let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
+            (LossFn::Traced(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string(), f), None)
+        }
+        Some(Value::Object(o)) if o.contains_key("perStep") => (LossFn::PerStep(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string()), None),
+        _ => {
+            return Err(Error::arg(
+                "compile",
+                format!("a loss is required: one of {} or a function (yTrue, yPred) => Tensor", crate::losses::NAMES.join(", ")),
+            ))
+        }
+    };
+    let mut metrics = vec![];
+    for mv in metrics_v.and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+        match &mv {
+            Value::String(s) => {
+                let (metric, key) = Metric::parse(s, builtin, units)?;
+                metrics.push((MetricFn::Builtin(metric), key));
+            }
+            Value::Object(o) if o.contains_key("traced") => {
+                let id = o["traced"].as_u64().unwrap_or(0) as u32;
+                let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced metric is gone"))?;
+                metrics.push((MetricFn::Traced(f), o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
+            }
+            Value::Object(o) if o.contains_key("perStep") => {
+                metrics.push((MetricFn::PerStep, o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
+            }
+            other => return Err(Error::arg("compile", format!("a metric must be a name or a function, received {other}"))),
+        }
+    }
+    Ok(Head { loss, weight, metrics })
+}
+
+/// `{optimizer, loss, metrics}` for one output, or `{optimizer, heads: [{loss, metrics, weight}]}`
+/// with one entry per output (see [`parse_head`]).
 /// With `check_only`, everything is validated and nothing changes (compile's early checks when
 /// user functions are traced later, at the first fit).
 #[wasm_bindgen]
@@ -733,52 +862,38 @@ pub fn model_compile(m: u32, config: &str, check_only: bool) -> std::result::Res
     with(|st| {
         let cfg = parse_json("compile", config)?;
         let optimizer = Optimizer::from_config(cfg.get("optimizer").ok_or_else(|| Error::arg("compile", "an optimizer is required"))?)?;
-        let units = st.model(m)?.output_shape()?.last().copied().unwrap_or(1);
-        let (loss, builtin) = match cfg.get("loss") {
-            Some(Value::String(s)) => {
-                let l = Loss::parse(s)?;
-                (LossFn::Builtin(l, Default::default()), Some(l))
-            }
-            Some(v @ Value::Object(o)) if o.contains_key("className") => {
-                let (l, opts) = Loss::from_config(v)?;
-                (LossFn::Builtin(l, opts), Some(l))
-            }
-            Some(Value::Object(o)) if o.contains_key("traced") => {
-                let id = o["traced"].as_u64().unwrap_or(0) as u32;
-                let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
-                (LossFn::Traced(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string(), f), None)
-            }
-            Some(Value::Object(o)) if o.contains_key("perStep") => {
-                (LossFn::PerStep(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string()), None)
-            }
-            _ => {
-                return Err(Error::arg(
-                    "compile",
-                    format!("a loss is required: one of {} or a function (yTrue, yPred) => Tensor", crate::losses::NAMES.join(", ")),
-                ))
+        let model = st.model(m)?;
+        let outs = model.output_shapes()?;
+        let names: Vec<String> = (0..outs.len()).map(|j| model.output_layer(j).map(|l| l.layer.name().to_string()).unwrap_or_default()).collect();
+        let units = |j: usize| outs[j].last().copied().unwrap_or(1);
+        let heads = match cfg.get("heads").and_then(|h| h.as_array()).cloned() {
+            None => vec![parse_head(st, cfg.get("loss"), cfg.get("metrics"), units(0), 1.0)?],
+            Some(hs) => {
+                if hs.len() != outs.len() {
+                    return Err(Error::arg("compile", format!("the model has {} outputs, received {} losses", outs.len(), hs.len())));
+                }
+                let mut heads = vec![];
+                for (j, h) in hs.iter().enumerate() {
+                    let w = h.get("weight").and_then(|w| w.as_f64()).unwrap_or(1.0) as f32;
+                    if !w.is_finite() {
+                        return Err(Error::arg("compile", format!("lossWeights for output '{}' must be a finite number", names[j])));
+                    }
+                    let head = parse_head(st, h.get("loss"), h.get("metrics"), units(j), w).map_err(|e| e.within(&format!("output '{}'", names[j])))?;
+                    let per_step = matches!(head.loss, LossFn::PerStep(_)) || head.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep));
+                    if per_step && hs.len() > 1 {
+                        return Err(Error::arg(
+                            "compile",
+                            format!("output '{}': a model with several outputs needs losses and metrics written with tensor ops only (this one reads tensor values)", names[j]),
+                        ));
+                    }
+                    heads.push(head);
+                }
+                heads
             }
         };
-        let mut metrics = vec![];
-        for mv in cfg.get("metrics").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
-            match &mv {
-                Value::String(s) => {
-                    let (metric, key) = Metric::parse(s, builtin, units)?;
-                    metrics.push((MetricFn::Builtin(metric), key));
-                }
-                Value::Object(o) if o.contains_key("traced") => {
-                    let id = o["traced"].as_u64().unwrap_or(0) as u32;
-                    let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced metric is gone"))?;
-                    metrics.push((MetricFn::Traced(f), o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
-                }
-                Value::Object(o) if o.contains_key("perStep") => {
-                    metrics.push((MetricFn::PerStep, o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
-                }
-                other => return Err(Error::arg("compile", format!("a metric must be a name or a function, received {other}"))),
-            }
-        }
         if !check_only {
             st.settle_model(m)?;
-            st.model(m)?.compile(Compiled { loss, metrics, optimizer });
+            st.model(m)?.compile(Compiled { heads, optimizer, output_names: names });
         }
         Ok(())
     })
@@ -789,10 +904,7 @@ pub fn model_compile(m: u32, config: &str, check_only: bool) -> std::result::Res
 pub fn model_metric_keys(m: u32) -> std::result::Result<String, JsError> {
     with(|st| {
         let model = st.model(m)?;
-        let mut keys = vec!["loss".to_string()];
-        if let Some(c) = &model.compiled {
-            keys.extend(c.metrics.iter().map(|(_, k)| k.clone()));
-        }
+        let keys = model.compiled.as_ref().map(|c| c.keys()).unwrap_or_else(|| vec!["loss".to_string()]);
         Ok(serde_json::to_string(&keys).unwrap_or_default())
     })
 }
@@ -823,6 +935,37 @@ pub fn model_set_weights(m: u32, handles: Vec<u32>) -> std::result::Result<(), J
         st.settle_model(m)?;
         let ts = handles.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?;
         st.model(m)?.set_weights(ts)
+    })
+}
+
+/// Copies of one layer's weights (shared layers copy them between the models that hold them).
+#[wasm_bindgen]
+pub fn model_layer_weights(m: u32, layer: u32) -> std::result::Result<Vec<u32>, JsError> {
+    with(|st| {
+        st.settle_model(m)?;
+        let model = st.model(m)?;
+        let e = model.layers.get(layer as usize).ok_or_else(|| Error::arg("getWeights", format!("layer {layer} is out of range")))?;
+        let ws: Vec<Tensor> = e.weights.iter().map(|&w| model.weights[w].value.clone()).collect();
+        Ok(ws.into_iter().map(|t| st.rt.put(t)).collect())
+    })
+}
+
+#[wasm_bindgen]
+pub fn model_set_layer_weights(m: u32, layer: u32, handles: Vec<u32>) -> std::result::Result<(), JsError> {
+    with_tensors(|st| {
+        st.settle_model(m)?;
+        let ts = handles.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?;
+        let model = st.model(m)?;
+        let e = model.layers.get(layer as usize).ok_or_else(|| Error::arg("setWeights", format!("layer {layer} is out of range")))?;
+        let idx = e.weights.clone();
+        let mut all: Vec<Tensor> = model.weights.iter().map(|w| w.value.clone()).collect();
+        if ts.len() != idx.len() {
+            return Err(Error::arg("setWeights", format!("{} has {} weights, received {}", nn::describe(e.layer.as_ref()), idx.len(), ts.len())));
+        }
+        for (i, t) in idx.into_iter().zip(ts) {
+            all[i] = t;
+        }
+        model.set_weights(all)
     })
 }
 

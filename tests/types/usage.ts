@@ -68,3 +68,40 @@ void rnn.trainOnBatch(tf.zeros([2, 10, 4]), tf.zeros([2, 10, 2]));
 tf.layers.conv2D({ filters: 1, kernelSize: 1 });
 // @ts-expect-error gru's resetAfter is a boolean
 tf.layers.gru({ units: 2, resetAfter: 'yes' });
+
+// tf.data: element types flow through zip, batch and map into fitDataset.
+export async function dataProgram(model: tf.Sequential): Promise<number> {
+  const ds = tf.data.zip({ xs: tf.data.array([[0, 0], [1, 1]]), ys: tf.data.array([0, 1]) }).shuffle(2, 'seed').batch(2);
+  const first = (await ds.take(1).toArray())[0];
+  const shape: number[] = first.xs.shape;
+  const gen = tf.data.generator(function* () { yield { xs: tf.zeros([2, 2]), ys: tf.zeros([2, 1]) }; });
+  const h = await model.fitDataset(ds, { epochs: 2, validationData: gen, callbacks: { onBatchEnd: (batch: number) => console.log(batch) } });
+  await tf._fitDataset(model, gen.repeat(), { epochs: 1, batchesPerEpoch: 1, yieldEvery: 'batch' });
+  const ev = await model.evaluateDataset(gen, { batches: 1 });
+  const size: number | null = ds.size;
+  const squares: tf.data.Dataset<number> = tf.data.array([1, 2, 3]).map((x) => x * x).filter((x) => x > 1);
+  const it = await squares.iterator();
+  const r = await it.next();
+  // Number pairs form a numeric array, so they batch as one [n, 2] tensor.
+  const pairs: tf.Tensor = (await tf.data.zip([squares, squares]).batch(2).toArray())[0];
+  return shape.length + h.epoch.length + (size ?? 0) + (r.done ? 0 : r.value) + (Array.isArray(ev) ? ev.length : 1) + pairs.rank;
+}
+// @ts-expect-error zip takes datasets
+tf.data.zip({ a: 1 });
+// @ts-expect-error fitDataset needs epochs
+void tf.sequential().fitDataset(tf.data.array([1]), {});
+
+// The functional API: two inputs, merge layers, two outputs with a loss each.
+export async function functionalProgram(xa: tf.Tensor, xb: tf.Tensor, y1: tf.Tensor, y2: tf.Tensor): Promise<number> {
+  const a = tf.input({ shape: [4], name: 'a' });
+  const b = tf.input({ shape: [3] });
+  const shared = tf.layers.dense({ units: 8, activation: 'relu' });
+  const merged: tf.SymbolicTensor = tf.layers.concatenate().apply([shared.apply(tf.layers.dense({ units: 4 }).apply(a) as tf.SymbolicTensor) as tf.SymbolicTensor, tf.layers.dense({ units: 8 }).apply(b) as tf.SymbolicTensor]) as tf.SymbolicTensor;
+  const out1 = tf.layers.dense({ units: 3, activation: 'softmax', name: 'cls' }).apply(merged) as tf.SymbolicTensor;
+  const out2 = tf.layers.add().apply([tf.layers.dense({ units: 1 }).apply(merged) as tf.SymbolicTensor, tf.layers.dense({ units: 1 }).apply(merged) as tf.SymbolicTensor]) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: [a, b], outputs: [out1, out2] });
+  model.compile({ optimizer: 'adam', loss: { cls: 'categoricalCrossentropy', add: 'meanSquaredError' }, metrics: { cls: ['accuracy'] }, lossWeights: [1, 0.5] });
+  const h = await model.fit([xa, xb], [y1, y2], { epochs: 1 });
+  const preds = model.predict({ a: xa, input2: xb }) as tf.Tensor[];
+  return h.history.loss[0] + preds.length + model.outputNames.length;
+}

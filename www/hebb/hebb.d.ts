@@ -143,7 +143,22 @@ export declare class Layer {
   countParams(): number;
   getWeights(): Tensor[];
   setWeights(weights: Tensor[]): void;
+  /** On symbolic tensors: records the call (functional models); on tensors: runs the layer. */
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
+  apply(inputs: Tensor | Tensor[]): Tensor | Tensor[];
 }
+
+/** A placeholder in a functional model's definition (from tf.input or a layer's apply). */
+export declare class SymbolicTensor {
+  readonly id: number;
+  readonly shape: (number | null)[];
+  readonly dtype: DataType;
+  readonly name: string;
+  readonly sourceLayer: Layer;
+  readonly rank: number;
+}
+export declare function input(config: { shape?: number[]; batchShape?: (number | null)[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor;
+type MergeArgs = { name?: string; trainable?: boolean };
 
 type Tuple = number | number[];
 export interface ConvLayerArgs extends LayerArgs {
@@ -177,6 +192,21 @@ export declare const layers: {
   leakyReLU(args?: LayerArgs & { alpha?: number }): Layer;
   softmax(args?: LayerArgs & { axis?: number }): Layer;
   inputLayer(args: { inputShape?: number[]; batchInputShape?: (number | null)[]; name?: string }): Layer;
+  add(args?: MergeArgs): Layer;
+  add(inputs: SymbolicTensor[]): SymbolicTensor;
+  subtract(args?: MergeArgs): Layer;
+  subtract(inputs: SymbolicTensor[]): SymbolicTensor;
+  multiply(args?: MergeArgs): Layer;
+  multiply(inputs: SymbolicTensor[]): SymbolicTensor;
+  average(args?: MergeArgs): Layer;
+  average(inputs: SymbolicTensor[]): SymbolicTensor;
+  maximum(args?: MergeArgs): Layer;
+  maximum(inputs: SymbolicTensor[]): SymbolicTensor;
+  minimum(args?: MergeArgs): Layer;
+  minimum(inputs: SymbolicTensor[]): SymbolicTensor;
+  concatenate(args?: MergeArgs & { axis?: number }): Layer;
+  concatenate(inputs: SymbolicTensor[]): SymbolicTensor;
+  dot(args: MergeArgs & { axes: number | [number, number]; normalize?: boolean }): Layer;
   reshape(args: LayerArgs & { targetShape: number[] }): Layer;
   permute(args: LayerArgs & { dims: number[] }): Layer;
   repeatVector(args: LayerArgs & { n: number }): Layer;
@@ -343,26 +373,246 @@ export interface ModelFitArgs {
   callbacks?: CustomCallbackArgs | Callback | Array<CustomCallbackArgs | Callback>;
 }
 export declare class History { epoch: number[]; history: { [key: string]: number[] }; params: object }
-export interface ModelCompileArgs { optimizer: string | Optimizer; loss: string | LossSpec | LossOrMetricFn | (string | LossSpec | LossOrMetricFn)[]; metrics?: (string | LossOrMetricFn)[] }
+type LossIdentifier = string | LossSpec | LossOrMetricFn;
+type MetricIdentifier = string | LossOrMetricFn;
+export interface ModelCompileArgs {
+  optimizer: string | Optimizer;
+  /** One loss, or (several outputs) one per output as an array or an object keyed by output name. */
+  loss: LossIdentifier | LossIdentifier[] | { [outputName: string]: LossIdentifier };
+  metrics?: MetricIdentifier[] | MetricIdentifier[][] | { [outputName: string]: MetricIdentifier | MetricIdentifier[] };
+  lossWeights?: number[] | { [outputName: string]: number };
+}
+/** A model's inputs or targets: one tensor, or one per input/output (array or keyed by name). */
+export type TensorOrList = Tensor | Tensor[] | { [name: string]: Tensor };
 
-export declare class Sequential {
-  readonly layers: Layer[];
+export declare class LayersModel {
+  constructor(config: { inputs: SymbolicTensor | SymbolicTensor[]; outputs: SymbolicTensor | SymbolicTensor[]; name?: string });
+  name: string;
+  readonly layers: (Layer | LayersModel)[];
+  readonly inputs: { shape: (number | null)[]; name: string }[];
+  readonly outputs: { shape: (number | null)[]; name: string }[];
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  readonly metricsNames: string[];
   stopTraining: boolean;
   readonly isTraining: boolean;
+  /** Freezes or unfreezes every layer of the model. */
+  trainable: boolean;
   optimizer: Optimizer | null;
-  readonly outputShape?: (number | null)[];
-  add(layer: Layer): void;
-  getLayer(name: string | number, index?: number): Layer;
+  readonly outputShape?: (number | null)[] | (number | null)[][];
+  getLayer(name: string | number, index?: number): Layer | LayersModel;
   compile(args: ModelCompileArgs): void;
-  fit(x: Tensor, y: Tensor, args?: ModelFitArgs): Promise<History>;
-  trainOnBatch(x: Tensor, y: Tensor): Promise<number | number[]>;
-  evaluate(x: Tensor, y: Tensor, args?: { batchSize?: number }): Tensor | Tensor[];
-  predict(x: Tensor, args?: { batchSize?: number }): Tensor;
-  predictOnBatch(x: Tensor): Tensor;
+  fit(x: TensorOrList, y: TensorOrList, args?: ModelFitArgs): Promise<History>;
+  trainOnBatch(x: TensorOrList, y: TensorOrList): Promise<number | number[]>;
+  evaluate(x: TensorOrList, y: TensorOrList, args?: { batchSize?: number }): Tensor | Tensor[];
+  predict(x: TensorOrList, args?: { batchSize?: number }): Tensor | Tensor[];
+  predictOnBatch(x: TensorOrList): Tensor | Tensor[];
+  /** As a layer: on symbolic tensors, repeats the model's calls (sharing its weights). */
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[];
   summary(lineLength?: number, positions?: number[], printFn?: (line: string) => void): void;
   countParams(): number;
   getWeights(): Tensor[];
   setWeights(weights: Tensor[]): void;
   dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
 }
-export declare function sequential(config?: { layers?: Layer[]; name?: string }): Sequential;
+export declare class Sequential extends LayersModel {
+  constructor(config?: { layers?: (Layer | LayersModel)[]; name?: string });
+  add(layer: Layer | LayersModel): void;
+  predict(x: Tensor | Tensor[], args?: { batchSize?: number }): Tensor;
+  predictOnBatch(x: Tensor): Tensor;
+}
+export declare function sequential(config?: { layers?: (Layer | LayersModel)[]; name?: string }): Sequential;
+/** A functional model: tf.model({inputs: tf.input(...), outputs: layer.apply(...)}). */
+export declare function model(config: { inputs: SymbolicTensor | SymbolicTensor[]; outputs: SymbolicTensor | SymbolicTensor[]; name?: string }): LayersModel;
+
+// ---- tf.data ----
+// tf.data pipelines (www/hebb/data.js) and model.fitDataset / model.evaluateDataset
+// (www/hebb/fit_dataset.js).
+
+/** What a dataset element may hold: tensors, numbers, booleans, strings, numeric arrays, or objects and arrays of them. */
+export type TensorContainer = void | Tensor | string | number | boolean | Float32Array | Int32Array | Uint8Array | TensorContainerObject | TensorContainerArray;
+export interface TensorContainerObject { [key: string]: TensorContainer }
+export interface TensorContainerArray extends Array<TensorContainer> {}
+
+type NumericArray = number[] | boolean[] | number[][] | number[][][] | number[][][][] | Float32Array | Int32Array | Uint8Array;
+/** The element type after batch(): leaves become tensors with a leading batch axis; objects and arrays keep their structure. */
+export type Batched<T> = T extends Tensor | number | boolean | NumericArray ? Tensor
+  : T extends readonly unknown[] ? { [K in keyof T]: Batched<T[K]> }
+  : T extends object ? { [K in keyof T]: Batched<T[K]> }
+  : Tensor;
+
+export declare namespace data {
+  /** What iterator() resolves to. */
+  interface LazyIterator<T> extends AsyncIterableIterator<T> {
+    next(): Promise<IteratorResult<T>>;
+    /** Ends the pass early, disposing what the pipeline holds. */
+    return(value?: unknown): Promise<IteratorResult<T>>;
+  }
+  /** A dataset, or an array or object (nested) of them: the argument of zip(). */
+  type DatasetContainer = Dataset<any> | DatasetContainer[] | { [key: string]: DatasetContainer };
+  /** The element type zip() gives for a container of datasets. */
+  type Zipped<C> = C extends Dataset<infer E> ? E : { [K in keyof C]: Zipped<C[K]> };
+
+  // Unlike TF.js, T is not constrained to TensorContainer, so that batch() and zip() can type their elements.
+  class Dataset<T = TensorContainer> {
+  /** The number of elements: null when unknown, Infinity after repeat() without a count. */
+    readonly size: number | null;
+    iterator(): Promise<LazyIterator<T>>;
+    batch(batchSize: number, smallLastBatch?: boolean): Dataset<Batched<T>>;
+    concatenate(dataset: Dataset<T>): Dataset<T>;
+    filter(predicate: (value: T) => boolean | Promise<boolean>): Dataset<T>;
+    forEachAsync(f: (input: T) => void | Promise<void>): Promise<void>;
+    map<O>(transform: (value: T) => O): Dataset<O>;
+    mapAsync<O>(transform: (value: T) => Promise<O>): Dataset<O>;
+    prefetch(bufferSize: number): Dataset<T>;
+    repeat(count?: number): Dataset<T>;
+    shuffle(bufferSize: number, seed?: number | string, reshuffleEachIteration?: boolean): Dataset<T>;
+    skip(count: number): Dataset<T>;
+    take(count: number): Dataset<T>;
+    toArray(): Promise<T[]>;
+  }
+  function array<T>(items: T[]): Dataset<T>;
+  function zip<C extends DatasetContainer>(datasets: C): Dataset<Zipped<C>>;
+  function generator<T>(
+    fn: () => Iterator<T> | AsyncIterator<T> | Iterable<T> | AsyncIterable<T> | Promise<Iterator<T> | AsyncIterator<T>>,
+  ): Dataset<T>;
+}
+
+export interface ModelFitDatasetArgs<T = TensorContainer> {
+  /** Index of the last epoch (epochs - initialEpoch epochs run). */
+  epochs: number;
+  /** Batches per epoch, drawn from one iterator across epochs; without it an epoch is one pass over the dataset. */
+  batchesPerEpoch?: number;
+  initialEpoch?: number;
+  verbose?: number;
+  validationData?: [Tensor, Tensor] | data.Dataset<any>;
+  /** Batch size for [xVal, yVal] tensors (default 32). */
+  validationBatchSize?: number;
+  /** Batches drawn from a validationData dataset (default: all). */
+  validationBatches?: number;
+  /** How often onYield fires: 'auto' (every 125 ms), 'batch', 'epoch', 'never', or milliseconds. */
+  yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never' | number;
+  callbacks?: CustomCallbackArgs | Callback | Array<CustomCallbackArgs | Callback>;
+}
+export interface ModelEvaluateDatasetArgs { batches?: number; verbose?: number }
+
+// Declaration merging adds the methods to the Sequential class declared above (harmless if the
+// class declares them too). Elements are {xs, ys} (or [xs, ys]) batches.
+export interface LayersModel {
+  fitDataset<T>(dataset: data.Dataset<T>, args: ModelFitDatasetArgs<T>): Promise<History>;
+  evaluateDataset<T>(dataset: data.Dataset<T> | data.LazyIterator<T>, args?: ModelEvaluateDatasetArgs): Promise<Tensor | Tensor[]>;
+}
+/** model.fitDataset as a function (test hook, until every model class has the method). */
+export declare function _fitDataset<T>(model: Sequential, dataset: data.Dataset<T>, args: ModelFitDatasetArgs<T>): Promise<History>;
+/** model.evaluateDataset as a function (test hook). */
+export declare function _evaluateDataset<T>(model: Sequential, dataset: data.Dataset<T> | data.LazyIterator<T>, args?: ModelEvaluateDatasetArgs): Promise<Tensor | Tensor[]>;
+
+// ---- tf.io ----
+// Saving and loading in TF.js's Layers format (model.json + binary weights): io.js.
+export declare namespace io {
+  /** One weight in a manifest: its bytes follow the previous weight's in the weight files. */
+  interface WeightsManifestEntry {
+    name: string;
+    shape: number[];
+    dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
+    /** 'optimizer' for optimizer state saved with includeOptimizer. */
+    group?: string;
+    /** The converter's quantized storage: value = q * scale + min (uint8/uint16), or half floats. */
+    quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number; original_dtype?: string };
+  }
+  interface WeightsManifestGroupConfig { paths: string[]; weights: WeightsManifestEntry[] }
+  type WeightsManifestConfig = WeightsManifestGroupConfig[];
+  type WeightData = ArrayBuffer | ArrayBuffer[];
+  /** model.json's trainingConfig (snake_case keys; optimizer_config holds the optimizer's camelCase config). */
+  interface TrainingConfig {
+    optimizer_config: { class_name: string; config: { [key: string]: unknown } };
+    loss: string | string[] | { [outputName: string]: string };
+    metrics?: string[] | { [outputName: string]: string };
+    weighted_metrics?: string[];
+    sample_weight_mode?: string;
+    loss_weights?: number[] | { [key: string]: number };
+  }
+  /** A model in memory, as handlers pass it: the topology is the `{class_name, config, ...}` JSON. */
+  interface ModelArtifacts {
+    modelTopology?: { [key: string]: unknown } | ArrayBuffer;
+    trainingConfig?: TrainingConfig;
+    weightSpecs?: WeightsManifestEntry[];
+    weightData?: WeightData;
+    format?: string;
+    generatedBy?: string;
+    convertedBy?: string | null;
+    signature?: { [key: string]: unknown };
+    userDefinedMetadata?: { [key: string]: unknown };
+    modelInitializer?: { [key: string]: unknown };
+    initializerSignature?: { [key: string]: unknown };
+  }
+  /** The model.json file: artifacts with a weightsManifest naming the weight files. */
+  interface ModelJSON {
+    modelTopology: { [key: string]: unknown };
+    weightsManifest: WeightsManifestConfig;
+    format?: string;
+    generatedBy?: string;
+    convertedBy?: string | null;
+    trainingConfig?: TrainingConfig;
+    signature?: { [key: string]: unknown };
+    userDefinedMetadata?: { [key: string]: unknown };
+    modelInitializer?: { [key: string]: unknown };
+    initializerSignature?: { [key: string]: unknown };
+  }
+  interface ModelArtifactsInfo {
+    dateSaved: Date;
+    modelTopologyType: 'JSON' | 'GraphDef';
+    modelTopologyBytes?: number;
+    weightSpecsBytes?: number;
+    weightDataBytes?: number;
+  }
+  interface SaveResult { modelArtifactsInfo: ModelArtifactsInfo; responses?: Response[]; errors?: Array<{} | string> }
+  type SaveHandler = (modelArtifacts: ModelArtifacts) => Promise<SaveResult>;
+  type LoadHandler = () => Promise<ModelArtifacts>;
+  interface IOHandler { save?: SaveHandler; load?: LoadHandler }
+  interface LoadOptions {
+    requestInit?: RequestInit;
+    onProgress?: (fraction: number) => void;
+    fetchFunc?: (input: string, init?: RequestInit) => Promise<Response>;
+    weightPathPrefix?: string;
+    weightUrlConverter?: (weightFileName: string) => Promise<string>;
+  }
+  type IORouter = (url: string, loadOptions?: LoadOptions) => IOHandler | null;
+
+  /** Loads model.json (first) and its weight files from File objects, matched by file name. */
+  function browserFiles(files: File[]): IOHandler;
+  /** Saves by downloading `${fileNamePrefix}.json` and `${fileNamePrefix}.weights.bin`. */
+  function browserDownloads(fileNamePrefix?: string): IOHandler;
+  /** GET model.json and its weights; save POSTs multipart form data (model.json, model.weights.bin). */
+  function http(path: string, loadOptions?: LoadOptions): IOHandler;
+  function browserHTTPRequest(path: string, loadOptions?: LoadOptions): IOHandler;
+  function fromMemory(modelArtifacts: ModelArtifacts): IOHandler;
+  function fromMemory(modelTopology: {}, weightSpecs?: WeightsManifestEntry[], weightData?: WeightData, trainingConfig?: TrainingConfig): IOHandler;
+  function withSaveHandler(saveHandler: (artifacts: ModelArtifacts) => Promise<SaveResult>): IOHandler;
+  /** Models saved under indexeddb:// and localstorage://, by URL. */
+  function listModels(): Promise<{ [url: string]: ModelArtifactsInfo }>;
+  function removeModel(url: string): Promise<ModelArtifactsInfo>;
+  function copyModel(sourceURL: string, destURL: string): Promise<ModelArtifactsInfo>;
+  function moveModel(sourceURL: string, destURL: string): Promise<ModelArtifactsInfo>;
+  function getSaveHandlers(url: string): IOHandler[];
+  function getLoadHandlers(url: string, loadOptions?: LoadOptions): IOHandler[];
+  function registerSaveRouter(router: IORouter): void;
+  function registerLoadRouter(router: IORouter): void;
+  function isHTTPScheme(url: string): boolean;
+  function getModelArtifactsInfoForJSON(modelArtifacts: ModelArtifacts): ModelArtifactsInfo;
+  function getModelJSONForModelArtifacts(artifacts: ModelArtifacts, manifest: WeightsManifestConfig): ModelJSON;
+  function concatenateArrayBuffers(buffers: ArrayBuffer[] | ArrayBuffer): ArrayBuffer;
+}
+export type ModelArtifacts = io.ModelArtifacts;
+export type WeightsManifestEntry = io.WeightsManifestEntry;
+export type SaveResult = io.SaveResult;
+export type IOHandler = io.IOHandler;
+export type ModelArtifactsInfo = io.ModelArtifactsInfo;
+/** A decoded weight (test hooks _encodeWeights / _decodeWeights). */
+export interface NamedWeightData { name: string; shape: number[]; dtype: 'float32' | 'int32' | 'bool'; data: Float32Array | Int32Array | Uint8Array; group?: string }
+export declare function _encodeWeights(list: Array<{ name: string; shape: number[]; dtype?: 'float32' | 'int32'; data: Float32Array | Int32Array | number[] }>): { weightSpecs: io.WeightsManifestEntry[]; weightData: ArrayBuffer };
+export declare function _decodeWeights(weightData: io.WeightData, weightSpecs: io.WeightsManifestEntry[]): NamedWeightData[];
+/** One layer's options in model.json's form (test hook): {class_name, config} in snake_case. */
+export declare function _layerToKeras(className: string, config: { [key: string]: unknown }, hints?: { inputShape?: (number | null)[] }): { class_name: string; config: { [key: string]: unknown } };
+/** One model.json layer in Hebb's form, for new tf.Layer(className, config) (test hook). */
+export declare function _layerFromKeras(layer: { class_name: string; config: { [key: string]: unknown } }): { className: string; config: { [key: string]: unknown } };

@@ -3,11 +3,18 @@ import { engine, openGpu, flushWarnings } from './engine.js';
 
 export * from './tensor.js';
 export * from './ops.js';
-export { layers, initializers, regularizers, Layer } from './layers.js';
+export { layers, initializers, regularizers, Layer, SymbolicTensor, input } from './layers.js';
 export { train, Optimizer } from './train.js';
 export { losses, metrics } from './losses.js';
 export { callbacks, Callback, EarlyStopping } from './callbacks.js';
-export { Sequential, sequential, History } from './models.js';
+export { Sequential, sequential, History, LayersModel, model } from './models.js';
+export { io } from './io.js';
+export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from './io.js';
+export { layerToKeras as _layerToKeras, layerFromKeras as _layerFromKeras } from './keras_json.js';
+export { data } from './data.js';
+// Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
+export { fitDataset as _fitDataset, evaluateDataset as _evaluateDataset } from './fit_dataset.js';
+export { kerasToArtifacts as _kerasToArtifacts } from './keras_file.js';
 
 export const version = { hebb: '0.1.0' };
 

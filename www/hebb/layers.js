@@ -2,6 +2,7 @@
 // constructed (so a bad option throws where the user wrote it), and is built inside a model by
 // `model.add`, which infers its input shape.
 import { engine } from './engine.js';
+import { Tensor } from './tensor.js';
 
 const counters = new Map();
 function autoName(className) {
@@ -38,9 +39,15 @@ export class Layer {
     engine.layer_validate(className, JSON.stringify(cfg));
     this._config = cfg;
     this._trainable = config.trainable ?? true;
+    // The models that hold this layer (model -> its index there) and the one holding its
+    // newest weights: a layer shared by several models has a copy in each, synced on use.
+    this._homes = new Map();
     this._model = null;
     this._index = -1;
+    this._version = 0;
     this._weightCount = 0;
+    /** The calls made by apply() on symbolic tensors (TF.js's inbound nodes). */
+    this._inbound = [];
     this.outputShape = undefined;
     this.batchInputShape = cfg.batchInputShape ?? (cfg.inputShape ? [null, ...cfg.inputShape] : undefined);
   }
@@ -49,24 +56,24 @@ export class Layer {
   get trainable() { return this._trainable; }
   set trainable(v) {
     this._trainable = !!v;
-    if (this._model) engine.model_set_trainable(this._model._id, this._index, this._trainable);
+    for (const [model, index] of this._homes) engine.model_set_trainable(model._id, index, this._trainable);
   }
   _attach(model, index, info) {
-    this._model = model;
-    this._index = index;
+    this._homes.set(model, index);
+    if (!this._model) {
+      this._model = model;
+      this._index = index;
+    }
     this._weightCount = info.weights.length;
     this._weightInfo = info.weights;
-    this.inputShape = [null, ...info.inputShape];
+    this.inputShape = info.inputShapes && info.inputShapes.length > 1 ? info.inputShapes.map((s) => [null, ...s]) : [null, ...info.inputShape];
     this.outputShape = [null, ...info.outputShape];
     if (!this._trainable) engine.model_set_trainable(model._id, index, false);
   }
-  _weightOffset() {
-    let off = 0;
-    for (const l of this._model.layers) {
-      if (l === this) break;
-      off += l._weightCount;
-    }
-    return off;
+  /** The model holding this layer's newest weights, and the layer's index there. */
+  _home() {
+    if (!this._model) throw new Error(`${this.className} '${this.name}': the layer has no weights until it is added to a model or applied`);
+    return [this._model, this._homes.get(this._model)];
   }
   countParams() {
     return (this._weightInfo ?? []).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
@@ -77,29 +84,91 @@ export class Layer {
   /** Copies of this layer's weights. */
   getWeights() {
     if (!this._model) return [];
-    const all = this._model.getWeights();
-    const off = this._weightOffset();
-    const mine = all.slice(off, off + this._weightCount);
-    all.forEach((t, i) => { if (i < off || i >= off + this._weightCount) t.dispose(); });
-    return mine;
+    const [model, index] = this._home();
+    return Array.from(engine.model_layer_weights(model._id, index)).map(wrapTensor);
   }
   setWeights(tensors) {
     if (!this._model) throw new Error(`${this.className} '${this.name}': setWeights before the layer is added to a model`);
-    if (tensors.length !== this._weightCount) {
-      throw new Error(`${this.className} '${this.name}': setWeights expects ${this._weightCount} tensors, received ${tensors.length}`);
+    if (!Array.isArray(tensors) || tensors.length !== this._weightCount) {
+      throw new Error(`${this.className} '${this.name}': setWeights expects ${this._weightCount} tensors, received ${Array.isArray(tensors) ? tensors.length : tensors}`);
     }
-    const all = this._model.getWeights();
-    const off = this._weightOffset();
-    const next = all.map((t, i) => (i >= off && i < off + this._weightCount ? tensors[i - off] : t));
-    try {
-      this._model.setWeights(next);
-    } finally {
-      all.forEach((t) => t.dispose());
+    const [model, index] = this._home();
+    engine.model_set_layer_weights(model._id, index, Uint32Array.from(tensors.map((t) => t.id)));
+    model._claim([this]);
+  }
+  /**
+   * On symbolic tensors (from tf.input() or another layer's apply), records the call and
+   * returns the output's symbolic tensor, as TF.js does to define functional models; on
+   * tensors, runs the layer (building it for that input shape on first use).
+   */
+  apply(inputs, kwargs) {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (list.length && list.every((x) => x instanceof SymbolicTensor)) {
+      if (this.className === 'InputLayer') throw new Error(`InputLayer '${this.name}': an input layer cannot be applied to other tensors`);
+      const shapes = list.map((s) => s.shape.slice(1));
+      const out = JSON.parse(engine.layer_output_shape(this.className, JSON.stringify(this._config), JSON.stringify(shapes)));
+      const call = { layer: this, inputs: list, index: this._inbound.length, group: null };
+      const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}`);
+      call.output = sym;
+      this._inbound.push(call);
+      if (this.outputShape === undefined) this.outputShape = sym.shape;
+      return sym;
     }
+    if (list.length && list.every((x) => x instanceof Tensor)) return this._applyEager(list);
+    const what = (x) => (x instanceof SymbolicTensor ? 'a SymbolicTensor' : x instanceof Tensor ? 'a Tensor' : String(x?.constructor?.name ?? x));
+    throw new Error(`${this.className} '${this.name}': apply expects SymbolicTensors (from tf.input() or another layer's apply) or Tensors, not a mix; received ${list.map(what).join(', ') || 'nothing'}`);
   }
-  apply() {
-    throw new Error(`${this.className} '${this.name}': calling a layer directly is not supported yet; add it to a tf.sequential() model`);
+  /** Runs the layer on tensors through a small model of its own, built on first use. */
+  _applyEager(list) {
+    const key = JSON.stringify(list.map((t) => [t.shape.slice(1), t.dtype]));
+    if (!this._eager || this._eager.key !== key) {
+      const ins = list.map((t) => input({ shape: t.shape.slice(1), dtype: t.dtype }));
+      const out = this.apply(ins.length === 1 ? ins[0] : ins);
+      this._eager = { key, model: modelFactory({ inputs: ins, outputs: out, name: `${this.name}_eager` }) };
+    }
+    const x = list.length === 1 ? list[0] : list;
+    return this._eager.model.predict(x, { batchSize: Math.max(1, list[0].shape[0] ?? 1) });
   }
+}
+
+let symbolicCount = 0;
+/** A placeholder for a tensor in a functional model's definition (TF.js's SymbolicTensor). */
+export class SymbolicTensor {
+  constructor(shape, dtype, sourceLayer, call, name) {
+    this.id = ++symbolicCount;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.sourceLayer = sourceLayer;
+    this.name = name;
+    /** The apply() call that made it; null for a model input. */
+    this._call = call;
+  }
+  get rank() { return this.shape.length; }
+}
+
+// models.js registers the functional-model constructor (it imports this module).
+let modelFactory = () => { throw new Error('models are not loaded'); };
+let wrapTensor = (id) => id;
+export function _registerModelFactory(make, wrapFn) {
+  modelFactory = make;
+  wrapTensor = wrapFn;
+}
+
+/**
+ * A model input, as TF.js's tf.input: `{shape}` (batch excluded) or `{batchShape}`, optional
+ * `name` and `dtype` ('float32' or 'int32', e.g. for an embedding's indices).
+ */
+export function input(config) {
+  if (!config || typeof config !== 'object') throw new Error(`input: expected {shape} or {batchShape}, received ${config}`);
+  const batchShape = config.batchShape ?? (config.shape ? [null, ...config.shape] : undefined);
+  if (!Array.isArray(batchShape)) throw new Error(`input: expected {shape: [...]} or {batchShape: [null, ...]}, received ${JSON.stringify(config)}`);
+  const dtype = config.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`input: dtype must be 'float32' or 'int32', received ${dtype}`);
+  const layer = new Layer('InputLayer', { batchInputShape: batchShape, name: config.name, dtype });
+  const sym = new SymbolicTensor([null, ...batchShape.slice(1)], dtype, layer, null, layer.name);
+  layer._output = sym;
+  layer.outputShape = sym.shape;
+  return sym;
 }
 
 function checkShape(layer, key, shape) {
@@ -109,6 +178,8 @@ function checkShape(layer, key, shape) {
 }
 
 const make = (className) => (config) => new Layer(className, config);
+// Merge layers also take the list of inputs directly (TF.js: tf.layers.add([a, b]) is the output).
+const merge = (className) => (config = {}) => (Array.isArray(config) ? new Layer(className, {}).apply(config) : new Layer(className, config));
 
 export const layers = {
   dense: make('Dense'),
@@ -118,6 +189,14 @@ export const layers = {
   leakyReLU: (config = {}) => new Layer('LeakyReLU', config),
   softmax: (config = {}) => new Layer('Softmax', config),
   inputLayer: (config) => new Layer('InputLayer', config),
+  add: merge('Add'),
+  subtract: merge('Subtract'),
+  multiply: merge('Multiply'),
+  average: merge('Average'),
+  maximum: merge('Maximum'),
+  minimum: merge('Minimum'),
+  concatenate: merge('Concatenate'),
+  dot: make('Dot'),
   reshape: make('Reshape'),
   permute: make('Permute'),
   repeatVector: make('RepeatVector'),

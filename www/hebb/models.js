@@ -4,12 +4,13 @@
 // numbers the engine reports.
 import { engine, gpuWait, flushWarnings } from './engine.js';
 import { Tensor, tidy, wrap } from './tensor.js';
-import { mean } from './ops.js';
-import { Layer } from './layers.js';
+import { mean, concat, reshape, cast, slice } from './ops.js';
+import { Layer, SymbolicTensor, _registerModelFactory } from './layers.js';
 import { resolveOptimizer } from './train.js';
 import { LossSpec } from './losses.js';
 import { fire, toCallbackList, Callback } from './callbacks.js';
 import { yieldToBrowser } from './yield.js';
+import { fitDataset, evaluateDataset } from './fit_dataset.js';
 
 const SLICE_MS = 12;
 
@@ -43,36 +44,287 @@ function fnName(f, fallback) {
   return (typeof f === 'function' && f.name) ? f.name : fallback;
 }
 
-export class Sequential {
+let weightsVersion = 0;
+const fmtShape = (s) => JSON.stringify(s);
+
+/**
+ * A model: TF.js's LayersModel. `new LayersModel({inputs, outputs})` (or `tf.model`) makes a
+ * functional model from symbolic tensors; Sequential extends it with `add`.
+ */
+export class LayersModel {
   constructor(config = {}) {
-    this._id = engine.model_new();
-    this.name = config.name ?? 'sequential_1';
+    this._init(config);
+    if (config.inputs !== undefined || config.outputs !== undefined) this._initFunctional(config);
+  }
+
+  _init(config) {
+    this.name = config.name ?? 'model_1';
+    /** The layers as the engine holds them (a nested model's layers one by one). */
+    this._engineLayers = [];
     this.layers = [];
+    /** The weights version of each shared layer this model has (see _pull). */
+    this._seen = new Map();
     this.stopTraining = false;
     this.isTraining = false;
     this._compileArgs = null;
     this._traceKey = null;
     this._perStep = null;
     this.optimizer = null;
-    if (config.layers) for (const l of config.layers) this.add(l);
   }
 
-  /** @param {Layer} layer */
-  add(layer) {
-    if (!(layer instanceof Layer)) throw new Error(`Sequential.add: expected a layer from tf.layers.*, received ${layer?.constructor?.name ?? layer}`);
-    if (layer._model) throw new Error(`Sequential.add: ${layer.className} '${layer.name}' already belongs to a model`);
-    const info = JSON.parse(engine.model_add(this._id, layer.className, JSON.stringify(layer._config)));
-    layer._attach(this, this.layers.length, info);
-    this.layers.push(layer);
-    if (this._compileArgs) {
-      this._traceKey = null;
-      this._sendCompile();
+  _initFunctional({ inputs, outputs, name }) {
+    const ins = Array.isArray(inputs) ? inputs : [inputs];
+    const outs = Array.isArray(outputs) ? outputs : [outputs];
+    ins.forEach((s, i) => {
+      if (!(s instanceof SymbolicTensor)) throw new Error(`tf.model: inputs[${i}] must be a SymbolicTensor from tf.input(), received ${s?.constructor?.name ?? s}`);
+      if (s._call) throw new Error(`tf.model: inputs[${i}] ('${s.name}') is the output of ${s.sourceLayer.className} '${s.sourceLayer.name}'; model inputs must come from tf.input()`);
+    });
+    outs.forEach((s, i) => {
+      if (!(s instanceof SymbolicTensor)) throw new Error(`tf.model: outputs[${i}] must be a SymbolicTensor (a layer's apply() result), received ${s?.constructor?.name ?? s}`);
+    });
+    // Walk back from the outputs: every call after its inputs, layers in order of first use.
+    const layers = [];
+    const layerIndex = new Map();
+    const inputIndex = new Map();
+    ins.forEach((s, i) => {
+      if (inputIndex.has(s)) throw new Error(`tf.model: input '${s.name}' is listed twice`);
+      inputIndex.set(s, i);
+      layerIndex.set(s.sourceLayer, layers.length);
+      layers.push(s.sourceLayer);
+    });
+    const nodes = [];
+    const calls = [];
+    const nodeIndex = new Map();
+    const visit = (s) => {
+      if (!s._call) {
+        if (!inputIndex.has(s)) throw new Error(`tf.model: the outputs depend on the input '${s.name}', which is not in inputs`);
+        return ['input', inputIndex.get(s)];
+      }
+      const c = s._call;
+      if (nodeIndex.has(c)) return ['node', nodeIndex.get(c)];
+      const refs = c.inputs.map(visit);
+      if (!layerIndex.has(c.layer)) {
+        layerIndex.set(c.layer, layers.length);
+        layers.push(c.layer);
+      }
+      nodeIndex.set(c, nodes.length);
+      nodes.push({ layer: layerIndex.get(c.layer), inputs: refs });
+      calls.push(c);
+      return ['node', nodeIndex.get(c)];
+    };
+    const outRefs = outs.map(visit);
+    // TF.js's (and Keras's) layer order: by depth from the outputs, deepest first; ties in the
+    // order a walk from the outputs meets the layers.
+    const depth = new Map();
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      if (!depth.has(k)) depth.set(k, 0);
+    }
+    outRefs.forEach(([kind, i]) => { if (kind === 'node') depth.set(i, 0); });
+    const inputDepth = new Map();
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      const d = depth.get(k);
+      for (const [kind, i] of nodes[k].inputs) {
+        const m = kind === 'node' ? depth : inputDepth;
+        m.set(i, Math.max(m.get(i) ?? 0, d + 1));
+      }
+    }
+    const met = new Map();
+    const meet = (s) => {
+      const l = s._call ? s._call.layer : s.sourceLayer;
+      if (!met.has(l)) met.set(l, met.size);
+      if (s._call) s._call.inputs.forEach(meet);
+    };
+    outs.forEach(meet);
+    const layerDepth = new Map();
+    nodes.forEach((nd, k) => { const l = layers[nd.layer]; layerDepth.set(l, Math.max(layerDepth.get(l) ?? 0, depth.get(k))); });
+    ins.forEach((s, i) => layerDepth.set(s.sourceLayer, inputDepth.get(i) ?? 0));
+    const order = layers.map((_, i) => i).sort((x, y) => (layerDepth.get(layers[y]) - layerDepth.get(layers[x])) || ((met.get(layers[x]) ?? 0) - (met.get(layers[y]) ?? 0)));
+    const newIndex = new Map(order.map((old, i) => [old, i]));
+    layers.splice(0, layers.length, ...order.map((i) => layers[i]));
+    nodes.forEach((nd) => { nd.layer = newIndex.get(nd.layer); });
+    for (const [l, i] of layerIndex) layerIndex.set(l, newIndex.get(i));
+    const info = JSON.parse(engine.model_new_functional(JSON.stringify({
+      layers: layers.map((l) => ({ className: l.className, config: l._config })),
+      inputs: ins.map((s) => ({ layer: layerIndex.get(s.sourceLayer), dtype: s.dtype })),
+      nodes,
+      outputs: outRefs,
+    })));
+    this._id = info.id;
+    if (name) this.name = name;
+    this._engineLayers = layers;
+    layers.forEach((l, i) => l._attach(this, i, info.layers[i]));
+    this._graph = { nodes, calls, outRefs };
+    this.inputs = ins;
+    this.outputs = outs;
+    // What users see: a nested model's layers as the model itself, as TF.js shows them.
+    const seen = new Set();
+    for (let i = 0; i < layers.length; i++) {
+      const group = calls.find((c) => c.layer === layers[i] && c.group)?.group;
+      const item = group ?? layers[i];
+      if (!seen.has(item)) {
+        seen.add(item);
+        this.layers.push(item);
+      }
+    }
+    this._pull();
+  }
+
+  get inputNames() { return this.inputs.map((s) => s.sourceLayer?.name ?? s.name); }
+  get outputNames() { return this.outputs.map((s) => s.sourceLayer?.name ?? s.name); }
+  /** Feature shapes with the batch as null, one per input / output. */
+  get _inputShapes() { return this.inputs.map((s) => s.shape); }
+  get _outputShapes() { return this.outputs.map((s) => s.shape); }
+  /** The log keys fit reports: ['loss', 'acc', ...] once compiled. */
+  get metricsNames() { return this._compileArgs ? JSON.parse(engine.model_metric_keys(this._id)) : []; }
+  get outputShape() {
+    const o = this._outputShapes;
+    return o.length === 1 ? o[0] : o.length ? o : undefined;
+  }
+  get inputLayers() { return this.inputs.map((s) => s.sourceLayer); }
+  get outputLayers() { return this.outputs.map((s) => s.sourceLayer); }
+
+  get trainable() { return this._engineLayers.every((l) => l.trainable); }
+  /** Freezes or unfreezes every layer (a nested model as a whole, for transfer learning). */
+  set trainable(v) { for (const l of this._engineLayers) l.trainable = v; }
+
+  /**
+   * Used as a layer: applied to symbolic tensors, the model's calls are repeated on them with
+   * the same layer objects (so the weights are shared), and the outputs returned; applied to
+   * tensors, it predicts.
+   */
+  apply(inputs) {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (!list.every((x) => x instanceof SymbolicTensor)) return this.predict(inputs);
+    if (!this._graph) throw new Error(`${this.name}: only a model built with tf.model or a Sequential with an input shape can be applied`);
+    if (list.length !== this.inputs.length) throw new Error(`${this.name}: expects ${this.inputs.length} input(s), received ${list.length}`);
+    list.forEach((s, i) => {
+      const want = this.inputs[i].shape;
+      if (fmtShape(s.shape) !== fmtShape(want)) throw new Error(`${this.name}: input ${i} expects shape ${fmtShape(want)}, received ${fmtShape(s.shape)}`);
+    });
+    const made = [];
+    const out = [];
+    for (const [k, node] of this._graph.nodes.entries()) {
+      const args = node.inputs.map(([kind, i]) => (kind === 'input' ? list[i] : out[i]));
+      const layer = this._engineLayers[node.layer];
+      const sym = layer.apply(args.length === 1 ? args[0] : args);
+      made.push(sym._call);
+      out[k] = sym;
+    }
+    for (const c of made) c.group = this;
+    const res = this._graph.outRefs.map(([kind, i]) => (kind === 'input' ? list[i] : out[i]));
+    return res.length === 1 ? res[0] : res;
+  }
+
+  /** Marks this model's copy of the given (shared) layers' weights as the newest. */
+  _claim(layers = this._engineLayers) {
+    for (const l of layers) {
+      if (!l._weightCount || !l._homes.has(this)) continue;
+      l._version = ++weightsVersion;
+      l._model = this;
+      l._index = l._homes.get(this);
+      this._seen.set(l, l._version);
     }
   }
 
-  get inputs() { return this.layers.length ? [{ shape: this.layers[0].inputShape }] : []; }
-  get outputs() { return this.layers.length ? [{ shape: this.layers[this.layers.length - 1].outputShape }] : []; }
-  get outputShape() { return this.layers.length ? this.layers[this.layers.length - 1].outputShape : undefined; }
+  /** Copies in the newest weights of layers shared with other models that changed them. */
+  _pull() {
+    for (const l of this._engineLayers) {
+      if (!l._weightCount || !l._model || l._model === this) {
+        if (l._weightCount && !l._model) l._model = this;
+        continue;
+      }
+      if (this._seen.get(l) === l._version) continue;
+      const [home, index] = l._home();
+      const ws = Array.from(engine.model_layer_weights(home._id, index)).map(wrap);
+      try {
+        engine.model_set_layer_weights(this._id, l._homes.get(this), Uint32Array.from(ws.map((t) => t.id)));
+      } finally {
+        ws.forEach((t) => t.dispose());
+      }
+      this._seen.set(l, l._version);
+    }
+  }
+
+  /** The model's inputs as one tensor: several are packed side by side as [n, total]. */
+  _xOf(x, op, temps) {
+    const n = this.inputs.length;
+    let list;
+    if (x instanceof Tensor) list = [x];
+    else if (Array.isArray(x)) list = x;
+    else if (x && typeof x === 'object' && !(x instanceof SymbolicTensor)) {
+      list = this.inputNames.map((nm) => {
+        if (!(nm in x)) throw new Error(`${op}: x has no tensor for the input '${nm}' (keys: ${Object.keys(x).join(', ')})`);
+        return x[nm];
+      });
+    } else throw new Error(`${op}: x must be a Tensor${n > 1 ? `, an array of ${n} Tensors or an object keyed by input name (${this.inputNames.join(', ')})` : ''}, received ${x}`);
+    if (list.length !== n) throw new Error(`${op}: the model has ${n} input${n > 1 ? 's' : ''} (${this.inputNames.join(', ')}), received ${list.length} tensor${list.length === 1 ? '' : 's'}`);
+    list.forEach((t, i) => this._checkTensor(op, n === 1 ? 'x' : `x[${i}]`, t));
+    if (n === 1) return list[0];
+    list.forEach((t, i) => {
+      const want = this.inputs[i].shape;
+      if (t.rank !== want.length || t.shape.slice(1).some((d, k) => d !== want[k + 1])) {
+        throw new Error(`${op}: input '${this.inputNames[i]}' expects shape ${fmtShape(want)}, received x[${i}] of shape ${fmtShape(t.shape)}`);
+      }
+      if (t.shape[0] !== list[0].shape[0]) {
+        throw new Error(`${op}: every input needs the same number of samples, received x[0] with ${list[0].shape[0]} and x[${i}] with ${t.shape[0]}`);
+      }
+    });
+    const packed = tidy(() => concat(list.map((t) => reshape(cast(t, 'float32'), [t.shape[0], t.size / Math.max(1, t.shape[0])])), 1));
+    temps.push(packed);
+    return packed;
+  }
+
+  /** The targets, one per output (labels of shape [n] read as [n, 1] for [null, 1] outputs). */
+  _ysOf(y, op, temps) {
+    const n = this.outputs.length;
+    let list;
+    if (y instanceof Tensor) list = [y];
+    else if (Array.isArray(y)) list = y;
+    else if (y && typeof y === 'object') {
+      list = this.outputNames.map((nm) => {
+        if (!(nm in y)) throw new Error(`${op}: y has no tensor for the output '${nm}' (keys: ${Object.keys(y).join(', ')})`);
+        return y[nm];
+      });
+    } else throw new Error(`${op}: y must be a Tensor${n > 1 ? `, an array of ${n} Tensors or an object keyed by output name (${this.outputNames.join(', ')})` : ''}, received ${y}`);
+    if (list.length !== n) throw new Error(`${op}: the model has ${n} output${n > 1 ? 's' : ''} (${this.outputNames.join(', ')}), received ${list.length} target tensor${list.length === 1 ? '' : 's'}`);
+    return list.map((t, j) => {
+      this._checkTensor(op, n === 1 ? 'y' : `y[${j}]`, t);
+      const out = this._outputShapes[j];
+      if (t.rank !== 1 || !out || out.length !== 2 || out[1] !== 1) return t;
+      const r = t.reshape([-1, 1]);
+      temps.push(r);
+      return r;
+    });
+  }
+
+  /** Several outputs' targets packed side by side; the engine learns their shapes first. */
+  _packY(ys, op, temps) {
+    if (ys.length === 1) return ys[0];
+    ys.forEach((t, j) => {
+      if (t.shape[0] !== ys[0].shape[0]) throw new Error(`${op}: every target needs the same number of samples, received y[0] with ${ys[0].shape[0]} and y[${j}] with ${t.shape[0]}`);
+    });
+    engine.model_set_y_layout(this._id, JSON.stringify(ys.map((t) => [t.shape.slice(1), t.dtype])));
+    const packed = tidy(() => concat(ys.map((t) => reshape(cast(t, 'float32'), [t.shape[0], t.size / Math.max(1, t.shape[0])])), 1));
+    temps.push(packed);
+    return packed;
+  }
+
+  /** Splits a packed [n, total] prediction into one tensor per output. */
+  _unpackOutputs(packed) {
+    const shapes = this._outputShapes;
+    if (shapes.length === 1) return packed;
+    const n = packed.shape[0];
+    let off = 0;
+    const out = shapes.map((s) => {
+      const feat = s.slice(1);
+      const size = feat.reduce((a, b) => a * b, 1);
+      const part = tidy(() => reshape(slice(packed, [0, off], [n, size]), [n, ...feat]));
+      off += size;
+      return part;
+    });
+    packed.dispose();
+    return out;
+  }
 
   getLayer(name, index) {
     if (typeof name === 'number') return this.layers[name];
@@ -93,42 +345,85 @@ export class Sequential {
   }
 
   /**
-   * @param {{optimizer: string|object, loss: string|Function, metrics?: Array<string|Function>}} args
+   * TF.js's compile. With several outputs, `loss` may be one loss for all, an array (one per
+   * output) or an object keyed by output name; `metrics` an array for every output, an array of
+   * arrays, or an object keyed by output name; `lossWeights` an array or object of numbers.
+   * @param {{optimizer: string|object, loss: string|Function|Array|object, metrics?: Array|object, lossWeights?: number[]|object}} args
    */
   compile(args) {
     if (!args || typeof args !== 'object') throw new Error('compile: expected {optimizer, loss, metrics}');
-    if (!this.layers.length) throw new Error('compile: the model has no layers; add layers before compiling');
+    if (!this._engineLayers.length) throw new Error('compile: the model has no layers; add layers before compiling');
     const optimizer = resolveOptimizer(args.optimizer ?? (() => { throw new Error('compile: an optimizer is required, e.g. tf.train.adam(0.01) or \'adam\''); })());
-    if (Array.isArray(args.loss)) {
-      if (args.loss.length !== 1) throw new Error(`compile: a Sequential model has one output, received ${args.loss.length} losses`);
-    }
-    const loss = Array.isArray(args.loss) ? args.loss[0] : args.loss;
-    if (typeof loss !== 'string' && typeof loss !== 'function' && !(loss instanceof LossSpec)) {
-      throw new Error(`compile: loss must be a name like 'meanSquaredError', a tf.losses.* class like new tf.losses.Huber({delta: 2}), or a function (yTrue, yPred) => Tensor, received ${loss}`);
-    }
+    const names = this.outputNames;
+    const n = names.length;
+    const plain = (v) => v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof LossSpec);
+    // One value per output from an array, an object keyed by output name, or one for all.
+    const perOutput = (v, what) => {
+      if (Array.isArray(v)) {
+        if (v.length !== n) throw new Error(`compile: the model has ${n} output${n > 1 ? 's' : ''} (${names.join(', ')}), received ${v.length} ${what}`);
+        return v;
+      }
+      if (plain(v) && n > 1) {
+        const extra = Object.keys(v).filter((k) => !names.includes(k));
+        if (extra.length) throw new Error(`compile: ${what} names unknown output${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (outputs: ${names.join(', ')})`);
+        return names.map((nm) => v[nm]);
+      }
+      return names.map(() => v);
+    };
+    const losses = perOutput(args.loss, 'losses');
+    losses.forEach((loss, j) => {
+      if (typeof loss !== 'string' && typeof loss !== 'function' && !(loss instanceof LossSpec)) {
+        throw new Error(`compile: ${n > 1 ? `the loss for output '${names[j]}'` : 'loss'} must be a name like 'meanSquaredError', a tf.losses.* class like new tf.losses.Huber({delta: 2}), or a function (yTrue, yPred) => Tensor, received ${loss}`);
+      }
+    });
     let metrics = args.metrics ?? [];
-    if (!Array.isArray(metrics)) metrics = typeof metrics === 'object' && !(typeof metrics === 'function') ? Object.values(metrics).flat() : [metrics];
-    for (const m of metrics) {
-      if (typeof m !== 'string' && typeof m !== 'function') throw new Error(`compile: a metric must be a name like 'accuracy' or a function, received ${m}`);
+    let perMetrics;
+    if (n > 1 && Array.isArray(metrics) && metrics.length && metrics.every(Array.isArray)) perMetrics = perOutput(metrics, 'metric lists');
+    else if (n > 1 && plain(metrics)) perMetrics = perOutput(metrics, 'metrics').map((m) => (m === undefined ? [] : Array.isArray(m) ? m : [m]));
+    else {
+      if (!Array.isArray(metrics)) metrics = typeof metrics === 'object' && !(typeof metrics === 'function') ? Object.values(metrics).flat() : [metrics];
+      perMetrics = names.map(() => metrics);
     }
-    const next = { optimizer, loss, metrics };
+    for (const list of perMetrics) {
+      for (const m of list) {
+        if (typeof m !== 'string' && typeof m !== 'function') throw new Error(`compile: a metric must be a name like 'accuracy' or a function, received ${m}`);
+      }
+    }
+    const weights = args.lossWeights === undefined ? names.map(() => 1) : perOutput(args.lossWeights, 'loss weights');
+    weights.forEach((w, j) => {
+      if (typeof w !== 'number' || !Number.isFinite(w)) throw new Error(`compile: lossWeights for output '${names[j]}' must be a finite number, received ${w}`);
+    });
+    const heads = losses.map((loss, j) => ({ loss, metrics: perMetrics[j], weight: weights[j] }));
+    const next = { optimizer, loss: heads[0].loss, metrics: heads[0].metrics, heads };
     // Check names with the engine before changing anything, so a failed compile leaves the
     // previous compile in force.
-    if (typeof loss !== 'function' && metrics.every((m) => typeof m === 'string')) {
+    if (heads.every((h) => typeof h.loss !== 'function' && h.metrics.every((m) => typeof m === 'string'))) {
       this._sendCompile(undefined, next);
     } else {
       // User functions are traced at the first fit, when the labels' shape is known; check the
       // rest (optimizer, loss and metric names) now.
       const stand = (f, what) => (typeof f === 'string' ? f : f instanceof LossSpec ? f.toJSON() : { perStep: true, name: fnName(f, what) });
-      engine.model_compile(this._id, JSON.stringify({ optimizer: optimizer.toJSON(), loss: stand(loss, 'loss'), metrics: metrics.map((m, i) => stand(m, `metric${i}`)) }), true);
+      engine.model_compile(this._id, JSON.stringify(this._compileBody(next, (f, what) => stand(f, what))), true);
       this._traceKey = null;
     }
     if (this.optimizer) this.optimizer._models.delete(this);
     this.optimizer = optimizer;
     optimizer._models.add(this);
-    this.loss = loss;
-    this.metrics = metrics;
+    this.loss = n === 1 ? heads[0].loss : losses;
+    this.metrics = n === 1 ? heads[0].metrics : perMetrics;
     this._compileArgs = next;
+  }
+
+  /** compile's JSON for the engine; `spec(f, what, output, slot)` describes a loss (slot -1)
+   *  or metric. */
+  _compileBody({ optimizer, heads }, spec) {
+    if (heads.length === 1) {
+      return { optimizer: optimizer.toJSON(), loss: spec(heads[0].loss, 'loss', 0, -1), metrics: heads[0].metrics.map((m, i) => spec(m, `metric${i}`, 0, i)) };
+    }
+    return {
+      optimizer: optimizer.toJSON(),
+      heads: heads.map((h, j) => ({ loss: spec(h.loss, 'loss', j, -1), metrics: h.metrics.map((m, i) => spec(m, `metric${i}`, j, i)), weight: h.weight })),
+    };
   }
 
   /** The optimizer's learning rate changed: tell the engine, if it has compiled this model yet
@@ -137,22 +432,26 @@ export class Sequential {
     if (this._traceKey !== null) engine.model_set_learning_rate(this._id, lr);
   }
 
-  /** Sends compile to the engine; user functions are traced for labels shaped like `y`. */
-  _sendCompile(y, args = this._compileArgs) {
-    const { optimizer, loss, metrics } = args;
-    const needsTrace = typeof loss === 'function' || metrics.some((m) => typeof m === 'function');
-    if (needsTrace && !y) return;
-    const key = needsTrace ? JSON.stringify([y.shape.slice(1), y.dtype]) : 'static';
+  /** Sends compile to the engine; user functions are traced for targets shaped like `ys` (one
+   *  tensor per output). */
+  _sendCompile(ys, args = this._compileArgs) {
+    const { heads } = args;
+    const needsTrace = heads.some((h) => typeof h.loss === 'function' || h.metrics.some((m) => typeof m === 'function'));
+    if (needsTrace && !ys) return;
+    const key = needsTrace ? JSON.stringify(ys.map((y) => [y.shape.slice(1), y.dtype])) : 'static';
     if (args === this._compileArgs && this._traceKey === key) return;
-    const perStep = { loss: null, metrics: metrics.map(() => null) };
+    const perStep = { loss: null, metrics: heads[0].metrics.map(() => null) };
     const made = [];
-    const spec = (f, what, slot) => {
+    const spec = (f, what, j, slot) => {
       if (typeof f === 'string') return f;
       if (f instanceof LossSpec) return f.toJSON();
-      const traced = this._trace(f, y, what);
+      const traced = this._trace(f, ys[j], this._outputShapes[j].slice(1), what);
       if (traced !== null) {
         made.push(traced);
         return { traced, name: fnName(f, what) };
+      }
+      if (heads.length > 1) {
+        throw new Error(`compile: the custom ${what} '${fnName(f, what)}' of output '${this.outputNames[j]}' reads tensor values; a model with several outputs needs losses and metrics written with tensor ops only`);
       }
       // The function reads values (data-dependent control flow): record it on every step.
       if (slot < 0) perStep.loss = f;
@@ -160,11 +459,7 @@ export class Sequential {
       return { perStep: true, name: fnName(f, what) };
     };
     try {
-      engine.model_compile(this._id, JSON.stringify({
-        optimizer: optimizer.toJSON(),
-        loss: spec(loss, 'loss', -1),
-        metrics: metrics.map((m, i) => spec(m, `metric${i}`, i)),
-      }), false);
+      engine.model_compile(this._id, JSON.stringify(this._compileBody(args, spec)), false);
     } catch (e) {
       made.forEach((id) => engine.traced_drop(id)); // recordings compile did not take
       throw e;
@@ -174,11 +469,11 @@ export class Sequential {
   }
 
   /**
-   * Traces a user loss or metric once on placeholders; returns the recording's id, or null when
-   * the function reads tensor values and so must be recorded afresh on every step.
+   * Traces a user loss or metric once on placeholders (targets like `y`, predictions of feature
+   * shape `out`); returns the recording's id, or null when the function reads tensor values
+   * and so must be recorded afresh on every step.
    */
-  _trace(fn, y, what) {
-    const out = this.layers[this.layers.length - 1].outputShape.slice(1);
+  _trace(fn, y, out, what) {
     const at = (batch) => {
       const ph = engine.trace_begin(JSON.stringify([[[batch, ...y.shape.slice(1)], y.dtype], [[batch, ...out], 'float32']]), undefined);
       return this._finishTrace(fn, ph, what, true);
@@ -261,15 +556,34 @@ export class Sequential {
   }
 
   /**
-   * Trains the model. Mirrors TF.js's model.fit.
+   * Trains the model. Mirrors TF.js's model.fit: x and y are tensors, or (for several inputs or
+   * outputs) arrays of tensors or objects keyed by input / output name.
    * @returns {Promise<History>}
    */
   async fit(x, y, args = {}) {
     const temps = [];
     try {
+      if (this.isTraining) throw new Error('fit: cannot start training because another fit() call is ongoing');
+      if (!this._compileArgs) throw new Error('fit: the model must be compiled before training: call model.compile({optimizer, loss})');
+      const X = this._xOf(x, 'fit', temps);
+      const ys = this._ysOf(y, 'fit', temps);
+      let withV = args;
       const vd = args.validationData;
-      const withLabels = vd ? { ...args, validationData: [vd[0], this._labels(vd[1], temps)] } : args;
-      return await this._fit(x, this._labels(y, temps), withLabels);
+      if (vd) {
+        if (!Array.isArray(vd) || vd.length < 2) throw new Error('fit: validationData must be [x, y]');
+        const op = 'fit (validationData)';
+        const vys = this._ysOf(vd[1], op, temps);
+        vys.forEach((t, j) => {
+          if (ys.length > 1 && fmtShape(t.shape.slice(1)) !== fmtShape(ys[j].shape.slice(1))) {
+            throw new Error(`${op}: y[${j}] has shape ${fmtShape(t.shape)}, but the training y[${j}] has shape ${fmtShape(ys[j].shape)}`);
+          }
+        });
+        withV = { ...args, validationData: [this._xOf(vd[0], op, temps), this._packY(vys, op, temps)] };
+      }
+      const Y = this._packY(ys, 'fit', temps);
+      this._sendCompile(ys);
+      this._pull();
+      return await this._fit(X, Y, withV);
     } finally {
       temps.forEach((t) => t.dispose());
     }
@@ -278,26 +592,16 @@ export class Sequential {
   /** TF.js's trainOnBatch: one gradient step on the whole batch. Resolves to the loss (from
    *  before the update, as Keras and TF.js report it), or [loss, ...metrics] with metrics. */
   async trainOnBatch(x, y) {
-    if (!(x instanceof Tensor)) throw new Error(`trainOnBatch: x must be a Tensor, received ${x}`);
-    const h = await this.fit(x, y, { epochs: 1, batchSize: Math.max(1, x.shape[0] ?? 1), shuffle: false, verbose: 0 });
+    const first = x instanceof Tensor ? x : Array.isArray(x) ? x[0] : x && typeof x === 'object' ? Object.values(x)[0] : undefined;
+    if (!(first instanceof Tensor)) throw new Error(`trainOnBatch: x must be a Tensor (or an array of Tensors for several inputs), received ${x}`);
+    const h = await this.fit(x, y, { epochs: 1, batchSize: Math.max(1, first.shape[0] ?? 1), shuffle: false, verbose: 0 });
     const values = Object.values(h.history).map((v) => v[0]);
     return values.length === 1 ? values[0] : values;
-  }
-
-  /** Labels of shape [n] for a model whose output is [null, 1] are read as [n, 1], as TF.js does. */
-  _labels(y, temps) {
-    const out = this.outputShape;
-    if (!(y instanceof Tensor) || y.isDisposed || y.rank !== 1 || !out || out.length !== 2 || out[1] !== 1) return y;
-    const r = y.reshape([-1, 1]);
-    temps.push(r);
-    return r;
   }
 
   async _fit(x, y, args) {
     if (this.isTraining) throw new Error('fit: cannot start training because another fit() call is ongoing');
     if (!this._compileArgs) throw new Error('fit: the model must be compiled before training: call model.compile({optimizer, loss})');
-    this._checkTensor('fit', 'x', x);
-    this._checkTensor('fit', 'y', y);
     let vx = 0;
     let vy = 0;
     if (args.validationData) {
@@ -312,7 +616,6 @@ export class Sequential {
         throw new Error(`fit: ${k} must be a ${k === 'initialEpoch' ? 'non-negative' : 'positive'} integer, received ${args[k]}`);
       }
     }
-    this._sendCompile(y);
     const cbs = toCallbackList(args.callbacks);
     const history = new History();
     const list = [...cbs, history];
@@ -419,36 +722,48 @@ export class Sequential {
     } finally {
       engine.fit_end(session);
       this.isTraining = false;
+      this._claim();
       flushWarnings();
     }
     return history;
   }
 
-  /** @returns {Tensor} */
+  /** @returns {Tensor|Tensor[]} one tensor per output */
   predict(x, args = {}) {
-    this._checkTensor('predict', 'x', x);
-    const out = wrap(engine.model_predict(this._id, x.id, args.batchSize ?? 32));
-    flushWarnings();
-    return out;
+    const temps = [];
+    try {
+      const X = this._xOf(x, 'predict', temps);
+      this._pull();
+      const out = wrap(engine.model_predict(this._id, X.id, args.batchSize ?? 32));
+      flushWarnings();
+      return this._unpackOutputs(out);
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
   }
 
-  predictOnBatch(x) { return this.predict(x, { batchSize: x.shape[0] }); }
+  predictOnBatch(x) {
+    const first = x instanceof Tensor ? x : Array.isArray(x) ? x[0] : Object.values(x ?? {})[0];
+    return this.predict(x, { batchSize: Math.max(1, first?.shape?.[0] ?? 1) });
+  }
 
   /** @returns {Tensor|Tensor[]} the loss, then each metric, as scalars */
   evaluate(x, y, args = {}) {
     const temps = [];
     try {
-      return this._evaluate(x, this._labels(y, temps), args);
+      if (!this._compileArgs) throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss})');
+      const X = this._xOf(x, 'evaluate', temps);
+      const ys = this._ysOf(y, 'evaluate', temps);
+      const Y = this._packY(ys, 'evaluate', temps);
+      this._sendCompile(ys);
+      this._pull();
+      return this._evaluate(X, Y, args);
     } finally {
       temps.forEach((t) => t.dispose());
     }
   }
 
   _evaluate(x, y, args) {
-    if (!this._compileArgs) throw new Error('evaluate: the model must be compiled first: call model.compile({optimizer, loss})');
-    this._checkTensor('evaluate', 'x', x);
-    this._checkTensor('evaluate', 'y', y);
-    this._sendCompile(y);
     const hs = Array.from(engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32)).map(wrap);
     flushWarnings();
     if (!this._perStep) return hs.length === 1 ? hs[0] : hs;
@@ -456,7 +771,7 @@ export class Sequential {
     hs.forEach((t) => t.dispose());
     {
       // Per-step functions run here as plain calls, batch by batch, averaged over samples as
-      // the engine averages the others.
+      // the engine averages the others (single-output models only).
       const { loss, metrics } = this._perStep;
       const n = x.shape[0];
       const bs = args.batchSize ?? 32;
@@ -467,7 +782,7 @@ export class Sequential {
         tidy(() => {
           const xs = x.slice([start], [size]);
           const ys = y.slice([start], [size]);
-          const yPred = this.predict(xs, { batchSize: size });
+          const yPred = wrap(engine.model_predict(this._id, xs.id, size));
           fns.forEach((f, i) => { if (f) sums[i] += mean(f(ys, yPred)).dataSync()[0] * size; });
         });
       }
@@ -477,19 +792,118 @@ export class Sequential {
     return out.length === 1 ? out[0] : out;
   }
 
-  getWeights() { return Array.from(engine.model_get_weights(this._id)).map(wrap); }
+  /** Trains on a tf.data dataset of {xs, ys} batches (TF.js's fitDataset). */
+  fitDataset(dataset, args) { return fitDataset(this, dataset, args); }
+  /** Evaluates on a tf.data dataset of {xs, ys} batches. */
+  evaluateDataset(dataset, args) { return evaluateDataset(this, dataset, args); }
+
+  getWeights() {
+    this._pull();
+    return Array.from(engine.model_get_weights(this._id)).map(wrap);
+  }
 
   setWeights(tensors) {
     if (!Array.isArray(tensors)) throw new Error('setWeights: expected an array of tensors');
     tensors.forEach((t, i) => this._checkTensor('setWeights', `weights[${i}]`, t));
+    this._pull();
     engine.model_set_weights(this._id, Uint32Array.from(tensors.map((t) => t.id)));
+    this._claim();
   }
 
   dispose() {
     if (this.optimizer) this.optimizer._models.delete(this);
+    // Layers shared with other models keep their newest weights there.
+    for (const l of this._engineLayers) {
+      if (l._model === this) {
+        const other = [...l._homes.keys()].find((m) => m !== this);
+        if (other && l._weightCount) {
+          const ws = Array.from(engine.model_layer_weights(this._id, l._homes.get(this))).map(wrap);
+          try {
+            engine.model_set_layer_weights(other._id, l._homes.get(other), Uint32Array.from(ws.map((t) => t.id)));
+          } finally {
+            ws.forEach((t) => t.dispose());
+          }
+          other._claim([l]);
+        } else {
+          l._model = other ?? null;
+        }
+      }
+      l._homes.delete(this);
+    }
     engine.model_dispose(this._id);
-    return { refCountAfterDispose: 0, numDisposedVariables: this.layers.reduce((s, l) => s + l._weightCount, 0) };
+    return { refCountAfterDispose: 0, numDisposedVariables: this._engineLayers.reduce((s, l) => s + l._weightCount, 0) };
   }
+}
+
+/** A stack of layers, each feeding the next: TF.js's Sequential. */
+export class Sequential extends LayersModel {
+  constructor(config = {}) {
+    super({ name: config.name ?? 'sequential_1' });
+    this._id = engine.model_new();
+    if (config.layers) for (const l of config.layers) this.add(l);
+  }
+
+  /** @param {Layer|LayersModel} layer a layer, or a model with one input and one output */
+  add(layer) {
+    if (layer instanceof LayersModel) {
+      const g = layer._graph;
+      const chain = g && layer.inputs.length === 1 && layer.outputs.length === 1 &&
+        g.nodes.every((nd, k) => nd.inputs.length === 1 && (k === 0 ? nd.inputs[0][0] === 'input' : nd.inputs[0][0] === 'node' && nd.inputs[0][1] === k - 1));
+      if (!chain) throw new Error(`Sequential.add: the model '${layer.name}' can be added only if it is a chain of layers with one input and one output`);
+      for (const [k, nd] of g.nodes.entries()) {
+        const l = layer._engineLayers[nd.layer];
+        const cfg = k === 0 && !this._engineLayers.length ? { ...l._config, batchInputShape: layer.inputs[0].shape } : l._config;
+        this._addEngineLayer(l, cfg);
+      }
+      this.layers.push(layer);
+    } else {
+      if (!(layer instanceof Layer)) throw new Error(`Sequential.add: expected a layer from tf.layers.*, received ${layer?.constructor?.name ?? layer}`);
+      if (layer._homes.has(this)) throw new Error(`Sequential.add: ${layer.className} '${layer.name}' is already in this model`);
+      this._addEngineLayer(layer, layer._config);
+      this.layers.push(layer);
+    }
+    this._pull();
+    if (this._compileArgs) {
+      this._traceKey = null;
+      this._sendCompile();
+    }
+  }
+
+  _addEngineLayer(layer, config) {
+    const info = JSON.parse(engine.model_add(this._id, layer.className, JSON.stringify(config)));
+    layer._attach(this, this._engineLayers.length, info);
+    this._engineLayers.push(layer);
+  }
+
+  get inputs() {
+    const l = this._engineLayers[0];
+    return l ? [{ shape: l.inputShape, name: l.name, sourceLayer: l, dtype: 'float32' }] : [];
+  }
+  get outputs() {
+    const l = this._engineLayers[this._engineLayers.length - 1];
+    return l ? [{ shape: l.outputShape, name: l.name, sourceLayer: l, dtype: 'float32' }] : [];
+  }
+  /** The chain as a graph, so a Sequential can be applied inside a functional model. */
+  get _graph() {
+    const nodes = [];
+    let prev = ['input', 0];
+    this._engineLayers.forEach((l, i) => {
+      if (l.className === 'InputLayer') return;
+      nodes.push({ layer: i, inputs: [prev] });
+      prev = ['node', nodes.length - 1];
+    });
+    return { nodes, outRefs: [prev] };
+  }
+}
+
+_registerModelFactory((config) => new LayersModel(config), (id) => wrap(id));
+
+/** A functional model from symbolic tensors: tf.model({inputs, outputs}). */
+export function model(config) {
+  if (!config || typeof config !== 'object' || config.inputs === undefined || config.outputs === undefined) {
+    throw new Error('tf.model: expected {inputs, outputs}, where inputs come from tf.input() and outputs from layers\' apply()');
+  }
+  return new LayersModel(config);
 }
 
 export function sequential(config) { return new Sequential(config); }

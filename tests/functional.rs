@@ -1,0 +1,191 @@
+//! Functional models (`tf.model`): two inputs, two outputs with a loss each, a layer shared by
+//! two calls, a concatenation and a residual add. They train on the CPU, the GPU gives the same
+//! numbers, and wiring mistakes are refused naming the layer and the shapes.
+
+use hebb::backend::gpu::Gpu;
+use hebb::model::trainer::{self, Event, FitOptions, FitSession};
+use hebb::model::{Compiled, Head, LossFn, MetricFn, Ref, Sequential};
+use hebb::nn;
+use hebb::optim::{Kind, Optimizer};
+use hebb::rng::Rng;
+use hebb::tensor::{DType, Tensor};
+use hebb::{losses::Loss, metrics::Metric};
+use serde_json::json;
+use std::sync::{Arc, OnceLock};
+
+fn gpu() -> Option<Arc<Gpu>> {
+    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
+    GPU.get_or_init(|| match Gpu::open_blocking() {
+        Ok(g) => Some(Arc::new(g)),
+        Err(e) => {
+            eprintln!("SKIPPED: GPU functional-model tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
+            None
+        }
+    })
+    .clone()
+}
+
+fn layer(class: &str, cfg: serde_json::Value) -> Box<dyn nn::Layer> {
+    nn::from_config(class, &cfg).unwrap()
+}
+
+/// a:[4] -> dense(8) ; b:[3] -> dense(8) ; shared dense(8) on both ; concat ; dense(8) + residual
+/// add with the shared output of a ; heads: softmax(3) 'cls' and linear(1) 'reg'.
+fn model(seed: u64) -> Sequential {
+    let layers = vec![
+        layer("InputLayer", json!({"name": "a", "inputShape": [4]})),
+        layer("InputLayer", json!({"name": "b", "inputShape": [3]})),
+        layer("Dense", json!({"name": "da", "units": 8, "activation": "relu"})),
+        layer("Dense", json!({"name": "db", "units": 8, "activation": "relu"})),
+        layer("Dense", json!({"name": "shared", "units": 8, "activation": "tanh"})),
+        layer("Concatenate", json!({"name": "cat"})),
+        layer("Dense", json!({"name": "mix", "units": 8})),
+        layer("Add", json!({"name": "res"})),
+        layer("Dense", json!({"name": "cls", "units": 3, "activation": "softmax"})),
+        layer("Dense", json!({"name": "reg", "units": 1})),
+    ];
+    let nodes = vec![
+        (2, vec![Ref::Input(0)]),         // 0 da(a)
+        (3, vec![Ref::Input(1)]),         // 1 db(b)
+        (4, vec![Ref::Node(0)]),          // 2 shared(da)
+        (4, vec![Ref::Node(1)]),          // 3 shared(db)
+        (5, vec![Ref::Node(2), Ref::Node(3)]), // 4 cat
+        (6, vec![Ref::Node(4)]),          // 5 mix
+        (7, vec![Ref::Node(5), Ref::Node(2)]), // 6 res
+        (8, vec![Ref::Node(6)]),          // 7 cls
+        (9, vec![Ref::Node(6)]),          // 8 reg
+    ];
+    let mut m = Sequential::functional(seed, layers, vec![(0, DType::F32), (1, DType::F32)], nodes, vec![Ref::Node(7), Ref::Node(8)]).unwrap();
+    m.compile(Compiled {
+        heads: vec![
+            Head {
+                loss: LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()),
+                weight: 1.0,
+                metrics: vec![(MetricFn::Builtin(Metric::CategoricalAccuracy), "acc".into())],
+            },
+            Head { loss: LossFn::Builtin(Loss::MeanSquaredError, Default::default()), weight: 0.5, metrics: vec![] },
+        ],
+        optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.02),
+        output_names: vec!["cls".into(), "reg".into()],
+    });
+    m.set_y_layout(vec![(vec![3], DType::F32), (vec![1], DType::F32)]);
+    m
+}
+
+/// Packed data: x = [a(4) | b(3)], y = [one-hot class(3) | target(1)]. The class is the argmax
+/// of a[0..3] + b; the target is sum(a) - b[0].
+fn data(n: usize, seed: u64) -> (Tensor, Tensor) {
+    let mut rng = Rng::new(seed);
+    let (mut x, mut y) = (vec![], vec![]);
+    for _ in 0..n {
+        let a: Vec<f32> = (0..4).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+        let b: Vec<f32> = (0..3).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+        let s: Vec<f32> = (0..3).map(|i| a[i] + b[i]).collect();
+        let c = (0..3).max_by(|&i, &j| s[i].total_cmp(&s[j])).unwrap();
+        x.extend(&a);
+        x.extend(&b);
+        y.extend((0..3).map(|k| (k == c) as u8 as f32));
+        y.push(a.iter().sum::<f32>() - b[0]);
+    }
+    (Tensor::new(vec![n, 7], x).unwrap(), Tensor::new(vec![n, 4], y).unwrap())
+}
+
+fn epochs(events: &[Event]) -> Vec<Vec<f32>> {
+    events.iter().filter_map(|e| if let Event::EpochEnd { values, .. } = e { Some(values.clone()) } else { None }).collect()
+}
+
+#[test]
+fn two_inputs_two_outputs_train_with_a_loss_each() {
+    let mut m = model(5);
+    assert_eq!(m.compiled.as_ref().unwrap().keys(), ["loss", "cls_loss", "reg_loss", "cls_acc"]);
+    // The shared layer's weights exist once: 4*8+8 + 3*8+8 + 8*8+8 + 16*8+8 + 8*3+3 + 8+1.
+    let (t, n) = m.count_params();
+    assert_eq!((t, n), (40 + 32 + 72 + 136 + 27 + 9, 0));
+    let (x, y) = data(600, 1);
+    let mut s = FitSession::new(&m, x, y, None, FitOptions::new(40, 32)).unwrap();
+    let ev = epochs(&s.run_all(&mut m).unwrap());
+    let (first, last) = (&ev[0], &ev[ev.len() - 1]);
+    // The total is the weighted sum of the heads' losses (weights 1 and 0.5), per batch, so the
+    // epoch means agree too.
+    assert!((last[0] - (last[1] + 0.5 * last[2])).abs() < 1e-4, "{last:?}");
+    assert!(last[1] < 0.5 * first[1] && last[2] < 0.2 * first[2], "first {first:?} last {last:?}");
+    let (xt, yt) = data(300, 2);
+    let v = trainer::evaluate(&mut m, &xt, &yt, 64).unwrap();
+    assert!(v[3] >= 0.85, "held-out accuracy {}", v[3]);
+    assert!(v[2] < 0.1, "held-out regression mse {}", v[2]);
+    // predict packs both outputs side by side: [softmax(3) | reg(1)].
+    let p = trainer::predict(&mut m, &xt, 64).unwrap();
+    assert_eq!(p.shape, [300, 4]);
+    for r in 0..300 {
+        let s: f32 = p.data[r * 4..r * 4 + 3].iter().sum();
+        assert!((s - 1.0).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn functional_training_on_the_gpu_matches_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let (mut cpu, mut gm) = (model(7), model(7));
+    let (x, y) = data(200, 3);
+    let opts = FitOptions::new(3, 32);
+    let mut sc = FitSession::new(&cpu, x.clone(), y.clone(), None, opts.clone()).unwrap();
+    let ce = epochs(&sc.run_all(&mut cpu).unwrap());
+    let mut sg = FitSession::new(&gm, x, y, None, opts).unwrap();
+    assert!(sg.use_gpu(gpu, &mut gm).unwrap());
+    let ge = epochs(&sg.run_all(&mut gm).unwrap());
+    for (a, b) in ce.iter().zip(&ge) {
+        for (u, v) in a.iter().zip(b) {
+            assert!((u - v).abs() <= 1e-3 * (1.0 + u.abs()), "cpu {a:?} gpu {b:?}");
+        }
+    }
+    for (wc, wg) in cpu.weights.iter().zip(&gm.weights) {
+        for (u, v) in wc.value.data.iter().zip(&wg.value.data) {
+            assert!((u - v).abs() <= 1e-3 * (1.0 + u.abs()), "{}: cpu {u} gpu {v}", wc.name);
+        }
+    }
+}
+
+#[test]
+fn wiring_mistakes_name_the_layer_and_shapes() {
+    let input = |name: &str, n: usize| layer("InputLayer", json!({"name": name, "inputShape": [n]}));
+    // A shared layer called on two different shapes.
+    let err = Sequential::functional(
+        1,
+        vec![input("a", 4), input("b", 3), layer("Dense", json!({"name": "d", "units": 2}))],
+        vec![(0, DType::F32), (1, DType::F32)],
+        vec![(2, vec![Ref::Input(0)]), (2, vec![Ref::Input(1)])],
+        vec![Ref::Node(0), Ref::Node(1)],
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("Dense 'd'") && err.contains("[null,4]") && err.contains("[null,3]"), "{err}");
+    // Concatenating incompatible shapes.
+    let err = Sequential::functional(
+        1,
+        vec![
+            layer("InputLayer", json!({"name": "a", "inputShape": [2, 4]})),
+            layer("InputLayer", json!({"name": "b", "inputShape": [3, 3]})),
+            layer("Concatenate", json!({"name": "c"})),
+        ],
+        vec![(0, DType::F32), (1, DType::F32)],
+        vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
+        vec![Ref::Node(0)],
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("Concatenate 'c'") && err.contains("[null,2,4], [null,3,3]"), "{err}");
+    // A single-input layer given two inputs.
+    let err = Sequential::functional(
+        1,
+        vec![input("a", 4), input("b", 4), layer("Dense", json!({"name": "d", "units": 2}))],
+        vec![(0, DType::F32), (1, DType::F32)],
+        vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
+        vec![Ref::Node(0)],
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("Dense 'd'") && err.contains("single input"), "{err}");
+}
