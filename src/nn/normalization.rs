@@ -10,6 +10,8 @@ use crate::ops::Unary;
 use serde_json::{json, Value};
 
 pub struct LayerNormalization {
+    /// As given: -1 or the last axis's number (batch counted).
+    axis: i64,
     name: String,
     epsilon: f32,
     center: bool,
@@ -24,11 +26,21 @@ pub struct LayerNormalization {
 
 impl LayerNormalization {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
-        if let Some(a) = o.get("axis") {
-            if a.as_i64() != Some(-1) {
-                return Err(Error::arg(&o.owner, format!("only axis -1 (the last) is supported yet, received axis={a}")));
+        // -1, or the last axis by number (TF.js's model.json writes [rank - 1] after build):
+        // checked against the input's rank in build.
+        let axis = match o.get("axis") {
+            None => -1,
+            Some(a) => {
+                let one = match a {
+                    Value::Array(v) if v.len() == 1 => v[0].as_i64(),
+                    v => v.as_i64(),
+                };
+                match one {
+                    Some(k) if k == -1 || k >= 1 => k,
+                    _ => return Err(Error::arg(&o.owner, format!("only the last axis (-1) is supported yet, received axis={a}"))),
+                }
             }
-        }
+        };
         o.unsupported(&["gammaConstraint", "betaConstraint"])?;
         let epsilon = o.f32_or("epsilon", 1e-3)?;
         if epsilon <= 0.0 {
@@ -36,6 +48,7 @@ impl LayerNormalization {
         }
         Ok(LayerNormalization {
             name,
+            axis,
             epsilon,
             center: o.bool_or("center", true)?,
             scale: o.bool_or("scale", true)?,
@@ -63,6 +76,12 @@ impl Layer for LayerNormalization {
                 format!("needs a non-empty last axis, received shape {}", batch_shape(input)),
             ));
         };
+        if self.axis != -1 && self.axis != input.len() as i64 {
+            return Err(Error::arg(
+                format!("LayerNormalization '{}'", self.name),
+                format!("only the last axis is supported yet: axis {} of input shape {} is not the last ({})", self.axis, batch_shape(input), input.len()),
+            ));
+        }
         let spec = |what: &str, init: &(Init, Option<u64>), reg| WeightSpec {
             name: format!("{}/{what}", self.name),
             shape: vec![last],

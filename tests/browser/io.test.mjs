@@ -429,9 +429,6 @@ test('encodeWeights / decodeWeights: round trip, quantized weights, and errors n
 // Options the engine rejects today in configs TF.js wrote. Each entry: class, layer name pattern,
 // and the reason. When the engine learns one, the test notes it (shrink this list then).
 const KNOWN_REJECTIONS = [
-  // TF.js writes LayerNormalization's axis as positive indices after build ([1] for [batch, 8]);
-  // the engine accepts only axis -1.
-  { className: 'LayerNormalization', match: /only axis -1/, always: true },
   // TF.js's Embedding without inputLength records batch_input_shape [null, null]; tf.Layer wants
   // every dimension after the batch known.
   { className: 'Embedding', match: /batchInputShape must be an array of positive integers/ },

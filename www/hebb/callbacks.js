@@ -155,8 +155,65 @@ export class LearningRateScheduler extends Callback {
   }
 }
 
+/**
+ * Saves the model after each epoch (to IndexedDB with 'indexeddb://name', or any URL or handler
+ * model.save takes), as Keras's ModelCheckpoint: with `saveBestOnly`, only when the monitored
+ * value improved. `{epoch}` in the path is replaced by the epoch number (from 1).
+ */
+export class ModelCheckpoint extends Callback {
+  constructor(args = {}) {
+    super();
+    if (!args || (typeof args.filepath !== 'string' && typeof args.filepath?.save !== 'function')) {
+      throw new Error(`modelCheckpoint: filepath is required, e.g. 'indexeddb://my-model', received ${args?.filepath}`);
+    }
+    this.filepath = args.filepath;
+    this.monitor = args.monitor ?? 'val_loss';
+    this.saveBestOnly = args.saveBestOnly ?? false;
+    this.mode = args.mode ?? 'auto';
+    if (!['auto', 'min', 'max'].includes(this.mode)) throw new Error(`modelCheckpoint: mode must be 'auto', 'min' or 'max', received ${this.mode}`);
+    this.saveFreq = args.saveFreq ?? 'epoch';
+    if (this.saveFreq !== 'epoch' && !(Number.isInteger(this.saveFreq) && this.saveFreq > 0)) {
+      throw new Error(`modelCheckpoint: saveFreq must be 'epoch' or a positive number of batches, received ${this.saveFreq}`);
+    }
+    this.best = undefined;
+    this.saved = [];
+    this._batches = 0;
+    this._epoch = 0;
+    // Only a batch-based frequency watches batches (watching them costs fit some speed).
+    if (this.saveFreq !== 'epoch') {
+      this.onBatchEnd = async (batch, logs) => {
+        if (++this._batches % this.saveFreq === 0) await this._save(this._epoch, logs);
+      };
+    }
+  }
+  _better(v) {
+    const max = this.mode === 'max' || (this.mode === 'auto' && /acc|auc|precision|recall/.test(this.monitor));
+    return this.best === undefined || (max ? v > this.best : v < this.best);
+  }
+  async _save(epoch, logs) {
+    if (this.saveBestOnly) {
+      const v = logs?.[this.monitor];
+      if (v === undefined) {
+        console.warn(`Hebb: modelCheckpoint monitors '${this.monitor}', which the logs do not have (${Object.keys(logs ?? {}).join(', ')}); saving every time.`);
+      } else if (!this._better(v)) {
+        return;
+      } else {
+        this.best = v;
+      }
+    }
+    const path = typeof this.filepath === 'string' ? this.filepath.replace('{epoch}', String(epoch + 1)) : this.filepath;
+    await this.model.save(path);
+    this.saved.push({ epoch, path: typeof path === 'string' ? path : '(handler)' });
+  }
+  async onEpochEnd(epoch, logs) {
+    if (this.saveFreq === 'epoch') await this._save(epoch, logs);
+  }
+  onEpochBegin(epoch) { this._epoch = epoch; }
+}
+
 export const callbacks = {
   earlyStopping: (args) => new EarlyStopping(args),
+  modelCheckpoint: (args) => new ModelCheckpoint(args),
   reduceLROnPlateau: (args) => new ReduceLROnPlateau(args),
   learningRateScheduler: (schedule) => new LearningRateScheduler(schedule),
 };

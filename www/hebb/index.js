@@ -9,6 +9,7 @@ export { losses, metrics } from './losses.js';
 export { callbacks, Callback, EarlyStopping } from './callbacks.js';
 export { Sequential, sequential, History, LayersModel, model } from './models.js';
 export { io } from './io.js';
+export { loadLayersModel } from './serialize.js';
 export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from './io.js';
 export { layerToKeras as _layerToKeras, layerFromKeras as _layerFromKeras } from './keras_json.js';
 export { data } from './data.js';

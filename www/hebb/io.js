@@ -7,6 +7,7 @@
 // plus the binary weight files the manifest names (little-endian values, weights back to back).
 // This module only moves artifacts and packs/unpacks weight bytes; turning a topology into a
 // model is models.js's job, so nothing here depends on the model classes.
+import { kerasToArtifacts } from './keras_file.js';
 
 /** IndexedDB database and stores: TF.js's layout under Hebb's own database name. */
 const DB_NAME = 'hebb_models';
@@ -651,6 +652,8 @@ class FilesHandler {
   }
   async load() {
     const name = this.jsonFile.name ?? 'model.json';
+    // A Keras 3 .keras file (a zip of config.json and model.weights.h5) holds everything.
+    if (/\.keras$/i.test(name)) return kerasToArtifacts(await this.jsonFile.arrayBuffer(), name);
     let text;
     try {
       text = await this.jsonFile.text();
