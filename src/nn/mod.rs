@@ -5,6 +5,7 @@
 pub mod activations;
 pub mod conv;
 pub mod core;
+pub mod custom;
 pub mod dense;
 pub mod embedding;
 pub mod initializers;

@@ -2,6 +2,7 @@
 //! engine error becomes a JS `Error` with the engine's message, and nothing here can panic on bad
 //! input (a panic would abort the instance and lose every model in it).
 
+mod grad;
 mod ops;
 
 use crate::backend::gpu::{Gpu, Readback};
@@ -636,6 +637,39 @@ pub fn model_dispose(m: u32) {
     });
 }
 
+/// A layer from `{className, config}`; a custom JS layer's config carries `__custom: {traced,
+/// inputs, output, weights: [{name, shape, initializer, trainable, regularizer}]}`: its traced
+/// call (kept, so the layer can join several models), the feature shapes it was traced for, and
+/// the weights its build() asked for.
+fn make_layer(st: &State, class: &str, cfg: &Value) -> Result<Box<dyn nn::Layer>> {
+    let Some(c) = cfg.get("__custom") else { return nn::from_config(class, cfg) };
+    let lname = cfg.get("name").and_then(|n| n.as_str()).unwrap_or(class).to_string();
+    let owner = format!("{class} '{lname}'");
+    let id = c.get("traced").and_then(|t| t.as_u64()).unwrap_or(0) as u32;
+    let traced = st.traced.get(&id).cloned().ok_or_else(|| Error::arg(&owner, "the traced call is gone"))?;
+    let shapes = |v: Option<&Value>| -> Result<Vec<Vec<usize>>> {
+        serde_json::from_value(v.cloned().unwrap_or(Value::Null)).map_err(|e| Error::arg(&owner, format!("bad shapes: {e}")))
+    };
+    let inputs = shapes(c.get("inputs"))?;
+    let out: Vec<usize> = serde_json::from_value(c.get("output").cloned().unwrap_or(Value::Null)).map_err(|e| Error::arg(&owner, format!("bad output shape: {e}")))?;
+    let mut specs = vec![];
+    for w in c.get("weights").and_then(|w| w.as_array()).cloned().unwrap_or_default() {
+        let wname = w.get("name").and_then(|n| n.as_str()).unwrap_or("weight");
+        let shape: Vec<usize> = serde_json::from_value(w.get("shape").cloned().unwrap_or(Value::Null))
+            .map_err(|e| Error::arg(&owner, format!("addWeight '{wname}': the shape must be an array of positive integers ({e})")))?;
+        let init_v = w.get("initializer").filter(|v| !v.is_null()).cloned().unwrap_or(json!("glorotUniform"));
+        let (init, seed) = nn::initializers::Init::parse(&owner, &init_v)?;
+        let regularizer = w.get("regularizer").filter(|v| !v.is_null()).map(|v| nn::regularizers::Regularizer::parse(&owner, "regularizer", v)).transpose()?;
+        let trainable = w.get("trainable").and_then(|t| t.as_bool()).unwrap_or(true);
+        specs.push(nn::WeightSpec { name: format!("{lname}/{wname}"), shape, init, seed, trainable, regularizer });
+    }
+    let mut config = cfg.clone();
+    if let Some(o) = config.as_object_mut() {
+        o.remove("__custom");
+    }
+    Ok(Box::new(nn::custom::Custom::new(class, config, traced, specs, inputs, out)?))
+}
+
 /// Validates a layer config without adding it (layer constructors call this, so a bad option
 /// throws where the user wrote it).
 #[wasm_bindgen]
@@ -652,7 +686,7 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
     with(|st| {
         st.settle_model(m)?;
         let cfg = parse_json(class_name, config)?;
-        let layer = nn::from_config(class_name, &cfg)?;
+        let layer = make_layer(st, class_name, &cfg)?;
         let input_shape = match cfg.get("batchInputShape").or_else(|| cfg.get("inputShape")) {
             Some(Value::Array(a)) => {
                 let dims: Vec<f64> = a.iter().map(|d| d.as_f64().unwrap_or(-1.0)).collect();
@@ -699,7 +733,7 @@ pub fn model_new_functional(config: &str) -> std::result::Result<String, JsError
         let mut layers = vec![];
         for l in list("layers")? {
             let class = l.get("className").and_then(|c| c.as_str()).unwrap_or("");
-            layers.push(nn::from_config(class, l.get("config").unwrap_or(&Value::Null))?);
+            layers.push(make_layer(st, class, l.get("config").unwrap_or(&Value::Null))?);
         }
         let parse_ref = |v: &Value| -> Result<crate::model::Ref> {
             let kind = v.get(0).and_then(|k| k.as_str()).unwrap_or("");

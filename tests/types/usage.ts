@@ -105,3 +105,23 @@ export async function functionalProgram(xa: tf.Tensor, xb: tf.Tensor, y1: tf.Ten
   const preds = model.predict({ a: xa, input2: xb }) as tf.Tensor[];
   return h.history.loss[0] + preds.length + model.outputNames.length;
 }
+
+// A custom layer, TF.js style.
+class Scale extends tf.layers.Layer {
+  w!: tf.LayerVariable;
+  build(inputShape: (number | null)[] | (number | null)[][]): void {
+    const s = inputShape as (number | null)[];
+    this.w = this.addWeight('w', [s[s.length - 1] as number], 'float32', tf.initializers.ones());
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.mul(x, this.w.read());
+  }
+  static get className(): string { return 'Scale'; }
+}
+tf.serialization.registerClass(Scale);
+export function customLayerProgram(): tf.Sequential {
+  const m = tf.sequential();
+  m.add(new Scale({ inputShape: [3] }));
+  return m;
+}

@@ -131,7 +131,29 @@ export interface DenseLayerArgs extends LayerArgs {
   kernelRegularizer?: RegularizerSpec | 'l1' | 'l2' | 'l1l2'; biasRegularizer?: RegularizerSpec | 'l1' | 'l2' | 'l1l2';
 }
 
+/** A custom layer's weight, from addWeight(): read() gives its tensor. */
+export declare class LayerVariable {
+  readonly name: string;
+  readonly shape: number[];
+  readonly dtype: 'float32';
+  readonly trainable: boolean;
+  read(): Tensor;
+  write(value: Tensor): void;
+}
+export declare const serialization: {
+  /** Registers a custom layer class (by its static className) so loadLayersModel can build it. */
+  registerClass<T extends new (config: any) => Layer>(cls: T): T;
+};
 export declare class Layer {
+  /** For custom layers: class MyLayer extends tf.layers.Layer { constructor(config) { super(config); } } */
+  constructor(config?: LayerArgs & { [option: string]: unknown });
+  /** Custom layers: create weights with addWeight (called once with the input shape). */
+  build(inputShape: (number | null)[] | (number | null)[][]): void;
+  /** Custom layers: the layer's math, written with tensor ops. */
+  call(inputs: Tensor | Tensor[], kwargs: { [key: string]: unknown }): Tensor | Tensor[];
+  computeOutputShape(inputShape: (number | null)[] | (number | null)[][]): (number | null)[] | (number | null)[][];
+  addWeight(name: string, shape: number[], dtype?: 'float32', initializer?: InitializerIdentifier, regularizer?: RegularizerSpec, trainable?: boolean): LayerVariable;
+  built: boolean;
   readonly name: string;
   readonly className: string;
   trainable: boolean;
@@ -185,6 +207,8 @@ export interface RNNLayerArgs extends LayerArgs {
 }
 
 export declare const layers: {
+  /** The base class of custom layers. */
+  Layer: typeof Layer;
   dense(args: DenseLayerArgs): Layer;
   activation(args: LayerArgs & { activation: ActivationIdentifier }): Layer;
   dropout(args: LayerArgs & { rate: number; seed?: number }): Layer;

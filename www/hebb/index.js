@@ -3,7 +3,7 @@ import { engine, openGpu, flushWarnings } from './engine.js';
 
 export * from './tensor.js';
 export * from './ops.js';
-export { layers, initializers, regularizers, Layer, SymbolicTensor, input } from './layers.js';
+export { layers, initializers, regularizers, Layer, SymbolicTensor, input, serialization, LayerVariable } from './layers.js';
 export { train, Optimizer } from './train.js';
 export { losses, metrics } from './losses.js';
 export { callbacks, Callback, EarlyStopping } from './callbacks.js';

@@ -2,7 +2,7 @@
 // constructed (so a bad option throws where the user wrote it), and is built inside a model by
 // `model.add`, which infers its input shape.
 import { engine } from './engine.js';
-import { Tensor } from './tensor.js';
+import { Tensor, tidy, wrap } from './tensor.js';
 
 const counters = new Map();
 function autoName(className) {
@@ -25,8 +25,15 @@ export class Layer {
    * @param {object} config TF.js layer options
    */
   constructor(className, config = {}) {
+    // A subclass (a custom layer, TF.js style) calls super(config): its class names it.
+    const custom = typeof className !== 'string';
+    if (custom) {
+      config = className ?? {};
+      className = this.constructor.className ?? this.constructor.name;
+    }
     if (config === null || typeof config !== 'object') throw new Error(`${className}: expected an options object, received ${config}`);
     this.className = className;
+    this._custom = custom;
     this.name = config.name ?? autoName(className);
     const cfg = { ...config, name: this.name };
     // Dense's inputDim is shorthand for inputShape; Embedding's is its vocabulary size.
@@ -36,8 +43,14 @@ export class Layer {
     if (cfg.layer instanceof Layer) cfg.layer = { className: cfg.layer.className, config: cfg.layer._config };
     if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
     if (cfg.batchInputShape !== undefined) checkShape(this, 'batchInputShape', cfg.batchInputShape.map((d, i) => (i === 0 && d === null ? 1 : d)));
-    engine.layer_validate(className, JSON.stringify(cfg));
+    if (!custom) engine.layer_validate(className, JSON.stringify(cfg));
     this._config = cfg;
+    if (custom) {
+      this._weightSpecs = [];
+      this._traces = new Map();
+      this._tracing = null;
+      this.built = false;
+    }
     this._trainable = config.trainable ?? true;
     // The models that hold this layer (model -> its index there) and the one holding its
     // newest weights: a layer shared by several models has a copy in each, synced on use.
@@ -52,7 +65,90 @@ export class Layer {
     this.batchInputShape = cfg.batchInputShape ?? (cfg.inputShape ? [null, ...cfg.inputShape] : undefined);
   }
   getClassName() { return this.className; }
-  getConfig() { return { ...this._config }; }
+  getConfig() {
+    if (!this._custom) return { ...this._config };
+    const out = { name: this.name, trainable: this._trainable };
+    for (const k of ['inputShape', 'batchInputShape', 'dtype']) if (this._config[k] !== undefined) out[k] = this._config[k];
+    return out;
+  }
+
+  // ---- custom layers (class MyLayer extends tf.layers.Layer) ----
+
+  /** Creates weights: subclasses override it and call addWeight. */
+  build(inputShape) {}
+  /** The output shape for an input shape (the default keeps it). */
+  computeOutputShape(inputShape) { return inputShape; }
+  /**
+   * A weight of a custom layer, asked for in build(): TF.js's addWeight(name, shape, dtype,
+   * initializer, regularizer, trainable). Returns a variable whose read() gives the tensor.
+   */
+  addWeight(name, shape, dtype, initializer, regularizer, trainable = true) {
+    if (!this._custom) throw new Error(`${this.className} '${this.name}': addWeight is for custom layers`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new Error(`${this.className} '${this.name}': addWeight '${name}': shape must be an array of positive integers, received ${JSON.stringify(shape)}`);
+    }
+    if (dtype !== undefined && dtype !== null && dtype !== 'float32') throw new Error(`${this.className} '${this.name}': addWeight '${name}': only float32 weights are supported, received ${dtype}`);
+    const index = this._weightSpecs.length;
+    this._weightSpecs.push({ name, shape, initializer: serializable(initializer) ?? 'glorotUniform', regularizer: serializable(regularizer) ?? null, trainable: trainable !== false });
+    return new LayerVariable(this, index, `${this.name}/${name}`, shape, trainable !== false);
+  }
+
+  /** Builds (first use) and traces the custom layer's call for inputs of these feature shapes. */
+  _customSpec(shapes, dtypes = []) {
+    const key = JSON.stringify(shapes);
+    if (this._traces.has(key)) return this._traces.get(key);
+    const owner = `${this.className} '${this.name}'`;
+    const fmt = (v) => v.map((sh) => JSON.stringify([null, ...sh])).join(', ');
+    if (!this.built) {
+      this._weightSpecs = [];
+      this.build(shapes.length === 1 ? [null, ...shapes[0]] : shapes.map((sh) => [null, ...sh]));
+      this.built = true;
+      this._builtFor = shapes;
+    } else if (JSON.stringify(this._builtFor) !== key) {
+      throw new Error(`${owner}: the layer was built for input shape ${fmt(this._builtFor)}, received ${fmt(shapes)}`);
+    }
+    const n = shapes.length;
+    const trace = (batch) => {
+      const args = [...shapes.map((sh, i) => [[batch, ...sh], dtypes[i] ?? 'float32']), ...this._weightSpecs.map((w) => [w.shape, 'float32'])];
+      const ph = engine.trace_begin(JSON.stringify(args), undefined);
+      let id = null;
+      let out = null;
+      try {
+        tidy(() => {
+          const all = Array.from(ph).map((h) => wrap(h));
+          this._tracing = all.slice(n);
+          const res = this.call(n === 1 ? all[0] : all.slice(0, n), {});
+          const r = Array.isArray(res) && res.length === 1 ? res[0] : res;
+          if (!(r instanceof Tensor)) throw new TypeError(`call() must return one Tensor, received ${Array.isArray(res) ? `${res.length} values` : res}`);
+          out = r.shape.slice(1);
+          id = engine.trace_end(r.id);
+        });
+      } catch (e) {
+        try { engine.trace_end(undefined); } catch { /* closed either way */ }
+        throw new Error(`${owner}: call() failed on inputs of shape ${fmt(shapes)}: ${e.message}`);
+      } finally {
+        this._tracing = null;
+      }
+      return { id, out };
+    };
+    const a = trace(5);
+    const b = trace(7);
+    const same = engine.traced_same(a.id, b.id);
+    engine.traced_drop(b.id);
+    if (!same) {
+      engine.traced_drop(a.id);
+      throw new Error(`${owner}: call() must not depend on the batch size (use -1 for the batch in reshapes, and tensor ops instead of reading values)`);
+    }
+    const spec = { traced: a.id, inputs: shapes, output: a.out, weights: this._weightSpecs.map((w) => ({ ...w })) };
+    this._traces.set(key, spec);
+    return spec;
+  }
+
+  /** The config the engine builds this layer from (a custom layer's carries its traced call). */
+  _engineConfig(config = this._config) {
+    if (!this._custom) return config;
+    return { ...this.getConfig(), ...config, name: this.name, __custom: this._traces.get(JSON.stringify(this._builtFor)) };
+  }
   get trainable() { return this._trainable; }
   set trainable(v) {
     this._trainable = !!v;
@@ -106,7 +202,9 @@ export class Layer {
     if (list.length && list.every((x) => x instanceof SymbolicTensor)) {
       if (this.className === 'InputLayer') throw new Error(`InputLayer '${this.name}': an input layer cannot be applied to other tensors`);
       const shapes = list.map((s) => s.shape.slice(1));
-      const out = JSON.parse(engine.layer_output_shape(this.className, JSON.stringify(this._config), JSON.stringify(shapes)));
+      const out = this._custom
+        ? this._customSpec(shapes, list.map((s) => s.dtype)).output
+        : JSON.parse(engine.layer_output_shape(this.className, JSON.stringify(this._config), JSON.stringify(shapes)));
       const call = { layer: this, inputs: list, index: this._inbound.length, group: null };
       const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}`);
       call.output = sym;
@@ -130,6 +228,50 @@ export class Layer {
     return this._eager.model.predict(x, { batchSize: Math.max(1, list[0].shape[0] ?? 1) });
   }
 }
+
+/** A custom layer's weight (TF.js's LayerVariable): read() gives its value. */
+export class LayerVariable {
+  constructor(layer, index, name, shape, trainable) {
+    this.layer = layer;
+    this.index = index;
+    this.name = name;
+    this.shape = shape;
+    this.dtype = 'float32';
+    this.trainable = trainable;
+  }
+  /** The weight's tensor: inside call() the traced placeholder, elsewhere a copy of its value. */
+  read() {
+    if (this.layer._tracing) return this.layer._tracing[this.index];
+    if (!this.layer._model) throw new Error(`${this.layer.className} '${this.layer.name}': weight '${this.name}' has no value until the layer is in a model`);
+    const ws = this.layer.getWeights();
+    ws.forEach((t, i) => { if (i !== this.index) t.dispose(); });
+    return ws[this.index];
+  }
+  /** Sets the weight's value. */
+  write(value) {
+    const ws = this.layer.getWeights();
+    ws[this.index].dispose();
+    ws[this.index] = value;
+    try {
+      this.layer.setWeights(ws);
+    } finally {
+      ws.forEach((t, i) => { if (i !== this.index) t.dispose(); });
+    }
+  }
+}
+
+/** Custom layer classes by name, for loading saved models (tf.serialization.registerClass). */
+export const customClasses = new Map();
+export const serialization = {
+  /** Registers a custom layer class (its static className, else its name) for loadLayersModel. */
+  registerClass(cls) {
+    if (typeof cls !== 'function') throw new Error(`serialization.registerClass: expected a class, received ${cls}`);
+    const name = cls.className ?? cls.name;
+    if (!name) throw new Error('serialization.registerClass: the class needs a name (a static className)');
+    customClasses.set(name, cls);
+    return cls;
+  },
+};
 
 let symbolicCount = 0;
 /** A placeholder for a tensor in a functional model's definition (TF.js's SymbolicTensor). */
@@ -226,6 +368,8 @@ export const layers = {
   bidirectional: make('Bidirectional'),
   timeDistributed: make('TimeDistributed'),
 };
+// The base class for custom layers: class MyLayer extends tf.layers.Layer.
+layers.Layer = Layer;
 // TF.js's aliases.
 layers.convolution1d = layers.conv1d;
 layers.convolution2d = layers.conv2d;

@@ -144,7 +144,7 @@ export class LayersModel {
     nodes.forEach((nd) => { nd.layer = newIndex.get(nd.layer); });
     for (const [l, i] of layerIndex) layerIndex.set(l, newIndex.get(i));
     const info = JSON.parse(engine.model_new_functional(JSON.stringify({
-      layers: layers.map((l) => ({ className: l.className, config: l._config })),
+      layers: layers.map((l) => ({ className: l.className, config: l._engineConfig() })),
       inputs: ins.map((s) => ({ layer: layerIndex.get(s.sourceLayer), dtype: s.dtype })),
       nodes,
       outputs: outRefs,
@@ -870,6 +870,13 @@ export class Sequential extends LayersModel {
   }
 
   _addEngineLayer(layer, config) {
+    if (layer._custom) {
+      const prev = this._engineLayers[this._engineLayers.length - 1];
+      const shape = prev ? prev.outputShape.slice(1) : config.batchInputShape ? config.batchInputShape.slice(1) : config.inputShape;
+      if (!shape) throw new Error(`Sequential.add: ${layer.className} '${layer.name}': the first layer in a Sequential model must get an inputShape or batchInputShape argument`);
+      layer._customSpec([shape]);
+      config = layer._engineConfig(prev ? {} : { inputShape: shape });
+    }
     const info = JSON.parse(engine.model_add(this._id, layer.className, JSON.stringify(config)));
     layer._attach(this, this._engineLayers.length, info);
     this._engineLayers.push(layer);

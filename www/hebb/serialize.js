@@ -4,7 +4,7 @@
 // downloads, HTTP, files) lives in io.js; one layer's config conversion in keras_json.js.
 import { engine } from './engine.js';
 import { tensor, wrap } from './tensor.js';
-import { Layer, input } from './layers.js';
+import { Layer, input, customClasses } from './layers.js';
 import { LayersModel, Sequential } from './models.js';
 import { getSaveHandler, getLoadHandler, encodeWeights, decodeWeights } from './io.js';
 import { layerToKeras, layerFromKeras } from './keras_json.js';
@@ -15,7 +15,7 @@ const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
 /** One layer's config in model.json's form; a Sequential's first layer carries the input shape. */
 function layerEntry(l, first) {
-  let cfg = l._config;
+  let cfg = l._custom ? l.getConfig() : l._config;
   if (first && l.className !== 'InputLayer' && cfg.batchInputShape === undefined && cfg.inputShape === undefined) {
     cfg = { ...cfg, batchInputShape: l.inputShape };
   }
@@ -41,7 +41,7 @@ export function modelTopology(model) {
   const inputLayer = (i) => model.inputs[i].sourceLayer.name;
   const ref = ([kind, i]) => (kind === 'input' ? [inputLayer(i), 0, 0] : [layers[nodes[i].layer].name, callIndex[i], 0]);
   const entries = layers.map((l) => {
-    const { class_name, config } = layerToKeras(l.className, l._config, { inputShape: Array.isArray(l.inputShape?.[0]) ? undefined : l.inputShape });
+    const { class_name, config } = layerToKeras(l.className, l._custom ? l.getConfig() : l._config, { inputShape: Array.isArray(l.inputShape?.[0]) ? undefined : l.inputShape });
     const inbound = [];
     nodes.forEach((nd) => {
       if (layers[nd.layer] === l) inbound.push(nd.inputs.map((r) => [...ref(r), {}]));
@@ -94,6 +94,8 @@ export async function saveModel(model, handlerOrURL, config = {}) {
 function layerOf(entry, where) {
   const { className, config } = layerFromKeras(entry);
   try {
+    const Custom = customClasses.get(className);
+    if (Custom) return new Custom(config);
     return new Layer(className, config);
   } catch (e) {
     throw new Error(`loadLayersModel: ${where}: ${e.message}`);
