@@ -278,3 +278,49 @@ fn merge_layers_match_keras() {
         }
     }
 }
+
+/// MultiHeadAttention against Keras 3 at fixed weights on [query, value(, key)]: output shape,
+/// parameter shapes, values, the gradients w.r.t. every weight and input, config round trip.
+#[test]
+fn multi_head_attention_matches_keras() {
+    let fx = load("keras_attention.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut cfg = case["config"].clone();
+        cfg["name"] = json!(name);
+        let mut layer = nn::from_config("MultiHeadAttention", &cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let xs: Vec<Tensor> = case["xs"].as_array().unwrap().iter().map(tensor).collect();
+        let ws: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+        let y_want = tensor(&case["y"]);
+        let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape[1..].to_vec()).collect();
+        let (specs, out) = layer.build_multi(&shapes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out, y_want.shape[1..], "{name}: output shape");
+        assert_eq!(specs.iter().map(|s| s.shape.clone()).collect::<Vec<_>>(), ws.iter().map(|w| w.shape.clone()).collect::<Vec<_>>(), "{name}: weight shapes");
+        let again = nn::from_config("MultiHeadAttention", &layer.config()).unwrap();
+        assert_eq!(again.config(), layer.config(), "{name}: config round trip");
+        let mut g = Graph::new();
+        let wn: Vec<_> = ws.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
+        let xn: Vec<_> = xs.iter().enumerate().map(|(i, x)| g.param(ws.len() + i, &x.shape)).collect();
+        let y = layer.call_multi(&mut g, &xn, &wn, false).unwrap();
+        let dy = g.constant(tensor(&case["dy"])).unwrap();
+        let prod = g.mul(y, dy).unwrap();
+        let loss = g.sum(prod, &[0, 1, 2], false).unwrap();
+        let mut wrt = wn.clone();
+        wrt.extend(&xn);
+        let grads = grad(&mut g, loss, &wrt).unwrap();
+        let mut outs = vec![y];
+        outs.extend(&grads);
+        hebb::graph::plan::materialize(&mut g, &mut outs).unwrap();
+        let mut plan = Plan::new(g, &outs).unwrap();
+        let mut values: Vec<&[f32]> = ws.iter().map(|w| w.data.as_slice()).collect();
+        values.extend(xs.iter().map(|x| x.data.as_slice()));
+        plan.run(&[], &values, &mut Rng::new(0));
+        assert_close(&format!("{name} y"), plan.value(outs[0]), &y_want, 1e-4);
+        for (k, gw) in case["grad_weights"].as_array().unwrap().iter().enumerate() {
+            assert_close(&format!("{name} grad weight {k}"), plan.value(outs[1 + k]), &tensor(gw), 1e-4);
+        }
+        for (k, gx) in case["grad_xs"].as_array().unwrap().iter().enumerate() {
+            assert_close(&format!("{name} grad x{k}"), plan.value(outs[1 + ws.len() + k]), &tensor(gx), 1e-4);
+        }
+    }
+}

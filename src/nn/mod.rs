@@ -3,6 +3,7 @@
 //! Shapes here exclude the batch dimension, which is always first and unknown until a batch arrives.
 
 pub mod activations;
+pub mod attention;
 pub mod conv;
 pub mod core;
 pub mod custom;
@@ -228,6 +229,7 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "Minimum" => Box::new(merge::Merge::new(name, &o, merge::Kind::Minimum)?),
         "Concatenate" => Box::new(merge::Merge::new(name, &o, merge::Kind::Concatenate)?),
         "Dot" => Box::new(merge::Merge::new(name, &o, merge::Kind::Dot)?),
+        "MultiHeadAttention" => Box::new(attention::MultiHeadAttention::new(name, &o)?),
         _ => return Err(Error::arg("layers", format!("unknown layer class '{class_name}'"))),
     })
 }

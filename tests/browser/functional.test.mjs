@@ -141,6 +141,31 @@ test('a nested model shares its weights; a frozen base stays put while a new hea
   assert.deepEqual(r.clfLayers, ['input2', 'encoder', 'head'].map((n, i) => (i === 0 ? r.clfLayers[0] : n)));
 });
 
+test('a self-attention model (multiHeadAttention, which TF.js lacks) trains on WebGPU and the CPU', { timeout: 2 * TRAIN_TIMEOUT }, async () => {
+  const page = await b.openHebb();
+  for (const backend of ['webgpu', 'cpu']) {
+    const r = await page.evaluate(async (backend) => {
+      await tf.setBackend(backend);
+      tf.util.seed(8);
+      // Target: the largest first feature over the sequence, which needs every position.
+      const x = tf.randomUniform([256, 6, 4], -1, 1, 'float32', 2);
+      const y = tf.max(x.slice([0, 0, 0], [256, 6, 1]).reshape([256, 6]), 1).reshape([-1, 1]);
+      const inp = tf.input({ shape: [6, 4] });
+      const att = tf.layers.multiHeadAttention({ numHeads: 2, keyDim: 8, name: 'mha' }).apply([inp, inp]);
+      const res = tf.layers.add().apply([inp, att]);
+      const pooled = tf.layers.globalMaxPooling1d().apply(tf.layers.dense({ units: 16, activation: 'relu' }).apply(res));
+      const out = tf.layers.dense({ units: 1 }).apply(pooled);
+      const m = tf.model({ inputs: inp, outputs: out });
+      m.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
+      const h = await m.fit(x, y, { epochs: 40, batchSize: 32 });
+      return { first: h.history.loss[0], last: h.history.loss[39], params: m.getLayer('mha').countParams() };
+    }, backend);
+    assert.ok(r.last < 0.25 * r.first, `${backend}: loss ${r.first} -> ${r.last}`);
+    // query/key/value kernels [4, 2, 8] + biases [2, 8], output kernel [2, 8, 4] + bias [4].
+    assert.equal(r.params, 3 * (4 * 16 + 16) + (16 * 4 + 4));
+  }
+});
+
 test('functional summary() matches TF.js', { timeout: 60_000 }, async () => {
   const build = () => {
     const a = tf.input({ shape: [4], name: 'ina' });

@@ -231,6 +231,12 @@ export declare const layers: {
   concatenate(args?: MergeArgs & { axis?: number }): Layer;
   concatenate(inputs: SymbolicTensor[]): SymbolicTensor;
   dot(args: MergeArgs & { axes: number | [number, number]; normalize?: boolean }): Layer;
+  /** Keras's MultiHeadAttention (TF.js has none): apply([query, value]) or apply([query, value, key]). */
+  multiHeadAttention(args: LayerArgs & {
+    numHeads: number; keyDim: number; valueDim?: number; dropout?: number; useBias?: boolean; outputShape?: number;
+    useCausalMask?: boolean; kernelInitializer?: InitializerIdentifier; biasInitializer?: InitializerIdentifier;
+    kernelRegularizer?: RegularizerSpec; biasRegularizer?: RegularizerSpec;
+  }): Layer;
   reshape(args: LayerArgs & { targetShape: number[] }): Layer;
   permute(args: LayerArgs & { dims: number[] }): Layer;
   repeatVector(args: LayerArgs & { n: number }): Layer;
@@ -640,3 +646,32 @@ export declare function _decodeWeights(weightData: io.WeightData, weightSpecs: i
 export declare function _layerToKeras(className: string, config: { [key: string]: unknown }, hints?: { inputShape?: (number | null)[] }): { class_name: string; config: { [key: string]: unknown } };
 /** One model.json layer in Hebb's form, for new tf.Layer(className, config) (test hook). */
 export declare function _layerFromKeras(layer: { class_name: string; config: { [key: string]: unknown } }): { className: string; config: { [key: string]: unknown } };
+// ---- custom training loops ----
+/** A tensor whose value can change (assign); tidy() never frees it, dispose() does. */
+export declare class Variable extends Tensor {
+  readonly name: string;
+  trainable: boolean;
+  /** Replaces the value; the shape and dtype must stay as they are. */
+  assign(newValue: TensorOrLike): void;
+}
+export declare function variable(initialValue: TensorOrLike, trainable?: boolean, name?: string, dtype?: DataType): Variable;
+export interface Tensor {
+  variable(trainable?: boolean, name?: string, dtype?: DataType): Variable;
+}
+export type NamedTensorMap = { [name: string]: Tensor };
+export type NamedTensor = { name: string; tensor: Tensor };
+/** (x, dy?) => df/dx; with dy, the gradient of sum(f(x) · dy). */
+export declare function grad(f: (x: Tensor) => Tensor): (x: TensorOrLike, dy?: Tensor) => Tensor;
+export declare function grads(f: (...args: Tensor[]) => Tensor): (args: TensorOrLike[], dy?: Tensor) => Tensor[];
+export declare function valueAndGrad(f: (x: Tensor) => Tensor): (x: TensorOrLike, dy?: Tensor) => { value: Tensor; grad: Tensor };
+export declare function valueAndGrads(f: (...args: Tensor[]) => Tensor): (args: TensorOrLike[], dy?: Tensor) => { value: Tensor; grads: Tensor[] };
+/** Gradients of the scalar f() with respect to varList (default: every trainable variable), by variable name. */
+export declare function variableGrads(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: NamedTensorMap };
+export interface Optimizer {
+  /** One step minimizing the scalar f(); returns the cost when returnCost, else null. */
+  minimize(f: () => Tensor, returnCost?: boolean, varList?: Variable[]): Tensor | null;
+  computeGradients(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: NamedTensorMap };
+  applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void;
+  /** Steps taken by minimize/applyGradients. */
+  readonly iterations: number;
+}

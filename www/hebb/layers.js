@@ -339,6 +339,7 @@ export const layers = {
   minimum: merge('Minimum'),
   concatenate: merge('Concatenate'),
   dot: make('Dot'),
+  multiHeadAttention: make('MultiHeadAttention'),
   reshape: make('Reshape'),
   permute: make('Permute'),
   repeatVector: make('RepeatVector'),
