@@ -3,7 +3,7 @@
 //! inputs run at once on the CPU kernels; an op with any symbolic input is recorded instead, so
 //! the same JS code (a custom loss) both computes values and describes a graph.
 
-use crate::error::{Error, Result};
+use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId, TracedFn};
 use crate::ops::{self, KernelCtx, Op};
 use crate::rng::Rng;
@@ -101,6 +101,9 @@ struct Trace {
     inputs: Vec<NodeId>,
     /// Concrete handles already copied into the trace as constants.
     consts: HashMap<Handle, NodeId>,
+    /// Concrete handles recorded as inputs rather than constants (what a gradient is taken
+    /// with respect to), each with its Input node.
+    watched: HashMap<Handle, NodeId>,
     handles: Vec<Handle>,
 }
 
@@ -215,7 +218,14 @@ impl Runtime {
             Some(Value::Pending { .. }) => return Err(Error::Pending(h)),
             None => return Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
         };
-        Ok(self.insert(v))
+        let a = self.insert(v);
+        // An alias of a watched tensor (an op that returned its input) is the same trace input.
+        if let Some(tr) = self.trace.as_mut() {
+            if let Some(&n) = tr.watched.get(&h) {
+                tr.watched.insert(a, n);
+            }
+        }
+        Ok(a)
     }
 
     pub fn dispose(&mut self, h: Handle) {
@@ -287,7 +297,8 @@ impl Runtime {
             }
             None => None,
         };
-        self.trace = Some(Trace { graph, values, inputs: inputs.clone(), consts: HashMap::new(), handles: vec![] });
+        self.trace =
+            Some(Trace { graph, values, inputs: inputs.clone(), consts: HashMap::new(), watched: HashMap::new(), handles: vec![] });
         Ok(inputs.into_iter().map(|n| self.insert(Value::Symbolic(n))).collect())
     }
 
@@ -296,7 +307,7 @@ impl Runtime {
         let trace = self.trace.take().ok_or_else(|| Error::arg("trace", "no trace is active"))?;
         let out = output.and_then(|h| match self.values.get(&h) {
             Some(Value::Symbolic(n)) => Some(*n),
-            _ => None,
+            _ => trace.watched.get(&h).copied(),
         });
         for h in &trace.handles {
             self.values.remove(h);
@@ -314,7 +325,74 @@ impl Runtime {
         self.trace.is_some()
     }
 
+    /// Makes existing concrete tensors inputs of the active trace: ops on them are recorded (and,
+    /// in record mode, computed) instead of only computed, so the trace can be differentiated
+    /// with respect to them while the user's function keeps the very tensors it was given. Each
+    /// distinct handle becomes the next Input, in order of first appearance.
+    pub fn trace_watch(&mut self, handles: &[Handle]) -> Result<()> {
+        let mut specs = Vec::with_capacity(handles.len());
+        for &h in handles {
+            match self.values.get(&h) {
+                Some(Value::Symbolic(_)) => return Err(Error::arg("trace", "cannot watch a symbolic tensor")),
+                Some(_) => specs.push((self.shape(h)?, self.dtype(h)?)),
+                None => return Err(Error::NotFound(format!("tensor #{h} has been disposed"))),
+            }
+        }
+        let tr = self.trace.as_mut().ok_or_else(|| Error::arg("trace", "no trace is active"))?;
+        for (&h, (shape, dtype)) in handles.iter().zip(specs) {
+            if tr.watched.contains_key(&h) {
+                continue;
+            }
+            let n = tr.graph.input(tr.inputs.len(), &shape, dtype);
+            tr.inputs.push(n);
+            tr.watched.insert(h, n);
+        }
+        Ok(())
+    }
+
+    /// The trace node behind `h` while tracing: a symbolic tensor or a watched one.
+    pub fn trace_node(&self, h: Handle) -> Option<NodeId> {
+        let tr = self.trace.as_ref()?;
+        match self.values.get(&h) {
+            Some(Value::Symbolic(n)) => Some(*n),
+            _ => tr.watched.get(&h).copied(),
+        }
+    }
+
+    /// A new handle sharing `t` (no copy).
+    pub fn put_shared(&mut self, t: Rc<Tensor>) -> Handle {
+        self.insert(Value::Concrete(t))
+    }
+
+    /// Gives existing handle `h` a new value, shape and dtype unchanged (a variable's assign:
+    /// the handle, and so every JS object naming it, stays the same).
+    pub fn replace(&mut self, h: Handle, t: Rc<Tensor>) -> Result<()> {
+        let (shape, dtype) = (self.shape(h)?, self.dtype(h)?);
+        if t.shape != shape || t.dtype != dtype {
+            return Err(Error::shape(
+                "assign",
+                format!(
+                    "the new value has shape {} ({}), the tensor has shape {} ({})",
+                    fmt_shape(&t.shape),
+                    t.dtype.name(),
+                    fmt_shape(&shape),
+                    dtype.name()
+                ),
+            ));
+        }
+        match self.values.get(&h) {
+            Some(Value::Concrete(_) | Value::Lazy(_)) => {
+                self.values.insert(h, Value::Concrete(t));
+                Ok(())
+            }
+            _ => Err(Error::arg("assign", "only a concrete tensor can be assigned")),
+        }
+    }
+
     fn node_for(&mut self, h: Handle) -> Result<NodeId> {
+        if let Some(&n) = self.trace.as_ref().and_then(|t| t.watched.get(&h)) {
+            return Ok(n);
+        }
         match self.values.get(&h) {
             Some(Value::Symbolic(n)) => Ok(*n),
             Some(v @ (Value::Concrete(_) | Value::Lazy(_))) => {
@@ -390,7 +468,10 @@ impl Runtime {
 impl Builder for Runtime {
     type Id = Handle;
     fn apply(&mut self, op: Op, inputs: &[Handle]) -> Result<Handle> {
-        let symbolic = self.trace.is_some() && inputs.iter().any(|h| matches!(self.values.get(h), Some(Value::Symbolic(_))));
+        let symbolic = self
+            .trace
+            .as_ref()
+            .is_some_and(|t| inputs.iter().any(|h| matches!(self.values.get(h), Some(Value::Symbolic(_))) || t.watched.contains_key(h)));
         if symbolic {
             let nodes = inputs.iter().map(|&h| self.node_for(h)).collect::<Result<Vec<_>>>()?;
             let value = match self.trace.as_ref().and_then(|t| t.values.as_ref()) {

@@ -3,9 +3,10 @@
 //! contributions that meet at a node. The result is more graph, planned and replayed like the
 //! forward pass.
 
-use super::{Builder, Graph, NodeId};
-use crate::error::{Error, Result};
+use super::{plan, Builder, Graph, NodeId, TracedFn};
+use crate::error::{fmt_shape, Error, Result};
 use crate::ops;
+use crate::rng::Rng;
 use crate::tensor::{DType, Tensor};
 
 /// Gradients of node `loss` with respect to each node in `wrt`. A node that does not affect the
@@ -56,6 +57,87 @@ pub fn grad(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             None => g.constant(Tensor::zeros(&g.shape_of(w))),
         })
         .collect()
+}
+
+/// The value of traced function `f` at `args` and its gradient with respect to each argument
+/// (weighted by `dy` when given: the gradient of sum(f · dy)), computed on the CPU by planning
+/// the trace plus its backward graph once. An argument the output is not computed from gets
+/// None, so callers can tell "unused" from "zero". `op` names the caller in errors.
+pub fn value_and_grads(
+    op: &str,
+    f: &TracedFn,
+    args: &[&Tensor],
+    dy: Option<&Tensor>,
+    rng: &mut Rng,
+) -> Result<(Tensor, Vec<Option<Tensor>>)> {
+    if args.len() != f.inputs.len() {
+        return Err(Error::arg(op, format!("expects {} arguments, received {}", f.inputs.len(), args.len())));
+    }
+    let mut g = f.graph.clone();
+    for (k, (&p, a)) in f.inputs.iter().zip(args).enumerate() {
+        if g.nodes[p].shape != a.shape {
+            return Err(Error::shape(
+                op,
+                format!("argument {k} has shape {}, the trace expects {}", fmt_shape(&a.shape), fmt_shape(&g.nodes[p].shape)),
+            ));
+        }
+    }
+    let out = f.output;
+    let out_shape = g.shape_of(out);
+    if g.dtype_of(out) != DType::F32 {
+        return Err(Error::arg(op, format!("the function must return a float32 tensor, received {}", g.dtype_of(out).name())));
+    }
+    let linked: Vec<bool> = f.inputs.iter().map(|&p| connected(&g, p, out)).collect();
+    let target = match dy {
+        Some(d) => {
+            if d.shape != out_shape {
+                return Err(Error::shape(
+                    op,
+                    format!("the shape of dy {} must match the shape returned by f {}", fmt_shape(&d.shape), fmt_shape(&out_shape)),
+                ));
+            }
+            let c = g.constant(Tensor { shape: d.shape.clone(), dtype: DType::F32, data: d.data.clone() })?;
+            g.mul(out, c)?
+        }
+        None => out,
+    };
+    let reached: Vec<NodeId> = f.inputs.iter().zip(&linked).filter(|(_, &l)| l).map(|(&p, _)| p).collect();
+    let grads = grad(&mut g, target, &reached)?;
+    let mut outs = vec![out];
+    outs.extend(grads);
+    plan::materialize(&mut g, &mut outs)?;
+    let mut plan = plan::Plan::new(g, &outs)?;
+    let data: Vec<&[f32]> = args.iter().map(|t| t.data.as_slice()).collect();
+    plan.run(&data, &[], rng);
+    let value = Tensor { shape: out_shape, dtype: DType::F32, data: plan.value(outs[0]).to_vec() };
+    let mut next = outs[1..].iter();
+    let result = f
+        .inputs
+        .iter()
+        .zip(&linked)
+        .map(|(&p, &l)| match l {
+            true => {
+                next.next().map(|&d| Tensor { shape: plan.graph.nodes[p].shape.clone(), dtype: DType::F32, data: plan.value(d).to_vec() })
+            }
+            false => None,
+        })
+        .collect();
+    Ok((value, result))
+}
+
+/// Whether node `out` is computed from node `from`.
+fn connected(g: &Graph, from: NodeId, out: NodeId) -> bool {
+    if from > out {
+        return false;
+    }
+    let mut on = vec![false; out + 1];
+    on[from] = true;
+    for i in from..=out {
+        if !on[i] && g.nodes[i].inputs.iter().any(|&j| on[j]) {
+            on[i] = true;
+        }
+    }
+    on[out]
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::nn::Opts;
 use serde_json::Value;
+use std::collections::HashMap;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
@@ -382,6 +383,82 @@ impl Optimizer {
                     w[i] -= alpha * m[i] / (v[i].sqrt() + eps);
                 }
             }
+        }
+    }
+}
+
+/// An optimizer driven from a custom training loop (`optimizer.minimize`, `applyGradients`):
+/// the same update as `fit`, with each variable's state (moments, accumulators) found by the
+/// caller's key, so it carries over calls whichever subset of variables a call updates.
+pub struct Keyed {
+    pub opt: Optimizer,
+    index: HashMap<u64, usize>,
+}
+
+impl Keyed {
+    pub fn new(opt: Optimizer) -> Keyed {
+        Keyed { opt, index: HashMap::new() }
+    }
+
+    /// Takes a changed configuration: a new learning rate keeps the state, anything else (another
+    /// kind, schedule or clipping) starts afresh.
+    pub fn reconfigure(&mut self, new: Optimizer) {
+        if new.kind == self.opt.kind && new.schedule == self.opt.schedule && new.clip == self.opt.clip {
+            if self.opt.schedule.is_none() {
+                self.opt.lr = new.lr;
+            }
+        } else {
+            *self = Keyed::new(new);
+        }
+    }
+
+    /// One optimizer step over `params` (keyed by `keys`), clipping the gradients as configured.
+    pub fn apply(&mut self, keys: &[u64], params: &mut [&mut [f32]], grads: &[&[f32]]) -> Result<()> {
+        if keys.len() != params.len() || grads.len() != params.len() {
+            return Err(Error::arg(
+                "applyGradients",
+                format!("{} keys, {} variables and {} gradients", keys.len(), params.len(), grads.len()),
+            ));
+        }
+        if let Some((k, _)) = params.iter().zip(grads).enumerate().find(|(_, (w, g))| w.len() != g.len()) {
+            return Err(Error::shape(
+                "applyGradients",
+                format!("variable {k} has {} values, its gradient {}", params[k].len(), grads[k].len()),
+            ));
+        }
+        let mut clipped: Vec<Vec<f32>> = grads.iter().map(|g| g.to_vec()).collect();
+        if let Some(c) = self.opt.clip {
+            clip_cpu(c, &mut clipped);
+        }
+        for &key in keys {
+            let next = self.index.len();
+            self.index.entry(key).or_insert(next);
+        }
+        // Every known slot survives begin_step (it keeps the first n).
+        self.opt.begin_step(self.index.len());
+        for ((key, w), g) in keys.iter().zip(params.iter_mut()).zip(&clipped) {
+            self.opt.update(self.index[key], w, g);
+        }
+        Ok(())
+    }
+}
+
+/// Keras's gradient clipping on CPU values, as the training step does it in the graph.
+pub fn clip_cpu(clip: Clip, grads: &mut [Vec<f32>]) {
+    let sq = |g: &[f32]| g.iter().map(|v| v * v).sum::<f32>();
+    let scale = |g: &mut [f32], sq: f32, c: f32| {
+        let f = c / sq.sqrt().max(c);
+        g.iter_mut().for_each(|v| *v *= f);
+    };
+    match clip {
+        Clip::Value(c) => grads.iter_mut().flatten().for_each(|v| *v = v.clamp(-c, c)),
+        Clip::Norm(c) => grads.iter_mut().for_each(|g| {
+            let s = sq(g);
+            scale(g, s, c)
+        }),
+        Clip::GlobalNorm(c) => {
+            let total: f32 = grads.iter().map(|g| sq(g)).sum();
+            grads.iter_mut().for_each(|g| scale(g, total, c));
         }
     }
 }

@@ -2,6 +2,7 @@
 //! engine error becomes a JS `Error` with the engine's message, and nothing here can panic on bad
 //! input (a panic would abort the instance and lose every model in it).
 
+mod grad;
 mod ops;
 
 use crate::backend::gpu::{Gpu, Readback};

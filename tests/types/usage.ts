@@ -125,3 +125,25 @@ export function customLayerProgram(): tf.Sequential {
   m.add(new Scale({ inputShape: [3] }));
   return m;
 }
+
+// Custom training loops: variables, gradients of functions, minimize and applyGradients.
+export function customLoopProgram(xs: tf.Tensor, ys: tf.Tensor): number {
+  const w: tf.Variable = tf.variable(tf.scalar(0), true, 'w');
+  const b = tf.scalar(0).variable();
+  const opt = tf.train.adam(0.1);
+  const loss = () => tf.mean(tf.square(xs.mul(w).add(b).sub(ys)));
+  const cost: tf.Tensor | null = opt.minimize(loss, true, [w, b]);
+  const { value, grads } = tf.variableGrads(loss);
+  opt.applyGradients(grads);
+  opt.applyGradients([{ name: w.name, tensor: grads[w.name] }]);
+  w.assign(tf.scalar(1));
+  const dx: tf.Tensor = tf.grad((x) => x.square())(xs);
+  const [da, db] = tf.grads((p, q) => p.mul(q))([xs, ys], tf.onesLike(xs));
+  const vg = tf.valueAndGrad((x) => x.sin())(xs);
+  const vgs = tf.valueAndGrads((p, q) => p.add(q))([xs, [1, 2]]);
+  return (cost?.rank ?? 0) + value.rank + dx.rank + da.rank + db.rank + vg.grad.rank + vgs.grads.length + opt.iterations + (w.trainable ? 1 : 0);
+}
+// @ts-expect-error variableGrads takes a function of no arguments
+tf.variableGrads((x: tf.Tensor) => x);
+// @ts-expect-error assign takes a tensor
+tf.variable(tf.scalar(1)).assign('one');

@@ -5,6 +5,7 @@ export * from './tensor.js';
 export * from './ops.js';
 export { layers, initializers, regularizers, Layer, SymbolicTensor, input, serialization, LayerVariable } from './layers.js';
 export { train, Optimizer } from './train.js';
+export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableGrads } from './grad.js';
 export { losses, metrics } from './losses.js';
 export { callbacks, Callback, EarlyStopping } from './callbacks.js';
 export { Sequential, sequential, History, LayersModel, model } from './models.js';

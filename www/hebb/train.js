@@ -70,7 +70,8 @@ export class Optimizer {
     for (const m of this._models) m._setLearningRate(v);
   }
   toJSON() { return { className: this.className, config: this.config, id: this._id }; }
-  dispose() {}
+  /** Frees the state minimize/applyGradients kept (a model compiled with it keeps its own). */
+  dispose() { engine.optimizer_drop(this._id); }
 }
 
 const def = (v, d) => (v === undefined || v === null ? d : v);
