@@ -314,6 +314,20 @@ fn webgpu_errors_are_caught_and_named() {
     assert!(scopes.take_error().is_none());
 }
 
+/// Plans `g` on the GPU with `values` as its Param leaves (in index order), runs it once and
+/// reads back every node of `outs`.
+fn run_on_gpu(gpu: &Arc<Gpu>, g: Graph, outs: &[NodeId], values: &[&[f32]]) -> Vec<Vec<f32>> {
+    let order: Vec<usize> = (0..values.len()).collect();
+    let arena = ParamArena::new(gpu, values, &order).unwrap();
+    let mut plan = GpuPlan::new(gpu, g, outs, &arena).unwrap();
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    plan.encode(&mut enc, &[], 0);
+    let parts: Vec<_> = outs.iter().map(|&o| plan.value(o).map(|(b, n)| (b, 0u64, n)).unwrap()).collect();
+    let rb = gpu.readback(&mut enc, &parts);
+    gpu.queue.submit([enc.finish()]);
+    rb.wait(gpu).unwrap()
+}
+
 /// The Keras layer fixtures (tests/fixtures/keras_layers.json) on the GPU: forward values and
 /// gradients through the WGSL kernels match Keras as the CPU does (tests/keras.rs).
 #[test]
@@ -350,15 +364,7 @@ fn keras_layer_fixtures_on_the_gpu() {
         materialize(&mut g, &mut outs).unwrap();
         let mut values: Vec<&[f32]> = weights.iter().map(|w| w.data.as_slice()).collect();
         values.push(&x.data);
-        let order: Vec<usize> = (0..values.len()).collect();
-        let arena = ParamArena::new(&gpu, &values, &order).unwrap();
-        let mut plan = GpuPlan::new(&gpu, g, &outs, &arena).unwrap();
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        plan.encode(&mut enc, &[], 0);
-        let parts: Vec<_> = outs.iter().map(|&o| plan.value(o).map(|(b, n)| (b, 0u64, n)).unwrap()).collect();
-        let rb = gpu.readback(&mut enc, &parts);
-        gpu.queue.submit([enc.finish()]);
-        let got = rb.wait(&gpu).unwrap();
+        let got = run_on_gpu(&gpu, g, &outs, &values);
         let mut want = vec![tensor(&case["y"])];
         want.extend(case["grad_weights"].as_array().unwrap().iter().map(tensor));
         if training {
@@ -407,15 +413,7 @@ fn keras_merge_and_attention_fixtures_on_the_gpu() {
             materialize(&mut g, &mut outs).unwrap();
             let mut values: Vec<&[f32]> = ws.iter().map(|w| w.data.as_slice()).collect();
             values.extend(xs.iter().map(|x| x.data.as_slice()));
-            let order: Vec<usize> = (0..values.len()).collect();
-            let arena = ParamArena::new(&gpu, &values, &order).unwrap();
-            let mut plan = GpuPlan::new(&gpu, g, &outs, &arena).unwrap();
-            let mut enc = gpu.device.create_command_encoder(&Default::default());
-            plan.encode(&mut enc, &[], 0);
-            let parts: Vec<_> = outs.iter().map(|&o| plan.value(o).map(|(b, n)| (b, 0u64, n)).unwrap()).collect();
-            let rb = gpu.readback(&mut enc, &parts);
-            gpu.queue.submit([enc.finish()]);
-            let got = rb.wait(&gpu).unwrap();
+            let got = run_on_gpu(&gpu, g, &outs, &values);
             let mut want = vec![tensor(&case["y"])];
             if let Some(gw) = case.get("grad_weights") {
                 want.extend(gw.as_array().unwrap().iter().map(tensor));
