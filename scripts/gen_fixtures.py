@@ -1043,6 +1043,75 @@ def gen_attention():
     )
 
 
+def rnn_state_case(name, cls, tfjs_config, layer, x, states, seed):
+    """A recurrent layer called on x with optional initial states, returnState on: forward of
+    every output ([output, *final_states]) and the vjp of sum_k sum(y_k * dy_k) w.r.t. the
+    weights (Keras's order) and x and the initial states."""
+    rng = np.random.default_rng(7000 + seed)
+    layer.build(x.shape)
+    weights = [rand(rng, tuple(w.shape), 0.4) for w in layer.trainable_variables]
+
+    def fwd(ws, xin, *init):
+        kw = {"initial_state": list(init)} if init else {}
+        # (The non-trainable variables are the dropout seed generators' states.)
+        out, _ = layer.stateless_call(list(ws), [v.value for v in layer.non_trainable_variables], xin, **kw)
+        return tuple(out)
+
+    ws = tuple(jnp.asarray(w) for w in weights)
+    ys, vjp = jax.vjp(fwd, ws, jnp.asarray(x), *[jnp.asarray(h) for h in states])
+    ys = [np.asarray(y) for y in ys]
+    dys = [rand(rng, y.shape) for y in ys]
+    grads = vjp(tuple(jnp.asarray(d) for d in dys))
+    return {
+        "name": name,
+        "class": cls,
+        "config": tfjs_config,
+        "xs": [arr(x)] + [arr(h) for h in states],
+        "weights": [arr(w) for w in weights],
+        "ys": [arr(y) for y in ys],
+        "dys": [arr(d) for d in dys],
+        "grad_weights": [arr(np.asarray(g)) for g in grads[0]],
+        "grad_xs": [arr(np.asarray(g)) for g in grads[1:]],
+    }
+
+
+def gen_rnn_state():
+    rng = np.random.default_rng(94)
+    L = keras.layers
+    H = 4
+    x = rand(rng, (2, 5, 3))
+    h0, c0, h1, c1 = (rand(rng, (2, H)) for _ in range(4))
+    sig = {"recurrentActivation": "sigmoid"}
+    cases = [
+        rnn_state_case("lstm_state_init", "LSTM", {"units": H, "returnState": True, **sig},
+                       L.LSTM(H, return_state=True, recurrent_activation="sigmoid"), x, [h0, c0], 1),
+        rnn_state_case("lstm_seq_back_state_init", "LSTM", {"units": H, "returnState": True, "returnSequences": True, "goBackwards": True, **sig},
+                       L.LSTM(H, return_state=True, return_sequences=True, go_backwards=True, recurrent_activation="sigmoid"), x, [h0, c0], 2),
+        rnn_state_case("lstm_state_no_init", "LSTM", {"units": H, "returnState": True, **sig},
+                       L.LSTM(H, return_state=True, recurrent_activation="sigmoid"), x, [], 3),
+        rnn_state_case("gru_state_init_reset_after", "GRU", {"units": H, "returnState": True, "resetAfter": True, **sig},
+                       L.GRU(H, return_state=True, reset_after=True, recurrent_activation="sigmoid"), x, [h0], 4),
+        rnn_state_case("gru_seq_state_init_reset_before", "GRU", {"units": H, "returnState": True, "returnSequences": True, "resetAfter": False, **sig},
+                       L.GRU(H, return_state=True, return_sequences=True, reset_after=False, recurrent_activation="sigmoid"), x, [h0], 5),
+        rnn_state_case("simple_rnn_state_init", "SimpleRNN", {"units": H, "returnState": True},
+                       L.SimpleRNN(H, return_state=True), x, [h0], 6),
+        rnn_state_case("bidirectional_lstm_state_init", "Bidirectional",
+                       {"layer": {"className": "LSTM", "config": {"units": H, "returnState": True, **sig}}, "mergeMode": "concat"},
+                       L.Bidirectional(L.LSTM(H, return_state=True, recurrent_activation="sigmoid")), x, [h0, c0, h1, c1], 7),
+        rnn_state_case("bidirectional_gru_seq_state", "Bidirectional",
+                       {"layer": {"className": "GRU", "config": {"units": H, "returnState": True, "returnSequences": True, "resetAfter": True, **sig}}, "mergeMode": "sum"},
+                       L.Bidirectional(L.GRU(H, return_state=True, return_sequences=True, reset_after=True, recurrent_activation="sigmoid"), merge_mode="sum"), x, [], 8),
+    ]
+    write(
+        "keras_rnn_state.json",
+        {
+            "generator": GENERATOR,
+            "description": "Keras recurrent layers with return_state (outputs ys = [output, *final_states]) called on [x, *initial_state]; grad_* are gradients of sum_k sum(ys[k] * dys[k]) (jax.vjp).",
+            "cases": cases,
+        },
+    )
+
+
 def main():
     only = sys.argv[1:]
     gens = {
@@ -1054,6 +1123,7 @@ def main():
         "losses": gen_losses,
         "merge": gen_merge,
         "attention": gen_attention,
+        "rnn_state": gen_rnn_state,
     }
     for name, gen in gens.items():
         if not only or name in only:

@@ -47,15 +47,15 @@ fn model(seed: u64) -> Sequential {
     let nodes = vec![
         (2, vec![Ref::Input(0)]),         // 0 da(a)
         (3, vec![Ref::Input(1)]),         // 1 db(b)
-        (4, vec![Ref::Node(0)]),          // 2 shared(da)
-        (4, vec![Ref::Node(1)]),          // 3 shared(db)
-        (5, vec![Ref::Node(2), Ref::Node(3)]), // 4 cat
-        (6, vec![Ref::Node(4)]),          // 5 mix
-        (7, vec![Ref::Node(5), Ref::Node(2)]), // 6 res
-        (8, vec![Ref::Node(6)]),          // 7 cls
-        (9, vec![Ref::Node(6)]),          // 8 reg
+        (4, vec![Ref::Node(0, 0)]),          // 2 shared(da)
+        (4, vec![Ref::Node(1, 0)]),          // 3 shared(db)
+        (5, vec![Ref::Node(2, 0), Ref::Node(3, 0)]), // 4 cat
+        (6, vec![Ref::Node(4, 0)]),          // 5 mix
+        (7, vec![Ref::Node(5, 0), Ref::Node(2, 0)]), // 6 res
+        (8, vec![Ref::Node(6, 0)]),          // 7 cls
+        (9, vec![Ref::Node(6, 0)]),          // 8 reg
     ];
-    let mut m = Sequential::functional(seed, layers, vec![(0, DType::F32), (1, DType::F32)], nodes, vec![Ref::Node(7), Ref::Node(8)]).unwrap();
+    let mut m = Sequential::functional(seed, layers, vec![(0, DType::F32), (1, DType::F32)], nodes, vec![Ref::Node(7, 0), Ref::Node(8, 0)]).unwrap();
     m.compile(Compiled {
         heads: vec![
             Head {
@@ -154,7 +154,7 @@ fn wiring_mistakes_name_the_layer_and_shapes() {
         vec![input("a", 4), input("b", 3), layer("Dense", json!({"name": "d", "units": 2}))],
         vec![(0, DType::F32), (1, DType::F32)],
         vec![(2, vec![Ref::Input(0)]), (2, vec![Ref::Input(1)])],
-        vec![Ref::Node(0), Ref::Node(1)],
+        vec![Ref::Node(0, 0), Ref::Node(1, 0)],
     )
     .err()
     .unwrap()
@@ -170,7 +170,7 @@ fn wiring_mistakes_name_the_layer_and_shapes() {
         ],
         vec![(0, DType::F32), (1, DType::F32)],
         vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
-        vec![Ref::Node(0)],
+        vec![Ref::Node(0, 0)],
     )
     .err()
     .unwrap()
@@ -182,7 +182,7 @@ fn wiring_mistakes_name_the_layer_and_shapes() {
         vec![input("a", 4), input("b", 4), layer("Dense", json!({"name": "d", "units": 2}))],
         vec![(0, DType::F32), (1, DType::F32)],
         vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
-        vec![Ref::Node(0)],
+        vec![Ref::Node(0, 0)],
     )
     .err()
     .unwrap()

@@ -380,47 +380,21 @@ fn keras_layer_fixtures_on_the_gpu() {
     }
 }
 
-/// The multi-input layers' Keras fixtures (merge layers, MultiHeadAttention) through the WGSL
-/// kernels: values and the gradients w.r.t. every weight and input.
+/// The multi-input layers' Keras fixtures (merge layers, MultiHeadAttention, recurrent layers
+/// with initial and returned states) through the WGSL kernels: values and the gradients w.r.t.
+/// every weight and input.
 #[test]
-fn keras_merge_and_attention_fixtures_on_the_gpu() {
+fn keras_multi_input_fixtures_on_the_gpu() {
     let Some(gpu) = gpu() else { return };
-    let tensor = common::tensor;
-    for file in ["keras_merge.json", "keras_attention.json"] {
+    for file in ["keras_merge.json", "keras_attention.json", "keras_rnn_state.json"] {
         let fx = common::load(file);
         for case in fx["cases"].as_array().unwrap() {
-            let name = case["name"].as_str().unwrap();
-            let mut cfg = case["config"].clone();
-            cfg["name"] = serde_json::json!(name);
-            let mut layer = hebb::nn::from_config(case["class"].as_str().unwrap(), &cfg).unwrap();
-            let xs: Vec<Tensor> = case["xs"].as_array().unwrap().iter().map(tensor).collect();
-            let ws: Vec<Tensor> = case.get("weights").map(|w| w.as_array().unwrap().iter().map(tensor).collect()).unwrap_or_default();
-            let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape[1..].to_vec()).collect();
-            layer.build_multi(&shapes).unwrap();
-            let mut g = Graph::new();
-            let wn: Vec<NodeId> = ws.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
-            let xn: Vec<NodeId> = xs.iter().enumerate().map(|(i, x)| g.param(ws.len() + i, &x.shape)).collect();
-            let y = layer.call_multi(&mut g, &xn, &wn, false).unwrap();
-            let dy = g.constant(tensor(&case["dy"])).unwrap();
-            let prod = g.mul(y, dy).unwrap();
-            let axes: Vec<usize> = (0..g.shape_of(prod).len()).collect();
-            let loss = g.sum(prod, &axes, false).unwrap();
-            let mut wrt = wn.clone();
-            wrt.extend(&xn);
-            let grads = grad(&mut g, loss, &wrt).unwrap();
-            let mut outs = vec![y];
-            outs.extend(&grads);
-            materialize(&mut g, &mut outs).unwrap();
-            let mut values: Vec<&[f32]> = ws.iter().map(|w| w.data.as_slice()).collect();
-            values.extend(xs.iter().map(|x| x.data.as_slice()));
-            let got = run_on_gpu(&gpu, g, &outs, &values);
-            let mut want = vec![tensor(&case["y"])];
-            if let Some(gw) = case.get("grad_weights") {
-                want.extend(gw.as_array().unwrap().iter().map(tensor));
-            }
-            want.extend(case["grad_xs"].as_array().unwrap().iter().map(tensor));
+            let fg = common::fixture_graph(case);
+            let (name, want) = (&fg.name, &fg.want);
+            let values: Vec<&[f32]> = fg.values.iter().map(|w| w.data.as_slice()).collect();
+            let got = run_on_gpu(&gpu, fg.graph, &fg.outs, &values);
             assert_eq!(got.len(), want.len(), "{name}: outputs");
-            for (k, (gv, w)) in got.iter().zip(&want).enumerate() {
+            for (k, (gv, w)) in got.iter().zip(want).enumerate() {
                 assert_eq!(gv.len(), w.data.len(), "{name} output {k}");
                 for (i, (a, b)) in gv.iter().zip(&w.data).enumerate() {
                     assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{name} output {k} [{i}]: gpu {a} vs Keras {b}");

@@ -243,49 +243,19 @@ fn keras_loss_classes_match_keras() {
 /// shape, weight shapes, values, the gradients w.r.t. every weight and input, config round trip.
 #[test]
 fn multi_input_layers_match_keras() {
-    for (file, tol) in [("keras_merge.json", 2e-5), ("keras_attention.json", 1e-4)] {
+    for (file, tol) in [("keras_merge.json", 2e-5), ("keras_attention.json", 1e-4), ("keras_rnn_state.json", 1e-4)] {
         let fx = load(file);
         for case in fx["cases"].as_array().unwrap() {
-            let name = case["name"].as_str().unwrap();
+            let fg = common::fixture_graph(case);
+            let (name, layer) = (&fg.name, &fg.layer);
             let class = case["class"].as_str().unwrap();
-            let mut cfg = case["config"].clone();
-            cfg["name"] = json!(name);
-            let mut layer = nn::from_config(class, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let xs: Vec<Tensor> = case["xs"].as_array().unwrap().iter().map(tensor).collect();
-            let ws: Vec<Tensor> = case.get("weights").map(|w| w.as_array().unwrap().iter().map(tensor).collect()).unwrap_or_default();
-            let y_want = tensor(&case["y"]);
-            let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape[1..].to_vec()).collect();
-            let (specs, out) = layer.build_multi(&shapes).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(out, y_want.shape[1..], "{name}: output shape");
-            let spec_shapes: Vec<Vec<usize>> = specs.iter().map(|s| s.shape.clone()).collect();
-            assert_eq!(spec_shapes, ws.iter().map(|w| w.shape.clone()).collect::<Vec<_>>(), "{name}: weight shapes");
             let again = nn::from_config(class, &layer.config()).unwrap();
             assert_eq!(again.config(), layer.config(), "{name}: config round trip");
-            let mut g = Graph::new();
-            let wn: Vec<_> = ws.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
-            let xn: Vec<_> = xs.iter().enumerate().map(|(i, x)| g.param(ws.len() + i, &x.shape)).collect();
-            let y = layer.call_multi(&mut g, &xn, &wn, false).unwrap();
-            let dy = g.constant(tensor(&case["dy"])).unwrap();
-            let prod = g.mul(y, dy).unwrap();
-            let axes: Vec<usize> = (0..y_want.shape.len()).collect();
-            let loss = g.sum(prod, &axes, false).unwrap();
-            let mut wrt = wn.clone();
-            wrt.extend(&xn);
-            let grads = grad(&mut g, loss, &wrt).unwrap();
-            let mut outs = vec![y];
-            outs.extend(&grads);
-            hebb::graph::plan::materialize(&mut g, &mut outs).unwrap();
-            let mut plan = Plan::new(g, &outs).unwrap();
-            let mut values: Vec<&[f32]> = ws.iter().map(|w| w.data.as_slice()).collect();
-            values.extend(xs.iter().map(|x| x.data.as_slice()));
+            let mut plan = Plan::new(fg.graph, &fg.outs).unwrap();
+            let values: Vec<&[f32]> = fg.values.iter().map(|w| w.data.as_slice()).collect();
             plan.run(&[], &values, &mut Rng::new(0));
-            assert_close(&format!("{name} y"), plan.value(outs[0]), &y_want, tol);
-            let gw = case.get("grad_weights").map(|g| g.as_array().unwrap().clone()).unwrap_or_default();
-            for (k, g) in gw.iter().enumerate() {
-                assert_close(&format!("{name} grad weight {k}"), plan.value(outs[1 + k]), &tensor(g), tol);
-            }
-            for (k, gx) in case["grad_xs"].as_array().unwrap().iter().enumerate() {
-                assert_close(&format!("{name} grad x{k}"), plan.value(outs[1 + ws.len() + k]), &tensor(gx), tol);
+            for (k, (o, w)) in fg.outs.iter().zip(&fg.want).enumerate() {
+                assert_close(&format!("{name} output/gradient {k}"), plan.value(*o), w, tol);
             }
         }
     }

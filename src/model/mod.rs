@@ -39,6 +39,8 @@ pub struct LayerEntry {
     pub in_shape: Vec<usize>,
     pub in_shapes: Vec<Vec<usize>>,
     pub out_shape: Vec<usize>,
+    /// Every output's shape (`out_shape` first; a recurrent layer with returnState has more).
+    pub out_shapes: Vec<Vec<usize>>,
     pub weights: Vec<usize>,
     pub trainable: bool,
 }
@@ -126,8 +128,8 @@ impl Compiled {
 pub enum Ref {
     /// The model's i-th input.
     Input(usize),
-    /// The output of the k-th call node.
-    Node(usize),
+    /// Output j of the k-th call node (j is 0 except for layers with several outputs).
+    Node(usize, usize),
 }
 
 pub struct ModelInput {
@@ -141,7 +143,8 @@ pub struct ModelInput {
 pub struct CallNode {
     pub layer: usize,
     pub inputs: Vec<Ref>,
-    pub out_shape: Vec<usize>,
+    /// Every output's feature shape (one for most layers).
+    pub out_shapes: Vec<Vec<usize>>,
 }
 
 /// A functional model's graph of layer calls, in an order where every call follows its inputs.
@@ -319,7 +322,7 @@ impl Sequential {
     ) -> Result<Sequential> {
         let mut m = Sequential::new(seed);
         let nl = layers.len();
-        type Built = (Vec<crate::nn::WeightSpec>, Vec<Vec<usize>>, Vec<usize>);
+        type Built = (Vec<crate::nn::WeightSpec>, Vec<Vec<usize>>, Vec<Vec<usize>>);
         let mut built: Vec<Option<Built>> = (0..nl).map(|_| None).collect();
         let mut model_inputs = vec![];
         for &(li, dtype) in &inputs {
@@ -328,7 +331,7 @@ impl Sequential {
                 return Err(Error::arg("model", format!("the model's inputs must be InputLayers (tf.input), received {}", describe(layer.as_ref()))));
             }
             let shape = layer.build(&[])?.1;
-            built[li] = Some((vec![], vec![shape.clone()], shape.clone()));
+            built[li] = Some((vec![], vec![shape.clone()], vec![shape.clone()]));
             model_inputs.push(ModelInput { layer: li, shape, dtype });
         }
         if model_inputs.is_empty() {
@@ -340,7 +343,7 @@ impl Sequential {
             for r in &refs {
                 shapes.push(match *r {
                     Ref::Input(i) if i < model_inputs.len() => model_inputs[i].shape.clone(),
-                    Ref::Node(j) if j < k => call_nodes[j].out_shape.clone(),
+                    Ref::Node(j, o) if j < k && o < call_nodes[j].out_shapes.len() => call_nodes[j].out_shapes[o].clone(),
                     _ => return Err(Error::arg("model", format!("layer call {k} reads {r:?}, which does not come before it"))),
                 });
             }
@@ -360,21 +363,25 @@ impl Sequential {
                     out.clone()
                 }
                 None => {
-                    let (specs, out) = layer.build_multi(&shapes)?;
+                    let (specs, first) = layer.build_multi(&shapes)?;
                     for s in &specs {
                         crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
                     }
-                    crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &out)?;
+                    let mut out = vec![first];
+                    out.extend(layer.extra_outputs());
+                    for o in &out {
+                        crate::tensor::shape::checked_numel(&describe(layer.as_ref()), o)?;
+                    }
                     built[li] = Some((specs, shapes, out.clone()));
                     out
                 }
             };
-            call_nodes.push(CallNode { layer: li, inputs: refs, out_shape: out });
+            call_nodes.push(CallNode { layer: li, inputs: refs, out_shapes: out });
         }
         for r in &outputs {
             let ok = match *r {
                 Ref::Input(i) => i < model_inputs.len(),
-                Ref::Node(j) => j < call_nodes.len(),
+                Ref::Node(j, o) => j < call_nodes.len() && o < call_nodes[j].out_shapes.len(),
             };
             if !ok {
                 return Err(Error::arg("model", format!("output {r:?} is not in the model")));
@@ -384,7 +391,7 @@ impl Sequential {
             return Err(Error::arg("model", "a model needs at least one output"));
         }
         for (li, (layer, b)) in layers.into_iter().zip(built).enumerate() {
-            let Some((specs, in_shapes, out_shape)) = b else {
+            let Some((specs, in_shapes, out_shapes)) = b else {
                 return Err(Error::arg(describe(layer.as_ref()), format!("layer {li} is not connected to the model's inputs")));
             };
             let mut idx = vec![];
@@ -396,7 +403,7 @@ impl Sequential {
                 m.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, regularizer: s.regularizer });
                 idx.push(m.weights.len() - 1);
             }
-            m.layers.push(LayerEntry { layer, in_shape: in_shapes[0].clone(), in_shapes, out_shape, weights: idx, trainable: true });
+            m.layers.push(LayerEntry { layer, in_shape: in_shapes[0].clone(), in_shapes, out_shape: out_shapes[0].clone(), out_shapes, weights: idx, trainable: true });
         }
         if model_inputs.len() == 1 {
             m.input_shape = Some(model_inputs[0].shape.clone());
@@ -420,7 +427,7 @@ impl Sequential {
     fn ref_shape(&self, t: &Topology, r: Ref) -> Vec<usize> {
         match r {
             Ref::Input(i) => t.inputs[i].shape.clone(),
-            Ref::Node(k) => t.nodes[k].out_shape.clone(),
+            Ref::Node(k, o) => t.nodes[k].out_shapes[o].clone(),
         }
     }
 
@@ -430,7 +437,7 @@ impl Sequential {
             None => self.layers.last(),
             Some(t) => match *t.outputs.get(j)? {
                 Ref::Input(i) => self.layers.get(t.inputs[i].layer),
-                Ref::Node(k) => self.layers.get(t.nodes[k].layer),
+                Ref::Node(k, _) => self.layers.get(t.nodes[k].layer),
             },
         }
     }
@@ -456,26 +463,26 @@ impl Sequential {
             let parts: Vec<(Vec<usize>, DType)> = t.inputs.iter().map(|i| (i.shape.clone(), i.dtype)).collect();
             unpack(g, x, &parts)?
         };
-        let mut vals: Vec<NodeId> = Vec::with_capacity(t.nodes.len());
+        let mut vals: Vec<Vec<NodeId>> = Vec::with_capacity(t.nodes.len());
         for node in &t.nodes {
             let xs: Vec<NodeId> = node
                 .inputs
                 .iter()
                 .map(|r| match *r {
                     Ref::Input(i) => ins[i],
-                    Ref::Node(k) => vals[k],
+                    Ref::Node(k, o) => vals[k][o],
                 })
                 .collect();
             let entry = &self.layers[node.layer];
             let w: Vec<NodeId> = entry.weights.iter().map(|&i| params[i]).collect();
             let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
-            vals.push(entry.layer.call_multi(g, &xs, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?);
+            vals.push(entry.layer.call_outputs(g, &xs, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?);
         }
         Ok(t.outputs
             .iter()
             .map(|r| match *r {
                 Ref::Input(i) => ins[i],
-                Ref::Node(k) => vals[k],
+                Ref::Node(k, o) => vals[k][o],
             })
             .collect())
     }
@@ -496,6 +503,12 @@ impl Sequential {
             return Err(Error::arg(describe(layer.as_ref()), "an InputLayer can only be the first layer of a Sequential model"));
         }
         let (specs, out_shape) = layer.build(&in_shape)?;
+        if !layer.extra_outputs().is_empty() {
+            return Err(Error::arg(
+                describe(layer.as_ref()),
+                "has several outputs (returnState), so it cannot join a Sequential model: use the functional API (tf.model) and pick the outputs",
+            ));
+        }
         for s in &specs {
             crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
         }
@@ -512,7 +525,7 @@ impl Sequential {
         if self.layers.is_empty() {
             self.input_shape = Some(in_shape.clone());
         }
-        self.layers.push(LayerEntry { layer, in_shapes: vec![in_shape.clone()], in_shape, out_shape, weights: idx, trainable: true });
+        self.layers.push(LayerEntry { layer, in_shapes: vec![in_shape.clone()], in_shape, out_shapes: vec![out_shape.clone()], out_shape, weights: idx, trainable: true });
         self.plans.clear();
         self.gpu = None;
         Ok(())

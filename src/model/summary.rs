@@ -54,7 +54,7 @@ impl Sequential {
         t.inputs.len() == 1
             && t.outputs.len() == 1
             && t.nodes.iter().enumerate().all(|(k, n)| {
-                let prev = if k == 0 { super::Ref::Input(0) } else { super::Ref::Node(k - 1) };
+                let prev = if k == 0 { super::Ref::Input(0) } else { super::Ref::Node(k - 1, 0) };
                 n.inputs == [prev] && seen.insert(n.layer)
             })
     }
@@ -93,7 +93,7 @@ impl Sequential {
                     .iter()
                     .map(|r| match *r {
                         super::Ref::Input(i) => format!("{}[0][0]", self.layers[t.inputs[i].layer].layer.name()),
-                        super::Ref::Node(k) => format!("{}[{}][0]", self.layers[t.nodes[k].layer].layer.name(), call_index[k]),
+                        super::Ref::Node(k, o) => format!("{}[{}][{o}]", self.layers[t.nodes[k].layer].layer.name(), call_index[k]),
                     })
                     .collect();
                 calls[n.layer].push((format!("[{}]", shapes.join(",")), from));
@@ -106,7 +106,12 @@ impl Sequential {
             } else {
                 calls[i].iter().map(|c| c.0.clone()).collect::<Vec<_>>().join(",")
             };
-            let mut fields = vec![format!("{} ({})", e.layer.name(), e.layer.class_name()), input, batch_shape(&e.out_shape), params.to_string()];
+            // TF.js prints a layer with several outputs as the list of their shapes.
+            let output = match e.out_shapes.as_slice() {
+                [one] => batch_shape(one),
+                many => format!("[{}]", many.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(",")),
+            };
+            let mut fields = vec![format!("{} ({})", e.layer.name(), e.layer.class_name()), input, output, params.to_string()];
             if graph {
                 let conns: Vec<String> = calls[i].iter().flat_map(|c| c.1.clone()).collect();
                 fields.push(conns.first().cloned().unwrap_or_default());

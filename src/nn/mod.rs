@@ -61,6 +61,15 @@ pub trait Layer {
     fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
         self.call(g, xs[0], w, training)
     }
+    /// The shapes of the outputs after the first, once built (a recurrent layer with
+    /// returnState gives its final states too). Such layers only join functional models.
+    fn extra_outputs(&self) -> Vec<Vec<usize>> {
+        vec![]
+    }
+    /// Every output's node: `call_multi`'s, then the extra outputs'.
+    fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        Ok(vec![self.call_multi(g, xs, w, training)?])
+    }
     fn config(&self) -> Value;
     /// Checks the values of the model's input when this is the first layer (an embedding's
     /// indices must be in range); called once per fit/evaluate/predict, before any kernel runs.

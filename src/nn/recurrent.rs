@@ -32,6 +32,14 @@ impl Cell {
             Cell::Gru => 3,
         }
     }
+    /// The states carried between steps: h, and c for an LSTM.
+    fn states(self) -> usize {
+        if self == Cell::Lstm {
+            2
+        } else {
+            1
+        }
+    }
 }
 
 type InitCfg = ((Init, Option<u64>), Value);
@@ -48,6 +56,7 @@ pub struct Rnn {
     recurrent_activation: Activation,
     use_bias: bool,
     return_sequences: bool,
+    return_state: bool,
     go_backwards: bool,
     unit_forget_bias: bool,
     reset_after: bool,
@@ -68,9 +77,6 @@ impl Rnn {
         if o.bool_or("stateful", false)? {
             return Err(Error::arg(&o.owner, "stateful recurrent layers are not supported yet"));
         }
-        if o.bool_or("returnState", false)? {
-            return Err(Error::arg(&o.owner, "returnState needs a layer with several outputs, which the functional API (tf.model) will give; it is not supported yet"));
-        }
         let rate = |key: &str| -> Result<f32> {
             let r = o.f32_or(key, 0.0)?;
             if !(0.0..1.0).contains(&r) {
@@ -87,6 +93,7 @@ impl Rnn {
             recurrent_activation: Activation::parse(&o.owner, o.str_or("recurrentActivation", "hardSigmoid")?)?,
             use_bias: o.bool_or("useBias", true)?,
             return_sequences: o.bool_or("returnSequences", false)?,
+            return_state: o.bool_or("returnState", false)?,
             go_backwards: o.bool_or("goBackwards", false)?,
             unit_forget_bias: cell == Cell::Lstm && o.bool_or("unitForgetBias", true)?,
             reset_after,
@@ -117,8 +124,47 @@ impl Rnn {
         format!("{} '{}'", self.class_name(), self.name)
     }
 
-    /// Runs the recurrence over x [N, T, D]: every step's output h_t [N, H], in processing order.
-    fn run(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+    /// Checks the initial states given with the input (`initialState`): as many as the cell
+    /// carries, each [units].
+    fn check_states(&self, states: &[Vec<usize>]) -> Result<()> {
+        let n = self.cell.states();
+        let what = if n == 2 { "2 tensors (h and c)" } else { "1 tensor (h)" };
+        if states.len() != n || states.iter().any(|s| *s != [self.units]) {
+            return Err(Error::shape(
+                self.owner(),
+                format!(
+                    "initialState must be {what} of shape [null,{}], received {} of shape{} {}",
+                    self.units,
+                    states.len(),
+                    if states.len() == 1 { "" } else { "s" },
+                    states.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The final states' shapes, each [units].
+    fn state_shapes(&self) -> Vec<Vec<usize>> {
+        vec![vec![self.units]; self.cell.states()]
+    }
+
+    /// Runs the layer on x and optional initial states: the main output, then (with
+    /// returnState) the final states.
+    fn outputs(&self, g: &mut Graph, x: NodeId, init: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        let (outs, c) = self.run(g, x, init, w, training)?;
+        let h = *outs.last().unwrap();
+        let mut res = vec![if self.return_sequences { Rnn::stack(g, &outs)? } else { h }];
+        if self.return_state {
+            res.push(h);
+            res.extend(c);
+        }
+        Ok(res)
+    }
+
+    /// Runs the recurrence over x [N, T, D] from the initial states `init` (zeros when empty):
+    /// every step's output h_t [N, H] in processing order, and an LSTM's final cell state.
+    fn run(&self, g: &mut Graph, x: NodeId, init: &[NodeId], w: &[NodeId], training: bool) -> Result<(Vec<NodeId>, Option<NodeId>)> {
         let xs = g.shape_of(x);
         if xs.len() != 3 || xs[1] != self.steps || xs[2] != self.features {
             return Err(Error::shape(
@@ -168,8 +214,16 @@ impl Rnn {
             (None, None)
         };
         let order: Vec<usize> = if self.go_backwards { (0..t).rev().collect() } else { (0..t).collect() };
-        let mut hprev: Option<NodeId> = None;
-        let mut cprev: Option<NodeId> = None;
+        for (i, &s) in init.iter().enumerate() {
+            if g.shape_of(s) != [n, h] {
+                return Err(Error::shape(
+                    self.owner(),
+                    format!("initialState[{i}] must have shape [{n},{h}] (the batch and units), received shape {}", fmt_shape(&g.shape_of(s))),
+                ));
+            }
+        }
+        let mut hprev: Option<NodeId> = init.first().copied();
+        let mut cprev: Option<NodeId> = init.get(1).copied();
         let mut outs = vec![];
         for step in order {
             let xt = g.apply(Op::Slice { begin: vec![0, step, 0], size: vec![n, 1, gh] }, &[xw])?;
@@ -278,7 +332,7 @@ impl Rnn {
             hprev = Some(hnew);
             outs.push(hnew);
         }
-        Ok(outs)
+        Ok((outs, cprev))
     }
 
     /// Stacks per-step outputs [N, H] into [N, T, H].
@@ -332,18 +386,32 @@ impl Layer for Rnn {
         let out = if self.return_sequences { vec![self.steps, h] } else { vec![h] };
         Ok((w, out))
     }
-    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
-        let outs = self.run(g, x, w, training)?;
-        if self.return_sequences {
-            Rnn::stack(g, &outs)
-        } else {
-            Ok(*outs.last().unwrap())
+    fn build_multi(&mut self, inputs: &[Vec<usize>]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        if inputs.len() > 1 {
+            self.check_states(&inputs[1..])?;
         }
+        self.build(&inputs[0])
+    }
+    fn extra_outputs(&self) -> Vec<Vec<usize>> {
+        if self.return_state {
+            self.state_shapes()
+        } else {
+            vec![]
+        }
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
+        Ok(self.outputs(g, x, &[], w, training)?[0])
+    }
+    fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
+        Ok(self.outputs(g, xs[0], &xs[1..], w, training)?[0])
+    }
+    fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        self.outputs(g, xs[0], &xs[1..], w, training)
     }
     fn config(&self) -> Value {
         let mut c = json!({
             "name": self.name, "trainable": true, "units": self.units, "activation": self.activation.name(),
-            "useBias": self.use_bias, "returnSequences": self.return_sequences, "returnState": false,
+            "useBias": self.use_bias, "returnSequences": self.return_sequences, "returnState": self.return_state,
             "goBackwards": self.go_backwards, "stateful": false, "unroll": false,
             "kernelInitializer": self.kernel_init.1, "recurrentInitializer": self.recurrent_init.1,
             "biasInitializer": self.bias_init.1, "kernelRegularizer": self.regs[0].map(|r| r.config()),
@@ -418,33 +486,79 @@ impl Layer for Bidirectional {
         let (wb, _) = self.bwd.build(input)?;
         self.split = wf.len();
         wf.extend(wb);
+        // TF.js scopes a wrapped layer's weights by the wrapper: bidirectional_1/forward_lstm/kernel.
+        for w in &mut wf {
+            w.name = format!("{}/{}", self.name, w.name);
+        }
         let mut out = of;
         if self.merge == "concat" {
             *out.last_mut().unwrap() *= 2;
         }
         Ok((wf, out))
     }
+    fn build_multi(&mut self, inputs: &[Vec<usize>]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        if inputs.len() > 1 {
+            // initialState: the forward layer's states, then the backward layer's.
+            let n = self.fwd.cell.states();
+            if inputs.len() != 1 + 2 * n {
+                return Err(Error::shape(
+                    format!("Bidirectional '{}'", self.name),
+                    format!("initialState must be {} tensors (the forward layer's states, then the backward layer's), received {}", 2 * n, inputs.len() - 1),
+                ));
+            }
+            self.fwd.check_states(&inputs[1..1 + n])?;
+        }
+        self.build(&inputs[0])
+    }
+    fn extra_outputs(&self) -> Vec<Vec<usize>> {
+        if self.fwd.return_state {
+            let mut s = self.fwd.state_shapes();
+            s.extend(self.bwd.state_shapes());
+            s
+        } else {
+            vec![]
+        }
+    }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
-        let f = self.fwd.call(g, x, &w[..self.split], training)?;
+        Ok(self.call_outputs(g, &[x], w, training)?[0])
+    }
+    fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
+        Ok(self.call_outputs(g, xs, w, training)?[0])
+    }
+    fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        let x = xs[0];
+        let n = if xs.len() > 1 { self.fwd.cell.states() } else { 0 };
+        let (init_f, init_b) = (&xs[1..1 + n], &xs[1 + n..]);
+        let fo = self.fwd.outputs(g, x, init_f, &w[..self.split], training)?;
+        let (bwd_seq, bwd_c) = self.bwd.run(g, x, init_b, &w[self.split..], training)?;
+        let bwd_h = *bwd_seq.last().unwrap();
         let b = if self.fwd.return_sequences {
-            let mut outs = self.bwd.run(g, x, &w[self.split..], training)?;
+            let mut outs = bwd_seq;
             outs.reverse();
             Rnn::stack(g, &outs)?
         } else {
-            self.bwd.call(g, x, &w[self.split..], training)?
+            bwd_h
         };
-        match self.merge.as_str() {
+        let f = fo[0];
+        let merged = match self.merge.as_str() {
             "concat" => {
                 let axis = g.shape_of(f).len() - 1;
-                g.apply(Op::Concat { axis }, &[f, b])
+                g.apply(Op::Concat { axis }, &[f, b])?
             }
-            "sum" => g.add(f, b),
-            "mul" => g.mul(f, b),
+            "sum" => g.add(f, b)?,
+            "mul" => g.mul(f, b)?,
             _ => {
                 let s = g.add(f, b)?;
-                g.mul_scalar(s, 0.5)
+                g.mul_scalar(s, 0.5)?
             }
+        };
+        let mut res = vec![merged];
+        if self.fwd.return_state {
+            res.extend(&fo[1..]);
+            res.push(bwd_h);
+            res.extend(bwd_c);
         }
+        Ok(res)
     }
     fn config(&self) -> Value {
         json!({
@@ -486,7 +600,10 @@ impl Layer for TimeDistributed {
                 format!("expected input of rank >= 3 [batch, steps, ...], received shape {}", batch_shape(input)),
             ));
         }
-        let (w, inner_out) = self.inner.build(&input[1..]).map_err(|e| e.within(&format!("TimeDistributed '{}'", self.name)))?;
+        let (mut w, inner_out) = self.inner.build(&input[1..]).map_err(|e| e.within(&format!("TimeDistributed '{}'", self.name)))?;
+        for spec in &mut w {
+            spec.name = format!("{}/{}", self.name, spec.name);
+        }
         let mut out = vec![input[0]];
         out.extend(inner_out);
         Ok((w, out))

@@ -717,7 +717,9 @@ pub fn layer_output_shape(class_name: &str, config: &str, inputs: &str) -> std::
         let cfg = parse_json(class_name, config)?;
         let mut layer = nn::from_config(class_name, &cfg)?;
         let shapes: Vec<Vec<usize>> = serde_json::from_str(inputs).map_err(|e| Error::arg(class_name, format!("bad input shapes: {e}")))?;
-        let (_, out) = layer.build_multi(&shapes)?;
+        let (_, first) = layer.build_multi(&shapes)?;
+        let mut out = vec![first];
+        out.extend(layer.extra_outputs());
         Ok(serde_json::to_string(&out).unwrap_or_default())
     })
 }
@@ -738,9 +740,10 @@ pub fn model_new_functional(config: &str) -> std::result::Result<String, JsError
         let parse_ref = |v: &Value| -> Result<crate::model::Ref> {
             let kind = v.get(0).and_then(|k| k.as_str()).unwrap_or("");
             let i = v.get(1).and_then(|i| i.as_u64()).unwrap_or(u64::MAX) as usize;
+            let o = v.get(2).map(|o| o.as_u64().unwrap_or(u64::MAX) as usize).unwrap_or(0);
             match kind {
                 "input" => Ok(crate::model::Ref::Input(i)),
-                "node" => Ok(crate::model::Ref::Node(i)),
+                "node" => Ok(crate::model::Ref::Node(i, o)),
                 _ => Err(Error::arg("model", format!("bad connection {v}"))),
             }
         };
@@ -764,7 +767,7 @@ pub fn model_new_functional(config: &str) -> std::result::Result<String, JsError
             .iter()
             .map(|e| {
                 json!({
-                    "inputShape": e.in_shape, "inputShapes": e.in_shapes, "outputShape": e.out_shape,
+                    "inputShape": e.in_shape, "inputShapes": e.in_shapes, "outputShape": e.out_shape, "outputShapes": e.out_shapes,
                     "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape, "state": model.weights[w].state})).collect::<Vec<_>>(),
                 })
             })

@@ -17,3 +17,72 @@ pub fn tensor(v: &Value) -> Tensor {
     let data: Vec<f32> = v["data"].as_array().unwrap().iter().map(|d| d.as_f64().unwrap() as f32).collect();
     Tensor::new(shape, data).unwrap()
 }
+
+/// One case of a multi-input fixture (merge layers, attention, recurrent layers with states):
+/// the layer's graph on parameters (weights, then inputs), its outputs followed by the
+/// gradients of sum_k sum(y_k * dy_k) w.r.t. the weights and inputs, and the values Keras gave
+/// for the same list.
+#[allow(dead_code)]
+pub struct FixtureGraph {
+    pub name: String,
+    pub graph: hebb::graph::Graph,
+    pub outs: Vec<hebb::graph::NodeId>,
+    pub values: Vec<Tensor>,
+    pub want: Vec<Tensor>,
+    pub layer: Box<dyn hebb::nn::Layer>,
+}
+
+#[allow(dead_code)]
+pub fn fixture_graph(case: &Value) -> FixtureGraph {
+    use hebb::graph::Builder as _;
+    let name = case["name"].as_str().unwrap().to_string();
+    let class = case["class"].as_str().unwrap();
+    let mut cfg = case["config"].clone();
+    cfg["name"] = serde_json::json!(name);
+    let mut layer = hebb::nn::from_config(class, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let xs: Vec<Tensor> = case["xs"].as_array().unwrap().iter().map(tensor).collect();
+    let ws: Vec<Tensor> = case.get("weights").map(|w| w.as_array().unwrap().iter().map(tensor).collect()).unwrap_or_default();
+    // Layers with several outputs (returnState) list them in ys, with one dy each.
+    let (ys_want, dys): (Vec<Tensor>, Vec<Tensor>) = match case.get("ys") {
+        Some(ys) => (ys.as_array().unwrap().iter().map(tensor).collect(), case["dys"].as_array().unwrap().iter().map(tensor).collect()),
+        None => (vec![tensor(&case["y"])], vec![tensor(&case["dy"])]),
+    };
+    let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape[1..].to_vec()).collect();
+    let (specs, out) = layer.build_multi(&shapes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut out_shapes = vec![out];
+    out_shapes.extend(layer.extra_outputs());
+    assert_eq!(out_shapes, ys_want.iter().map(|y| y.shape[1..].to_vec()).collect::<Vec<_>>(), "{name}: output shapes");
+    let spec_shapes: Vec<Vec<usize>> = specs.iter().map(|s| s.shape.clone()).collect();
+    assert_eq!(spec_shapes, ws.iter().map(|w| w.shape.clone()).collect::<Vec<_>>(), "{name}: weight shapes");
+    let mut g = hebb::graph::Graph::new();
+    let wn: Vec<_> = ws.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
+    let xn: Vec<_> = xs.iter().enumerate().map(|(i, x)| g.param(ws.len() + i, &x.shape)).collect();
+    let ys = layer.call_outputs(&mut g, &xn, &wn, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(ys.len(), ys_want.len(), "{name}: number of outputs");
+    let mut loss = None;
+    for (&y, dy) in ys.iter().zip(&dys) {
+        let dy = g.constant(dy.clone()).unwrap();
+        let prod = g.mul(y, dy).unwrap();
+        let axes: Vec<usize> = (0..g.shape_of(y).len()).collect();
+        let part = g.sum(prod, &axes, false).unwrap();
+        loss = Some(match loss {
+            None => part,
+            Some(l) => g.add(l, part).unwrap(),
+        });
+    }
+    let mut wrt = wn.clone();
+    wrt.extend(&xn);
+    let grads = hebb::graph::autodiff::grad(&mut g, loss.unwrap(), &wrt).unwrap();
+    let mut outs = ys;
+    outs.extend(&grads);
+    hebb::graph::plan::materialize(&mut g, &mut outs).unwrap();
+    let mut want = ys_want;
+    if let Some(gw) = case.get("grad_weights") {
+        want.extend(gw.as_array().unwrap().iter().map(tensor));
+    }
+    want.extend(case["grad_xs"].as_array().unwrap().iter().map(tensor));
+    assert_eq!(outs.len(), want.len(), "{name}: outputs and gradients");
+    let mut values = ws;
+    values.extend(xs);
+    FixtureGraph { name, graph: g, outs, values, want, layer }
+}

@@ -158,7 +158,8 @@ export declare class Layer {
   readonly className: string;
   trainable: boolean;
   readonly inputShape?: (number | null)[];
-  readonly outputShape?: (number | null)[];
+  /** One shape, or one per output for a layer with several (returnState). */
+  readonly outputShape?: (number | null)[] | (number | null)[][];
   readonly weights: { name: string; shape: number[]; trainable: boolean }[];
   getClassName(): string;
   getConfig(): object;
@@ -168,6 +169,12 @@ export declare class Layer {
   /** On symbolic tensors: records the call (functional models); on tensors: runs the layer. */
   apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
   apply(inputs: Tensor | Tensor[]): Tensor | Tensor[];
+  /**
+   * A recurrent layer with its initial state (h, and c for an LSTM); with returnState it
+   * returns [output, ...finalStates].
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs: { initialState?: SymbolicTensor | SymbolicTensor[] }): SymbolicTensor | SymbolicTensor[];
+  apply(inputs: Tensor | Tensor[], kwargs: { initialState?: Tensor | Tensor[] }): Tensor | Tensor[];
 }
 
 /** A placeholder in a functional model's definition (from tf.input or a layer's apply). */
@@ -202,6 +209,10 @@ export interface PoolingArgs extends LayerArgs { poolSize?: Tuple; strides?: Tup
 export interface RNNLayerArgs extends LayerArgs {
   units: number; activation?: ActivationIdentifier; useBias?: boolean;
   returnSequences?: boolean; goBackwards?: boolean; dropout?: number; recurrentDropout?: number;
+  /** Also return the final states: apply gives [output, h] ([output, h, c] for an LSTM). */
+  returnState?: boolean;
+  /** Keep the final states as the next batch's initial states (needs a fixed batch size: batchInputShape or batchSize). */
+  stateful?: boolean;
   kernelInitializer?: InitializerIdentifier; recurrentInitializer?: InitializerIdentifier | 'orthogonal'; biasInitializer?: InitializerIdentifier;
   kernelRegularizer?: RegularizerSpec; recurrentRegularizer?: RegularizerSpec; biasRegularizer?: RegularizerSpec;
 }

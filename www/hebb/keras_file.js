@@ -127,10 +127,16 @@ function convertNodes(nodes, layerName) {
       // other positional values (numbers, None) have no place in the Keras 2 node format
     };
     collect(node?.args ?? []);
+    // A recurrent layer's initial_state tensors are inputs after x, as TF.js records them.
+    const kw = { ...(node?.kwargs ?? {}) };
+    if (kw.initial_state != null) {
+      collect(kw.initial_state);
+      delete kw.initial_state;
+    }
     if (inputs.length === 0) {
       throw fail(`config.json: a call of layer '${layerName}' has no input tensors`);
     }
-    const kwargs = convertValue(node?.kwargs ?? {});
+    const kwargs = convertValue(kw);
     return inputs.map((t) => [...t, kwargs]);
   });
 }

@@ -163,7 +163,8 @@ export class Layer {
     this._weightCount = info.weights.length;
     this._weightInfo = info.weights;
     this.inputShape = info.inputShapes && info.inputShapes.length > 1 ? info.inputShapes.map((s) => [null, ...s]) : [null, ...info.inputShape];
-    this.outputShape = [null, ...info.outputShape];
+    const outs = info.outputShapes ?? [info.outputShape];
+    this.outputShape = outs.length > 1 ? outs.map((s) => [null, ...s]) : [null, ...info.outputShape];
     if (!this._trainable) engine.model_set_trainable(model._id, index, false);
   }
   /** The model holding this layer's newest weights, and the layer's index there. */
@@ -198,19 +199,30 @@ export class Layer {
    * tensors, runs the layer (building it for that input shape on first use).
    */
   apply(inputs, kwargs) {
-    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const list = Array.isArray(inputs) ? [...inputs] : [inputs];
+    // A recurrent layer's initialState (TF.js's kwargs) travels as extra inputs after x.
+    if (kwargs && kwargs.initialState !== undefined && kwargs.initialState !== null) {
+      if (!RECURRENT.has(this.className)) throw new Error(`${this.className} '${this.name}': initialState is only for recurrent layers (SimpleRNN, LSTM, GRU, Bidirectional)`);
+      list.push(...(Array.isArray(kwargs.initialState) ? kwargs.initialState : [kwargs.initialState]));
+    }
     if (list.length && list.every((x) => x instanceof SymbolicTensor)) {
       if (this.className === 'InputLayer') throw new Error(`InputLayer '${this.name}': an input layer cannot be applied to other tensors`);
       const shapes = list.map((s) => s.shape.slice(1));
-      const out = this._custom
-        ? this._customSpec(shapes, list.map((s) => s.dtype)).output
+      const outs = this._custom
+        ? [this._customSpec(shapes, list.map((s) => s.dtype)).output]
         : JSON.parse(engine.layer_output_shape(this.className, JSON.stringify(this._config), JSON.stringify(shapes)));
       const call = { layer: this, inputs: list, index: this._inbound.length, group: null };
-      const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}`);
-      call.output = sym;
+      // Several outputs (returnState): one symbolic tensor each, told apart by their index.
+      const syms = outs.map((out, i) => {
+        const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}${i ? `:${i}` : ''}`);
+        sym._outIndex = i;
+        return sym;
+      });
+      call.output = syms[0];
+      call.outputs = syms;
       this._inbound.push(call);
-      if (this.outputShape === undefined) this.outputShape = sym.shape;
-      return sym;
+      if (this.outputShape === undefined) this.outputShape = syms.length === 1 ? syms[0].shape : syms.map((s) => s.shape);
+      return syms.length === 1 ? syms[0] : syms;
     }
     if (list.length && list.every((x) => x instanceof Tensor)) return this._applyEager(list);
     const what = (x) => (x instanceof SymbolicTensor ? 'a SymbolicTensor' : x instanceof Tensor ? 'a Tensor' : String(x?.constructor?.name ?? x));
@@ -218,6 +230,9 @@ export class Layer {
   }
   /** Runs the layer on tensors through a small model of its own, built on first use. */
   _applyEager(list) {
+    if (list.some((t) => t.shape[0] !== list[0].shape[0])) {
+      throw new Error(`${this.className} '${this.name}': every input needs the same batch size, received shapes ${list.map((t) => JSON.stringify(t.shape)).join(', ')}`);
+    }
     const key = JSON.stringify(list.map((t) => [t.shape.slice(1), t.dtype]));
     if (!this._eager || this._eager.key !== key) {
       const ins = list.map((t) => input({ shape: t.shape.slice(1), dtype: t.dtype }));
@@ -273,6 +288,7 @@ export const serialization = {
   },
 };
 
+const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional']);
 let symbolicCount = 0;
 /** A placeholder for a tensor in a functional model's definition (TF.js's SymbolicTensor). */
 export class SymbolicTensor {

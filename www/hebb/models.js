@@ -101,7 +101,8 @@ export class LayersModel {
         return ['input', inputIndex.get(s)];
       }
       const c = s._call;
-      if (nodeIndex.has(c)) return ['node', nodeIndex.get(c)];
+      const o = s._outIndex ?? 0;
+      if (nodeIndex.has(c)) return ['node', nodeIndex.get(c), o];
       const refs = c.inputs.map(visit);
       if (!layerIndex.has(c.layer)) {
         layerIndex.set(c.layer, layers.length);
@@ -110,7 +111,7 @@ export class LayersModel {
       nodeIndex.set(c, nodes.length);
       nodes.push({ layer: layerIndex.get(c.layer), inputs: refs });
       calls.push(c);
-      return ['node', nodeIndex.get(c)];
+      return ['node', nodeIndex.get(c), o];
     };
     const outRefs = outs.map(visit);
     // TF.js's (and Keras's) layer order: by depth from the outputs, deepest first; ties in the
@@ -204,14 +205,14 @@ export class LayersModel {
     const made = [];
     const out = [];
     for (const [k, node] of this._graph.nodes.entries()) {
-      const args = node.inputs.map(([kind, i]) => (kind === 'input' ? list[i] : out[i]));
+      const args = node.inputs.map(([kind, i, o]) => (kind === 'input' ? list[i] : out[i][o ?? 0]));
       const layer = this._engineLayers[node.layer];
-      const sym = layer.apply(args.length === 1 ? args[0] : args);
-      made.push(sym._call);
-      out[k] = sym;
+      const res = layer.apply(args.length === 1 ? args[0] : args);
+      out[k] = Array.isArray(res) ? res : [res];
+      made.push(out[k][0]._call);
     }
     for (const c of made) c.group = this;
-    const res = this._graph.outRefs.map(([kind, i]) => (kind === 'input' ? list[i] : out[i]));
+    const res = this._graph.outRefs.map(([kind, i, o]) => (kind === 'input' ? list[i] : out[i][o ?? 0]));
     return res.length === 1 ? res[0] : res;
   }
 
@@ -848,7 +849,7 @@ export class Sequential extends LayersModel {
     if (layer instanceof LayersModel) {
       const g = layer._graph;
       const chain = g && layer.inputs.length === 1 && layer.outputs.length === 1 &&
-        g.nodes.every((nd, k) => nd.inputs.length === 1 && (k === 0 ? nd.inputs[0][0] === 'input' : nd.inputs[0][0] === 'node' && nd.inputs[0][1] === k - 1));
+        g.nodes.every((nd, k) => nd.inputs.length === 1 && (k === 0 ? nd.inputs[0][0] === 'input' : nd.inputs[0][0] === 'node' && nd.inputs[0][1] === k - 1 && (nd.inputs[0][2] ?? 0) === 0));
       if (!chain) throw new Error(`Sequential.add: the model '${layer.name}' can be added only if it is a chain of layers with one input and one output`);
       for (const [k, nd] of g.nodes.entries()) {
         const l = layer._engineLayers[nd.layer];

@@ -39,7 +39,7 @@ export function modelTopology(model) {
     count.set(nd.layer, callIndex[k] + 1);
   });
   const inputLayer = (i) => model.inputs[i].sourceLayer.name;
-  const ref = ([kind, i]) => (kind === 'input' ? [inputLayer(i), 0, 0] : [layers[nodes[i].layer].name, callIndex[i], 0]);
+  const ref = ([kind, i, o]) => (kind === 'input' ? [inputLayer(i), 0, 0] : [layers[nodes[i].layer].name, callIndex[i], o ?? 0]);
   const entries = layers.map((l) => {
     const { class_name, config } = layerToKeras(l.className, l._custom ? l.getConfig() : l._config, { inputShape: Array.isArray(l.inputShape?.[0]) ? undefined : l.inputShape });
     const inbound = [];
