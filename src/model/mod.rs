@@ -23,6 +23,8 @@ pub struct Weight {
     pub trainable: bool,
     /// State a layer updates itself (moving statistics): never trained, whatever the layer's flag.
     pub state: bool,
+    /// A stateful layer's carried state (see [`Layer::carries`]): not a weight.
+    pub carry: bool,
     pub regularizer: Option<crate::nn::regularizers::Regularizer>,
 }
 
@@ -42,6 +44,8 @@ pub struct LayerEntry {
     /// Every output's shape (`out_shape` first; a recurrent layer with returnState has more).
     pub out_shapes: Vec<Vec<usize>>,
     pub weights: Vec<usize>,
+    /// The carried states' indices in the model's weight store (after every weight).
+    pub carries: Vec<usize>,
     pub trainable: bool,
 }
 
@@ -209,6 +213,19 @@ pub struct StepGraph {
     pub grads: Vec<(usize, NodeId)>,
     /// For training steps: the new values of state weights (moving statistics), by weight index.
     pub updates: Vec<(usize, NodeId)>,
+}
+
+impl StepGraph {
+    /// Gives each state update a buffer of its own, so every device can copy it into its
+    /// weight after the step.
+    fn finish(mut graph: Graph, outputs: Vec<NodeId>, grads: Vec<(usize, NodeId)>, mut updates: Vec<(usize, NodeId)>) -> Result<StepGraph> {
+        let mut ups: Vec<NodeId> = updates.iter().map(|u| u.1).collect();
+        crate::graph::plan::materialize(&mut graph, &mut ups)?;
+        for (u, n) in updates.iter_mut().zip(ups) {
+            u.1 = n;
+        }
+        Ok(StepGraph { graph, outputs, grads, updates })
+    }
 }
 
 /// Keras 3's gradient clipping, as graph ops (so both backends run it inside the step).
@@ -400,10 +417,11 @@ impl Sequential {
                     Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
                     None => s.init.sample(&s.shape, &mut m.rng),
                 };
-                m.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, regularizer: s.regularizer });
+                m.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, carry: false, regularizer: s.regularizer });
                 idx.push(m.weights.len() - 1);
             }
-            m.layers.push(LayerEntry { layer, in_shape: in_shapes[0].clone(), in_shapes, out_shape: out_shapes[0].clone(), out_shapes, weights: idx, trainable: true });
+            let carries = m.push_carries(layer.as_ref());
+            m.layers.push(LayerEntry { layer, in_shape: in_shapes[0].clone(), in_shapes, out_shape: out_shapes[0].clone(), out_shapes, weights: idx, carries, trainable: true });
         }
         if model_inputs.len() == 1 {
             m.input_shape = Some(model_inputs[0].shape.clone());
@@ -474,7 +492,7 @@ impl Sequential {
                 })
                 .collect();
             let entry = &self.layers[node.layer];
-            let w: Vec<NodeId> = entry.weights.iter().map(|&i| params[i]).collect();
+            let w: Vec<NodeId> = entry.weights.iter().chain(&entry.carries).map(|&i| params[i]).collect();
             let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
             vals.push(entry.layer.call_outputs(g, &xs, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?);
         }
@@ -519,16 +537,50 @@ impl Sequential {
                 Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
                 None => s.init.sample(&s.shape, &mut self.rng),
             };
-            self.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, regularizer: s.regularizer });
+            self.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, carry: false, regularizer: s.regularizer });
             idx.push(self.weights.len() - 1);
         }
         if self.layers.is_empty() {
             self.input_shape = Some(in_shape.clone());
         }
-        self.layers.push(LayerEntry { layer, in_shapes: vec![in_shape.clone()], in_shape, out_shapes: vec![out_shape.clone()], out_shape, weights: idx, trainable: true });
+        let carries = self.push_carries(layer.as_ref());
+        self.layers.push(LayerEntry { layer, in_shapes: vec![in_shape.clone()], in_shape, out_shapes: vec![out_shape.clone()], out_shape, weights: idx, carries, trainable: true });
         self.plans.clear();
         self.gpu = None;
         Ok(())
+    }
+
+    /// Creates a layer's carried states (zeros) in the weight store; returns their indices.
+    fn push_carries(&mut self, layer: &dyn Layer) -> Vec<usize> {
+        let mut idx = vec![];
+        for (name, shape) in layer.carries() {
+            self.weights.push(Weight { name, value: Tensor::zeros(&shape), trainable: false, state: true, carry: true, regularizer: None });
+            idx.push(self.weights.len() - 1);
+        }
+        idx
+    }
+
+    /// Zeroes the carried states of stateful layers (all, or those of layer `only`).
+    pub fn reset_states(&mut self, only: Option<usize>) {
+        for (i, e) in self.layers.iter().enumerate() {
+            if only.is_none_or(|o| o == i) {
+                for &w in &e.carries {
+                    self.weights[w].value.data.fill(0.0);
+                }
+            }
+        }
+        // The GPU copy is rebuilt from this mirror on its next use.
+        self.gpu = None;
+    }
+
+    /// Whether any layer carries state between batches.
+    pub fn stateful(&self) -> bool {
+        self.layers.iter().any(|e| !e.carries.is_empty())
+    }
+
+    /// The indices of the real weights (carried states left out), in order.
+    pub fn weight_indices(&self) -> Vec<usize> {
+        (0..self.weights.len()).filter(|&i| !self.weights[i].carry).collect()
     }
 
     /// The output's feature shape; several outputs arrive packed as [total].
@@ -615,7 +667,7 @@ impl Sequential {
     pub fn forward(&self, g: &mut Graph, x: NodeId, params: &[NodeId], training: bool) -> Result<NodeId> {
         let mut h = x;
         for entry in &self.layers {
-            let w: Vec<NodeId> = entry.weights.iter().map(|&i| params[i]).collect();
+            let w: Vec<NodeId> = entry.weights.iter().chain(&entry.carries).map(|&i| params[i]).collect();
             // Keras 3: a frozen BatchNormalization runs in inference mode (moving statistics used,
             // none updated); other frozen layers keep their training behaviour.
             let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
@@ -769,7 +821,10 @@ impl Sequential {
             p = g.apply(crate::ops::Op::Cast { dtype: DType::F32 }, &[p])?;
         }
         if matches!(kind, PlanKind::Predict | PlanKind::Forward) {
-            return Ok(StepGraph { graph: g, outputs: vec![p], grads: vec![], updates: vec![] });
+            // A stateful layer's carried states move on in predict too (as in Keras); the
+            // Forward pass that previews a training step records none (its step will).
+            let updates = if kind == PlanKind::Predict { std::mem::take(&mut g.updates) } else { vec![] };
+            return StepGraph::finish(g, vec![p], vec![], updates);
         }
         let mut ys = vec![batch];
         ys.extend_from_slice(y_feat);
@@ -802,28 +857,25 @@ impl Sequential {
             }
             grads = trainable.into_iter().zip(d).collect();
         }
-        // State updates count only in training steps (a frozen layer records none). Each gets a
-        // buffer of its own, so every device can copy it into its weight after the step.
-        let mut updates = if kind.trains() { std::mem::take(&mut g.updates) } else { vec![] };
-        let mut ups: Vec<NodeId> = updates.iter().map(|u| u.1).collect();
-        crate::graph::plan::materialize(&mut g, &mut ups)?;
-        for (u, n) in updates.iter_mut().zip(ups) {
-            u.1 = n;
-        }
-        Ok(StepGraph { graph: g, outputs, grads, updates })
+        // Moving statistics are recorded only by layers in training mode (a frozen layer records
+        // none); stateful layers' carried states in every step.
+        let updates = std::mem::take(&mut g.updates);
+        StepGraph::finish(g, outputs, grads, updates)
     }
 
     pub fn count_params(&self) -> (usize, usize) {
         let t = self.weights.iter().filter(|w| w.trainable).map(|w| w.value.numel()).sum();
-        let n = self.weights.iter().filter(|w| !w.trainable).map(|w| w.value.numel()).sum();
+        let n = self.weights.iter().filter(|w| !w.trainable && !w.carry).map(|w| w.value.numel()).sum();
         (t, n)
     }
 
     pub fn set_weights(&mut self, ws: Vec<Tensor>) -> Result<()> {
-        if ws.len() != self.weights.len() {
-            return Err(Error::arg("setWeights", format!("the model has {} weights, received {}", self.weights.len(), ws.len())));
+        let idx = self.weight_indices();
+        if ws.len() != idx.len() {
+            return Err(Error::arg("setWeights", format!("the model has {} weights, received {}", idx.len(), ws.len())));
         }
-        for (i, (w, t)) in self.weights.iter().zip(&ws).enumerate() {
+        for (i, (&wi, t)) in idx.iter().zip(&ws).enumerate() {
+            let w = &self.weights[wi];
             if w.value.shape != t.shape {
                 return Err(Error::shape(
                     "setWeights",
@@ -834,8 +886,8 @@ impl Sequential {
                 return Err(Error::data("setWeights", format!("weight {i} ({}) has a non-finite value at index {k}", w.name)));
             }
         }
-        for (w, t) in self.weights.iter_mut().zip(ws) {
-            w.value.data = t.data;
+        for (&wi, t) in idx.iter().zip(ws) {
+            self.weights[wi].value.data = t.data;
         }
         self.gpu = None;
         Ok(())

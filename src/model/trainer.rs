@@ -5,6 +5,7 @@
 
 use super::{Phase, PlanKind, Sequential, StepFns, StepPlan};
 use crate::error::{fmt_shape, Error, Result};
+use crate::nn::describe;
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
 use serde::Serialize;
@@ -205,8 +206,31 @@ fn batched(
         let ys: &[f32] = y.map(|y| &y.data[start * yrow..(start + b) * yrow]).unwrap_or(&[]);
         plan.plan.run(&[xs, ys], &model.weights[..], rng);
         each(&plan, b);
+        // Stateful layers' carried states (evaluate and predict move them on too); the GPU's
+        // copy is then rebuilt from this mirror on its next use.
+        for &(wi, node) in &plan.updates {
+            model.weights[wi].value.data.copy_from_slice(plan.plan.value(node));
+            model.gpu = None;
+        }
         model.put_plan(kind, b, &yfeat, ydt, plan);
         start += b;
+    }
+    Ok(())
+}
+
+/// A stateful model runs only whole batches of the size its layers keep states for (Keras's
+/// rule), checked before any step runs.
+pub fn check_state_batch(model: &Sequential, op: &str, n: usize, batch_size: usize) -> Result<()> {
+    for e in model.layers.iter().filter(|e| !e.carries.is_empty()) {
+        let keep = model.weights[e.carries[0]].value.shape[0];
+        if batch_size != keep || n % keep != 0 {
+            return Err(Error::arg(
+                describe(e.layer.as_ref()),
+                format!(
+                    "is stateful with batches of {keep} samples: {op} needs batchSize {keep} and a number of samples divisible by it, received batchSize {batch_size} and {n} samples"
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -214,6 +238,7 @@ fn batched(
 /// `evaluate`: the loss and each metric, averaged over samples.
 pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Vec<f32>> {
     check_data(model, "evaluate", x, y)?;
+    check_state_batch(model, "evaluate", x.shape[0], batch_size)?;
     let k = model.compiled.as_ref().map(|c| c.num_values()).unwrap_or(1);
     let mut sums = vec![0.0f64; k];
     let mut rng = Rng::new(0);
@@ -246,6 +271,7 @@ pub fn check_predict(model: &Sequential, x: &Tensor) -> Result<()> {
 /// `predict`: the model's output for every sample of `x`.
 pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<Tensor> {
     check_predict(model, x)?;
+    check_state_batch(model, "predict", x.shape[0], batch_size)?;
     let mut shape = vec![x.shape[0]];
     shape.extend(model.output_shape()?);
     let mut data = crate::tensor::shape::alloc_zeroed("predict", crate::tensor::shape::checked_numel("predict", &shape)?)?;
@@ -361,6 +387,10 @@ impl FitSession {
             }
             (x, y, val)
         };
+        check_state_batch(model, "fit", x.shape[0], opts.batch_size)?;
+        if let Some((vx, _)) = &val {
+            check_state_batch(model, "fit (validation data)", vx.shape[0], opts.batch_size)?;
+        }
         let keys = c.keys();
         let n_train = x.shape[0];
         Ok(FitSession {

@@ -66,6 +66,13 @@ pub trait Layer {
     fn extra_outputs(&self) -> Vec<Vec<usize>> {
         vec![]
     }
+    /// States carried from one batch to the next (a stateful recurrent layer's h and c), as
+    /// (name, shape with the batch). They are not weights: never trained, saved or counted,
+    /// start at zero, and `resetStates` zeroes them. Their nodes follow the weights' in `w`,
+    /// and the layer updates them with [`Graph::assign`] in every step.
+    fn carries(&self) -> Vec<(String, Vec<usize>)> {
+        vec![]
+    }
     /// Every output's node: `call_multi`'s, then the extra outputs'.
     fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
         Ok(vec![self.call_multi(g, xs, w, training)?])

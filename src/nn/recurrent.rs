@@ -44,6 +44,15 @@ impl Cell {
 
 type InitCfg = ((Init, Option<u64>), Value);
 
+/// The fixed batch size a stateful layer keeps states for: `batchSize`, or the first entry of
+/// `batchInputShape`; 0 when neither gives one.
+fn fixed_batch(o: &Opts) -> Result<usize> {
+    if o.get("batchSize").is_some() {
+        return o.positive_int("batchSize");
+    }
+    Ok(o.get("batchInputShape").and_then(|s| s.get(0)).and_then(|b| b.as_u64()).filter(|&b| b > 0).unwrap_or(0) as usize)
+}
+
 fn init_cfg(o: &Opts, key: &str, default: &str) -> Result<InitCfg> {
     Ok((o.init_or(key, default)?, o.get(key).cloned().unwrap_or(json!(default))))
 }
@@ -58,6 +67,9 @@ pub struct Rnn {
     return_sequences: bool,
     return_state: bool,
     go_backwards: bool,
+    /// Carry the final states into the next batch (which must have `state_batch` samples).
+    stateful: bool,
+    state_batch: usize,
     unit_forget_bias: bool,
     reset_after: bool,
     dropout: f32,
@@ -74,9 +86,6 @@ pub struct Rnn {
 impl Rnn {
     pub fn new(name: String, o: &Opts, cell: Cell) -> Result<Rnn> {
         o.unsupported(&["activityRegularizer", "kernelConstraint", "recurrentConstraint", "biasConstraint"])?;
-        if o.bool_or("stateful", false)? {
-            return Err(Error::arg(&o.owner, "stateful recurrent layers are not supported yet"));
-        }
         let rate = |key: &str| -> Result<f32> {
             let r = o.f32_or(key, 0.0)?;
             if !(0.0..1.0).contains(&r) {
@@ -94,6 +103,8 @@ impl Rnn {
             use_bias: o.bool_or("useBias", true)?,
             return_sequences: o.bool_or("returnSequences", false)?,
             return_state: o.bool_or("returnState", false)?,
+            stateful: o.bool_or("stateful", false)?,
+            state_batch: fixed_batch(o)?,
             go_backwards: o.bool_or("goBackwards", false)?,
             unit_forget_bias: cell == Cell::Lstm && o.bool_or("unitForgetBias", true)?,
             reset_after,
@@ -144,6 +155,11 @@ impl Rnn {
         Ok(())
     }
 
+    /// How many weights the layer has (its carried states follow them in `w`).
+    fn n_weights(&self) -> usize {
+        2 + self.use_bias as usize
+    }
+
     /// The final states' shapes, each [units].
     fn state_shapes(&self) -> Vec<Vec<usize>> {
         vec![vec![self.units]; self.cell.states()]
@@ -174,6 +190,21 @@ impl Rnn {
         }
         let (n, t, d, h) = (xs[0], xs[1], xs[2], self.units);
         let gh = self.cell.gates() * h;
+        // A stateful layer starts from the states it carried out of the last batch (unless
+        // initial states are given) and carries this batch's final states on.
+        let carried = &w[self.n_weights().min(w.len())..];
+        if self.stateful {
+            if n != self.state_batch {
+                return Err(Error::shape(
+                    self.owner(),
+                    format!(
+                        "a stateful layer keeps states for batches of {} samples, received a batch of {n} (use batchSize {} in fit, evaluate and predict, with a number of samples divisible by it)",
+                        self.state_batch, self.state_batch
+                    ),
+                ));
+            }
+        }
+        let init = if self.stateful && init.is_empty() { carried } else { init };
         let mut x = x;
         if training && self.dropout > 0.0 {
             // One mask per sample and feature, the same at every step (Keras's RNN dropout).
@@ -332,6 +363,12 @@ impl Rnn {
             hprev = Some(hnew);
             outs.push(hnew);
         }
+        if self.stateful {
+            g.assign(carried[0], *outs.last().unwrap())?;
+            if let Some(c) = cprev {
+                g.assign(carried[1], c)?;
+            }
+        }
         Ok((outs, cprev))
     }
 
@@ -367,6 +404,12 @@ impl Layer for Rnn {
                 format!("expected input of rank 3 [batch, steps, features] with a known number of steps, received shape {}", batch_shape(input)),
             ));
         }
+        if self.stateful && self.state_batch == 0 {
+            return Err(Error::arg(
+                self.owner(),
+                "a stateful layer needs a fixed batch size: give the model's input a batch size (tf.input({batchShape: [32, steps, features]}), or batchInputShape on the first layer) or set batchSize",
+            ));
+        }
         self.steps = input[0];
         self.features = input[1];
         let (h, gh) = (self.units, self.cell.gates() * self.units);
@@ -399,6 +442,13 @@ impl Layer for Rnn {
             vec![]
         }
     }
+    fn carries(&self) -> Vec<(String, Vec<usize>)> {
+        if !self.stateful {
+            return vec![];
+        }
+        let names = ["states_h", "states_c"];
+        (0..self.cell.states()).map(|k| (format!("{}/{}", self.name, names[k]), vec![self.state_batch, self.units])).collect()
+    }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
         Ok(self.outputs(g, x, &[], w, training)?[0])
     }
@@ -412,7 +462,7 @@ impl Layer for Rnn {
         let mut c = json!({
             "name": self.name, "trainable": true, "units": self.units, "activation": self.activation.name(),
             "useBias": self.use_bias, "returnSequences": self.return_sequences, "returnState": self.return_state,
-            "goBackwards": self.go_backwards, "stateful": false, "unroll": false,
+            "goBackwards": self.go_backwards, "stateful": self.stateful, "unroll": false,
             "kernelInitializer": self.kernel_init.1, "recurrentInitializer": self.recurrent_init.1,
             "biasInitializer": self.bias_init.1, "kernelRegularizer": self.regs[0].map(|r| r.config()),
             "recurrentRegularizer": self.regs[1].map(|r| r.config()), "biasRegularizer": self.regs[2].map(|r| r.config()),
@@ -454,7 +504,14 @@ impl Bidirectional {
             c => return Err(Error::arg(&o.owner, format!("wraps a SimpleRNN, LSTM or GRU layer, received {c}"))),
         };
         let inner_name = cfg.get("name").and_then(|n| n.as_str()).unwrap_or(&class).to_string();
-        let fwd = Rnn::new(format!("forward_{inner_name}"), &Opts::new(o.owner.clone(), &cfg), cell)?;
+        // A stateful inner layer takes the wrapper's fixed batch size when it has none itself.
+        let mut inner = cfg.clone();
+        if inner.get("batchSize").is_none() && inner.get("batchInputShape").is_none() {
+            if let Ok(b @ 1..) = fixed_batch(o) {
+                inner["batchSize"] = json!(b);
+            }
+        }
+        let fwd = Rnn::new(format!("forward_{inner_name}"), &Opts::new(o.owner.clone(), &inner), cell)?;
         let bwd = fwd.reversed(format!("backward_{inner_name}"));
         let merge = o.str_or("mergeMode", "concat")?.to_string();
         if !["concat", "sum", "mul", "ave"].contains(&merge.as_str()) {
@@ -525,12 +582,24 @@ impl Layer for Bidirectional {
     fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
         Ok(self.call_outputs(g, xs, w, training)?[0])
     }
+    fn carries(&self) -> Vec<(String, Vec<usize>)> {
+        let mut c = self.fwd.carries();
+        c.extend(self.bwd.carries());
+        c.into_iter().map(|(n, s)| (format!("{}/{n}", self.name), s)).collect()
+    }
     fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
         let x = xs[0];
         let n = if xs.len() > 1 { self.fwd.cell.states() } else { 0 };
         let (init_f, init_b) = (&xs[1..1 + n], &xs[1 + n..]);
-        let fo = self.fwd.outputs(g, x, init_f, &w[..self.split], training)?;
-        let (bwd_seq, bwd_c) = self.bwd.run(g, x, init_b, &w[self.split..], training)?;
+        // w: the forward weights, the backward weights, then each half's carried states.
+        let nb = self.bwd.n_weights();
+        let (ws, carried) = w.split_at((self.split + nb).min(w.len()));
+        let nc = self.fwd.carries().len();
+        let with = |own: &[NodeId], c: &[NodeId]| -> Vec<NodeId> { own.iter().chain(c).copied().collect() };
+        let wf = with(&ws[..self.split], &carried[..nc.min(carried.len())]);
+        let wb = with(&ws[self.split..], &carried[nc.min(carried.len())..]);
+        let fo = self.fwd.outputs(g, x, init_f, &wf, training)?;
+        let (bwd_seq, bwd_c) = self.bwd.run(g, x, init_b, &wb, training)?;
         let bwd_h = *bwd_seq.last().unwrap();
         let b = if self.fwd.return_sequences {
             let mut outs = bwd_seq;

@@ -821,6 +821,20 @@ pub fn model_count_params(m: u32) -> std::result::Result<Vec<f64>, JsError> {
     })
 }
 
+/// Zeroes the carried states of the model's stateful layers (`layer` < 0: all of them).
+#[wasm_bindgen]
+pub fn model_reset_states(m: u32, layer: i32) -> std::result::Result<(), JsError> {
+    with(|st| {
+        st.settle_model(m)?;
+        let model = st.model(m)?;
+        if layer >= 0 && layer as usize >= model.layers.len() {
+            return Err(Error::arg("resetStates", format!("layer {layer} is out of range")));
+        }
+        model.reset_states((layer >= 0).then_some(layer as usize));
+        Ok(())
+    })
+}
+
 #[wasm_bindgen]
 pub fn model_set_trainable(m: u32, layer: u32, trainable: bool) -> std::result::Result<(), JsError> {
     with(|st| {
@@ -961,7 +975,8 @@ pub fn model_set_learning_rate(m: u32, lr: f32) -> std::result::Result<(), JsErr
 #[wasm_bindgen]
 pub fn model_get_weights(m: u32) -> std::result::Result<Vec<u32>, JsError> {
     with(|st| {
-        let ws: Vec<Tensor> = st.model(m)?.weights.iter().map(|w| w.value.clone()).collect();
+        let model = st.model(m)?;
+        let ws: Vec<Tensor> = model.weight_indices().into_iter().map(|i| model.weights[i].value.clone()).collect();
         Ok(ws.into_iter().map(|t| st.rt.put(t)).collect())
     })
 }
@@ -995,12 +1010,15 @@ pub fn model_set_layer_weights(m: u32, layer: u32, handles: Vec<u32>) -> std::re
         let model = st.model(m)?;
         let e = model.layers.get(layer as usize).ok_or_else(|| Error::arg("setWeights", format!("layer {layer} is out of range")))?;
         let idx = e.weights.clone();
-        let mut all: Vec<Tensor> = model.weights.iter().map(|w| w.value.clone()).collect();
         if ts.len() != idx.len() {
             return Err(Error::arg("setWeights", format!("{} has {} weights, received {}", nn::describe(e.layer.as_ref()), idx.len(), ts.len())));
         }
+        let order = model.weight_indices();
+        let mut all: Vec<Tensor> = order.iter().map(|&i| model.weights[i].value.clone()).collect();
         for (i, t) in idx.into_iter().zip(ts) {
-            all[i] = t;
+            if let Some(k) = order.iter().position(|&o| o == i) {
+                all[k] = t;
+            }
         }
         model.set_weights(all)
     })
@@ -1013,7 +1031,9 @@ pub fn model_predict(m: u32, x: u32, batch_size: u32) -> std::result::Result<u32
     with_tensors(|st| {
         let xt = st.rt.get_rc(x)?;
         let batch = batch_size.max(1) as usize;
-        if let Some(gpu) = st.active_gpu() {
+        // A stateful model predicts on the CPU mirror, which holds its carried states (the
+        // GPU's copy follows on its next use).
+        if let (Some(gpu), false) = (st.active_gpu(), st.model(m)?.stateful()) {
             match gpu_predict(st.model(m)?, &gpu, &xt, batch) {
                 Ok((shape, read)) => {
                     let h = st.rt.put_pending(shape, DType::F32);
@@ -1067,7 +1087,7 @@ pub fn model_evaluate(m: u32, x: u32, y: u32, batch_size: u32) -> std::result::R
     with_tensors(|st| {
         let (xt, yt) = (st.rt.get_rc(x)?, st.rt.get_rc(y)?);
         let batch = batch_size.max(1) as usize;
-        if let (Some(gpu), false) = (st.active_gpu(), st.model(m)?.per_step()) {
+        if let (Some(gpu), false) = (st.active_gpu(), st.model(m)?.per_step() || st.model(m)?.stateful()) {
             match gpu_evaluate(st.model(m)?, &gpu, &xt, &yt, batch) {
                 Ok((k, read)) => {
                     let n = xt.shape[0] as f32;

@@ -118,7 +118,7 @@ export type ActivationIdentifier = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' 
 export interface InitializerSpec { getClassName(): string; getConfig(): object }
 export type InitializerIdentifier = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal' | 'randomUniform' | 'randomNormal' | 'truncatedNormal' | 'varianceScaling' | InitializerSpec;
 
-export interface LayerArgs { name?: string; inputShape?: number[]; batchInputShape?: (number | null)[]; inputDim?: number; trainable?: boolean }
+export interface LayerArgs { name?: string; inputShape?: number[]; batchInputShape?: (number | null)[]; batchSize?: number; inputDim?: number; trainable?: boolean }
 export interface RegularizerSpec { getClassName(): string; getConfig(): { l1: number; l2: number } }
 export declare const regularizers: {
   l1(config?: { l1?: number }): RegularizerSpec;
@@ -164,6 +164,8 @@ export declare class Layer {
   getClassName(): string;
   getConfig(): object;
   countParams(): number;
+  /** Zeroes a stateful recurrent layer's carried states. */
+  resetStates(): void;
   getWeights(): Tensor[];
   setWeights(weights: Tensor[]): void;
   /** On symbolic tensors: records the call (functional models); on tensors: runs the layer. */
@@ -452,6 +454,8 @@ export declare class LayersModel {
   apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[];
   summary(lineLength?: number, positions?: number[], printFn?: (line: string) => void): void;
   countParams(): number;
+  /** Zeroes the carried states of every stateful layer. */
+  resetStates(): void;
   getWeights(): Tensor[];
   setWeights(weights: Tensor[]): void;
   dispose(): { refCountAfterDispose: number; numDisposedVariables: number };

@@ -207,6 +207,8 @@ export class Layer {
     }
     if (list.length && list.every((x) => x instanceof SymbolicTensor)) {
       if (this.className === 'InputLayer') throw new Error(`InputLayer '${this.name}': an input layer cannot be applied to other tensors`);
+      const batch = list[0]._batch ?? null;
+      this._takeStateBatch(batch);
       const shapes = list.map((s) => s.shape.slice(1));
       const outs = this._custom
         ? [this._customSpec(shapes, list.map((s) => s.dtype)).output]
@@ -216,6 +218,7 @@ export class Layer {
       const syms = outs.map((out, i) => {
         const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}${i ? `:${i}` : ''}`);
         sym._outIndex = i;
+        sym._batch = batch;
         return sym;
       });
       call.output = syms[0];
@@ -227,6 +230,25 @@ export class Layer {
     if (list.length && list.every((x) => x instanceof Tensor)) return this._applyEager(list);
     const what = (x) => (x instanceof SymbolicTensor ? 'a SymbolicTensor' : x instanceof Tensor ? 'a Tensor' : String(x?.constructor?.name ?? x));
     throw new Error(`${this.className} '${this.name}': apply expects SymbolicTensors (from tf.input() or another layer's apply) or Tensors, not a mix; received ${list.map(what).join(', ') || 'nothing'}`);
+  }
+  /** Whether the layer (or the recurrent layer it wraps) keeps states between batches. */
+  get stateful() {
+    return !!(this._config.stateful || this._config.layer?.config?.stateful);
+  }
+  /**
+   * A stateful layer without a batch size of its own takes the model's fixed batch size (from
+   * its input's batchShape or the first layer's batchInputShape), as TF.js does.
+   */
+  _takeStateBatch(batch) {
+    if (!this.stateful || !Number.isInteger(batch)) return;
+    const c = this._config;
+    if (c.batchSize != null || Number.isInteger(c.batchInputShape?.[0])) return;
+    this._config = { ...c, batchSize: batch };
+  }
+  /** Zeroes a stateful layer's carried states (in every model holding it). */
+  resetStates() {
+    if (!this.stateful) throw new Error(`${this.className} '${this.name}': resetStates is for stateful layers (stateful: true)`);
+    for (const [model, index] of this._homes) engine.model_reset_states(model._id, index);
   }
   /** Runs the layer on tensors through a small model of its own, built on first use. */
   _applyEager(list) {
@@ -324,6 +346,8 @@ export function input(config) {
   if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`input: dtype must be 'float32' or 'int32', received ${dtype}`);
   const layer = new Layer('InputLayer', { batchInputShape: batchShape, name: config.name, dtype });
   const sym = new SymbolicTensor([null, ...batchShape.slice(1)], dtype, layer, null, layer.name);
+  // A fixed batch size (batchShape: [4, ...]) reaches stateful layers applied downstream.
+  sym._batch = Number.isInteger(batchShape[0]) ? batchShape[0] : null;
   layer._output = sym;
   layer.outputShape = sym.shape;
   return sym;

@@ -184,6 +184,11 @@ export class LayersModel {
   get inputLayers() { return this.inputs.map((s) => s.sourceLayer); }
   get outputLayers() { return this.outputs.map((s) => s.sourceLayer); }
 
+  /** Zeroes the carried states of every stateful layer (TF.js's model.resetStates). */
+  resetStates() {
+    engine.model_reset_states(this._id, -1);
+  }
+
   get trainable() { return this._engineLayers.every((l) => l.trainable); }
   /** Freezes or unfreezes every layer (a nested model as a whole, for transfer learning). */
   set trainable(v) { for (const l of this._engineLayers) l.trainable = v; }
@@ -871,6 +876,13 @@ export class Sequential extends LayersModel {
   }
 
   _addEngineLayer(layer, config) {
+    // A stateful layer takes the model's fixed batch size (the first layer's batchInputShape).
+    const first = this._engineLayers[0]?._config ?? config;
+    const batch = Number.isInteger(first.batchInputShape?.[0]) ? first.batchInputShape[0] : first.batchSize;
+    if (layer.stateful && Number.isInteger(batch)) {
+      layer._takeStateBatch(batch);
+      if (config.batchSize == null && !Number.isInteger(config.batchInputShape?.[0])) config = { ...config, batchSize: batch };
+    }
     if (layer._custom) {
       const prev = this._engineLayers[this._engineLayers.length - 1];
       const shape = prev ? prev.outputShape.slice(1) : config.batchInputShape ? config.batchInputShape.slice(1) : config.inputShape;
