@@ -1,6 +1,7 @@
 //! `cargo bench --bench gpu`: the WGSL kernels natively through wgpu (Vulkan): GFLOP/s of the
-//! tiled matmul and the time of one planned MLP training step (784-128-64-10, batch 128, Adam)
-//! on the GPU, with the CPU step for comparison. On a software adapter (lavapipe) the matmul
+//! tiled matmul and the time of one planned training step on the GPU, with the CPU step for
+//! comparison, for the MLP (784-128-64-10, batch 128, Adam), the CNN (28x28x1, conv 8 - pool -
+//! conv 16 - pool - dense 10, batch 64) and the LSTM (64 units over 32 steps, batch 64). On a software adapter (lavapipe) the matmul
 //! sizes stop at 1024; on a real GPU they go to 4096. Skips with a message without an adapter.
 
 mod common;
@@ -49,10 +50,11 @@ fn matmul(gpu: &Arc<Gpu>, n: usize) -> f64 {
     }
 }
 
-/// Seconds per training step of `epochs` over 4096 samples, batch 128.
-fn mlp_step(gpu: Option<&Arc<Gpu>>, epochs: usize) -> f64 {
-    let (mut m, x, y) = common::mlp();
-    let opts = FitOptions { report_batches: false, ..FitOptions::new(1, 128) };
+/// Seconds per training step of `epochs` over the workload's samples in batches of `batch`.
+fn train_step(workload: fn() -> (Sequential, hebb::Tensor, hebb::Tensor), batch: usize, gpu: Option<&Arc<Gpu>>, epochs: usize) -> f64 {
+    let (mut m, x, y) = workload();
+    let n = x.shape[0];
+    let opts = FitOptions { report_batches: false, ..FitOptions::new(1, batch) };
     let train = |m: &mut Sequential, opts: FitOptions| {
         let mut s = FitSession::new(m, x.clone(), y.clone(), None, opts).unwrap();
         if let Some(g) = gpu {
@@ -64,11 +66,14 @@ fn mlp_step(gpu: Option<&Arc<Gpu>>, epochs: usize) -> f64 {
                 wait(g);
             }
         }
+        if let Some(g) = gpu {
+            wait(g);
+        }
     };
     train(&mut m, opts.clone()); // warm-up: plans and pipelines built
     let t = Instant::now();
     train(&mut m, FitOptions { epochs, ..opts });
-    t.elapsed().as_secs_f64() / (epochs * 4096 / 128) as f64
+    t.elapsed().as_secs_f64() / (epochs * n.div_ceil(batch)) as f64
 }
 
 fn main() {
@@ -86,12 +91,21 @@ fn main() {
         println!("WGSL matmul n = {n:<5} {:>10.1} GFLOP/s", matmul(&gpu, n));
     }
     let epochs = if software { 1 } else { 10 };
-    let g = mlp_step(Some(&gpu), epochs);
-    let c = mlp_step(None, 1);
-    println!(
-        "MLP 784-128-64-10 train step (batch 128, Adam): GPU {:.3} ms/step ({:.0} samples/s), CPU {:.3} ms/step",
-        g * 1e3,
-        128.0 / g,
-        c * 1e3
-    );
+    type Workload = fn() -> (Sequential, hebb::Tensor, hebb::Tensor);
+    let runs: [(&str, Workload, usize); 3] = [
+        ("MLP 784-128-64-10 (batch 128, Adam)", common::mlp, 128),
+        ("CNN conv8-pool-conv16-pool-dense10 on 28x28x1 (batch 64)", common::cnn, 64),
+        ("LSTM 64 over 32x8 - dense 10 (batch 64)", common::lstm, 64),
+    ];
+    for (name, workload, batch) in runs {
+        let g = train_step(workload, batch, Some(&gpu), epochs);
+        let c = train_step(workload, batch, None, 1);
+        println!(
+            "{name} train step: GPU {:.3} ms/step ({:.0} samples/s), CPU {:.3} ms/step, GPU/CPU speed-up {:.1}x",
+            g * 1e3,
+            batch as f64 / g,
+            c * 1e3,
+            c / g
+        );
+    }
 }
