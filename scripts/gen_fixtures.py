@@ -921,6 +921,20 @@ def gen_layers():
     gen_conv_cases(rng, cases)
     gen_rnn_cases(rng, cases)
     gen_batchnorm_cases(rng, cases)
+    # Bilinear upsampling (Keras 3: half-pixel centres; TF.js's resizeBilinear default differs).
+    rb = np.random.default_rng(78)
+    for k, (size, shape) in enumerate([((2, 2), (2, 3, 4, 2)), ((3, 2), (1, 2, 5, 3)), ((1, 4), (2, 1, 3, 1))]):
+        cases.append(
+            layer_case(
+                f"upsampling_bilinear_{size[0]}x{size[1]}",
+                "UpSampling2D",
+                {"size": list(size), "interpolation": "bilinear"},
+                keras.layers.UpSampling2D(size, interpolation="bilinear"),
+                rand(rb, shape),
+                [],
+                seed=900 + k,
+            )
+        )
     write(
         "keras_layers.json",
         {

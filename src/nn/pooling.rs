@@ -163,17 +163,36 @@ impl Layer for GlobalPooling {
 pub struct UpSampling2D {
     name: String,
     size: Vec<usize>,
+    bilinear: bool,
 }
 
 impl UpSampling2D {
     pub fn new(name: String, o: &Opts) -> Result<UpSampling2D> {
         o.channels_last()?;
-        let interp = o.str_or("interpolation", "nearest")?;
-        if interp != "nearest" {
-            return Err(Error::arg(&o.owner, format!("only interpolation 'nearest' is supported yet, received '{interp}'")));
-        }
-        Ok(UpSampling2D { name, size: o.int_tuple("size", 2, Some(2), 1)? })
+        let bilinear = match o.str_or("interpolation", "nearest")? {
+            "nearest" => false,
+            "bilinear" => true,
+            i => return Err(Error::arg(&o.owner, format!("interpolation must be 'nearest' or 'bilinear', received '{i}'"))),
+        };
+        Ok(UpSampling2D { name, size: o.int_tuple("size", 2, Some(2), 1)?, bilinear })
     }
+}
+
+/// The [from, to] matrix of linear interpolation from `from` samples to `from * scale`, with
+/// half-pixel centres (Keras 3's resize): output i reads the source at (i + 0.5) / scale - 0.5,
+/// clamped to the edges.
+fn linear_resize_matrix(from: usize, scale: usize) -> Tensor {
+    let to = from * scale;
+    let mut m = vec![0f32; from * to];
+    for i in 0..to {
+        let src = ((i as f64 + 0.5) / scale as f64 - 0.5).max(0.0);
+        let i0 = (src.floor() as usize).min(from - 1);
+        let i1 = (i0 + 1).min(from - 1);
+        let frac = (src - i0 as f64) as f32;
+        m[i0 * to + i] += 1.0 - frac;
+        m[i1 * to + i] += frac;
+    }
+    Tensor::new(vec![from, to], m).expect("sizes match")
 }
 
 impl Layer for UpSampling2D {
@@ -191,12 +210,27 @@ impl Layer for UpSampling2D {
         let s = g.shape_of(x);
         let (n, h, w, c) = (s[0], s[1], s[2], s[3]);
         let (a, b) = (self.size[0], self.size[1]);
+        if self.bilinear {
+            // Separable: interpolate the rows (x·A_h over h), then the columns, each as a matmul
+            // with a constant matrix, so both backends and autodiff need nothing new.
+            let ah = g.constant(linear_resize_matrix(h, a))?;
+            let aw = g.constant(linear_resize_matrix(w, b))?;
+            let t = g.transpose(x, &[0, 2, 3, 1])?; // [n, w, c, h]
+            let t = g.reshape(t, &[n * w * c, h])?;
+            let t = g.matmul(t, ah, false, false)?;
+            let t = g.reshape(t, &[n, w, c, h * a])?;
+            let t = g.transpose(t, &[0, 3, 2, 1])?; // [n, H, c, w]
+            let t = g.reshape(t, &[n * h * a * c, w])?;
+            let t = g.matmul(t, aw, false, false)?;
+            let t = g.reshape(t, &[n, h * a, c, w * b])?;
+            return g.transpose(t, &[0, 1, 3, 2]);
+        }
         let x6 = g.reshape(x, &[n, h, 1, w, 1, c])?;
         let rep = g.broadcast_to(x6, &[n, h, a, w, b, c])?;
         g.reshape(rep, &[n, h * a, w * b, c])
     }
     fn config(&self) -> Value {
-        json!({"name": self.name, "trainable": true, "size": self.size, "dataFormat": "channelsLast", "interpolation": "nearest"})
+        json!({"name": self.name, "trainable": true, "size": self.size, "dataFormat": "channelsLast", "interpolation": if self.bilinear { "bilinear" } else { "nearest" }})
     }
 }
 

@@ -104,3 +104,25 @@ test('embedding indices outside [0, inputDim) raise an error naming the layer an
   assert.match(r.errors[2], /evaluate: Embedding 'tokens'.*index 12 at sample 1.*\[2,4\]/);
   assert.deepEqual(r.after, r.before);
 });
+
+test('upSampling2d bilinear interpolates with half-pixel centres as Keras 3 does, on both backends; a bad interpolation names the layer', async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      await tf.setBackend(backend);
+      const m = tf.sequential();
+      m.add(tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear', inputShape: [2, 2, 1] }));
+      out[backend] = Array.from(await m.predict(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1])).data());
+    }
+    try { tf.layers.upSampling2d({ interpolation: 'bicubic', name: 'up' }); out.err = 'no error'; } catch (e) { out.err = e.message; }
+    return out;
+  });
+  // Rows interpolate 1 -> 3 and columns 1 -> 2 at source positions 0, 0.25, 0.75, 1.
+  const pos = [0, 0.25, 0.75, 1];
+  const want = pos.flatMap((rp) => pos.map((cp) => 1 + 2 * rp + cp));
+  for (const backend of ['webgpu', 'cpu']) {
+    r[backend].forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-5, `${backend} [${i}]: ${v} vs ${want[i]}`));
+  }
+  assert.match(r.err, /UpSampling2D 'up'.*interpolation must be 'nearest' or 'bilinear', received 'bicubic'/);
+});

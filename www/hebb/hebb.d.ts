@@ -295,7 +295,7 @@ export declare const layers: {
   globalMaxPooling2d(args?: LayerArgs): Layer;
   globalAveragePooling1d(args?: LayerArgs): Layer;
   globalAveragePooling2d(args?: LayerArgs): Layer;
-  upSampling2d(args?: LayerArgs & { size?: Tuple; interpolation?: 'nearest' }): Layer;
+  upSampling2d(args?: LayerArgs & { size?: Tuple; interpolation?: 'nearest' | 'bilinear' }): Layer;
   zeroPadding2d(args?: LayerArgs & { padding?: number | [number, number] | [[number, number], [number, number]] }): Layer;
   spatialDropout1d(args: LayerArgs & { rate: number }): Layer;
   gaussianNoise(args: LayerArgs & { stddev: number }): Layer;
