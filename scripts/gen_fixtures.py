@@ -17,6 +17,9 @@ Writes:
                                          Concatenate, Dot on lists of inputs
     tests/fixtures/keras_attention.json  MultiHeadAttention (self, cross with key, no bias,
                                          causal mask)
+    tests/fixtures/keras_constraints.json  weight constraints (MaxNorm, NonNeg, UnitNorm,
+                                         MinMaxNorm) on every kind of weight: two SGD and two
+                                         Adam training steps
 
 All weights and inputs are fixed numbers drawn from numpy with fixed seeds
 (float32); Keras initializers are never relied on. Every array is stored as
@@ -1126,6 +1129,305 @@ def gen_rnn_state():
     )
 
 
+# ---------------------------------------------------------------------------
+# Weight constraints: whole training steps
+# ---------------------------------------------------------------------------
+
+
+def constraint_case(rng, name, input_shape, make_layers, hebb_layers, x, y, scales, checked):
+    """Two SGD steps and, from the same start, two Adam steps of a small Sequential model whose
+    layers carry weight constraints (Keras applies them after every update). `make_layers(c)`
+    builds the Keras layers with (c=True) or without (c=False) their constraints; the run
+    without them shows that the constraints changed the weights named in `checked`."""
+    def build(c):
+        model = keras.Sequential([keras.Input(shape=input_shape)] + make_layers(c))
+        return model
+
+    probe = build(True)
+    shapes = [tuple(v.shape) for v in probe.weights]
+    # Only the variable's own name: layer names are numbered by what ran before.
+    paths = [v.path.split("/")[-1] for v in probe.weights]
+    init = [rand(rng, sh, sc) if sc > 0 else f32(0.5 + np.abs(rand(rng, sh, 0.5))) for sh, sc in zip(shapes, scales)]
+    assert len(init) == len(scales), (name, paths)
+    runs = []
+    for opt_name, make_opt, hebb_opt in [
+        ("sgd", lambda: keras.optimizers.SGD(learning_rate=0.5), {"className": "SGD", "config": {"learningRate": 0.5}}),
+        (
+            "adam",
+            lambda: keras.optimizers.Adam(learning_rate=0.05),
+            {"className": "Adam", "config": {"learningRate": 0.05, "epsilonBeforeBiasCorrection": True}},
+        ),
+    ]:
+        after = {}
+        for c in [True, False]:
+            model = build(c)
+            model.set_weights(init)
+            model.compile(optimizer=make_opt(), loss="mean_squared_error")
+            snaps, losses = [], []
+            for _ in range(2):
+                losses.append(float(np.float32(model.train_on_batch(x, y))))
+                snaps.append([f32(w) for w in model.get_weights()])
+            after[c] = (snaps, losses)
+        for k in checked:
+            diff = float(np.max(np.abs(after[True][0][0][k] - after[False][0][0][k])))
+            assert diff > 1e-3, (name, opt_name, paths[k], diff)
+        runs.append(
+            {
+                "optimizer": hebb_opt,
+                "losses": after[True][1],
+                "weights_after": [[arr(w) for w in snap] for snap in after[True][0]],
+            }
+        )
+    return {
+        "name": name,
+        "layers": hebb_layers,
+        "input_shape": list(input_shape),
+        "weight_names": paths,
+        "constrained": checked,
+        "initial_weights": [arr(w) for w in init],
+        "x": arr(x),
+        "y": arr(y),
+        "runs": runs,
+    }
+
+
+def gen_constraints():
+    rng = np.random.default_rng(123)
+    L = keras.layers
+    C = keras.constraints
+    cases = []
+
+    def mx(v, axis=0):
+        return {"className": "MaxNorm", "config": {"maxValue": v, "axis": axis}}
+
+    x = rand(rng, (6, 4))
+    cases.append(
+        constraint_case(
+            rng,
+            "dense_max_norm_kernel_non_neg_bias",
+            (4,),
+            lambda c: [
+                L.Dense(3, activation="tanh", kernel_constraint=C.MaxNorm(0.5) if c else None, bias_constraint=C.NonNeg() if c else None),
+                L.Dense(2),
+            ],
+            [
+                {"className": "Dense", "config": {"units": 3, "activation": "tanh", "kernelConstraint": mx(0.5), "biasConstraint": "nonNeg"}},
+                {"className": "Dense", "config": {"units": 2}},
+            ],
+            x,
+            rand(rng, (6, 2)),
+            [0.8, 0.5, 0.5, 0.1],
+            [0, 1],
+        )
+    )
+    cases.append(
+        constraint_case(
+            rng,
+            "dense_non_neg",
+            (4,),
+            lambda c: [L.Dense(5, activation="relu", kernel_constraint=C.NonNeg() if c else None), L.Dense(1)],
+            [
+                {"className": "Dense", "config": {"units": 5, "activation": "relu", "kernelConstraint": {"className": "NonNeg", "config": {}}}},
+                {"className": "Dense", "config": {"units": 1}},
+            ],
+            x,
+            rand(rng, (6, 1)),
+            [0.6, 0.2, 0.5, 0.1],
+            [0],
+        )
+    )
+    cases.append(
+        constraint_case(
+            rng,
+            "dense_min_max_norm_axis1",
+            (4,),
+            lambda c: [L.Dense(3, kernel_constraint=C.MinMaxNorm(0.8, 1.2, rate=0.6, axis=1) if c else None), L.Dense(2)],
+            [
+                {
+                    "className": "Dense",
+                    "config": {"units": 3, "kernelConstraint": {"className": "MinMaxNorm", "config": {"minValue": 0.8, "maxValue": 1.2, "rate": 0.6, "axis": 1}}},
+                },
+                {"className": "Dense", "config": {"units": 2}},
+            ],
+            x,
+            rand(rng, (6, 2)),
+            [0.9, 0.1, 0.5, 0.1],
+            [0],
+        )
+    )
+    xi = rand(rng, (4, 5, 5, 2))
+    cases.append(
+        constraint_case(
+            rng,
+            "conv2d_unit_norm_filters",
+            (5, 5, 2),
+            lambda c: [L.Conv2D(3, 2, activation="relu", kernel_constraint=C.UnitNorm(axis=[0, 1, 2]) if c else None), L.Flatten(), L.Dense(2)],
+            [
+                {"className": "Conv2D", "config": {"filters": 3, "kernelSize": 2, "activation": "relu", "kernelConstraint": {"className": "UnitNorm", "config": {"axis": [0, 1, 2]}}}},
+                {"className": "Flatten", "config": {}},
+                {"className": "Dense", "config": {"units": 2}},
+            ],
+            xi,
+            rand(rng, (4, 2)),
+            [0.5, 0.1, 0.2, 0.1],
+            [0],
+        )
+    )
+    cases.append(
+        constraint_case(
+            rng,
+            "separable_depthwise_unit_norm_pointwise_max_norm",
+            (5, 5, 2),
+            lambda c: [
+                L.SeparableConv2D(
+                    3,
+                    2,
+                    depth_multiplier=2,
+                    depthwise_constraint=C.UnitNorm(axis=[0, 1]) if c else None,
+                    pointwise_constraint=C.MaxNorm(0.6, axis=[0, 1, 2]) if c else None,
+                ),
+                L.GlobalAveragePooling2D(),
+                L.Dense(2),
+            ],
+            [
+                {
+                    "className": "SeparableConv2D",
+                    "config": {
+                        "filters": 3,
+                        "kernelSize": 2,
+                        "depthMultiplier": 2,
+                        "depthwiseConstraint": {"className": "UnitNorm", "config": {"axis": [0, 1]}},
+                        "pointwiseConstraint": mx(0.6, [0, 1, 2]),
+                    },
+                },
+                {"className": "GlobalAveragePooling2D", "config": {}},
+                {"className": "Dense", "config": {"units": 2}},
+            ],
+            xi,
+            rand(rng, (4, 2)),
+            [0.5, 0.6, 0.1, 0.4, 0.1],
+            [0, 1],
+        )
+    )
+    xs = rand(rng, (3, 4, 2))
+    cases.append(
+        constraint_case(
+            rng,
+            "lstm_max_norm_recurrent_min_max_kernel",
+            (4, 2),
+            lambda c: [
+                L.LSTM(
+                    3,
+                    recurrent_activation="sigmoid",
+                    kernel_constraint=C.MinMaxNorm(0.2, 0.5, axis=0) if c else None,
+                    recurrent_constraint=C.MaxNorm(0.4) if c else None,
+                ),
+                L.Dense(1),
+            ],
+            [
+                {
+                    "className": "LSTM",
+                    "config": {
+                        "units": 3,
+                        "recurrentActivation": "sigmoid",
+                        "kernelConstraint": {"className": "MinMaxNorm", "config": {"minValue": 0.2, "maxValue": 0.5}},
+                        "recurrentConstraint": mx(0.4),
+                    },
+                },
+                {"className": "Dense", "config": {"units": 1}},
+            ],
+            xs,
+            rand(rng, (3, 1)),
+            [0.6, 0.6, 0.2, 0.5, 0.1],
+            [0, 1],
+        )
+    )
+    cases.append(
+        constraint_case(
+            rng,
+            "gru_unit_norm_bias_axis1",
+            (4, 2),
+            lambda c: [
+                L.GRU(3, recurrent_activation="sigmoid", reset_after=True, bias_constraint=C.UnitNorm(axis=1) if c else None),
+                L.Dense(1),
+            ],
+            [
+                {
+                    "className": "GRU",
+                    "config": {"units": 3, "recurrentActivation": "sigmoid", "resetAfter": True, "biasConstraint": {"className": "UnitNorm", "config": {"axis": 1}}},
+                },
+                {"className": "Dense", "config": {"units": 1}},
+            ],
+            xs,
+            rand(rng, (3, 1)),
+            [0.5, 0.5, 0.5, 0.5, 0.1],
+            [2],
+        )
+    )
+    idx = f32(rng.integers(0, 6, size=(5, 3)))
+    cases.append(
+        constraint_case(
+            rng,
+            "embedding_max_norm_rows",
+            (3,),
+            lambda c: [L.Embedding(6, 4, embeddings_constraint=C.MaxNorm(0.3, axis=1) if c else None), L.Flatten(), L.Dense(1)],
+            [
+                {"className": "Embedding", "config": {"inputDim": 6, "outputDim": 4, "embeddingsConstraint": mx(0.3, 1)}},
+                {"className": "Flatten", "config": {}},
+                {"className": "Dense", "config": {"units": 1}},
+            ],
+            idx,
+            rand(rng, (5, 1)),
+            [0.5, 0.3, 0.1],
+            [0],
+        )
+    )
+    cases.append(
+        constraint_case(
+            rng,
+            "batch_norm_and_layer_norm_gamma_beta",
+            (4,),
+            # (No bias before the batch normalization: its gradient is zero up to rounding, which
+            # Adam would amplify into noise.)
+            lambda c: [
+                L.Dense(4, use_bias=False),
+                L.BatchNormalization(gamma_constraint=C.MaxNorm(1.5) if c else None, beta_constraint=C.NonNeg() if c else None),
+                L.LayerNormalization(gamma_constraint=C.UnitNorm() if c else None, beta_constraint=C.MinMaxNorm(0.1, 0.3) if c else None),
+                L.Dense(1),
+            ],
+            [
+                {"className": "Dense", "config": {"units": 4, "useBias": False}},
+                {"className": "BatchNormalization", "config": {"gammaConstraint": mx(1.5), "betaConstraint": "nonNeg"}},
+                {"className": "LayerNormalization", "config": {"gammaConstraint": "unitNorm", "betaConstraint": {"className": "MinMaxNorm", "config": {"minValue": 0.1, "maxValue": 0.3}}}},
+                {"className": "Dense", "config": {"units": 1}},
+            ],
+            x,
+            rand(rng, (6, 1)),
+            # kernel, then gamma, beta, moving mean, moving variance (positive: scale 0) of the
+            # batch normalization, gamma and beta of the layer normalization, the last Dense.
+            [0.6, 1.5, 0.3, 0.1, 0.0, 0.9, 1.0, 0.5, 0.1],
+            [1, 2, 5, 6],
+        )
+    )
+    write(
+        "keras_constraints.json",
+        {
+            "generator": GENERATOR,
+            "description": (
+                "Weight constraints (keras.constraints MaxNorm, NonNeg, UnitNorm, MinMaxNorm) on small Sequential "
+                "models: from initial_weights, two model.train_on_batch(x, y) steps with SGD(0.5), and from the same "
+                "start two with Adam(0.05), mean squared error. Keras applies each constraint right after every "
+                "optimizer update (BaseOptimizer.apply: variable.assign(variable.constraint(variable))), with "
+                "epsilon = keras.backend.epsilon() = %r. weights_after[k] are model.get_weights() after step k+1 "
+                "(Keras's weight order, which is Hebb's); constrained lists the indices of the weights the "
+                "generator checked the constraint changed (against the same run without constraints). layers are "
+                "the TF.js-style {className, config} for Hebb." % keras.backend.epsilon()
+            ),
+            "cases": cases,
+        },
+    )
+
+
 def main():
     only = sys.argv[1:]
     gens = {
@@ -1138,6 +1440,7 @@ def main():
         "merge": gen_merge,
         "attention": gen_attention,
         "rnn_state": gen_rnn_state,
+        "constraints": gen_constraints,
     }
     for name, gen in gens.items():
         if not only or name in only:

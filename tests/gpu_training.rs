@@ -13,6 +13,8 @@ use hebb::{losses::Loss, metrics::Metric};
 use serde_json::json;
 use std::sync::{Arc, OnceLock};
 
+mod common;
+
 fn gpu() -> Option<Arc<Gpu>> {
     static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
     GPU.get_or_init(|| match Gpu::open_blocking() {
@@ -371,4 +373,36 @@ fn a_batch_normalized_convnet_trains_the_same_on_the_gpu_and_the_cpu() {
     assert!(mean.value.data.iter().all(|&v| v > 0.01), "moving mean of relu outputs {:?}", mean.value.data);
     let acc = hebb::model::trainer::evaluate(&mut gm, &x, &y, 16).unwrap()[1];
     assert!(acc > 0.9, "inference with the moving statistics: accuracy {acc}");
+}
+
+/// Weight constraints on the GPU: the Keras 3 fixtures (maxNorm, nonNeg, unitNorm, minMaxNorm on
+/// Dense, Conv2D, SeparableConv2D, LSTM, GRU, Embedding and normalization weights; SGD and Adam)
+/// trained two steps in one GPU session, where the projection kernel runs after the fused
+/// optimizer update in the same submit. The weights match Keras and the CPU path.
+#[test]
+fn weight_constraints_on_the_gpu_match_keras_and_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let fx = common::load("keras_constraints.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        for (r, run) in case["runs"].as_array().unwrap().iter().enumerate() {
+            let (mut gm, x, y) = common::constraint_model(case, r);
+            let (mut cm, _, _) = common::constraint_model(case, r);
+            let opts = FitOptions { report_batches: false, ..FitOptions::new(2, x.shape[0]) };
+            let mut s = FitSession::new(&gm, x.clone(), y.clone(), None, opts.clone()).unwrap();
+            assert!(s.use_gpu(gpu.clone(), &mut gm).unwrap(), "{name}: trains on the GPU");
+            let ev = s.run_all(&mut gm).unwrap();
+            assert!(!ev.iter().any(|e| matches!(e, Event::DeviceLost { .. })), "{name}: stays on the GPU: {ev:?}");
+            let mut s = FitSession::new(&cm, x.clone(), y.clone(), None, opts).unwrap();
+            s.run_all(&mut cm).unwrap();
+            let keras = run["weights_after"][1].as_array().unwrap();
+            for ((g, c), k) in gm.weights.iter().zip(&cm.weights).zip(keras) {
+                let what = format!("{name} run {r} {}", g.name);
+                common::assert_near(&format!("{what} (GPU vs Keras)"), &g.value.data, &common::tensor(k), 1e-4);
+                for (a, b) in g.value.data.iter().zip(&c.value.data) {
+                    assert!(close(*a, *b, 1e-4), "{what}: gpu {a} cpu {b}");
+                }
+            }
+        }
+    }
 }

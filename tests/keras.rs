@@ -260,3 +260,35 @@ fn multi_input_layers_match_keras() {
         }
     }
 }
+
+/// Weight constraints (maxNorm, nonNeg, unitNorm, minMaxNorm) on Dense, Conv2D, SeparableConv2D,
+/// LSTM, GRU, Embedding, BatchNormalization and LayerNormalization weights: two SGD steps and two
+/// Adam steps against Keras 3, which projects each weight right after every optimizer update.
+/// The generator checked that the constraints change the weights it lists in `constrained`.
+#[test]
+fn weight_constraints_match_keras_training_steps() {
+    let fx = load("keras_constraints.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        for (r, run) in case["runs"].as_array().unwrap().iter().enumerate() {
+            let (mut model, x, y) = common::constraint_model(case, r);
+            let constrained: Vec<usize> = case["constrained"].as_array().unwrap().iter().map(|k| k.as_u64().unwrap() as usize).collect();
+            for &k in &constrained {
+                assert!(model.weights[k].constraint.is_some(), "{name}: weight {k} ({}) has its constraint", model.weights[k].name);
+            }
+            for (step, after) in run["weights_after"].as_array().unwrap().iter().enumerate() {
+                let mut s = FitSession::new(&model, x.clone(), y.clone(), None, FitOptions::new(1, x.shape[0])).unwrap();
+                let loss = s.run_all(&mut model).unwrap().into_iter().find_map(|ev| match ev {
+                    hebb::model::trainer::Event::BatchEnd { values, .. } => Some(values[0]),
+                    _ => None,
+                });
+                let want = run["losses"][step].as_f64().unwrap() as f32;
+                let got = loss.unwrap();
+                assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "{name} run {r} step {step}: loss {got} vs Keras {want}");
+                for (w, t) in model.weights.iter().zip(after.as_array().unwrap()) {
+                    common::assert_near(&format!("{name} run {r} step {step} {}", w.name), &w.value.data, &tensor(t), 1e-5);
+                }
+            }
+        }
+    }
+}

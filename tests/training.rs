@@ -237,8 +237,8 @@ fn l2_kernel_regularizer_adds_its_penalty_to_the_loss() {
     assert!((train_loss - 9.5).abs() < 1e-5, "training loss with the penalty: {train_loss}");
     let k = &m.weights[0].value.data;
     assert!((k[0] - (1.0 - 0.062)).abs() < 1e-6 && (k[1] - (2.0 - 0.064)).abs() < 1e-6, "{k:?}");
-    let e = nn::from_config("Dense", &json!({"name": "d", "units": 1, "kernelConstraint": "maxNorm"})).err().unwrap().to_string();
-    assert!(e.contains("kernelConstraint is not supported"), "{e}");
+    let e = nn::from_config("Dense", &json!({"name": "d", "units": 1, "kernelConstraint": "maxNorms"})).err().unwrap().to_string();
+    assert!(e.contains("Dense 'd'") && e.contains("kernelConstraint: unknown constraint 'maxNorms'"), "{e}");
 }
 
 #[test]
@@ -299,4 +299,149 @@ fn frozen_batch_norm_runs_in_inference_mode_other_frozen_layers_do_not() {
     let first = plan.value(out).to_vec();
     plan.run(&[&seq.data], &m.weights[..], &mut rng);
     assert_ne!(first, plan.value(out), "a frozen LSTM keeps its dropout while training");
+}
+
+/// A model whose every trained weight carries a constraint: maxNorm on a kernel, nonNeg on a
+/// bias, unitNorm on the next kernel, minMaxNorm on the last bias.
+fn constrained_mlp() -> Sequential {
+    let mut m = Sequential::new(3);
+    let dense = |cfg: serde_json::Value| nn::from_config("Dense", &cfg).unwrap();
+    m.add(
+        dense(json!({"name": "c1", "units": 16, "activation": "relu", "kernelConstraint": {"className": "MaxNorm", "config": {"maxValue": 0.5}}, "biasConstraint": "nonNeg"})),
+        Some(vec![2]),
+    )
+    .unwrap();
+    m.add(dense(json!({"name": "c2", "units": 2, "activation": "softmax", "kernelConstraint": "unitNorm", "biasConstraint": {"className": "MinMaxNorm", "config": {"minValue": 0.2, "maxValue": 0.3}}})), None)
+        .unwrap();
+    m.compile(Compiled::new(LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()), vec![], Optimizer::new(Kind::Sgd, 2.0)));
+    m
+}
+
+fn col_norms(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).map(|c| (0..rows).map(|r| w[r * cols + c].powi(2)).sum::<f32>().sqrt()).collect()
+}
+
+#[test]
+fn constraints_hold_after_every_batch_and_allocate_nothing_once_planned() {
+    let (x, y) = spiral(128, 2, 3);
+    let mut m = constrained_mlp();
+    let opts = FitOptions { shuffle: true, seed: 1, report_batches: true, ..FitOptions::new(1000, 32) };
+    let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
+    let check = |m: &Sequential| {
+        let w = |k: usize| &m.weights[k].value.data;
+        assert!(col_norms(w(0), 2, 16).iter().all(|n| *n <= 0.5 + 1e-6), "maxNorm: {:?}", col_norms(w(0), 2, 16));
+        assert!(w(1).iter().all(|v| *v >= 0.0), "nonNeg: {:?}", w(1));
+        assert!(col_norms(w(2), 16, 2).iter().all(|n| (n - 1.0).abs() < 1e-5), "unitNorm: {:?}", col_norms(w(2), 16, 2));
+        let bn = col_norms(w(3), 2, 1)[0];
+        // (A tiny norm lifted to 0.2 lands a little short: w · 0.2 / (1e-7 + norm).)
+        assert!((0.2 - 1e-4..=0.3 + 1e-6).contains(&bn), "minMaxNorm: {bn}");
+    };
+    s.run(&mut m, 64).unwrap(); // epoch begin
+    for _ in 0..4 {
+        // One batch at a time: the constraints hold after each.
+        let ev = s.run(&mut m, 1).unwrap();
+        assert!(ev.iter().any(|e| matches!(e, Event::BatchEnd { .. })), "{ev:?}");
+        check(&m);
+    }
+    // Unwatched batches allocate nothing per batch, projections included.
+    let (x, y) = spiral(256, 2, 5);
+    let opts = FitOptions { shuffle: true, seed: 1, report_batches: false, ..FitOptions::new(1000, 32) };
+    let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
+    s.run(&mut m, 64).unwrap(); // epoch begin
+    s.run(&mut m, 64).unwrap(); // plans built
+    s.run(&mut m, 1).unwrap(); // epoch end
+    s.run(&mut m, 1).unwrap(); // next epoch begins
+    let count = |s: &mut FitSession, m: &mut Sequential, n: usize| {
+        let before = allocs();
+        let ev = s.run(m, n).unwrap();
+        assert!(matches!(ev.last(), Some(Event::Progress { .. })), "{ev:?}");
+        allocs() - before
+    };
+    let one = count(&mut s, &mut m, 1);
+    let many = count(&mut s, &mut m, 6);
+    assert_eq!(one, many, "6 batches must allocate no more than 1 ({one} vs {many})");
+    let before = allocs();
+    for w in m.weights.iter_mut() {
+        w.constraint.unwrap().apply(&mut w.value.data, &w.value.shape);
+    }
+    assert_eq!(allocs() - before, 0, "a projection allocates nothing");
+    check(&m);
+    // Without the constraints the same model and training leave larger columns and a negative
+    // bias: the projections did something.
+    let mut free = Sequential::new(3);
+    free.add(nn::from_config("Dense", &json!({"name": "c1", "units": 16, "activation": "relu"})).unwrap(), Some(vec![2])).unwrap();
+    free.add(nn::from_config("Dense", &json!({"name": "c2", "units": 2, "activation": "softmax"})).unwrap(), None).unwrap();
+    free.compile(Compiled::new(LossFn::Builtin(Loss::CategoricalCrossentropy, Default::default()), vec![], Optimizer::new(Kind::Sgd, 2.0)));
+    let (x, y) = spiral(128, 2, 3);
+    let mut s = FitSession::new(&free, x, y, None, FitOptions { shuffle: true, seed: 1, ..FitOptions::new(1, 32) }).unwrap();
+    s.run_all(&mut free).unwrap();
+    assert!(col_norms(&free.weights[0].value.data, 2, 16).iter().any(|n| *n > 0.5), "{:?}", col_norms(&free.weights[0].value.data, 2, 16));
+    assert!(free.weights[1].value.data.iter().any(|v| *v < 0.0), "{:?}", free.weights[1].value.data);
+}
+
+#[test]
+fn frozen_weights_are_not_projected_and_configs_keep_constraints() {
+    let (x, y) = spiral(32, 2, 3);
+    let mut m = constrained_mlp();
+    // Weights that break every constraint, then the first layer frozen: only the second layer's
+    // weights are updated, so only they are projected (Keras projects the variables it updates).
+    let ws: Vec<Tensor> = m.weights.iter().map(|w| Tensor::new(w.value.shape.clone(), vec![-3.0; w.value.numel()]).unwrap()).collect();
+    m.set_weights(ws).unwrap();
+    m.set_trainable(0, false);
+    let mut s = FitSession::new(&m, x, y, None, FitOptions::new(1, 64)).unwrap();
+    s.run_all(&mut m).unwrap();
+    assert!(m.weights[0].value.data.iter().chain(&m.weights[1].value.data).all(|v| *v == -3.0), "the frozen layer is untouched");
+    assert!(col_norms(&m.weights[2].value.data, 16, 2).iter().all(|n| (n - 1.0).abs() < 1e-5));
+    // Every layer kind reports its constraints in its config, which builds the same layer again.
+    for (class, cfg) in [
+        ("Dense", json!({"name": "a", "units": 2, "kernelConstraint": "maxNorm", "biasConstraint": "nonNeg"})),
+        ("Conv2D", json!({"name": "b", "filters": 2, "kernelSize": 3, "kernelConstraint": {"className": "UnitNorm", "config": {"axis": [0, 1, 2]}}, "biasConstraint": "nonNeg"})),
+        ("Conv2DTranspose", json!({"name": "b2", "filters": 2, "kernelSize": 3, "kernelConstraint": "maxNorm"})),
+        ("DepthwiseConv2D", json!({"name": "c", "kernelSize": 3, "depthwiseConstraint": "unitNorm", "biasConstraint": "maxNorm"})),
+        ("SeparableConv2D", json!({"name": "d", "filters": 2, "kernelSize": 3, "depthwiseConstraint": "nonNeg", "pointwiseConstraint": "maxNorm"})),
+        ("LSTM", json!({"name": "e", "units": 2, "kernelConstraint": "maxNorm", "recurrentConstraint": "unitNorm", "biasConstraint": "nonNeg"})),
+        ("GRU", json!({"name": "f", "units": 2, "recurrentConstraint": "minMaxNorm"})),
+        ("SimpleRNN", json!({"name": "g", "units": 2, "kernelConstraint": "nonNeg"})),
+        ("Embedding", json!({"name": "h", "inputDim": 4, "outputDim": 2, "embeddingsConstraint": {"className": "MaxNorm", "config": {"maxValue": 1, "axis": 1}}})),
+        ("BatchNormalization", json!({"name": "i", "gammaConstraint": "nonNeg", "betaConstraint": "maxNorm"})),
+        ("LayerNormalization", json!({"name": "j", "gammaConstraint": "unitNorm", "betaConstraint": "nonNeg"})),
+        ("MultiHeadAttention", json!({"name": "k", "numHeads": 2, "keyDim": 2, "kernelConstraint": "maxNorm", "biasConstraint": "nonNeg"})),
+    ] {
+        let layer = nn::from_config(class, &cfg).unwrap_or_else(|e| panic!("{class}: {e}"));
+        let c = layer.config();
+        for (k, v) in cfg.as_object().unwrap() {
+            if k.ends_with("Constraint") {
+                let name = c[k]["className"].as_str().unwrap_or_else(|| panic!("{class} config {k}: {c}"));
+                assert_eq!(name.to_lowercase(), v.as_str().map(|s| s.to_lowercase()).unwrap_or_else(|| v["className"].as_str().unwrap().to_lowercase()));
+            }
+        }
+        assert_eq!(nn::from_config(class, &c).unwrap().config(), c, "{class}: config round trip");
+    }
+}
+
+#[test]
+fn constraint_errors_name_the_layer_and_the_option() {
+    let err = |class: &str, cfg: serde_json::Value, input: Vec<usize>| -> String {
+        let layer = match nn::from_config(class, &cfg) {
+            Err(e) => return e.to_string(),
+            Ok(l) => l,
+        };
+        let mut m = Sequential::new(1);
+        m.add(layer, Some(input)).err().map(|e| e.to_string()).unwrap_or_else(|| panic!("{class} {cfg}: no error"))
+    };
+    let cases = [
+        ("Dense", json!({"name": "d", "units": 2, "kernelConstraint": {"className": "MaxNorm", "config": {"maxValue": -1}}}), vec![3], "Dense 'd'", "kernelConstraint: MaxNorm maxValue must be a non-negative number, received maxValue=-1"),
+        ("Dense", json!({"name": "d", "units": 2, "biasConstraint": "clipNorm"}), vec![3], "Dense 'd'", "biasConstraint: unknown constraint 'clipNorm'"),
+        ("Dense", json!({"name": "d", "units": 2, "kernelConstraint": {"className": "UnitNorm", "config": {"axis": 2}}}), vec![3], "Dense 'd'", "kernelConstraint: axis 2 is out of range for a weight of shape [3,2]"),
+        ("Dense", json!({"name": "d", "units": 2, "biasConstraint": {"className": "UnitNorm", "config": {"axis": 1}}}), vec![3], "Dense 'd'", "biasConstraint: axis 1 is out of range"),
+        ("Conv2D", json!({"name": "c", "filters": 2, "kernelSize": 2, "kernelConstraint": {"className": "MaxNorm", "config": {"axis": [0, 1, 4]}}}), vec![4, 4, 1], "Conv2D 'c'", "kernelConstraint: axis 4 is out of range"),
+        ("DepthwiseConv2D", json!({"name": "w", "kernelSize": 2, "kernelConstraint": "maxNorm"}), vec![4, 4, 1], "DepthwiseConv2D 'w'", "kernelConstraint does not apply"),
+        ("LSTM", json!({"name": "l", "units": 2, "recurrentConstraint": {"className": "MaxNorm", "config": {"axis": -3}}}), vec![3, 2], "LSTM 'l'", "recurrentConstraint: axis -3 is out of range"),
+        ("Embedding", json!({"name": "e", "inputDim": 3, "outputDim": 2, "embeddingsConstraint": 5}), vec![2], "Embedding 'e'", "embeddingsConstraint must be a tf.constraints.* object"),
+        ("BatchNormalization", json!({"name": "b", "gammaConstraint": {"className": "MinMaxNorm", "config": {"minValue": 2, "maxValue": 1}}}), vec![3], "BatchNormalization 'b'", "gammaConstraint: MinMaxNorm minValue (2) must not exceed maxValue (1)"),
+    ];
+    for (class, cfg, input, layer, want) in cases {
+        let e = err(class, cfg.clone(), input);
+        assert!(e.contains(layer) && e.contains(want), "{class} {cfg}: {e}");
+    }
 }

@@ -36,6 +36,78 @@ pub struct GpuStep {
     pub batch: usize,
 }
 
+/// The weight constraints' projections: a pipeline, their uniform records (one per weight, written
+/// once) and a bind group and thread count per constrained weight.
+struct Constraints {
+    pipeline: Option<wgpu::ComputePipeline>,
+    _params: Option<wgpu::Buffer>,
+    dispatches: Vec<(wgpu::BindGroup, u32)>,
+}
+
+impl Constraints {
+    /// The dispatches for the trained weights of `model` that have a constraint; each binds its
+    /// weight's range of the arena.
+    fn new(gpu: &Gpu, model: &Sequential, arena: &ParamArena, trained: &[usize]) -> Constraints {
+        let list: Vec<usize> = trained.iter().copied().filter(|&wi| model.weights[wi].constraint.is_some()).collect();
+        if list.is_empty() || model.compiled.is_none() {
+            return Constraints { pipeline: None, _params: None, dispatches: vec![] };
+        }
+        let pipeline = gpu.pipeline(Kernel::Constraint);
+        let params = gpu.uniform(list.len());
+        let mut bytes = Vec::with_capacity(list.len() * RECORD_BYTES as usize);
+        let mut threads = vec![];
+        for &wi in &list {
+            let w = &model.weights[wi];
+            let (words, n) = w.constraint.expect("filtered").gpu_words(&w.value.shape, 0);
+            bytes.extend(words.iter().flat_map(|v| v.to_le_bytes()));
+            threads.push(n);
+        }
+        gpu.queue.write_buffer(&params, 0, &bytes);
+        let dispatches = list
+            .iter()
+            .zip(threads)
+            .enumerate()
+            .map(|(k, (&wi, n))| {
+                let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(&format!("constraint of {}", model.weights[wi].name)),
+                    layout: &pipeline.get_bind_group_layout(0),
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                buffer: &params,
+                                offset: k as u64 * RECORD_BYTES,
+                                size: wgpu::BufferSize::new(RECORD_BYTES),
+                            }),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                buffer: &arena.buf,
+                                offset: arena.offsets[wi] * 4,
+                                size: wgpu::BufferSize::new(arena.lens[wi].max(1) as u64 * 4),
+                            }),
+                        },
+                    ],
+                });
+                (bind, n)
+            })
+            .collect();
+        Constraints { pipeline: Some(pipeline), _params: Some(params), dispatches }
+    }
+
+    /// Records the projections into `pass` (after the optimizer's dispatch).
+    fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
+        let Some(p) = &self.pipeline else { return };
+        pass.set_pipeline(p);
+        for (bind, n) in &self.dispatches {
+            let groups = n.div_ceil(Kernel::Constraint.workgroup()).max(1);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
+        }
+    }
+}
+
 pub struct GpuModel {
     pub gpu: Arc<Gpu>,
     pub arena: ParamArena,
@@ -47,6 +119,8 @@ pub struct GpuModel {
     opt_bind: wgpu::BindGroup,
     opt_pipeline: wgpu::ComputePipeline,
     accum_pipeline: wgpu::ComputePipeline,
+    /// One dispatch per constrained trained weight, run after the optimizer update.
+    constraints: Constraints,
     /// Loss and metric sums (value × batch size): training at 0, validation at VAL_AT.
     pub acc: wgpu::Buffer,
     vals: wgpu::Buffer,
@@ -107,6 +181,7 @@ impl GpuModel {
             ],
         });
         let accum_pipeline = gpu.pipeline(Kernel::Accumulate);
+        let constraints = Constraints::new(gpu, model, &arena, &trained);
         let mut order = trained.clone();
         order.extend((0..model.weights.len()).filter(|i| !model.weights[*i].trainable));
         Ok(GpuModel {
@@ -119,6 +194,7 @@ impl GpuModel {
             opt_bind,
             opt_pipeline,
             accum_pipeline,
+            constraints,
             acc,
             vals,
             k,
@@ -222,6 +298,8 @@ impl GpuModel {
                 pass.set_bind_group(0, &self.opt_bind, &[]);
                 let groups = (self.arena.total as u32).div_ceil(256);
                 pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
+                // The constraints read the updated weights (each dispatch sees the ones before).
+                self.constraints.encode(&mut pass);
             }
             if kind != PlanKind::Predict {
                 pass.set_pipeline(&self.accum_pipeline);

@@ -26,6 +26,8 @@ pub struct Weight {
     /// A stateful layer's carried state (see [`Layer::carries`]): not a weight.
     pub carry: bool,
     pub regularizer: Option<crate::nn::regularizers::Regularizer>,
+    /// Projected after each optimizer update (tf.constraints.*).
+    pub constraint: Option<crate::nn::constraints::Constraint>,
 }
 
 /// A plan reads a model's weights in place.
@@ -417,7 +419,7 @@ impl Sequential {
                     Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
                     None => s.init.sample(&s.shape, &mut m.rng),
                 };
-                m.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, carry: false, regularizer: s.regularizer });
+                m.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, carry: false, regularizer: s.regularizer, constraint: s.constraint });
                 idx.push(m.weights.len() - 1);
             }
             let carries = m.push_carries(layer.as_ref());
@@ -537,7 +539,7 @@ impl Sequential {
                 Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
                 None => s.init.sample(&s.shape, &mut self.rng),
             };
-            self.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, carry: false, regularizer: s.regularizer });
+            self.weights.push(Weight { name: s.name, value, trainable: s.trainable, state: !s.trainable, carry: false, regularizer: s.regularizer, constraint: s.constraint });
             idx.push(self.weights.len() - 1);
         }
         if self.layers.is_empty() {
@@ -554,7 +556,7 @@ impl Sequential {
     fn push_carries(&mut self, layer: &dyn Layer) -> Vec<usize> {
         let mut idx = vec![];
         for (name, shape) in layer.carries() {
-            self.weights.push(Weight { name, value: Tensor::zeros(&shape), trainable: false, state: true, carry: true, regularizer: None });
+            self.weights.push(Weight { name, value: Tensor::zeros(&shape), trainable: false, state: true, carry: true, regularizer: None, constraint: None });
             idx.push(self.weights.len() - 1);
         }
         idx

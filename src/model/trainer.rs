@@ -958,6 +958,13 @@ impl FitSession {
         for (k, &(wi, node)) in sp.grads.iter().enumerate() {
             opt.update(k, &mut model.weights[wi].value.data, sp.plan.value(node));
         }
+        // Constraints project the updated weights, as Keras 3 does after apply_gradients.
+        for &(wi, _) in &sp.grads {
+            let w = &mut model.weights[wi];
+            if let Some(c) = w.constraint {
+                c.apply(&mut w.value.data, &w.value.shape);
+            }
+        }
         for &(wi, node) in &sp.updates {
             model.weights[wi].value.data.copy_from_slice(sp.plan.value(node));
         }

@@ -5,6 +5,7 @@
 //! heads are projected back to the query's features (or `outputShape`).
 
 use super::initializers::Init;
+use super::constraints::Constraint;
 use super::regularizers::Regularizer;
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
@@ -27,6 +28,8 @@ pub struct MultiHeadAttention {
     bias_cfg: Value,
     kernel_reg: Option<Regularizer>,
     bias_reg: Option<Regularizer>,
+    kernel_con: Option<Constraint>,
+    bias_con: Option<Constraint>,
     /// Built: [query, value, key] sequence lengths and features, and the output features.
     dims: [(usize, usize); 3],
     out: usize,
@@ -34,7 +37,7 @@ pub struct MultiHeadAttention {
 
 impl MultiHeadAttention {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
-        o.unsupported(&["attentionAxes", "activityRegularizer", "kernelConstraint", "biasConstraint"])?;
+        o.unsupported(&["attentionAxes", "activityRegularizer"])?;
         let heads = o.positive_int("numHeads")?;
         let key_dim = o.positive_int("keyDim")?;
         let value_dim = if o.get("valueDim").is_some() { o.positive_int("valueDim")? } else { key_dim };
@@ -62,6 +65,8 @@ impl MultiHeadAttention {
             bias_cfg: o.get("biasInitializer").cloned().unwrap_or(json!("zeros")),
             kernel_reg: o.regularizer("kernelRegularizer")?,
             bias_reg: o.regularizer("biasRegularizer")?,
+            kernel_con: o.constraint("kernelConstraint")?,
+            bias_con: o.constraint("biasConstraint")?,
             dims: [(0, 0); 3],
             out: 0,
         })
@@ -108,19 +113,25 @@ impl Layer for MultiHeadAttention {
         self.out = self.output_dim.unwrap_or(q[1]);
         let (h, kd, vd) = (self.heads, self.key_dim, self.value_dim);
         let mut specs = vec![];
-        let mut add = |what: &str, shape: Vec<usize>, bias: bool| {
-            let (init, reg) = if bias { (&self.bias_init, self.bias_reg) } else { (&self.kernel_init, self.kernel_reg) };
-            specs.push(WeightSpec::new(&self.name, what, shape, init, reg));
+        let owner = self.owner();
+        let mut add = |what: &str, shape: Vec<usize>, bias: bool| -> Result<()> {
+            let (init, reg, con, key) = if bias {
+                (&self.bias_init, self.bias_reg, self.bias_con, "biasConstraint")
+            } else {
+                (&self.kernel_init, self.kernel_reg, self.kernel_con, "kernelConstraint")
+            };
+            specs.push(WeightSpec::new(&self.name, what, shape, init, reg).constrained(&owner, key, con)?);
+            Ok(())
         };
         for (what, feat, dim) in [("query", q[1], kd), ("key", k[1], kd), ("value", v[1], vd)] {
-            add(&format!("{what}/kernel"), vec![feat, h, dim], false);
+            add(&format!("{what}/kernel"), vec![feat, h, dim], false)?;
             if self.use_bias {
-                add(&format!("{what}/bias"), vec![h, dim], true);
+                add(&format!("{what}/bias"), vec![h, dim], true)?;
             }
         }
-        add("attention_output/kernel", vec![h, vd, self.out], false);
+        add("attention_output/kernel", vec![h, vd, self.out], false)?;
         if self.use_bias {
-            add("attention_output/bias", vec![self.out], true);
+            add("attention_output/bias", vec![self.out], true)?;
         }
         Ok((specs, vec![q[0], self.out]))
     }
@@ -194,6 +205,12 @@ impl Layer for MultiHeadAttention {
         }
         if let Some(r) = self.bias_reg {
             c["biasRegularizer"] = r.config();
+        }
+        if let Some(k) = self.kernel_con {
+            c["kernelConstraint"] = k.config();
+        }
+        if let Some(b) = self.bias_con {
+            c["biasConstraint"] = b.config();
         }
         c
     }

@@ -5,6 +5,7 @@
 
 use super::activations::Activation;
 use super::initializers::Init;
+use super::constraints::Constraint;
 use super::regularizers::Regularizer;
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
@@ -37,8 +38,11 @@ pub struct Conv {
     /// The kernel (Conv, Transpose), depthwise kernel (Depthwise, Separable) and pointwise kernel.
     inits: Vec<InitCfg>,
     regs: Vec<Option<Regularizer>>,
+    /// The constraints of the same kernels (kernelConstraint, or depthwise-/pointwiseConstraint).
+    cons: Vec<Option<Constraint>>,
     bias_init: InitCfg,
     bias_reg: Option<Regularizer>,
+    bias_con: Option<Constraint>,
     /// Set by build: the window over the (height-1 for 1-D) input, and the input channels.
     window: Option<Window>,
     channels: usize,
@@ -53,7 +57,7 @@ fn init_cfg(o: &Opts, key: &str, default: &str) -> Result<InitCfg> {
 impl Conv {
     pub fn new(name: String, o: &Opts, kind: Kind, rank: usize) -> Result<Conv> {
         o.channels_last()?;
-        o.unsupported(&["activityRegularizer", "kernelConstraint", "biasConstraint", "depthwiseConstraint", "pointwiseConstraint"])?;
+        o.unsupported(&["activityRegularizer"])?;
         if kind == Kind::Transpose {
             o.unsupported(&["outputPadding"])?;
         }
@@ -84,6 +88,18 @@ impl Conv {
                 vec![o.regularizer("depthwiseRegularizer")?, o.regularizer("pointwiseRegularizer")?],
             ),
         };
+        // Each kind takes the constraints of its own kernels; another kind's is a mistake.
+        let con_keys: &[&str] = match kind {
+            Kind::Conv | Kind::Transpose => &["kernelConstraint"],
+            Kind::Depthwise => &["depthwiseConstraint"],
+            Kind::Separable => &["depthwiseConstraint", "pointwiseConstraint"],
+        };
+        for key in ["kernelConstraint", "depthwiseConstraint", "pointwiseConstraint"] {
+            if o.get(key).is_some() && !con_keys.contains(&key) {
+                return Err(Error::arg(&o.owner, format!("the option {key} does not apply to this layer (its kernels take {})", con_keys.join(" and "))));
+            }
+        }
+        let cons = con_keys.iter().map(|k| o.constraint(k)).collect::<Result<Vec<_>>>()?;
         Ok(Conv {
             name,
             kind,
@@ -98,8 +114,10 @@ impl Conv {
             use_bias: o.bool_or("useBias", true)?,
             inits,
             regs,
+            cons,
             bias_init: init_cfg(o, "biasInitializer", "zeros")?,
             bias_reg: o.regularizer("biasRegularizer")?,
+            bias_con: o.constraint("biasConstraint")?,
             window: None,
             channels: 0,
             image: [0, 0],
@@ -179,25 +197,27 @@ impl Layer for Conv {
         match self.kind {
             Kind::Conv => {
                 ks.extend([c, self.filters]);
-                w.push(WeightSpec::new(&self.name, "kernel", ks, &self.inits[0].0, self.regs[0]));
+                w.push(WeightSpec::new(&self.name, "kernel", ks, &self.inits[0].0, self.regs[0]).constrained(&owner, "kernelConstraint", self.cons[0])?);
             }
             Kind::Transpose => {
                 ks.extend([self.filters, c]);
-                w.push(WeightSpec::new(&self.name, "kernel", ks, &self.inits[0].0, self.regs[0]));
+                w.push(WeightSpec::new(&self.name, "kernel", ks, &self.inits[0].0, self.regs[0]).constrained(&owner, "kernelConstraint", self.cons[0])?);
             }
             Kind::Depthwise | Kind::Separable => {
                 ks.extend([c, self.depth_multiplier]);
-                w.push(WeightSpec::new(&self.name, "depthwise_kernel", ks, &self.inits[0].0, self.regs[0]));
+                let dw = WeightSpec::new(&self.name, "depthwise_kernel", ks, &self.inits[0].0, self.regs[0]);
+                w.push(dw.constrained(&owner, "depthwiseConstraint", self.cons[0])?);
                 if self.kind == Kind::Separable {
                     let mut pk = vec![1; taps.len()];
                     pk.extend([c * self.depth_multiplier, self.filters]);
-                    w.push(WeightSpec::new(&self.name, "pointwise_kernel", pk, &self.inits[1].0, self.regs[1]));
+                    let pw = WeightSpec::new(&self.name, "pointwise_kernel", pk, &self.inits[1].0, self.regs[1]);
+                    w.push(pw.constrained(&owner, "pointwiseConstraint", self.cons[1])?);
                 }
             }
         }
         let f = self.out_channels();
         if self.use_bias {
-            w.push(WeightSpec::new(&self.name, "bias", vec![f], &self.bias_init.0, self.bias_reg));
+            w.push(WeightSpec::new(&self.name, "bias", vec![f], &self.bias_init.0, self.bias_reg).constrained(&owner, "biasConstraint", self.bias_con)?);
         }
         let mut out = if self.rank == 1 { vec![out_size[1]] } else { out_size.to_vec() };
         out.push(f);
@@ -272,6 +292,7 @@ impl Layer for Conv {
             "padding": self.padding, "dataFormat": "channelsLast", "dilationRate": self.dilation,
             "activation": self.activation.name(), "useBias": self.use_bias,
             "biasInitializer": self.bias_init.1, "biasRegularizer": self.bias_reg.map(|r| r.config()),
+            "biasConstraint": self.bias_con.map(|c| c.config()),
         });
         let m = c.as_object_mut().unwrap();
         if self.kind != Kind::Depthwise {
@@ -281,14 +302,17 @@ impl Layer for Conv {
             Kind::Conv | Kind::Transpose => {
                 m.insert("kernelInitializer".into(), self.inits[0].1.clone());
                 m.insert("kernelRegularizer".into(), json!(self.regs[0].map(|r| r.config())));
+                m.insert("kernelConstraint".into(), json!(self.cons[0].map(|c| c.config())));
             }
             Kind::Depthwise | Kind::Separable => {
                 m.insert("depthMultiplier".into(), json!(self.depth_multiplier));
                 m.insert("depthwiseInitializer".into(), self.inits[0].1.clone());
                 m.insert("depthwiseRegularizer".into(), json!(self.regs[0].map(|r| r.config())));
+                m.insert("depthwiseConstraint".into(), json!(self.cons[0].map(|c| c.config())));
                 if self.kind == Kind::Separable {
                     m.insert("pointwiseInitializer".into(), self.inits[1].1.clone());
                     m.insert("pointwiseRegularizer".into(), json!(self.regs[1].map(|r| r.config())));
+                    m.insert("pointwiseConstraint".into(), json!(self.cons[1].map(|c| c.config())));
                 }
             }
         }

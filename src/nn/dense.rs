@@ -2,6 +2,7 @@
 
 use super::activations::Activation;
 use super::initializers::Init;
+use super::constraints::Constraint;
 use super::regularizers::Regularizer;
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
@@ -19,6 +20,8 @@ pub struct Dense {
     bias_init_cfg: Value,
     kernel_reg: Option<Regularizer>,
     bias_reg: Option<Regularizer>,
+    kernel_con: Option<Constraint>,
+    bias_con: Option<Constraint>,
     input_dim: usize,
 }
 
@@ -26,7 +29,7 @@ impl Dense {
     pub fn new(name: String, o: &Opts) -> Result<Dense> {
         let units = o.positive_int("units")?;
         let activation = Activation::parse(&o.owner, o.str_or("activation", "linear")?)?;
-        o.unsupported(&["activityRegularizer", "kernelConstraint", "biasConstraint"])?;
+        o.unsupported(&["activityRegularizer"])?;
         Ok(Dense {
             name,
             units,
@@ -38,6 +41,8 @@ impl Dense {
             bias_init_cfg: o.get("biasInitializer").cloned().unwrap_or(json!("zeros")),
             kernel_reg: o.regularizer("kernelRegularizer")?,
             bias_reg: o.regularizer("biasRegularizer")?,
+            kernel_con: o.constraint("kernelConstraint")?,
+            bias_con: o.constraint("biasConstraint")?,
             input_dim: 0,
         })
     }
@@ -64,23 +69,14 @@ impl Layer for Dense {
             ));
         }
         self.input_dim = last;
-        let mut w = vec![WeightSpec {
-            name: format!("{}/kernel", self.name),
-            shape: vec![last, self.units],
-            init: self.kernel_init.0.clone(),
-            seed: self.kernel_init.1,
-            trainable: true,
-            regularizer: self.kernel_reg,
-        }];
+        let owner = format!("Dense '{}'", self.name);
+        let mut w = vec![WeightSpec::new(&self.name, "kernel", vec![last, self.units], &self.kernel_init, self.kernel_reg).constrained(
+            &owner,
+            "kernelConstraint",
+            self.kernel_con,
+        )?];
         if self.use_bias {
-            w.push(WeightSpec {
-                name: format!("{}/bias", self.name),
-                shape: vec![self.units],
-                init: self.bias_init.0.clone(),
-                seed: self.bias_init.1,
-                trainable: true,
-                regularizer: self.bias_reg,
-            });
+            w.push(WeightSpec::new(&self.name, "bias", vec![self.units], &self.bias_init, self.bias_reg).constrained(&owner, "biasConstraint", self.bias_con)?);
         }
         let mut out = input.to_vec();
         *out.last_mut().unwrap() = self.units;
@@ -105,6 +101,7 @@ impl Layer for Dense {
             "name": self.name, "trainable": true, "units": self.units, "activation": self.activation.name(),
             "useBias": self.use_bias, "kernelInitializer": self.kernel_init_cfg, "biasInitializer": self.bias_init_cfg,
             "kernelRegularizer": self.kernel_reg.map(|r| r.config()), "biasRegularizer": self.bias_reg.map(|r| r.config()),
+            "kernelConstraint": self.kernel_con.map(|c| c.config()), "biasConstraint": self.bias_con.map(|c| c.config()),
         })
     }
 }

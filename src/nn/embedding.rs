@@ -2,6 +2,7 @@
 //! with scatterAdd, so repeated indices accumulate).
 
 use super::initializers::Init;
+use super::constraints::Constraint;
 use super::regularizers::Regularizer;
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
@@ -17,6 +18,7 @@ pub struct Embedding {
     init: (Init, Option<u64>),
     init_cfg: Value,
     reg: Option<Regularizer>,
+    con: Option<Constraint>,
     input_length: Option<Value>,
 }
 
@@ -25,7 +27,7 @@ impl Embedding {
         if o.bool_or("maskZero", false)? {
             return Err(Error::arg(&o.owner, "the option maskZero is not supported yet"));
         }
-        o.unsupported(&["activityRegularizer", "embeddingsConstraint"])?;
+        o.unsupported(&["activityRegularizer"])?;
         Ok(Embedding {
             name,
             input_dim: o.positive_int("inputDim")?,
@@ -34,6 +36,7 @@ impl Embedding {
             init: o.init_or("embeddingsInitializer", "randomUniform")?,
             init_cfg: o.get("embeddingsInitializer").cloned().unwrap_or(json!("randomUniform")),
             reg: o.regularizer("embeddingsRegularizer")?,
+            con: o.constraint("embeddingsConstraint")?,
             input_length: o.get("inputLength").cloned(),
         })
     }
@@ -53,14 +56,11 @@ impl Layer for Embedding {
                 format!("received an empty input shape {}", batch_shape(input)),
             ));
         }
-        let w = WeightSpec {
-            name: format!("{}/embeddings", self.name),
-            shape: vec![self.input_dim, self.output_dim],
-            init: self.init.0.clone(),
-            seed: self.init.1,
-            trainable: true,
-            regularizer: self.reg,
-        };
+        let w = WeightSpec::new(&self.name, "embeddings", vec![self.input_dim, self.output_dim], &self.init, self.reg).constrained(
+            &format!("Embedding '{}'", self.name),
+            "embeddingsConstraint",
+            self.con,
+        )?;
         let mut out = input.to_vec();
         out.push(self.output_dim);
         Ok((vec![w], out))
@@ -97,6 +97,7 @@ impl Layer for Embedding {
         json!({
             "name": self.name, "trainable": true, "inputDim": self.input_dim, "outputDim": self.output_dim,
             "embeddingsInitializer": self.init_cfg, "embeddingsRegularizer": self.reg.map(|r| r.config()),
+            "embeddingsConstraint": self.con.map(|c| c.config()),
             "maskZero": false, "inputLength": self.input_length,
         })
     }

@@ -4,6 +4,7 @@
 
 pub mod activations;
 pub mod attention;
+pub mod constraints;
 pub mod conv;
 pub mod core;
 pub mod custom;
@@ -31,6 +32,9 @@ pub struct WeightSpec {
     pub seed: Option<u64>,
     pub trainable: bool,
     pub regularizer: Option<regularizers::Regularizer>,
+    /// Projected after each optimizer update (tf.constraints.*); its axes were checked against
+    /// `shape` by [`WeightSpec::constrained`].
+    pub constraint: Option<constraints::Constraint>,
 }
 
 pub trait Layer {
@@ -93,7 +97,17 @@ pub trait Layer {
 impl WeightSpec {
     /// A trainable weight `layer/what` drawn from `init`.
     pub fn new(layer: &str, what: &str, shape: Vec<usize>, init: &(Init, Option<u64>), regularizer: Option<regularizers::Regularizer>) -> Self {
-        WeightSpec { name: format!("{layer}/{what}"), shape, init: init.0.clone(), seed: init.1, trainable: true, regularizer }
+        WeightSpec { name: format!("{layer}/{what}"), shape, init: init.0.clone(), seed: init.1, trainable: true, regularizer, constraint: None }
+    }
+
+    /// Attaches the constraint of layer option `key` (of layer `owner`), checking its axes
+    /// against the weight's shape.
+    pub fn constrained(mut self, owner: &str, key: &str, c: Option<constraints::Constraint>) -> Result<Self> {
+        if let Some(c) = &c {
+            c.reduced(owner, key, &self.shape)?;
+        }
+        self.constraint = c;
+        Ok(self)
     }
 }
 
@@ -157,6 +171,9 @@ impl<'a> Opts<'a> {
     }
     pub fn regularizer(&self, key: &str) -> Result<Option<regularizers::Regularizer>> {
         self.get(key).map(|v| regularizers::Regularizer::parse(&self.owner, key, v)).transpose()
+    }
+    pub fn constraint(&self, key: &str) -> Result<Option<constraints::Constraint>> {
+        self.get(key).map(|v| constraints::Constraint::parse(&self.owner, key, v)).transpose()
     }
     /// Options Hebb does not implement yet: an error rather than silently different results.
     pub fn unsupported(&self, keys: &[&str]) -> Result<()> {

@@ -2,6 +2,7 @@
 //! the biased variance, as Keras and TF.js compute it.
 
 use super::initializers::Init;
+use super::constraints::Constraint;
 use super::regularizers::Regularizer;
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ pub struct LayerNormalization {
     beta_cfg: Value,
     gamma_reg: Option<Regularizer>,
     beta_reg: Option<Regularizer>,
+    gamma_con: Option<Constraint>,
+    beta_con: Option<Constraint>,
 }
 
 impl LayerNormalization {
@@ -41,7 +44,6 @@ impl LayerNormalization {
                 }
             }
         };
-        o.unsupported(&["gammaConstraint", "betaConstraint"])?;
         let epsilon = o.f32_or("epsilon", 1e-3)?;
         if epsilon <= 0.0 {
             return Err(Error::arg(&o.owner, format!("epsilon must be positive, received {epsilon}")));
@@ -58,6 +60,8 @@ impl LayerNormalization {
             beta_cfg: o.get("betaInitializer").cloned().unwrap_or(json!("zeros")),
             gamma_reg: o.regularizer("gammaRegularizer")?,
             beta_reg: o.regularizer("betaRegularizer")?,
+            gamma_con: o.constraint("gammaConstraint")?,
+            beta_con: o.constraint("betaConstraint")?,
         })
     }
 }
@@ -82,20 +86,13 @@ impl Layer for LayerNormalization {
                 format!("only the last axis is supported yet: axis {} of input shape {} is not the last ({})", self.axis, batch_shape(input), input.len()),
             ));
         }
-        let spec = |what: &str, init: &(Init, Option<u64>), reg| WeightSpec {
-            name: format!("{}/{what}", self.name),
-            shape: vec![last],
-            init: init.0.clone(),
-            seed: init.1,
-            trainable: true,
-            regularizer: reg,
-        };
+        let owner = format!("LayerNormalization '{}'", self.name);
         let mut w = vec![];
         if self.scale {
-            w.push(spec("gamma", &self.gamma_init, self.gamma_reg));
+            w.push(WeightSpec::new(&self.name, "gamma", vec![last], &self.gamma_init, self.gamma_reg).constrained(&owner, "gammaConstraint", self.gamma_con)?);
         }
         if self.center {
-            w.push(spec("beta", &self.beta_init, self.beta_reg));
+            w.push(WeightSpec::new(&self.name, "beta", vec![last], &self.beta_init, self.beta_reg).constrained(&owner, "betaConstraint", self.beta_con)?);
         }
         Ok((w, input.to_vec()))
     }
@@ -123,6 +120,7 @@ impl Layer for LayerNormalization {
             "name": self.name, "trainable": true, "axis": -1, "epsilon": self.epsilon, "center": self.center,
             "scale": self.scale, "gammaInitializer": self.gamma_cfg, "betaInitializer": self.beta_cfg,
             "gammaRegularizer": self.gamma_reg.map(|r| r.config()), "betaRegularizer": self.beta_reg.map(|r| r.config()),
+            "gammaConstraint": self.gamma_con.map(|c| c.config()), "betaConstraint": self.beta_con.map(|c| c.config()),
         })
     }
 }
@@ -141,6 +139,8 @@ pub struct BatchNormalization {
     cfgs: [Value; 4],
     gamma_reg: Option<Regularizer>,
     beta_reg: Option<Regularizer>,
+    gamma_con: Option<Constraint>,
+    beta_con: Option<Constraint>,
 }
 
 const BN_INITS: [(&str, &str); 4] =
@@ -153,7 +153,6 @@ impl BatchNormalization {
                 return Err(Error::arg(&o.owner, format!("only axis -1 (channels last) is supported yet, received axis={a}")));
             }
         }
-        o.unsupported(&["gammaConstraint", "betaConstraint"])?;
         let epsilon = o.f32_or("epsilon", 1e-3)?;
         if epsilon <= 0.0 {
             return Err(Error::arg(&o.owner, format!("epsilon must be positive, received {epsilon}")));
@@ -178,6 +177,8 @@ impl BatchNormalization {
             cfgs: cfgs.try_into().unwrap(),
             gamma_reg: o.regularizer("gammaRegularizer")?,
             beta_reg: o.regularizer("betaRegularizer")?,
+            gamma_con: o.constraint("gammaConstraint")?,
+            beta_con: o.constraint("betaConstraint")?,
         })
     }
 }
@@ -197,11 +198,12 @@ impl Layer for BatchNormalization {
             ));
         };
         let mut w = vec![];
+        let owner = format!("BatchNormalization '{}'", self.name);
         if self.scale {
-            w.push(WeightSpec::new(&self.name, "gamma", vec![c], &self.inits[0], self.gamma_reg));
+            w.push(WeightSpec::new(&self.name, "gamma", vec![c], &self.inits[0], self.gamma_reg).constrained(&owner, "gammaConstraint", self.gamma_con)?);
         }
         if self.center {
-            w.push(WeightSpec::new(&self.name, "beta", vec![c], &self.inits[1], self.beta_reg));
+            w.push(WeightSpec::new(&self.name, "beta", vec![c], &self.inits[1], self.beta_reg).constrained(&owner, "betaConstraint", self.beta_con)?);
         }
         for (k, what) in [(2, "moving_mean"), (3, "moving_variance")] {
             let mut s = WeightSpec::new(&self.name, what, vec![c], &self.inits[k], None);
@@ -251,6 +253,7 @@ impl Layer for BatchNormalization {
             "name": self.name, "trainable": true, "axis": -1, "momentum": self.momentum, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale,
             "gammaRegularizer": self.gamma_reg.map(|r| r.config()), "betaRegularizer": self.beta_reg.map(|r| r.config()),
+            "gammaConstraint": self.gamma_con.map(|c| c.config()), "betaConstraint": self.beta_con.map(|c| c.config()),
         });
         for ((key, _), cfg) in BN_INITS.iter().zip(&self.cfgs) {
             c[*key] = cfg.clone();

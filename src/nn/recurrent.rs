@@ -10,6 +10,7 @@
 
 use super::activations::Activation;
 use super::initializers::Init;
+use super::constraints::Constraint;
 use super::regularizers::Regularizer;
 use super::{batch_shape, describe, Layer, Opts, WeightSpec};
 use crate::error::{fmt_shape, Error, Result};
@@ -53,6 +54,9 @@ fn fixed_batch(o: &Opts) -> Result<usize> {
     Ok(o.get("batchInputShape").and_then(|s| s.get(0)).and_then(|b| b.as_u64()).filter(|&b| b > 0).unwrap_or(0) as usize)
 }
 
+/// The constraint options of the kernel, recurrent kernel and bias.
+const CON_KEYS: [&str; 3] = ["kernelConstraint", "recurrentConstraint", "biasConstraint"];
+
 fn init_cfg(o: &Opts, key: &str, default: &str) -> Result<InitCfg> {
     Ok((o.init_or(key, default)?, o.get(key).cloned().unwrap_or(json!(default))))
 }
@@ -78,6 +82,7 @@ pub struct Rnn {
     recurrent_init: InitCfg,
     bias_init: InitCfg,
     regs: [Option<Regularizer>; 3],
+    cons: [Option<Constraint>; 3],
     /// Set by build: steps and input features.
     steps: usize,
     features: usize,
@@ -85,7 +90,7 @@ pub struct Rnn {
 
 impl Rnn {
     pub fn new(name: String, o: &Opts, cell: Cell) -> Result<Rnn> {
-        o.unsupported(&["activityRegularizer", "kernelConstraint", "recurrentConstraint", "biasConstraint"])?;
+        o.unsupported(&["activityRegularizer"])?;
         let rate = |key: &str| -> Result<f32> {
             let r = o.f32_or(key, 0.0)?;
             if !(0.0..1.0).contains(&r) {
@@ -114,6 +119,7 @@ impl Rnn {
             recurrent_init: init_cfg(o, "recurrentInitializer", "orthogonal")?,
             bias_init: init_cfg(o, "biasInitializer", "zeros")?,
             regs: [o.regularizer("kernelRegularizer")?, o.regularizer("recurrentRegularizer")?, o.regularizer("biasRegularizer")?],
+            cons: [o.constraint(CON_KEYS[0])?, o.constraint(CON_KEYS[1])?, o.constraint(CON_KEYS[2])?],
             steps: 0,
             features: 0,
         })
@@ -413,13 +419,14 @@ impl Layer for Rnn {
         self.steps = input[0];
         self.features = input[1];
         let (h, gh) = (self.units, self.cell.gates() * self.units);
+        let owner = self.owner();
         let mut w = vec![
-            WeightSpec::new(&self.name, "kernel", vec![self.features, gh], &self.kernel_init.0, self.regs[0]),
-            WeightSpec::new(&self.name, "recurrent_kernel", vec![h, gh], &self.recurrent_init.0, self.regs[1]),
+            WeightSpec::new(&self.name, "kernel", vec![self.features, gh], &self.kernel_init.0, self.regs[0]).constrained(&owner, CON_KEYS[0], self.cons[0])?,
+            WeightSpec::new(&self.name, "recurrent_kernel", vec![h, gh], &self.recurrent_init.0, self.regs[1]).constrained(&owner, CON_KEYS[1], self.cons[1])?,
         ];
         if self.use_bias {
             let shape = if self.reset_after { vec![2, gh] } else { vec![gh] };
-            let mut b = WeightSpec::new(&self.name, "bias", shape, &self.bias_init.0, self.regs[2]);
+            let mut b = WeightSpec::new(&self.name, "bias", shape, &self.bias_init.0, self.regs[2]).constrained(&owner, CON_KEYS[2], self.cons[2])?;
             if self.unit_forget_bias {
                 // The forget gate's bias starts at one: [init(H), ones(H), init(2H)].
                 b.init = Init::UnitForget(Box::new(b.init.clone()), h);
@@ -466,6 +473,8 @@ impl Layer for Rnn {
             "kernelInitializer": self.kernel_init.1, "recurrentInitializer": self.recurrent_init.1,
             "biasInitializer": self.bias_init.1, "kernelRegularizer": self.regs[0].map(|r| r.config()),
             "recurrentRegularizer": self.regs[1].map(|r| r.config()), "biasRegularizer": self.regs[2].map(|r| r.config()),
+            "kernelConstraint": self.cons[0].map(|c| c.config()), "recurrentConstraint": self.cons[1].map(|c| c.config()),
+            "biasConstraint": self.cons[2].map(|c| c.config()),
             "dropout": self.dropout, "recurrentDropout": self.recurrent_dropout,
         });
         if self.cell != Cell::Simple {

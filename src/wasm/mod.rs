@@ -661,7 +661,7 @@ fn make_layer(st: &State, class: &str, cfg: &Value) -> Result<Box<dyn nn::Layer>
         let (init, seed) = nn::initializers::Init::parse(&owner, &init_v)?;
         let regularizer = w.get("regularizer").filter(|v| !v.is_null()).map(|v| nn::regularizers::Regularizer::parse(&owner, "regularizer", v)).transpose()?;
         let trainable = w.get("trainable").and_then(|t| t.as_bool()).unwrap_or(true);
-        specs.push(nn::WeightSpec { name: format!("{lname}/{wname}"), shape, init, seed, trainable, regularizer });
+        specs.push(nn::WeightSpec { name: format!("{lname}/{wname}"), shape, init, seed, trainable, regularizer, constraint: None });
     }
     let mut config = cfg.clone();
     if let Some(o) = config.as_object_mut() {

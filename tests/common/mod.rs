@@ -86,3 +86,30 @@ pub fn fixture_graph(case: &Value) -> FixtureGraph {
     values.extend(xs);
     FixtureGraph { name, graph: g, outs, values, want, layer }
 }
+
+/// A case of keras_constraints.json as a compiled Hebb model with the case's initial weights and
+/// the optimizer of run `run` (mean squared error), with the case's x and y.
+pub fn constraint_model(case: &Value, run: usize) -> (hebb::model::Sequential, Tensor, Tensor) {
+    use hebb::model::{Compiled, LossFn, Sequential};
+    let name = case["name"].as_str().unwrap();
+    let mut model = Sequential::new(1);
+    let input: Vec<usize> = case["input_shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+    for (i, l) in case["layers"].as_array().unwrap().iter().enumerate() {
+        let mut cfg = l["config"].clone();
+        cfg["name"] = serde_json::json!(format!("{name}_{i}"));
+        let layer = hebb::nn::from_config(l["className"].as_str().unwrap(), &cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        model.add(layer, (i == 0).then(|| input.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    model.set_weights(case["initial_weights"].as_array().unwrap().iter().map(tensor).collect()).unwrap();
+    let opt = hebb::optim::Optimizer::from_config(&case["runs"][run]["optimizer"]).unwrap();
+    model.compile(Compiled::new(LossFn::Builtin(hebb::losses::Loss::MeanSquaredError, Default::default()), vec![], opt));
+    (model, tensor(&case["x"]), tensor(&case["y"]))
+}
+
+/// Asserts `got` is within `tol` (relative, plus `tol` absolute) of the fixture's values.
+pub fn assert_near(what: &str, got: &[f32], want: &Tensor, tol: f32) {
+    assert_eq!(got.len(), want.data.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(&want.data).enumerate() {
+        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}[{i}]: {g} vs Keras {w}");
+    }
+}

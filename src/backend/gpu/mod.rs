@@ -25,6 +25,8 @@ pub enum Kernel {
     Fill,
     Gather,
     Optimizer,
+    /// A weight constraint projected after the optimizer update (shaders/constraint.wgsl).
+    Constraint,
     Accumulate,
     Xent,
     XentGrad,
@@ -49,6 +51,7 @@ impl Kernel {
             Kernel::Gather => include_str!("../../../shaders/gather.wgsl"),
             Kernel::Window => include_str!("../../../shaders/window.wgsl"),
             Kernel::Optimizer => include_str!("../../../shaders/optimizer.wgsl"),
+            Kernel::Constraint => include_str!("../../../shaders/constraint.wgsl"),
             Kernel::Accumulate => include_str!("../../../shaders/accumulate.wgsl"),
             Kernel::Xent => {
                 return format!(
@@ -79,7 +82,7 @@ impl Kernel {
     /// Storage bindings after the uniform (binding 0): the output first, then the inputs.
     pub fn bindings(self) -> usize {
         match self {
-            Kernel::Fill => 1,
+            Kernel::Fill | Kernel::Constraint => 1,
             Kernel::Unary | Kernel::Dropout | Kernel::ReduceRows | Kernel::ReduceWide | Kernel::Copy | Kernel::Accumulate | Kernel::Window => 2,
             Kernel::Binary | Kernel::MatMul | Kernel::MatMulDirect | Kernel::Gather | Kernel::Xent => 3,
             Kernel::Select | Kernel::XentGrad => 4,
