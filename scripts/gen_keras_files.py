@@ -10,7 +10,9 @@ Writes, under tests/fixtures/keras/:
     recurrent.keras   Sequential: int Input, Embedding, Bidirectional(LSTM), GRU, Dense
     functional.keras  Functional: two inputs, a Dense layer shared by two calls, Concatenate,
                       Add, LayerNormalization, two named outputs
-    <name>.json       for each of the three: the fixed input(s), Keras's prediction (6
+    constrained.keras Sequential: Conv2D, GlobalAveragePooling2D, Dense, Dense with weight
+                      constraints (MaxNorm over a list of axes, NonNeg, MinMaxNorm, UnitNorm)
+    <name>.json       for each of the four: the fixed input(s), Keras's prediction (6
                       decimals), the layers in config order and every weight in Keras order
                       ({name: '<layer>/<index>', path, shape, sum, first, last})
     broken_*.keras    small damaged files the reader must reject (see BROKEN below)
@@ -330,6 +332,22 @@ def functional():
     save_model("functional", model, [("a", xa), ("b", xb)], seed=13, compress=True)
 
 
+def constrained():
+    C = keras.constraints
+    model = keras.Sequential([
+        keras.Input((6, 6, 2), name="image"),
+        L.Conv2D(3, 3, activation="relu", kernel_constraint=C.MaxNorm(2.0, axis=[0, 1, 2]),
+                 bias_constraint=C.NonNeg(), name="conv"),
+        L.GlobalAveragePooling2D(name="gap"),
+        L.Dense(4, activation="tanh", kernel_constraint=C.MinMaxNorm(0.5, 1.5, rate=0.5),
+                name="hidden"),
+        L.Dense(2, kernel_constraint=C.UnitNorm(axis=0), name="out"),
+    ], name="constrained")
+    rng = np.random.default_rng(9)
+    x = f32(rng.standard_normal((3, 6, 6, 2)))
+    save_model("constrained", model, [("image", x)], seed=14, compress=True)
+
+
 # ---------------------------------------------------------------------------
 # damaged files
 # ---------------------------------------------------------------------------
@@ -365,7 +383,7 @@ def broken():
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    for make in (convnet, recurrent, functional, broken):
+    for make in (convnet, recurrent, functional, constrained, broken):
         keras.backend.clear_session()
         keras.utils.set_random_seed(1234)
         make()

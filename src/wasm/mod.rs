@@ -638,9 +638,9 @@ pub fn model_dispose(m: u32) {
 }
 
 /// A layer from `{className, config}`; a custom JS layer's config carries `__custom: {traced,
-/// inputs, output, weights: [{name, shape, initializer, trainable, regularizer}]}`: its traced
-/// call (kept, so the layer can join several models), the feature shapes it was traced for, and
-/// the weights its build() asked for.
+/// inputs, output, weights: [{name, shape, initializer, trainable, regularizer, constraint}]}`:
+/// its traced call (kept, so the layer can join several models), the feature shapes it was traced
+/// for, and the weights its build() asked for.
 fn make_layer(st: &State, class: &str, cfg: &Value) -> Result<Box<dyn nn::Layer>> {
     let Some(c) = cfg.get("__custom") else { return nn::from_config(class, cfg) };
     let lname = cfg.get("name").and_then(|n| n.as_str()).unwrap_or(class).to_string();
@@ -661,7 +661,10 @@ fn make_layer(st: &State, class: &str, cfg: &Value) -> Result<Box<dyn nn::Layer>
         let (init, seed) = nn::initializers::Init::parse(&owner, &init_v)?;
         let regularizer = w.get("regularizer").filter(|v| !v.is_null()).map(|v| nn::regularizers::Regularizer::parse(&owner, "regularizer", v)).transpose()?;
         let trainable = w.get("trainable").and_then(|t| t.as_bool()).unwrap_or(true);
-        specs.push(nn::WeightSpec { name: format!("{lname}/{wname}"), shape, init, seed, trainable, regularizer, constraint: None });
+        let key = format!("addWeight '{wname}' constraint");
+        let constraint = w.get("constraint").filter(|v| !v.is_null()).map(|v| nn::constraints::Constraint::parse(&owner, &key, v)).transpose()?;
+        let spec = nn::WeightSpec { name: format!("{lname}/{wname}"), shape, init, seed, trainable, regularizer, constraint: None };
+        specs.push(spec.constrained(&owner, &key, constraint)?);
     }
     let mut config = cfg.clone();
     if let Some(o) = config.as_object_mut() {

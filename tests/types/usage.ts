@@ -64,6 +64,23 @@ rnn.add(tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 8, returnSequen
 rnn.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }) }));
 void rnn.trainOnBatch(tf.zeros([2, 10, 4]), tf.zeros([2, 10, 2]));
 
+// Weight constraints, as objects, names or {className, config}, on every kind of weight.
+const constrained = tf.sequential();
+constrained.add(tf.layers.dense({ units: 4, inputShape: [3], kernelConstraint: tf.constraints.maxNorm({ maxValue: 0.5, axis: 0 }), biasConstraint: 'nonNeg' }));
+constrained.add(tf.layers.reshape({ targetShape: [2, 2, 1] }));
+constrained.add(tf.layers.conv2d({ filters: 2, kernelSize: 1, kernelConstraint: tf.constraints.unitNorm({ axis: [0, 1, 2] }) }));
+constrained.add(tf.layers.separableConv2d({ filters: 2, kernelSize: 1, depthwiseConstraint: tf.constraints.nonNeg(), pointwiseConstraint: 'maxNorm' }));
+constrained.add(tf.layers.batchNormalization({ gammaConstraint: tf.constraints.minMaxNorm({ minValue: 0.5, maxValue: 2, rate: 0.5 }), betaConstraint: { className: 'NonNeg' } }));
+constrained.add(tf.layers.reshape({ targetShape: [4, 2] }));
+constrained.add(tf.layers.lstm({ units: 2, kernelConstraint: 'unitNorm', recurrentConstraint: { className: 'MaxNorm', config: { maxValue: 1 } } }));
+const maxNormConfig: { [option: string]: number | number[] } = tf.constraints.maxNorm().getConfig();
+void maxNormConfig;
+tf.layers.embedding({ inputDim: 5, outputDim: 2, embeddingsConstraint: tf.constraints.maxNorm({ axis: 1 }) });
+// @ts-expect-error no such constraint name
+tf.layers.dense({ units: 1, kernelConstraint: 'clipNorm' });
+// @ts-expect-error maxValue is a number
+tf.constraints.maxNorm({ maxValue: '2' });
+
 // @ts-expect-error no such layer (layers are not an open-ended map)
 tf.layers.conv2D({ filters: 1, kernelSize: 1 });
 // @ts-expect-error gru's resetAfter is a boolean

@@ -125,10 +125,31 @@ export declare const regularizers: {
   l2(config?: { l2?: number }): RegularizerSpec;
   l1l2(config?: { l1?: number; l2?: number }): RegularizerSpec;
 };
+/**
+ * A weight constraint from tf.constraints.*: Hebb projects the weight right after every optimizer
+ * update (as Keras 3 does), on the CPU and on WebGPU. `axis` is the axis (or axes) the L2 norm
+ * runs over; each slice along the others is scaled on its own.
+ */
+export interface ConstraintSpec { getClassName(): string; getConfig(): { [option: string]: number | number[] }; apply(w: Tensor): Tensor }
+export type ConstraintIdentifier =
+  | 'maxNorm' | 'minMaxNorm' | 'nonNeg' | 'unitNorm'
+  | ConstraintSpec
+  | { className: 'MaxNorm' | 'MinMaxNorm' | 'NonNeg' | 'UnitNorm'; config?: { maxValue?: number; minValue?: number; rate?: number; axis?: number | number[] } };
+export declare const constraints: {
+  /** Scales each slice down to an L2 norm of at most maxValue (default 2); axis defaults to 0. */
+  maxNorm(args?: { maxValue?: number; axis?: number | number[] }): ConstraintSpec;
+  /** Moves each slice's L2 norm into [minValue, maxValue] (defaults 0, 1) at rate (default 1). */
+  minMaxNorm(args?: { minValue?: number; maxValue?: number; rate?: number; axis?: number | number[] }): ConstraintSpec;
+  /** Sets negative weights to zero. */
+  nonNeg(): ConstraintSpec;
+  /** Scales each slice to an L2 norm of 1; axis defaults to 0. */
+  unitNorm(args?: { axis?: number | number[] }): ConstraintSpec;
+};
 export interface DenseLayerArgs extends LayerArgs {
   units: number; activation?: ActivationIdentifier; useBias?: boolean;
   kernelInitializer?: InitializerIdentifier; biasInitializer?: InitializerIdentifier;
   kernelRegularizer?: RegularizerSpec | 'l1' | 'l2' | 'l1l2'; biasRegularizer?: RegularizerSpec | 'l1' | 'l2' | 'l1l2';
+  kernelConstraint?: ConstraintIdentifier; biasConstraint?: ConstraintIdentifier;
 }
 
 /** A custom layer's weight, from addWeight(): read() gives its tensor. */
@@ -152,7 +173,7 @@ export declare class Layer {
   /** Custom layers: the layer's math, written with tensor ops. */
   call(inputs: Tensor | Tensor[], kwargs: { [key: string]: unknown }): Tensor | Tensor[];
   computeOutputShape(inputShape: (number | null)[] | (number | null)[][]): (number | null)[] | (number | null)[][];
-  addWeight(name: string, shape: number[], dtype?: 'float32', initializer?: InitializerIdentifier, regularizer?: RegularizerSpec, trainable?: boolean): LayerVariable;
+  addWeight(name: string, shape: number[], dtype?: 'float32', initializer?: InitializerIdentifier, regularizer?: RegularizerSpec, trainable?: boolean, constraint?: ConstraintIdentifier): LayerVariable;
   built: boolean;
   readonly name: string;
   readonly className: string;
@@ -195,16 +216,17 @@ type Tuple = number | number[];
 export interface ConvLayerArgs extends LayerArgs {
   kernelSize: Tuple; strides?: Tuple; padding?: 'valid' | 'same' | 'causal'; dataFormat?: 'channelsLast';
   dilationRate?: Tuple; activation?: ActivationIdentifier; useBias?: boolean;
-  biasInitializer?: InitializerIdentifier; biasRegularizer?: RegularizerSpec;
+  biasInitializer?: InitializerIdentifier; biasRegularizer?: RegularizerSpec; biasConstraint?: ConstraintIdentifier;
 }
 export interface FilterConvArgs extends ConvLayerArgs {
-  filters: number; kernelInitializer?: InitializerIdentifier; kernelRegularizer?: RegularizerSpec;
+  filters: number; kernelInitializer?: InitializerIdentifier; kernelRegularizer?: RegularizerSpec; kernelConstraint?: ConstraintIdentifier;
 }
 export interface DepthwiseArgs extends ConvLayerArgs {
   depthMultiplier?: number; depthwiseInitializer?: InitializerIdentifier; depthwiseRegularizer?: RegularizerSpec;
+  depthwiseConstraint?: ConstraintIdentifier;
 }
 export interface SeparableArgs extends DepthwiseArgs {
-  filters: number; pointwiseInitializer?: InitializerIdentifier; pointwiseRegularizer?: RegularizerSpec;
+  filters: number; pointwiseInitializer?: InitializerIdentifier; pointwiseRegularizer?: RegularizerSpec; pointwiseConstraint?: ConstraintIdentifier;
 }
 export interface PoolingArgs extends LayerArgs { poolSize?: Tuple; strides?: Tuple; padding?: 'valid' | 'same'; dataFormat?: 'channelsLast' }
 
@@ -217,6 +239,7 @@ export interface RNNLayerArgs extends LayerArgs {
   stateful?: boolean;
   kernelInitializer?: InitializerIdentifier; recurrentInitializer?: InitializerIdentifier | 'orthogonal'; biasInitializer?: InitializerIdentifier;
   kernelRegularizer?: RegularizerSpec; recurrentRegularizer?: RegularizerSpec; biasRegularizer?: RegularizerSpec;
+  kernelConstraint?: ConstraintIdentifier; recurrentConstraint?: ConstraintIdentifier; biasConstraint?: ConstraintIdentifier;
 }
 
 export declare const layers: {
@@ -249,6 +272,7 @@ export declare const layers: {
     numHeads: number; keyDim: number; valueDim?: number; dropout?: number; useBias?: boolean; outputShape?: number;
     useCausalMask?: boolean; kernelInitializer?: InitializerIdentifier; biasInitializer?: InitializerIdentifier;
     kernelRegularizer?: RegularizerSpec; biasRegularizer?: RegularizerSpec;
+    kernelConstraint?: ConstraintIdentifier; biasConstraint?: ConstraintIdentifier;
   }): Layer;
   reshape(args: LayerArgs & { targetShape: number[] }): Layer;
   permute(args: LayerArgs & { dims: number[] }): Layer;
@@ -259,6 +283,7 @@ export declare const layers: {
       outputDim: number;
       embeddingsInitializer?: InitializerIdentifier;
       embeddingsRegularizer?: RegularizerSpec;
+      embeddingsConstraint?: ConstraintIdentifier;
       inputLength?: number;
     },
   ): Layer;
@@ -272,6 +297,8 @@ export declare const layers: {
       betaInitializer?: InitializerIdentifier;
       gammaRegularizer?: RegularizerSpec;
       betaRegularizer?: RegularizerSpec;
+      gammaConstraint?: ConstraintIdentifier;
+      betaConstraint?: ConstraintIdentifier;
     },
   ): Layer;
   batchNormalization(
@@ -280,6 +307,7 @@ export declare const layers: {
       gammaInitializer?: InitializerIdentifier; betaInitializer?: InitializerIdentifier;
       movingMeanInitializer?: InitializerIdentifier; movingVarianceInitializer?: InitializerIdentifier;
       gammaRegularizer?: RegularizerSpec; betaRegularizer?: RegularizerSpec;
+      gammaConstraint?: ConstraintIdentifier; betaConstraint?: ConstraintIdentifier;
     },
   ): Layer;
   conv1d(args: FilterConvArgs): Layer;

@@ -4,6 +4,7 @@ import { engine, openGpu, flushWarnings } from './engine.js';
 export * from './tensor.js';
 export * from './ops.js';
 export { layers, initializers, regularizers, Layer, SymbolicTensor, input, serialization, LayerVariable } from './layers.js';
+export { constraints } from './constraints.js';
 export { train, Optimizer } from './train.js';
 export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableGrads } from './grad.js';
 export { losses, metrics } from './losses.js';

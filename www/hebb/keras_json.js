@@ -8,7 +8,8 @@
 // the layer names that start the entries of inbound_nodes, input_layers and output_layers.
 // On top of that, layerToKeras writes what TF.js's getConfig() would: all options with their
 // defaults, initializers as {class_name, config} (glorotUniform is a VarianceScaling),
-// regularizers as L1L2, kernel sizes and strides as lists, the input shape as batch_input_shape.
+// regularizers as L1L2, constraints with their defaults, kernel sizes and strides as lists, the
+// input shape as batch_input_shape.
 // Where Hebb's default differs from TF.js's (Dense and conv kernels start glorotUniform, not
 // glorotNormal; Softmax's axis is -1, not 1; LSTM's unitForgetBias is on), the default written is
 // Hebb's, so the file describes the model Hebb built.
@@ -125,11 +126,58 @@ function canonicalRegularizer(v) {
   return v;
 }
 
+// ---- constraints ----
+
+/** Each constraint class with its defaults, in the order TF.js's getConfig() writes them. */
+export const CONSTRAINT_DEFAULTS = {
+  MaxNorm: { maxValue: 2, axis: 0 },
+  MinMaxNorm: { minValue: 0, maxValue: 1, rate: 1, axis: 0 },
+  NonNeg: {},
+  UnitNorm: { axis: 0 },
+};
+
+/** 'maxNorm', 'MaxNorm', 'max_norm' -> 'MaxNorm' (undefined for other names). */
+export function constraintClass(name) {
+  const key = lookupKey(String(name));
+  return Object.keys(CONSTRAINT_DEFAULTS).find((c) => c.toLowerCase() === key);
+}
+
+/** A constraint's config with every default written; camelCase keys, or Keras's snake_case. */
+export function constraintConfig(cls, config = {}) {
+  const out = { ...CONSTRAINT_DEFAULTS[cls] };
+  for (const k of Object.keys(out)) {
+    const v = config[k] ?? config[toSnakeCase(k)];
+    if (v != null) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * A constraint option as TF.js serializes it: {className: 'MaxNorm', config: {maxValue, axis}}
+ * with every default written. Takes a tf.constraints.* object, a name ('maxNorm', 'nonNeg',
+ * 'unitNorm', 'minMaxNorm', or Keras's 'max_norm'...) or {className, config}; anything else is
+ * returned as it is, for the engine to refuse with the layer and option named.
+ */
+export function canonicalConstraint(v) {
+  v = plain(v);
+  if (typeof v === 'string') {
+    const cls = constraintClass(v);
+    return cls ? { className: cls, config: constraintConfig(cls) } : v;
+  }
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const name = v.className ?? v.class_name;
+    const cls = name === undefined ? undefined : constraintClass(name);
+    const config = v.config ?? {};
+    if (cls && typeof config === 'object' && !Array.isArray(config)) return { className: cls, config: constraintConfig(cls, config) };
+  }
+  return v;
+}
+
 // ---- per-class option tables ----
 
 // Each table lists a class's options in the order TF.js's getConfig() writes them, with the
 // default used when the option is absent (a null in the config stays null: TF.js wrote it so).
-// BASE marks where name, trainable, batchInputShape and dtype go. Kinds: init, reg (converted
+// BASE marks where name, trainable, batchInputShape and dtype go. Kinds: init, reg, con (converted
 // to TF.js's objects), t1/t2 (an int or a list, written as a list of 1 or 2), pad2d, layer.
 const BASE = '<base>';
 const o = (key, dflt, kind) => ({ key, dflt, kind });
@@ -139,25 +187,25 @@ const denseLike = [
   o('units', REQ), o('activation', 'linear'), o('useBias', true),
   o('kernelInitializer', 'glorotUniform', 'init'), o('biasInitializer', 'zeros', 'init'),
   o('kernelRegularizer', null, 'reg'), o('biasRegularizer', null, 'reg'), o('activityRegularizer', null, 'reg'),
-  o('kernelConstraint', null), o('biasConstraint', null), BASE,
+  o('kernelConstraint', null, 'con'), o('biasConstraint', null, 'con'), BASE,
 ];
 
 function conv(rank, { transpose = false } = {}) {
   const t = rank === 1 ? 't1' : 't2';
   return [
-    o('filters', REQ), o('kernelInitializer', 'glorotUniform', 'init'), o('kernelRegularizer', null, 'reg'), o('kernelConstraint', null),
+    o('filters', REQ), o('kernelInitializer', 'glorotUniform', 'init'), o('kernelRegularizer', null, 'reg'), o('kernelConstraint', null, 'con'),
     o('kernelSize', REQ, t), o('strides', 1, t), o('padding', 'valid'),
     ...(rank === 2 ? [o('dataFormat', 'channelsLast')] : []),
     ...(transpose ? [] : [o('dilationRate', 1, t)]),
     o('activation', 'linear'), o('useBias', true), o('biasInitializer', 'zeros', 'init'), o('biasRegularizer', null, 'reg'),
-    o('activityRegularizer', null, 'reg'), o('biasConstraint', null), BASE,
+    o('activityRegularizer', null, 'reg'), o('biasConstraint', null, 'con'), BASE,
   ];
 }
 
 const depthwiseHead = [
   o('kernelSize', REQ, 't2'), o('strides', 1, 't2'), o('padding', 'valid'), o('dataFormat', 'channelsLast'), o('dilationRate', 1, 't2'),
   o('activation', 'linear'), o('useBias', true), o('biasInitializer', 'zeros', 'init'), o('biasRegularizer', null, 'reg'),
-  o('activityRegularizer', null, 'reg'), o('biasConstraint', null), BASE,
+  o('activityRegularizer', null, 'reg'), o('biasConstraint', null, 'con'), BASE,
 ];
 
 function pooling(rank) {
@@ -167,7 +215,7 @@ function pooling(rank) {
 
 const rnnTail = [
   o('kernelRegularizer', null, 'reg'), o('recurrentRegularizer', null, 'reg'), o('biasRegularizer', null, 'reg'), o('activityRegularizer', null, 'reg'),
-  o('kernelConstraint', null), o('recurrentConstraint', null), o('biasConstraint', null), o('dropout', 0), o('recurrentDropout', 0),
+  o('kernelConstraint', null, 'con'), o('recurrentConstraint', null, 'con'), o('biasConstraint', null, 'con'), o('dropout', 0), o('recurrentDropout', 0),
 ];
 const rnnFlags = [o('returnSequences', false), o('returnState', false), o('goBackwards', false), o('stateful', false), o('unroll', false)];
 const rnnInits = [o('kernelInitializer', 'glorotNormal', 'init'), o('recurrentInitializer', 'orthogonal', 'init'), o('biasInitializer', 'zeros', 'init')];
@@ -186,7 +234,7 @@ const LAYERS = {
   RepeatVector: [o('n', REQ), BASE],
   Embedding: [
     o('inputDim', REQ), o('outputDim', REQ), o('embeddingsInitializer', 'randomUniform', 'init'), o('embeddingsRegularizer', null, 'reg'),
-    o('activityRegularizer', null, 'reg'), o('embeddingsConstraint', null), o('maskZero', null), o('inputLength', null), BASE,
+    o('activityRegularizer', null, 'reg'), o('embeddingsConstraint', null, 'con'), o('maskZero', null), o('inputLength', null), BASE,
   ],
   LayerNormalization: [
     o('axis', -1), o('epsilon', 0.001), o('center', true), o('scale', true), o('betaInitializer', 'zeros', 'init'),
@@ -196,20 +244,20 @@ const LAYERS = {
     o('axis', -1), o('momentum', 0.99), o('epsilon', 0.001), o('center', true), o('scale', true),
     o('betaInitializer', 'zeros', 'init'), o('gammaInitializer', 'ones', 'init'), o('movingMeanInitializer', 'zeros', 'init'),
     o('movingVarianceInitializer', 'ones', 'init'), o('betaRegularizer', null, 'reg'), o('gammaRegularizer', null, 'reg'),
-    o('betaConstraint', null), o('gammaConstraint', null), BASE,
+    o('betaConstraint', null, 'con'), o('gammaConstraint', null, 'con'), BASE,
   ],
   Conv1D: conv(1),
   Conv2D: conv(2),
   Conv2DTranspose: conv(2, { transpose: true }),
   DepthwiseConv2D: [
     ...depthwiseHead, o('depthMultiplier', 1), o('depthwiseInitializer', 'glorotUniform', 'init'),
-    o('depthwiseRegularizer', null, 'reg'), o('depthwiseConstraint', null),
+    o('depthwiseRegularizer', null, 'reg'), o('depthwiseConstraint', null, 'con'),
   ],
   // TF.js leaves depthMultiplier out of SeparableConv2D's config; it is written when not 1
   // (TF.js reads it back), so no information is lost.
   SeparableConv2D: [
     o('filters', REQ), ...depthwiseHead, o('depthwiseInitializer', 'glorotUniform', 'init'), o('pointwiseInitializer', 'glorotUniform', 'init'),
-    o('depthwiseRegularizer', null, 'reg'), o('pointwiseRegularizer', null, 'reg'), o('depthwiseConstraint', null), o('pointwiseConstraint', null),
+    o('depthwiseRegularizer', null, 'reg'), o('pointwiseRegularizer', null, 'reg'), o('depthwiseConstraint', null, 'con'), o('pointwiseConstraint', null, 'con'),
   ],
   MaxPooling1D: pooling(1),
   MaxPooling2D: pooling(2),
@@ -259,6 +307,7 @@ function normalize(kind, v) {
   switch (kind) {
     case 'init': return canonicalInitializer(v);
     case 'reg': return canonicalRegularizer(v);
+    case 'con': return canonicalConstraint(v);
     case 't1': return tuple(v, 1);
     case 't2': return tuple(v, 2);
     case 'pad2d': return pad2d(v);

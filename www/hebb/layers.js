@@ -3,6 +3,7 @@
 // `model.add`, which infers its input shape.
 import { engine } from './engine.js';
 import { Tensor, tidy, wrap } from './tensor.js';
+import { canonicalConstraint } from './keras_json.js';
 
 const counters = new Map();
 function autoName(className) {
@@ -39,6 +40,7 @@ export class Layer {
     // Dense's inputDim is shorthand for inputShape; Embedding's is its vocabulary size.
     if (className === 'Dense' && cfg.inputDim !== undefined && cfg.inputShape === undefined) cfg.inputShape = [cfg.inputDim];
     for (const k of Object.keys(cfg)) if (/(Initializer|Regularizer)$/.test(k) && cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
+    for (const k of Object.keys(cfg)) if (/Constraint$/.test(k) && cfg[k] != null) cfg[k] = canonicalConstraint(cfg[k]);
     // Wrappers (bidirectional, timeDistributed) take a layer: it travels as {className, config}.
     if (cfg.layer instanceof Layer) cfg.layer = { className: cfg.layer.className, config: cfg.layer._config };
     if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
@@ -80,16 +82,16 @@ export class Layer {
   computeOutputShape(inputShape) { return inputShape; }
   /**
    * A weight of a custom layer, asked for in build(): TF.js's addWeight(name, shape, dtype,
-   * initializer, regularizer, trainable). Returns a variable whose read() gives the tensor.
+   * initializer, regularizer, trainable, constraint). Returns a variable whose read() gives the tensor.
    */
-  addWeight(name, shape, dtype, initializer, regularizer, trainable = true) {
+  addWeight(name, shape, dtype, initializer, regularizer, trainable = true, constraint = null) {
     if (!this._custom) throw new Error(`${this.className} '${this.name}': addWeight is for custom layers`);
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new Error(`${this.className} '${this.name}': addWeight '${name}': shape must be an array of positive integers, received ${JSON.stringify(shape)}`);
     }
     if (dtype !== undefined && dtype !== null && dtype !== 'float32') throw new Error(`${this.className} '${this.name}': addWeight '${name}': only float32 weights are supported, received ${dtype}`);
     const index = this._weightSpecs.length;
-    this._weightSpecs.push({ name, shape, initializer: serializable(initializer) ?? 'glorotUniform', regularizer: serializable(regularizer) ?? null, trainable: trainable !== false });
+    this._weightSpecs.push({ name, shape, initializer: serializable(initializer) ?? 'glorotUniform', regularizer: serializable(regularizer) ?? null, trainable: trainable !== false, constraint: canonicalConstraint(constraint) ?? null });
     return new LayerVariable(this, index, `${this.name}/${name}`, shape, trainable !== false);
   }
 
