@@ -189,3 +189,62 @@ fn wiring_mistakes_name_the_layer_and_shapes() {
     .to_string();
     assert!(err.contains("Dense 'd'") && err.contains("single input"), "{err}");
 }
+
+/// MultiHeadAttention with kernelConstraint maxNorm and biasConstraint nonNeg in a functional
+/// model: after training (on the CPU, and on the GPU when there is one, with the same numbers)
+/// every projection kernel's slices are within the norm and every bias is non-negative.
+#[test]
+fn attention_kernels_and_biases_keep_their_constraints() {
+    let build = || {
+        let layers = vec![
+            layer("InputLayer", json!({"name": "seq", "inputShape": [4, 6]})),
+            layer(
+                "MultiHeadAttention",
+                json!({"name": "mha", "numHeads": 2, "keyDim": 3, "kernelConstraint": {"className": "MaxNorm", "config": {"maxValue": 0.3}}, "biasConstraint": "nonNeg"}),
+            ),
+            layer("GlobalAveragePooling1D", json!({"name": "pool"})),
+            layer("Dense", json!({"name": "out", "units": 2})),
+        ];
+        let nodes = vec![(1, vec![Ref::Input(0), Ref::Input(0)]), (2, vec![Ref::Node(0, 0)]), (3, vec![Ref::Node(1, 0)])];
+        let mut m = Sequential::functional(5, layers, vec![(0, DType::F32)], nodes, vec![Ref::Node(2, 0)]).unwrap();
+        m.compile(hebb::model::Compiled::new(LossFn::Builtin(Loss::MeanSquaredError, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.1)));
+        m
+    };
+    let mut rng = Rng::new(3);
+    let x = Tensor::new(vec![16, 4, 6], (0..16 * 24).map(|_| rng.uniform() * 2.0 - 1.0).collect()).unwrap();
+    let y = Tensor::new(vec![16, 2], (0..32).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect()).unwrap();
+    let check = |m: &Sequential, what: &str| {
+        for w in m.weights.iter().filter(|w| w.name.starts_with("mha/")) {
+            let s = &w.value.shape;
+            assert!(w.constraint.is_some(), "{what} {}: constrained", w.name);
+            if w.name.ends_with("kernel") {
+                // Kernels [features, heads, dim] or [heads, dim, features]: norms over axis 0.
+                let inner: usize = s[1..].iter().product();
+                for j in 0..inner {
+                    let n = (0..s[0]).map(|i| w.value.data[i * inner + j].powi(2)).sum::<f32>().sqrt();
+                    assert!(n <= 0.3 + 1e-5, "{what} {} slice {j}: norm {n}", w.name);
+                }
+            } else {
+                assert!(w.value.data.iter().all(|v| *v >= 0.0), "{what} {}: {:?}", w.name, w.value.data);
+            }
+        }
+    };
+    let mut cpu = build();
+    let before = cpu.weights.iter().map(|w| w.value.data.clone()).collect::<Vec<_>>();
+    let mut s = FitSession::new(&cpu, x.clone(), y.clone(), None, FitOptions::new(3, 8)).unwrap();
+    let ev = epochs(&s.run_all(&mut cpu).unwrap());
+    assert!(ev.iter().all(|e| e[0].is_finite()) && ev[2][0] < ev[0][0], "losses {ev:?}");
+    check(&cpu, "cpu");
+    assert!(cpu.weights.iter().zip(&before).all(|(w, b)| w.value.data != *b), "every weight trained");
+    let Some(gpu) = gpu() else { return };
+    let mut gm = build();
+    let mut s = FitSession::new(&gm, x, y, None, FitOptions::new(3, 8)).unwrap();
+    assert!(s.use_gpu(gpu, &mut gm).unwrap());
+    s.run_all(&mut gm).unwrap();
+    check(&gm, "gpu");
+    for (wc, wg) in cpu.weights.iter().zip(&gm.weights) {
+        for (u, v) in wc.value.data.iter().zip(&wg.value.data) {
+            assert!((u - v).abs() <= 1e-3 * (1.0 + u.abs()), "{}: cpu {u} gpu {v}", wc.name);
+        }
+    }
+}

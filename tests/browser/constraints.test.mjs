@@ -178,6 +178,14 @@ test('bad constraint arguments throw errors naming the layer and the option', { 
       axis: err(() => tf.sequential().add(tf.layers.dense({ units: 2, inputShape: [3], name: 'ax', kernelConstraint: tf.constraints.unitNorm({ axis: 2 }) }))),
       lstmAxis: err(() => tf.sequential().add(tf.layers.lstm({ units: 2, inputShape: [3, 2], name: 'rec', recurrentConstraint: tf.constraints.maxNorm({ axis: [0, -3] }) }))),
     };
+    // Constraint.apply, as TF.js has it, computes the same projection on a tensor.
+    const ap = (c, t) => Array.from(c.apply(t).dataSync());
+    out.apply = {
+      max: ap(tf.constraints.maxNorm({ maxValue: 1 }), tf.tensor2d([[3, 0.3], [4, 0.4]])),
+      unit: ap(tf.constraints.unitNorm({ axis: 1 }), tf.tensor2d([[3, 4], [0, 2]])),
+      nonNeg: ap(tf.constraints.nonNeg(), tf.tensor1d([-1, 2])),
+      minMax: ap(tf.constraints.minMaxNorm({ minValue: 1, maxValue: 2, rate: 0.5 }), tf.tensor1d([0.3, 0.4])),
+    };
     // The engine keeps working.
     const m = tf.sequential();
     m.add(tf.layers.dense({ units: 1, inputShape: [2], kernelConstraint: 'nonNeg' }));
@@ -194,6 +202,10 @@ test('bad constraint arguments throw errors naming the layer and the option', { 
   assert.match(r.axis, /Dense 'ax'.*kernelConstraint: axis 2 is out of range for a weight of shape \[3,2\]/);
   assert.match(r.lstmAxis, /LSTM 'rec'.*recurrentConstraint: axis -3 is out of range/);
   assert.equal(r.after, 1);
+  close(r.apply.max, [0.6, 0.3, 0.8, 0.4], 1e-6, 'maxNorm.apply');
+  close(r.apply.unit, [0.6, 0.8, 0, 1], 1e-6, 'unitNorm.apply');
+  close(r.apply.nonNeg, [0, 2], 0, 'nonNeg.apply');
+  close(r.apply.minMax, [0.45, 0.6], 1e-6, 'minMaxNorm.apply');
 });
 
 test("a custom layer's addWeight constraint is applied after every update (WebGPU and CPU)", { timeout: TRAIN_TIMEOUT }, async () => {
