@@ -356,8 +356,8 @@ test('conv, pooling and recurrent layers name themselves and the shapes on bad i
       stridesAndDilation: await catchErr(() => tf.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 })),
       channelsFirst: await catchErr(() => tf.layers.maxPooling2d({ dataFormat: 'channelsFirst' })),
       lstmRank: await catchErr(addTo(tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.lstm({ units: 2 }))),
-      returnState: await catchErr(() => tf.layers.lstm({ units: 2, returnState: true })),
-      stateful: await catchErr(() => tf.layers.gru({ units: 2, stateful: true })),
+      returnState: await catchErr(() => tf.sequential().add(tf.layers.lstm({ units: 2, returnState: true, inputShape: [3, 2] }))),
+      stateful: await catchErr(() => tf.sequential().add(tf.layers.gru({ units: 2, stateful: true, inputShape: [3, 2] }))),
       wrapNonRnn: await catchErr(() => tf.layers.bidirectional({ layer: tf.layers.dense({ units: 2 }) })),
       predictShape: await catchErr(() => cnn.predict(tf.zeros([2, 5, 4, 1]))),
       wrappedIndex: await catchErr(() => {
@@ -374,8 +374,8 @@ test('conv, pooling and recurrent layers name themselves and the shapes on bad i
   assertError(r.stridesAndDilation, /strides/, /dilationRate/);
   assertError(r.channelsFirst, /MaxPooling2D/, /channelsLast/);
   assertError(r.lstmRank, /LSTM 'lstm_LSTM\d+'/, /rank 3/, /\[null,4\]/);
-  assertError(r.returnState, /LSTM/, /returnState/);
-  assertError(r.stateful, /GRU/, /stateful/);
+  assertError(r.returnState, /LSTM/, /returnState/, /tf\.model/);
+  assertError(r.stateful, /GRU/, /stateful/, /fixed batch size/);
   assertError(r.wrapNonRnn, /Bidirectional/, /SimpleRNN, LSTM or GRU/, /Dense/);
   assertError(r.predictShape, /conv2d_Conv2D\d+/, /\[null,5,5,1\]/, /\[2,5,4,1\]/);
   assertError(r.wrappedIndex, /TimeDistributed/, /Embedding/, /index 9/, /\[0, 4\)/);
