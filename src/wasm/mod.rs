@@ -7,7 +7,7 @@ mod ops;
 
 use crate::backend::gpu::{Gpu, Readback};
 use crate::eager::{Handle, Runtime};
-use crate::error::{Error, Result};
+use crate::error::{fmt_shape, Error, Result};
 use crate::graph::TracedFn;
 use crate::losses::Loss;
 use crate::metrics::Metric;
@@ -821,6 +821,97 @@ pub fn model_count_params(m: u32) -> std::result::Result<Vec<f64>, JsError> {
     with(|st| {
         let (t, n) = st.model(m)?.count_params();
         Ok(vec![t as f64, n as f64])
+    })
+}
+
+/// The trained weights' indices, in the order the optimizer keeps their state.
+fn trained_weights(model: &Sequential) -> Vec<usize> {
+    (0..model.weights.len()).filter(|&i| model.weights[i].trainable).collect()
+}
+
+/// A compiled model's optimizer state: `{iterations, slots, weights: [{name, shape}]}` for the
+/// trained weights, in the order TF.js saves optimizer weights.
+#[wasm_bindgen]
+pub fn model_optimizer_info(m: u32) -> std::result::Result<String, JsError> {
+    with(|st| {
+        st.settle_model(m)?;
+        let model = st.model(m)?;
+        let c = model.compiled.as_ref().ok_or_else(|| Error::arg("save", "the model is not compiled, so it has no optimizer state"))?;
+        let ws: Vec<Value> = trained_weights(model).into_iter().map(|i| json!({"name": model.weights[i].name, "shape": model.weights[i].value.shape})).collect();
+        Ok(json!({"iterations": c.optimizer.iterations, "slots": c.optimizer.num_slots(), "weights": ws}).to_string())
+    })
+}
+
+/// The first `count` slots of every trained weight, slot by slot (all weights' slot 0, then
+/// slot 1, ...), as tensors of the weights' shapes; zeros where no step has made them yet.
+#[wasm_bindgen]
+pub fn model_optimizer_slots(m: u32, count: u32) -> std::result::Result<Vec<u32>, JsError> {
+    with(|st| {
+        st.settle_model(m)?;
+        let model = st.model(m)?;
+        let trained = trained_weights(model);
+        let shapes: Vec<Vec<usize>> = trained.iter().map(|&i| model.weights[i].value.shape.clone()).collect();
+        let opt = &mut model.compiled.as_mut().ok_or_else(|| Error::arg("save", "the model is not compiled"))?.optimizer;
+        let count = (count as usize).min(opt.num_slots());
+        let mut out = vec![];
+        for j in 0..count {
+            for (k, shape) in shapes.iter().enumerate() {
+                let n = crate::tensor::numel(shape);
+                out.push(Tensor::new(shape.clone(), opt.slots_of(k, n)[j].clone())?);
+            }
+        }
+        Ok(out.into_iter().map(|t| st.rt.put(t)).collect())
+    })
+}
+
+/// Restores a compiled model's optimizer state: the step count and, slot by slot, the first
+/// slots of every trained weight (as [`model_optimizer_slots`] gives them; later slots stay
+/// zero).
+#[wasm_bindgen]
+pub fn model_set_optimizer_state(m: u32, iterations: f64, handles: Vec<u32>) -> std::result::Result<(), JsError> {
+    with_tensors(|st| {
+        st.settle_model(m)?;
+        let ts = handles.iter().map(|&h| st.tensor(h)).collect::<Result<Vec<_>>>()?;
+        let model = st.model(m)?;
+        let trained = trained_weights(model);
+        let shapes: Vec<Vec<usize>> = trained.iter().map(|&i| model.weights[i].value.shape.clone()).collect();
+        let names: Vec<String> = trained.iter().map(|&i| model.weights[i].name.clone()).collect();
+        let opt = &mut model.compiled.as_mut().ok_or_else(|| Error::arg("loadLayersModel", "the model is not compiled"))?.optimizer;
+        let nt = shapes.len();
+        if !(iterations.is_finite() && iterations >= 0.0) {
+            return Err(Error::arg("loadLayersModel", format!("the optimizer's step count must be a non-negative integer, received {iterations}")));
+        }
+        if nt == 0 || ts.len() % nt != 0 || ts.len() / nt > opt.num_slots() {
+            return Err(Error::arg(
+                "loadLayersModel",
+                format!("the optimizer state has {} tensors; expected up to {} slots for each of the {nt} trained weights", ts.len(), opt.num_slots()),
+            ));
+        }
+        for (idx, t) in ts.iter().enumerate() {
+            let k = idx % nt;
+            if t.shape != shapes[k] {
+                return Err(Error::shape(
+                    "loadLayersModel",
+                    format!("optimizer slot {} of weight '{}' has shape {}, the weight has shape {}", idx / nt, names[k], fmt_shape(&t.shape), fmt_shape(&shapes[k])),
+                ));
+            }
+            if let Some(i) = t.first_non_finite() {
+                return Err(Error::data("loadLayersModel", format!("optimizer slot {} of weight '{}' has a non-finite value at index {i}", idx / nt, names[k])));
+            }
+        }
+        opt.reset();
+        for (idx, t) in ts.into_iter().enumerate() {
+            let k = idx % nt;
+            let n = t.data.len();
+            opt.slots_of(k, n)[idx / nt] = t.data;
+        }
+        // Slots with nothing saved for them start as the optimizer starts them.
+        for (k, shape) in shapes.iter().enumerate() {
+            opt.slots_of(k, crate::tensor::numel(shape));
+        }
+        opt.iterations = iterations as u64;
+        model.gpu = None;
+        Ok(())
     })
 }
 

@@ -208,3 +208,121 @@ test('corrupt or mismatched files give clear errors and the engine keeps working
   assert.match(r.brokenKeras, /^Error: loadLayersModel: /);
   assert.equal(r.stillWorks, 3);
 });
+
+// Same data and model in Hebb and TF.js: 32 samples of 6 features, 3 classes, dense 8 tanh -
+// dense 3 softmax, Adam 0.01, no shuffling, batches of 8.
+const RESUME_SETUP = () => {
+  let s = 99;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const xs = Array.from({ length: 32 * 6 }, rnd);
+  const ys = [];
+  for (let i = 0; i < 32; i++) {
+    const c = (xs[i * 6] + xs[i * 6 + 1] > 0 ? 1 : 0) + (xs[i * 6 + 2] > 0.5 ? 1 : 0);
+    ys.push(...[0, 1, 2].map((k) => (k === c ? 1 : 0)));
+  }
+  const build = () => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ units: 8, activation: 'tanh', inputShape: [6] }));
+    m.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+    m.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    return m;
+  };
+  const fitArgs = (epochs) => ({ epochs, batchSize: 8, shuffle: false, verbose: 0 });
+  return { x: tf.tensor2d(xs, [32, 6]), y: tf.tensor2d(ys, [32, 3]), build, fitArgs };
+};
+
+const capture = async (m, config) => {
+  let a;
+  await m.save(tf.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }), config);
+  return { topology: a.modelTopology, specs: a.weightSpecs, data: Array.from(new Uint8Array(a.weightData)), trainingConfig: a.trainingConfig ?? null };
+};
+
+test('save({includeOptimizer}) resumes training exactly, in Hebb (both backends) and across Hebb and TF.js', { timeout: 2 * TRAIN_TIMEOUT }, async () => {
+  const hebb = await b.openHebb();
+  const setup = `(${RESUME_SETUP})()`;
+  const captureSrc = `(${capture})`;
+  const r = {};
+  for (const backend of ['webgpu', 'cpu']) {
+    r[backend] = await hebb.evaluate(async ({ backend, setup, captureSrc }) => {
+      await tf.setBackend(backend);
+      tf.util.seed(4);
+      const { x, y, build, fitArgs } = eval(setup);
+      const save = eval(captureSrc);
+      const m = build();
+      await m.fit(x, y, fitArgs(3));
+      const saved = await save(m, { includeOptimizer: true });
+      await m.save('indexeddb://resume', { includeOptimizer: true });
+      const plain = await save(m);
+      const cont = (await m.fit(x, y, fitArgs(2))).history.loss;
+      const loaded = await tf.loadLayersModel('indexeddb://resume');
+      const resumed = (await loaded.fit(x, y, fitArgs(2))).history.loss;
+      // Without the optimizer the loaded model is not compiled; compiled afresh, Adam starts over.
+      const bare = await tf.loadLayersModel(tf.io.fromMemory(plain.topology, plain.specs, new Uint8Array(plain.data).buffer));
+      let uncompiled;
+      try { await bare.fit(x, y, fitArgs(1)); uncompiled = 'no error'; } catch (e) { uncompiled = e.message; }
+      bare.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      const fresh = (await bare.fit(x, y, fitArgs(2))).history.loss;
+      return {
+        cont, resumed, fresh, uncompiled, saved, metricsNames: loaded.metricsNames,
+        optimizer: [loaded.optimizer.getClassName(), loaded.optimizer.getConfig().learningRate],
+        groups: saved.specs.filter((s) => s.group === 'optimizer').map((s) => s.name),
+      };
+    }, { backend, setup, captureSrc });
+    const o = r[backend];
+    close(o.resumed, o.cont, 1e-5, `${backend}: losses after loading with the optimizer vs continuing`);
+    assert.ok(Math.abs(o.fresh[0] - o.cont[0]) > 1e-4, `${backend}: a fresh Adam differs (${o.fresh[0]} vs ${o.cont[0]})`);
+    assert.match(o.uncompiled, /compile/);
+    assert.deepEqual(o.optimizer, ['Adam', 0.01]);
+    assert.deepEqual(o.metricsNames, ['loss', 'acc']);
+    assert.equal(o.groups.length, 9);
+    assert.equal(o.groups[0], 'iter');
+    // TF.js's order: the step count, every weight's m, then every weight's v.
+    assert.ok(o.groups.slice(1, 5).every((n) => n.endsWith('/m')) && o.groups.slice(5).every((n) => n.endsWith('/v')), o.groups.join(', '));
+    assert.deepEqual(o.groups.slice(1, 5).map((n) => n.split('/')[1]), ['kernel', 'bias', 'kernel', 'bias']);
+  }
+  // TF.js loads Hebb's file with its optimizer and resumes with the same losses.
+  const tfjs = await b.openTfjs();
+  const t = await tfjs.evaluate(async ({ setup, captureSrc, saved }) => {
+    const { x, y, build, fitArgs } = eval(setup);
+    const save = eval(captureSrc);
+    const m = await tf.loadLayersModel(tf.io.fromMemory(saved.topology, saved.specs, new Uint8Array(saved.data).buffer, saved.trainingConfig));
+    const fromHebb = (await m.fit(x, y, fitArgs(2))).history.loss;
+    // And the reverse: TF.js trains 3 epochs, saves with its optimizer, goes on 2 more.
+    const own = build();
+    await own.fit(x, y, fitArgs(3));
+    const mine = await save(own, { includeOptimizer: true });
+    const cont = (await own.fit(x, y, fitArgs(2))).history.loss;
+    return { fromHebb, mine, cont };
+  }, { setup, captureSrc, saved: r.cpu.saved });
+  close(t.fromHebb, r.cpu.cont, 1e-4, 'TF.js resuming from Hebb\'s file vs Hebb continuing');
+  const back = await hebb.evaluate(async ({ setup, mine }) => {
+    await tf.setBackend('cpu');
+    const { x, y, fitArgs } = eval(setup);
+    const m = await tf.loadLayersModel(tf.io.fromMemory(mine.topology, mine.specs, new Uint8Array(mine.data).buffer, mine.trainingConfig));
+    return (await m.fit(x, y, fitArgs(2))).history.loss;
+  }, { setup, mine: t.mine });
+  close(back, t.cont, 1e-4, 'Hebb resuming from TF.js\'s file vs TF.js continuing');
+});
+
+test('damaged optimizer state or training config gives a loadLayersModel: Error naming what is wrong', { timeout: 60_000 }, async () => {
+  const hebb = await b.openHebb();
+  const r = await hebb.evaluate(async ({ setup, captureSrc }) => {
+    await tf.setBackend('cpu');
+    const { x, y, build, fitArgs } = eval(setup);
+    const save = eval(captureSrc);
+    const m = build();
+    await m.fit(x, y, fitArgs(1));
+    const s = await save(m, { includeOptimizer: true });
+    const load = (specs, data, tc) => tf.loadLayersModel(tf.io.fromMemory(s.topology, specs, new Uint8Array(data).buffer, tc));
+    const grab = async (f) => { try { await f(); return 'no error'; } catch (e) { return e.message; } };
+    // The last slot dropped (its 3 float32 values are the data's last 12 bytes).
+    const lastSpec = s.specs[s.specs.length - 1];
+    const short = await grab(() => load(s.specs.slice(0, -1), s.data.slice(0, s.data.length - 4 * lastSpec.shape.reduce((a, b) => a * b, 1)), s.trainingConfig));
+    const unknown = await grab(() => load(s.specs, s.data, { ...s.trainingConfig, optimizer_config: { class_name: 'Nadam', config: {} } }));
+    const ok = await load(s.specs, s.data, s.trainingConfig);
+    return { short, unknown, after: (await ok.fit(x, y, fitArgs(1))).history.loss.length };
+  }, { setup: `(${RESUME_SETUP})()`, captureSrc: `(${capture})` });
+  assert.match(r.short, /^loadLayersModel: .*optimizer state has 7 tensors; expected up to 2 slots for each of the 4 trained weights/);
+  assert.match(r.unknown, /^loadLayersModel: .*unknown optimizer 'Nadam'/);
+  assert.equal(r.after, 1);
+});

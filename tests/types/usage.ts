@@ -164,3 +164,20 @@ export function customLoopProgram(xs: tf.Tensor, ys: tf.Tensor): number {
 tf.variableGrads((x: tf.Tensor) => x);
 // @ts-expect-error assign takes a tensor
 tf.variable(tf.scalar(1)).assign('one');
+
+// Recurrent states, stateful layers, and saving with the optimizer.
+export async function statesProgram(x: tf.Tensor): Promise<number> {
+  const inp = tf.input({ batchShape: [4, 5, 3] });
+  const enc = tf.layers.lstm({ units: 8, returnState: true });
+  const [, h, c] = enc.apply(inp) as tf.SymbolicTensor[];
+  const dec = tf.layers.lstm({ units: 8, stateful: true });
+  const out = dec.apply(inp, { initialState: [h, c] }) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: inp, outputs: out });
+  model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+  model.resetStates();
+  dec.resetStates();
+  await model.save('indexeddb://states', { includeOptimizer: true });
+  const loaded: tf.LayersModel = await tf.loadLayersModel('indexeddb://states');
+  const p = loaded.predict(x, { batchSize: 4 }) as tf.Tensor;
+  return p.rank;
+}

@@ -190,14 +190,13 @@ export declare class Layer {
   getWeights(): Tensor[];
   setWeights(weights: Tensor[]): void;
   /** On symbolic tensors: records the call (functional models); on tensors: runs the layer. */
-  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
-  apply(inputs: Tensor | Tensor[]): Tensor | Tensor[];
   /**
-   * A recurrent layer with its initial state (h, and c for an LSTM); with returnState it
-   * returns [output, ...finalStates].
+   * As in TF.js: one output, or a list for a layer with several (a recurrent layer with
+   * returnState gives [output, ...finalStates]); `initialState` starts a recurrent layer from
+   * given states (h, and c for an LSTM).
    */
-  apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs: { initialState?: SymbolicTensor | SymbolicTensor[] }): SymbolicTensor | SymbolicTensor[];
-  apply(inputs: Tensor | Tensor[], kwargs: { initialState?: Tensor | Tensor[] }): Tensor | Tensor[];
+  apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: { initialState?: SymbolicTensor | SymbolicTensor[] }): SymbolicTensor | SymbolicTensor[];
+  apply(inputs: Tensor | Tensor[], kwargs?: { initialState?: Tensor | Tensor[] }): Tensor | Tensor[];
 }
 
 /** A placeholder in a functional model's definition (from tf.input or a layer's apply). */
@@ -572,6 +571,12 @@ export interface ModelEvaluateDatasetArgs { batches?: number; verbose?: number }
 // Declaration merging adds the methods to the Sequential class declared above (harmless if the
 // class declares them too). Elements are {xs, ys} (or [xs, ys]) batches.
 export interface LayersModel {
+  /**
+   * Saves in TF.js's Layers format (indexeddb://, localstorage://, downloads://, http(s)://, or
+   * a handler); {includeOptimizer: true} adds the training config and optimizer state, so the
+   * loaded model comes back compiled and resumes training where it stopped.
+   */
+  save(handlerOrURL: string | io.IOHandler, config?: { includeOptimizer?: boolean }): Promise<io.SaveResult>;
   fitDataset<T>(dataset: data.Dataset<T>, args: ModelFitDatasetArgs<T>): Promise<History>;
   evaluateDataset<T>(dataset: data.Dataset<T> | data.LazyIterator<T>, args?: ModelEvaluateDatasetArgs): Promise<Tensor | Tensor[]>;
 }
@@ -579,6 +584,16 @@ export interface LayersModel {
 export declare function _fitDataset<T>(model: Sequential, dataset: data.Dataset<T>, args: ModelFitDatasetArgs<T>): Promise<History>;
 /** model.evaluateDataset as a function (test hook). */
 export declare function _evaluateDataset<T>(model: Sequential, dataset: data.Dataset<T> | data.LazyIterator<T>, args?: ModelEvaluateDatasetArgs): Promise<Tensor | Tensor[]>;
+
+/**
+ * Loads a model saved in TF.js's Layers format (a URL with a scheme, an IO handler) or a Keras 3
+ * `.keras` file (its URL, a File/Blob or its bytes). A file saved with its optimizer comes back
+ * compiled, with the optimizer's state.
+ */
+export declare function loadLayersModel(
+  source: string | io.IOHandler | ArrayBuffer | ArrayBufferView | Blob,
+  options?: { fetchFunc?: typeof fetch; requestInit?: RequestInit },
+): Promise<LayersModel>;
 
 // ---- tf.io ----
 // Saving and loading in TF.js's Layers format (model.json + binary weights): io.js.

@@ -9,6 +9,8 @@ import { LayersModel, Sequential } from './models.js';
 import { getSaveHandler, getLoadHandler, encodeWeights, decodeWeights } from './io.js';
 import { layerToKeras, layerFromKeras } from './keras_json.js';
 import { kerasToArtifacts } from './keras_file.js';
+import { Optimizer, LearningRateSchedule } from './train.js';
+import { LossSpec } from './losses.js';
 
 const GENERATED_BY = 'Hebb 0.1.0';
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
@@ -76,19 +78,119 @@ function modelWeights(model) {
   return out;
 }
 
-/** TF.js's ModelArtifacts for the model. */
-export function modelArtifacts(model) {
-  const { weightSpecs, weightData } = encodeWeights(modelWeights(model));
-  return { modelTopology: modelTopology(model), weightSpecs, weightData, format: 'layers-model', generatedBy: GENERATED_BY, convertedBy: null };
+/**
+ * TF.js's ModelArtifacts for the model; with {includeOptimizer: true} a compiled model's
+ * training config and optimizer state too (TF.js's format: weights of group 'optimizer').
+ */
+export function modelArtifacts(model, config = {}) {
+  const weights = modelWeights(model);
+  let extra = {};
+  if (config && config.includeOptimizer && model.optimizer && model._compileArgs) {
+    const tc = trainingConfig(model);
+    if (tc === null) {
+      console.warn('Hebb: save({includeOptimizer}): a loss or metric is a function, which cannot be saved, so neither is the optimizer state. Compile the loaded model yourself.');
+    } else {
+      const opt = optimizerWeights(model);
+      weights.push(...opt.map((w) => ({ ...w, group: 'optimizer' })));
+      extra = { trainingConfig: tc };
+    }
+  }
+  const { weightSpecs, weightData } = encodeWeights(weights);
+  weightSpecs.forEach((spec, i) => { if (weights[i].group) spec.group = weights[i].group; });
+  return { modelTopology: modelTopology(model), weightSpecs, weightData, format: 'layers-model', generatedBy: GENERATED_BY, convertedBy: null, ...extra };
 }
 
-/** model.save(url or handler): TF.js's schemes (indexeddb://, localstorage://, downloads://, http(s)://). */
+// The names TF.js gives each optimizer's state, slot by slot (weight name + '/' + slot name).
+const SLOT_NAMES = {
+  SGD: [], Momentum: ['momentum'], Adam: ['m', 'v'], AdamW: ['m', 'v'], Adamax: ['m', 'u'],
+  RMSProp: ['rms', 'momentum', 'mg'], Adagrad: ['accumulator'], Adadelta: ['accum_grad', 'accum_var'],
+};
+const slotNames = (opt) => {
+  const names = SLOT_NAMES[opt.className] ?? [];
+  // TF.js keeps a centred RMSProp's mean gradients only when it is centred.
+  return opt.className === 'RMSProp' && !opt.config.centered ? names.slice(0, 2) : names;
+};
+
+const snake = (s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+/**
+ * TF.js's trainingConfig (loss and metric names in snake case, the optimizer's class and
+ * config), or null with the reason when a loss or metric is a function, which cannot be saved.
+ */
+function trainingConfig(model) {
+  const args = model._compileArgs;
+  const lossId = (l) => (typeof l === 'string' ? snake(l) : l instanceof LossSpec ? l.toJSON() : null);
+  const losses = args.heads.map((h) => lossId(h.loss));
+  const metrics = args.heads.map((h) => h.metrics.map((m) => (typeof m === 'string' ? snake(m) : null)));
+  if (losses.includes(null) || metrics.some((l) => l.includes(null))) return null;
+  const n = args.heads.length;
+  const names = model.outputNames;
+  const config = { ...model.optimizer.getConfig() };
+  if (config.learningRate instanceof LearningRateSchedule) config.learningRate = config.learningRate.toJSON();
+  return {
+    loss: n === 1 ? losses[0] : Object.fromEntries(names.map((nm, j) => [nm, losses[j]])),
+    metrics: n === 1 ? metrics[0] : Object.fromEntries(names.map((nm, j) => [nm, metrics[j]])),
+    loss_weights: n === 1 ? undefined : args.heads.map((h) => h.weight),
+    optimizer_config: { class_name: model.optimizer.getClassName(), config },
+  };
+}
+
+/** The optimizer's state as TF.js saves it: 'iter' (int32), then each slot of every trained weight. */
+function optimizerWeights(model) {
+  const info = JSON.parse(engine.model_optimizer_info(model._id));
+  const names = slotNames(model.optimizer);
+  const out = [{ name: 'iter', shape: [], dtype: 'int32', data: Int32Array.of(info.iterations) }];
+  const ts = Array.from(engine.model_optimizer_slots(model._id, names.length)).map(wrap);
+  try {
+    ts.forEach((t, i) => {
+      const w = info.weights[i % info.weights.length];
+      out.push({ name: `${w.name}/${names[Math.floor(i / info.weights.length)]}`, shape: t.shape, dtype: 'float32', data: t.dataSync().slice() });
+    });
+  } finally {
+    ts.forEach((t) => t.dispose());
+  }
+  return out;
+}
+
+/**
+ * model.save(url or handler): TF.js's schemes (indexeddb://, localstorage://, downloads://,
+ * http(s)://). With {includeOptimizer: true} a compiled model also saves its training config and
+ * optimizer state (TF.js's format), so a loaded model resumes training where it stopped.
+ */
 export async function saveModel(model, handlerOrURL, config = {}) {
   if (!model._id) throw new Error('save: the model has no layers');
   const handler = getSaveHandler(handlerOrURL);
-  const artifacts = modelArtifacts(model);
-  if (config.includeOptimizer) console.warn('Hebb: save({includeOptimizer}) is not supported yet; the optimizer state is not saved.');
-  return handler.save(artifacts);
+  return handler.save(modelArtifacts(model, config ?? {}));
+}
+
+/** Compiles a loaded model from its trainingConfig and restores the optimizer state saved with it. */
+function restoreTraining(model, artifacts) {
+  const tc = artifacts.trainingConfig;
+  const oc = tc.optimizer_config ?? {};
+  const config = { ...(oc.config ?? {}) };
+  if (config.learningRate && typeof config.learningRate === 'object') {
+    config.learningRate = new LearningRateSchedule(config.learningRate.className, config.learningRate.config);
+  }
+  if (!SLOT_NAMES[oc.class_name]) throw new Error(`loadLayersModel: the training config names an unknown optimizer '${oc.class_name}'`);
+  const optimizer = new Optimizer(oc.class_name, config);
+  const lossOf = (l) => (typeof l === 'string' ? camel(l) : l && typeof l === 'object' && l.className ? new LossSpec(l.className, l.config ?? {}) : l);
+  const mapAll = (v, f) => (Array.isArray(v) ? v.map(f) : v && typeof v === 'object' && !v.className ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)])) : f(v));
+  const loss = mapAll(tc.loss, lossOf);
+  const metrics = tc.metrics == null ? [] : mapAll(tc.metrics, (m) => (Array.isArray(m) ? m.map((x) => camel(x)) : typeof m === 'string' ? camel(m) : m));
+  model.compile({ optimizer, loss, metrics, ...(Array.isArray(tc.loss_weights) ? { lossWeights: tc.loss_weights } : {}) });
+  const specs = artifacts.weightSpecs ?? [];
+  if (!specs.some((s) => s.group === 'optimizer')) return;
+  const all = decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), specs);
+  const opt = all.filter((w, i) => specs[i].group === 'optimizer');
+  const iter = opt.find((w) => w.name === 'iter');
+  const slots = opt.filter((w) => w !== iter);
+  const ts = slots.map((w) => tensor(w.data instanceof Float32Array ? w.data : Float32Array.from(w.data), w.shape, 'float32'));
+  try {
+    engine.model_set_optimizer_state(model._id, iter ? Number(iter.data[0]) : 0, Uint32Array.from(ts.map((t) => t.id)));
+  } finally {
+    ts.forEach((t) => t.dispose());
+  }
 }
 
 function layerOf(entry, where) {
@@ -213,6 +315,7 @@ export function modelFromArtifacts(artifacts) {
   const model = buildModel(artifacts.modelTopology);
   try {
     setLoadedWeights(model, artifacts);
+    if (artifacts.trainingConfig) restoreTraining(model, artifacts);
   } catch (e) {
     model.dispose();
     throw e;
