@@ -1428,6 +1428,68 @@ def gen_constraints():
     )
 
 
+def masking_case(name, layers_tfjs, layers, x, seed):
+    """A small Sequential model whose first layer makes a Keras mask (Embedding with mask_zero,
+    or Masking): forward, and the vjp of sum(y * dy) w.r.t. every weight (Keras's order)."""
+    rng = np.random.default_rng(8000 + seed)
+    model = keras.Sequential(layers)
+    weights = [rand(rng, tuple(w.shape), 0.5) for w in model.trainable_variables]
+
+    def fwd(ws):
+        out, _ = model.stateless_call(list(ws), [v.value for v in model.non_trainable_variables], jnp.asarray(x))
+        return out
+
+    y, vjp = jax.vjp(fwd, tuple(jnp.asarray(w) for w in weights))
+    y = np.asarray(y)
+    dy = rand(rng, y.shape)
+    (grads,) = vjp(jnp.asarray(dy))
+    return {
+        "name": name,
+        "layers": layers_tfjs,
+        "x": arr(x),
+        "weights": [arr(w) for w in weights],
+        "y": arr(y),
+        "dy": arr(dy),
+        "grad_weights": [arr(np.asarray(g)) for g in grads],
+    }
+
+
+def gen_masking():
+    rng = np.random.default_rng(95)
+    L = keras.layers
+    ids = f32(np.array([[3, 1, 4, 0, 0, 0], [2, 7, 1, 8, 2, 0], [0, 0, 5, 6, 1, 3]]))
+    feats = rand(rng, (3, 5, 2))
+    feats[0, 3:] = 0.0
+    feats[1, 1] = 0.0
+    feats[2, :2] = 0.0
+    sig = {"recurrentActivation": "sigmoid"}
+    emb = lambda: {"className": "Embedding", "config": {"inputDim": 9, "outputDim": 3, "maskZero": True}}
+    cases = [
+        masking_case("embedding_lstm", [emb(), {"className": "LSTM", "config": {"units": 4, **sig}}],
+                     [L.Input((6,)), L.Embedding(9, 3, mask_zero=True), L.LSTM(4, recurrent_activation="sigmoid")], ids, 1),
+        masking_case("embedding_gru_seq_gap", [emb(), {"className": "GRU", "config": {"units": 4, "returnSequences": True, "resetAfter": True, **sig}},
+                                               {"className": "GlobalAveragePooling1D", "config": {}}],
+                     [L.Input((6,)), L.Embedding(9, 3, mask_zero=True), L.GRU(4, return_sequences=True, recurrent_activation="sigmoid"), L.GlobalAveragePooling1D()], ids, 2),
+        masking_case("masking_simple_rnn_seq_dense", [{"className": "Masking", "config": {"maskValue": 0}}, {"className": "SimpleRNN", "config": {"units": 4, "returnSequences": True}},
+                                                      {"className": "Dense", "config": {"units": 2}}],
+                     [L.Input((5, 2)), L.Masking(0.0), L.SimpleRNN(4, return_sequences=True), L.Dense(2)], feats, 3),
+        masking_case("masking_lstm_backwards", [{"className": "Masking", "config": {"maskValue": 0}}, {"className": "LSTM", "config": {"units": 3, "goBackwards": True, **sig}}],
+                     [L.Input((5, 2)), L.Masking(0.0), L.LSTM(3, go_backwards=True, recurrent_activation="sigmoid")], feats, 4),
+        masking_case("embedding_bidirectional_lstm_seq", [emb(), {"className": "Bidirectional", "config": {"layer": {"className": "LSTM", "config": {"units": 3, "returnSequences": True, **sig}}}}],
+                     [L.Input((6,)), L.Embedding(9, 3, mask_zero=True), L.Bidirectional(L.LSTM(3, return_sequences=True, recurrent_activation="sigmoid"))], ids, 5),
+        masking_case("embedding_bidirectional_gru_sum", [emb(), {"className": "Bidirectional", "config": {"mergeMode": "sum", "layer": {"className": "GRU", "config": {"units": 3, "resetAfter": True, **sig}}}}],
+                     [L.Input((6,)), L.Embedding(9, 3, mask_zero=True), L.Bidirectional(L.GRU(3, recurrent_activation="sigmoid"), merge_mode="sum")], ids, 6),
+    ]
+    write(
+        "keras_masking.json",
+        {
+            "generator": GENERATOR,
+            "description": "Keras masking (Embedding mask_zero, Masking) through recurrent layers, Bidirectional, GlobalAveragePooling1D and Dense: Sequential models at fixed weights (trainable order); grad_weights are gradients of sum(y * dy) (jax.vjp).",
+            "cases": cases,
+        },
+    )
+
+
 def main():
     only = sys.argv[1:]
     gens = {
@@ -1440,6 +1502,7 @@ def main():
         "merge": gen_merge,
         "attention": gen_attention,
         "rnn_state": gen_rnn_state,
+        "masking": gen_masking,
         "constraints": gen_constraints,
     }
     for name, gen in gens.items():

@@ -380,6 +380,23 @@ fn keras_layer_fixtures_on_the_gpu() {
     }
 }
 
+/// The masking fixtures (Embedding maskZero, Masking, masked recurrent layers and pooling)
+/// through the WGSL kernels.
+#[test]
+fn keras_masking_fixtures_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    for case in common::load("keras_masking.json")["cases"].as_array().unwrap() {
+        let fg = common::masking_graph(case);
+        let values: Vec<&[f32]> = fg.values.iter().map(|w| w.data.as_slice()).collect();
+        let got = run_on_gpu(&gpu, fg.graph, &fg.outs, &values);
+        for (k, (gv, w)) in got.iter().zip(&fg.want).enumerate() {
+            for (i, (a, b)) in gv.iter().zip(&w.data).enumerate() {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{} output {k} [{i}]: gpu {a} vs Keras {b}", fg.name);
+            }
+        }
+    }
+}
+
 /// The multi-input layers' Keras fixtures (merge layers, MultiHeadAttention, recurrent layers
 /// with initial and returned states) through the WGSL kernels: values and the gradients w.r.t.
 /// every weight and input.

@@ -292,3 +292,21 @@ fn weight_constraints_match_keras_training_steps() {
         }
     }
 }
+
+/// Keras masking: Embedding(maskZero) and Masking make a mask that recurrent layers (also
+/// backwards and in Bidirectional), GlobalAveragePooling1D and Dense pass or use, at fixed
+/// weights: outputs and every weight's gradient against Keras 3.
+#[test]
+fn masking_matches_keras() {
+    let fx = load("keras_masking.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let fg = common::masking_graph(case);
+        let name = &fg.name;
+        let mut plan = Plan::new(fg.graph, &fg.outs).unwrap();
+        let values: Vec<&[f32]> = fg.values.iter().map(|w| w.data.as_slice()).collect();
+        plan.run(&[], &values, &mut Rng::new(0));
+        for (k, (o, w)) in fg.outs.iter().zip(&fg.want).enumerate() {
+            assert_close(&format!("{name} output/gradient {k}"), plan.value(*o), w, 1e-4);
+        }
+    }
+}

@@ -484,6 +484,8 @@ impl Sequential {
             unpack(g, x, &parts)?
         };
         let mut vals: Vec<Vec<NodeId>> = Vec::with_capacity(t.nodes.len());
+        // Each call's first output's mask (Keras masking; see `forward`).
+        let mut masks: Vec<Option<NodeId>> = Vec::with_capacity(t.nodes.len());
         for node in &t.nodes {
             let xs: Vec<NodeId> = node
                 .inputs
@@ -493,10 +495,21 @@ impl Sequential {
                     Ref::Node(k, o) => vals[k][o],
                 })
                 .collect();
+            // The mask travels with a layer's first input (x, for a recurrent layer given states).
+            let mask = match node.inputs.first() {
+                Some(Ref::Node(k, 0)) => masks[*k],
+                _ => None,
+            };
             let entry = &self.layers[node.layer];
             let w: Vec<NodeId> = entry.weights.iter().chain(&entry.carries).map(|&i| params[i]).collect();
             let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
-            vals.push(entry.layer.call_outputs(g, &xs, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?);
+            let within = |e: Error| e.within(&describe(entry.layer.as_ref()));
+            masks.push(entry.layer.compute_mask(g, &xs, mask).map_err(within)?);
+            vals.push(if mask.is_some() {
+                entry.layer.call_masked(g, &xs, mask, &w, train_layer).map_err(within)?
+            } else {
+                entry.layer.call_outputs(g, &xs, &w, train_layer).map_err(within)?
+            });
         }
         Ok(t.outputs
             .iter()
@@ -668,12 +681,22 @@ impl Sequential {
     /// Adds the forward pass to `g`. `params` maps weight index to its graph node.
     pub fn forward(&self, g: &mut Graph, x: NodeId, params: &[NodeId], training: bool) -> Result<NodeId> {
         let mut h = x;
+        // Keras masking: the mask of the current tensor (from an Embedding with maskZero or a
+        // Masking layer), passed along by the layers that keep the steps.
+        let mut mask = None;
         for entry in &self.layers {
             let w: Vec<NodeId> = entry.weights.iter().chain(&entry.carries).map(|&i| params[i]).collect();
             // Keras 3: a frozen BatchNormalization runs in inference mode (moving statistics used,
             // none updated); other frozen layers keep their training behaviour.
             let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
-            h = entry.layer.call(g, h, &w, train_layer).map_err(|e| e.within(&describe(entry.layer.as_ref())))?;
+            let within = |e: Error| e.within(&describe(entry.layer.as_ref()));
+            let next_mask = entry.layer.compute_mask(g, &[h], mask).map_err(within)?;
+            h = if mask.is_some() {
+                entry.layer.call_masked(g, &[h], mask, &w, train_layer).map_err(within)?[0]
+            } else {
+                entry.layer.call(g, h, &w, train_layer).map_err(within)?
+            };
+            mask = next_mask;
         }
         Ok(h)
     }

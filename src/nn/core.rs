@@ -30,6 +30,9 @@ impl Layer for ActivationLayer {
     fn name(&self) -> &str {
         &self.name
     }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
+    }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         self.activation.apply(g, x)
     }
@@ -86,6 +89,9 @@ impl Layer for Dropout {
     }
     fn name(&self) -> &str {
         &self.name
+    }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
     }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         let owner = format!("{} '{}'", self.class_name(), self.name);
@@ -150,6 +156,9 @@ impl Layer for GaussianNoise {
     fn name(&self) -> &str {
         &self.name
     }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
+    }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], training: bool) -> Result<NodeId> {
         if !training || self.stddev == 0.0 {
             return Ok(x);
@@ -213,6 +222,9 @@ impl Layer for LeakyRelu {
     fn name(&self) -> &str {
         &self.name
     }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
+    }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         g.unary(Unary::LeakyRelu { alpha: self.alpha }, x)
     }
@@ -238,6 +250,9 @@ impl Layer for SoftmaxLayer {
     }
     fn name(&self) -> &str {
         &self.name
+    }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
     }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         crate::tensor::shape::norm_axis(&format!("Softmax '{}'", self.name), self.axis, input.len() + 1)?;
@@ -293,5 +308,56 @@ impl Layer for InputLayer {
         let mut batch = vec![Value::Null];
         batch.extend(self.shape.iter().map(|&d| json!(d)));
         json!({"name": self.name, "batchInputShape": batch})
+    }
+}
+
+/// Keras's Masking: steps whose features all equal `maskValue` are masked for the layers after
+/// (recurrent layers skip them) and zeroed in the output.
+pub struct Masking {
+    name: String,
+    value: f32,
+}
+
+impl Masking {
+    pub fn new(name: String, o: &Opts) -> Result<Masking> {
+        Ok(Masking { name, value: o.f32_or("maskValue", 0.0)? })
+    }
+    fn keep(&self, g: &mut Graph, x: NodeId) -> Result<NodeId> {
+        let v = g.constant(crate::tensor::Tensor::scalar(self.value))?;
+        let ne = g.binary(crate::ops::Binary::NotEqual, x, v)?;
+        let ne = g.cast(ne, crate::tensor::DType::F32)?;
+        let rank = g.shape_of(x).len();
+        g.reduce(crate::ops::ReduceKind::Max, ne, &[rank - 1], false)
+    }
+}
+
+impl Layer for Masking {
+    fn class_name(&self) -> &'static str {
+        "Masking"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        if input.len() < 2 {
+            return Err(Error::shape(
+                format!("Masking '{}'", self.name),
+                format!("expected input of rank >= 3 [batch, steps, features], received shape {}", super::batch_shape(input)),
+            ));
+        }
+        Ok((vec![], input.to_vec()))
+    }
+    fn compute_mask(&self, g: &mut Graph, xs: &[NodeId], _mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        Ok(Some(self.keep(g, xs[0])?))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let keep = self.keep(g, x)?;
+        let mut s = g.shape_of(keep);
+        s.push(1);
+        let k = g.reshape(keep, &s)?;
+        g.mul(x, k)
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name, "trainable": true, "maskValue": self.value})
     }
 }

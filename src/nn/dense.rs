@@ -55,6 +55,9 @@ impl Layer for Dense {
     fn name(&self) -> &str {
         &self.name
     }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
+    }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         let Some(&last) = input.last() else {
             return Err(Error::shape(

@@ -20,13 +20,12 @@ pub struct Embedding {
     reg: Option<Regularizer>,
     con: Option<Constraint>,
     input_length: Option<Value>,
+    /// Index 0 is padding: the output carries a mask of the other positions (Keras masking).
+    mask_zero: bool,
 }
 
 impl Embedding {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
-        if o.bool_or("maskZero", false)? {
-            return Err(Error::arg(&o.owner, "the option maskZero is not supported yet"));
-        }
         o.unsupported(&["activityRegularizer"])?;
         Ok(Embedding {
             name,
@@ -38,6 +37,7 @@ impl Embedding {
             reg: o.regularizer("embeddingsRegularizer")?,
             con: o.constraint("embeddingsConstraint")?,
             input_length: o.get("inputLength").cloned(),
+            mask_zero: o.bool_or("maskZero", false)?,
         })
     }
 }
@@ -64,6 +64,16 @@ impl Layer for Embedding {
         let mut out = input.to_vec();
         out.push(self.output_dim);
         Ok((vec![w], out))
+    }
+    fn compute_mask(&self, g: &mut Graph, xs: &[NodeId], _mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        if !self.mask_zero {
+            return Ok(None);
+        }
+        let idx = g.cast(xs[0], DType::I32)?;
+        let f = g.cast(idx, DType::F32)?;
+        let zero = g.constant(crate::tensor::Tensor::scalar(0.0))?;
+        let keep = g.binary(crate::ops::Binary::NotEqual, f, zero)?;
+        Ok(Some(g.cast(keep, DType::F32)?))
     }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], _training: bool) -> Result<NodeId> {
         let s = g.shape_of(x);
@@ -98,7 +108,7 @@ impl Layer for Embedding {
             "name": self.name, "trainable": true, "inputDim": self.input_dim, "outputDim": self.output_dim,
             "embeddingsInitializer": self.init_cfg, "embeddingsRegularizer": self.reg.map(|r| r.config()),
             "embeddingsConstraint": self.con.map(|c| c.config()),
-            "maskZero": false, "inputLength": self.input_length,
+            "maskZero": self.mask_zero, "inputLength": self.input_length,
         })
     }
 }

@@ -77,6 +77,17 @@ pub trait Layer {
     fn carries(&self) -> Vec<(String, Vec<usize>)> {
         vec![]
     }
+    /// Keras masking: the mask (f32 [batch, steps] of 0/1) of this layer's first output, given
+    /// its inputs and the first input's mask. The default drops the mask; layers that keep the
+    /// steps pass it on (`pass_mask`), Embedding (maskZero) and Masking make one.
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], _mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        Ok(None)
+    }
+    /// `call_outputs` for an input with a mask: layers that use masks (recurrent layers, average
+    /// pooling over steps) override it; others ignore the mask.
+    fn call_masked(&self, g: &mut Graph, xs: &[NodeId], _mask: Option<NodeId>, w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        self.call_outputs(g, xs, w, training)
+    }
     /// Every output's node: `call_multi`'s, then the extra outputs'.
     fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
         Ok(vec![self.call_multi(g, xs, w, training)?])
@@ -109,6 +120,11 @@ impl WeightSpec {
         self.constraint = c;
         Ok(self)
     }
+}
+
+/// `compute_mask` for layers that keep the steps of their input: the mask passes unchanged.
+pub fn pass_mask(mask: Option<NodeId>) -> Result<Option<NodeId>> {
+    Ok(mask)
 }
 
 /// `Dense 'dense_Dense2'`: how errors and summaries name a layer.
@@ -222,6 +238,7 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "Dense" => Box::new(dense::Dense::new(name, &o)?),
         "Activation" => Box::new(core::ActivationLayer::new(name, &o)?),
         "Dropout" => Box::new(core::Dropout::new(name, &o)?),
+        "Masking" => Box::new(core::Masking::new(name, &o)?),
         "Flatten" => Box::new(core::Flatten::new(name)),
         "LeakyReLU" => Box::new(core::LeakyRelu::new(name, &o)?),
         "Softmax" => Box::new(core::SoftmaxLayer::new(name, &o)?),

@@ -73,6 +73,9 @@ impl Layer for LayerNormalization {
     fn name(&self) -> &str {
         &self.name
     }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
+    }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         let Some(&last) = input.last().filter(|&&d| d > 0) else {
             return Err(Error::shape(
@@ -189,6 +192,9 @@ impl Layer for BatchNormalization {
     }
     fn name(&self) -> &str {
         &self.name
+    }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
     }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         let Some(&c) = input.last().filter(|&&d| d > 0) else {

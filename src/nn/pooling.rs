@@ -147,6 +147,20 @@ impl Layer for GlobalPooling {
         check_rank(&format!("{} '{}'", self.class_name(), self.name), input, self.rank)?;
         Ok((vec![], vec![input[self.rank]]))
     }
+    fn call_masked(&self, g: &mut Graph, xs: &[NodeId], mask: Option<NodeId>, w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        // Keras's masked average over the steps: sum(x·m) / sum(m). (Max pooling ignores masks.)
+        match mask {
+            Some(m) if !self.max && self.rank == 1 => {
+                let s = g.shape_of(m);
+                let m3 = g.reshape(m, &[s[0], s[1], 1])?;
+                let xm = g.mul(xs[0], m3)?;
+                let num = g.sum(xm, &[1], false)?;
+                let den = g.sum(m3, &[1], false)?;
+                Ok(vec![g.div(num, den)?])
+            }
+            _ => self.call_outputs(g, xs, w, training),
+        }
+    }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         let axes: Vec<usize> = (1..=self.rank).collect();
         if self.max {

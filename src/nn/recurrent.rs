@@ -61,6 +61,13 @@ fn init_cfg(o: &Opts, key: &str, default: &str) -> Result<InitCfg> {
     Ok((o.init_or(key, default)?, o.get(key).cloned().unwrap_or(json!(default))))
 }
 
+/// A recurrence's result: every step's output (processing order), the final h and c.
+struct Run {
+    outs: Vec<NodeId>,
+    h: NodeId,
+    c: Option<NodeId>,
+}
+
 pub struct Rnn {
     name: String,
     cell: Cell,
@@ -173,9 +180,8 @@ impl Rnn {
 
     /// Runs the layer on x and optional initial states: the main output, then (with
     /// returnState) the final states.
-    fn outputs(&self, g: &mut Graph, x: NodeId, init: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
-        let (outs, c) = self.run(g, x, init, w, training)?;
-        let h = *outs.last().unwrap();
+    fn outputs(&self, g: &mut Graph, x: NodeId, init: &[NodeId], w: &[NodeId], training: bool, mask: Option<NodeId>) -> Result<Vec<NodeId>> {
+        let Run { outs, h, c } = self.run(g, x, init, w, training, mask, false)?;
         let mut res = vec![if self.return_sequences { Rnn::stack(g, &outs)? } else { h }];
         if self.return_state {
             res.push(h);
@@ -186,7 +192,12 @@ impl Rnn {
 
     /// Runs the recurrence over x [N, T, D] from the initial states `init` (zeros when empty):
     /// every step's output h_t [N, H] in processing order, and an LSTM's final cell state.
-    fn run(&self, g: &mut Graph, x: NodeId, init: &[NodeId], w: &[NodeId], training: bool) -> Result<(Vec<NodeId>, Option<NodeId>)> {
+    ///
+    /// With a mask ([N, T] of 0/1, Keras masking) a masked step keeps the states it received
+    /// and its output is the previous one, or zeros with `zero_output` (Keras's Bidirectional
+    /// with returnSequences).
+    #[allow(clippy::too_many_arguments)]
+    fn run(&self, g: &mut Graph, x: NodeId, init: &[NodeId], w: &[NodeId], training: bool, mask: Option<NodeId>, zero_output: bool) -> Result<Run> {
         let xs = g.shape_of(x);
         if xs.len() != 3 || xs[1] != self.steps || xs[2] != self.features {
             return Err(Error::shape(
@@ -262,9 +273,33 @@ impl Rnn {
         let mut hprev: Option<NodeId> = init.first().copied();
         let mut cprev: Option<NodeId> = init.get(1).copied();
         let mut outs = vec![];
+        if let Some(m) = mask {
+            if g.shape_of(m) != [n, t] {
+                return Err(Error::shape(self.owner(), format!("expected a mask of shape [{n},{t}], received shape {}", fmt_shape(&g.shape_of(m)))));
+            }
+        }
         for step in order {
             let xt = g.apply(Op::Slice { begin: vec![0, step, 0], size: vec![n, 1, gh] }, &[xw])?;
             let xt = g.reshape(xt, &[n, gh])?;
+            // This step's mask as [N, 1]: masked rows keep the state they received.
+            let keep = match mask {
+                Some(m) => {
+                    let mt = g.apply(Op::Slice { begin: vec![0, step], size: vec![n, 1] }, &[m])?;
+                    Some(mt)
+                }
+                None => None,
+            };
+            let blend = |g: &mut Graph, new: NodeId, old: Option<NodeId>| -> Result<NodeId> {
+                match (keep, old) {
+                    (None, _) => Ok(new),
+                    (Some(k), Some(o)) => {
+                        let d = g.sub(new, o)?;
+                        let kd = g.mul(k, d)?;
+                        g.add(o, kd)
+                    }
+                    (Some(k), None) => g.mul(k, new),
+                }
+            };
             let hin = match (hprev, rec_mask) {
                 (Some(hp), Some(m)) => Some(g.mul(hp, m)?),
                 (hp, _) => hp,
@@ -304,8 +339,8 @@ impl Rnn {
                         }
                         None => ic,
                     };
-                    cprev = Some(c);
                     let ac = self.activation.apply(g, c)?;
+                    cprev = Some(blend(g, c, cprev)?);
                     g.mul(o, ac)?
                 }
                 Cell::Gru => {
@@ -366,16 +401,20 @@ impl Rnn {
                     }
                 }
             };
-            hprev = Some(hnew);
-            outs.push(hnew);
+            let h = blend(g, hnew, hprev)?;
+            hprev = Some(h);
+            outs.push(match keep {
+                Some(k) if zero_output => g.mul(k, hnew)?,
+                _ => h,
+            });
         }
         if self.stateful {
-            g.assign(carried[0], *outs.last().unwrap())?;
+            g.assign(carried[0], hprev.expect("at least one step"))?;
             if let Some(c) = cprev {
                 g.assign(carried[1], c)?;
             }
         }
-        Ok((outs, cprev))
+        Ok(Run { h: hprev.expect("at least one step"), outs, c: cprev })
     }
 
     /// Stacks per-step outputs [N, H] into [N, T, H].
@@ -457,13 +496,19 @@ impl Layer for Rnn {
         (0..self.cell.states()).map(|k| (format!("{}/{}", self.name, names[k]), vec![self.state_batch, self.units])).collect()
     }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
-        Ok(self.outputs(g, x, &[], w, training)?[0])
+        Ok(self.outputs(g, x, &[], w, training, None)?[0])
     }
     fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
-        Ok(self.outputs(g, xs[0], &xs[1..], w, training)?[0])
+        Ok(self.outputs(g, xs[0], &xs[1..], w, training, None)?[0])
     }
     fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
-        self.outputs(g, xs[0], &xs[1..], w, training)
+        self.outputs(g, xs[0], &xs[1..], w, training, None)
+    }
+    fn call_masked(&self, g: &mut Graph, xs: &[NodeId], mask: Option<NodeId>, w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        self.outputs(g, xs[0], &xs[1..], w, training, mask)
+    }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        Ok(if self.return_sequences { mask } else { None })
     }
     fn config(&self) -> Value {
         let mut c = json!({
@@ -597,6 +642,12 @@ impl Layer for Bidirectional {
         c.into_iter().map(|(n, s)| (format!("{}/{n}", self.name), s)).collect()
     }
     fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        self.call_masked(g, xs, None, w, training)
+    }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        Ok(if self.fwd.return_sequences { mask } else { None })
+    }
+    fn call_masked(&self, g: &mut Graph, xs: &[NodeId], mask: Option<NodeId>, w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
         let x = xs[0];
         let n = if xs.len() > 1 { self.fwd.cell.states() } else { 0 };
         let (init_f, init_b) = (&xs[1..1 + n], &xs[1 + n..]);
@@ -607,16 +658,19 @@ impl Layer for Bidirectional {
         let with = |own: &[NodeId], c: &[NodeId]| -> Vec<NodeId> { own.iter().chain(c).copied().collect() };
         let wf = with(&ws[..self.split], &carried[..nc.min(carried.len())]);
         let wb = with(&ws[self.split..], &carried[nc.min(carried.len())..]);
-        let fo = self.fwd.outputs(g, x, init_f, &wf, training)?;
-        let (bwd_seq, bwd_c) = self.bwd.run(g, x, init_b, &wb, training)?;
-        let bwd_h = *bwd_seq.last().unwrap();
-        let b = if self.fwd.return_sequences {
-            let mut outs = bwd_seq;
+        // Keras's Bidirectional gives masked steps zero outputs when it returns sequences.
+        let seq = self.fwd.return_sequences;
+        let fr = self.fwd.run(g, x, init_f, &wf, training, mask, seq)?;
+        let br = self.bwd.run(g, x, init_b, &wb, training, mask, seq)?;
+        let (f, b) = if seq {
+            let mut outs = br.outs.clone();
             outs.reverse();
-            Rnn::stack(g, &outs)?
+            (Rnn::stack(g, &fr.outs)?, Rnn::stack(g, &outs)?)
         } else {
-            bwd_h
+            (fr.h, br.h)
         };
+        let fo: Vec<NodeId> = std::iter::once(f).chain(std::iter::once(fr.h)).chain(fr.c).collect();
+        let (bwd_h, bwd_c) = (br.h, br.c);
         let f = fo[0];
         let merged = match self.merge.as_str() {
             "concat" => {
@@ -670,6 +724,9 @@ impl Layer for TimeDistributed {
     }
     fn name(&self) -> &str {
         &self.name
+    }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
     }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         if input.len() < 2 {

@@ -113,3 +113,39 @@ pub fn assert_near(what: &str, got: &[f32], want: &Tensor, tol: f32) {
         assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}[{i}]: {g} vs Keras {w}");
     }
 }
+
+/// One case of the masking fixture: a Sequential model built from its layers' configs with the
+/// fixture's weights, its output followed by the gradients of sum(y * dy) w.r.t. every weight,
+/// and Keras's values for the same list.
+#[allow(dead_code)]
+pub fn masking_graph(case: &Value) -> FixtureGraph {
+    use hebb::graph::Builder as _;
+    let name = case["name"].as_str().unwrap().to_string();
+    let x = tensor(&case["x"]);
+    let ws: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+    let mut m = hebb::model::Sequential::new(1);
+    for (i, l) in case["layers"].as_array().unwrap().iter().enumerate() {
+        let layer = hebb::nn::from_config(l["className"].as_str().unwrap(), &l["config"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        m.add(layer, (i == 0).then(|| x.shape[1..].to_vec())).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let shapes: Vec<Vec<usize>> = m.weights.iter().map(|w| w.value.shape.clone()).collect();
+    assert_eq!(shapes, ws.iter().map(|w| w.shape.clone()).collect::<Vec<_>>(), "{name}: weight shapes");
+    let mut g = hebb::graph::Graph::new();
+    let params: Vec<_> = ws.iter().enumerate().map(|(i, w)| g.param(i, &w.shape)).collect();
+    let xn = g.param(ws.len(), &x.shape);
+    let y = m.forward(&mut g, xn, &params, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let dy = g.constant(tensor(&case["dy"])).unwrap();
+    let prod = g.mul(y, dy).unwrap();
+    let axes: Vec<usize> = (0..g.shape_of(y).len()).collect();
+    let loss = g.sum(prod, &axes, false).unwrap();
+    let grads = hebb::graph::autodiff::grad(&mut g, loss, &params).unwrap();
+    let mut outs = vec![y];
+    outs.extend(&grads);
+    hebb::graph::plan::materialize(&mut g, &mut outs).unwrap();
+    let mut want = vec![tensor(&case["y"])];
+    want.extend(case["grad_weights"].as_array().unwrap().iter().map(tensor));
+    let mut values = ws;
+    values.push(x);
+    let layer = hebb::nn::from_config("Flatten", &serde_json::json!({})).unwrap();
+    FixtureGraph { name, graph: g, outs, values, want, layer }
+}

@@ -284,6 +284,8 @@ export declare const layers: {
       embeddingsRegularizer?: RegularizerSpec;
       embeddingsConstraint?: ConstraintIdentifier;
       inputLength?: number;
+      /** Index 0 is padding: later layers (recurrent layers, pooling) skip those steps. */
+      maskZero?: boolean;
     },
   ): Layer;
   layerNormalization(
@@ -326,6 +328,8 @@ export declare const layers: {
   zeroPadding2d(args?: LayerArgs & { padding?: number | [number, number] | [[number, number], [number, number]] }): Layer;
   spatialDropout1d(args: LayerArgs & { rate: number }): Layer;
   gaussianNoise(args: LayerArgs & { stddev: number }): Layer;
+  /** Masks the steps whose features all equal maskValue (default 0): recurrent layers skip them. */
+  masking(args?: LayerArgs & { maskValue?: number }): Layer;
   simpleRNN(args: RNNLayerArgs): Layer;
   lstm(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean }): Layer;
   gru(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; resetAfter?: boolean }): Layer;

@@ -226,6 +226,7 @@ const LAYERS = {
   Dropout: [o('rate', REQ), o('noiseShape', null), o('seed', null), BASE],
   SpatialDropout1D: [o('rate', REQ), o('noiseShape', null), o('seed', null), BASE],
   GaussianNoise: [o('stddev', REQ), BASE],
+  Masking: [o('maskValue', 0), BASE],
   Flatten: [BASE],
   LeakyReLU: [o('alpha', 0.3), BASE],
   Softmax: [o('axis', -1), BASE],

@@ -39,6 +39,10 @@ export class Layer {
     const cfg = { ...config, name: this.name };
     // Dense's inputDim is shorthand for inputShape; Embedding's is its vocabulary size.
     if (className === 'Dense' && cfg.inputDim !== undefined && cfg.inputShape === undefined) cfg.inputShape = [cfg.inputDim];
+    // An Embedding's inputLength gives its input shape, as in TF.js.
+    if (className === 'Embedding' && cfg.inputLength != null && cfg.inputShape === undefined && cfg.batchInputShape === undefined) {
+      cfg.inputShape = Array.isArray(cfg.inputLength) ? cfg.inputLength : [cfg.inputLength];
+    }
     for (const k of Object.keys(cfg)) if (/(Initializer|Regularizer)$/.test(k) && cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
     for (const k of Object.keys(cfg)) if (/Constraint$/.test(k) && cfg[k] != null) cfg[k] = canonicalConstraint(cfg[k]);
     // Wrappers (bidirectional, timeDistributed) take a layer: it travels as {className, config}.
@@ -405,6 +409,7 @@ export const layers = {
   zeroPadding2d: (config = {}) => new Layer('ZeroPadding2D', config),
   spatialDropout1d: make('SpatialDropout1D'),
   gaussianNoise: make('GaussianNoise'),
+  masking: make('Masking'),
   simpleRNN: make('SimpleRNN'),
   lstm: make('LSTM'),
   gru: make('GRU'),
