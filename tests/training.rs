@@ -32,6 +32,22 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Runs a session past its first epoch: plans built, optimizer slots created, a new epoch begun.
+fn warm_up(s: &mut FitSession, m: &mut Sequential) {
+    s.run(m, 64).unwrap(); // epoch begin
+    s.run(m, 64).unwrap(); // plans built, optimizer slots created
+    s.run(m, 1).unwrap(); // epoch end
+    s.run(m, 1).unwrap(); // next epoch begins
+}
+
+/// The allocations of one `run` of `n` unwatched batches (which must end in progress).
+fn allocs_of_run(s: &mut FitSession, m: &mut Sequential, n: usize) -> usize {
+    let before = allocs();
+    let ev = s.run(m, n).unwrap();
+    assert!(matches!(ev.last(), Some(Event::Progress { .. })), "{ev:?}");
+    allocs() - before
+}
+
 /// The loss of the last training batch in `events`.
 fn last_batch_loss(events: Vec<Event>) -> f32 {
     events
@@ -114,18 +130,9 @@ fn training_batches_allocate_nothing_once_planned() {
     let mut m = mlp(2, 1);
     let opts = FitOptions { shuffle: true, seed: 1, report_batches: false, ..FitOptions::new(1000, 32) };
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
-    s.run(&mut m, 64).unwrap(); // epoch begin
-    s.run(&mut m, 64).unwrap(); // plans built, optimizer slots created
-    s.run(&mut m, 1).unwrap(); // epoch end
-    s.run(&mut m, 1).unwrap(); // next epoch begins
-    let count = |s: &mut FitSession, m: &mut Sequential, n: usize| {
-        let before = allocs();
-        let ev = s.run(m, n).unwrap();
-        assert!(matches!(ev.last(), Some(Event::Progress { .. })), "{ev:?}");
-        allocs() - before
-    };
-    let one = count(&mut s, &mut m, 1);
-    let many = count(&mut s, &mut m, 12);
+    warm_up(&mut s, &mut m);
+    let one = allocs_of_run(&mut s, &mut m, 1);
+    let many = allocs_of_run(&mut s, &mut m, 12);
     assert_eq!(one, many, "12 batches must allocate no more than 1 ({one} vs {many})");
 }
 
@@ -347,18 +354,9 @@ fn constraints_hold_after_every_batch_and_allocate_nothing_once_planned() {
     let (x, y) = spiral(256, 2, 5);
     let opts = FitOptions { shuffle: true, seed: 1, report_batches: false, ..FitOptions::new(1000, 32) };
     let mut s = FitSession::new(&m, x, y, None, opts).unwrap();
-    s.run(&mut m, 64).unwrap(); // epoch begin
-    s.run(&mut m, 64).unwrap(); // plans built
-    s.run(&mut m, 1).unwrap(); // epoch end
-    s.run(&mut m, 1).unwrap(); // next epoch begins
-    let count = |s: &mut FitSession, m: &mut Sequential, n: usize| {
-        let before = allocs();
-        let ev = s.run(m, n).unwrap();
-        assert!(matches!(ev.last(), Some(Event::Progress { .. })), "{ev:?}");
-        allocs() - before
-    };
-    let one = count(&mut s, &mut m, 1);
-    let many = count(&mut s, &mut m, 6);
+    warm_up(&mut s, &mut m);
+    let one = allocs_of_run(&mut s, &mut m, 1);
+    let many = allocs_of_run(&mut s, &mut m, 6);
     assert_eq!(one, many, "6 batches must allocate no more than 1 ({one} vs {many})");
     let before = allocs();
     for w in m.weights.iter_mut() {
