@@ -1072,7 +1072,8 @@ def rnn_state_case(name, cls, tfjs_config, layer, x, states, seed):
         kw = {"initial_state": list(init)} if init else {}
         # (The non-trainable variables are the dropout seed generators' states.)
         out, _ = layer.stateless_call(list(ws), [v.value for v in layer.non_trainable_variables], xin, **kw)
-        return tuple(out)
+        # (Stacked cells return each cell's states as a list: flattened, in order.)
+        return tuple(jax.tree_util.tree_leaves(out))
 
     ws = tuple(jnp.asarray(w) for w in weights)
     ys, vjp = jax.vjp(fwd, ws, jnp.asarray(x), *[jnp.asarray(h) for h in states])
@@ -1118,6 +1119,14 @@ def gen_rnn_state():
         rnn_state_case("bidirectional_gru_seq_state", "Bidirectional",
                        {"layer": {"className": "GRU", "config": {"units": H, "returnState": True, "returnSequences": True, "resetAfter": True, **sig}}, "mergeMode": "sum"},
                        L.Bidirectional(L.GRU(H, return_state=True, return_sequences=True, reset_after=True, recurrent_activation="sigmoid"), merge_mode="sum"), x, [], 8),
+        rnn_state_case("rnn_lstm_cell_state_init", "RNN", {"cell": {"className": "LSTMCell", "config": {"units": H, **sig}}, "returnState": True},
+                       L.RNN(L.LSTMCell(H, recurrent_activation="sigmoid"), return_state=True), x, [h0, c0], 9),
+        rnn_state_case("rnn_stacked_lstm_gru_seq_state", "RNN",
+                       {"cell": [{"className": "LSTMCell", "config": {"units": 3, **sig}}, {"className": "GRUCell", "config": {"units": 2, "resetAfter": True, **sig}}],
+                        "returnSequences": True, "returnState": True},
+                       L.RNN([L.LSTMCell(3, recurrent_activation="sigmoid"), L.GRUCell(2, reset_after=True, recurrent_activation="sigmoid")], return_sequences=True, return_state=True), x, [], 10),
+        rnn_state_case("rnn_simple_cell_backwards_state", "RNN", {"cell": {"className": "SimpleRNNCell", "config": {"units": H}}, "goBackwards": True, "returnState": True},
+                       L.RNN(L.SimpleRNNCell(H), go_backwards=True, return_state=True), x, [h1], 11),
     ]
     write(
         "keras_rnn_state.json",

@@ -270,6 +270,7 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "LSTM" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Lstm)?),
         "GRU" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Gru)?),
         "Bidirectional" => Box::new(recurrent::Bidirectional::new(name, &o)?),
+        "RNN" => Box::new(recurrent::RnnLayer::new(name, &o)?),
         "TimeDistributed" => Box::new(recurrent::TimeDistributed::new(name, &o)?),
         "Add" => Box::new(merge::Merge::new(name, &o, merge::Kind::Add)?),
         "Subtract" => Box::new(merge::Merge::new(name, &o, merge::Kind::Subtract)?),

@@ -761,3 +761,162 @@ impl Layer for TimeDistributed {
         json!({"name": self.name, "trainable": true, "layer": {"className": self.inner_class, "config": self.inner_cfg}})
     }
 }
+
+/// TF.js's and Keras's generic RNN layer around a cell (SimpleRNNCell, LSTMCell, GRUCell) or a
+/// stack of cells (StackedRNNCells, or a list). Stacked cells step together; that is the same
+/// computation as one recurrent layer per cell, each but the last returning its sequence, which
+/// is how this runs them. States (returnState, initialState, stateful) are every cell's, in order.
+pub struct RnnLayer {
+    name: String,
+    cells: Vec<Rnn>,
+    cell_spec: Value,
+    flags: Value,
+}
+
+/// The cell classes and the layer each one steps like.
+fn cell_kind(owner: &str, class: &str) -> Result<Cell> {
+    Ok(match class {
+        "SimpleRNNCell" => Cell::Simple,
+        "LSTMCell" => Cell::Lstm,
+        "GRUCell" => Cell::Gru,
+        c => return Err(Error::arg(owner, format!("cell must be a SimpleRNNCell, LSTMCell, GRUCell or a list of them, received {c}"))),
+    })
+}
+
+impl RnnLayer {
+    pub fn new(name: String, o: &Opts) -> Result<RnnLayer> {
+        let spec = o.get("cell").ok_or_else(|| Error::arg(&o.owner, "the option cell (a recurrent cell or a list of cells) is required"))?;
+        let list: Vec<Value> = match spec {
+            Value::Array(a) => a.clone(),
+            v if v.get("className").and_then(|c| c.as_str()) == Some("StackedRNNCells") => {
+                v.get("config").and_then(|c| c.get("cells")).and_then(|c| c.as_array()).cloned().unwrap_or_default()
+            }
+            v => vec![v.clone()],
+        };
+        if list.is_empty() {
+            return Err(Error::arg(&o.owner, "cell must name at least one cell"));
+        }
+        let flag = |k: &str| o.bool_or(k, false);
+        let (seq, state, back, stateful) = (flag("returnSequences")?, flag("returnState")?, flag("goBackwards")?, flag("stateful")?);
+        let batch = fixed_batch(o)?;
+        let n = list.len();
+        let mut cells = vec![];
+        for (k, c) in list.iter().enumerate() {
+            let (class, cfg) = layer_spec(&o.owner, c)?;
+            let kind = cell_kind(&o.owner, &class)?;
+            let cell_name = cfg.get("name").and_then(|v| v.as_str()).map(|s| s.to_string()).unwrap_or_else(|| format!("{}_cell_{k}", class.to_lowercase()));
+            let mut cfg = cfg.clone();
+            cfg["returnSequences"] = json!(seq || k + 1 < n);
+            cfg["returnState"] = json!(state);
+            cfg["goBackwards"] = json!(back && k == 0);
+            cfg["stateful"] = json!(stateful);
+            if batch > 0 {
+                cfg["batchSize"] = json!(batch);
+            }
+            let owner = format!("{} ({class} {k})", o.owner);
+            cells.push(Rnn::new(format!("{name}/{cell_name}"), &Opts::new(owner, &cfg), kind)?);
+        }
+        let flags = json!({"returnSequences": seq, "returnState": state, "goBackwards": back, "stateful": stateful});
+        Ok(RnnLayer { name, cells, cell_spec: spec.clone(), flags })
+    }
+
+    fn owner(&self) -> String {
+        format!("RNN '{}'", self.name)
+    }
+
+    /// Splits `w` (each cell's weights, then each cell's carried states) per cell.
+    fn split_weights(&self, w: &[NodeId]) -> Vec<Vec<NodeId>> {
+        let nw: usize = self.cells.iter().map(|c| c.n_weights()).sum();
+        let (ws, carried) = w.split_at(nw.min(w.len()));
+        let (mut at_w, mut at_c) = (0, 0);
+        self.cells
+            .iter()
+            .map(|c| {
+                let (a, b) = (c.n_weights(), c.carries().len());
+                let mut v: Vec<NodeId> = ws[at_w..at_w + a].to_vec();
+                v.extend(carried.get(at_c..at_c + b).unwrap_or(&[]));
+                at_w += a;
+                at_c += b;
+                v
+            })
+            .collect()
+    }
+}
+
+impl Layer for RnnLayer {
+    fn class_name(&self) -> &'static str {
+        "RNN"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        let mut shape = input.to_vec();
+        let mut specs = vec![];
+        for c in &mut self.cells {
+            let (w, out) = c.build(&shape).map_err(|e| e.within(&format!("RNN '{}'", self.name)))?;
+            specs.extend(w);
+            // The next cell reads this one's sequence (returnSequences is set on all but the last).
+            shape = out;
+        }
+        Ok((specs, shape))
+    }
+    fn build_multi(&mut self, inputs: &[Vec<usize>]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        if inputs.len() > 1 {
+            let want: usize = self.cells.iter().map(|c| c.cell.states()).sum();
+            if inputs.len() - 1 != want {
+                return Err(Error::shape(self.owner(), format!("initialState must be {want} tensors (every cell's states, in order), received {}", inputs.len() - 1)));
+            }
+            let mut at = 1;
+            for c in &self.cells {
+                let k = c.cell.states();
+                c.check_states(&inputs[at..at + k])?;
+                at += k;
+            }
+        }
+        self.build(&inputs[0])
+    }
+    fn extra_outputs(&self) -> Vec<Vec<usize>> {
+        self.cells.iter().flat_map(|c| c.extra_outputs()).collect()
+    }
+    fn carries(&self) -> Vec<(String, Vec<usize>)> {
+        self.cells.iter().flat_map(|c| c.carries()).collect()
+    }
+    fn compute_mask(&self, g: &mut Graph, xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        self.cells.last().unwrap().compute_mask(g, xs, mask)
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
+        Ok(self.call_masked(g, &[x], None, w, training)?[0])
+    }
+    fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
+        Ok(self.call_masked(g, xs, None, w, training)?[0])
+    }
+    fn call_outputs(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        self.call_masked(g, xs, None, w, training)
+    }
+    fn call_masked(&self, g: &mut Graph, xs: &[NodeId], mask: Option<NodeId>, w: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
+        let per = self.split_weights(w);
+        let mut h = xs[0];
+        let mut states: Vec<NodeId> = vec![];
+        let mut at = 1;
+        let given = xs.len() > 1;
+        for (c, wc) in self.cells.iter().zip(&per) {
+            let k = c.cell.states();
+            let init = if given { &xs[at..at + k] } else { &[][..] };
+            at += k;
+            let outs = c.outputs(g, h, init, wc, training, mask).map_err(|e| e.within(&self.owner()))?;
+            h = outs[0];
+            states.extend(&outs[1..]);
+        }
+        let mut res = vec![h];
+        res.extend(states);
+        Ok(res)
+    }
+    fn config(&self) -> Value {
+        let mut c = self.flags.clone();
+        c["name"] = json!(self.name);
+        c["trainable"] = json!(true);
+        c["cell"] = self.cell_spec.clone();
+        c
+    }
+}

@@ -87,3 +87,48 @@ test('GRU and SimpleRNN learn the same addition on the CPU', { timeout: 3 * TRAI
   assert.ok(gru.exact >= 0.95, `GRU exact answers ${gru.exact}`);
   assert.ok(simple.exact >= 0.9, `SimpleRNN exact answers ${simple.exact}`);
 });
+
+test('tf.layers.rnn with a cell or stacked cells computes what the matching layers compute, trains, and saves (WebGPU and CPU)', { timeout: TRAIN_TIMEOUT }, async () => {
+  const page = await b.openHebb();
+  for (const backend of ['webgpu', 'cpu']) {
+    const r = await page.evaluate(async (backend) => {
+      await tf.setBackend(backend);
+      tf.util.seed(6);
+      const x = tf.randomNormal([4, 5, 3], 0, 1, 'float32', 2);
+      const diff = (a, b) => Math.max(...Array.from(a.dataSync(), (v, i) => Math.abs(v - b.dataSync()[i])));
+      // One LSTM cell = an LSTM layer.
+      const single = tf.sequential();
+      single.add(tf.layers.rnn({ cell: tf.layers.lstmCell({ units: 4 }), inputShape: [5, 3] }));
+      const lstm = tf.sequential();
+      lstm.add(tf.layers.lstm({ units: 4, inputShape: [5, 3] }));
+      lstm.setWeights(single.getWeights());
+      // Stacked [GRU cell, SimpleRNN cell] = gru(returnSequences) then simpleRNN.
+      const stacked = tf.sequential();
+      stacked.add(tf.layers.rnn({ cell: [tf.layers.gruCell({ units: 3 }), tf.layers.simpleRNNCell({ units: 2 })], inputShape: [5, 3] }));
+      const two = tf.sequential();
+      two.add(tf.layers.gru({ units: 3, returnSequences: true, inputShape: [5, 3] }));
+      two.add(tf.layers.simpleRNN({ units: 2 }));
+      two.setWeights(stacked.getWeights());
+      const out = { single: diff(single.predict(x), lstm.predict(x)), stacked: diff(stacked.predict(x), two.predict(x)) };
+      out.names = stacked.layers[0].weights.map((w) => w.name.split('/').length);
+      // It trains, and survives save/load.
+      const y = tf.randomNormal([4, 2], 0, 1, 'float32', 3);
+      stacked.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
+      const h = await stacked.fit(x, y, { epochs: 30, batchSize: 4, verbose: 0 });
+      out.loss = [h.history.loss[0], h.history.loss[29]];
+      await stacked.save('indexeddb://stacked-rnn');
+      const loaded = await tf.loadLayersModel('indexeddb://stacked-rnn');
+      out.loaded = diff(loaded.predict(x), stacked.predict(x));
+      try { tf.layers.lstmCell({ units: 2 }).apply(tf.input({ shape: [3] })); out.cellApply = 'no error'; } catch (e) { out.cellApply = e.message; }
+      try { tf.layers.rnn({ cell: tf.layers.dense({ units: 2 }), name: 'bad_rnn' }); out.badCell = 'no error'; } catch (e) { out.badCell = e.message; }
+      return out;
+    }, backend);
+    assert.ok(r.single <= 1e-5, `${backend}: rnn(lstmCell) vs lstm: ${r.single}`);
+    assert.ok(r.stacked <= 1e-5, `${backend}: stacked cells vs two layers: ${r.stacked}`);
+    assert.ok(r.names.every((n) => n === 3), 'weights are named rnn/cell/weight');
+    assert.ok(r.loss[1] < r.loss[0] * 0.5, `${backend}: the loss falls ${r.loss}`);
+    assert.ok(r.loaded <= 1e-6, `${backend}: the loaded model predicts the same (${r.loaded})`);
+    assert.match(r.cellApply, /LSTMCell.*tf\.layers\.rnn/);
+    assert.match(r.badCell, /RNN 'bad_rnn'.*SimpleRNNCell, LSTMCell, GRUCell/);
+  }
+});

@@ -333,6 +333,16 @@ export declare const layers: {
   simpleRNN(args: RNNLayerArgs): Layer;
   lstm(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean }): Layer;
   gru(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; resetAfter?: boolean }): Layer;
+  /** A recurrent layer around a cell, a list of cells (stacked) or stackedRNNCells. */
+  rnn(args: LayerArgs & {
+    cell: Layer | Layer[];
+    returnSequences?: boolean; returnState?: boolean; goBackwards?: boolean; stateful?: boolean;
+  }): Layer;
+  /** Cells step inside tf.layers.rnn (their options are the matching layer's, less the sequence flags). */
+  simpleRNNCell(args: Omit<RNNLayerArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful'>): Layer;
+  lstmCell(args: Omit<RNNLayerArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful'> & { recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean }): Layer;
+  gruCell(args: Omit<RNNLayerArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful'> & { recurrentActivation?: ActivationIdentifier; resetAfter?: boolean }): Layer;
+  stackedRNNCells(args: { cells: Layer[]; name?: string }): Layer;
   bidirectional(args: LayerArgs & { layer: Layer; mergeMode?: 'concat' | 'sum' | 'mul' | 'ave' }): Layer;
   timeDistributed(args: LayerArgs & { layer: Layer }): Layer;
   // TF.js's aliases.

@@ -47,9 +47,16 @@ export class Layer {
     for (const k of Object.keys(cfg)) if (/Constraint$/.test(k) && cfg[k] != null) cfg[k] = canonicalConstraint(cfg[k]);
     // Wrappers (bidirectional, timeDistributed) take a layer: it travels as {className, config}.
     if (cfg.layer instanceof Layer) cfg.layer = { className: cfg.layer.className, config: cfg.layer._config };
+    // tf.layers.rnn's cell: a cell, a list of cells or stackedRNNCells, as {className, config}.
+    const cellSpec = (c) => (c instanceof Layer ? { className: c.className, config: c._config } : c);
+    if (Array.isArray(cfg.cell)) cfg.cell = cfg.cell.map(cellSpec);
+    else if (cfg.cell instanceof Layer) cfg.cell = cellSpec(cfg.cell);
+    if (className === 'StackedRNNCells' && Array.isArray(cfg.cells)) cfg.cells = cfg.cells.map(cellSpec);
     if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
     if (cfg.batchInputShape !== undefined) checkShape(this, 'batchInputShape', cfg.batchInputShape.map((d, i) => (i === 0 && d === null ? 1 : d)));
-    if (!custom) engine.layer_validate(className, JSON.stringify(cfg));
+    // A cell steps inside tf.layers.rnn: its options are checked as the RNN around it would.
+    if (CELLS.has(className)) engine.layer_validate('RNN', JSON.stringify({ cell: { className, config: cfg } }));
+    else if (!custom) engine.layer_validate(className, JSON.stringify(cfg));
     this._config = cfg;
     if (custom) {
       this._weightSpecs = [];
@@ -205,6 +212,7 @@ export class Layer {
    * tensors, runs the layer (building it for that input shape on first use).
    */
   apply(inputs, kwargs) {
+    if (CELLS.has(this.className)) throw new Error(`${this.className} '${this.name}': a cell steps inside a recurrent layer: use tf.layers.rnn({cell})`);
     const list = Array.isArray(inputs) ? [...inputs] : [inputs];
     // A recurrent layer's initialState (TF.js's kwargs) travels as extra inputs after x.
     if (kwargs && kwargs.initialState !== undefined && kwargs.initialState !== null) {
@@ -316,7 +324,8 @@ export const serialization = {
   },
 };
 
-const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional']);
+const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'RNN']);
+const CELLS = new Set(['SimpleRNNCell', 'LSTMCell', 'GRUCell', 'StackedRNNCells']);
 let symbolicCount = 0;
 /** A placeholder for a tensor in a functional model's definition (TF.js's SymbolicTensor). */
 export class SymbolicTensor {
@@ -410,6 +419,12 @@ export const layers = {
   spatialDropout1d: make('SpatialDropout1D'),
   gaussianNoise: make('GaussianNoise'),
   masking: make('Masking'),
+  /** A recurrent layer around a cell or a list of cells (stacked), as TF.js's tf.layers.rnn. */
+  rnn: make('RNN'),
+  simpleRNNCell: make('SimpleRNNCell'),
+  lstmCell: make('LSTMCell'),
+  gruCell: make('GRUCell'),
+  stackedRNNCells: make('StackedRNNCells'),
   simpleRNN: make('SimpleRNN'),
   lstm: make('LSTM'),
   gru: make('GRU'),
