@@ -938,6 +938,14 @@ def gen_layers():
                 seed=900 + k,
             )
         )
+    for k, (name, cls, cfg, layer, shape) in enumerate(
+        [
+            ("cropping1d_1_2", "Cropping1D", {"cropping": [1, 2]}, keras.layers.Cropping1D((1, 2)), (2, 6, 3)),
+            ("cropping2d_sym", "Cropping2D", {"cropping": [1, 2]}, keras.layers.Cropping2D((1, 2)), (2, 5, 6, 2)),
+            ("cropping2d_asym", "Cropping2D", {"cropping": [[0, 2], [1, 0]]}, keras.layers.Cropping2D(((0, 2), (1, 0))), (1, 4, 3, 3)),
+        ]
+    ):
+        cases.append(layer_case(name, cls, cfg, layer, rand(rb, shape), [], seed=910 + k))
     write(
         "keras_layers.json",
         {

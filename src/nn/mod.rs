@@ -264,6 +264,8 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "GlobalAveragePooling2D" => Box::new(pooling::GlobalPooling::new(name, &o, false, 2)?),
         "UpSampling2D" => Box::new(pooling::UpSampling2D::new(name, &o)?),
         "ZeroPadding2D" => Box::new(pooling::ZeroPadding2D::new(name, &o)?),
+        "Cropping1D" => Box::new(pooling::Cropping::new(name, &o, 1)?),
+        "Cropping2D" => Box::new(pooling::Cropping::new(name, &o, 2)?),
         "SpatialDropout1D" => Box::new(core::Dropout::spatial(name, &o)?),
         "GaussianNoise" => Box::new(core::GaussianNoise::new(name, &o)?),
         "SimpleRNN" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Simple)?),

@@ -254,32 +254,32 @@ pub struct ZeroPadding2D {
     pad: [[usize; 2]; 2],
 }
 
+/// (before, after) amounts per spatial axis, as TF.js and Keras take them: an integer for every
+/// side; for two axes [symH, symW] or [[top, bottom], [left, right]]; for one axis [before, after].
+fn axis_pairs(o: &Opts, key: &str, rank: usize, default: usize) -> Result<Vec<[usize; 2]>> {
+    let shapes = if rank == 1 { "an integer or [before, after]" } else { "an integer, [symH, symW] or [[top, bottom], [left, right]]" };
+    let bad = |v: &Value| Error::arg(&o.owner, format!("expected {key} to be {shapes} of non-negative integers, received {key}={v}"));
+    let int = |v: &Value| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e9).map(|f| f as usize);
+    let Some(v) = o.get(key) else { return Ok(vec![[default, default]; rank]) };
+    match v {
+        Value::Array(a) if rank == 1 && a.len() == 2 => Ok(vec![[int(&a[0]).ok_or_else(|| bad(v))?, int(&a[1]).ok_or_else(|| bad(v))?]]),
+        Value::Array(a) if a.len() == rank => a
+            .iter()
+            .map(|e| match e {
+                Value::Array(p) if p.len() == 2 => Some([int(&p[0])?, int(&p[1])?]),
+                e => int(e).map(|k| [k, k]),
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad(v)),
+        v => int(v).map(|k| vec![[k, k]; rank]).ok_or_else(|| bad(v)),
+    }
+}
+
 impl ZeroPadding2D {
     pub fn new(name: String, o: &Opts) -> Result<ZeroPadding2D> {
         o.channels_last()?;
-        let bad = |v: &Value| {
-            Error::arg(&o.owner, format!("expected padding to be an integer, [symH, symW] or [[top, bottom], [left, right]], received padding={v}"))
-        };
-        let int = |v: &Value| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e9).map(|f| f as usize);
-        let pad = match o.get("padding") {
-            None => [[1, 1], [1, 1]],
-            Some(v) => match v {
-                Value::Array(a) if a.len() == 2 => {
-                    let axis = |e: &Value| -> Option<[usize; 2]> {
-                        match e {
-                            Value::Array(p) if p.len() == 2 => Some([int(&p[0])?, int(&p[1])?]),
-                            e => int(e).map(|k| [k, k]),
-                        }
-                    };
-                    [axis(&a[0]).ok_or_else(|| bad(v))?, axis(&a[1]).ok_or_else(|| bad(v))?]
-                }
-                v => {
-                    let k = int(v).ok_or_else(|| bad(v))?;
-                    [[k, k], [k, k]]
-                }
-            },
-        };
-        Ok(ZeroPadding2D { name, pad })
+        let p = axis_pairs(o, "padding", 2, 1)?;
+        Ok(ZeroPadding2D { name, pad: [p[0], p[1]] })
     }
 }
 
@@ -301,5 +301,70 @@ impl Layer for ZeroPadding2D {
     }
     fn config(&self) -> Value {
         json!({"name": self.name, "trainable": true, "padding": self.pad, "dataFormat": "channelsLast"})
+    }
+}
+
+/// Cropping1D / Cropping2D: drops (before, after) steps or rows and columns from each side.
+pub struct Cropping {
+    name: String,
+    crop: Vec<[usize; 2]>,
+}
+
+impl Cropping {
+    pub fn new(name: String, o: &Opts, rank: usize) -> Result<Cropping> {
+        if rank == 2 {
+            o.channels_last()?;
+        }
+        // Keras's defaults: one step off each end in 1-D, nothing in 2-D.
+        Ok(Cropping { name, crop: axis_pairs(o, "cropping", rank, if rank == 1 { 1 } else { 0 })? })
+    }
+    fn owner(&self) -> String {
+        format!("{} '{}'", self.class_name(), self.name)
+    }
+}
+
+impl Layer for Cropping {
+    fn class_name(&self) -> &'static str {
+        if self.crop.len() == 1 {
+            "Cropping1D"
+        } else {
+            "Cropping2D"
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
+        let rank = self.crop.len();
+        check_rank(&self.owner(), input, rank)?;
+        let mut out = input.to_vec();
+        for (k, &[a, b]) in self.crop.iter().enumerate() {
+            if a + b >= input[k] {
+                return Err(Error::shape(
+                    self.owner(),
+                    format!("cropping {a} + {b} leaves nothing of axis {} (size {}) of input shape {}", k + 1, input[k], batch_shape(input)),
+                ));
+            }
+            out[k] = input[k] - a - b;
+        }
+        Ok((vec![], out))
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let s = g.shape_of(x);
+        let mut begin = vec![0; s.len()];
+        let mut size = s.clone();
+        for (k, &[a, b]) in self.crop.iter().enumerate() {
+            begin[k + 1] = a;
+            size[k + 1] = s[k + 1] - a - b;
+        }
+        g.apply(Op::Slice { begin, size }, &[x])
+    }
+    fn config(&self) -> Value {
+        let cropping = if self.crop.len() == 1 { json!(self.crop[0]) } else { json!(self.crop) };
+        let mut c = json!({"name": self.name, "trainable": true, "cropping": cropping});
+        if self.crop.len() == 2 {
+            c["dataFormat"] = json!("channelsLast");
+        }
+        c
     }
 }

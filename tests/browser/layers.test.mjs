@@ -126,3 +126,32 @@ test('upSampling2d bilinear interpolates with half-pixel centres as Keras 3 does
   }
   assert.match(r.err, /UpSampling2D 'up'.*interpolation must be 'nearest' or 'bilinear', received 'bicubic'/);
 });
+
+test('cropping1d and cropping2D drop the given steps, rows and columns on both backends; too much cropping names the layer', async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      await tf.setBackend(backend);
+      const m1 = tf.sequential();
+      m1.add(tf.layers.cropping1d({ cropping: [1, 2], inputShape: [5, 1] }));
+      const m2 = tf.sequential();
+      m2.add(tf.layers.cropping2D({ cropping: [[0, 1], [1, 0]], inputShape: [3, 3, 1] }));
+      out[backend] = [
+        Array.from(await m1.predict(tf.tensor3d([1, 2, 3, 4, 5], [1, 5, 1])).data()),
+        Array.from(await m2.predict(tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1])).data()),
+        m2.outputs[0].shape,
+      ];
+    }
+    try {
+      const m = tf.sequential();
+      m.add(tf.layers.cropping2d({ cropping: 2, inputShape: [4, 6, 1], name: 'crop' }));
+      out.err = 'no error';
+    } catch (e) { out.err = e.message; }
+    return out;
+  });
+  for (const backend of ['webgpu', 'cpu']) {
+    assert.deepEqual(r[backend], [[2, 3], [2, 3, 5, 6], [null, 2, 2, 1]], backend);
+  }
+  assert.match(r.err, /Cropping2D 'crop'.*cropping 2 \+ 2 leaves nothing of axis 1 \(size 4\)/);
+});

@@ -326,6 +326,11 @@ export declare const layers: {
   globalAveragePooling2d(args?: LayerArgs): Layer;
   upSampling2d(args?: LayerArgs & { size?: Tuple; interpolation?: 'nearest' | 'bilinear' }): Layer;
   zeroPadding2d(args?: LayerArgs & { padding?: number | [number, number] | [[number, number], [number, number]] }): Layer;
+  /** Drops [start, end] steps (default 1 each). */
+  cropping1d(args?: LayerArgs & { cropping?: number | [number, number] }): Layer;
+  /** Drops rows and columns: an integer, [symH, symW] or [[top, bottom], [left, right]]. */
+  cropping2D(args: LayerArgs & { cropping: number | [number, number] | [[number, number], [number, number]]; dataFormat?: 'channelsLast' }): Layer;
+  cropping2d(args: LayerArgs & { cropping: number | [number, number] | [[number, number], [number, number]]; dataFormat?: 'channelsLast' }): Layer;
   spatialDropout1d(args: LayerArgs & { rate: number }): Layer;
   gaussianNoise(args: LayerArgs & { stddev: number }): Layer;
   /** Masks the steps whose features all equal maskValue (default 0): recurrent layers skip them. */

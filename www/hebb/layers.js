@@ -416,6 +416,10 @@ export const layers = {
   globalAveragePooling2d: (config = {}) => new Layer('GlobalAveragePooling2D', config),
   upSampling2d: (config = {}) => new Layer('UpSampling2D', config),
   zeroPadding2d: (config = {}) => new Layer('ZeroPadding2D', config),
+  cropping1d: (config = {}) => new Layer('Cropping1D', config),
+  /** TF.js's name (and the lower-case spelling the other layers use). */
+  cropping2D: (config = {}) => new Layer('Cropping2D', config),
+  cropping2d: (config = {}) => new Layer('Cropping2D', config),
   spatialDropout1d: make('SpatialDropout1D'),
   gaussianNoise: make('GaussianNoise'),
   masking: make('Masking'),
