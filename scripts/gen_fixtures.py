@@ -946,6 +946,26 @@ def gen_layers():
         ]
     ):
         cases.append(layer_case(name, cls, cfg, layer, rand(rb, shape), [], seed=910 + k))
+    # BatchNormalization over a features axis other than the last (channels first).
+    for k, (shape, axis) in enumerate([((4, 3, 5), 1), ((2, 3, 4, 2), 2)]):
+        c = shape[axis]
+        x = rand(rb, shape, 2.0) + 0.7
+        gamma, beta = 1.0 + rand(rb, (c,), 0.3), rand(rb, (c,), 0.3)
+        state = [rand(rb, (c,), 0.5), 0.5 + np.abs(rand(rb, (c,), 0.5))]
+        for training in [True, False]:
+            cases.append(
+                layer_case(
+                    f"batch_norm_axis{axis}_{'x'.join(map(str, shape))}_{'train' if training else 'infer'}",
+                    "BatchNormalization",
+                    {"axis": axis, "momentum": 0.8, "epsilon": 1e-3},
+                    keras.layers.BatchNormalization(axis=axis, momentum=0.8, epsilon=1e-3),
+                    x,
+                    [gamma, beta],
+                    seed=920 + 2 * k + training,
+                    state=state,
+                    training=training,
+                )
+            )
     write(
         "keras_layers.json",
         {

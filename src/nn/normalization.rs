@@ -133,6 +133,10 @@ impl Layer for LayerNormalization {
 /// batch·(1 - momentum)`); inference (and a frozen layer) uses the moving statistics. Weights:
 /// gamma, beta (trained), moving_mean, moving_variance (state), as in Keras and TF.js.
 pub struct BatchNormalization {
+    /// The features' axis as given (negative counts from the end) and, once built, its index
+    /// in the input's shape with the batch.
+    axis: i64,
+    at: usize,
     name: String,
     momentum: f32,
     epsilon: f32,
@@ -151,11 +155,13 @@ const BN_INITS: [(&str, &str); 4] =
 
 impl BatchNormalization {
     pub fn new(name: String, o: &Opts) -> Result<Self> {
-        if let Some(a) = o.get("axis") {
-            if a.as_i64() != Some(-1) {
-                return Err(Error::arg(&o.owner, format!("only axis -1 (channels last) is supported yet, received axis={a}")));
-            }
-        }
+        let axis = match o.get("axis") {
+            None => -1,
+            Some(a) => match a.as_i64() {
+                Some(k) if k != 0 => k,
+                _ => return Err(Error::arg(&o.owner, format!("axis must be a non-zero integer (the features' axis; 0 is the batch), received axis={a}"))),
+            },
+        };
         let epsilon = o.f32_or("epsilon", 1e-3)?;
         if epsilon <= 0.0 {
             return Err(Error::arg(&o.owner, format!("epsilon must be positive, received {epsilon}")));
@@ -172,6 +178,8 @@ impl BatchNormalization {
         }
         Ok(BatchNormalization {
             name,
+            axis,
+            at: 0,
             momentum,
             epsilon,
             center: o.bool_or("center", true)?,
@@ -197,10 +205,19 @@ impl Layer for BatchNormalization {
         super::pass_mask(mask)
     }
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
-        let Some(&c) = input.last().filter(|&&d| d > 0) else {
+        let rank = input.len() as i64 + 1;
+        let at = if self.axis < 0 { rank + self.axis } else { self.axis };
+        if at < 1 || at >= rank {
             return Err(Error::shape(
                 format!("BatchNormalization '{}'", self.name),
-                format!("needs a non-empty last axis, received shape {}", batch_shape(input)),
+                format!("axis {} is out of range for input shape {}", self.axis, batch_shape(input)),
+            ));
+        }
+        self.at = at as usize;
+        let Some(&c) = input.get(self.at - 1).filter(|&&d| d > 0) else {
+            return Err(Error::shape(
+                format!("BatchNormalization '{}'", self.name),
+                format!("needs a non-empty features axis, received shape {}", batch_shape(input)),
             ));
         };
         let mut w = vec![];
@@ -222,16 +239,25 @@ impl Layer for BatchNormalization {
         true
     }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
-        let rank = g.shape_of(x).len();
+        let xs = g.shape_of(x);
+        let rank = xs.len();
         let k = self.scale as usize + self.center as usize;
+        // Per-feature vectors [c] broadcast along the features' axis: as they are when it is the
+        // last axis, reshaped to [1, .., c, .., 1] otherwise.
+        let last = self.at == rank - 1;
+        let mut bshape = vec![1; rank];
+        bshape[self.at] = xs[self.at];
+        let along = |g: &mut Graph, v: NodeId| -> Result<NodeId> { if last { Ok(v) } else { g.reshape(v, &bshape) } };
         let (mm, mv) = (w[k], w[k + 1]);
         let (mean, var) = if training {
-            let axes: Vec<usize> = (0..rank - 1).collect();
-            let mean = g.mean(x, &axes, false)?;
+            let axes: Vec<usize> = (0..rank).filter(|&a| a != self.at).collect();
+            let mean = g.mean(x, &axes, !last)?;
             let d = g.sub(x, mean)?;
             let sq = g.unary(Unary::Square, d)?;
-            let var = g.mean(sq, &axes, false)?;
+            let var = g.mean(sq, &axes, !last)?;
+            let c = xs[self.at];
             let keep = |g: &mut Graph, moving: NodeId, batch: NodeId| -> Result<NodeId> {
+                let batch = if last { batch } else { g.reshape(batch, &[c])? };
                 let a = g.mul_scalar(moving, self.momentum)?;
                 let b = g.mul_scalar(batch, 1.0 - self.momentum)?;
                 g.add(a, b)
@@ -242,21 +268,27 @@ impl Layer for BatchNormalization {
             g.assign(mv, new_var)?;
             (mean, var)
         } else {
-            (mm, mv)
+            (along(g, mm)?, along(g, mv)?)
         };
         let ve = g.add_scalar(var, self.epsilon)?;
         let r = g.unary(Unary::Rsqrt, ve)?;
-        let scale = if self.scale { g.mul(r, w[0])? } else { r };
+        let scale = if self.scale {
+            let gamma = along(g, w[0])?;
+            g.mul(r, gamma)?
+        } else {
+            r
+        };
         let d = g.sub(x, mean)?;
         let mut y = g.mul(d, scale)?;
         if self.center {
-            y = g.add(y, w[self.scale as usize])?;
+            let beta = along(g, w[self.scale as usize])?;
+            y = g.add(y, beta)?;
         }
         Ok(y)
     }
     fn config(&self) -> Value {
         let mut c = json!({
-            "name": self.name, "trainable": true, "axis": -1, "momentum": self.momentum, "epsilon": self.epsilon,
+            "name": self.name, "trainable": true, "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale,
             "gammaRegularizer": self.gamma_reg.map(|r| r.config()), "betaRegularizer": self.beta_reg.map(|r| r.config()),
             "gammaConstraint": self.gamma_con.map(|c| c.config()), "betaConstraint": self.beta_con.map(|c| c.config()),

@@ -155,3 +155,29 @@ test('cropping1d and cropping2D drop the given steps, rows and columns on both b
   }
   assert.match(r.err, /Cropping2D 'crop'.*cropping 2 \+ 2 leaves nothing of axis 1 \(size 4\)/);
 });
+
+test('batchNormalization over a channels-first axis normalizes per channel on both backends; a bad axis names the layer', async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      await tf.setBackend(backend);
+      const m = tf.sequential();
+      m.add(tf.layers.batchNormalization({ axis: 1, epsilon: 1e-6, inputShape: [2, 4] }));
+      m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+      // Channel 0 holds 0..7 over the batch and steps, channel 1 ten times that.
+      const x = tf.tensor3d([0, 1, 2, 3, 0, 10, 20, 30, 4, 5, 6, 7, 40, 50, 60, 70], [2, 2, 4]);
+      await m.fit(x, tf.zeros([2, 2, 4]), { epochs: 1, batchSize: 2, verbose: 0 });
+      const [, , mean] = m.layers[0].getWeights();
+      out[backend] = { mean: Array.from(await mean.data()), params: m.countParams() };
+    }
+    try { tf.sequential().add(tf.layers.batchNormalization({ axis: 3, inputShape: [2, 4], name: 'bn' })); out.err = 'no error'; } catch (e) { out.err = e.message; }
+    return out;
+  });
+  for (const backend of ['webgpu', 'cpu']) {
+    // One step of momentum 0.99 from zero toward the per-channel means 3.5 and 35.
+    r[backend].mean.forEach((v, i) => assert.ok(Math.abs(v - [0.035, 0.35][i]) < 1e-5, `${backend} moving mean ${i}: ${v}`));
+    assert.equal(r[backend].params, 8, 'gamma, beta and the moving statistics are per channel (2 each)');
+  }
+  assert.match(r.err, /BatchNormalization 'bn'.*axis 3 is out of range for input shape \[null,2,4\]/);
+});

@@ -304,7 +304,7 @@ export declare const layers: {
   ): Layer;
   batchNormalization(
     args?: LayerArgs & {
-      axis?: -1; momentum?: number; epsilon?: number; center?: boolean; scale?: boolean;
+      axis?: number; momentum?: number; epsilon?: number; center?: boolean; scale?: boolean;
       gammaInitializer?: InitializerIdentifier; betaInitializer?: InitializerIdentifier;
       movingMeanInitializer?: InitializerIdentifier; movingVarianceInitializer?: InitializerIdentifier;
       gammaRegularizer?: RegularizerSpec; betaRegularizer?: RegularizerSpec;
