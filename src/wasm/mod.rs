@@ -881,7 +881,8 @@ pub fn model_set_optimizer_state(m: u32, iterations: f64, handles: Vec<u32>) -> 
         if !(iterations.is_finite() && iterations >= 0.0) {
             return Err(Error::arg("loadLayersModel", format!("the optimizer's step count must be a non-negative integer, received {iterations}")));
         }
-        if nt == 0 || ts.len() % nt != 0 || ts.len() / nt > opt.num_slots() {
+        // (A model with every layer frozen saves only the step count.)
+        if (nt == 0 && !ts.is_empty()) || (nt > 0 && (ts.len() % nt != 0 || ts.len() / nt > opt.num_slots())) {
             return Err(Error::arg(
                 "loadLayersModel",
                 format!("the optimizer state has {} tensors; expected up to {} slots for each of the {nt} trained weights", ts.len(), opt.num_slots()),

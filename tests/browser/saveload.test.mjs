@@ -320,9 +320,15 @@ test('damaged optimizer state or training config gives a loadLayersModel: Error 
     const short = await grab(() => load(s.specs.slice(0, -1), s.data.slice(0, s.data.length - 4 * lastSpec.shape.reduce((a, b) => a * b, 1)), s.trainingConfig));
     const unknown = await grab(() => load(s.specs, s.data, { ...s.trainingConfig, optimizer_config: { class_name: 'Nadam', config: {} } }));
     const ok = await load(s.specs, s.data, s.trainingConfig);
-    return { short, unknown, after: (await ok.fit(x, y, fitArgs(1))).history.loss.length };
+    // A model with every layer frozen saves only the step count, and loads compiled.
+    m.trainable = false;
+    const frozen = await save(m, { includeOptimizer: true });
+    const f = await tf.loadLayersModel(tf.io.fromMemory(frozen.topology, frozen.specs, new Uint8Array(frozen.data).buffer, frozen.trainingConfig));
+    const frozenLoaded = [frozen.specs.filter((sp) => sp.group === 'optimizer').map((sp) => sp.name), f.optimizer?.getClassName(), f.layers.map((l) => l.trainable)];
+    return { short, unknown, frozenLoaded, after: (await ok.fit(x, y, fitArgs(1))).history.loss.length };
   }, { setup: `(${RESUME_SETUP})()`, captureSrc: `(${capture})` });
   assert.match(r.short, /^loadLayersModel: .*optimizer state has 7 tensors; expected up to 2 slots for each of the 4 trained weights/);
   assert.match(r.unknown, /^loadLayersModel: .*unknown optimizer 'Nadam'/);
+  assert.deepEqual(r.frozenLoaded, [['iter'], 'Adam', [false, false]]);
   assert.equal(r.after, 1);
 });

@@ -79,7 +79,8 @@ export class Layer {
   }
   getClassName() { return this.className; }
   getConfig() {
-    if (!this._custom) return { ...this._config };
+    // The trainable flag as it is now (a frozen layer saves frozen, as in TF.js).
+    if (!this._custom) return { ...this._config, trainable: this._trainable };
     const out = { name: this.name, trainable: this._trainable };
     for (const k of ['inputShape', 'batchInputShape', 'dtype']) if (this._config[k] !== undefined) out[k] = this._config[k];
     return out;

@@ -17,7 +17,7 @@ const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
 /** One layer's config in model.json's form; a Sequential's first layer carries the input shape. */
 function layerEntry(l, first) {
-  let cfg = l._custom ? l.getConfig() : l._config;
+  let cfg = l.getConfig();
   if (first && l.className !== 'InputLayer' && cfg.batchInputShape === undefined && cfg.inputShape === undefined) {
     cfg = { ...cfg, batchInputShape: l.inputShape };
   }
@@ -43,7 +43,7 @@ export function modelTopology(model) {
   const inputLayer = (i) => model.inputs[i].sourceLayer.name;
   const ref = ([kind, i, o]) => (kind === 'input' ? [inputLayer(i), 0, 0] : [layers[nodes[i].layer].name, callIndex[i], o ?? 0]);
   const entries = layers.map((l) => {
-    const { class_name, config } = layerToKeras(l.className, l._custom ? l.getConfig() : l._config, { inputShape: Array.isArray(l.inputShape?.[0]) ? undefined : l.inputShape });
+    const { class_name, config } = layerToKeras(l.className, l.getConfig(), { inputShape: Array.isArray(l.inputShape?.[0]) ? undefined : l.inputShape });
     const inbound = [];
     nodes.forEach((nd) => {
       if (layers[nd.layer] === l) inbound.push(nd.inputs.map((r) => [...ref(r), {}]));
@@ -165,7 +165,7 @@ export async function saveModel(model, handlerOrURL, config = {}) {
 }
 
 /** Compiles a loaded model from its trainingConfig and restores the optimizer state saved with it. */
-function restoreTraining(model, artifacts) {
+function restoreTraining(model, artifacts, decoded) {
   const tc = artifacts.trainingConfig;
   const oc = tc.optimizer_config ?? {};
   const config = { ...(oc.config ?? {}) };
@@ -181,8 +181,7 @@ function restoreTraining(model, artifacts) {
   model.compile({ optimizer, loss, metrics, ...(Array.isArray(tc.loss_weights) ? { lossWeights: tc.loss_weights } : {}) });
   const specs = artifacts.weightSpecs ?? [];
   if (!specs.some((s) => s.group === 'optimizer')) return;
-  const all = decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), specs);
-  const opt = all.filter((w, i) => specs[i].group === 'optimizer');
+  const opt = decoded.filter((w, i) => specs[i].group === 'optimizer');
   const iter = opt.find((w) => w.name === 'iter');
   const slots = opt.filter((w) => w !== iter);
   const ts = slots.map((w) => tensor(w.data instanceof Float32Array ? w.data : Float32Array.from(w.data), w.shape, 'float32'));
@@ -276,9 +275,9 @@ function buildModel(topo, where = 'the model') {
 }
 
 /** Sets the loaded weights, matched to layers by name (the part before the first '/'). */
-function setLoadedWeights(model, artifacts) {
+function setLoadedWeights(model, artifacts, decoded) {
   const specs = (artifacts.weightSpecs ?? []).filter((s) => s.group !== 'optimizer');
-  const list = decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), artifacts.weightSpecs ?? []).filter((w, i) => (artifacts.weightSpecs[i].group ?? '') !== 'optimizer');
+  const list = decoded.filter((w, i) => (artifacts.weightSpecs[i].group ?? '') !== 'optimizer');
   if (list.length !== specs.length) throw new Error('loadLayersModel: the weights could not be decoded');
   const groups = new Map();
   for (const w of list) {
@@ -314,8 +313,10 @@ export function modelFromArtifacts(artifacts) {
   if (!artifacts.modelTopology) throw new Error('loadLayersModel: the model has no modelTopology (is this a graph model or a weights-only file?)');
   const model = buildModel(artifacts.modelTopology);
   try {
-    setLoadedWeights(model, artifacts);
-    if (artifacts.trainingConfig) restoreTraining(model, artifacts);
+    // Decoded once: the model's weights, then (with a training config) the optimizer's.
+    const decoded = decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), artifacts.weightSpecs ?? []);
+    setLoadedWeights(model, artifacts, decoded);
+    if (artifacts.trainingConfig) restoreTraining(model, artifacts, decoded);
   } catch (e) {
     model.dispose();
     throw e;
