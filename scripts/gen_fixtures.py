@@ -12,7 +12,8 @@ Writes:
     tests/fixtures/keras_sgd_mse.json    MLP, mean_squared_error, SGD nesterov
     tests/fixtures/keras_layers.json     Reshape, Permute, RepeatVector, Embedding,
                                          LayerNormalization, convolutions, pooling,
-                                         UpSampling2D, ZeroPadding2D: forward + backward (vjp)
+                                         UpSampling2D, ZeroPadding2D, ELU, ReLU, PReLU,
+                                         ThresholdedReLU, Rescaling: forward + backward (vjp)
     tests/fixtures/keras_merge.json      Add, Subtract, Multiply, Average, Maximum, Minimum,
                                          Concatenate, Dot on lists of inputs
     tests/fixtures/keras_attention.json  MultiHeadAttention (self, cross with key, no bias,
@@ -27,7 +28,10 @@ All weights and inputs are fixed numbers drawn from numpy with fixed seeds
 as the exact decimal expansion of the float32 (Python float of np.float32),
 so parsing as f64 and casting to f32 recovers the bits exactly.
 
-The script is deterministic: running it twice gives byte-identical files.
+The script is deterministic: running it twice gives byte-identical files on one
+machine. On another CPU, XLA's kernels can differ in the last bits (seen: up to 2e-6
+relative in convolution and RNN gradients, inputs identical); when adding cases, append
+them and keep the committed values of the existing ones rather than churn them.
 """
 
 import json
@@ -880,6 +884,51 @@ def gen_losses():
     )
 
 
+def gen_activation_layer_cases(cases):
+    """ELU, ReLU (maxValue, negativeSlope, threshold), ThresholdedReLU (Keras 3 writes it as
+    ReLU(threshold=theta)), PReLU (with and without sharedAxes, at a non-zero alpha) and
+    Rescaling, on their own random stream so the cases before them keep their values."""
+    L = keras.layers
+    ra = np.random.default_rng(79)
+    specs = [
+        ("elu_default", "ELU", {}, L.ELU(), (2, 3, 4), 1.5),
+        ("elu_alpha_0.5", "ELU", {"alpha": 0.5}, L.ELU(alpha=0.5), (3, 5), 1.5),
+        ("relu_max_value_1.5", "ReLU", {"maxValue": 1.5}, L.ReLU(max_value=1.5), (3, 6), 1.5),
+        ("relu_max_value_6", "ReLU", {"maxValue": 6}, L.ReLU(max_value=6.0), (3, 6), 5.0),
+        ("relu_negative_slope", "ReLU", {"negativeSlope": 0.25}, L.ReLU(negative_slope=0.25), (2, 3, 4), 1.0),
+        (
+            "relu_slope_threshold",
+            "ReLU",
+            {"negativeSlope": 0.2, "threshold": 0.3},
+            L.ReLU(negative_slope=0.2, threshold=0.3),
+            (3, 6),
+            1.0,
+        ),
+        (
+            "relu_max_slope_threshold",
+            "ReLU",
+            {"maxValue": 1.2, "negativeSlope": 0.1, "threshold": 0.5},
+            L.ReLU(max_value=1.2, negative_slope=0.1, threshold=0.5),
+            (4, 5),
+            1.5,
+        ),
+        ("thresholded_relu_0.7", "ThresholdedReLU", {"theta": 0.7}, L.ReLU(threshold=0.7), (2, 3, 4), 1.5),
+        ("rescaling", "Rescaling", {"scale": 1 / 255, "offset": -0.5}, L.Rescaling(scale=1 / 255, offset=-0.5), (2, 3, 3, 2), 100.0),
+        ("rescaling_scale_only", "Rescaling", {"scale": 2.5}, L.Rescaling(scale=2.5), (3, 4), 1.0),
+    ]
+    for k, (name, cls, cfg, layer, shape, scale) in enumerate(specs):
+        cases.append(layer_case(name, cls, cfg, layer, rand(ra, shape, scale), [], seed=940 + k))
+    for k, (name, cfg, layer, shape, alpha_shape) in enumerate(
+        [
+            ("prelu", {}, L.PReLU(), (3, 2, 4), (2, 4)),
+            ("prelu_shared_axes_1_2", {"sharedAxes": [1, 2]}, L.PReLU(shared_axes=[1, 2]), (2, 3, 4, 2), (1, 1, 2)),
+            ("prelu_shared_axis_1", {"sharedAxes": 1}, L.PReLU(shared_axes=[1]), (3, 4, 5), (1, 5)),
+        ]
+    ):
+        alpha = rand(ra, alpha_shape, 0.3) + 0.2
+        cases.append(layer_case(name, "PReLU", cfg, layer, rand(ra, shape), [alpha], seed=960 + k))
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -966,6 +1015,7 @@ def gen_layers():
                     training=training,
                 )
             )
+    gen_activation_layer_cases(cases)
     write(
         "keras_layers.json",
         {

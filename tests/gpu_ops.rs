@@ -420,3 +420,41 @@ fn keras_multi_input_fixtures_on_the_gpu() {
         }
     }
 }
+
+/// GaussianDropout and AlphaDropout in training through the WGSL random kernels: y / x has mean 1
+/// and variance rate / (1 - rate), and AlphaDropout keeps a standardized input at mean 0 and
+/// variance 1 with its gradient a (kept) or 0 (dropped), as on the CPU (tests/advanced_layers.rs).
+#[test]
+fn noise_layers_keep_their_statistics_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let shape = [200usize, 100usize];
+    let mut r = Rng::new(5);
+    let run = |class: &str, rate: f64, x: &[f32]| {
+        let mut layer = hebb::nn::from_config(class, &serde_json::json!({"name": "n", "rate": rate})).unwrap();
+        layer.build(&shape[1..]).unwrap();
+        let mut g = Graph::new();
+        let xn = g.param(0, &shape);
+        let y = layer.call(&mut g, xn, &[], true).unwrap();
+        let total = g.sum(y, &[0, 1], false).unwrap();
+        let dx = grad(&mut g, total, &[xn]).unwrap()[0];
+        let got = run_on_gpu(&gpu, g, &[y, dx], &[x]);
+        (got[0].clone(), got[1].clone())
+    };
+    let stats = |v: &mut dyn Iterator<Item = f64>| {
+        let v: Vec<f64> = v.collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        (mean, v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64)
+    };
+    let x: Vec<f32> = (0..20_000).map(|_| 0.5 + r.uniform()).collect();
+    let (y, dx) = run("GaussianDropout", 0.3, &x);
+    let (mean, var) = stats(&mut y.iter().zip(&x).map(|(&y, &x)| (y / x) as f64));
+    assert!((mean - 1.0).abs() < 0.02 && (var - 0.3 / 0.7).abs() < 0.04 * (0.3 / 0.7), "y/x mean {mean}, var {var}");
+    assert!(dx.iter().zip(&y).zip(&x).all(|((d, y), x)| (d - y / x).abs() < 1e-4 * (1.0 + d.abs())), "gradient is the noise");
+
+    let x: Vec<f32> = (0..20_000).map(|_| r.normal()).collect();
+    let (y, dx) = run("AlphaDropout", 0.2, &x);
+    let (mean, var) = stats(&mut y.iter().map(|&v| v as f64));
+    assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.04, "mean {mean}, var {var}");
+    let dropped = dx.iter().filter(|&&d| d == 0.0).count() as f64 / dx.len() as f64;
+    assert!((dropped - 0.2).abs() < 0.02, "dropped fraction {dropped}");
+}

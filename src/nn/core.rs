@@ -1,5 +1,5 @@
 //! Weightless core layers: Activation, Dropout (and SpatialDropout1D), GaussianNoise, Flatten,
-//! LeakyReLU, Softmax.
+//! LeakyReLU, Softmax, Rescaling.
 
 use super::activations::Activation;
 use super::{Layer, Opts, WeightSpec};
@@ -56,19 +56,7 @@ impl Dropout {
         if !(0.0..1.0).contains(&rate) {
             return Err(Error::arg(&o.owner, format!("expected rate to be a number in [0, 1), received rate={rate}")));
         }
-        let noise_shape = match o.get("noiseShape") {
-            None => None,
-            Some(Value::Array(a)) => Some(
-                a.iter()
-                    .map(|d| match d {
-                        Value::Null => Ok(None),
-                        d => d.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0).map(|f| Some(f as usize)).ok_or(()),
-                    })
-                    .collect::<std::result::Result<Vec<_>, ()>>()
-                    .map_err(|_| Error::arg(&o.owner, format!("noiseShape must be an array of positive integers or null, received {a:?}")))?,
-            ),
-            Some(v) => return Err(Error::arg(&o.owner, format!("noiseShape must be an array, received {v}"))),
-        };
+        let noise_shape = parse_noise_shape(o)?;
         Ok(Dropout { name, rate, noise_shape, spatial: false })
     }
     pub fn spatial(name: String, o: &Opts) -> Result<Self> {
@@ -98,29 +86,17 @@ impl Layer for Dropout {
         if self.spatial && input.len() != 2 {
             return Err(Error::shape(owner, format!("expected input of rank 3, received shape {}", super::batch_shape(input))));
         }
-        if let Some(ns) = &self.noise_shape {
-            let fits = ns.len() == input.len() + 1 && ns[1..].iter().zip(input).all(|(d, &i)| d.is_none_or(|d| d == 1 || d == i));
-            if !fits {
-                return Err(Error::shape(
-                    owner,
-                    format!("noiseShape {ns:?} does not broadcast to the input shape {}", super::batch_shape(input)),
-                ));
-            }
-        }
+        check_noise_shape(&owner, self.noise_shape.as_deref(), input)?;
         Ok((vec![], input.to_vec()))
     }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], training: bool) -> Result<NodeId> {
         if !training || self.rate == 0.0 {
             return Ok(x);
         }
-        let xs = g.shape_of(x);
-        let shape: Vec<usize> = match (&self.noise_shape, self.spatial) {
-            (_, true) => vec![xs[0], 1, xs[2]],
-            (Some(ns), _) => xs.iter().zip(ns).map(|(&d, n)| n.map_or(d, |n| n.min(d))).collect(),
-            (None, _) => xs.clone(),
-        };
+        let spatial = [None, Some(1), None];
+        let ns = if self.spatial { Some(&spatial[..]) } else { self.noise_shape.as_deref() };
         // The mask op takes its shape from its input: a slice of x of the mask's shape.
-        let like = if shape == xs { x } else { g.apply(Op::Slice { begin: vec![0; xs.len()], size: shape }, &[x])? };
+        let like = noise_like(g, x, ns)?;
         let mask = g.apply(Op::DropoutMask { rate: self.rate }, &[like])?;
         g.mul(x, mask)
     }
@@ -131,6 +107,47 @@ impl Layer for Dropout {
         }
         c
     }
+}
+
+/// `noiseShape` (Dropout, AlphaDropout): an array of positive integers or nulls, batch first.
+pub(super) fn parse_noise_shape(o: &Opts) -> Result<Option<Vec<Option<usize>>>> {
+    match o.get("noiseShape") {
+        None => Ok(None),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|d| match d {
+                Value::Null => Ok(None),
+                d => d.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0).map(|f| Some(f as usize)).ok_or(()),
+            })
+            .collect::<std::result::Result<Vec<_>, ()>>()
+            .map(Some)
+            .map_err(|_| Error::arg(&o.owner, format!("noiseShape must be an array of positive integers or null, received {a:?}"))),
+        Some(v) => Err(Error::arg(&o.owner, format!("noiseShape must be an array, received {v}"))),
+    }
+}
+
+/// Checks that a noise shape broadcasts to the input (feature shape, batch excluded).
+pub(super) fn check_noise_shape(owner: &str, ns: Option<&[Option<usize>]>, input: &[usize]) -> Result<()> {
+    let Some(ns) = ns else { return Ok(()) };
+    let fits = ns.len() == input.len() + 1 && ns[1..].iter().zip(input).all(|(d, &i)| d.is_none_or(|d| d == 1 || d == i));
+    if !fits {
+        return Err(Error::shape(owner, format!("noiseShape {ns:?} does not broadcast to the input shape {}", super::batch_shape(input))));
+    }
+    Ok(())
+}
+
+/// A node of the noise's shape for a random op to take its shape from: `x` itself, or a slice
+/// of it (`None` entries of the noise shape follow the input, the others are 1 or the input's).
+pub(super) fn noise_like(g: &mut Graph, x: NodeId, ns: Option<&[Option<usize>]>) -> Result<NodeId> {
+    let xs = g.shape_of(x);
+    let shape: Vec<usize> = match ns {
+        Some(ns) => xs.iter().zip(ns).map(|(&d, n)| n.map_or(d, |n| n.min(d))).collect(),
+        None => xs.clone(),
+    };
+    if shape == xs {
+        return Ok(x);
+    }
+    g.apply(Op::Slice { begin: vec![0; xs.len()], size: shape }, &[x])
 }
 
 /// GaussianNoise: adds N(0, stddev²) noise while training; the identity otherwise.
@@ -265,6 +282,42 @@ impl Layer for SoftmaxLayer {
     }
     fn config(&self) -> Value {
         json!({"name": self.name, "trainable": true, "axis": self.axis})
+    }
+}
+
+/// Rescaling (TF.js's image preprocessing layer): y = x · scale + offset.
+pub struct Rescaling {
+    name: String,
+    scale: f32,
+    offset: f32,
+}
+
+impl Rescaling {
+    pub fn new(name: String, o: &Opts) -> Result<Self> {
+        if o.get("scale").is_none() {
+            return Err(Error::arg(&o.owner, "the option scale is required"));
+        }
+        Ok(Rescaling { name, scale: o.f32_or("scale", 1.0)?, offset: o.f32_or("offset", 0.0)? })
+    }
+}
+
+impl Layer for Rescaling {
+    fn class_name(&self) -> &'static str {
+        "Rescaling"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn compute_mask(&self, _g: &mut Graph, _xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
+        super::pass_mask(mask)
+    }
+    fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
+        let x = g.cast(x, crate::tensor::DType::F32)?;
+        let y = g.mul_scalar(x, self.scale)?;
+        g.add_scalar(y, self.offset)
+    }
+    fn config(&self) -> Value {
+        json!({"name": self.name, "trainable": true, "scale": self.scale, "offset": self.offset})
     }
 }
 

@@ -32,6 +32,11 @@ pub enum Init {
     Orthogonal {
         gain: f32,
     },
+    /// `gain` times the identity matrix (Keras 3 allows non-square: ones on the main diagonal);
+    /// 2-D weights only.
+    Identity {
+        gain: f32,
+    },
     /// An LSTM bias with unitForgetBias: `init` for [0, h) and [2h, 4h), ones for the forget gate.
     UnitForget(Box<Init>, usize),
 }
@@ -66,6 +71,7 @@ impl Init {
             "lecununiform" => vs(1.0, "fanIn", "uniform"),
             "lecunnormal" => vs(1.0, "fanIn", "truncatedNormal"),
             "orthogonal" => Init::Orthogonal { gain: f("gain", 1.0) },
+            "identity" => Init::Identity { gain: f("gain", 1.0) },
             "variancescaling" => {
                 let mode = match cfg.get("mode").and_then(|m| m.as_str()).unwrap_or("fanIn") {
                     "fanIn" | "fan_in" => "fanIn",
@@ -83,6 +89,17 @@ impl Init {
             _ => return Err(Error::arg(owner, format!("unknown initializer '{name}'"))),
         };
         Ok((init, seed))
+    }
+
+    /// Checks that the initializer can fill weight `weight` (`layer/what`) of `shape`.
+    pub fn check(&self, owner: &str, weight: &str, shape: &[usize]) -> Result<()> {
+        match self {
+            Init::Identity { .. } if shape.len() != 2 => Err(Error::shape(
+                owner,
+                format!("the identity initializer needs a 2-D weight, but {weight} has shape {}", crate::error::fmt_shape(shape)),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Draws a tensor. Fans follow Keras: for a kernel [.., in, out], fan_in = in·receptive field.
@@ -103,6 +120,11 @@ impl Init {
             Init::RandomNormal { mean, std } => (0..n).map(|_| mean + std * rng.normal()).collect(),
             Init::TruncatedNormal { mean, std } => (0..n).map(|_| mean + std * rng.truncated_normal()).collect(),
             Init::Orthogonal { gain } => orthogonal(shape, gain, rng),
+            // [rows, cols] with rows = all axes but the last (only 2-D passes `check`).
+            Init::Identity { gain } => {
+                let cols = shape.last().copied().unwrap_or(1).max(1);
+                (0..n).map(|i| if i / cols == i % cols { gain } else { 0.0 }).collect()
+            }
             Init::VarianceScaling { scale, mode, dist } => {
                 let (fan_in, fan_out) = fans(shape);
                 let fan = match mode {

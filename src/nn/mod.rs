@@ -3,6 +3,7 @@
 //! Shapes here exclude the batch dimension, which is always first and unknown until a batch arrives.
 
 pub mod activations;
+pub mod advanced_activations;
 pub mod attention;
 pub mod constraints;
 pub mod conv;
@@ -12,6 +13,7 @@ pub mod dense;
 pub mod embedding;
 pub mod initializers;
 pub mod merge;
+pub mod noise;
 pub mod normalization;
 pub mod pooling;
 pub mod recurrent;
@@ -113,7 +115,9 @@ impl WeightSpec {
 
     /// Attaches the constraint of layer option `key` (of layer `owner`), checking its axes
     /// against the weight's shape.
+    /// Also checks that the initializer can fill the shape (`identity` needs 2-D).
     pub fn constrained(mut self, owner: &str, key: &str, c: Option<constraints::Constraint>) -> Result<Self> {
+        self.init.check(owner, &self.name, &self.shape)?;
         if let Some(c) = &c {
             c.reduced(owner, key, &self.shape)?;
         }
@@ -268,6 +272,13 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "Cropping2D" => Box::new(pooling::Cropping::new(name, &o, 2)?),
         "SpatialDropout1D" => Box::new(core::Dropout::spatial(name, &o)?),
         "GaussianNoise" => Box::new(core::GaussianNoise::new(name, &o)?),
+        "GaussianDropout" => Box::new(noise::GaussianDropout::new(name, &o)?),
+        "AlphaDropout" => Box::new(noise::AlphaDropout::new(name, &o)?),
+        "ELU" => Box::new(advanced_activations::Elu::new(name, &o)?),
+        "ReLU" => Box::new(advanced_activations::Relu::new(name, &o)?),
+        "PReLU" => Box::new(advanced_activations::Prelu::new(name, &o)?),
+        "ThresholdedReLU" => Box::new(advanced_activations::ThresholdedRelu::new(name, &o)?),
+        "Rescaling" => Box::new(core::Rescaling::new(name, &o)?),
         "SimpleRNN" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Simple)?),
         "LSTM" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Lstm)?),
         "GRU" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Gru)?),

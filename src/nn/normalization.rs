@@ -230,6 +230,7 @@ impl Layer for BatchNormalization {
         }
         for (k, what) in [(2, "moving_mean"), (3, "moving_variance")] {
             let mut s = WeightSpec::new(&self.name, what, vec![c], &self.inits[k], None);
+            s.init.check(&owner, &s.name, &s.shape)?;
             s.trainable = false;
             w.push(s);
         }
