@@ -323,7 +323,7 @@ fn weights_replaced_or_layers_frozen_mid_epoch_on_the_gpu() {
 fn small_cnn() -> (Sequential, Tensor, Tensor) {
     let mut m = Sequential::new(5);
     let layer = |c: &str, cfg: serde_json::Value| nn::from_config(c, &cfg).unwrap();
-    m.add(layer("Conv2D", json!({"filters": 4, "kernelSize": 3, "padding": "same", "activation": "relu"})), Some(vec![6, 6, 2])).unwrap();
+    m.add(layer("Conv2D", json!({"filters": 4, "kernelSize": 3, "padding": "same", "activation": "relu", "kernelInitializer": "glorotUniform"})), Some(vec![6, 6, 2])).unwrap();
     m.add(layer("BatchNormalization", json!({"momentum": 0.9})), None).unwrap();
     m.add(layer("MaxPooling2D", json!({"poolSize": 2})), None).unwrap();
     m.add(layer("Flatten", json!({})), None).unwrap();

@@ -1,6 +1,7 @@
 //! Sequential models: layers with inferred shapes, the weight store, compile, summary, and the
 //! planned steps (train, evaluate, predict) cached per batch size.
 
+pub mod apply;
 pub mod gpu;
 pub mod summary;
 pub mod trainer;

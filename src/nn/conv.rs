@@ -81,8 +81,8 @@ impl Conv {
             return Err(Error::arg(&o.owner, format!("padding must be one of {allowed:?}, received '{padding}'")));
         }
         let (inits, regs) = match kind {
-            Kind::Conv | Kind::Transpose => (vec![init_cfg(o, "kernelInitializer", "glorotUniform")?], vec![o.regularizer("kernelRegularizer")?]),
-            Kind::Depthwise => (vec![init_cfg(o, "depthwiseInitializer", "glorotUniform")?], vec![o.regularizer("depthwiseRegularizer")?]),
+            Kind::Conv | Kind::Transpose => (vec![init_cfg(o, "kernelInitializer", "glorotNormal")?], vec![o.regularizer("kernelRegularizer")?]),
+            Kind::Depthwise => (vec![init_cfg(o, "depthwiseInitializer", "glorotNormal")?], vec![o.regularizer("depthwiseRegularizer")?]),
             Kind::Separable => (
                 vec![init_cfg(o, "depthwiseInitializer", "glorotUniform")?, init_cfg(o, "pointwiseInitializer", "glorotUniform")?],
                 vec![o.regularizer("depthwiseRegularizer")?, o.regularizer("pointwiseRegularizer")?],

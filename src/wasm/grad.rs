@@ -229,3 +229,20 @@ pub fn optimizer_iterations(id: f64) -> f64 {
 pub fn optimizer_drop(id: f64) {
     OPTIMIZERS.with(|m| m.borrow_mut().remove(&(id as u64)));
 }
+
+/// `model.apply(x)` on tensors as runtime ops (recorded inside a gradient recording): the model
+/// weights named in `names` (a JSON list) are read from the tensors `handles` (a custom loop's
+/// variables), the others from the model. Returns the (packed) output.
+#[wasm_bindgen]
+pub fn model_apply(m: u32, x: u32, names: &str, handles: Vec<u32>, training: bool) -> std::result::Result<u32, JsError> {
+    with_tensors(|st| {
+        st.settle_model(m)?;
+        let names: Vec<String> = serde_json::from_str(names).map_err(|e| Error::arg("apply", format!("bad weight names: {e}")))?;
+        if names.len() != handles.len() {
+            return Err(Error::arg("apply", format!("{} weight names for {} tensors", names.len(), handles.len())));
+        }
+        let model = st.models.get(&m).ok_or_else(|| Error::NotFound(format!("model #{m} has been disposed")))?;
+        let ws: Vec<Option<Handle>> = model.weights.iter().map(|w| names.iter().position(|n| *n == w.name).map(|k| handles[k])).collect();
+        model.apply_eager(&mut st.rt, x, &ws, training)
+    })
+}

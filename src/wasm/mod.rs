@@ -727,6 +727,19 @@ pub fn layer_output_shape(class_name: &str, config: &str, inputs: &str) -> std::
     })
 }
 
+/// The shapes of the weights a layer builds for `inputs` (a JSON list of feature shapes): a
+/// built layer compares them with its own to accept or refuse a new input.
+#[wasm_bindgen]
+pub fn layer_weight_shapes(class_name: &str, config: &str, inputs: &str) -> std::result::Result<String, JsError> {
+    with(|_| {
+        let cfg = parse_json(class_name, config)?;
+        let mut layer = nn::from_config(class_name, &cfg)?;
+        let shapes: Vec<Vec<usize>> = serde_json::from_str(inputs).map_err(|e| Error::arg(class_name, format!("bad input shapes: {e}")))?;
+        let (specs, _) = layer.build_multi(&shapes)?;
+        Ok(serde_json::to_string(&specs.iter().map(|s| &s.shape).collect::<Vec<_>>()).unwrap_or_default())
+    })
+}
+
 /// A functional model from `{layers: [{className, config}], inputs: [{layer, dtype}],
 /// nodes: [{layer, inputs: [["input"|"node", index]]}], outputs: [["input"|"node", index]]}`.
 /// Returns `{id, layers: [{inputShape, inputShapes, outputShape, weights}]}` as JSON.

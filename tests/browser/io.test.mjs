@@ -436,8 +436,6 @@ const KNOWN_REJECTIONS = [
 
 // Where layerToKeras(options) knowingly differs from what TF.js writes for the same options.
 const KNOWN_DIFFERENCES = {
-  // Hebb's Dense and conv kernels default to glorotUniform (Keras); TF.js's to glorotNormal.
-  dense_defaults: ['kernel_initializer'],
   // TF.js adds dtype to a user's batchInputShape; Hebb keeps a batchInputShape as given, so a
   // TF.js file whose batch_input_shape has no dtype (Dense from inputDim) reads and writes back unchanged.
   dense_batch_input_shape: ['dtype'],

@@ -6,6 +6,7 @@
 import { tidy } from './tensor.js';
 import { add, clipByValue, div, mul, relu, sqrt, square, sum } from './ops.js';
 import { constraintConfig } from './keras_json.js';
+import { _registerConstraintClass } from './layers.js';
 
 /** Keras 3's backend epsilon, and TF.js's on float32 backends. */
 const EPSILON = 1e-7;
@@ -47,3 +48,6 @@ export const constraints = {
   /** Each slice (over `axis`, default 0) scaled to an L2 norm of 1. */
   unitNorm: (args = {}) => new Constraint('UnitNorm', args),
 };
+
+// Layers report their constraint options (layer.kernelConstraint, weight.constraint) as these objects.
+_registerConstraintClass((c) => (c instanceof Constraint ? c : new Constraint(c.className, c.config)));

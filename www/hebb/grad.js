@@ -12,6 +12,23 @@ import { Optimizer } from './train.js';
 
 /** Live variables by name (names are unique, as in TF.js). */
 const registry = new Map();
+
+/** Whether a function is being differentiated now (model.apply then records its ops). */
+let recordingDepth = 0;
+export function recording() { return recordingDepth > 0; }
+
+// Models register how to make their weights' variables (LayerVariable.val) and how to write
+// updated variables back into their weights (models.js, layers.js).
+const hooks = { materialize: () => {}, writeBack: () => {} };
+export function _registerModelHooks(h) { Object.assign(hooks, h); }
+
+/** A variable name not in use: `name`, else name_1, name_2, ... */
+export function uniqueVariableName(name) {
+  if (!registry.has(name)) return name;
+  let k = 1;
+  while (registry.has(`${name}_${k}`)) k++;
+  return `${name}_${k}`;
+}
 let nextName = 0;
 let nextKey = 1;
 
@@ -37,6 +54,7 @@ export class Variable extends Tensor {
         throw new Error(`assign: variable '${this.name}' has shape [${this.shape}], the new value has shape [${v.shape}]; a variable keeps its shape`);
       }
       engine.variable_assign(this._live(), v._live());
+      if (this._bound) hooks.writeBack([this]);
     } finally {
       if (v !== newValue) v.dispose();
     }
@@ -107,7 +125,12 @@ function differentiate(name, f, args, watch, dy, { all, scalar }) {
   let y;
   let out;
   try {
-    y = tidy(() => f(...args));
+    recordingDepth++;
+    try {
+      y = tidy(() => f(...args));
+    } finally {
+      recordingDepth--;
+    }
     if (!(y instanceof Tensor)) throw new Error(`${name}: f must return a tensor, received ${describe(y)}`);
     out = engine.grad_end(name, ids, y._live(), dyId, scalar, all);
   } catch (e) {
@@ -185,9 +208,13 @@ export function valueAndGrads(f) {
 
 function variableGradsAs(name, f, varList) {
   checkFn(name, f);
+  // A model's weights (model.trainableWeights, LayerVariables) stand for their variables.
+  if (Array.isArray(varList)) varList = varList.map((v) => (v && !(v instanceof Variable) && v.val instanceof Variable ? v.val : v));
   if (varList !== undefined && varList !== null && (!Array.isArray(varList) || !varList.every((v) => v instanceof Variable))) {
-    throw new Error(`${name}: varList must be an array of tf.variable()s, received ${describe(varList)}`);
+    throw new Error(`${name}: varList must be an array of tf.variable()s or a model's weights, received ${describe(varList)}`);
   }
+  // Without a list, every trainable variable counts: the live models' weights among them.
+  if (!varList) hooks.materialize();
   const given = varList ?? [...registry.values()];
   const trainable = given.filter((v) => v.trainable);
   if (trainable.length === 0) {
@@ -245,6 +272,9 @@ Optimizer.prototype.applyGradients = function (variableGradients) {
     Uint32Array.from(pairs.map(([v]) => v._live())),
     Uint32Array.from(pairs.map(([, g]) => g._live())),
   );
+  // Variables of model weights: the models see the update (fit and predict use it).
+  const bound = pairs.map(([v]) => v).filter((v) => v._bound);
+  if (bound.length) hooks.writeBack(bound);
 };
 
 /** variableGrads(f, varList) without applying them. */

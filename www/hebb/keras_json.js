@@ -10,9 +10,10 @@
 // defaults, initializers as {class_name, config} (glorotUniform is a VarianceScaling),
 // regularizers as L1L2, constraints with their defaults, kernel sizes and strides as lists, the
 // input shape as batch_input_shape.
-// Where Hebb's default differs from TF.js's (Dense and conv kernels start glorotUniform, not
-// glorotNormal; Softmax's axis is -1, not 1; LSTM's unitForgetBias is on), the default written is
-// Hebb's, so the file describes the model Hebb built.
+// Where Hebb's default differs from TF.js's (Softmax's axis is -1, not 1; LSTM's unitForgetBias
+// is on, as in Keras), the default written is Hebb's, so the file describes the model Hebb built.
+// Options TF.js leaves undefined unless given (a dropout's noiseShape and seed, an embedding's
+// maskZero and inputLength, a recurrent layer's implementation) are written only when given.
 
 /** TF.js's toSnakeCase: 'kernelInitializer' -> 'kernel_initializer', 'Conv2D' -> 'conv2_d'. */
 export function toSnakeCase(s) {
@@ -62,9 +63,9 @@ const INITIALIZERS = {
   zeros: () => ({ className: 'Zeros', config: {} }),
   ones: () => ({ className: 'Ones', config: {} }),
   constant: () => ({ className: 'Constant', config: { value: 0 } }),
-  randomuniform: () => ({ className: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } }),
-  randomnormal: () => ({ className: 'RandomNormal', config: { mean: 0, stddev: 0.05, seed: null } }),
-  truncatednormal: () => ({ className: 'TruncatedNormal', config: { mean: 0, stddev: 0.05, seed: null } }),
+  randomuniform: () => ({ className: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: undefined } }),
+  randomnormal: () => ({ className: 'RandomNormal', config: { mean: 0, stddev: 0.05, seed: undefined } }),
+  truncatednormal: () => ({ className: 'TruncatedNormal', config: { mean: 0, stddev: 0.05, seed: undefined } }),
   variancescaling: () => VS(1, 'fanIn', 'normal'),
   glorotuniform: () => VS(1, 'fanAvg', 'uniform'),
   glorotnormal: () => VS(1, 'fanAvg', 'normal'),
@@ -72,7 +73,7 @@ const INITIALIZERS = {
   henormal: () => VS(2, 'fanIn', 'normal'),
   lecununiform: () => VS(1, 'fanIn', 'uniform'),
   lecunnormal: () => VS(1, 'fanIn', 'normal'),
-  orthogonal: () => ({ className: 'Orthogonal', config: { gain: 1, seed: null } }),
+  orthogonal: () => ({ className: 'Orthogonal', config: { gain: 1, seed: undefined } }),
   identity: () => ({ className: 'Identity', config: { gain: 1 } }),
 };
 INITIALIZERS.xavieruniform = INITIALIZERS.glorotuniform;
@@ -182,10 +183,13 @@ export function canonicalConstraint(v) {
 const BASE = '<base>';
 const o = (key, dflt, kind) => ({ key, dflt, kind });
 const REQ = undefined; // required: no default, absent stays absent
+// TF.js leaves the option undefined unless given: getConfig() has the key with no value, which
+// model.json writes as null.
+const UNDEF = Symbol('undefined unless given');
 
 const denseLike = [
   o('units', REQ), o('activation', 'linear'), o('useBias', true),
-  o('kernelInitializer', 'glorotUniform', 'init'), o('biasInitializer', 'zeros', 'init'),
+  o('kernelInitializer', 'glorotNormal', 'init'), o('biasInitializer', 'zeros', 'init'),
   o('kernelRegularizer', null, 'reg'), o('biasRegularizer', null, 'reg'), o('activityRegularizer', null, 'reg'),
   o('kernelConstraint', null, 'con'), o('biasConstraint', null, 'con'), BASE,
 ];
@@ -193,7 +197,7 @@ const denseLike = [
 function conv(rank, { transpose = false } = {}) {
   const t = rank === 1 ? 't1' : 't2';
   return [
-    o('filters', REQ), o('kernelInitializer', 'glorotUniform', 'init'), o('kernelRegularizer', null, 'reg'), o('kernelConstraint', null, 'con'),
+    o('filters', REQ), o('kernelInitializer', 'glorotNormal', 'init'), o('kernelRegularizer', null, 'reg'), o('kernelConstraint', null, 'con'),
     o('kernelSize', REQ, t), o('strides', 1, t), o('padding', 'valid'),
     ...(rank === 2 ? [o('dataFormat', 'channelsLast')] : []),
     ...(transpose ? [] : [o('dilationRate', 1, t)]),
@@ -223,10 +227,18 @@ const rnnInits = [o('kernelInitializer', 'glorotNormal', 'init'), o('recurrentIn
 const LAYERS = {
   Dense: denseLike,
   Activation: [o('activation', REQ), BASE],
-  Dropout: [o('rate', REQ), o('noiseShape', null), o('seed', null), BASE],
-  SpatialDropout1D: [o('rate', REQ), o('noiseShape', null), o('seed', null), BASE],
+  Dropout: [o('rate', REQ), o('noiseShape', UNDEF), o('seed', UNDEF), BASE],
+  SpatialDropout1D: [o('rate', REQ), o('noiseShape', UNDEF), o('seed', UNDEF), BASE],
   GaussianNoise: [o('stddev', REQ), BASE],
   Masking: [o('maskValue', 0), BASE],
+  ELU: [o('alpha', 1), BASE],
+  // negativeSlope and threshold are Keras 3's (TF.js has maxValue only): written when given.
+  ReLU: [o('maxValue', null), o('negativeSlope', REQ), o('threshold', REQ), BASE],
+  PReLU: [o('alphaInitializer', 'zeros', 'init'), o('alphaRegularizer', null, 'reg'), o('alphaConstraint', null, 'con'), o('sharedAxes', null), BASE],
+  ThresholdedReLU: [o('theta', 1), BASE],
+  Rescaling: [o('scale', REQ), o('offset', 0), BASE],
+  GaussianDropout: [o('rate', REQ), BASE],
+  AlphaDropout: [o('rate', REQ), o('noiseShape', REQ), BASE],
   Flatten: [BASE],
   LeakyReLU: [o('alpha', 0.3), BASE],
   Softmax: [o('axis', -1), BASE],
@@ -235,7 +247,7 @@ const LAYERS = {
   RepeatVector: [o('n', REQ), BASE],
   Embedding: [
     o('inputDim', REQ), o('outputDim', REQ), o('embeddingsInitializer', 'randomUniform', 'init'), o('embeddingsRegularizer', null, 'reg'),
-    o('activityRegularizer', null, 'reg'), o('embeddingsConstraint', null, 'con'), o('maskZero', null), o('inputLength', null), BASE,
+    o('activityRegularizer', null, 'reg'), o('embeddingsConstraint', null, 'con'), o('maskZero', UNDEF), o('inputLength', UNDEF), BASE,
   ],
   LayerNormalization: [
     o('axis', -1), o('epsilon', 0.001), o('center', true), o('scale', true), o('betaInitializer', 'zeros', 'init'),
@@ -251,7 +263,7 @@ const LAYERS = {
   Conv2D: conv(2),
   Conv2DTranspose: conv(2, { transpose: true }),
   DepthwiseConv2D: [
-    ...depthwiseHead, o('depthMultiplier', 1), o('depthwiseInitializer', 'glorotUniform', 'init'),
+    ...depthwiseHead, o('depthMultiplier', 1), o('depthwiseInitializer', 'glorotNormal', 'init'),
     o('depthwiseRegularizer', null, 'reg'), o('depthwiseConstraint', null, 'con'),
   ],
   // TF.js leaves depthMultiplier out of SeparableConv2D's config; it is written when not 1
@@ -270,18 +282,31 @@ const LAYERS = {
   GlobalAveragePooling2D: [o('dataFormat', 'channelsLast'), BASE],
   UpSampling2D: [o('size', 2, 't2'), o('dataFormat', 'channelsLast'), o('interpolation', 'nearest'), BASE],
   ZeroPadding2D: [o('padding', 1, 'pad2d'), o('dataFormat', 'channelsLast'), BASE],
+  Cropping1D: [o('cropping', [1, 1], 'pair'), BASE],
+  Cropping2D: [o('cropping', REQ, 'pad2d'), o('dataFormat', 'channelsLast'), BASE],
   SimpleRNN: [BASE, o('units', REQ), o('activation', 'tanh'), o('useBias', true), ...rnnInits, ...rnnTail, ...rnnFlags],
   LSTM: [
     BASE, o('units', REQ), o('activation', 'tanh'), o('recurrentActivation', 'hardSigmoid'), o('useBias', true), ...rnnInits,
-    o('unitForgetBias', true), ...rnnTail, o('implementation', null), ...rnnFlags,
+    o('unitForgetBias', true), ...rnnTail, o('implementation', UNDEF), ...rnnFlags,
   ],
   GRU: [
     BASE, o('units', REQ), o('activation', 'tanh'), o('recurrentActivation', 'hardSigmoid'), o('useBias', true), ...rnnInits,
-    ...rnnTail, o('implementation', null), o('resetAfter', false), ...rnnFlags,
+    ...rnnTail, o('implementation', UNDEF), o('resetAfter', false), ...rnnFlags,
+  ],
+  SimpleRNNCell: [o('units', REQ), o('activation', 'tanh'), o('useBias', true), ...rnnInits, ...rnnTail, BASE],
+  LSTMCell: [
+    o('units', REQ), o('activation', 'tanh'), o('recurrentActivation', 'hardSigmoid'), o('useBias', true), ...rnnInits,
+    o('unitForgetBias', true), ...rnnTail, o('implementation', UNDEF), BASE,
+  ],
+  GRUCell: [
+    o('units', REQ), o('activation', 'tanh'), o('recurrentActivation', 'hardSigmoid'), o('useBias', true), ...rnnInits,
+    ...rnnTail, o('implementation', UNDEF), o('resetAfter', false), BASE,
   ],
   Bidirectional: [o('mergeMode', 'concat'), o('layer', REQ, 'layer'), BASE],
   TimeDistributed: [o('layer', REQ, 'layer'), BASE],
   Concatenate: [o('axis', -1), BASE],
+  Dot: [o('axes', REQ), o('normalize', false), BASE],
+  StackedRNNCells: [o('cells', REQ, 'layers'), BASE],
   Add: [BASE],
   Subtract: [BASE],
   Multiply: [BASE],
@@ -312,6 +337,8 @@ function normalize(kind, v) {
     case 't1': return tuple(v, 1);
     case 't2': return tuple(v, 2);
     case 'pad2d': return pad2d(v);
+    case 'pair': return typeof v === 'number' ? [v, v] : v;
+    case 'layers': return Array.isArray(v) ? v.map((x) => normalize('layer', x)) : v;
     case 'layer': {
       const inner = plain(wrappedLayer(v));
       if (!inner || typeof inner.className !== 'string') return inner;
@@ -403,6 +430,10 @@ function canonicalConfig(className, config, hints = {}) {
       if (key === 'strides' && className.includes('Pooling')) v = cfg.poolSize ?? 2;
       else v = dflt;
     }
+    if (v === UNDEF) {
+      out[key] = undefined;
+      continue;
+    }
     if (v === undefined) continue;
     out[key] = normalize(kind, v);
   }
@@ -449,4 +480,22 @@ export function layerFromKeras(layer) {
   const config = layer.config ?? {};
   if (typeof config !== 'object' || Array.isArray(config)) throw new Error(`layerFromKeras: ${className}: config must be an object`);
   return { className, config: pythonicToJs(config) };
+}
+
+/** Each class's options ({key, dflt, kind}), as TF.js's getConfig() lists them. */
+export const LAYER_OPTIONS = Object.fromEntries(Object.entries(LAYERS).map(([k, t]) => [k, t.filter((e) => e !== BASE)]));
+
+/**
+ * A layer's config as TF.js's layer.getConfig() gives it (camelCase, defaults filled in), from a
+ * Hebb layer object ({className, _config, _trainable, inputShape}).
+ */
+export function canonicalLayerConfig(layer) {
+  const shape = Array.isArray(layer.inputShape?.[0]) ? undefined : layer.inputShape;
+  const options = layer.className === 'InputLayer' ? layer._config : { ...layer._config, trainable: layer._trainable };
+  return canonicalConfig(layer.className, options, { inputShape: shape });
+}
+
+/** A layer's config in TF.js's getConfig() form (camelCase), from its options and input shape. */
+export function layerConfigJs(className, config = {}, hints = {}) {
+  return canonicalConfig(className, config, hints);
 }

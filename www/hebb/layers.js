@@ -3,7 +3,13 @@
 // `model.add`, which infers its input shape.
 import { engine } from './engine.js';
 import { Tensor, tidy, wrap } from './tensor.js';
-import { canonicalConstraint } from './keras_json.js';
+import { abs, add, mul, square, sum } from './ops.js';
+import { canonicalConstraint, canonicalLayerConfig } from './keras_json.js';
+import { defineLayerProps, inputSpecOf, weightProp, _registerOptionClasses } from './layer_props.js';
+import { variable, recording, uniqueVariableName, _registerModelHooks } from './grad.js';
+
+let nextLayerId = 1;
+let nextVariableId = 1;
 
 const counters = new Map();
 function autoName(className) {
@@ -46,7 +52,12 @@ export class Layer {
     for (const k of Object.keys(cfg)) if (/(Initializer|Regularizer)$/.test(k) && cfg[k] !== undefined) cfg[k] = serializable(cfg[k]);
     for (const k of Object.keys(cfg)) if (/Constraint$/.test(k) && cfg[k] != null) cfg[k] = canonicalConstraint(cfg[k]);
     // Wrappers (bidirectional, timeDistributed) take a layer: it travels as {className, config}.
-    if (cfg.layer instanceof Layer) cfg.layer = { className: cfg.layer.className, config: cfg.layer._config };
+    if (cfg.layer instanceof Layer) {
+      this._wrapped = cfg.layer;
+      cfg.layer = { className: cfg.layer.className, config: cfg.layer._config };
+    }
+    if (className === 'StackedRNNCells' && Array.isArray(cfg.cells)) this._cells = cfg.cells.filter((c) => c instanceof Layer);
+    if (className === 'RNN' && cfg.cell instanceof Layer) this._cell = cfg.cell;
     // tf.layers.rnn's cell: a cell, a list of cells or stackedRNNCells, as {className, config}.
     const cellSpec = (c) => (c instanceof Layer ? { className: c.className, config: c._config } : c);
     if (Array.isArray(cfg.cell)) cfg.cell = cfg.cell.map(cellSpec);
@@ -74,13 +85,28 @@ export class Layer {
     this._weightCount = 0;
     /** The calls made by apply() on symbolic tensors (TF.js's inbound nodes). */
     this._inbound = [];
+    /** Calls of other layers on this layer's outputs (TF.js's outbound nodes). */
+    this._outbound = [];
+    this.id = nextLayerId++;
+    this._disposed = false;
+    /** The model that holds the weights symbolic apply() built, until a real model takes them. */
+    this._own = null;
+    if (!custom) defineLayerProps(this);
+    // A wrapper's layer, stackedRNNCells' cells and tf.layers.rnn's cell, as they were given.
+    const own = (key, get) => Object.defineProperty(this, key, { get, set(v) { Object.defineProperty(this, key, { value: v, writable: true, configurable: true }); }, configurable: true, enumerable: true });
+    if (cfg.layer && !custom) own('layer', () => (this._wrapped ??= new Layer(cfg.layer.className, cfg.layer.config)));
+    if (className === 'StackedRNNCells' && !custom) own('cells', () => this._cells ?? []);
+    if (className === 'RNN' && !custom) own('cell', () => this._cell ?? null);
     this.outputShape = undefined;
     this.batchInputShape = cfg.batchInputShape ?? (cfg.inputShape ? [null, ...cfg.inputShape] : undefined);
   }
+  /** A fresh layer id (models count as layers). */
+  static nextId() { return nextLayerId++; }
   getClassName() { return this.className; }
+  /** The layer's options as TF.js reports them: every option with its default, and the
+   *  trainable flag as it is now (a frozen layer saves frozen). */
   getConfig() {
-    // The trainable flag as it is now (a frozen layer saves frozen, as in TF.js).
-    if (!this._custom) return { ...this._config, trainable: this._trainable };
+    if (!this._custom) return canonicalLayerConfig(this);
     const out = { name: this.name, trainable: this._trainable };
     for (const k of ['inputShape', 'batchInputShape', 'dtype']) if (this._config[k] !== undefined) out[k] = this._config[k];
     return out;
@@ -90,8 +116,58 @@ export class Layer {
 
   /** Creates weights: subclasses override it and call addWeight. */
   build(inputShape) {}
-  /** The output shape for an input shape (the default keeps it). */
-  computeOutputShape(inputShape) { return inputShape; }
+  /**
+   * The output shape for an input shape (batch included): a built-in layer's from the engine's
+   * shape rule; a custom layer's default keeps it.
+   */
+  computeOutputShape(inputShape) {
+    if (this._custom || this.className === 'InputLayer') return inputShape;
+    const many = Array.isArray(inputShape?.[0]) || inputShape?.[0] === null && Array.isArray(inputShape[1]);
+    const list = many ? inputShape : [inputShape];
+    const outs = JSON.parse(engine.layer_output_shape(this.className, JSON.stringify(this._config), JSON.stringify(list.map((s) => s.slice(1)))));
+    const batch = list[0]?.[0] ?? null;
+    return outs.length === 1 ? [batch, ...outs[0]] : outs.map((o) => [batch, ...o]);
+  }
+  /**
+   * The layer's computation on tensors (what apply() runs): a built-in layer runs through a small
+   * model of its own; a custom layer overrides it (the default returns its inputs).
+   */
+  call(inputs, kwargs) {
+    if (this._custom) return inputs;
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    return this._applyEager(list);
+  }
+  /** Checks symbolic inputs against the layer's inputSpec (rank and fixed axes), as TF.js does. */
+  assertInputCompatibility(inputs) {
+    const specs = this.inputSpec;
+    if (!specs) return;
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    list.forEach((x, i) => {
+      const spec = specs[i] ?? specs[0];
+      const shape = x.shape;
+      const fail = (why) => { throw new Error(`${this.className} '${this.name}': input ${i} is incompatible with the layer: ${why}, received shape ${JSON.stringify(shape)}`); };
+      if (spec.ndim !== undefined && shape.length !== spec.ndim) fail(`expected rank ${spec.ndim}`);
+      if (spec.minNDim !== undefined && shape.length < spec.minNDim) fail(`expected rank >= ${spec.minNDim}`);
+      if (spec.maxNDim !== undefined && shape.length > spec.maxNDim) fail(`expected rank <= ${spec.maxNDim}`);
+      for (const [axis, size] of Object.entries(spec.axes ?? {})) {
+        const a = Number(axis) < 0 ? shape.length + Number(axis) : Number(axis);
+        if (shape[a] !== null && shape[a] !== size) fail(`expected axis ${axis} to have size ${size}`);
+      }
+    });
+  }
+  /** Throws when the layer is disposed (TF.js's assertNotDisposed). */
+  assertNotDisposed() { this._assertNotDisposed(); }
+  /** TF.js's disposeWeights: frees the weights, as dispose() does. */
+  disposeWeights() { return this.dispose().numDisposedVariables; }
+  /** The inbound node at `index` (TF.js's getNodeAtIndex). */
+  getNodeAtIndex(index, attrName = 'node') { return nodeOf(this._nodeAt(index, attrName)); }
+  /** The weights given as the `weights` option, set when the layer is built. */
+  get initialWeights() { return this._config.weights ?? null; }
+  /** The regularizer on the layer's output (its activityRegularizer option), or null. */
+  get activityRegularizer() {
+    const r = this._config.activityRegularizer;
+    return r ? new Regularizer(r.config?.l1 ?? 0, r.config?.l2 ?? 0) : null;
+  }
   /**
    * A weight of a custom layer, asked for in build(): TF.js's addWeight(name, shape, dtype,
    * initializer, regularizer, trainable, constraint). Returns a variable whose read() gives the tensor.
@@ -176,6 +252,8 @@ export class Layer {
     }
     this._weightCount = info.weights.length;
     this._weightInfo = info.weights;
+    this._vars = null;
+    if (!this._builtInput) this._builtInput = info.inputShapes && info.inputShapes.length > 1 ? info.inputShapes : [info.inputShape];
     this.inputShape = info.inputShapes && info.inputShapes.length > 1 ? info.inputShapes.map((s) => [null, ...s]) : [null, ...info.inputShape];
     const outs = info.outputShapes ?? [info.outputShape];
     this.outputShape = outs.length > 1 ? outs.map((s) => [null, ...s]) : [null, ...info.outputShape];
@@ -187,10 +265,163 @@ export class Layer {
     return [this._model, this._homes.get(this._model)];
   }
   countParams() {
+    if (!this.built) throw new Error(`${this.className} '${this.name}': countParams() needs the layer built: apply it to an input or add it to a model first`);
     return (this._weightInfo ?? []).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
   }
-  get weights() {
-    return (this._weightInfo ?? []).map((w) => ({ name: w.name, shape: w.shape, trainable: this._trainable && !w.state }));
+  /** Whether the layer has its weights (it is built by a model, or by apply()). */
+  get built() { return this._builtFlag === true || this._weightInfo !== undefined; }
+  set built(v) { this._builtFlag = !!v; }
+  /** The layer's weights as TF.js's LayerVariables, in the engine's (and TF.js's) order. */
+  _variables() {
+    const info = this._weightInfo ?? [];
+    if (!this._vars || this._vars.length !== info.length) {
+      this._vars = info.map((w, i) => {
+        const v = new LayerVariable(this, i, w.name, w.shape, !w.state);
+        v._state = !!w.state;
+        return v;
+      });
+    }
+    return this._vars;
+  }
+  /**
+   * The tf.Variable standing for weight `i` in custom training loops (LayerVariable.val): made
+   * on first use from the weight's value, refreshed when the model's weights changed since (fit,
+   * setWeights), and written back into the model by optimizer updates and assign().
+   */
+  _valVariable(i) {
+    if (!this._model) throw new Error(`${this.className} '${this.name}': the layer's weights do not exist until it is built`);
+    this._vals ??= [];
+    let v = this._vals[i];
+    if (!v || v.isDisposed) {
+      const w = this._variables()[i];
+      const value = w.read();
+      try {
+        v = variable(value, w.trainable, uniqueVariableName(w.name));
+      } finally {
+        value.dispose();
+      }
+      v._bound = { layer: this, index: i };
+      v._syncedVersion = this._version;
+      this._vals[i] = v;
+    } else if (v._syncedVersion !== this._version && !recording()) {
+      const value = this._variables()[i].read();
+      try {
+        engine.variable_assign(v._live(), value._live());
+      } finally {
+        value.dispose();
+      }
+      v._syncedVersion = this._version;
+    }
+    return v;
+  }
+  /** Weight names and the variables that stand for them, for a model applied on tensors. */
+  _boundWeights(names, handles) {
+    for (const [i, v] of (this._vals ?? []).entries()) {
+      if (!v || v.isDisposed) continue;
+      this._valVariable(i);
+      names.push(this._weightInfo[i].name);
+      handles.push(v._live());
+    }
+  }
+  /** The weights training changes: none when the layer is frozen. */
+  get trainableWeights() {
+    return this._trainable ? this._variables().filter((v) => v._trainable) : [];
+  }
+  /** The weights training leaves alone: moving statistics, or every weight of a frozen layer. */
+  get nonTrainableWeights() {
+    return this._trainable ? this._variables().filter((v) => !v._trainable) : this._variables().slice();
+  }
+  /** Trainable weights first, then the others, as TF.js lists them. */
+  get weights() { return [...this.trainableWeights, ...this.nonTrainableWeights]; }
+  /** What the layer accepts: its rank, and once built its fixed feature axis (TF.js's InputSpec). */
+  get inputSpec() { return inputSpecOf(this); }
+  /**
+   * The layer's regularization penalties now, one scalar per regularized weight (TF.js's
+   * layer.losses); the engine adds the same terms to the loss inside the training step.
+   */
+  get losses() {
+    const out = [];
+    const cfg = this._custom ? null : canonicalLayerConfig(this);
+    for (const v of this._variables()) {
+      const r = this._custom ? this._weightSpecs?.[v.index]?.regularizer : cfg[`${weightProp(v.name)}Regularizer`];
+      if (!r) continue;
+      const { l1 = 0, l2 = 0 } = r.config ?? {};
+      const w = v.read();
+      out.push(tidy(() => add(mul(l1, sum(abs(w))), mul(l2, sum(square(w))))));
+      w.dispose();
+    }
+    return out;
+  }
+  /** TF.js's update ops: moving statistics update inside Hebb's training step, so none here. */
+  get updates() { return []; }
+  get supportsMasking() { return MASKING.has(this.className); }
+  get stateful() { return !!(this._config.stateful || this._config.layer?.config?.stateful); }
+  /** The calls of this layer on symbolic tensors (TF.js's inbound nodes). */
+  get inboundNodes() {
+    // An InputLayer has one node, whose input and output are the model input it makes.
+    if (this.className === 'InputLayer' && this._output) {
+      this._inputNode ??= { layer: this, inputs: [this._output], outputs: [this._output], index: 0 };
+      return [nodeOf(this._inputNode)];
+    }
+    return this._inbound.map(nodeOf);
+  }
+  /** The calls of other layers on this layer's outputs. */
+  get outboundNodes() { return this._outbound.map(nodeOf); }
+  _nodeAt(i, what) {
+    if (!Number.isInteger(i) || i < 0 || i >= this._inbound.length) {
+      throw new Error(`${this.className} '${this.name}': asked for the ${what} of node ${i}, but the layer has ${this._inbound.length} inbound node${this._inbound.length === 1 ? '' : 's'}`);
+    }
+    return this._inbound[i];
+  }
+  _single(what) {
+    if (this.className === 'InputLayer' && this._output) return null;
+    if (this._inbound.length === 0) throw new Error(`${this.className} '${this.name}': the layer is not connected, so it has no ${what}: apply it to a tf.input() or add it to a model first`);
+    if (this._inbound.length > 1) throw new Error(`${this.className} '${this.name}': the layer has ${this._inbound.length} inbound nodes, so its ${what} is ill-defined; use get${what === 'input' ? 'Input' : 'Output'}At(nodeIndex)`);
+    return this._inbound[0];
+  }
+  /** The symbolic input of the layer's only call (several for a layer with several inputs). */
+  get input() {
+    const c = this._single('input');
+    if (c === null) return this._output;
+    return c.inputs.length === 1 ? c.inputs[0] : c.inputs;
+  }
+  /** The symbolic output of the layer's only call (several for a layer returning states). */
+  get output() {
+    const c = this._single('output');
+    if (c === null) return this._output;
+    return c.outputs.length === 1 ? c.outputs[0] : c.outputs;
+  }
+  getInputAt(nodeIndex) {
+    const c = this._nodeAt(nodeIndex, 'input');
+    return c.inputs.length === 1 ? c.inputs[0] : c.inputs;
+  }
+  getOutputAt(nodeIndex) {
+    const c = this._nodeAt(nodeIndex, 'output');
+    return c.outputs.length === 1 ? c.outputs[0] : c.outputs;
+  }
+  /** The mask the layer passes on (masks flow inside the engine's step; a layer given none gives none). */
+  computeMask(inputs, mask) { return mask ?? null; }
+  /**
+   * Frees the layer's weights (TF.js's layer.dispose()). A disposed layer cannot be applied
+   * again; models that hold it keep their own copy until they are disposed.
+   */
+  dispose() {
+    if (this._disposed) throw new Error(`${this.className} '${this.name}': the layer is already disposed`);
+    const n = this._variables().length;
+    this._disposed = true;
+    for (const v of this._vals ?? []) if (v && !v.isDisposed) v.dispose();
+    if (this._own) {
+      this._own.dispose();
+      this._own = null;
+    }
+    if (this._eager) {
+      this._eager.model.dispose();
+      this._eager = null;
+    }
+    return { refCountAfterDispose: 0, numDisposedVariables: n };
+  }
+  _assertNotDisposed() {
+    if (this._disposed) throw new Error(`${this.className} '${this.name}': the layer is disposed`);
   }
   /** Copies of this layer's weights. */
   getWeights() {
@@ -220,18 +451,23 @@ export class Layer {
       if (!RECURRENT.has(this.className)) throw new Error(`${this.className} '${this.name}': initialState is only for recurrent layers (SimpleRNN, LSTM, GRU, Bidirectional)`);
       list.push(...(Array.isArray(kwargs.initialState) ? kwargs.initialState : [kwargs.initialState]));
     }
+    this._assertNotDisposed();
     if (list.length && list.every((x) => x instanceof SymbolicTensor)) {
       if (this.className === 'InputLayer') throw new Error(`InputLayer '${this.name}': an input layer cannot be applied to other tensors`);
       const batch = list[0]._batch ?? null;
       this._takeStateBatch(batch);
       const shapes = list.map((s) => s.shape.slice(1));
+      if (this.built && !this._custom) this._checkCompatible(shapes);
       const outs = this._custom
         ? [this._customSpec(shapes, list.map((s) => s.dtype)).output]
         : JSON.parse(engine.layer_output_shape(this.className, JSON.stringify(this._config), JSON.stringify(shapes)));
-      const call = { layer: this, inputs: list, index: this._inbound.length, group: null };
+      // As in TF.js, the first symbolic call builds the layer: its weights exist from here on.
+      if (!this.built && !this._building) this._buildFor(list);
+      const call = { layer: this, inputs: list, index: this._inbound.length, group: null, kwargs: kwargs ?? {} };
+      for (const s of list) s.sourceLayer?._outbound?.push(call);
       // Several outputs (returnState): one symbolic tensor each, told apart by their index.
       const syms = outs.map((out, i) => {
-        const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}${i ? `:${i}` : ''}`);
+        const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}`);
         sym._outIndex = i;
         sym._batch = batch;
         return sym;
@@ -242,13 +478,9 @@ export class Layer {
       if (this.outputShape === undefined) this.outputShape = syms.length === 1 ? syms[0].shape : syms.map((s) => s.shape);
       return syms.length === 1 ? syms[0] : syms;
     }
-    if (list.length && list.every((x) => x instanceof Tensor)) return this._applyEager(list);
+    if (list.length && list.every((x) => x instanceof Tensor)) return this._applyEager(list, !!kwargs?.training);
     const what = (x) => (x instanceof SymbolicTensor ? 'a SymbolicTensor' : x instanceof Tensor ? 'a Tensor' : String(x?.constructor?.name ?? x));
     throw new Error(`${this.className} '${this.name}': apply expects SymbolicTensors (from tf.input() or another layer's apply) or Tensors, not a mix; received ${list.map(what).join(', ') || 'nothing'}`);
-  }
-  /** Whether the layer (or the recurrent layer it wraps) keeps states between batches. */
-  get stateful() {
-    return !!(this._config.stateful || this._config.layer?.config?.stateful);
   }
   /**
    * A stateful layer without a batch size of its own takes the model's fixed batch size (from
@@ -265,42 +497,143 @@ export class Layer {
     if (!this.stateful) throw new Error(`${this.className} '${this.name}': resetStates is for stateful layers (stateful: true)`);
     for (const [model, index] of this._homes) engine.model_reset_states(model._id, index);
   }
+  /**
+   * Builds the layer for symbolic inputs like `list`: a small model of its own holds the weights
+   * until a model that uses the layer takes them over (see LayersModel._pull).
+   */
+  _buildFor(list) {
+    // Named, so they take nothing from the counters that name the user's layers.
+    const ins = list.map((s, i) => input({ batchShape: [s._batch ?? null, ...s.shape.slice(1)], dtype: s.dtype, name: `${this.name}_build_input${i}` }));
+    const saved = { inbound: this._inbound.slice(), outputShape: this.outputShape };
+    this._building = true;
+    privateCalls++;
+    try {
+      const out = this.apply(ins.length === 1 ? ins[0] : ins);
+      this._own = modelFactory({ inputs: ins, outputs: out, name: `${this.name}_build` });
+    } finally {
+      privateCalls--;
+      this._building = false;
+      this._inbound = saved.inbound;
+      this.outputShape = saved.outputShape;
+    }
+  }
+  /**
+   * Refuses inputs the built weights do not fit, as TF.js does: the message names the layer,
+   * the shape it was built for and the shape it received.
+   */
+  _checkCompatible(shapes) {
+    const built = this._builtInput;
+    if (!built || JSON.stringify(built) === JSON.stringify(shapes)) return;
+    const mine = (this._weightInfo ?? []).map((w) => w.shape);
+    let theirs = null;
+    try {
+      theirs = JSON.parse(engine.layer_weight_shapes(this.className, JSON.stringify(this._config), JSON.stringify(shapes)));
+    } catch { /* the layer cannot take these shapes at all */ }
+    if (theirs && JSON.stringify(theirs) === JSON.stringify(mine)) return;
+    const fmt = (v) => v.map((sh) => JSON.stringify([null, ...sh])).join(', ');
+    const ws = (this._weightInfo ?? []).map((w) => `${weightProp(w.name)} [${w.shape}]`).join(', ');
+    throw new Error(`${this.className} '${this.name}': input ${fmt(shapes)} is incompatible with the layer: it was built for input shape ${fmt(built)}${ws ? ` (weights ${ws})` : ''}`);
+  }
   /** Runs the layer on tensors through a small model of its own, built on first use. */
-  _applyEager(list) {
+  _applyEager(list, training = false) {
     if (list.some((t) => t.shape[0] !== list[0].shape[0])) {
       throw new Error(`${this.className} '${this.name}': every input needs the same batch size, received shapes ${list.map((t) => JSON.stringify(t.shape)).join(', ')}`);
     }
     const key = JSON.stringify(list.map((t) => [t.shape.slice(1), t.dtype]));
     if (!this._eager || this._eager.key !== key) {
-      const ins = list.map((t) => input({ shape: t.shape.slice(1), dtype: t.dtype }));
-      const out = this.apply(ins.length === 1 ? ins[0] : ins);
-      this._eager = { key, model: modelFactory({ inputs: ins, outputs: out, name: `${this.name}_eager` }) };
+      const ins = list.map((t, i) => input({ shape: t.shape.slice(1), dtype: t.dtype, name: `${this.name}_eager_input${i}` }));
+      // The model of its own builds the layer if nothing has; the call is not a node of the layer.
+      const saved = { inbound: this._inbound.slice(), outputShape: this.outputShape, building: this._building };
+      this._building = true;
+      privateCalls++;
+      try {
+        const out = this.apply(ins.length === 1 ? ins[0] : ins);
+        if (this._eager) this._eager.model.dispose();
+        this._eager = { key, model: modelFactory({ inputs: ins, outputs: out, name: `${this.name}_eager` }) };
+      } finally {
+        privateCalls--;
+        this._building = saved.building;
+        this._inbound = saved.inbound;
+        this.outputShape = saved.outputShape;
+      }
     }
     const x = list.length === 1 ? list[0] : list;
+    if (recording() || training) return this._eager.model._applyTensors(x, training);
     return this._eager.model.predict(x, { batchSize: Math.max(1, list[0].shape[0] ?? 1) });
   }
 }
 
-/** A custom layer's weight (TF.js's LayerVariable): read() gives its value. */
+/**
+ * Lets a subclass (a custom layer) assign what the base class computes, as TF.js's fields allow
+ * (`this.supportsMasking = true`, `this.inputSpec = ...`): the value becomes the instance's own.
+ */
+export function _overridable(proto, names) {
+  for (const k of names) {
+    const d = Object.getOwnPropertyDescriptor(proto, k);
+    if (!d || d.set) continue;
+    Object.defineProperty(proto, k, {
+      get: d.get,
+      set(v) { Object.defineProperty(this, k, { value: v, writable: true, configurable: true, enumerable: true }); },
+      configurable: true,
+    });
+  }
+}
+_overridable(Layer.prototype, ['trainableWeights', 'nonTrainableWeights', 'weights', 'inputSpec', 'losses', 'updates', 'supportsMasking',
+  'stateful', 'inboundNodes', 'outboundNodes', 'input', 'output', 'initialWeights', 'activityRegularizer']);
+
+/**
+ * A layer's weight (TF.js's LayerVariable): its name, shape and dtype, read() for a copy of its
+ * value (inside a custom layer's call(), the traced placeholder) and write() to set it.
+ */
 export class LayerVariable {
   constructor(layer, index, name, shape, trainable) {
     this.layer = layer;
     this.index = index;
+    this.id = nextVariableId++;
     this.name = name;
+    this.originalName = name;
     this.shape = shape;
     this.dtype = 'float32';
-    this.trainable = trainable;
+    this._trainable = trainable;
+    this._disposed = false;
+  }
+  /** The weight's own flag, as TF.js keeps it (a frozen layer lists it in nonTrainableWeights). */
+  get trainable() { return this._trainable; }
+  set trainable(v) { this._trainable = !!v; }
+  /** The constraint projected on the weight after each update (its layer's option), or null. */
+  get constraint() {
+    const cfg = this.layer._custom ? this.layer._weightSpecs?.[this.index] : this.layer._config;
+    const key = this.layer._custom ? 'constraint' : `${weightProp(this.name)}Constraint`;
+    const c = cfg?.[key];
+    return c ? makeConstraintObject(c) : null;
+  }
+  assertNotDisposed() {
+    if (this._disposed) throw new Error(`LayerVariable '${this.name}' is already disposed`);
+  }
+  /**
+   * The weight as a tf.Variable, for custom training loops: tf.variableGrads(f, [w.val]),
+   * optimizer.minimize(f, true, model.trainableWeights). Updates to it reach the model.
+   */
+  get val() {
+    this.assertNotDisposed();
+    return this.layer._valVariable(this.index);
   }
   /** The weight's tensor: inside call() the traced placeholder, elsewhere a copy of its value. */
   read() {
+    this.assertNotDisposed();
     if (this.layer._tracing) return this.layer._tracing[this.index];
-    if (!this.layer._model) throw new Error(`${this.layer.className} '${this.layer.name}': weight '${this.name}' has no value until the layer is in a model`);
+    if (!this.layer._model) throw new Error(`${this.layer.className} '${this.layer.name}': weight '${this.name}' has no value until the layer is built`);
     const ws = this.layer.getWeights();
     ws.forEach((t, i) => { if (i !== this.index) t.dispose(); });
     return ws[this.index];
   }
-  /** Sets the weight's value. */
+  /** Sets the weight's value (same shape); the models holding the layer see it. */
   write(value) {
+    this.assertNotDisposed();
+    if (!(value instanceof Tensor)) throw new Error(`LayerVariable '${this.name}': write expects a Tensor, received ${value}`);
+    if (JSON.stringify(value.shape) !== JSON.stringify(this.shape)) {
+      throw new Error(`LayerVariable '${this.name}': write expects shape [${this.shape}], received [${value.shape}]`);
+    }
     const ws = this.layer.getWeights();
     ws[this.index].dispose();
     ws[this.index] = value;
@@ -309,12 +642,49 @@ export class LayerVariable {
     } finally {
       ws.forEach((t, i) => { if (i !== this.index) t.dispose(); });
     }
+    return this;
   }
+  /** Marks the variable disposed (its value lives in the models that hold the layer). */
+  dispose() {
+    this.assertNotDisposed();
+    this._disposed = true;
+  }
+}
+
+let makeConstraintObject = (c) => c;
+/** constraints.js hands over its class (it imports this module's dependencies). */
+export function _registerConstraintClass(make) {
+  makeConstraintObject = make;
+  _registerOptionClasses({ constraint: make });
 }
 
 /** Custom layer classes by name, for loading saved models (tf.serialization.registerClass). */
 export const customClasses = new Map();
+/** TF.js's base for classes that serialize to {className, config}. */
+class Serializable {
+  getClassName() { return this.constructor.className ?? this.constructor.name; }
+  getConfig() { return {}; }
+  static fromConfig(cls, config) { return new cls(config); }
+}
+/** TF.js's registry of serializable classes: className -> class. */
+class SerializationMap {
+  constructor() { this.classNameMap = {}; }
+  static getMap() {
+    if (!SerializationMap.instance) SerializationMap.instance = new SerializationMap();
+    const map = SerializationMap.instance;
+    for (const [name, cls] of customClasses) map.classNameMap[name] = [cls, cls.fromConfig];
+    return map;
+  }
+  static register(cls) { serialization.registerClass(cls); }
+}
 export const serialization = {
+  Serializable,
+  SerializationMap,
+  /** The name a class is registered under (its static className, else its name). */
+  getRegisteredName(cls) {
+    for (const [name, c] of customClasses) if (c === cls) return name;
+    return cls?.className ?? cls?.name;
+  },
   /** Registers a custom layer class (its static className, else its name) for loadLayersModel. */
   registerClass(cls) {
     if (typeof cls !== 'function') throw new Error(`serialization.registerClass: expected a class, received ${cls}`);
@@ -326,8 +696,35 @@ export const serialization = {
 };
 
 const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'RNN']);
+// Layers that pass a mask on (as TF.js's supportsMasking says).
+const MASKING = new Set(['Masking', 'Embedding', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'Activation', 'Dense', 'TimeDistributed',
+  'Bidirectional', 'SimpleRNN', 'LSTM', 'GRU', 'RNN', 'LeakyReLU', 'Softmax', 'BatchNormalization', 'LayerNormalization',
+  'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Cropping1D']);
+
+/** A symbolic call as TF.js's Node: the layer called, the tensors in and out. */
+function nodeOf(call) {
+  if (!call._node) {
+    const ins = call.inputs;
+    call._node = {
+      outboundLayer: call.layer,
+      inboundLayers: ins.map((s) => s.sourceLayer),
+      nodeIndices: ins.map((s) => s.nodeIndex),
+      tensorIndices: ins.map((s) => s.tensorIndex),
+      inputTensors: ins,
+      outputTensors: call.outputs,
+      inputShapes: ins.length === 1 ? ins[0].shape : ins.map((s) => s.shape),
+      outputShapes: call.outputs.length === 1 ? call.outputs[0].shape : call.outputs.map((s) => s.shape),
+      inputMasks: ins.map(() => null),
+      outputMasks: call.outputs.map(() => null),
+      callArgs: {},
+    };
+  }
+  return call._node;
+}
 const CELLS = new Set(['SimpleRNNCell', 'LSTMCell', 'GRUCell', 'StackedRNNCells']);
 let symbolicCount = 0;
+const tensorNames = new Map();
+let privateCalls = 0;
 /** A placeholder for a tensor in a functional model's definition (TF.js's SymbolicTensor). */
 export class SymbolicTensor {
   constructor(shape, dtype, sourceLayer, call, name) {
@@ -335,11 +732,25 @@ export class SymbolicTensor {
     this.shape = shape;
     this.dtype = dtype;
     this.sourceLayer = sourceLayer;
-    this.name = name;
+    // Names are unique in the page, as TF.js makes them: a repeat gets _1, _2, ...
+    // (The calls a layer makes on its own, to build itself or run on tensors, take no names.)
+    const seen = tensorNames.get(name) ?? 0;
+    if (!privateCalls) tensorNames.set(name, seen + 1);
+    this.name = seen ? `${name}_${seen}` : name;
+    this.originalName = name;
     /** The apply() call that made it; null for a model input. */
     this._call = call;
   }
   get rank() { return this.shape.length; }
+  /** Which call of its layer made it (TF.js's nodeIndex): 0 for a model input. */
+  get nodeIndex() { return this._call ? this._call.index : 0; }
+  /** Which output of that call it is (0 unless the layer returns states too). */
+  get tensorIndex() { return this._outIndex ?? 0; }
+  get outputTensorIndex() { return this._outIndex ?? 0; }
+  /** The symbolic tensors the call consumed. */
+  get inputs() { return this._call ? this._call.inputs.slice() : []; }
+  /** The call's keyword arguments. */
+  get callArgs() { return this._call?.kwargs ?? {}; }
 }
 
 // models.js registers the functional-model constructor (it imports this module).
@@ -369,13 +780,41 @@ export function input(config) {
   return sym;
 }
 
+/** The symbolic tensor an InputLayer gives (made once): a Sequential's input. */
+export function _symbolicInput(layer, batchShape, dtype = 'float32') {
+  if (layer._output) return layer._output;
+  const sym = new SymbolicTensor([null, ...batchShape.slice(1)], dtype, layer, null, layer.name);
+  sym._batch = Number.isInteger(batchShape[0]) ? batchShape[0] : null;
+  layer._output = sym;
+  layer.outputShape = sym.shape;
+  return sym;
+}
+
 function checkShape(layer, key, shape) {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new Error(`${layer.className} '${layer.name}': ${key} must be an array of positive integers, received ${JSON.stringify(shape)}`);
   }
 }
 
-const make = (className) => (config) => new Layer(className, config);
+/** TF.js's RNN class: the recurrent layers (simpleRNN, lstm, gru, rnn) are instances of it. */
+export class RNN extends Layer {
+  constructor(className, config) {
+    if (typeof className === 'string') super(className, config);
+    else super('RNN', className);
+  }
+}
+/** TF.js's RNNCell class: the cells tf.layers.rnn steps (simpleRNNCell, lstmCell, gruCell). */
+export class RNNCell extends Layer {
+  constructor(className, config) {
+    if (typeof className === 'string') super(className, config);
+    else super('RNNCell', className);
+  }
+}
+const make = (className) => (config) => {
+  if (RECURRENT.has(className) && className !== 'Bidirectional') return new RNN(className, config);
+  if (CELLS.has(className)) return new RNNCell(className, config);
+  return new Layer(className, config);
+};
 // Merge layers also take the list of inputs directly (TF.js: tf.layers.add([a, b]) is the output).
 const merge = (className) => (config = {}) => (Array.isArray(config) ? new Layer(className, {}).apply(config) : new Layer(className, config));
 
@@ -424,6 +863,13 @@ export const layers = {
   spatialDropout1d: make('SpatialDropout1D'),
   gaussianNoise: make('GaussianNoise'),
   masking: make('Masking'),
+  elu: (config = {}) => new Layer('ELU', config),
+  reLU: (config = {}) => new Layer('ReLU', config),
+  prelu: (config = {}) => new Layer('PReLU', config),
+  thresholdedReLU: (config = {}) => new Layer('ThresholdedReLU', config),
+  rescaling: make('Rescaling'),
+  gaussianDropout: make('GaussianDropout'),
+  alphaDropout: make('AlphaDropout'),
   /** A recurrent layer around a cell or a list of cells (stacked), as TF.js's tf.layers.rnn. */
   rnn: make('RNN'),
   simpleRNNCell: make('SimpleRNNCell'),
@@ -438,6 +884,10 @@ export const layers = {
 };
 // The base class for custom layers: class MyLayer extends tf.layers.Layer.
 layers.Layer = Layer;
+layers.RNN = RNN;
+layers.RNNCell = RNNCell;
+/** tf.layers.input is tf.input. */
+layers.input = (config) => input(config);
 // TF.js's aliases.
 layers.convolution1d = layers.conv1d;
 layers.convolution2d = layers.conv2d;
@@ -475,6 +925,8 @@ export const initializers = {
   leCunNormal: init('LeCunNormal'),
   varianceScaling: init('VarianceScaling'),
   orthogonal: init('Orthogonal'),
+  /** The identity matrix times `gain` (default 1), for square 2-D weights. */
+  identity: init('Identity'),
 };
 
 
@@ -490,3 +942,37 @@ export const regularizers = {
   l2: (config = {}) => new Regularizer(0, config.l2 ?? 0.01),
   l1l2: (config = {}) => new Regularizer(config.l1 ?? 0.01, config.l2 ?? 0.01),
 };
+
+_registerOptionClasses({
+  initializer: (className, config) => new Initializer(className, config ?? {}),
+  regularizer: (config) => new Regularizer(config.l1 ?? 0, config.l2 ?? 0),
+});
+
+/** Writes updated variables of model weights back into their layers (grouped per layer). */
+function writeBack(vars) {
+  const byLayer = new Map();
+  for (const v of vars) {
+    const { layer, index } = v._bound;
+    if (!byLayer.has(layer)) byLayer.set(layer, []);
+    byLayer.get(layer).push([index, v]);
+  }
+  for (const [layer, list] of byLayer) {
+    if (!layer._model || layer._disposed) continue;
+    const before = layer._version;
+    const ws = layer.getWeights();
+    const given = new Set();
+    for (const [i, v] of list) {
+      ws[i].dispose();
+      ws[i] = v;
+      given.add(i);
+    }
+    try {
+      layer.setWeights(ws);
+    } finally {
+      ws.forEach((t, i) => { if (!given.has(i)) t.dispose(); });
+    }
+    // The layer's other variables were in step before, and are still.
+    for (const v of layer._vals ?? []) if (v && (given.has(v._bound.index) || v._syncedVersion === before)) v._syncedVersion = layer._version;
+  }
+}
+_registerModelHooks({ writeBack });

@@ -55,6 +55,27 @@ export const losses = {
   cosineDistance: (labels, predictions, axis = -1, weights) => tidy(() => weighted(ops.sub(1, ops.sum(ops.mul(labels, predictions), axis)), weights)),
 };
 
+/** TF.js's Reduction: how computeWeightedLoss reduces the weighted losses. */
+export const Reduction = { NONE: 0, SUM: 1, MEAN: 2, SUM_BY_NONZERO_WEIGHTS: 3 };
+
+/**
+ * TF.js's tf.losses.computeWeightedLoss(losses, weights?, reduction?): the losses times the
+ * weights (broadcast), reduced by `reduction` (default: the sum over the non-zero weights' count).
+ */
+losses.computeWeightedLoss = (perElement, weights, reduction = Reduction.SUM_BY_NONZERO_WEIGHTS) => {
+  if (!(perElement instanceof Tensor)) throw new Error(`computeWeightedLoss: losses must be a Tensor, received ${perElement}`);
+  if (!Object.values(Reduction).includes(reduction)) throw new Error(`computeWeightedLoss: unknown reduction ${reduction}; expected one of tf.Reduction's values (0-3)`);
+  return tidy(() => {
+    const w = weights === undefined || weights === null ? null : ops.mul(onesLike(perElement), weights);
+    const weightedLosses = w ? ops.mul(perElement, w) : perElement.clone();
+    if (reduction === Reduction.NONE) return weightedLosses;
+    const total = ops.sum(weightedLosses);
+    if (reduction === Reduction.SUM) return total;
+    if (reduction === Reduction.MEAN) return w ? ops.divNoNan(total, ops.sum(w)) : ops.div(total, perElement.size);
+    return w ? ops.divNoNan(total, ops.sum(ops.cast(ops.notEqual(w, 0), 'float32'))) : ops.div(total, perElement.size);
+  });
+};
+
 export const metrics = {
   binaryAccuracy: metricOp('binaryAccuracy'),
   categoricalAccuracy: metricOp('categoricalAccuracy'),
@@ -74,6 +95,12 @@ export const metrics = {
   categoricalHinge: lossOp('lossPerSample', 'categoricalHinge'),
   poisson: lossOp('lossPerSample', 'poisson'),
 };
+/** TF.js's r2Score: 1 - (residual sum of squares) / (total sum of squares about yTrue's mean). */
+metrics.r2Score = (yTrue, yPred) => tidy(() => {
+  const residual = ops.sum(ops.square(ops.sub(yTrue, yPred)));
+  const total = ops.sum(ops.square(ops.sub(yTrue, ops.mean(yTrue))));
+  return ops.sub(1, ops.div(residual, total));
+});
 metrics.MSE = metrics.mse = metrics.meanSquaredError;
 metrics.MAE = metrics.mae = metrics.meanAbsoluteError;
 metrics.MAPE = metrics.mape = metrics.meanAbsolutePercentageError;

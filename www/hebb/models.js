@@ -5,12 +5,21 @@
 import { engine, gpuWait, flushWarnings } from './engine.js';
 import { Tensor, tidy, wrap } from './tensor.js';
 import { mean, concat, reshape, cast, slice } from './ops.js';
-import { Layer, SymbolicTensor, _registerModelFactory } from './layers.js';
+import { Layer, SymbolicTensor, _registerModelFactory, _symbolicInput, _overridable } from './layers.js';
 import { resolveOptimizer } from './train.js';
 import { LossSpec } from './losses.js';
 import { fire, toCallbackList, Callback } from './callbacks.js';
 import { yieldToBrowser } from './yield.js';
 import { fitDataset, evaluateDataset } from './fit_dataset.js';
+import { recording, _registerModelHooks } from './grad.js';
+
+/** The models alive now: without a varList, tf.variableGrads differentiates their weights too. */
+const liveModels = new Set();
+_registerModelHooks({
+  materialize() {
+    for (const m of liveModels) for (const w of m.trainableWeights) void w.val;
+  },
+});
 
 const SLICE_MS = 12;
 
@@ -58,6 +67,7 @@ export class LayersModel {
   }
 
   _init(config) {
+    liveModels.add(this);
     this.name = config.name ?? 'model_1';
     /** The layers as the engine holds them (a nested model's layers one by one). */
     this._engineLayers = [];
@@ -181,9 +191,6 @@ export class LayersModel {
     const o = this._outputShapes;
     return o.length === 1 ? o[0] : o.length ? o : undefined;
   }
-  get inputLayers() { return this.inputs.map((s) => s.sourceLayer); }
-  get outputLayers() { return this.outputs.map((s) => s.sourceLayer); }
-
   /** Zeroes the carried states of every stateful layer (TF.js's model.resetStates). */
   resetStates() {
     engine.model_reset_states(this._id, -1);
@@ -191,16 +198,27 @@ export class LayersModel {
 
   get trainable() { return this._engineLayers.every((l) => l.trainable); }
   /** Freezes or unfreezes every layer (a nested model as a whole, for transfer learning). */
-  set trainable(v) { for (const l of this._engineLayers) l.trainable = v; }
+  set trainable(v) {
+    for (const l of this._engineLayers) {
+      l.trainable = v;
+      // As TF.js's Container does, the weights' own flags follow the model's.
+      for (const w of l._variables()) w._trainable = !!v && !w._state;
+    }
+  }
 
   /**
    * Used as a layer: applied to symbolic tensors, the model's calls are repeated on them with
    * the same layer objects (so the weights are shared), and the outputs returned; applied to
    * tensors, it predicts.
    */
-  apply(inputs) {
+  apply(inputs, kwargs) {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    if (!list.every((x) => x instanceof SymbolicTensor)) return this.predict(inputs);
+    if (!list.every((x) => x instanceof SymbolicTensor)) {
+      // Inside tf.grad / variableGrads / minimize the model's ops are recorded, with its
+      // weights' variables as the weights; {training: true} runs dropout as fit does.
+      if (recording() || kwargs?.training) return this._applyTensors(inputs, !!kwargs?.training);
+      return this.predict(inputs);
+    }
     if (!this._graph) throw new Error(`${this.name}: only a model built with tf.model or a Sequential with an input shape can be applied`);
     if (list.length !== this.inputs.length) throw new Error(`${this.name}: expects ${this.inputs.length} input(s), received ${list.length}`);
     list.forEach((s, i) => {
@@ -219,6 +237,22 @@ export class LayersModel {
     for (const c of made) c.group = this;
     const res = this._graph.outRefs.map(([kind, i, o]) => (kind === 'input' ? list[i] : out[i][o ?? 0]));
     return res.length === 1 ? res[0] : res;
+  }
+
+  /** The model on tensors as recordable runtime ops (see apply). */
+  _applyTensors(x, training) {
+    const temps = [];
+    try {
+      const X = this._xOf(x, 'apply', temps);
+      this._pull();
+      const names = [];
+      const handles = [];
+      for (const l of this._engineLayers) l._boundWeights(names, handles);
+      const out = wrap(engine.model_apply(this._id, X._live(), JSON.stringify(names), Uint32Array.from(handles), training));
+      return this._unpackOutputs(out);
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
   }
 
   /** Marks this model's copy of the given (shared) layers' weights as the newest. */
@@ -249,6 +283,122 @@ export class LayersModel {
       }
       this._seen.set(l, l._version);
     }
+    // Weights that symbolic apply() built now live here: the layer's own small model can go.
+    for (const l of this._engineLayers) {
+      if (l._own && l._own !== this && l._homes.has(this)) {
+        const own = l._own;
+        l._own = null;
+        own.dispose();
+      }
+    }
+  }
+
+  // ---- TF.js's Container members: weights as LayerVariables, the symbolic input and output ----
+
+  /** The weights training changes, layer by layer (none when the model is frozen). */
+  get trainableWeights() {
+    const out = [];
+    const seen = new Set();
+    for (const l of this.layers) for (const v of l.trainableWeights) if (!seen.has(v.name)) { seen.add(v.name); out.push(v); }
+    return out;
+  }
+  /** The weights training leaves alone (moving statistics, frozen layers' weights). */
+  get nonTrainableWeights() {
+    const out = [];
+    const seen = new Set();
+    for (const l of this.layers) for (const v of l.nonTrainableWeights) if (!seen.has(v.name)) { seen.add(v.name); out.push(v); }
+    return out;
+  }
+  /** Every weight: the trainable ones first, as TF.js lists them. */
+  get weights() { return [...this.trainableWeights, ...this.nonTrainableWeights]; }
+  /** The model's symbolic input (a list when it has several). */
+  get input() { return this.inputs.length === 1 ? this.inputs[0] : this.inputs; }
+  /** The model's symbolic output (a list when it has several). */
+  get output() { return this.outputs.length === 1 ? this.outputs[0] : this.outputs; }
+  get built() { return this._engineLayers.length > 0; }
+  get id() { return this._layerId ??= Layer.nextId(); }
+  get stateful() { return this._engineLayers.some((l) => l.stateful); }
+  get supportsMasking() { return true; }
+  get losses() { return []; }
+  get updates() { return []; }
+  get inputSpec() { return null; }
+  get inputLayers() { return this.inputs.map((s) => s.sourceLayer); }
+  get outputLayers() { return this.outputs.map((s) => s.sourceLayer); }
+  getClassName() { return this instanceof Sequential ? 'Sequential' : 'Model'; }
+  /** The model's input (output) at node 0: a model's own node is its inputs and outputs. */
+  getInputAt(nodeIndex) {
+    if (nodeIndex !== 0) throw new Error(`${this.name}: getInputAt(${nodeIndex}): the model has one node (0)`);
+    return this.input;
+  }
+  getOutputAt(nodeIndex) {
+    if (nodeIndex !== 0) throw new Error(`${this.name}: getOutputAt(${nodeIndex}): the model has one node (0)`);
+    return this.output;
+  }
+  getNodeAtIndex(nodeIndex) {
+    if (nodeIndex !== 0) throw new Error(`${this.name}: getNodeAtIndex(${nodeIndex}): the model has one node (0)`);
+    return { outboundLayer: this, inputTensors: this.inputs, outputTensors: this.outputs, inboundLayers: [], callArgs: {} };
+  }
+  assertNotDisposed() {
+    if (this._disposed) throw new Error(`${this.name}: the model is disposed`);
+  }
+  /** Frees the weights (TF.js's disposeWeights); returns how many variables were freed. */
+  disposeWeights() { return this.dispose().numDisposedVariables; }
+  get initialWeights() { return null; }
+  get activityRegularizer() { return null; }
+  /** A model is built when it has layers with an input shape (TF.js's build(inputShape) checks it). */
+  build(inputShape) {
+    if (!this.built) throw new Error(`${this.name}: build: add a first layer with an inputShape (Hebb builds each layer as it is added)`);
+    if (inputShape !== undefined) this.computeOutputShape(inputShape);
+  }
+  /**
+   * Sets weights by name from {name: tensor} (TF.js's loadWeights). With strict (the default),
+   * every weight of the model must be given and no other.
+   */
+  loadWeights(weightMap, strict = true) {
+    if (!weightMap || typeof weightMap !== 'object') throw new Error(`loadWeights: expected {weightName: tensor}, received ${weightMap}`);
+    const vars = this.weights;
+    const names = new Set(vars.map((v) => v.name));
+    if (strict) {
+      const extra = Object.keys(weightMap).filter((k) => !names.has(k));
+      if (extra.length) throw new Error(`loadWeights: the model has no weight${extra.length > 1 ? 's' : ''} named ${extra.join(', ')}`);
+      const missing = vars.filter((v) => !(v.name in weightMap)).map((v) => v.name);
+      if (missing.length) throw new Error(`loadWeights: no value for the weight${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    }
+    for (const v of vars) if (v.name in weightMap) v.write(weightMap[v.name]);
+  }
+  /** The calls of this model on symbolic tensors, when it is nested in another model. */
+  get inboundNodes() { return []; }
+  get outboundNodes() { return []; }
+  /** The output shape for an input shape (the model's own, checked against it). */
+  computeOutputShape(inputShape) {
+    const shapes = Array.isArray(inputShape?.[0]) || inputShape?.[0] === undefined ? inputShape : [inputShape];
+    (shapes ?? []).forEach((sh, i) => {
+      const want = this.inputs[i]?.shape;
+      if (want && (sh.length !== want.length || sh.some((d, k) => k > 0 && d !== want[k]))) {
+        throw new Error(`${this.name}: computeOutputShape: input ${i} expects shape ${fmtShape(want)}, received ${fmtShape(sh)}`);
+      }
+    });
+    return this.outputShape;
+  }
+  computeMask(inputs, mask) { return mask ?? null; }
+  /** Runs the model on tensors (TF.js's call / execute with the model's outputs). */
+  call(inputs) { return this.predict(inputs); }
+  /** TF.js's getUserDefinedMetadata / setUserDefinedMetadata: saved in model.json. */
+  getUserDefinedMetadata() { return this._userMetadata; }
+  setUserDefinedMetadata(metadata) {
+    if (metadata !== undefined && (metadata === null || typeof metadata !== 'object')) throw new Error(`setUserDefinedMetadata: expected a plain object, received ${metadata}`);
+    this._userMetadata = metadata;
+  }
+  /** The layers, by depth from the inputs (TF.js's layersByDepth), keyed by depth. */
+  get layersByDepth() {
+    const out = {};
+    const n = this.layers.length;
+    this.layers.forEach((l, i) => { (out[n - 1 - i] ??= []).push(l); });
+    return out;
+  }
+  /** The weights with their names, as TF.js's getNamedWeights gives them: [{name, tensor}]. */
+  getNamedWeights() {
+    return this.weights.map((v) => ({ name: v.name, tensor: v.read() }));
   }
 
   /** The model's inputs as one tensor: several are packed side by side as [n, total]. */
@@ -837,6 +987,8 @@ export class LayersModel {
       l._homes.delete(this);
     }
     engine.model_dispose(this._id);
+    this._disposed = true;
+    liveModels.delete(this);
     return { refCountAfterDispose: 0, numDisposedVariables: this._engineLayers.reduce((s, l) => s + l._weightCount, 0) };
   }
 }
@@ -865,9 +1017,12 @@ export class Sequential extends LayersModel {
     } else {
       if (!(layer instanceof Layer)) throw new Error(`Sequential.add: expected a layer from tf.layers.*, received ${layer?.constructor?.name ?? layer}`);
       if (layer._homes.has(this)) throw new Error(`Sequential.add: ${layer.className} '${layer.name}' is already in this model`);
+      layer._assertNotDisposed();
       this._addEngineLayer(layer, layer._config);
+      // An InputLayer added by hand is listed, as TF.js lists it (one made from inputShape is not).
       this.layers.push(layer);
     }
+    this._chain(layer);
     this._pull();
     if (this._compileArgs) {
       this._traceKey = null;
@@ -895,13 +1050,74 @@ export class Sequential extends LayersModel {
     this._engineLayers.push(layer);
   }
 
-  get inputs() {
-    const l = this._engineLayers[0];
-    return l ? [{ shape: l.inputShape, name: l.name, sourceLayer: l, dtype: 'float32' }] : [];
+  /**
+   * Continues the symbolic chain with the added layer (or model), as TF.js's Sequential does: the
+   * first layer gets an input (its InputLayer's, or one named '<layer>_input'), each later one is
+   * applied to the previous output. So `model.inputs`, `layer.output` and `layer.input` are the
+   * symbolic tensors tf.model() takes (transfer learning from a Sequential).
+   */
+  _chain(layer) {
+    const first = this._engineLayers[0];
+    if (!this._inputSym) {
+      const dtype = first._config.dtype ?? 'float32';
+      const batch = first._config.batchInputShape?.[0] ?? first._config.batchSize ?? null;
+      const shape = [batch, ...first.inputShape.slice(1)];
+      const inLayer = first.className === 'InputLayer' ? first : new Layer('InputLayer', { batchInputShape: shape, dtype, name: `${first.name}_input` });
+      this._inputSym = _symbolicInput(inLayer, shape, dtype);
+      this._outputSym = this._inputSym;
+      if (first.className === 'InputLayer') return;
+    }
+    this._outputSym = layer.apply(this._outputSym);
   }
-  get outputs() {
-    const l = this._engineLayers[this._engineLayers.length - 1];
-    return l ? [{ shape: l.outputShape, name: l.name, sourceLayer: l, dtype: 'float32' }] : [];
+
+  get inputs() { return this._inputSym ? [this._inputSym] : []; }
+  get outputs() { return this._outputSym ? [this._outputSym] : []; }
+
+  /**
+   * Removes the last layer (TF.js's pop): the model's output becomes the previous layer's. The
+   * remaining layers keep their weights; the removed one keeps its own. Compile again to train.
+   */
+  pop() {
+    if (this.layers.length === 0) throw new Error('Sequential.pop: there are no layers in the model');
+    const removed = this.layers.pop();
+    const removedEngine = new Set(removed instanceof LayersModel ? removed._engineLayers : [removed]);
+    const keep = this._engineLayers.filter((l) => !removedEngine.has(l) || l.className === 'InputLayer');
+    // The old engine model stays as the weights' home while the new one takes them over.
+    const holder = Object.create(LayersModel.prototype);
+    holder._init({ name: `${this.name}_popped` });
+    holder._id = this._id;
+    holder._engineLayers = this._engineLayers;
+    for (const l of this._engineLayers) {
+      l._homes.set(holder, l._homes.get(this));
+      l._homes.delete(this);
+      if (l._model === this) l._model = holder;
+    }
+    this._id = engine.model_new();
+    this._engineLayers = [];
+    this._seen = new Map();
+    const syms = { input: this._inputSym };
+    this._inputSym = null;
+    this._outputSym = null;
+    for (const l of keep) {
+      const cfg = this._engineLayers.length === 0 && l.className !== 'InputLayer' ? { ...l._config, batchInputShape: [null, ...l.inputShape.slice(1)] } : l._config;
+      this._addEngineLayer(l, cfg);
+    }
+    this._pull();
+    // The symbolic chain: the input stays; the output is the last kept layer's first output.
+    this._inputSym = keep.length ? syms.input : null;
+    const last = keep[keep.length - 1];
+    this._outputSym = !last ? null : last.className === 'InputLayer' ? syms.input : (last._inbound.find((c) => c.inputs.length === 1)?.outputs[0] ?? null);
+    // A removed layer that only this model held keeps its weights in a small model of its own.
+    for (const l of removedEngine) {
+      if (l._weightCount && l._model === holder && l._homes.size === 1 && l._builtInput) {
+        l._buildFor(l._builtInput.map((sh) => ({ shape: [null, ...sh], dtype: 'float32', _batch: null })));
+      }
+    }
+    holder.dispose();
+    if (this._compileArgs) {
+      this._traceKey = null;
+      this._sendCompile();
+    }
   }
   /** The chain as a graph, so a Sequential can be applied inside a functional model. */
   get _graph() {
@@ -916,6 +1132,8 @@ export class Sequential extends LayersModel {
   }
 }
 
+_overridable(LayersModel.prototype, ['trainableWeights', 'nonTrainableWeights', 'weights', 'stateful', 'supportsMasking', 'losses', 'updates',
+  'inputSpec', 'inboundNodes', 'outboundNodes', 'initialWeights', 'activityRegularizer']);
 _registerModelFactory((config) => new LayersModel(config), (id) => wrap(id));
 
 /** A functional model from symbolic tensors: tf.model({inputs, outputs}). */

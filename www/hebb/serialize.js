@@ -7,7 +7,7 @@ import { tensor, wrap } from './tensor.js';
 import { Layer, input, customClasses } from './layers.js';
 import { LayersModel, Sequential } from './models.js';
 import { getSaveHandler, getLoadHandler, encodeWeights, decodeWeights } from './io.js';
-import { layerToKeras, layerFromKeras } from './keras_json.js';
+import { layerToKeras, layerFromKeras, pythonicToJs, layerConfigJs } from './keras_json.js';
 import { kerasToArtifacts } from './keras_file.js';
 import { Optimizer, LearningRateSchedule } from './train.js';
 import { LossSpec } from './losses.js';
@@ -15,13 +15,19 @@ import { LossSpec } from './losses.js';
 const GENERATED_BY = 'Hebb 0.1.0';
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
-/** One layer's config in model.json's form; a Sequential's first layer carries the input shape. */
-function layerEntry(l, first) {
+/** One layer's options with the hints TF.js's config needs; a Sequential's first layer carries
+ *  the input shape. */
+function layerOptions(l, first) {
   let cfg = l.getConfig();
   if (first && l.className !== 'InputLayer' && cfg.batchInputShape === undefined && cfg.inputShape === undefined) {
     cfg = { ...cfg, batchInputShape: l.inputShape };
   }
-  return layerToKeras(l.className, cfg, { inputShape: Array.isArray(l.inputShape?.[0]) ? undefined : l.inputShape });
+  return [l.className, cfg, { inputShape: Array.isArray(l.inputShape?.[0]) ? undefined : l.inputShape }];
+}
+
+/** One layer's config in model.json's form. */
+function layerEntry(l, first) {
+  return layerToKeras(...layerOptions(l, first));
 }
 
 /** The model's topology as TF.js writes it in model.json. */
@@ -353,3 +359,42 @@ export async function loadLayersModel(source, options = {}) {
 
 // model.save on every model class.
 LayersModel.prototype.save = function save(handlerOrURL, config) { return saveModel(this, handlerOrURL, config); };
+
+/**
+ * TF.js's model.toJSON(unused, returnString = true): the topology as model.json holds it
+ * ({class_name, config, keras_version, backend}), as a string or an object.
+ */
+LayersModel.prototype.toJSON = function toJSON(unused, returnString = true) {
+  const topo = modelTopology(this);
+  return returnString ? JSON.stringify(topo) : topo;
+};
+/** The compile arguments as model.json's training_config holds them (TF.js's getTrainingConfig). */
+LayersModel.prototype.getTrainingConfig = function getTrainingConfig() {
+  if (!this._compileArgs) throw new Error(`${this.name}: getTrainingConfig: the model is not compiled`);
+  return pythonicToJs(trainingConfig(this));
+};
+/** TF.js's model.getConfig(): the model's name and its layers' configs, camelCase. */
+LayersModel.prototype.getConfig = function getConfig() {
+  const config = pythonicToJs(modelTopology(this).config);
+  // Each layer's config as its getConfig() gives it (options TF.js leaves undefined stay so).
+  const seq = this instanceof Sequential;
+  config.layers.forEach((entry, i) => { entry.config = layerConfigJs(...layerOptions(this._engineLayers[i], seq && i === 0)); });
+  return config;
+};
+
+/** tf.models: models from their JSON topology (TF.js's modelFromJSON). */
+export const models = {
+  /**
+   * A model (fresh weights) from a topology: model.toJSON()'s object or string, a model.json's
+   * {modelTopology, ...} (its weights are not fetched), or its model_config.
+   */
+  async modelFromJSON(modelAndWeightsConfig, customObjects) {
+    let json = modelAndWeightsConfig;
+    if (typeof json === 'string') {
+      try { json = JSON.parse(json); } catch (e) { throw new Error(`modelFromJSON: the string is not JSON: ${e.message}`); }
+    }
+    if (!json || typeof json !== 'object') throw new Error(`modelFromJSON: expected a model topology object, received ${json}`);
+    if (customObjects && typeof customObjects === 'object') for (const [k, v] of Object.entries(customObjects)) customClasses.set(k, v);
+    return buildModel(json.modelTopology ?? json, 'modelFromJSON');
+  },
+};

@@ -69,10 +69,28 @@ export class Optimizer {
     this.config.learningRate = v;
     for (const m of this._models) m._setLearningRate(v);
   }
+  /** TF.js's SGD/Momentum setLearningRate. */
+  setLearningRate(learningRate) { this.learningRate = learningRate; }
   toJSON() { return { className: this.className, config: this.config, id: this._id }; }
   /** Frees the state minimize/applyGradients kept (a model compiled with it keeps its own). */
   dispose() { engine.optimizer_drop(this._id); }
 }
+
+// The hyperparameters TF.js's optimizer classes expose as members (read from the config).
+for (const key of ['momentum', 'useNesterov', 'beta1', 'beta2', 'epsilon', 'rho', 'decay', 'centered', 'initialAccumulatorValue', 'weightDecay']) {
+  Object.defineProperty(Optimizer.prototype, key, {
+    get() { return this.config[key]; },
+    configurable: true,
+  });
+}
+/** TF.js's Momentum setMomentum. */
+Optimizer.prototype.setMomentum = function setMomentum(momentum) {
+  if (this.className !== 'Momentum') throw new Error(`${this.className}: setMomentum is for tf.train.momentum optimizers`);
+  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw new Error(`Momentum: momentum must be a number, received ${momentum}`);
+  this.config.momentum = momentum;
+  // A compiled model gets the new value at its next compile, as TF.js reads it at the next step.
+  for (const m of this._models) m._traceKey = null;
+};
 
 const def = (v, d) => (v === undefined || v === null ? d : v);
 
