@@ -181,3 +181,28 @@ export async function statesProgram(x: tf.Tensor): Promise<number> {
   const p = loaded.predict(x, { batchSize: 4 }) as tf.Tensor;
   return p.rank;
 }
+
+// The object model as TF.js programs use it: weights, properties, symbolic tensors, transfer
+// learning, custom loops over a model's weights.
+export async function objectModel(): Promise<number> {
+  const base = tf.sequential();
+  base.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [8, 8, 1], name: 'conv' }));
+  base.add(tf.layers.flatten({ name: 'flat' }));
+  base.add(tf.layers.dense({ units: 2, name: 'head' }));
+  const conv = base.getLayer('conv') as tf.Layer;
+  const k: tf.LayerVariable | null | undefined = conv.kernel;
+  const sizes: number[] = base.weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
+  const flat = base.getLayer('flat') as tf.Layer;
+  const feat = tf.model({ inputs: base.inputs, outputs: flat.output as tf.SymbolicTensor });
+  feat.trainable = false;
+  const clf = tf.sequential();
+  clf.add(feat);
+  clf.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+  const x = tf.ones([2, 8, 8, 1]);
+  const opt = tf.train.sgd(0.1);
+  const cost = opt.minimize(() => tf.mean(tf.square(base.apply(x) as tf.Tensor)), true, base.trainableWeights.map((w) => w.val));
+  const json = base.toJSON(null, false);
+  base.pop();
+  const unit: number | undefined = (clf.getLayer(1) as tf.Layer).units;
+  return (k?.shape.length ?? 0) + sizes.length + (cost ? 1 : 0) + (json ? 1 : 0) + (unit ?? 0) + (conv.activation?.getClassName().length ?? 0);
+}

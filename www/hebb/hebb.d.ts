@@ -152,19 +152,43 @@ export interface DenseLayerArgs extends LayerArgs {
   kernelConstraint?: ConstraintIdentifier; biasConstraint?: ConstraintIdentifier;
 }
 
-/** A custom layer's weight, from addWeight(): read() gives its tensor. */
+/** A layer's weight (TF.js's LayerVariable): layer.kernel, model.weights[i], addWeight()'s result. */
 export declare class LayerVariable {
+  readonly id: number;
   readonly name: string;
+  readonly originalName: string;
   readonly shape: number[];
   readonly dtype: 'float32';
-  readonly trainable: boolean;
+  trainable: boolean;
+  readonly constraint: ConstraintSpec | null;
+  /** A copy of the weight's value (inside a custom layer's call(), its traced placeholder). */
   read(): Tensor;
-  write(value: Tensor): void;
+  write(value: Tensor): LayerVariable;
+  /** The weight as a tf.Variable for custom loops; optimizer updates to it reach the model. */
+  readonly val: Variable;
+  assertNotDisposed(): void;
+  dispose(): void;
+}
+/** What a layer accepts: rank and fixed axes (TF.js's InputSpec). */
+export declare class InputSpec {
+  dtype?: DataType; shape?: (number | null)[]; ndim?: number; maxNDim?: number; minNDim?: number;
+  axes?: { [axis: number]: number };
+}
+/** A call of a layer on symbolic tensors (TF.js's Node). */
+export interface LayerNode {
+  outboundLayer: Layer; inboundLayers: Layer[]; inputTensors: SymbolicTensor[]; outputTensors: SymbolicTensor[];
+  nodeIndices: number[]; tensorIndices: number[];
 }
 export declare const serialization: {
   /** Registers a custom layer class (by its static className) so loadLayersModel can build it. */
   registerClass<T extends new (config: any) => Layer>(cls: T): T;
+  /** The name a class is registered under. */
+  getRegisteredName(cls: Function): string;
+  Serializable: new () => { getClassName(): string; getConfig(): object };
+  SerializationMap: { getMap(): { classNameMap: { [name: string]: unknown } } };
 };
+/** A layer's activation (layer.activation): its name and the function. */
+export interface ActivationFn { getClassName(): string; apply(x: Tensor): Tensor }
 export declare class Layer {
   /** For custom layers: class MyLayer extends tf.layers.Layer { constructor(config) { super(config); } } */
   constructor(config?: LayerArgs & { [option: string]: unknown });
@@ -181,10 +205,42 @@ export declare class Layer {
   readonly inputShape?: (number | null)[];
   /** One shape, or one per output for a layer with several (returnState). */
   readonly outputShape?: (number | null)[] | (number | null)[][];
-  readonly weights: { name: string; shape: number[]; trainable: boolean }[];
+  readonly id: number;
+  /** Trainable weights first, then the others (moving statistics, or all of a frozen layer). */
+  readonly weights: LayerVariable[];
+  readonly trainableWeights: LayerVariable[];
+  readonly nonTrainableWeights: LayerVariable[];
+  /** Regularization penalties of the layer's weights now, one scalar each. */
+  readonly losses: Tensor[];
+  readonly updates: Tensor[];
+  readonly inputSpec: InputSpec[] | null;
+  readonly supportsMasking: boolean;
+  readonly stateful: boolean;
+  /** The symbolic input/output of the layer's only call (throws when it has several). */
+  readonly input: SymbolicTensor | SymbolicTensor[];
+  readonly output: SymbolicTensor | SymbolicTensor[];
+  readonly inboundNodes: LayerNode[];
+  readonly outboundNodes: LayerNode[];
+  getInputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[];
+  getOutputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[];
+  // The class's TF.js properties, where the class has them (from its options and weights).
+  units?: number; filters?: number; kernelSize?: number[]; strides?: number[]; poolSize?: number[];
+  padding?: 'valid' | 'same' | 'causal'; dataFormat?: 'channelsLast' | 'channelsFirst'; dilationRate?: number[];
+  useBias?: boolean; rate?: number; axis?: number | number[]; returnSequences?: boolean; returnState?: boolean; goBackwards?: boolean;
+  activation?: ActivationFn; recurrentActivation?: ActivationFn;
+  kernelInitializer?: InitializerSpec | null; biasInitializer?: InitializerSpec | null;
+  kernel?: LayerVariable | null; bias?: LayerVariable | null; recurrentKernel?: LayerVariable | null;
+  depthwiseKernel?: LayerVariable | null; pointwiseKernel?: LayerVariable | null; embeddings?: LayerVariable | null;
+  gamma?: LayerVariable | null; beta?: LayerVariable | null; movingMean?: LayerVariable | null; movingVariance?: LayerVariable | null;
+  /** A wrapper's (bidirectional, timeDistributed) layer. */
+  layer?: Layer;
   getClassName(): string;
-  getConfig(): object;
+  getConfig(): { [option: string]: unknown };
   countParams(): number;
+  computeMask(inputs: Tensor | Tensor[], mask?: Tensor | Tensor[]): Tensor | Tensor[] | null;
+  assertInputCompatibility(inputs: SymbolicTensor | SymbolicTensor[]): void;
+  /** Frees the layer's weights; a disposed layer cannot be applied. */
+  dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
   /** Zeroes a stateful recurrent layer's carried states. */
   resetStates(): void;
   getWeights(): Tensor[];
@@ -205,8 +261,13 @@ export declare class SymbolicTensor {
   readonly shape: (number | null)[];
   readonly dtype: DataType;
   readonly name: string;
+  readonly originalName: string;
   readonly sourceLayer: Layer;
   readonly rank: number;
+  /** Which call of sourceLayer made it, and which of that call's outputs it is. */
+  readonly nodeIndex: number;
+  readonly tensorIndex: number;
+  readonly inputs: SymbolicTensor[];
 }
 export declare function input(config: { shape?: number[]; batchShape?: (number | null)[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor;
 type MergeArgs = { name?: string; trainable?: boolean };
@@ -249,6 +310,16 @@ export declare const layers: {
   dropout(args: LayerArgs & { rate: number; seed?: number }): Layer;
   flatten(args?: LayerArgs): Layer;
   leakyReLU(args?: LayerArgs & { alpha?: number }): Layer;
+  elu(args?: LayerArgs & { alpha?: number }): Layer;
+  /** Keras 3's ReLU: maxValue, and negativeSlope and threshold (TF.js has maxValue only). */
+  reLU(args?: LayerArgs & { maxValue?: number | null; negativeSlope?: number; threshold?: number }): Layer;
+  prelu(args?: LayerArgs & { alphaInitializer?: InitializerIdentifier; alphaRegularizer?: RegularizerSpec; alphaConstraint?: ConstraintIdentifier; sharedAxes?: number | number[] }): Layer;
+  thresholdedReLU(args?: LayerArgs & { theta?: number }): Layer;
+  rescaling(args: LayerArgs & { scale: number; offset?: number }): Layer;
+  gaussianDropout(args: LayerArgs & { rate: number }): Layer;
+  alphaDropout(args: LayerArgs & { rate: number; noiseShape?: (number | null)[] }): Layer;
+  /** tf.input. */
+  input(config: { shape?: number[]; batchShape?: (number | null)[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor;
   softmax(args?: LayerArgs & { axis?: number }): Layer;
   inputLayer(args: { inputShape?: number[]; batchInputShape?: (number | null)[]; name?: string }): Layer;
   add(args?: MergeArgs): Layer;
@@ -370,6 +441,12 @@ export declare class Optimizer {
   learningRate: number;
   getClassName(): string;
   getConfig(): object;
+  setLearningRate(learningRate: number): void;
+  /** Momentum only. */
+  setMomentum(momentum: number): void;
+  readonly momentum?: number; readonly useNesterov?: boolean; readonly beta1?: number; readonly beta2?: number;
+  readonly epsilon?: number; readonly rho?: number; readonly decay?: number; readonly centered?: boolean;
+  readonly initialAccumulatorValue?: number;
 }
 export declare class LearningRateSchedule {
   getClassName(): string;
@@ -422,7 +499,11 @@ export declare const losses: {
   sigmoidCrossEntropy(labels: Tensor, logits: Tensor, weights?: Tensor): Tensor;
   softmaxCrossEntropy(onehotLabels: Tensor, logits: Tensor, weights?: Tensor): Tensor;
   cosineDistance(labels: Tensor, predictions: Tensor, axis?: number, weights?: Tensor): Tensor;
+  /** The losses times the weights, reduced by `reduction` (default SUM_BY_NONZERO_WEIGHTS). */
+  computeWeightedLoss(losses: Tensor, weights?: Tensor | number, reduction?: number): Tensor;
 };
+/** How computeWeightedLoss reduces. */
+export declare const Reduction: { NONE: 0; SUM: 1; MEAN: 2; SUM_BY_NONZERO_WEIGHTS: 3 };
 export declare const metrics: { [name: string]: LossOrMetricFn };
 
 export type Logs = { [key: string]: number };
@@ -478,8 +559,27 @@ export declare class LayersModel {
   constructor(config: { inputs: SymbolicTensor | SymbolicTensor[]; outputs: SymbolicTensor | SymbolicTensor[]; name?: string });
   name: string;
   readonly layers: (Layer | LayersModel)[];
-  readonly inputs: { shape: (number | null)[]; name: string }[];
-  readonly outputs: { shape: (number | null)[]; name: string }[];
+  readonly inputs: SymbolicTensor[];
+  readonly outputs: SymbolicTensor[];
+  /** inputs[0] / outputs[0], or the lists when there are several. */
+  readonly input: SymbolicTensor | SymbolicTensor[];
+  readonly output: SymbolicTensor | SymbolicTensor[];
+  readonly inputLayers: Layer[];
+  readonly outputLayers: Layer[];
+  /** Trainable weights first, then the others, as TF.js lists them. */
+  readonly weights: LayerVariable[];
+  readonly trainableWeights: LayerVariable[];
+  readonly nonTrainableWeights: LayerVariable[];
+  readonly built: boolean;
+  /** The topology as model.json holds it: a JSON string, or the object with returnString false. */
+  toJSON(unused?: unknown, returnString?: boolean): string | object;
+  getConfig(): { name: string; layers: object[]; [key: string]: unknown };
+  getTrainingConfig(): object;
+  /** Sets weights by name; with strict (the default) every weight and no other. */
+  loadWeights(weights: { [name: string]: Tensor }, strict?: boolean): void;
+  getNamedWeights(): { name: string; tensor: Tensor }[];
+  getUserDefinedMetadata(): object | undefined;
+  setUserDefinedMetadata(metadata: object): void;
   readonly inputNames: string[];
   readonly outputNames: string[];
   readonly metricsNames: string[];
@@ -496,8 +596,11 @@ export declare class LayersModel {
   evaluate(x: TensorOrList, y: TensorOrList, args?: { batchSize?: number }): Tensor | Tensor[];
   predict(x: TensorOrList, args?: { batchSize?: number }): Tensor | Tensor[];
   predictOnBatch(x: TensorOrList): Tensor | Tensor[];
-  /** As a layer: on symbolic tensors, repeats the model's calls (sharing its weights). */
-  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[];
+  /** As a layer: on symbolic tensors, repeats the model's calls (sharing its weights); on
+   *  tensors, runs the model (recorded inside tf.grad/variableGrads/minimize; `training` runs
+   *  dropout as fit does). */
+  apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: { training?: boolean }): SymbolicTensor | SymbolicTensor[];
+  apply(inputs: Tensor | Tensor[], kwargs?: { training?: boolean }): Tensor | Tensor[];
   summary(lineLength?: number, positions?: number[], printFn?: (line: string) => void): void;
   countParams(): number;
   /** Zeroes the carried states of every stateful layer. */
@@ -509,6 +612,8 @@ export declare class LayersModel {
 export declare class Sequential extends LayersModel {
   constructor(config?: { layers?: (Layer | LayersModel)[]; name?: string });
   add(layer: Layer | LayersModel): void;
+  /** Removes the last layer. */
+  pop(): void;
   predict(x: Tensor | Tensor[], args?: { batchSize?: number }): Tensor;
   predictOnBatch(x: Tensor): Tensor;
 }
@@ -609,6 +714,10 @@ export declare function _evaluateDataset<T>(model: Sequential, dataset: data.Dat
  * `.keras` file (its URL, a File/Blob or its bytes). A file saved with its optimizer comes back
  * compiled, with the optimizer's state.
  */
+/** Models from their JSON topology (fresh weights): toJSON()'s string or object, or a model.json's. */
+export declare const models: {
+  modelFromJSON(modelAndWeightsConfig: string | object, customObjects?: { [className: string]: unknown }): Promise<LayersModel>;
+};
 export declare function loadLayersModel(
   source: string | io.IOHandler | ArrayBuffer | ArrayBufferView | Blob,
   options?: { fetchFunc?: typeof fetch; requestInit?: RequestInit },
