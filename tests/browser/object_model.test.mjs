@@ -326,3 +326,102 @@ test('a custom loop over model.trainableWeights gives TF.js\'s weights after 5 s
   }
   assert.equal(r.got.webgpu.backend, 'webgpu');
 });
+
+test('the new layers (elu, reLU, prelu, thresholdedReLU, rescaling, gaussianDropout, alphaDropout) predict, summarise and save as in TF.js; model.json both ways (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const specs = [
+      ['elu', {}], ['reLU', { maxValue: 0.6 }], ['prelu', { alphaInitializer: 'zeros' }], ['thresholdedReLU', { theta: 0.3 }],
+      ['rescaling', { scale: 2, offset: -1 }], ['gaussianDropout', { rate: 0.3 }], ['alphaDropout', { rate: 0.2 }],
+    ];
+    const x = [[1, -2, 0.5], [0.3, 0.1, -0.7], [-1, 2, 3]];
+    const build = (lib, name, cfg) => {
+      const m = lib.sequential();
+      m.add(lib.layers.dense({ units: 4, inputShape: [3], name: 'in', kernelInitializer: lib.initializers.randomUniform({ minval: -1, maxval: 1, seed: 2 }) }));
+      m.add(lib.layers[name]({ ...structuredClone(cfg), name: 'act' }));
+      m.add(lib.layers.dense({ units: 2, name: 'out', kernelInitializer: lib.initializers.ones() }));
+      return m;
+    };
+    const save = async (m) => {
+      let artifacts;
+      await m.save(m.constructor === window.tf.Sequential || m instanceof window.tf.LayersModel
+        ? window.tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; })
+        : window.tfjs.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+      return artifacts;
+    };
+    const out = [];
+    for (const [name, cfg] of specs) {
+      const ref = build(window.tfjs, name, cfg);
+      const start = ref.getWeights();
+      // PReLU's alpha: the same non-zero values in both.
+      if (name === 'prelu') start[2] = window.tfjs.tensor1d([0.1, 0.2, 0.3, 0.4]);
+      ref.setWeights(start);
+      const want = Array.from(ref.predict(window.tfjs.tensor2d(x)).dataSync());
+      const lines = [];
+      ref.summary(undefined, undefined, (l) => lines.push(l));
+      const row = { name, want, lines, got: {} };
+      for (const backend of ['cpu', 'webgpu']) {
+        await window.tf.setBackend(backend);
+        const m = build(window.tf, name, cfg);
+        m.setWeights(start.map((t) => window.tf.tensor(Array.from(t.dataSync()), t.shape)));
+        const got = Array.from(await m.predict(window.tf.tensor2d(x)).data());
+        const mine = [];
+        m.summary(undefined, undefined, (l) => mine.push(l));
+        // Hebb's model.json loads in TF.js and in Hebb with the same predictions.
+        const a = await save(m);
+        const inTfjs = await window.tfjs.loadLayersModel(window.tfjs.io.fromMemory(a.modelTopology, a.weightSpecs, a.weightData));
+        const back = await window.tf.loadLayersModel(window.tf.io.fromMemory(a.modelTopology, a.weightSpecs, a.weightData));
+        row.got[backend] = {
+          got, lines: mine,
+          tfjsLoaded: Array.from(inTfjs.predict(window.tfjs.tensor2d(x)).dataSync()),
+          hebbLoaded: Array.from(await back.predict(window.tf.tensor2d(x)).data()),
+          config: back.getLayer('act').getConfig(),
+          tfjsConfig: inTfjs.getLayer('act').getConfig(),
+        };
+      }
+      // TF.js's model.json loads in Hebb.
+      const ra = await save(ref);
+      const fromTfjs = await window.tf.loadLayersModel(window.tf.io.fromMemory(ra.modelTopology, ra.weightSpecs, ra.weightData));
+      row.fromTfjs = Array.from(await fromTfjs.predict(window.tf.tensor2d(x)).data());
+      out.push(row);
+    }
+    return out;
+  });
+  const near = (a, b, what) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-4, `${what}[${i}]: ${v} vs ${b[i]}`));
+  for (const row of r) {
+    for (const [backend, g] of Object.entries(row.got)) {
+      near(g.got, row.want, `${row.name} ${backend}: predict vs TF.js`);
+      assert.deepEqual(g.lines, row.lines, `${row.name} ${backend}: summary()`);
+      near(g.tfjsLoaded, row.want, `${row.name} ${backend}: Hebb's model.json in TF.js`);
+      near(g.hebbLoaded, row.want, `${row.name} ${backend}: Hebb's model.json in Hebb`);
+      for (const [k, v] of Object.entries(g.tfjsConfig)) {
+        if (k !== 'name') assert.deepEqual(g.config[k], v, `${row.name}: option ${k} after the round trip`);
+      }
+    }
+    near(row.fromTfjs, row.want, `${row.name}: TF.js's model.json in Hebb`);
+  }
+});
+
+test('the new layers\' bad options and inputs raise errors naming the layer', { timeout: 60_000 }, async () => {
+  const page = await openBoth();
+  const errors = await page.evaluate(() => {
+    const tf = window.tf;
+    const attempt = (f) => { try { f(); return 'no error'; } catch (e) { return e.message; } };
+    return {
+      gaussianDropout: attempt(() => tf.layers.gaussianDropout({ rate: 1.5, name: 'gd' })),
+      alphaDropout: attempt(() => tf.layers.alphaDropout({ rate: -0.1, name: 'ad' })),
+      reLU: attempt(() => tf.layers.reLU({ maxValue: -1, name: 'r' })),
+      thresholdedReLU: attempt(() => tf.layers.thresholdedReLU({ theta: -1, name: 't' })),
+      rescaling: attempt(() => tf.layers.rescaling({ name: 'rs' })),
+      prelu: attempt(() => tf.layers.prelu({ sharedAxes: [5], name: 'p' }).apply(tf.input({ shape: [3, 2] }))),
+      elu: attempt(() => tf.layers.elu({ alpha: 'big', name: 'e' })),
+    };
+  });
+  assert.match(errors.gaussianDropout, /GaussianDropout 'gd'.*rate/);
+  assert.match(errors.alphaDropout, /AlphaDropout 'ad'.*rate/);
+  assert.match(errors.reLU, /ReLU 'r'.*maxValue/);
+  assert.match(errors.thresholdedReLU, /ThresholdedReLU 't'.*theta/);
+  assert.match(errors.rescaling, /Rescaling 'rs'.*scale/);
+  assert.match(errors.prelu, /PReLU 'p'.*sharedAxes/);
+  assert.match(errors.elu, /ELU 'e'.*alpha/);
+});
