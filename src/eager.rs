@@ -350,6 +350,17 @@ impl Runtime {
         Ok(())
     }
 
+    /// A constant as a node of the active trace (a symbolic tensor), so ops on it are recorded:
+    /// a random op drawn inside a traced function then draws afresh on every replay.
+    pub fn trace_const(&mut self, t: Tensor) -> Result<Handle> {
+        let tr = self.trace.as_mut().ok_or_else(|| Error::arg("trace", "no trace is active"))?;
+        let n = tr.graph.constant(t.clone())?;
+        if let Some(vals) = tr.values.as_mut() {
+            vals.insert(n, t);
+        }
+        Ok(self.insert(Value::Symbolic(n)))
+    }
+
     /// The trace node behind `h` while tracing: a symbolic tensor or a watched one.
     pub fn trace_node(&self, h: Handle) -> Option<NodeId> {
         let tr = self.trace.as_ref()?;

@@ -322,7 +322,8 @@ impl GpuModel {
     }
 
     /// Runs a predict step and copies its output into `enc`'s readback; used by `predict`.
-    pub fn predict_batch(&mut self, model: &Sequential, x: &[f32], out: &wgpu::Buffer, out_at: u64) -> Result<()> {
+    /// `seed` draws the noise of random ops a model runs in inference (a custom sampling layer).
+    pub fn predict_batch(&mut self, model: &Sequential, x: &[f32], out: &wgpu::Buffer, out_at: u64, seed: u32) -> Result<()> {
         let batch = x.len() / crate::tensor::numel(&model.input_feature_shape()?).max(1);
         let key = plan_key(PlanKind::Predict, batch, &[], DType::F32);
         let mut step = match self.plans.remove(&key) {
@@ -333,7 +334,7 @@ impl GpuModel {
             return Err(e);
         }
         let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("predict") });
-        step.plan.encode(&mut enc, &[x], 0);
+        step.plan.encode(&mut enc, &[x], seed);
         if let Some((b, n)) = step.plan.value(step.outputs[0]) {
             enc.copy_buffer_to_buffer(b, 0, out, out_at * 4, Some(n as u64 * 4));
         }

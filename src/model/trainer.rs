@@ -241,7 +241,8 @@ pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usiz
     check_state_batch(model, "evaluate", x.shape[0], batch_size)?;
     let k = model.compiled.as_ref().map(|c| c.num_values()).unwrap_or(1);
     let mut sums = vec![0.0f64; k];
-    let mut rng = Rng::new(0);
+    // Random ops a model runs in inference (a custom sampling layer) draw afresh on each call.
+    let mut rng = Rng::new(model.rng.next_u32() as u64);
     batched(model, PlanKind::Eval, x, Some(y), batch_size.max(1), &mut rng, |sp, b| {
         for (s, &node) in sums.iter_mut().zip(&sp.outputs) {
             *s += sp.plan.value(node)[0] as f64 * b as f64;
@@ -276,7 +277,7 @@ pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<
     shape.extend(model.output_shape()?);
     let mut data = crate::tensor::shape::alloc_zeroed("predict", crate::tensor::shape::checked_numel("predict", &shape)?)?;
     data.clear();
-    let mut rng = Rng::new(0);
+    let mut rng = Rng::new(model.rng.next_u32() as u64);
     batched(model, PlanKind::Predict, x, None, batch_size.max(1), &mut rng, |sp, _| {
         data.extend_from_slice(sp.plan.value(sp.outputs[0]));
     })?;

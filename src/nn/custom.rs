@@ -4,13 +4,17 @@
 
 use super::{batch_shape, Layer, WeightSpec};
 use crate::error::{Error, Result};
-use crate::graph::{Graph, NodeId, TracedFn};
+use crate::graph::{Builder, Graph, NodeId, TracedFn};
 use serde_json::Value;
+use std::collections::HashMap;
 
 pub struct Custom {
     name: String,
     class: &'static str,
     traced: TracedFn,
+    /// A call that depends on the batch size (a sampling layer drawing noise of the batch's
+    /// shape) has a recording per batch size, which the JS side supplies before each run.
+    by_batch: Option<HashMap<usize, TracedFn>>,
     specs: Vec<WeightSpec>,
     /// The feature shapes the call was traced for, and its output's.
     inputs: Vec<Vec<usize>>,
@@ -29,7 +33,25 @@ impl Custom {
         }
         // Class names live as long as the program (a handful per page).
         let class: &'static str = Box::leak(class.to_string().into_boxed_str());
-        Ok(Custom { name, class, traced, specs, inputs, out, config })
+        Ok(Custom { name, class, traced, by_batch: None, specs, inputs, out, config })
+    }
+
+    /// Makes the call batch-dependent, with these recordings by batch size.
+    pub fn per_batch(mut self, traces: Vec<(usize, TracedFn)>) -> Result<Custom> {
+        let mut map = HashMap::new();
+        for (b, t) in traces {
+            self.check(&t)?;
+            map.insert(b, t);
+        }
+        self.by_batch = Some(map);
+        Ok(self)
+    }
+
+    fn check(&self, t: &TracedFn) -> Result<()> {
+        if t.inputs.len() != self.traced.inputs.len() {
+            return Err(Error::arg(format!("{} '{}'", self.class, self.name), "a recording of the call takes a different number of tensors"));
+        }
+        Ok(())
     }
 }
 
@@ -59,7 +81,29 @@ impl Layer for Custom {
     fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], _training: bool) -> Result<NodeId> {
         let mut args = xs.to_vec();
         args.extend_from_slice(w);
-        self.traced.instantiate(g, &args).map_err(|e| e.within(&format!("{} '{}'", self.class, self.name)))
+        let owner = || format!("{} '{}'", self.class, self.name);
+        let traced = match &self.by_batch {
+            None => &self.traced,
+            Some(map) => {
+                let batch = g.shape_of(xs[0]).first().copied().unwrap_or(0);
+                map.get(&batch).ok_or_else(|| {
+                    let mut have: Vec<usize> = map.keys().copied().collect();
+                    have.sort_unstable();
+                    Error::arg(owner(), format!("call() depends on the batch size and was recorded for batches of {have:?}, not {batch}"))
+                })?
+            }
+        };
+        traced.instantiate(g, &args).map_err(|e| e.within(&owner()))
+    }
+    fn add_batch_trace(&mut self, batch: usize, traced: TracedFn) -> Result<()> {
+        self.check(&traced)?;
+        match &mut self.by_batch {
+            Some(map) => {
+                map.insert(batch, traced);
+                Ok(())
+            }
+            None => Err(Error::arg(format!("{} '{}'", self.class, self.name), "the call does not depend on the batch size")),
+        }
     }
     fn config(&self) -> Value {
         self.config.clone()

@@ -95,6 +95,11 @@ pub trait Layer {
         Ok(vec![self.call_multi(g, xs, w, training)?])
     }
     fn config(&self) -> Value;
+    /// A custom layer whose call depends on the batch size takes one recording per batch size
+    /// (see [`custom::Custom`]); other layers refuse.
+    fn add_batch_trace(&mut self, _batch: usize, _traced: crate::graph::TracedFn) -> Result<()> {
+        Err(Error::arg(format!("{} '{}'", self.class_name(), self.name()), "only a custom layer takes recordings of its call"))
+    }
     /// Checks the values of the model's input when this is the first layer (an embedding's
     /// indices must be in range); called once per fit/evaluate/predict, before any kernel runs.
     fn check_input_values(&self, _x: &crate::tensor::Tensor) -> Result<()> {

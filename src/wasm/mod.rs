@@ -563,6 +563,19 @@ pub fn set_seed(seed: f64) {
 pub fn random(kind: &str, shape: Vec<f64>, a: f32, b: f32, seed: Option<f64>) -> std::result::Result<u32, JsError> {
     with(|st| {
         let s = shape_from(kind, &shape)?;
+        // Inside a traced function (a custom layer's call, a loss) unseeded normal noise is a
+        // recorded op, drawn afresh each time the recording runs (each training step).
+        if kind == "normal" && seed.is_none() && st.rt.tracing() {
+            use crate::graph::Builder as _;
+            let zeros = st.rt.trace_const(Tensor::zeros(&s))?;
+            let noise = st.rt.apply(crate::ops::Op::RandomNormal { stddev: b }, &[zeros])?;
+            return if a == 0.0 {
+                Ok(noise)
+            } else {
+                let mean = st.rt.constant(Tensor::scalar(a))?;
+                st.rt.add(noise, mean)
+            };
+        }
         let seed = match seed {
             Some(v) => v as u64,
             None => st.next_seed(),
@@ -670,7 +683,27 @@ fn make_layer(st: &State, class: &str, cfg: &Value) -> Result<Box<dyn nn::Layer>
     if let Some(o) = config.as_object_mut() {
         o.remove("__custom");
     }
-    Ok(Box::new(nn::custom::Custom::new(class, config, traced, specs, inputs, out)?))
+    let custom = nn::custom::Custom::new(class, config, traced, specs, inputs, out)?;
+    // A call that depends on the batch size: `byBatch` maps batch sizes to recordings.
+    let Some(by) = c.get("byBatch").and_then(|b| b.as_object()) else { return Ok(Box::new(custom)) };
+    let mut traces = vec![];
+    for (b, id) in by {
+        let batch: usize = b.parse().map_err(|_| Error::arg(&owner, format!("bad batch size '{b}'")))?;
+        let id = id.as_u64().unwrap_or(0) as u32;
+        traces.push((batch, st.traced.get(&id).cloned().ok_or_else(|| Error::arg(&owner, "a recording of the call is gone"))?));
+    }
+    Ok(Box::new(custom.per_batch(traces)?))
+}
+
+/// Gives a custom layer of model `m` (by name) the recording of its call for one more batch size.
+#[wasm_bindgen]
+pub fn model_add_custom_trace(m: u32, layer: &str, batch: u32, traced: u32) -> std::result::Result<(), JsError> {
+    with(|st| {
+        let t = st.traced.get(&traced).cloned().ok_or_else(|| Error::arg(layer, "the recording is gone"))?;
+        let model = st.model(m)?;
+        let entry = model.layers.iter_mut().find(|e| e.layer.name() == layer).ok_or_else(|| Error::arg(layer, "no such layer in the model"))?;
+        entry.layer.add_batch_trace(batch as usize, t)
+    })
 }
 
 /// Validates a layer config without adding it (layer constructors call this, so a bad option
@@ -1175,7 +1208,8 @@ fn gpu_predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize)
     let mut r = Ok(());
     while start < n && r.is_ok() {
         let b = batch.min(n - start);
-        r = g.predict_batch(model, &x.data[start * row..(start + b) * row], &out, (start * orow) as u64);
+        let seed = model.rng.next_u32();
+        r = g.predict_batch(model, &x.data[start * row..(start + b) * row], &out, (start * orow) as u64, seed);
         start += b;
     }
     model.gpu = Some(g);

@@ -111,13 +111,16 @@ test('custom layers in functional models, applied to tensors, and their errors',
     const direct = new MyDense({ units: 4 }).apply(tf.ones([2, 5]));
     class NoTensor extends tf.layers.Layer { call() { return 3; } static get className() { return 'NoTensor'; } }
     class BatchBound extends tf.layers.Layer { call(x) { return tf.mul(x, x.shape[0]); } static get className() { return 'BatchBound'; } }
+    class BatchWide extends tf.layers.Layer { call(x) { const col = x.slice([0, 0], [-1, 1]); return tf.concat(new Array(x.shape[0]).fill(col), 1); } static get className() { return 'BatchWide'; } }
     class BadWeight extends tf.layers.Layer { build() { this.addWeight('w', [0, 2]); } call(x) { return x; } static get className() { return 'BadWeight'; } }
     const s = tf.sequential();
     s.add(new MyDense({ units: 3, inputShape: [4], name: 'md' }));
     return {
       p: p.shape, loss: [h.history.loss[0], h.history.loss[19]], direct: direct.shape,
       noTensor: msg(() => new NoTensor({ name: 'nt' }).apply(tf.input({ shape: [2] }))),
-      batch: msg(() => new BatchBound({ name: 'bb' }).apply(tf.input({ shape: [2] }))),
+      // A call that reads the batch size runs as TF.js runs it: recorded per batch size.
+      batch: Array.from(new BatchBound({ name: 'bb' }).apply(tf.tensor2d([[1, 2], [3, 4], [5, 6]])).dataSync()),
+      batchWide: msg(() => new BatchWide({ name: 'bw2' }).apply(tf.input({ shape: [2] }))),
       badWeight: msg(() => new BadWeight({ name: 'bw' }).apply(tf.input({ shape: [2] }))),
       wrongShape: msg(() => s.layers[0].apply(tf.input({ shape: [7] }))),
       stillWorks: s.predict(tf.ones([1, 4])).shape,
@@ -127,7 +130,8 @@ test('custom layers in functional models, applied to tensors, and their errors',
   assert.ok(r.loss[1] < r.loss[0], `functional model with custom layers trains: ${r.loss}`);
   assert.deepEqual(r.direct, [2, 4]);
   assert.match(r.noTensor, /^Error: NoTensor 'nt': call\(\) failed .*must return one Tensor/);
-  assert.match(r.batch, /^Error: BatchBound 'bb': call\(\) must not depend on the batch size/);
+  assert.deepEqual(r.batch, [3, 6, 9, 12, 15, 18]);
+  assert.match(r.batchWide, /^Error: BatchWide 'bw2': call\(\) gives outputs of feature shape \[5\] for a batch of 5 and \[7\] for 7/);
   assert.match(r.badWeight, /^Error: BadWeight 'bw': addWeight 'w': shape must be an array of positive integers/);
   assert.match(r.wrongShape, /^Error: MyDense 'md': the layer was built for input shape \[null,4\], received \[null,7\]/);
   assert.deepEqual(r.stillWorks, [1, 3]);

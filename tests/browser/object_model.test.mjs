@@ -425,3 +425,65 @@ test('the new layers\' bad options and inputs raise errors naming the layer', { 
   assert.match(errors.prelu, /PReLU 'p'.*sharedAxes/);
   assert.match(errors.elu, /ELU 'e'.*alpha/);
 });
+
+test('a custom layer whose call reads the batch size (a VAE\'s sampling layer) trains, evaluates and predicts with a last partial batch (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const tf = window.tf;
+    class Sampling extends tf.layers.Layer {
+      static className = 'Sampling';
+      computeOutputShape(inputShape) { return inputShape[0]; }
+      call(inputs) {
+        const [zMean, zLogVar] = inputs;
+        // As TF.js's VAE example writes it: noise of the batch's shape, fresh every call.
+        const eps = tf.randomNormal([zMean.shape[0], zMean.shape[1]]);
+        return zMean.add(zLogVar.mul(0.5).exp().mul(eps));
+      }
+    }
+    tf.serialization.registerClass(Sampling);
+    const out = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      tf.util.seed(5);
+      const x = tf.input({ shape: [6] });
+      const h = tf.layers.dense({ units: 8, activation: 'relu' }).apply(x);
+      const zMean = tf.layers.dense({ units: 2, name: 'z_mean' }).apply(h);
+      const zLogVar = tf.layers.dense({ units: 2, name: 'z_log_var', kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: -4 }) }).apply(h);
+      const z = new Sampling({ name: 'z' }).apply([zMean, zLogVar]);
+      const y = tf.layers.dense({ units: 6 }).apply(z);
+      const vae = tf.model({ inputs: x, outputs: y });
+      vae.compile({ optimizer: tf.train.adam(0.02), loss: 'meanSquaredError' });
+      const rows = [];
+      for (let i = 0; i < 50; i++) {
+        const t = (i % 10) / 10;
+        rows.push([t, 1 - t, t * t, 0.5, -t, t / 2]);
+      }
+      const data = tf.tensor2d(rows);
+      // 40 training samples in batches of 16 (16, 16, 8), 10 for validation (10).
+      const hist = await vae.fit(data, data, { epochs: 40, batchSize: 16, validationSplit: 0.2 });
+      const ev = await vae.evaluate(data, data, { batchSize: 7 }).data();
+      const p1 = await vae.predict(data, { batchSize: 7 }).data();
+      const p2 = await vae.predict(data, { batchSize: 7 }).data();
+      const enc = tf.model({ inputs: x, outputs: z });
+      const zs = await enc.predict(data.slice([0, 0], [3, 6])).data();
+      out[backend] = {
+        loss: [hist.history.loss[0], hist.history.loss[hist.history.loss.length - 1]],
+        val: hist.history.val_loss[hist.history.val_loss.length - 1],
+        ev: ev[0],
+        differ: p1.some((v, i) => v !== p2[i]),
+        n: p1.length,
+        zs: Array.from(zs),
+        backend: tf.getBackend(),
+      };
+    }
+    return out;
+  });
+  for (const [backend, v] of Object.entries(r)) {
+    assert.equal(v.backend, backend);
+    assert.ok(v.loss[1] < 0.3 * v.loss[0], `${backend}: the VAE learns: loss ${v.loss}`);
+    assert.ok(Number.isFinite(v.val) && Number.isFinite(v.ev), `${backend}: validation ${v.val}, evaluate ${v.ev}`);
+    assert.equal(v.n, 300, `${backend}: predict in batches of 7 (the last of 1) gives every sample`);
+    assert.ok(v.differ, `${backend}: the sampling layer draws fresh noise on each call`);
+    assert.equal(v.zs.length, 6);
+  }
+});

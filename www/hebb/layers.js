@@ -223,13 +223,21 @@ export class Layer {
     };
     const a = trace(5);
     const b = trace(7);
-    const same = engine.traced_same(a.id, b.id);
-    engine.traced_drop(b.id);
-    if (!same) {
-      engine.traced_drop(a.id);
-      throw new Error(`${owner}: call() must not depend on the batch size (use -1 for the batch in reshapes, and tensor ops instead of reading values)`);
-    }
     const spec = { traced: a.id, inputs: shapes, output: a.out, weights: this._weightSpecs.map((w) => ({ ...w })) };
+    if (engine.traced_same(a.id, b.id)) {
+      engine.traced_drop(b.id);
+    } else {
+      // The call depends on the batch size (a VAE's sampling layer draws noise of shape
+      // [x.shape[0], dim]): it is recorded for each batch size a run uses (see
+      // LayersModel._prepareBatches), as TF.js runs it afresh for each batch.
+      if (JSON.stringify(a.out) !== JSON.stringify(b.out)) {
+        engine.traced_drop(a.id);
+        engine.traced_drop(b.id);
+        throw new Error(`${owner}: call() gives outputs of feature shape ${JSON.stringify(a.out)} for a batch of 5 and ${JSON.stringify(b.out)} for 7; only the batch dimension may depend on the batch size`);
+      }
+      spec.byBatch = { 5: a.id, 7: b.id };
+      Object.defineProperty(spec, 'record', { value: (batch) => trace(batch).id, enumerable: false });
+    }
     this._traces.set(key, spec);
     return spec;
   }

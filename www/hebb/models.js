@@ -239,12 +239,33 @@ export class LayersModel {
     return res.length === 1 ? res[0] : res;
   }
 
+  /**
+   * Custom layers whose call depends on the batch size get a recording for each batch size a
+   * run will use (`sizes`), once per model.
+   */
+  _prepareBatches(sizes) {
+    for (const l of this._engineLayers) {
+      const spec = l._custom ? l._traces?.get(JSON.stringify(l._builtFor)) : null;
+      if (!spec?.byBatch) continue;
+      this._batchTraced ??= new Set();
+      for (const b of sizes) {
+        if (!Number.isInteger(b) || b < 1 || this._batchTraced.has(`${l.name}:${b}`)) continue;
+        spec.byBatch[b] ??= spec.record(b);
+        engine.model_add_custom_trace(this._id, l.name, b, spec.byBatch[b]);
+        this._batchTraced.add(`${l.name}:${b}`);
+      }
+    }
+  }
+  /** The batch sizes of a run over n samples in batches of bs: full ones and the last. */
+  static _batchSizes(n, bs) { return [Math.min(bs, n), n % bs]; }
+
   /** The model on tensors as recordable runtime ops (see apply). */
   _applyTensors(x, training) {
     const temps = [];
     try {
       const X = this._xOf(x, 'apply', temps);
       this._pull();
+      this._prepareBatches([X.shape[0]]);
       const names = [];
       const handles = [];
       for (const l of this._engineLayers) l._boundWeights(names, handles);
@@ -772,6 +793,15 @@ export class LayersModel {
         throw new Error(`fit: ${k} must be a ${k === 'initialEpoch' ? 'non-negative' : 'positive'} integer, received ${args[k]}`);
       }
     }
+    {
+      // The batch sizes this fit runs (training, and validation in batches of the same size).
+      const bs = args.batchSize ?? 32;
+      const n = x.shape[0];
+      const vs = args.validationSplit ?? 0;
+      const split = vs > 0 ? Math.floor(n * (1 - vs)) : n;
+      const nv = args.validationData ? args.validationData[0].shape[0] : n - split;
+      this._prepareBatches([...LayersModel._batchSizes(split, bs), ...(nv > 0 ? LayersModel._batchSizes(nv, bs) : [])]);
+    }
     const cbs = toCallbackList(args.callbacks);
     const history = new History();
     const list = [...cbs, history];
@@ -890,6 +920,7 @@ export class LayersModel {
     try {
       const X = this._xOf(x, 'predict', temps);
       this._pull();
+      this._prepareBatches(LayersModel._batchSizes(X.shape[0], args.batchSize ?? 32));
       const out = wrap(engine.model_predict(this._id, X.id, args.batchSize ?? 32));
       flushWarnings();
       return this._unpackOutputs(out);
@@ -920,6 +951,7 @@ export class LayersModel {
   }
 
   _evaluate(x, y, args) {
+    this._prepareBatches(LayersModel._batchSizes(x.shape[0], args.batchSize ?? 32));
     const hs = Array.from(engine.model_evaluate(this._id, x.id, y.id, args.batchSize ?? 32)).map(wrap);
     flushWarnings();
     if (!this._perStep) return hs.length === 1 ? hs[0] : hs;
