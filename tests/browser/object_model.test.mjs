@@ -487,3 +487,44 @@ test('a custom layer whose call reads the batch size (a VAE\'s sampling layer) t
     assert.equal(v.zs.length, 6);
   }
 });
+
+test('model.execute for inner tensors, optimizer.getWeights/setWeights and loadTrainingConfig as in TF.js', { timeout: 90_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const run = async (lib) => {
+      const m = lib.sequential();
+      m.add(lib.layers.dense({ units: 3, inputShape: [2], name: 'h', activation: 'relu', kernelInitializer: lib.initializers.ones(), biasInitializer: lib.initializers.constant({ value: 0.1 }) }));
+      m.add(lib.layers.dense({ units: 1, name: 'o', kernelInitializer: lib.initializers.constant({ value: 0.5 }) }));
+      const x = lib.tensor2d([[1, 2], [-1, 0.5]]);
+      const inner = Array.from(m.execute(x, 'h/h').dataSync());
+      const both = m.execute(x, ['h/h', 'o/o']).map((t) => t.shape);
+      m.compile({ optimizer: lib.train.adam(0.1), loss: 'meanSquaredError' });
+      await m.fit(x, lib.tensor2d([[1], [0]]), { epochs: 3, batchSize: 2 });
+      const state = await m.optimizer.getWeights();
+      const names = state.map((w) => w.name);
+      const values = state.map((w) => Array.from(w.tensor.dataSync()));
+      // A second model given that state steps exactly as the first does.
+      const m2 = lib.sequential();
+      m2.add(lib.layers.dense({ units: 3, inputShape: [2], name: 'h2', activation: 'relu' }));
+      m2.add(lib.layers.dense({ units: 1, name: 'o2' }));
+      m2.setWeights(m.getWeights());
+      m2.loadTrainingConfig({ optimizer_config: { class_name: 'Adam', config: { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } }, loss: 'mean_squared_error', metrics: [] });
+      await m2.fit(x, lib.tensor2d([[1], [0]]), { epochs: 1, batchSize: 2 });
+      await m2.optimizer.setWeights(state);
+      m2.setWeights(m.getWeights());
+      await m.fit(x, lib.tensor2d([[1], [0]]), { epochs: 1, batchSize: 2 });
+      await m2.fit(x, lib.tensor2d([[1], [0]]), { epochs: 1, batchSize: 2 });
+      const same = m.getWeights().every((t, i) => { const a = t.dataSync(); const b = m2.getWeights()[i].dataSync(); return a.every((v, k) => Math.abs(v - b[k]) < 1e-6); });
+      return { inner, both, names, values, same, lossName: m2.loss };
+    };
+    return { tfjs: await run(window.tfjs), hebb: await run(window.tf) };
+  });
+  const { hebb, tfjs } = r;
+  hebb.inner.forEach((v, i) => assert.ok(Math.abs(v - tfjs.inner[i]) < 1e-6, `execute: ${hebb.inner} vs ${tfjs.inner}`));
+  assert.deepEqual(hebb.both, tfjs.both);
+  assert.deepEqual(hebb.names, tfjs.names.map((n) => n.replace(/^.*?(h|o)\//, '$1/')), 'optimizer.getWeights names');
+  hebb.values.forEach((v, i) => v.forEach((x, k) => assert.ok(Math.abs(x - tfjs.values[i][k]) < 1e-4, `optimizer state ${hebb.names[i]}[${k}]: ${x} vs ${tfjs.values[i][k]}`)));
+  assert.equal(hebb.same, true, 'a model given the optimizer state steps as the original');
+  assert.equal(tfjs.same, true);
+  assert.equal(hebb.lossName, tfjs.lossName);
+});

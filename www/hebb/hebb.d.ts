@@ -442,6 +442,9 @@ export declare class Optimizer {
   getClassName(): string;
   getConfig(): object;
   setLearningRate(learningRate: number): void;
+  /** The state as TF.js gives it: 'iter', then each slot of every weight of the model it trains. */
+  getWeights(): Promise<{ name: string; tensor: Tensor }[]>;
+  setWeights(weightValues: { name: string; tensor: Tensor }[]): Promise<void>;
   /** Momentum only. */
   setMomentum(momentum: number): void;
   readonly momentum?: number; readonly useNesterov?: boolean; readonly beta1?: number; readonly beta2?: number;
@@ -578,6 +581,11 @@ export declare class LayersModel {
   /** Sets weights by name; with strict (the default) every weight and no other. */
   loadWeights(weights: { [name: string]: Tensor }, strict?: boolean): void;
   getNamedWeights(): { name: string; tensor: Tensor }[];
+  /** Values of inner symbolic tensors by name, e.g. execute(x, 'dense_Dense1/dense_Dense1'). */
+  execute(inputs: TensorOrList | { [inputName: string]: Tensor }, outputs: string | string[]): Tensor | Tensor[];
+  findLayer(name: string): Layer | LayersModel;
+  /** Compiles from a training config as model.json holds it. */
+  loadTrainingConfig(trainingConfig: object): void;
   getUserDefinedMetadata(): object | undefined;
   setUserDefinedMetadata(metadata: object): void;
   readonly inputNames: string[];

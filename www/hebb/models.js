@@ -387,6 +387,39 @@ export class LayersModel {
     }
     for (const v of vars) if (v.name in weightMap) v.write(weightMap[v.name]);
   }
+  /** The layer of this name (TF.js's findLayer). */
+  findLayer(name) { return this.getLayer(name); }
+  /**
+   * The values of symbolic tensors of the model's graph, by name (TF.js's execute): the outputs
+   * of inner layers, e.g. model.execute(x, 'dense_Dense1/dense_Dense1'). One tensor, or one per name.
+   */
+  execute(inputs, outputs) {
+    const names = Array.isArray(outputs) ? outputs : [outputs];
+    const syms = new Map();
+    const visit = (s) => {
+      if (!s || syms.has(s.name)) return;
+      syms.set(s.name, s);
+      if (s._call) s._call.inputs.forEach(visit);
+    };
+    this.outputs.forEach(visit);
+    const wanted = names.map((n) => {
+      const sym = typeof n === 'string' ? syms.get(n) ?? syms.get(`${n}/${n}`) : n;
+      if (!(sym instanceof SymbolicTensor)) throw new Error(`${this.name}: execute: the model has no tensor named '${n}' (names: ${[...syms.keys()].join(', ')})`);
+      return sym;
+    });
+    const key = wanted.map((s) => s.name).join('|');
+    this._executors ??= new Map();
+    let m = this._executors.get(key);
+    if (!m) {
+      m = new LayersModel({ inputs: this.inputs, outputs: wanted, name: `${this.name}_execute` });
+      this._executors.set(key, m);
+    }
+    const x = inputs && typeof inputs === 'object' && !(inputs instanceof Tensor) && !Array.isArray(inputs)
+      ? this.inputNames.map((nm) => inputs[nm] ?? inputs[this.inputs.find((s) => s.sourceLayer?.name === nm)?.name])
+      : inputs;
+    const out = recording() ? m._applyTensors(x, false) : m.predict(x);
+    return Array.isArray(outputs) ? (Array.isArray(out) ? out : [out]) : out;
+  }
   /** The calls of this model on symbolic tensors, when it is nested in another model. */
   get inboundNodes() { return []; }
   get outboundNodes() { return []; }
@@ -1000,6 +1033,7 @@ export class LayersModel {
 
   dispose() {
     if (this.optimizer) this.optimizer._models.delete(this);
+    for (const m of this._executors?.values() ?? []) m.dispose();
     // Layers shared with other models keep their newest weights there.
     for (const l of this._engineLayers) {
       if (l._model === this) {

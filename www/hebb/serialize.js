@@ -170,21 +170,26 @@ export async function saveModel(model, handlerOrURL, config = {}) {
   return handler.save(modelArtifacts(model, config ?? {}));
 }
 
-/** Compiles a loaded model from its trainingConfig and restores the optimizer state saved with it. */
-function restoreTraining(model, artifacts, decoded) {
-  const tc = artifacts.trainingConfig;
+/** Compiles a model from a training config in model.json's form (TF.js's loadTrainingConfig). */
+function compileFrom(model, tc, where = 'loadLayersModel') {
+  if (!tc || typeof tc !== 'object') throw new Error(`${where}: expected a training config {optimizer_config, loss, metrics}, received ${tc}`);
   const oc = tc.optimizer_config ?? {};
   const config = { ...(oc.config ?? {}) };
   if (config.learningRate && typeof config.learningRate === 'object') {
     config.learningRate = new LearningRateSchedule(config.learningRate.className, config.learningRate.config);
   }
-  if (!SLOT_NAMES[oc.class_name]) throw new Error(`loadLayersModel: the training config names an unknown optimizer '${oc.class_name}'`);
+  if (!SLOT_NAMES[oc.class_name]) throw new Error(`${where}: the training config names an unknown optimizer '${oc.class_name}'`);
   const optimizer = new Optimizer(oc.class_name, config);
   const lossOf = (l) => (typeof l === 'string' ? camel(l) : l && typeof l === 'object' && l.className ? new LossSpec(l.className, l.config ?? {}) : l);
   const mapAll = (v, f) => (Array.isArray(v) ? v.map(f) : v && typeof v === 'object' && !v.className ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)])) : f(v));
   const loss = mapAll(tc.loss, lossOf);
   const metrics = tc.metrics == null ? [] : mapAll(tc.metrics, (m) => (Array.isArray(m) ? m.map((x) => camel(x)) : typeof m === 'string' ? camel(m) : m));
   model.compile({ optimizer, loss, metrics, ...(Array.isArray(tc.loss_weights) ? { lossWeights: tc.loss_weights } : {}) });
+}
+
+/** Compiles a loaded model from its trainingConfig and restores the optimizer state saved with it. */
+function restoreTraining(model, artifacts, decoded) {
+  compileFrom(model, artifacts.trainingConfig);
   const specs = artifacts.weightSpecs ?? [];
   if (!specs.some((s) => s.group === 'optimizer')) return;
   const opt = decoded.filter((w, i) => specs[i].group === 'optimizer');
@@ -373,6 +378,38 @@ LayersModel.prototype.getTrainingConfig = function getTrainingConfig() {
   if (!this._compileArgs) throw new Error(`${this.name}: getTrainingConfig: the model is not compiled`);
   return pythonicToJs(trainingConfig(this));
 };
+/** Compiles the model from a training config as model.json holds it (TF.js's loadTrainingConfig). */
+LayersModel.prototype.loadTrainingConfig = function loadTrainingConfig(trainingConfig) {
+  compileFrom(this, trainingConfig, 'loadTrainingConfig');
+};
+
+/**
+ * The optimizer's state as TF.js's optimizer.getWeights() gives it: [{name, tensor}], 'iter'
+ * first, then each slot of every weight of the model it was compiled with (the model fit last),
+ * named as TF.js names them.
+ */
+Optimizer.prototype.getWeights = async function getWeights() {
+  const model = [...this._models].pop();
+  if (!model) return [{ name: 'iter', tensor: tensor([this.iterations ?? 0], [], 'int32') }];
+  return optimizerWeights(model).map((w) => ({ name: w.name, tensor: tensor(w.data, w.shape, w.dtype) }));
+};
+/** Restores what getWeights gave (TF.js's optimizer.setWeights), for the model it is compiled with. */
+Optimizer.prototype.setWeights = async function setWeights(weightValues) {
+  if (!Array.isArray(weightValues)) throw new Error(`${this.className}: setWeights expects [{name, tensor}], received ${weightValues}`);
+  const model = [...this._models].pop();
+  if (!model) throw new Error(`${this.className}: setWeights needs the optimizer compiled into a model (its state lives with the model's weights)`);
+  const iter = weightValues.find((w) => w.name === 'iter');
+  const slots = weightValues.filter((w) => w !== iter);
+  const want = optimizerWeights(model).length - 1;
+  if (slots.length !== want) throw new Error(`${this.className}: setWeights expects ${want} slot tensors besides 'iter' for this model, received ${slots.length}`);
+  const ts = slots.map((w) => w.tensor.cast('float32'));
+  try {
+    engine.model_set_optimizer_state(model._id, iter ? iter.tensor.dataSync()[0] : 0, Uint32Array.from(ts.map((t) => t.id)));
+  } finally {
+    ts.forEach((t) => t.dispose());
+  }
+};
+
 /** TF.js's model.getConfig(): the model's name and its layers' configs, camelCase. */
 LayersModel.prototype.getConfig = function getConfig() {
   const config = pythonicToJs(modelTopology(this).config);
