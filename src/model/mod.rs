@@ -589,6 +589,36 @@ impl Sequential {
         self.gpu = None;
     }
 
+    /// The states layer `layer` carries between batches (a stateful recurrent layer's h, c).
+    pub fn states(&self, layer: usize) -> Result<Vec<Tensor>> {
+        let e = self.layers.get(layer).ok_or_else(|| Error::arg("getStates", format!("layer {layer} is out of range")))?;
+        Ok(e.carries.iter().map(|&w| self.weights[w].value.clone()).collect())
+    }
+
+    /// Sets the states layer `layer` carries (shapes as they are).
+    pub fn set_states(&mut self, layer: usize, states: Vec<Tensor>) -> Result<()> {
+        let e = self.layers.get(layer).ok_or_else(|| Error::arg("setStates", format!("layer {layer} is out of range")))?;
+        let owner = describe(e.layer.as_ref());
+        if e.carries.is_empty() {
+            return Err(Error::arg(&owner, "setStates is for stateful recurrent layers (stateful: true)"));
+        }
+        if states.len() != e.carries.len() {
+            return Err(Error::arg(&owner, format!("setStates expects {} state tensors, received {}", e.carries.len(), states.len())));
+        }
+        for (&w, t) in e.carries.iter().zip(&states) {
+            if t.shape != self.weights[w].value.shape {
+                return Err(Error::shape(&owner, format!("setStates: state '{}' has shape {}, received {}", self.weights[w].name, fmt_shape(&self.weights[w].value.shape), fmt_shape(&t.shape))));
+            }
+        }
+        let carries = e.carries.clone();
+        for (w, t) in carries.into_iter().zip(states) {
+            self.weights[w].value = Tensor { dtype: DType::F32, ..t };
+        }
+        // The GPU copy is rebuilt from this mirror on its next use.
+        self.gpu = None;
+        Ok(())
+    }
+
     /// Whether any layer carries state between batches.
     pub fn stateful(&self) -> bool {
         self.layers.iter().any(|e| !e.carries.is_empty())

@@ -223,7 +223,10 @@ fn batched(
 pub fn check_state_batch(model: &Sequential, op: &str, n: usize, batch_size: usize) -> Result<()> {
     for e in model.layers.iter().filter(|e| !e.carries.is_empty()) {
         let keep = model.weights[e.carries[0]].value.shape[0];
-        if batch_size != keep || n % keep != 0 {
+        // Every batch must have `keep` samples: batches of batchSize (the last one shorter), or
+        // one batch of all the samples when batchSize is at least their number (as in TF.js).
+        let fits = (batch_size >= n && n == keep) || (batch_size == keep && n % keep == 0);
+        if !fits {
             return Err(Error::arg(
                 describe(e.layer.as_ref()),
                 format!(

@@ -963,6 +963,26 @@ pub fn model_set_optimizer_state(m: u32, iterations: f64, handles: Vec<u32>) -> 
 }
 
 /// Zeroes the carried states of the model's stateful layers (`layer` < 0: all of them).
+/// Copies of the states a stateful layer carries.
+#[wasm_bindgen]
+pub fn model_layer_states(m: u32, layer: u32) -> std::result::Result<Vec<u32>, JsError> {
+    with(|st| {
+        st.settle_model(m)?;
+        let ts = st.model(m)?.states(layer as usize)?;
+        Ok(ts.into_iter().map(|t| st.rt.put(t)).collect())
+    })
+}
+
+/// Sets the states a stateful layer carries.
+#[wasm_bindgen]
+pub fn model_set_layer_states(m: u32, layer: u32, handles: Vec<u32>) -> std::result::Result<(), JsError> {
+    with_tensors(|st| {
+        st.settle_model(m)?;
+        let ts = handles.iter().map(|&h| st.rt.get(h).cloned()).collect::<Result<Vec<_>>>()?;
+        st.model(m)?.set_states(layer as usize, ts)
+    })
+}
+
 #[wasm_bindgen]
 pub fn model_reset_states(m: u32, layer: i32) -> std::result::Result<(), JsError> {
     with(|st| {

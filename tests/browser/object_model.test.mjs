@@ -528,3 +528,44 @@ test('model.execute for inner tensors, optimizer.getWeights/setWeights and loadT
   assert.equal(tfjs.same, true);
   assert.equal(hebb.lossName, tfjs.lossName);
 });
+
+test('recurrent layers as TF.js exposes them: lstm.cell and its weights, a Bidirectional\'s forward and backward layers, a stateful layer\'s getStates/setStates', { timeout: 90_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const run = async (lib) => {
+      const m = lib.sequential();
+      m.add(lib.layers.lstm({ units: 3, inputShape: [4, 2], returnSequences: true, name: 'l' }));
+      m.add(lib.layers.bidirectional({ layer: lib.layers.gru({ units: 2, name: 'g' }), name: 'bi' }));
+      const lstm = m.getLayer('l');
+      const bi = m.getLayer('bi');
+      const out = {
+        cell: [lstm.cell.units, lstm.cell.kernel.shape, lstm.cell.recurrentKernel.shape, lstm.cell.bias.shape, lstm.cell.weights.map((w) => w.name)],
+        forward: [bi.forwardLayer.units, bi.forwardLayer.goBackwards, bi.forwardLayer.weights.map((w) => w.shape)],
+        backward: [bi.backwardLayer.goBackwards, bi.backwardLayer.weights.map((w) => w.shape)],
+        notStateful: lstm.getStates(),
+      };
+      // A stateful layer: its states after a batch, set and read back.
+      const s = lib.sequential();
+      s.add(lib.layers.simpleRNN({ units: 2, batchInputShape: [1, 3, 1], stateful: true, name: 'sr', kernelInitializer: lib.initializers.ones(), recurrentInitializer: lib.initializers.ones() }));
+      s.predict(lib.tensor3d([[[0.1], [0.2], [0.3]]]));
+      const sr = s.getLayer('sr');
+      out.after = sr.getStates().map((t) => Array.from(t.dataSync()));
+      sr.setStates([lib.tensor2d([[0.5, -0.5]])]);
+      out.set = Array.from(sr.getStates()[0].dataSync());
+      out.next = Array.from(s.predict(lib.tensor3d([[[0], [0], [0]]])).dataSync());
+      return out;
+    };
+    return { tfjs: await run(window.tfjs), hebb: await run(window.tf) };
+  });
+  const { hebb, tfjs } = r;
+  assert.deepEqual(hebb.cell.slice(1, 4), tfjs.cell.slice(1, 4), 'lstm.cell weights');
+  assert.equal(hebb.cell[0], 3);
+  assert.equal(hebb.cell[4].length, 3);
+  assert.deepEqual(hebb.forward.slice(1), tfjs.forward.slice(1), 'forwardLayer');
+  assert.deepEqual(hebb.backward, tfjs.backward, 'backwardLayer');
+  assert.deepEqual(hebb.notStateful, tfjs.notStateful);
+  const near = (a, b, what) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `${what}: ${a} vs ${b}`));
+  near(hebb.after[0], tfjs.after[0], 'states after a batch');
+  near(hebb.set, tfjs.set, 'states set');
+  near(hebb.next, tfjs.next, 'the next batch starts from the set states');
+});

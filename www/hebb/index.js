@@ -6,6 +6,7 @@ export * from './ops.js';
 export { layers, initializers, regularizers, Layer, SymbolicTensor, input, serialization, LayerVariable, RNN } from './layers.js';
 export { InputSpec } from './layer_props.js';
 export { constraints } from './constraints.js';
+import './rnn.js';
 export { train, Optimizer } from './train.js';
 export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableGrads } from './grad.js';
 export { losses, metrics, Reduction } from './losses.js';

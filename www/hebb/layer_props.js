@@ -88,6 +88,9 @@ const WEIGHT_PROPS = {
   LayerNormalization: ['gamma', 'beta'],
   Embedding: ['embeddings'],
   PReLU: ['alpha'],
+  SimpleRNNCell: ['kernel', 'recurrentKernel', 'bias'],
+  LSTMCell: ['kernel', 'recurrentKernel', 'bias'],
+  GRUCell: ['kernel', 'recurrentKernel', 'bias'],
 };
 
 const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());

@@ -818,8 +818,16 @@ export class RNNCell extends Layer {
     else super('RNNCell', className);
   }
 }
+/** TF.js's Bidirectional class (its forwardLayer and backwardLayer: see rnn.js). */
+export class Bidirectional extends Layer {
+  constructor(className, config) {
+    if (typeof className === 'string') super(className, config);
+    else super('Bidirectional', className);
+  }
+}
 const make = (className) => (config) => {
-  if (RECURRENT.has(className) && className !== 'Bidirectional') return new RNN(className, config);
+  if (className === 'Bidirectional') return new Bidirectional(className, config);
+  if (RECURRENT.has(className)) return new RNN(className, config);
   if (CELLS.has(className)) return new RNNCell(className, config);
   return new Layer(className, config);
 };

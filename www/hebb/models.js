@@ -387,6 +387,18 @@ export class LayersModel {
     }
     for (const v of vars) if (v.name in weightMap) v.write(weightMap[v.name]);
   }
+  /** Checks symbolic inputs against the model's inputs (rank and fixed dimensions). */
+  assertInputCompatibility(inputs) {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (list.length !== this.inputs.length) throw new Error(`${this.name}: expects ${this.inputs.length} input(s), received ${list.length}`);
+    list.forEach((x, i) => {
+      const want = this.inputs[i].shape;
+      const got = x.shape;
+      if (got.length !== want.length || want.some((d, k) => d !== null && got[k] !== null && got[k] !== d)) {
+        throw new Error(`${this.name}: input ${i} is incompatible with the model: expected shape ${fmtShape(want)}, received ${fmtShape(got)}`);
+      }
+    });
+  }
   /** The layer of this name (TF.js's findLayer). */
   findLayer(name) { return this.getLayer(name); }
   /**
