@@ -13,9 +13,11 @@ Writes:
     tests/fixtures/keras_layers.json     Reshape, Permute, RepeatVector, Embedding,
                                          LayerNormalization, convolutions, pooling,
                                          UpSampling2D, ZeroPadding2D, ELU, ReLU, PReLU,
-                                         ThresholdedReLU, Rescaling: forward + backward (vjp)
+                                         ThresholdedReLU, Rescaling, Resizing, CenterCrop,
+                                         CategoryEncoding: forward + backward (vjp)
     tests/fixtures/keras_merge.json      Add, Subtract, Multiply, Average, Maximum, Minimum,
-                                         Concatenate, Dot on lists of inputs
+                                         Concatenate, Dot on lists of inputs (elementwise ones
+                                         also on inputs of different ranks)
     tests/fixtures/keras_attention.json  MultiHeadAttention (self, cross with key, no bias,
                                          causal mask)
     tests/fixtures/keras_constraints.json  weight constraints (MaxNorm, NonNeg, UnitNorm,
@@ -32,6 +34,9 @@ The script is deterministic: running it twice gives byte-identical files on one
 machine. On another CPU, XLA's kernels can differ in the last bits (seen: up to 2e-6
 relative in convolution and RNN gradients, inputs identical); when adding cases, append
 them and keep the committed values of the existing ones rather than churn them.
+keras_layers.json and keras_merge.json do this by themselves (`keep_committed`): the cases
+already in the committed file are written back as they are, and only cases with new names
+are appended. To regenerate a committed case, delete it from the file first.
 """
 
 import json
@@ -94,6 +99,20 @@ def write(name, obj):
         json.dump(obj, f, indent=1)
         f.write("\n")
     print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+
+
+def keep_committed(name, cases):
+    """The cases to write to fixture `name`: the committed file's cases unchanged (json round
+    trip keeps their bytes), then the generated cases whose names are not in it."""
+    path = os.path.join(OUT_DIR, name)
+    if not os.path.exists(path):
+        return cases
+    with open(path) as f:
+        old = json.load(f)["cases"]
+    names = {c["name"] for c in old}
+    new = [c for c in cases if c["name"] not in names]
+    print(f"{name}: kept {len(old)} committed cases, appended {len(new)}: {[c['name'] for c in new]}")
+    return old + new
 
 
 # ---------------------------------------------------------------------------
@@ -929,6 +948,63 @@ def gen_activation_layer_cases(cases):
         cases.append(layer_case(name, "PReLU", cfg, layer, rand(ra, shape), [alpha], seed=960 + k))
 
 
+def gen_preprocessing_cases(cases):
+    """Resizing (bilinear and nearest, up and down; Keras 3 uses half-pixel centres, unlike
+    TF.js's resizeBilinear), CenterCrop (cropping, and an input smaller than the target, which
+    Keras crops to the target's aspect ratio and resizes up), CategoryEncoding (integer ids in;
+    no gradient), on their own random stream."""
+    L = keras.layers
+    rp = np.random.default_rng(80)
+    specs = [
+        ("resizing_bilinear_up", "Resizing", {"height": 5, "width": 7}, L.Resizing(5, 7), (2, 3, 4, 2)),
+        ("resizing_bilinear_down", "Resizing", {"height": 3, "width": 4}, L.Resizing(3, 4), (1, 7, 6, 3)),
+        ("resizing_bilinear_mixed", "Resizing", {"height": 6, "width": 3, "interpolation": "bilinear"}, L.Resizing(6, 3), (2, 4, 5, 1)),
+        (
+            "resizing_nearest_up",
+            "Resizing",
+            {"height": 5, "width": 6, "interpolation": "nearest"},
+            L.Resizing(5, 6, interpolation="nearest"),
+            (2, 3, 4, 2),
+        ),
+        (
+            "resizing_nearest_down",
+            "Resizing",
+            {"height": 4, "width": 3, "interpolation": "nearest"},
+            L.Resizing(4, 3, interpolation="nearest"),
+            (1, 7, 6, 2),
+        ),
+        ("center_crop", "CenterCrop", {"height": 3, "width": 4}, L.CenterCrop(3, 4), (2, 7, 6, 3)),
+        ("center_crop_odd", "CenterCrop", {"height": 3, "width": 2}, L.CenterCrop(3, 2), (1, 6, 5, 2)),
+        ("center_crop_same", "CenterCrop", {"height": 4, "width": 4}, L.CenterCrop(4, 4), (1, 4, 4, 1)),
+        ("center_crop_upsize", "CenterCrop", {"height": 5, "width": 5}, L.CenterCrop(5, 5), (2, 3, 4, 2)),
+        ("center_crop_mixed", "CenterCrop", {"height": 6, "width": 4}, L.CenterCrop(6, 4), (1, 4, 8, 2)),
+    ]
+    for k, (name, cls, cfg, layer, shape) in enumerate(specs):
+        cases.append(layer_case(name, cls, cfg, layer, rand(rp, shape), [], seed=980 + k))
+    for k, (name, cfg, layer, shape, n) in enumerate(
+        [
+            ("category_encoding_count", {"numTokens": 6, "outputMode": "count"}, L.CategoryEncoding(6, output_mode="count"), (3, 5), 6),
+            ("category_encoding_multi_hot", {"numTokens": 6}, L.CategoryEncoding(6), (3, 5), 6),
+            (
+                "category_encoding_one_hot",
+                {"numTokens": 5, "outputMode": "oneHot"},
+                L.CategoryEncoding(5, output_mode="one_hot"),
+                (4, 1),
+                5,
+            ),
+            (
+                "category_encoding_one_hot_seq",
+                {"numTokens": 5, "outputMode": "oneHot"},
+                L.CategoryEncoding(5, output_mode="one_hot"),
+                (3, 4),
+                5,
+            ),
+        ]
+    ):
+        ids = f32(rp.integers(0, n, size=shape))
+        cases.append(layer_case(name, "CategoryEncoding", cfg, layer, ids, [], int_input=True, seed=995 + k))
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -1016,6 +1092,8 @@ def gen_layers():
                 )
             )
     gen_activation_layer_cases(cases)
+    gen_preprocessing_cases(cases)
+    cases = keep_committed("keras_layers.json", cases)
     write(
         "keras_layers.json",
         {
@@ -1067,6 +1145,21 @@ def gen_merge():
     cases.append(merge_case("dot_3d_2_2", "Dot", {"axes": [2, 2]}, L.Dot(axes=(2, 2)), [s1, s2], 16))
     t1, t2 = rand(rng, (2, 3, 4)), rand(rng, (2, 3, 5))
     cases.append(merge_case("dot_3d_1_1", "Dot", {"axes": [1, 1]}, L.Dot(axes=(1, 1)), [t1, t2], 17))
+    # Inputs of different ranks: Keras adds size-1 axes after the batch axis of the lower-rank
+    # ones, then broadcasts (an ACGAN multiplies a label embedding [null, 1, 16] by [null, 16]).
+    rr = np.random.default_rng(92)
+    for k, (name, cls, layer, shapes) in enumerate(
+        [
+            ("multiply_rank2_rank3", "Multiply", L.Multiply(), [(3, 4), (3, 1, 4)]),
+            ("add_rank3_rank2", "Add", L.Add(), [(3, 2, 4), (3, 4)]),
+            ("subtract_rank2_rank3", "Subtract", L.Subtract(), [(3, 4), (3, 2, 4)]),
+            ("average_ranks_2_3_4", "Average", L.Average(), [(2, 4), (2, 3, 1), (2, 1, 3, 4)]),
+            ("maximum_rank2_rank3", "Maximum", L.Maximum(), [(3, 4), (3, 2, 1)]),
+            ("minimum_rank3_rank2", "Minimum", L.Minimum(), [(3, 2, 4), (3, 1)]),
+        ]
+    ):
+        cases.append(merge_case(name, cls, {}, layer, [rand(rr, s) for s in shapes], 20 + k))
+    cases = keep_committed("keras_merge.json", cases)
     write(
         "keras_merge.json",
         {

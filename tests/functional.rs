@@ -248,3 +248,98 @@ fn attention_kernels_and_biases_keep_their_constraints() {
         }
     }
 }
+
+/// An ACGAN's conditioning: a label embedding [null, 1, 16] times a latent vector [null, 16].
+/// Keras 3 gives the lower-rank input a size-1 axis after the batch axis, so the product is
+/// [null, 1, 16]; predict agrees with that arithmetic done by hand, training runs on the CPU (and
+/// on the GPU with the same numbers), and shapes that do not broadcast name the layer.
+#[test]
+fn merge_inputs_of_different_ranks_broadcast_in_a_model() {
+    let build = || {
+        let layers = vec![
+            layer("InputLayer", json!({"name": "z", "inputShape": [16]})),
+            layer("InputLayer", json!({"name": "label", "inputShape": [1]})),
+            layer("Embedding", json!({"name": "emb", "inputDim": 10, "outputDim": 16})),
+            layer("Multiply", json!({"name": "cond"})),
+            layer("Flatten", json!({"name": "flat"})),
+            layer("Dense", json!({"name": "out", "units": 1})),
+        ];
+        let nodes = vec![
+            (2, vec![Ref::Input(1)]),                    // 0 emb(label): [null, 1, 16]
+            (3, vec![Ref::Input(0), Ref::Node(0, 0)]),   // 1 z * emb: [null, 1, 16]
+            (4, vec![Ref::Node(1, 0)]),                  // 2 flat: [null, 16]
+            (5, vec![Ref::Node(2, 0)]),                  // 3 out
+        ];
+        let mut m = Sequential::functional(3, layers, vec![(0, DType::F32), (1, DType::F32)], nodes, vec![Ref::Node(3, 0)]).unwrap();
+        m.compile(Compiled::new(LossFn::Builtin(Loss::MeanSquaredError, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.05)));
+        m
+    };
+    let mut m = build();
+    assert_eq!(m.output_shape().unwrap(), [1]);
+    let mut rng = Rng::new(4);
+    let n = 64;
+    let (mut x, mut y) = (vec![], vec![]);
+    for i in 0..n {
+        x.extend((0..16).map(|_| rng.uniform() * 2.0 - 1.0));
+        x.push((i % 10) as f32);
+        y.push(rng.uniform());
+    }
+    let (x, y) = (Tensor::new(vec![n, 17], x).unwrap(), Tensor::new(vec![n, 1], y).unwrap());
+    // predict = sum_k z[k] * emb[label][k] * kernel[k] + bias.
+    let p = trainer::predict(&mut m, &x, 16).unwrap();
+    let w = |name: &str| m.weights.iter().find(|w| w.name.contains(name)).unwrap().value.data.clone();
+    let (emb, kernel, bias) = (w("emb/embeddings"), w("out/kernel"), w("out/bias"));
+    for r in 0..n {
+        let (z, label) = (&x.data[r * 17..r * 17 + 16], x.data[r * 17 + 16] as usize);
+        let want: f32 = (0..16).map(|k| z[k] * emb[label * 16 + k] * kernel[k]).sum::<f32>() + bias[0];
+        assert!((p.data[r] - want).abs() <= 1e-5 * (1.0 + want.abs()), "row {r}: {} vs {want}", p.data[r]);
+    }
+    let mut s = FitSession::new(&m, x.clone(), y.clone(), None, FitOptions::new(3, 16)).unwrap();
+    let ce = epochs(&s.run_all(&mut m).unwrap());
+    assert!(ce.iter().all(|e| e[0].is_finite()), "{ce:?}");
+    if let Some(gpu) = gpu() {
+        let mut gm = build();
+        let mut sg = FitSession::new(&gm, x, y, None, FitOptions::new(3, 16)).unwrap();
+        assert!(sg.use_gpu(gpu, &mut gm).unwrap());
+        let ge = epochs(&sg.run_all(&mut gm).unwrap());
+        for (a, b) in ce.iter().zip(&ge) {
+            assert!((a[0] - b[0]).abs() <= 1e-4 * (1.0 + a[0].abs()), "cpu {a:?} gpu {b:?}");
+        }
+    }
+    // [null, 4] becomes [null, 1, 4]; its 4 meets the other input's 3.
+    let err = Sequential::functional(
+        1,
+        vec![
+            layer("InputLayer", json!({"name": "a", "inputShape": [4]})),
+            layer("InputLayer", json!({"name": "b", "inputShape": [4, 3]})),
+            layer("Add", json!({"name": "sum"})),
+        ],
+        vec![(0, DType::F32), (1, DType::F32)],
+        vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
+        vec![Ref::Node(0, 0)],
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("Add 'sum'") && err.contains("[null,4], [null,4,3]"), "{err}");
+}
+
+/// CategoryEncoding reading the model's input: token ids out of [0, numTokens) are refused by
+/// fit and predict before any kernel runs, naming the layer, the id and the sample.
+#[test]
+fn category_encoding_refuses_token_ids_out_of_range() {
+    let mut m = Sequential::new(1);
+    m.add(layer("CategoryEncoding", json!({"name": "enc", "numTokens": 5, "outputMode": "count"})), Some(vec![3])).unwrap();
+    m.add(layer("Dense", json!({"name": "d", "units": 2})), None).unwrap();
+    m.compile(Compiled::new(LossFn::Builtin(Loss::MeanSquaredError, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.1)));
+    let good = Tensor::new(vec![2, 3], vec![0., 4., 4., 1., 2., 3.]).unwrap();
+    assert_eq!(trainer::predict(&mut m, &good, 2).unwrap().shape, [2, 2]);
+    for bad in [5.0, -1.0] {
+        let x = Tensor::new(vec![2, 3], vec![0., 4., 4., 1., bad, 3.]).unwrap();
+        let err = trainer::predict(&mut m, &x, 2).unwrap_err().to_string();
+        assert!(err.contains("CategoryEncoding 'enc'") && err.contains("sample 1") && err.contains("predict"), "{err}");
+        let y = Tensor::new(vec![2, 2], vec![0.; 4]).unwrap();
+        let err = FitSession::new(&m, x, y, None, FitOptions::new(1, 2)).and_then(|mut s| s.run_all(&mut m)).err().unwrap().to_string();
+        assert!(err.contains("CategoryEncoding 'enc'"), "{err}");
+    }
+}

@@ -121,7 +121,8 @@ fn sgd_nesterov_training_steps_match_keras() {
     replay_training(&fx, opt, Loss::MeanSquaredError, 2e-5);
 }
 
-/// Reshape, Permute, RepeatVector, Embedding and LayerNormalization against Keras 3: output
+/// Reshape, Permute, RepeatVector, Embedding, LayerNormalization, the convolutions, poolings,
+/// resizing and cropping layers, the activation layers and CategoryEncoding against Keras 3: output
 /// shape, parameter count, forward values and the gradients of sum(y * dy) w.r.t. the weights
 /// and the input; and each layer's config builds the same layer again.
 #[test]
@@ -239,7 +240,8 @@ fn keras_loss_classes_match_keras() {
 }
 
 /// The layers that take several inputs against Keras 3: merge layers (Add, Subtract, Multiply,
-/// Average, Maximum, Minimum, Concatenate, Dot) and MultiHeadAttention at fixed weights. Output
+/// Average, Maximum, Minimum, Concatenate, Dot; the elementwise ones also on inputs of different
+/// ranks, which Keras broadcasts) and MultiHeadAttention at fixed weights. Output
 /// shape, weight shapes, values, the gradients w.r.t. every weight and input, config round trip.
 #[test]
 fn multi_input_layers_match_keras() {

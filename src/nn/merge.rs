@@ -156,19 +156,20 @@ impl Layer for Merge {
                 Ok((vec![], out))
             }
             _ => {
-                // Equal shapes, or dimensions of 1 broadcast against the others.
-                let rank = inputs[0].len();
-                if inputs.iter().any(|s| s.len() != rank) {
-                    return Err(mismatch("all inputs must have the same rank"));
-                }
-                let mut out = inputs[0].clone();
-                for s in &inputs[1..] {
-                    for d in 0..rank {
-                        if s[d] != out[d] {
+                // Keras 3 (`Merge._compute_elemwise_op_output_shape`): feature shapes line up
+                // from the right (a lower-rank input gains size-1 axes after the batch axis),
+                // then sizes of 1 broadcast against the others.
+                let rank = inputs.iter().map(|s| s.len()).max().unwrap_or(0);
+                let mut out = vec![1; rank];
+                for s in inputs {
+                    for (d, &n) in expanded(s, rank).iter().enumerate() {
+                        if n != out[d] {
                             if out[d] == 1 {
-                                out[d] = s[d];
-                            } else if s[d] != 1 {
-                                return Err(mismatch("inputs must have the same shape (or dimensions of 1 that broadcast)"));
+                                out[d] = n;
+                            } else if n != 1 {
+                                return Err(mismatch(
+                                    "inputs must broadcast: after size-1 axes are added after the batch axis of the lower-rank ones, each dimension must be equal or 1",
+                                ));
                             }
                         }
                     }
@@ -184,6 +185,20 @@ impl Layer for Merge {
         if xs.len() < 2 {
             return self.call(g, xs[0], &[], false);
         }
+        // Lower-rank inputs gain size-1 axes after the batch axis (Keras 3's Merge.call).
+        let rank = xs.iter().map(|&x| g.shape_of(x).len()).max().unwrap_or(1).saturating_sub(1);
+        let mut up = Vec::with_capacity(xs.len());
+        for &x in xs {
+            let s = g.shape_of(x);
+            up.push(if matches!(self.kind, Kind::Concatenate | Kind::Dot) || s.len() == rank + 1 {
+                x
+            } else {
+                let mut to = vec![s[0]];
+                to.extend(expanded(&s[1..], rank));
+                g.reshape(x, &to)?
+            });
+        }
+        let xs = &up[..];
         let fold = |g: &mut Graph, b: Binary| -> Result<NodeId> {
             let mut acc = xs[0];
             for &x in &xs[1..] {
@@ -232,6 +247,14 @@ impl Layer for Merge {
     }
 }
 
+/// A feature shape (batch excluded) with size-1 axes put in front up to `rank`: the axes Keras
+/// adds after the batch axis of a lower-rank merge input.
+fn expanded(s: &[usize], rank: usize) -> Vec<usize> {
+    let mut e = vec![1; rank - s.len()];
+    e.extend_from_slice(s);
+    e
+}
+
 /// x / sqrt(max(sum(x², axis), 1e-12)), as Keras's l2_normalize.
 fn l2_normalize(g: &mut Graph, x: NodeId, axis: usize) -> Result<NodeId> {
     let sq = g.unary(Unary::Square, x)?;
@@ -269,5 +292,20 @@ mod tests {
         assert_eq!(d.build_multi(&[vec![3, 4], vec![5, 3]]).unwrap().1, vec![4, 5]);
         assert_eq!(make(Kind::Dot, json!({"axes": -1})).build_multi(&[vec![3], vec![3]]).unwrap().1, vec![1]);
         assert!(Merge::new("m".into(), &Opts::new("M", &json!({"axis": 0})), Kind::Concatenate).is_err());
+    }
+
+    #[test]
+    fn elementwise_inputs_of_different_ranks_broadcast_as_in_keras() {
+        // ACGAN: a label embedding [null, 1, 16] times a latent vector [null, 16].
+        assert_eq!(make(Kind::Multiply, json!({})).build_multi(&[vec![16], vec![1, 16]]).unwrap().1, vec![1, 16]);
+        assert_eq!(make(Kind::Add, json!({})).build_multi(&[vec![1, 16], vec![16]]).unwrap().1, vec![1, 16]);
+        assert_eq!(make(Kind::Maximum, json!({})).build_multi(&[vec![4], vec![3, 1], vec![1, 3, 4]]).unwrap().1, vec![1, 3, 4]);
+        assert_eq!(make(Kind::Subtract, json!({})).build_multi(&[vec![2, 3, 4], vec![4]]).unwrap().1, vec![2, 3, 4]);
+        // [null, 4] becomes [null, 1, 4]: its 4 meets the other input's 3.
+        let e = make(Kind::Multiply, json!({})).build_multi(&[vec![4], vec![4, 3]]).unwrap_err().to_string();
+        assert!(e.contains("Multiply 'm'") && e.contains("[null,4], [null,4,3]") && e.contains("broadcast"), "{e}");
+        // Concatenate keeps its same-rank rule.
+        let e = make(Kind::Concatenate, json!({})).build_multi(&[vec![4], vec![1, 4]]).unwrap_err().to_string();
+        assert!(e.contains("same rank"), "{e}");
     }
 }

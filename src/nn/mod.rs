@@ -16,6 +16,7 @@ pub mod merge;
 pub mod noise;
 pub mod normalization;
 pub mod pooling;
+pub mod preprocessing;
 pub mod recurrent;
 pub mod regularizers;
 pub mod shaping;
@@ -284,6 +285,9 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "PReLU" => Box::new(advanced_activations::Prelu::new(name, &o)?),
         "ThresholdedReLU" => Box::new(advanced_activations::ThresholdedRelu::new(name, &o)?),
         "Rescaling" => Box::new(core::Rescaling::new(name, &o)?),
+        "Resizing" => Box::new(preprocessing::Resizing::new(name, &o)?),
+        "CenterCrop" => Box::new(preprocessing::CenterCrop::new(name, &o)?),
+        "CategoryEncoding" => Box::new(preprocessing::CategoryEncoding::new(name, &o)?),
         "SimpleRNN" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Simple)?),
         "LSTM" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Lstm)?),
         "GRU" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Gru)?),

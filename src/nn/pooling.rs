@@ -1,6 +1,6 @@
 //! Pooling and spatial resizing over channels-last inputs: Max/AveragePooling1D/2D (windows from
-//! `Im2Col`, then a reduction over the taps), the global poolings, UpSampling2D (nearest) and
-//! ZeroPadding2D.
+//! `Im2Col`, then a reduction over the taps), the global poolings, UpSampling2D (nearest and
+//! bilinear, with the resize helper Resizing and CenterCrop share), ZeroPadding2D and cropping.
 
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
@@ -9,7 +9,7 @@ use crate::ops::{Op, Window};
 use crate::tensor::Tensor;
 use serde_json::{json, Value};
 
-fn check_rank(owner: &str, input: &[usize], rank: usize) -> Result<()> {
+pub(super) fn check_rank(owner: &str, input: &[usize], rank: usize) -> Result<()> {
     if input.len() != rank + 1 || input.contains(&0) {
         let what = if rank == 1 { "[batch, steps, channels]" } else { "[batch, height, width, channels]" };
         return Err(Error::shape(
@@ -192,14 +192,20 @@ impl UpSampling2D {
     }
 }
 
-/// The [from, to] matrix of linear interpolation from `from` samples to `from * scale`, with
-/// half-pixel centres (Keras 3's resize): output i reads the source at (i + 0.5) / scale - 0.5,
-/// clamped to the edges.
-fn linear_resize_matrix(from: usize, scale: usize) -> Tensor {
-    let to = from * scale;
+/// The [from, to] matrix that resizes `from` samples to `to` with half-pixel centres, as Keras 3
+/// resizes (jax.image.resize, no antialiasing): output i is centred at c = (i + 0.5) · from / to
+/// in source pixels; bilinear reads the source at c - 0.5, between its two neighbours, clamped to
+/// the edges; nearest takes source pixel floor(c), as a 0/1 matrix (exact for finite pixels; an
+/// infinite one would spread NaN along its row through 0 · inf).
+pub(super) fn resize_matrix(from: usize, to: usize, bilinear: bool) -> Tensor {
     let mut m = vec![0f32; from * to];
     for i in 0..to {
-        let src = ((i as f64 + 0.5) / scale as f64 - 0.5).max(0.0);
+        let centre = (i as f64 + 0.5) * from as f64 / to as f64;
+        if !bilinear {
+            m[(centre.floor() as usize).min(from - 1) * to + i] = 1.0;
+            continue;
+        }
+        let src = (centre - 0.5).max(0.0);
         let i0 = (src.floor() as usize).min(from - 1);
         let i1 = (i0 + 1).min(from - 1);
         let frac = (src - i0 as f64) as f32;
@@ -207,6 +213,26 @@ fn linear_resize_matrix(from: usize, scale: usize) -> Tensor {
         m[i1 * to + i] += frac;
     }
     Tensor::new(vec![from, to], m).expect("sizes match")
+}
+
+/// Resizes the rows and columns of `x` [n, h, w, c] to `size` with [`resize_matrix`]: separable,
+/// one matmul with a constant matrix per axis, so both backends and autodiff need nothing new.
+/// (UpSampling2D's bilinear mode, Resizing, CenterCrop on small inputs.)
+pub(super) fn resize_2d(g: &mut Graph, x: NodeId, size: [usize; 2], bilinear: bool) -> Result<NodeId> {
+    let s = g.shape_of(x);
+    let (n, h, w, c) = (s[0], s[1], s[2], s[3]);
+    let [oh, ow] = size;
+    let ah = g.constant(resize_matrix(h, oh, bilinear))?;
+    let aw = g.constant(resize_matrix(w, ow, bilinear))?;
+    let t = g.transpose(x, &[0, 2, 3, 1])?; // [n, w, c, h]
+    let t = g.reshape(t, &[n * w * c, h])?;
+    let t = g.matmul(t, ah, false, false)?;
+    let t = g.reshape(t, &[n, w, c, oh])?;
+    let t = g.transpose(t, &[0, 3, 2, 1])?; // [n, oh, c, w]
+    let t = g.reshape(t, &[n * oh * c, w])?;
+    let t = g.matmul(t, aw, false, false)?;
+    let t = g.reshape(t, &[n, oh, c, ow])?;
+    g.transpose(t, &[0, 1, 3, 2])
 }
 
 impl Layer for UpSampling2D {
@@ -225,19 +251,7 @@ impl Layer for UpSampling2D {
         let (n, h, w, c) = (s[0], s[1], s[2], s[3]);
         let (a, b) = (self.size[0], self.size[1]);
         if self.bilinear {
-            // Separable: interpolate the rows (x·A_h over h), then the columns, each as a matmul
-            // with a constant matrix, so both backends and autodiff need nothing new.
-            let ah = g.constant(linear_resize_matrix(h, a))?;
-            let aw = g.constant(linear_resize_matrix(w, b))?;
-            let t = g.transpose(x, &[0, 2, 3, 1])?; // [n, w, c, h]
-            let t = g.reshape(t, &[n * w * c, h])?;
-            let t = g.matmul(t, ah, false, false)?;
-            let t = g.reshape(t, &[n, w, c, h * a])?;
-            let t = g.transpose(t, &[0, 3, 2, 1])?; // [n, H, c, w]
-            let t = g.reshape(t, &[n * h * a * c, w])?;
-            let t = g.matmul(t, aw, false, false)?;
-            let t = g.reshape(t, &[n, h * a, c, w * b])?;
-            return g.transpose(t, &[0, 1, 3, 2]);
+            return resize_2d(g, x, [h * a, w * b], true);
         }
         let x6 = g.reshape(x, &[n, h, 1, w, 1, c])?;
         let rep = g.broadcast_to(x6, &[n, h, a, w, b, c])?;
