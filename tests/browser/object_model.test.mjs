@@ -569,3 +569,33 @@ test('recurrent layers as TF.js exposes them: lstm.cell and its weights, a Bidir
   near(hebb.set, tfjs.set, 'states set');
   near(hebb.next, tfjs.next, 'the next batch starts from the set states');
 });
+
+test('tf.metrics.r2Score, tf.losses.computeWeightedLoss (every reduction), tf.serialization.getRegisteredName and the identity initializer give TF.js\'s values', { timeout: 60_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(() => {
+    const run = (lib) => {
+      const yt = lib.tensor2d([[1, 2], [3, 4], [5, 7]]);
+      const yp = lib.tensor2d([[1.5, 2], [2.5, 4.5], [5, 6]]);
+      const losses = lib.tensor2d([[1, 2], [3, 4], [5, 6]]);
+      const w = lib.tensor2d([[1], [0], [2]]);
+      class Custom extends lib.layers.Layer { static get className() { return 'MyCustom'; } }
+      lib.serialization.registerClass(Custom);
+      const d = lib.layers.dense({ units: 3, inputShape: [3], kernelInitializer: lib.initializers.identity({ gain: 2 }), useBias: false });
+      const m = lib.sequential({ layers: [d] });
+      return {
+        r2: lib.metrics.r2Score(yt, yp).dataSync()[0],
+        reductions: [0, 1, 2, 3].map((red) => Array.from(lib.losses.computeWeightedLoss(losses, w, red).dataSync())),
+        noWeights: lib.losses.computeWeightedLoss(losses).dataSync()[0],
+        name: lib.serialization.getRegisteredName(Custom),
+        identity: Array.from(m.getWeights()[0].dataSync()),
+      };
+    };
+    return { tfjs: run(window.tfjs), hebb: run(window.tf) };
+  });
+  const { hebb, tfjs } = r;
+  assert.ok(Math.abs(hebb.r2 - tfjs.r2) < 1e-6, `r2Score ${hebb.r2} vs ${tfjs.r2}`);
+  hebb.reductions.forEach((v, i) => v.forEach((x, k) => assert.ok(Math.abs(x - tfjs.reductions[i][k]) < 1e-5, `reduction ${i}: ${v} vs ${tfjs.reductions[i]}`)));
+  assert.ok(Math.abs(hebb.noWeights - tfjs.noWeights) < 1e-6);
+  assert.equal(hebb.name, tfjs.name);
+  assert.deepEqual(hebb.identity, tfjs.identity);
+});

@@ -181,7 +181,7 @@ export interface LayerNode {
 }
 export declare const serialization: {
   /** Registers a custom layer class (by its static className) so loadLayersModel can build it. */
-  registerClass<T extends new (config: any) => Layer>(cls: T): T;
+  registerClass<T extends new (config: any) => Layer>(cls: T, pkg?: string, name?: string): T;
   /** The name a class is registered under. */
   getRegisteredName(cls: Function): string;
   Serializable: new () => { getClassName(): string; getConfig(): object };
@@ -506,7 +506,7 @@ export declare const losses: {
   computeWeightedLoss(losses: Tensor, weights?: Tensor | number, reduction?: number): Tensor;
 };
 /** How computeWeightedLoss reduces. */
-export declare const Reduction: { NONE: 0; SUM: 1; MEAN: 2; SUM_BY_NONZERO_WEIGHTS: 3 };
+export declare const Reduction: { NONE: 0; MEAN: 1; SUM: 2; SUM_BY_NONZERO_WEIGHTS: 3 };
 export declare const metrics: { [name: string]: LossOrMetricFn };
 
 export type Logs = { [key: string]: number };

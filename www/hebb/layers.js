@@ -690,18 +690,20 @@ export const serialization = {
   SerializationMap,
   /** The name a class is registered under (its static className, else its name). */
   getRegisteredName(cls) {
-    for (const [name, c] of customClasses) if (c === cls) return name;
-    return cls?.className ?? cls?.name;
+    return registeredNames.get(cls) ?? cls?.className ?? cls?.name;
   },
   /** Registers a custom layer class (its static className, else its name) for loadLayersModel. */
-  registerClass(cls) {
+  registerClass(cls, pkg = 'Custom', name) {
     if (typeof cls !== 'function') throw new Error(`serialization.registerClass: expected a class, received ${cls}`);
-    const name = cls.className ?? cls.name;
-    if (!name) throw new Error('serialization.registerClass: the class needs a name (a static className)');
-    customClasses.set(name, cls);
+    const className = name ?? cls.className ?? cls.name;
+    if (!className) throw new Error('serialization.registerClass: the class needs a name (a static className)');
+    customClasses.set(className, cls);
+    // TF.js's registered name, '<package>>className'; model files name the class by className.
+    registeredNames.set(cls, `${pkg}>${className}`);
     return cls;
   },
 };
+const registeredNames = new Map();
 
 const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'RNN']);
 // Layers that pass a mask on (as TF.js's supportsMasking says).

@@ -56,7 +56,7 @@ export const losses = {
 };
 
 /** TF.js's Reduction: how computeWeightedLoss reduces the weighted losses. */
-export const Reduction = { NONE: 0, SUM: 1, MEAN: 2, SUM_BY_NONZERO_WEIGHTS: 3 };
+export const Reduction = { NONE: 0, MEAN: 1, SUM: 2, SUM_BY_NONZERO_WEIGHTS: 3 };
 
 /**
  * TF.js's tf.losses.computeWeightedLoss(losses, weights?, reduction?): the losses times the
