@@ -599,3 +599,46 @@ test('tf.metrics.r2Score, tf.losses.computeWeightedLoss (every reduction), tf.se
   assert.equal(hebb.name, tfjs.name);
   assert.deepEqual(hebb.identity, tfjs.identity);
 });
+
+test('resizing, centerCrop and categoryEncoding in the browser: TF.js\'s categoryEncoding values, Keras\'s half-pixel resizing, save and load, on both backends', { timeout: 90_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const out = { tfjs: {}, hebb: {} };
+    const ids = [[0, 2, 2], [3, 1, 0]];
+    for (const mode of ['multiHot', 'count']) {
+      out.tfjs[mode] = Array.from(window.tfjs.layers.categoryEncoding({ numTokens: 4, outputMode: mode }).apply(window.tfjs.tensor2d(ids, [2, 3], 'int32')).dataSync());
+    }
+    const tf = window.tf;
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      const h = {};
+      for (const mode of ['multiHot', 'count']) {
+        const m = tf.sequential({ layers: [tf.layers.categoryEncoding({ numTokens: 4, outputMode: mode, inputShape: [3], dtype: 'int32' })] });
+        h[mode] = Array.from(await m.predict(tf.tensor2d(ids, [2, 3], 'int32')).data());
+      }
+      // A 2x2 image resized to 4x4 with half-pixel centres: the corners keep their values and
+      // the first row interpolates 1 -> 2 as 1, 1.25, 1.75, 2.
+      const img = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+      const rm = tf.sequential({ layers: [tf.layers.resizing({ height: 4, width: 4, inputShape: [2, 2, 1] }), tf.layers.centerCrop({ height: 2, width: 2 })] });
+      h.resized = Array.from(await rm.layers[0].apply(img).data());
+      h.cropped = Array.from(await rm.predict(img).data());
+      let saved;
+      await rm.save(tf.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+      const back = await tf.loadLayersModel(tf.io.fromMemory(saved.modelTopology, saved.weightSpecs, saved.weightData));
+      h.reloaded = Array.from(await back.predict(img).data());
+      h.configs = back.layers.map((l) => l.getConfig());
+      out.hebb[backend] = h;
+    }
+    return out;
+  });
+  for (const [backend, h] of Object.entries(r.hebb)) {
+    assert.deepEqual(h.multiHot, r.tfjs.multiHot, `${backend}: multiHot`);
+    assert.deepEqual(h.count, r.tfjs.count, `${backend}: count`);
+    const row = h.resized.slice(0, 4);
+    [1, 1.25, 1.75, 2].forEach((v, i) => assert.ok(Math.abs(row[i] - v) < 1e-5, `${backend}: resized row ${row}`));
+    assert.equal(h.cropped.length, 4);
+    h.reloaded.forEach((v, i) => assert.ok(Math.abs(v - h.cropped[i]) < 1e-6, `${backend}: reloaded`));
+    assert.equal(h.configs[0].interpolation, 'bilinear');
+    assert.equal(h.configs[1].height, 2);
+  }
+});

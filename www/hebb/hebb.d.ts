@@ -318,6 +318,10 @@ export declare const layers: {
   rescaling(args: LayerArgs & { scale: number; offset?: number }): Layer;
   gaussianDropout(args: LayerArgs & { rate: number }): Layer;
   alphaDropout(args: LayerArgs & { rate: number; noiseShape?: (number | null)[] }): Layer;
+  /** Keras 3's half-pixel resizing of images [batch, h, w, c]. */
+  resizing(args: LayerArgs & { height: number; width: number; interpolation?: 'bilinear' | 'nearest'; cropToAspectRatio?: false }): Layer;
+  centerCrop(args: LayerArgs & { height: number; width: number }): Layer;
+  categoryEncoding(args: LayerArgs & { numTokens: number; outputMode?: 'oneHot' | 'multiHot' | 'count' }): Layer;
   /** tf.input. */
   input(config: { shape?: number[]; batchShape?: (number | null)[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor;
   softmax(args?: LayerArgs & { axis?: number }): Layer;

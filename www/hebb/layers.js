@@ -888,6 +888,9 @@ export const layers = {
   rescaling: make('Rescaling'),
   gaussianDropout: make('GaussianDropout'),
   alphaDropout: make('AlphaDropout'),
+  resizing: make('Resizing'),
+  centerCrop: make('CenterCrop'),
+  categoryEncoding: make('CategoryEncoding'),
   /** A recurrent layer around a cell or a list of cells (stacked), as TF.js's tf.layers.rnn. */
   rnn: make('RNN'),
   simpleRNNCell: make('SimpleRNNCell'),
