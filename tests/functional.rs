@@ -343,3 +343,96 @@ fn category_encoding_refuses_token_ids_out_of_range() {
         assert!(err.contains("CategoryEncoding 'enc'"), "{err}");
     }
 }
+
+/// Issue 12's report: tokens -> Embedding -> GlobalMaxPooling1D beside a Dense branch,
+/// concatenated, a Dense with a residual Add, a sigmoid head. `mask` turns Embedding's maskZero on.
+fn text_model(seed: u64, mask: bool, sgd: bool) -> Sequential {
+    let layers = vec![
+        layer("InputLayer", json!({"name": "tok", "inputShape": [12], "dtype": "int32"})),
+        layer("InputLayer", json!({"name": "num", "inputShape": [3]})),
+        layer("Embedding", json!({"name": "emb", "inputDim": 40, "outputDim": 8, "maskZero": mask})),
+        layer("GlobalMaxPooling1D", json!({"name": "gmp"})),
+        layer("Dense", json!({"name": "dn", "units": 8, "activation": "relu"})),
+        layer("Concatenate", json!({"name": "cat"})),
+        layer("Dense", json!({"name": "mix", "units": 16, "activation": "relu"})),
+        layer("Add", json!({"name": "res"})),
+        layer("Dense", json!({"name": "out", "units": 1, "activation": "sigmoid"})),
+    ];
+    let nodes = vec![
+        (2, vec![Ref::Input(0)]),
+        (3, vec![Ref::Node(0, 0)]),
+        (4, vec![Ref::Input(1)]),
+        (5, vec![Ref::Node(1, 0), Ref::Node(2, 0)]),
+        (6, vec![Ref::Node(3, 0)]),
+        (7, vec![Ref::Node(4, 0), Ref::Node(3, 0)]),
+        (8, vec![Ref::Node(5, 0)]),
+    ];
+    let mut m = Sequential::functional(seed, layers, vec![(0, DType::I32), (1, DType::F32)], nodes, vec![Ref::Node(6, 0)]).unwrap();
+    let opt = if sgd { Optimizer::new(Kind::Sgd, 1.0) } else { Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01) };
+    m.compile(Compiled::new(
+        LossFn::Builtin(Loss::BinaryCrossentropy, Default::default()),
+        vec![(MetricFn::Builtin(Metric::BinaryAccuracy), "acc".into())],
+        opt,
+    ));
+    m
+}
+
+/// Zero-padded token rows of varying length (ids 1..39, repeats included) and 3 numbers; the
+/// label: a token below 4 occurs, or the first number is large.
+fn text_data(n: usize, seed: u64) -> (Tensor, Tensor) {
+    let mut rng = Rng::new(seed);
+    let (mut x, mut y) = (vec![], vec![]);
+    for _ in 0..n {
+        let len = 3 + (rng.uniform() * 9.0) as usize;
+        let toks: Vec<f32> = (0..12).map(|k| if k < len { 1.0 + (rng.uniform() * 39.0).floor().min(38.0) } else { 0.0 }).collect();
+        let num: Vec<f32> = (0..3).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+        let label = toks.iter().any(|&t| t > 0.0 && t < 4.0) || num[0] > 0.6;
+        x.extend(&toks);
+        x.extend(&num);
+        y.push(label as u8 as f32);
+    }
+    (Tensor::new(vec![n, 15], x).unwrap(), Tensor::new(vec![n, 1], y).unwrap())
+}
+
+/// The gradients of the issue's model agree on the CPU and the GPU (one SGD step at rate 1 moves
+/// each weight by minus its gradient), with and without masking; and training with shuffling
+/// sees the same batches on both devices, so whole runs agree.
+#[test]
+fn an_embedding_max_pool_residual_model_has_the_same_gradients_on_the_cpu_and_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    for mask in [false, true] {
+        let (x, y) = text_data(64, 9);
+        let (mut cpu, mut gm) = (text_model(3, mask, true), text_model(3, mask, true));
+        let start: Vec<Vec<f32>> = cpu.weights.iter().map(|w| w.value.data.clone()).collect();
+        let opts = FitOptions::new(1, 64);
+        let mut sc = FitSession::new(&cpu, x.clone(), y.clone(), None, opts.clone()).unwrap();
+        sc.run_all(&mut cpu).unwrap();
+        let mut sg = FitSession::new(&gm, x.clone(), y.clone(), None, opts).unwrap();
+        assert!(sg.use_gpu(gpu.clone(), &mut gm).unwrap());
+        sg.run_all(&mut gm).unwrap();
+        let mut moved = 0.0f32;
+        for ((wc, wg), s) in cpu.weights.iter().zip(&gm.weights).zip(&start) {
+            let scale = wc.value.data.iter().zip(s).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            moved = moved.max(scale);
+            for ((a, b), s0) in wc.value.data.iter().zip(&wg.value.data).zip(s) {
+                let (ga, gb) = (s0 - a, s0 - b);
+                assert!((ga - gb).abs() <= 1e-4 * (1.0 + scale), "mask {mask}, {}: gradient cpu {ga} gpu {gb}", wc.name);
+            }
+        }
+        assert!(moved > 1e-3, "the step moved the weights");
+    }
+    // Adam, 3 epochs with shuffling and a validation split: the same numbers on both devices.
+    let (x, y) = text_data(300, 4);
+    let (mut cpu, mut gm) = (text_model(5, false, false), text_model(5, false, false));
+    let opts = FitOptions { shuffle: true, validation_split: 0.2, seed: 7, ..FitOptions::new(3, 32) };
+    let mut sc = FitSession::new(&cpu, x.clone(), y.clone(), None, opts.clone()).unwrap();
+    let ce = epochs(&sc.run_all(&mut cpu).unwrap());
+    let mut sg = FitSession::new(&gm, x, y, None, opts).unwrap();
+    assert!(sg.use_gpu(gpu, &mut gm).unwrap());
+    let ge = epochs(&sg.run_all(&mut gm).unwrap());
+    for (a, b) in ce.iter().zip(&ge) {
+        for (u, v) in a.iter().zip(b) {
+            assert!((u - v).abs() <= 1e-3 * (1.0 + u.abs()), "epoch logs cpu {a:?} gpu {b:?}");
+        }
+    }
+}

@@ -946,7 +946,11 @@ impl FitSession {
             Some(f) => model.build_plan(kind, size, yfeat, ydt, Some(f))?,
             None => model.take_plan(kind, size, yfeat, ydt)?,
         };
-        sp.plan.run(&[&self.xb, &self.yb, &self.wb], &model.weights[..], &mut self.rng);
+        // One draw per step for the step's random ops, as the GPU step takes its seed: the
+        // stream the shuffles draw from then moves the same on both devices, so CPU and WebGPU
+        // see the same batches epoch after epoch.
+        let seed = self.rng.next_u32();
+        sp.plan.run(&[&self.xb, &self.yb, &self.wb], &model.weights[..], &mut Rng::new(seed as u64));
         let mut values = Vec::with_capacity(if self.opts.report_batches { self.sums.len() } else { 0 });
         for (s, &node) in self.sums.iter_mut().zip(&sp.outputs) {
             let v = sp.plan.value(node)[0];

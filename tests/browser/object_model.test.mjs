@@ -642,3 +642,63 @@ test('resizing, centerCrop and categoryEncoding in the browser: TF.js\'s categor
     assert.equal(h.configs[1].height, 2);
   }
 });
+
+test('issue 12\'s embedding / max-pool / residual model: the same gradients on the CPU, on WebGPU and in TF.js (one SGD step at rate 1)', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const build = (lib, mask) => {
+      const tok = lib.input({ shape: [12], dtype: 'int32', name: 'tok' });
+      const num = lib.input({ shape: [3], name: 'num' });
+      const e = lib.layers.embedding({ inputDim: 40, outputDim: 8, maskZero: mask, name: 'emb' }).apply(tok);
+      const p = lib.layers.globalMaxPooling1d({ name: 'gmp' }).apply(e);
+      const d = lib.layers.dense({ units: 8, activation: 'relu', name: 'dn' }).apply(num);
+      const c = lib.layers.concatenate({ name: 'cat' }).apply([p, d]);
+      const h = lib.layers.dense({ units: 16, activation: 'relu', name: 'mix' }).apply(c);
+      const res = lib.layers.add({ name: 'res' }).apply([h, c]);
+      const o = lib.layers.dense({ units: 1, activation: 'sigmoid', name: 'out' }).apply(res);
+      const m = lib.model({ inputs: [tok, num], outputs: o });
+      m.compile({ optimizer: lib.train.sgd(1), loss: 'binaryCrossentropy' });
+      return m;
+    };
+    let s = 11;
+    const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const toks = [];
+    const nums = [];
+    const ys = [];
+    for (let i = 0; i < 48; i++) {
+      const len = 3 + Math.floor(rnd() * 9);
+      const t = Array.from({ length: 12 }, (_, k) => (k < len ? 1 + Math.floor(rnd() * 39) : 0));
+      const v = [rnd() * 2 - 1, rnd() * 2 - 1, rnd() * 2 - 1];
+      toks.push(t);
+      nums.push(v);
+      ys.push([t.some((q) => q > 0 && q < 4) || v[0] > 0.6 ? 1 : 0]);
+    }
+    const out = {};
+    for (const mask of [false, true]) {
+      const step = async (lib, m, start) => {
+        m.setWeights(start.map(([v, sh]) => lib.tensor(v, sh)));
+        await m.fit([lib.tensor2d(toks, undefined, 'int32'), lib.tensor2d(nums)], lib.tensor2d(ys), { epochs: 1, batchSize: 48, shuffle: false });
+        const after = await Promise.all(m.getWeights().map((t) => t.data()));
+        return after.map((a, i) => Array.from(a, (v, k) => start[i][0][k] - v));
+      };
+      const ref = build(window.tfjs, mask);
+      const start = ref.getWeights().map((t) => [Array.from(t.dataSync()), t.shape]);
+      const grads = { tfjs: await step(window.tfjs, ref, start) };
+      for (const backend of ['cpu', 'webgpu']) {
+        await window.tf.setBackend(backend);
+        grads[backend] = await step(window.tf, build(window.tf, mask), start);
+      }
+      out[mask ? 'masked' : 'plain'] = grads;
+    }
+    return out;
+  });
+  for (const [what, g] of Object.entries(r)) {
+    for (const backend of ['cpu', 'webgpu']) {
+      g.tfjs.forEach((w, i) => {
+        const scale = Math.max(1e-3, ...w.map(Math.abs));
+        w.forEach((v, k) => assert.ok(Math.abs(g[backend][i][k] - v) <= 1e-4 * scale + 1e-6, `${what}, ${backend}: weight ${i}[${k}] gradient ${g[backend][i][k]}, TF.js ${v}`));
+      });
+    }
+    assert.ok(g.tfjs.some((w) => w.some((v) => Math.abs(v) > 1e-3)), `${what}: the step moves the weights`);
+  }
+});
