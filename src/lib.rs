@@ -7,7 +7,10 @@
 //! - [`backend`]: the compute primitives (SIMD vector type, packed GEMM).
 //! - [`eager`]: the runtime behind JS tensor handles: immediate ops, tracing of user functions.
 //! - [`nn`]: layers, activations, initializers. [`optim`]: optimizers. [`losses`], [`metrics`].
-//! - [`model`]: sequential models, compile, and the trainer that runs `fit` inside the engine.
+//! - [`model`]: models (a graph of layer calls; a Sequential is a chain), compile, `apply` on
+//!   tensors for custom loops (`model::apply`), and the trainer that runs `fit` inside the engine:
+//!   the loop in `model::trainer`, its CPU step in `trainer/cpu_step.rs` and its GPU step in
+//!   `trainer/gpu_step.rs` (the GPU copy of a model in `model::gpu`).
 //! - `wasm` (wasm32 only): the one `#[wasm_bindgen]` surface; every error becomes a JS `Error`.
 
 pub mod backend;
