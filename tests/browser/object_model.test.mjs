@@ -702,3 +702,19 @@ test('issue 12\'s embedding / max-pool / residual model: the same gradients on t
     assert.ok(g.tfjs.some((w) => w.some((v) => Math.abs(v) > 1e-3)), `${what}: the step moves the weights`);
   }
 });
+
+test('setUserDefinedMetadata travels in model.json (Hebb to Hebb and to TF.js)', { timeout: 60_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const tf = window.tf;
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+    m.setUserDefinedMetadata({ vocabulary: ['a', 'b'], version: 3 });
+    let a;
+    await m.save(tf.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const back = await tf.loadLayersModel(tf.io.fromMemory(a));
+    const inTfjs = await window.tfjs.loadLayersModel(window.tfjs.io.fromMemory(a));
+    return { back: back.getUserDefinedMetadata(), tfjs: inTfjs.getUserDefinedMetadata() };
+  });
+  assert.deepEqual(r.back, { vocabulary: ['a', 'b'], version: 3 });
+  assert.deepEqual(r.tfjs, r.back);
+});

@@ -12,6 +12,7 @@ export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableG
 export { losses, metrics, Reduction } from './losses.js';
 export { callbacks, Callback, EarlyStopping } from './callbacks.js';
 export { Sequential, sequential, History, LayersModel, model } from './models.js';
+import './container.js';
 export { io } from './io.js';
 export { loadLayersModel, models } from './serialize.js';
 export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from './io.js';

@@ -103,6 +103,7 @@ export function modelArtifacts(model, config = {}) {
   }
   const { weightSpecs, weightData } = encodeWeights(weights);
   weightSpecs.forEach((spec, i) => { if (weights[i].group) spec.group = weights[i].group; });
+  if (model._userMetadata !== undefined) extra.userDefinedMetadata = model._userMetadata;
   return { modelTopology: modelTopology(model), weightSpecs, weightData, format: 'layers-model', generatedBy: GENERATED_BY, convertedBy: null, ...extra };
 }
 
@@ -323,6 +324,7 @@ export function modelFromArtifacts(artifacts) {
   if (!artifacts || typeof artifacts !== 'object') throw new Error(`loadLayersModel: expected model artifacts, received ${artifacts}`);
   if (!artifacts.modelTopology) throw new Error('loadLayersModel: the model has no modelTopology (is this a graph model or a weights-only file?)');
   const model = buildModel(artifacts.modelTopology);
+  if (artifacts.userDefinedMetadata !== undefined) model._userMetadata = artifacts.userDefinedMetadata;
   try {
     // Decoded once: the model's weights, then (with a training config) the optimizer's.
     const decoded = decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), artifacts.weightSpecs ?? []);
