@@ -2,6 +2,7 @@
 //! planned steps (train, evaluate, predict) cached per batch size.
 
 pub mod apply;
+pub mod compile;
 pub mod gpu;
 pub mod summary;
 pub mod trainer;

@@ -10,11 +10,9 @@ use crate::eager::{Handle, Runtime};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::TracedFn;
 use crate::losses::Loss;
-use crate::metrics::Metric;
 use crate::model::trainer::{self, FitOptions, FitSession};
-use crate::model::{Compiled, Head, LossFn, MetricFn, Phase, Sequential, StepFns};
+use crate::model::{Compiled, Phase, Sequential, StepFns};
 use crate::nn;
-use crate::optim::Optimizer;
 use crate::tensor::{DType, Tensor};
 use serde_json::{json, Value};
 use std::cell::RefCell;
@@ -1019,93 +1017,19 @@ pub fn loss_validate(config: &str) -> std::result::Result<(), JsError> {
     Loss::from_config(&v).map(|_| ()).map_err(JsError::from)
 }
 
-/// One output's loss and metrics: `loss: name | {className, config} | {traced: id, name} |
-/// {perStep, name}`, `metrics: [name | {traced: id, name} | {perStep, name}]`.
-fn parse_head(st: &mut State, loss: Option<&Value>, metrics_v: Option<&Value>, units: usize, weight: f32) -> Result<Head> {
-    let (loss, builtin) = match loss {
-        Some(Value::String(s)) => {
-            let l = Loss::parse(s)?;
-            (LossFn::Builtin(l, Default::default()), Some(l))
-        }
-        Some(v @ Value::Object(o)) if o.contains_key("className") => {
-            let (l, opts) = Loss::from_config(v)?;
-            (LossFn::Builtin(l, opts), Some(l))
-        }
-        Some(Value::Object(o)) if o.contains_key("traced") => {
-            let id = o["traced"].as_u64().unwrap_or(0) as u32;
-            let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced loss is gone"))?;
-            (LossFn::Traced(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string(), f), None)
-        }
-        Some(Value::Object(o)) if o.contains_key("perStep") => (LossFn::PerStep(o.get("name").and_then(|n| n.as_str()).unwrap_or("custom").to_string()), None),
-        _ => {
-            return Err(Error::arg(
-                "compile",
-                format!("a loss is required: one of {} or a function (yTrue, yPred) => Tensor", crate::losses::NAMES.join(", ")),
-            ))
-        }
-    };
-    let mut metrics = vec![];
-    for mv in metrics_v.and_then(|v| v.as_array()).cloned().unwrap_or_default() {
-        match &mv {
-            Value::String(s) => {
-                let (metric, key) = Metric::parse(s, builtin, units)?;
-                metrics.push((MetricFn::Builtin(metric), key));
-            }
-            Value::Object(o) if o.contains_key("traced") => {
-                let id = o["traced"].as_u64().unwrap_or(0) as u32;
-                let f = st.traced.remove(&id).ok_or_else(|| Error::arg("compile", "the traced metric is gone"))?;
-                metrics.push((MetricFn::Traced(f), o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
-            }
-            Value::Object(o) if o.contains_key("perStep") => {
-                metrics.push((MetricFn::PerStep, o.get("name").and_then(|n| n.as_str()).unwrap_or("metric").to_string()));
-            }
-            other => return Err(Error::arg("compile", format!("a metric must be a name or a function, received {other}"))),
-        }
-    }
-    Ok(Head { loss, weight, metrics })
-}
-
-/// `{optimizer, loss, metrics}` for one output, or `{optimizer, heads: [{loss, metrics, weight}]}`
-/// with one entry per output (see [`parse_head`]).
-/// With `check_only`, everything is validated and nothing changes (compile's early checks when
-/// user functions are traced later, at the first fit).
+/// compile: its options as JSON (see [`Compiled::from_json`]). With `check_only`, everything is
+/// validated and nothing changes (compile's early checks when user functions are traced later,
+/// at the first fit).
 #[wasm_bindgen]
 pub fn model_compile(m: u32, config: &str, check_only: bool) -> std::result::Result<(), JsError> {
     with(|st| {
         let cfg = parse_json("compile", config)?;
-        let optimizer = Optimizer::from_config(cfg.get("optimizer").ok_or_else(|| Error::arg("compile", "an optimizer is required"))?)?;
-        let model = st.model(m)?;
-        let outs = model.output_shapes()?;
-        let names: Vec<String> = (0..outs.len()).map(|j| model.output_layer(j).map(|l| l.layer.name().to_string()).unwrap_or_default()).collect();
-        let units = |j: usize| outs[j].last().copied().unwrap_or(1);
-        let heads = match cfg.get("heads").and_then(|h| h.as_array()).cloned() {
-            None => vec![parse_head(st, cfg.get("loss"), cfg.get("metrics"), units(0), 1.0)?],
-            Some(hs) => {
-                if hs.len() != outs.len() {
-                    return Err(Error::arg("compile", format!("the model has {} outputs, received {} losses", outs.len(), hs.len())));
-                }
-                let mut heads = vec![];
-                for (j, h) in hs.iter().enumerate() {
-                    let w = h.get("weight").and_then(|w| w.as_f64()).unwrap_or(1.0) as f32;
-                    if !w.is_finite() {
-                        return Err(Error::arg("compile", format!("lossWeights for output '{}' must be a finite number", names[j])));
-                    }
-                    let head = parse_head(st, h.get("loss"), h.get("metrics"), units(j), w).map_err(|e| e.within(&format!("output '{}'", names[j])))?;
-                    let per_step = matches!(head.loss, LossFn::PerStep(_)) || head.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep));
-                    if per_step && hs.len() > 1 {
-                        return Err(Error::arg(
-                            "compile",
-                            format!("output '{}': a model with several outputs needs losses and metrics written with tensor ops only (this one reads tensor values)", names[j]),
-                        ));
-                    }
-                    heads.push(head);
-                }
-                heads
-            }
-        };
+        let model = st.models.get(&m).ok_or_else(|| Error::NotFound(format!("model #{m} has been disposed")))?;
+        let traced = &mut st.traced;
+        let compiled = Compiled::from_json(model, &cfg, |id| traced.remove(&id))?;
         if !check_only {
             st.settle_model(m)?;
-            st.model(m)?.compile(Compiled { heads, optimizer, output_names: names });
+            st.model(m)?.compile(compiled);
         }
         Ok(())
     })
