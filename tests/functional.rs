@@ -90,6 +90,11 @@ fn data(n: usize, seed: u64) -> (Tensor, Tensor) {
     (Tensor::new(vec![n, 7], x).unwrap(), Tensor::new(vec![n, 4], y).unwrap())
 }
 
+/// The error building a functional model with these layers, inputs, call nodes and outputs gives.
+fn wiring_error(layers: Vec<Box<dyn nn::Layer>>, inputs: Vec<(usize, DType)>, nodes: Vec<(usize, Vec<Ref>)>, outputs: Vec<Ref>) -> String {
+    Sequential::functional(1, layers, inputs, nodes, outputs).err().expect("the wiring is refused").to_string()
+}
+
 fn epochs(events: &[Event]) -> Vec<Vec<f32>> {
     events.iter().filter_map(|e| if let Event::EpochEnd { values, .. } = e { Some(values.clone()) } else { None }).collect()
 }
@@ -149,20 +154,15 @@ fn functional_training_on_the_gpu_matches_the_cpu() {
 fn wiring_mistakes_name_the_layer_and_shapes() {
     let input = |name: &str, n: usize| layer("InputLayer", json!({"name": name, "inputShape": [n]}));
     // A shared layer called on two different shapes.
-    let err = Sequential::functional(
-        1,
+    let err = wiring_error(
         vec![input("a", 4), input("b", 3), layer("Dense", json!({"name": "d", "units": 2}))],
         vec![(0, DType::F32), (1, DType::F32)],
         vec![(2, vec![Ref::Input(0)]), (2, vec![Ref::Input(1)])],
         vec![Ref::Node(0, 0), Ref::Node(1, 0)],
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    );
     assert!(err.contains("Dense 'd'") && err.contains("[null,4]") && err.contains("[null,3]"), "{err}");
     // Concatenating incompatible shapes.
-    let err = Sequential::functional(
-        1,
+    let err = wiring_error(
         vec![
             layer("InputLayer", json!({"name": "a", "inputShape": [2, 4]})),
             layer("InputLayer", json!({"name": "b", "inputShape": [3, 3]})),
@@ -171,22 +171,15 @@ fn wiring_mistakes_name_the_layer_and_shapes() {
         vec![(0, DType::F32), (1, DType::F32)],
         vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
         vec![Ref::Node(0, 0)],
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    );
     assert!(err.contains("Concatenate 'c'") && err.contains("[null,2,4], [null,3,3]"), "{err}");
     // A single-input layer given two inputs.
-    let err = Sequential::functional(
-        1,
+    let err = wiring_error(
         vec![input("a", 4), input("b", 4), layer("Dense", json!({"name": "d", "units": 2}))],
         vec![(0, DType::F32), (1, DType::F32)],
         vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
         vec![Ref::Node(0, 0)],
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    );
     assert!(err.contains("Dense 'd'") && err.contains("single input"), "{err}");
 }
 
@@ -307,8 +300,7 @@ fn merge_inputs_of_different_ranks_broadcast_in_a_model() {
         }
     }
     // [null, 4] becomes [null, 1, 4]; its 4 meets the other input's 3.
-    let err = Sequential::functional(
-        1,
+    let err = wiring_error(
         vec![
             layer("InputLayer", json!({"name": "a", "inputShape": [4]})),
             layer("InputLayer", json!({"name": "b", "inputShape": [4, 3]})),
@@ -317,10 +309,7 @@ fn merge_inputs_of_different_ranks_broadcast_in_a_model() {
         vec![(0, DType::F32), (1, DType::F32)],
         vec![(2, vec![Ref::Input(0), Ref::Input(1)])],
         vec![Ref::Node(0, 0)],
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    );
     assert!(err.contains("Add 'sum'") && err.contains("[null,4], [null,4,3]"), "{err}");
 }
 
