@@ -1670,6 +1670,98 @@ def gen_masking():
     )
 
 
+def conv_lstm_case(name, tfjs_config, layer, x, states, seed, scale=0.3):
+    """ConvLSTM2D called on x (and optional initial states [h, c]): every output (the main one,
+    then the final states with return_state) and the vjp of sum_k sum(y_k * dy_k) w.r.t. the
+    weights (kernel, recurrent_kernel, bias), x and the initial states."""
+    rng = np.random.default_rng(7500 + seed)
+    layer.build(x.shape)
+    weights = [rand(rng, tuple(w.shape), scale) for w in layer.trainable_variables]
+
+    def fwd(ws, xin, *init):
+        kw = {"initial_state": list(init)} if init else {}
+        out, _ = layer.stateless_call(list(ws), [v.value for v in layer.non_trainable_variables], xin, **kw)
+        return tuple(jax.tree_util.tree_leaves(out))
+
+    ws = tuple(jnp.asarray(w) for w in weights)
+    ys, vjp = jax.vjp(fwd, ws, jnp.asarray(x), *[jnp.asarray(h) for h in states])
+    ys = [np.asarray(y) for y in ys]
+    dys = [rand(rng, y.shape) for y in ys]
+    grads = vjp(tuple(jnp.asarray(d) for d in dys))
+    return {
+        "name": name,
+        "class": "ConvLSTM2D",
+        "config": tfjs_config,
+        "xs": [arr(x)] + [arr(h) for h in states],
+        "weights": [arr(w) for w in weights],
+        "ys": [arr(y) for y in ys],
+        "dys": [arr(d) for d in dys],
+        "grad_weights": [arr(np.asarray(g)) for g in grads[0]],
+        "grad_xs": [arr(np.asarray(g)) for g in grads[1:]],
+    }
+
+
+def gen_conv_lstm():
+    """ConvLSTM2D (channels last) against Keras 3: valid and same padding, strides, dilation,
+    an even kernel (the recurrent 'same' convolution pads more at the end), a 1x1 kernel,
+    return_sequences, go_backwards, return_state with and without initial states. Keras 3's
+    recurrent_activation default is sigmoid, TF.js's hardSigmoid: every case sets it."""
+    rng = np.random.default_rng(95)
+    L = keras.layers
+    sig = {"recurrentActivation": "sigmoid"}
+    x = rand(rng, (2, 4, 6, 5, 2))
+    specs = [
+        ("conv_lstm_valid_last", {"filters": 3, "kernelSize": 3}, {}),
+        ("conv_lstm_same_seq", {"filters": 3, "kernelSize": 3, "padding": "same", "returnSequences": True}, {}),
+        ("conv_lstm_stride2_same_seq", {"filters": 2, "kernelSize": 3, "strides": 2, "padding": "same", "returnSequences": True}, {}),
+        ("conv_lstm_stride2_valid_last", {"filters": 2, "kernelSize": [3, 2], "strides": [2, 1]}, {}),
+        ("conv_lstm_backwards_seq", {"filters": 2, "kernelSize": 3, "padding": "same", "returnSequences": True, "goBackwards": True}, {}),
+        ("conv_lstm_backwards_last", {"filters": 2, "kernelSize": 2, "goBackwards": True}, {}),
+        ("conv_lstm_even_kernel_same_seq", {"filters": 2, "kernelSize": [2, 3], "padding": "same", "returnSequences": True}, {}),
+        ("conv_lstm_dilation2_relu_nobias", {"filters": 2, "kernelSize": 2, "dilationRate": 2, "activation": "relu", "useBias": False}, {}),
+        ("conv_lstm_1x1_seq", {"filters": 4, "kernelSize": 1, "returnSequences": True}, {}),
+        ("conv_lstm_state_no_init", {"filters": 2, "kernelSize": 3, "padding": "same", "returnState": True}, {}),
+        ("conv_lstm_state_seq_backwards", {"filters": 2, "kernelSize": 3, "returnState": True, "returnSequences": True, "goBackwards": True}, {}),
+    ]
+
+    def keras_layer(cfg):
+        return L.ConvLSTM2D(
+            cfg["filters"],
+            tuple(cfg["kernelSize"]) if isinstance(cfg["kernelSize"], list) else cfg["kernelSize"],
+            strides=tuple(cfg["strides"]) if isinstance(cfg.get("strides"), list) else cfg.get("strides", 1),
+            padding=cfg.get("padding", "valid"),
+            dilation_rate=cfg.get("dilationRate", 1),
+            activation=cfg.get("activation", "tanh"),
+            recurrent_activation="sigmoid",
+            use_bias=cfg.get("useBias", True),
+            return_sequences=cfg.get("returnSequences", False),
+            return_state=cfg.get("returnState", False),
+            go_backwards=cfg.get("goBackwards", False),
+        )
+
+    cases = []
+    for k, (name, cfg, _) in enumerate(specs):
+        cases.append(conv_lstm_case(name, {**cfg, **sig}, keras_layer(cfg), x, [], k))
+    # Initial states [h, c], each [batch, out h, out w, filters].
+    for k, (name, cfg) in enumerate(
+        [
+            ("conv_lstm_state_init", {"filters": 2, "kernelSize": 3, "padding": "same", "returnState": True}),
+            ("conv_lstm_state_init_valid_seq", {"filters": 3, "kernelSize": 3, "returnState": True, "returnSequences": True}),
+        ]
+    ):
+        oh, ow = (6, 5) if cfg.get("padding") == "same" else (4, 3)
+        h0, c0 = rand(rng, (2, oh, ow, cfg["filters"])), rand(rng, (2, oh, ow, cfg["filters"]))
+        cases.append(conv_lstm_case(name, {**cfg, **sig}, keras_layer(cfg), x, [h0, c0], 20 + k))
+    write(
+        "keras_conv_lstm.json",
+        {
+            "generator": GENERATOR,
+            "description": "Keras ConvLSTM2D (channels last) called on [x, *initial_state]: ys = [output, *final_states with return_state]; grad_* are gradients of sum_k sum(ys[k] * dys[k]) (jax.vjp) w.r.t. the weights, x and the initial states.",
+            "cases": cases,
+        },
+    )
+
+
 def main():
     only = sys.argv[1:]
     gens = {
@@ -1684,6 +1776,7 @@ def main():
         "rnn_state": gen_rnn_state,
         "masking": gen_masking,
         "constraints": gen_constraints,
+        "conv_lstm": gen_conv_lstm,
     }
     for name, gen in gens.items():
         if not only or name in only:

@@ -421,6 +421,27 @@ fn keras_multi_input_fixtures_on_the_gpu() {
     }
 }
 
+/// ConvLSTM2D's Keras fixtures (tests/fixtures/keras_conv_lstm.json) through the WGSL kernels:
+/// the im2col + matmul convolutions and the gate math of every step, values and the gradients
+/// w.r.t. the weights, the input and the initial states.
+#[test]
+fn keras_conv_lstm_fixtures_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    for case in common::load("keras_conv_lstm.json")["cases"].as_array().unwrap() {
+        let fg = common::fixture_graph(case);
+        let (name, want) = (&fg.name, &fg.want);
+        let values: Vec<&[f32]> = fg.values.iter().map(|w| w.data.as_slice()).collect();
+        let got = run_on_gpu(&gpu, fg.graph, &fg.outs, &values);
+        assert_eq!(got.len(), want.len(), "{name}: outputs");
+        for (k, (gv, w)) in got.iter().zip(want).enumerate() {
+            assert_eq!(gv.len(), w.data.len(), "{name} output {k}");
+            for (i, (a, b)) in gv.iter().zip(&w.data).enumerate() {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{name} output {k} [{i}]: gpu {a} vs Keras {b}");
+            }
+        }
+    }
+}
+
 /// GaussianDropout and AlphaDropout in training through the WGSL random kernels: y / x has mean 1
 /// and variance rate / (1 - rate), and AlphaDropout keeps a standardized input at mean 0 and
 /// variance 1 with its gradient a (kept) or 0 (dropped), as on the CPU (tests/advanced_layers.rs).

@@ -7,6 +7,7 @@ pub mod advanced_activations;
 pub mod attention;
 pub mod constraints;
 pub mod conv;
+pub mod conv_lstm;
 pub mod core;
 pub mod custom;
 pub mod dense;
@@ -292,6 +293,8 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "LSTM" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Lstm)?),
         "GRU" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Gru)?),
         "Bidirectional" => Box::new(recurrent::Bidirectional::new(name, &o)?),
+        "ConvLSTM2D" => Box::new(conv_lstm::ConvLstm2d::new(name, &o)?),
+        "RNN" if conv_lstm::wraps_conv_cell(config) => Box::new(conv_lstm::ConvLstm2d::from_rnn(name, &o)?),
         "RNN" => Box::new(recurrent::RnnLayer::new(name, &o)?),
         "TimeDistributed" => Box::new(recurrent::TimeDistributed::new(name, &o)?),
         "Add" => Box::new(merge::Merge::new(name, &o, merge::Kind::Add)?),

@@ -47,7 +47,7 @@ type InitCfg = ((Init, Option<u64>), Value);
 
 /// The fixed batch size a stateful layer keeps states for: `batchSize`, or the first entry of
 /// `batchInputShape`; 0 when neither gives one.
-fn fixed_batch(o: &Opts) -> Result<usize> {
+pub(super) fn fixed_batch(o: &Opts) -> Result<usize> {
     if o.get("batchSize").is_some() {
         return o.positive_int("batchSize");
     }
