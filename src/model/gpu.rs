@@ -256,7 +256,7 @@ impl GpuModel {
         region: usize,
     ) -> Result<()> {
         let batch = inputs[0].len() / crate::tensor::numel(&model.input_feature_shape()?).max(1);
-        let key = plan_key(kind, batch, y_feat, y_dtype);
+        let key = plan_key(kind, batch, y_feat, y_dtype, model.shape_tag());
         let mut step = match self.plans.remove(&key) {
             Some(s) => s,
             None => self.build_step(model, kind, batch, y_feat, y_dtype)?,
@@ -325,7 +325,7 @@ impl GpuModel {
     /// `seed` draws the noise of random ops a model runs in inference (a custom sampling layer).
     pub fn predict_batch(&mut self, model: &Sequential, x: &[f32], out: &wgpu::Buffer, out_at: u64, seed: u32) -> Result<()> {
         let batch = x.len() / crate::tensor::numel(&model.input_feature_shape()?).max(1);
-        let key = plan_key(PlanKind::Predict, batch, &[], DType::F32);
+        let key = plan_key(PlanKind::Predict, batch, &[], DType::F32, model.shape_tag());
         let mut step = match self.plans.remove(&key) {
             Some(s) => s,
             None => self.build_step(model, PlanKind::Predict, batch, &[], DType::F32)?,

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod compile;
 pub mod gpu;
+pub mod shapes;
 pub mod summary;
 pub mod trainer;
 
@@ -14,6 +15,7 @@ use crate::graph::{Builder, Graph, NodeId, TracedFn};
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::nn::{batch_shape, describe, Layer};
+use shapes::free_dims;
 use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor::{DType, Tensor};
@@ -283,15 +285,16 @@ pub struct StepPlan {
     pub updates: Vec<(usize, NodeId)>,
 }
 
-/// Plans are cached per kind, batch size and label signature (feature shape and dtype hashed,
-/// so a lookup allocates nothing).
+/// Plans are cached per kind, batch size, variant of the layers (free input dims) and label
+/// signature (hashed, so a lookup allocates nothing).
 type PlanKey = (PlanKind, usize, u64);
 
 const MAX_CACHED_PLANS: usize = 32;
 
-fn plan_key(kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> PlanKey {
+fn plan_key(kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType, shape_tag: u64) -> PlanKey {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
+    shape_tag.hash(&mut h);
     y_feat.hash(&mut h);
     y_dtype.hash(&mut h);
     (kind, batch, h.finish())
@@ -312,6 +315,9 @@ pub struct Sequential {
     /// For several outputs: the feature shape and dtype of each output's targets, which arrive
     /// packed in one y.
     pub y_layout: Vec<(Vec<usize>, DType)>,
+    /// Inputs with free dims (null steps): the variants of the layers built for each input
+    /// shape seen (see [`shapes`]).
+    pub free: Option<shapes::FreeDims>,
 }
 
 impl Sequential {
@@ -327,6 +333,7 @@ impl Sequential {
             gpu: None,
             topo: None,
             y_layout: vec![],
+            free: None,
         }
     }
 
@@ -342,63 +349,22 @@ impl Sequential {
         outputs: Vec<Ref>,
     ) -> Result<Sequential> {
         let mut m = Sequential::new(seed);
-        let nl = layers.len();
-        type Built = (Vec<crate::nn::WeightSpec>, Vec<Vec<usize>>, Vec<Vec<usize>>);
-        let mut built: Vec<Option<Built>> = (0..nl).map(|_| None).collect();
         let mut model_inputs = vec![];
+        let mut free_mask = vec![];
         for &(li, dtype) in &inputs {
             let layer = layers.get_mut(li).ok_or_else(|| Error::arg("model", format!("input layer index {li} is out of range")))?;
             if layer.class_name() != "InputLayer" {
                 return Err(Error::arg("model", format!("the model's inputs must be InputLayers (tf.input), received {}", describe(layer.as_ref()))));
             }
             let shape = layer.build(&[])?.1;
-            built[li] = Some((vec![], vec![shape.clone()], vec![shape.clone()]));
+            free_mask.push(free_dims(layer.as_ref()));
             model_inputs.push(ModelInput { layer: li, shape, dtype });
         }
         if model_inputs.is_empty() {
             return Err(Error::arg("model", "a model needs at least one input"));
         }
-        let mut call_nodes: Vec<CallNode> = vec![];
-        for (k, (li, refs)) in nodes.into_iter().enumerate() {
-            let mut shapes = vec![];
-            for r in &refs {
-                shapes.push(match *r {
-                    Ref::Input(i) if i < model_inputs.len() => model_inputs[i].shape.clone(),
-                    Ref::Node(j, o) if j < k && o < call_nodes[j].out_shapes.len() => call_nodes[j].out_shapes[o].clone(),
-                    _ => return Err(Error::arg("model", format!("layer call {k} reads {r:?}, which does not come before it"))),
-                });
-            }
-            let layer = layers.get_mut(li).ok_or_else(|| Error::arg("model", format!("layer index {li} is out of range")))?;
-            if refs.is_empty() || layer.class_name() == "InputLayer" {
-                return Err(Error::arg(describe(layer.as_ref()), "cannot be called on other layers' outputs"));
-            }
-            let out = match &built[li] {
-                Some((_, first, out)) => {
-                    if *first != shapes {
-                        let txt = |v: &[Vec<usize>]| v.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(", ");
-                        return Err(Error::shape(
-                            describe(layer.as_ref()),
-                            format!("a shared layer must get inputs of the same shapes at every call: first called on {}, now on {}", txt(first), txt(&shapes)),
-                        ));
-                    }
-                    out.clone()
-                }
-                None => {
-                    let (specs, first) = layer.build_multi(&shapes)?;
-                    for s in &specs {
-                        crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
-                    }
-                    let mut out = vec![first];
-                    out.extend(layer.extra_outputs());
-                    for o in &out {
-                        crate::tensor::shape::checked_numel(&describe(layer.as_ref()), o)?;
-                    }
-                    built[li] = Some((specs, shapes, out.clone()));
-                    out
-                }
-            };
-            call_nodes.push(CallNode { layer: li, inputs: refs, out_shapes: out });
-        }
+        let wired: Vec<(usize, Vec<usize>)> = model_inputs.iter().map(|i| (i.layer, i.shape.clone())).collect();
+        let (built, call_nodes) = shapes::wire(&mut layers, &wired, nodes)?;
         for r in &outputs {
             let ok = match *r {
                 Ref::Input(i) => i < model_inputs.len(),
@@ -435,6 +401,7 @@ impl Sequential {
             m.input_dtype = DType::F32;
         }
         m.topo = Some(Topology { inputs: model_inputs, nodes: call_nodes, outputs });
+        m.set_free(free_mask)?;
         Ok(m)
     }
 
@@ -834,7 +801,7 @@ impl Sequential {
     /// Takes the cached plan for `kind` at `batch` out of the cache (building it on first use),
     /// so the caller can run it against the weights; give it back with [`Self::put_plan`].
     pub fn take_plan(&mut self, kind: PlanKind, batch: usize, y_shape: &[usize], y_dtype: DType) -> Result<StepPlan> {
-        match self.plans.remove(&plan_key(kind, batch, y_shape, y_dtype)) {
+        match self.plans.remove(&plan_key(kind, batch, y_shape, y_dtype, self.shape_tag())) {
             Some(p) => Ok(p),
             None => self.build_plan(kind, batch, y_shape, y_dtype, None),
         }
@@ -845,7 +812,7 @@ impl Sequential {
         if self.plans.len() >= MAX_CACHED_PLANS {
             self.plans.clear();
         }
-        self.plans.insert(plan_key(kind, batch, y_shape, y_dtype), plan);
+        self.plans.insert(plan_key(kind, batch, y_shape, y_dtype, self.shape_tag()), plan);
     }
 
     /// Builds a plan. With `fns`, per-step functions use this step's recordings (such a plan is

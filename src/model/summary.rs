@@ -2,7 +2,7 @@
 //! (28, 54, 80, 90), then the parameter totals.
 
 use super::Sequential;
-use crate::nn::batch_shape;
+use crate::nn::free::batch_shape as shown;
 
 /// TF.js's defaults: 90 columns, stops at these fractions of the width.
 pub const WIDTH: usize = 90;
@@ -84,10 +84,10 @@ impl Sequential {
                 count[n.layer] += 1;
             }
             for i in &t.inputs {
-                calls[i.layer].push((format!("[{}]", batch_shape(&i.shape)), vec![]));
+                calls[i.layer].push((format!("[{}]", shown(&self.shown_shapes(i.layer).1[0])), vec![]));
             }
             for n in &t.nodes {
-                let shapes: Vec<String> = self.layers[n.layer].in_shapes.iter().map(|s| batch_shape(s)).collect();
+                let shapes: Vec<String> = self.shown_shapes(n.layer).0.iter().map(|s| shown(s)).collect();
                 let from: Vec<String> = n
                     .inputs
                     .iter()
@@ -101,15 +101,16 @@ impl Sequential {
         }
         for (i, e) in self.layers.iter().enumerate() {
             let params: usize = e.weights.iter().map(|&w| self.weights[w].value.numel()).sum();
+            let (ins, outs) = self.shown_shapes(i);
             let input = if calls[i].is_empty() {
-                format!("[{}]", batch_shape(&e.in_shape))
+                format!("[{}]", shown(&ins[0]))
             } else {
                 calls[i].iter().map(|c| c.0.clone()).collect::<Vec<_>>().join(",")
             };
             // TF.js prints a layer with several outputs as the list of their shapes.
-            let output = match e.out_shapes.as_slice() {
-                [one] => batch_shape(one),
-                many => format!("[{}]", many.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(",")),
+            let output = match outs.as_slice() {
+                [one] => shown(one),
+                many => format!("[{}]", many.iter().map(|s| shown(s)).collect::<Vec<_>>().join(",")),
             };
             let mut fields = vec![format!("{} ({})", e.layer.name(), e.layer.class_name()), input, output, params.to_string()];
             if graph {

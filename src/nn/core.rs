@@ -324,8 +324,10 @@ impl Layer for Rescaling {
 /// `InputLayer`: declares the input shape of a Sequential model; passes its input through.
 pub struct InputLayer {
     name: String,
-    /// The feature shape (batch excluded).
+    /// The feature shape (batch excluded); a free dim (null) holds the stand-in size
+    /// [`super::free::STAND_IN`] until a model builds a variant for the size it receives.
     shape: Vec<usize>,
+    free: Vec<bool>,
 }
 
 impl InputLayer {
@@ -336,11 +338,10 @@ impl InputLayer {
             (None, None) => return Err(Error::arg(&o.owner, "an InputLayer needs inputShape or batchInputShape")),
         };
         let v = o.get(key).unwrap();
-        let dims: Option<Vec<usize>> = v.as_array().and_then(|a| {
-            a.iter().skip(skip).map(|d| d.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 1e9).map(|f| f as usize)).collect()
-        });
-        let shape = dims.ok_or_else(|| Error::arg(&o.owner, format!("{key} must be an array of positive integers (null only for the batch), received {v}")))?;
-        Ok(InputLayer { name, shape })
+        let dims = v.as_array().and_then(|a| a.iter().skip(skip).map(super::free::dim).collect::<Option<Vec<_>>>());
+        let dims = dims.ok_or_else(|| Error::arg(&o.owner, format!("{key} must be an array of positive integers or null, received {v}")))?;
+        let free = dims.iter().map(|d| d.is_none()).collect();
+        Ok(InputLayer { name, shape: super::free::fill(&dims, super::free::STAND_IN), free })
     }
 }
 
@@ -359,7 +360,7 @@ impl Layer for InputLayer {
     }
     fn config(&self) -> Value {
         let mut batch = vec![Value::Null];
-        batch.extend(self.shape.iter().map(|&d| json!(d)));
+        batch.extend(self.shape.iter().zip(&self.free).map(|(&d, &f)| if f { Value::Null } else { json!(d) }));
         json!({"name": self.name, "batchInputShape": batch})
     }
 }

@@ -12,6 +12,7 @@ pub mod core;
 pub mod custom;
 pub mod dense;
 pub mod embedding;
+pub mod free;
 pub mod initializers;
 pub mod merge;
 pub mod noise;

@@ -531,6 +531,9 @@ impl Layer for Rnn {
         if self.cell == Cell::Gru {
             c["resetAfter"] = json!(self.reset_after);
         }
+        if self.stateful && self.state_batch > 0 {
+            c["batchSize"] = json!(self.state_batch);
+        }
         c
     }
 }

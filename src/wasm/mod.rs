@@ -721,24 +721,32 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
         st.settle_model(m)?;
         let cfg = parse_json(class_name, config)?;
         let layer = make_layer(st, class_name, &cfg)?;
-        let input_shape = match cfg.get("batchInputShape").or_else(|| cfg.get("inputShape")) {
+        let dims = match cfg.get("batchInputShape").or_else(|| cfg.get("inputShape")) {
             Some(Value::Array(a)) => {
-                let dims: Vec<f64> = a.iter().map(|d| d.as_f64().unwrap_or(-1.0)).collect();
-                let dims = if cfg.get("batchInputShape").is_some() { dims[1.min(dims.len())..].to_vec() } else { dims };
-                Some(shape_from(class_name, &dims)?)
+                let skip = if cfg.get("batchInputShape").is_some() { 1.min(a.len()) } else { 0 };
+                let dims = a[skip..].iter().map(nn::free::dim).collect::<Option<Vec<_>>>();
+                let dims = dims.ok_or_else(|| Error::arg(class_name, format!("the input shape must be a list of positive integers or null, received {}", Value::Array(a.clone()))))?;
+                crate::tensor::shape::checked_numel(class_name, &nn::free::fill(&dims, 1))?;
+                Some(dims)
             }
             _ => None,
         };
         let model = st.model(m)?;
         // As in TF.js, only the first layer's inputShape defines the input; later ones are ignored.
-        let input_shape = if model.layers.is_empty() { input_shape } else { None };
-        model.add(layer, input_shape)?;
-        let e = model.layers.last().unwrap();
-        Ok(json!({
-            "inputShape": e.in_shape, "outputShape": e.out_shape,
-            "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape, "state": model.weights[w].state})).collect::<Vec<_>>(),
-        })
-        .to_string())
+        let dims = if model.layers.is_empty() { dims } else { None };
+        model.add_with_free(layer, dims)?;
+        let i = model.layers.len() - 1;
+        Ok(layer_info(model, i).to_string())
+    })
+}
+
+/// A layer's shapes as a user sees them (free dims as null) and its weights.
+fn layer_info(model: &Sequential, i: usize) -> Value {
+    let e = &model.layers[i];
+    let (ins, outs) = model.shown_shapes(i);
+    json!({
+        "inputShape": ins[0], "inputShapes": ins, "outputShape": outs[0], "outputShapes": outs,
+        "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape, "state": model.weights[w].state})).collect::<Vec<_>>(),
     })
 }
 
@@ -749,12 +757,9 @@ pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<
 pub fn layer_output_shape(class_name: &str, config: &str, inputs: &str) -> std::result::Result<String, JsError> {
     with(|_| {
         let cfg = parse_json(class_name, config)?;
-        let mut layer = nn::from_config(class_name, &cfg)?;
-        let shapes: Vec<Vec<usize>> = serde_json::from_str(inputs).map_err(|e| Error::arg(class_name, format!("bad input shapes: {e}")))?;
-        let (_, first) = layer.build_multi(&shapes)?;
-        let mut out = vec![first];
-        out.extend(layer.extra_outputs());
-        Ok(serde_json::to_string(&out).unwrap_or_default())
+        let shapes = nn::free::parse_shapes(class_name, inputs)?;
+        let inferred = nn::free::infer(|| nn::from_config(class_name, &cfg), &shapes)?;
+        Ok(serde_json::to_string(&inferred.outputs).unwrap_or_default())
     })
 }
 
@@ -764,11 +769,30 @@ pub fn layer_output_shape(class_name: &str, config: &str, inputs: &str) -> std::
 pub fn layer_weight_shapes(class_name: &str, config: &str, inputs: &str) -> std::result::Result<String, JsError> {
     with(|_| {
         let cfg = parse_json(class_name, config)?;
-        let mut layer = nn::from_config(class_name, &cfg)?;
-        let shapes: Vec<Vec<usize>> = serde_json::from_str(inputs).map_err(|e| Error::arg(class_name, format!("bad input shapes: {e}")))?;
-        let (specs, _) = layer.build_multi(&shapes)?;
-        Ok(serde_json::to_string(&specs.iter().map(|s| &s.shape).collect::<Vec<_>>()).unwrap_or_default())
+        let shapes = nn::free::parse_shapes(class_name, inputs)?;
+        let inferred = nn::free::infer(|| nn::from_config(class_name, &cfg), &shapes)?;
+        Ok(serde_json::to_string(&inferred.weights).unwrap_or_default())
     })
+}
+
+/// Builds a model with free input dims (null steps) for the feature shapes of the tensors a run
+/// brings (`[[...], ...]`, one per input); the next fit, evaluate, predict or apply uses them.
+#[wasm_bindgen]
+pub fn model_use_shapes(m: u32, shapes: &str) -> std::result::Result<(), JsError> {
+    with(|st| {
+        let shapes: Vec<Vec<usize>> = serde_json::from_str(shapes).map_err(|e| Error::arg("model", format!("bad input shapes: {e}")))?;
+        if st.model(m)?.free.is_none() {
+            return Ok(());
+        }
+        st.settle_model(m)?;
+        st.model(m)?.use_input_shapes(&shapes)
+    })
+}
+
+/// The feature shape of each of the model's outputs, as the layers are built now.
+#[wasm_bindgen]
+pub fn model_output_shapes(m: u32) -> std::result::Result<String, JsError> {
+    with(|st| Ok(serde_json::to_string(&st.model(m)?.output_shapes()?).unwrap_or_default()))
 }
 
 /// A functional model from `{layers: [{className, config}], inputs: [{layer, dtype}],
@@ -809,16 +833,7 @@ pub fn model_new_functional(config: &str) -> std::result::Result<String, JsError
         let outputs = list("outputs")?.iter().map(parse_ref).collect::<Result<Vec<_>>>()?;
         let seed = st.next_seed();
         let model = Sequential::functional(seed, layers, inputs, nodes, outputs)?;
-        let info: Vec<Value> = model
-            .layers
-            .iter()
-            .map(|e| {
-                json!({
-                    "inputShape": e.in_shape, "inputShapes": e.in_shapes, "outputShape": e.out_shape, "outputShapes": e.out_shapes,
-                    "weights": e.weights.iter().map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape, "state": model.weights[w].state})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let info: Vec<Value> = (0..model.layers.len()).map(|i| layer_info(&model, i)).collect();
         let id = st.id();
         st.models.insert(id, model);
         Ok(json!({"id": id, "layers": info}).to_string())

@@ -1,0 +1,320 @@
+//! Building a model's layers for its input shapes: the wiring of a functional model's calls
+//! (each layer built at its first call), and, for inputs with free dims (TF.js's
+//! `inputShape: [null, 8]`), one build of the layers per input shape a run brings (a variant),
+//! over the same weights. A variant is made the first time its shape is seen and kept; the
+//! planned steps are cached per variant as per batch size (see [`Sequential::shape_tag`]).
+
+use super::{CallNode, Ref, Sequential};
+use crate::error::{Error, Result};
+use crate::nn::{self, batch_shape, describe, free, Layer, WeightSpec};
+use std::collections::HashMap;
+
+/// What building a layer gave: its weights, and the shapes of its inputs and outputs.
+pub type Built = (Vec<WeightSpec>, Vec<Vec<usize>>, Vec<Vec<usize>>);
+
+/// Builds each layer of a functional model at its first call, in call order: `inputs` gives
+/// each model input's InputLayer index and shape, `nodes` each call's layer and inputs. Returns
+/// what each layer's build gave (None for a layer no call reaches) and the call nodes.
+pub fn wire(layers: &mut [Box<dyn Layer>], inputs: &[(usize, Vec<usize>)], nodes: Vec<(usize, Vec<Ref>)>) -> Result<(Vec<Option<Built>>, Vec<CallNode>)> {
+    let mut built: Vec<Option<Built>> = (0..layers.len()).map(|_| None).collect();
+    for (li, shape) in inputs {
+        built[*li] = Some((vec![], vec![shape.clone()], vec![shape.clone()]));
+    }
+    let mut calls: Vec<CallNode> = vec![];
+    for (k, (li, refs)) in nodes.into_iter().enumerate() {
+        let mut shapes = vec![];
+        for r in &refs {
+            shapes.push(match *r {
+                Ref::Input(i) if i < inputs.len() => inputs[i].1.clone(),
+                Ref::Node(j, o) if j < k && o < calls[j].out_shapes.len() => calls[j].out_shapes[o].clone(),
+                _ => return Err(Error::arg("model", format!("layer call {k} reads {r:?}, which does not come before it"))),
+            });
+        }
+        let layer = layers.get_mut(li).ok_or_else(|| Error::arg("model", format!("layer index {li} is out of range")))?;
+        if refs.is_empty() || layer.class_name() == "InputLayer" {
+            return Err(Error::arg(describe(layer.as_ref()), "cannot be called on other layers' outputs"));
+        }
+        let out = match &built[li] {
+            Some((_, first, out)) => {
+                if *first != shapes {
+                    let txt = |v: &[Vec<usize>]| v.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(", ");
+                    return Err(Error::shape(
+                        describe(layer.as_ref()),
+                        format!("a shared layer must get inputs of the same shapes at every call: first called on {}, now on {}", txt(first), txt(&shapes)),
+                    ));
+                }
+                out.clone()
+            }
+            None => {
+                let (specs, first) = layer.build_multi(&shapes)?;
+                for s in &specs {
+                    crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
+                }
+                let mut out = vec![first];
+                out.extend(layer.extra_outputs());
+                for o in &out {
+                    crate::tensor::shape::checked_numel(&describe(layer.as_ref()), o)?;
+                }
+                built[li] = Some((specs, shapes, out.clone()));
+                out
+            }
+        };
+        calls.push(CallNode { layer: li, inputs: refs, out_shapes: out });
+    }
+    Ok((built, calls))
+}
+
+/// Which feature dims of an InputLayer (or a first layer's batchInputShape) are null.
+pub fn free_dims(layer: &dyn Layer) -> Vec<bool> {
+    let cfg = layer.config();
+    match (cfg.get("batchInputShape"), cfg.get("inputShape")) {
+        (Some(serde_json::Value::Array(a)), _) => a.iter().skip(1).map(|d| d.is_null()).collect(),
+        (None, Some(serde_json::Value::Array(a))) => a.iter().map(|d| d.is_null()).collect(),
+        _ => vec![],
+    }
+}
+
+/// One build of the layers for one input shape.
+struct Variant {
+    layers: Vec<Box<dyn Layer>>,
+    in_shapes: Vec<Vec<Vec<usize>>>,
+    out_shapes: Vec<Vec<Vec<usize>>>,
+    node_outs: Vec<Vec<Vec<usize>>>,
+}
+
+/// A model's free input dims and the variants built so far.
+pub struct FreeDims {
+    /// Per model input, which feature dims are free.
+    pub mask: Vec<Vec<bool>>,
+    /// The input shapes the layers are built for now.
+    pub current: Vec<Vec<usize>>,
+    parked: HashMap<Vec<Vec<usize>>, Variant>,
+    /// Each layer's input and output shapes with the free dims as None (summary, the JS shapes).
+    pub shown_in: Vec<Vec<Vec<Option<usize>>>>,
+    pub shown_out: Vec<Vec<Vec<Option<usize>>>>,
+    tag: u64,
+}
+
+/// At most this many variants are kept besides the current one.
+const MAX_PARKED: usize = 16;
+
+fn tag_of(shapes: &[Vec<usize>]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    shapes.hash(&mut h);
+    h.finish() | 1
+}
+
+impl Sequential {
+    /// The feature shape of each model input.
+    pub fn input_shapes(&self) -> Vec<Vec<usize>> {
+        match &self.topo {
+            Some(t) => t.inputs.iter().map(|i| i.shape.clone()).collect(),
+            None => self.input_shape.iter().cloned().collect(),
+        }
+    }
+
+    /// Adds a layer to a chain; `dims` is the input shape a first layer declares, free dims as
+    /// None. A layer whose weights would depend on a free dim is refused and not added.
+    pub fn add_with_free(&mut self, layer: Box<dyn Layer>, dims: Option<Vec<Option<usize>>>) -> Result<()> {
+        let first = self.layers.is_empty();
+        let (nl, nw) = (self.layers.len(), self.weights.len());
+        let mask = match (&self.free, &dims) {
+            (_, Some(d)) if first => vec![d.iter().map(|x| x.is_none()).collect::<Vec<_>>()],
+            (Some(fd), _) => fd.mask.clone(),
+            _ => vec![],
+        };
+        self.add(layer, dims.map(|d| free::fill(&d, free::STAND_IN)))?;
+        if mask.iter().flatten().any(|&f| f) {
+            let kept = self.free.as_ref().map(|f| f.mask.clone());
+            if let Err(e) = self.set_free(mask) {
+                self.layers.truncate(nl);
+                self.weights.truncate(nw);
+                if let Some(m) = kept {
+                    self.set_free(m)?;
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Which variant of the layers the planned steps are for (0 without free dims).
+    pub fn shape_tag(&self) -> u64 {
+        self.free.as_ref().map_or(0, |f| f.tag)
+    }
+
+    /// Declares the free dims of each input (`mask`), after the layers are built at the stand-in
+    /// size: builds them at a second size to learn which dims of every layer's shapes are free
+    /// (and that no weight depends on one). Called again after a layer is added.
+    pub fn set_free(&mut self, mask: Vec<Vec<bool>>) -> Result<()> {
+        self.free = None;
+        if !mask.iter().flatten().any(|&f| f) {
+            return Ok(());
+        }
+        let current = self.input_shapes();
+        if mask.len() != current.len() || mask.iter().zip(&current).any(|(m, s)| m.len() != s.len()) {
+            return Err(Error::arg("model", "the free dims do not match the model's inputs"));
+        }
+        let at = |size: usize| -> Vec<Vec<usize>> {
+            current.iter().zip(&mask).map(|(s, m)| s.iter().zip(m).map(|(&d, &f)| if f { size } else { d }).collect()).collect()
+        };
+        let sizes = [at(free::STAND_IN), at(free::PROBE)];
+        let some = |v: &Vec<Vec<usize>>| -> Vec<Vec<Option<usize>>> { v.iter().map(|s| s.iter().map(|&d| Some(d)).collect()).collect() };
+        let shown_in = self.layers.iter().map(|e| some(&e.in_shapes)).collect();
+        let shown_out = self.layers.iter().map(|e| some(&e.out_shapes)).collect();
+        let tag = tag_of(&current);
+        self.free = Some(FreeDims { mask, current: current.clone(), parked: HashMap::new(), shown_in, shown_out, tag });
+        let res = self.probe_free(&sizes, &current);
+        if res.is_err() {
+            self.free = None;
+        }
+        res
+    }
+
+    /// Builds the layers at both sizes and marks the dims that differ as free.
+    fn probe_free(&mut self, sizes: &[Vec<Vec<usize>>; 2], current: &[Vec<usize>]) -> Result<()> {
+        let mut seen = vec![];
+        for s in sizes {
+            self.use_input_shapes(s)?;
+            seen.push(self.layers.iter().map(|e| (e.in_shapes.clone(), e.out_shapes.clone())).collect::<Vec<_>>());
+        }
+        self.use_input_shapes(current)?;
+        let fd = self.free.as_mut().unwrap();
+        for (i, (a, b)) in seen[0].iter().zip(&seen[1]).enumerate() {
+            fd.shown_in[i] = free::merge(&a.0, &b.0);
+            fd.shown_out[i] = free::merge(&a.1, &b.1);
+        }
+        Ok(())
+    }
+
+    /// Builds the layers for these input shapes (from the kept variants when seen before). A
+    /// model without free dims is left as it is: the usual input checks apply.
+    pub fn use_input_shapes(&mut self, shapes: &[Vec<usize>]) -> Result<()> {
+        let Some(fd) = &self.free else { return Ok(()) };
+        if fd.current == shapes {
+            return Ok(());
+        }
+        if shapes.len() != fd.mask.len() {
+            return Err(Error::arg("model", format!("expects {} input(s), received {}", fd.mask.len(), shapes.len())));
+        }
+        for (i, (s, m)) in shapes.iter().zip(&fd.mask).enumerate() {
+            let fixed_ok = s.len() == m.len() && s.iter().zip(m).zip(&fd.current[i]).all(|((&d, &f), &c)| d >= 1 && (f || d == c));
+            if !fixed_ok {
+                let want: Vec<Option<usize>> = fd.current[i].iter().zip(m).map(|(&d, &f)| (!f).then_some(d)).collect();
+                let first = match &self.topo {
+                    Some(t) => describe(self.layers[t.inputs[i].layer].layer.as_ref()),
+                    None => describe(self.layers[0].layer.as_ref()),
+                };
+                return Err(Error::shape(
+                    "model",
+                    format!("{first} expected input of shape {}, received shape {}", free::batch_shape(&want), batch_shape(s)),
+                ));
+            }
+        }
+        let key = shapes.to_vec();
+        let parked = self.free.as_mut().unwrap().parked.remove(&key);
+        let v = match parked {
+            Some(v) => v,
+            None => self.build_variant(shapes)?,
+        };
+        let old = self.install(v);
+        let fd = self.free.as_mut().unwrap();
+        let old_key = std::mem::replace(&mut fd.current, key);
+        fd.tag = tag_of(&fd.current);
+        if fd.parked.len() >= MAX_PARKED {
+            fd.parked.clear();
+        }
+        fd.parked.insert(old_key, old);
+        Ok(())
+    }
+
+    /// The layers built afresh (from their configs) for `shapes`; every weight and carried state
+    /// must keep its shape.
+    fn build_variant(&self, shapes: &[Vec<usize>]) -> Result<Variant> {
+        let mut layers = vec![];
+        for e in &self.layers {
+            let l = nn::from_config(e.layer.class_name(), &e.layer.config()).map_err(|_| {
+                Error::arg(describe(e.layer.as_ref()), "cannot be built again for another input size: custom layers need a fully defined input shape")
+            })?;
+            layers.push(l);
+        }
+        let mut built: Vec<(Vec<Vec<usize>>, Vec<Vec<usize>>, Vec<Vec<usize>>)> = vec![];
+        let mut node_outs = vec![];
+        match &self.topo {
+            Some(t) => {
+                let inputs: Vec<(usize, Vec<usize>)> = t.inputs.iter().zip(shapes).map(|(i, s)| (i.layer, s.clone())).collect();
+                let nodes = t.nodes.iter().map(|n| (n.layer, n.inputs.clone())).collect();
+                let (b, calls) = wire(&mut layers, &inputs, nodes)?;
+                for (li, x) in b.into_iter().enumerate() {
+                    let (specs, ins, outs) = x.ok_or_else(|| Error::arg("model", format!("layer {li} is not connected to the model's inputs")))?;
+                    built.push((specs.into_iter().map(|s| s.shape).collect(), ins, outs));
+                }
+                node_outs = calls.into_iter().map(|c| c.out_shapes).collect();
+            }
+            None => {
+                let mut prev = shapes[0].clone();
+                for l in layers.iter_mut() {
+                    if l.class_name() == "InputLayer" {
+                        built.push((vec![], vec![prev.clone()], vec![prev.clone()]));
+                        continue;
+                    }
+                    let (specs, out) = l.build(&prev)?;
+                    crate::tensor::shape::checked_numel(&describe(l.as_ref()), &out)?;
+                    built.push((specs.into_iter().map(|s| s.shape).collect(), vec![prev], vec![out.clone()]));
+                    prev = out;
+                }
+            }
+        }
+        for (i, e) in self.layers.iter().enumerate() {
+            let have: Vec<&Vec<usize>> = e.weights.iter().map(|&w| &self.weights[w].value.shape).collect();
+            let carried: Vec<Vec<usize>> = layers[i].carries().into_iter().map(|c| c.1).collect();
+            let had: Vec<&Vec<usize>> = e.carries.iter().map(|&w| &self.weights[w].value.shape).collect();
+            if built[i].0.iter().collect::<Vec<_>>() != have || carried.iter().collect::<Vec<_>>() != had {
+                // The dims that differ between the two builds are the free ones.
+                let shown = free::merge(&e.in_shapes, &built[i].1);
+                return Err(free::free_weights_error(e.layer.as_ref(), &shown));
+            }
+        }
+        let (in_shapes, out_shapes) = built.into_iter().map(|(_, i, o)| (i, o)).unzip();
+        Ok(Variant { layers, in_shapes, out_shapes, node_outs })
+    }
+
+    /// Puts a variant's layers and shapes in place; returns the ones it replaced.
+    fn install(&mut self, mut v: Variant) -> Variant {
+        for (i, e) in self.layers.iter_mut().enumerate() {
+            std::mem::swap(&mut e.layer, &mut v.layers[i]);
+            std::mem::swap(&mut e.in_shapes, &mut v.in_shapes[i]);
+            std::mem::swap(&mut e.out_shapes, &mut v.out_shapes[i]);
+            e.in_shape = e.in_shapes[0].clone();
+            e.out_shape = e.out_shapes[0].clone();
+        }
+        if let Some(t) = &mut self.topo {
+            for (n, outs) in t.nodes.iter_mut().zip(v.node_outs.iter_mut()) {
+                std::mem::swap(&mut n.out_shapes, outs);
+            }
+            for inp in t.inputs.iter_mut() {
+                inp.shape = self.layers[inp.layer].out_shapes[0].clone();
+            }
+            self.input_shape = Some(if t.inputs.len() == 1 {
+                t.inputs[0].shape.clone()
+            } else {
+                vec![t.inputs.iter().map(|i| i.shape.iter().product::<usize>()).sum()]
+            });
+        } else if let Some(first) = self.layers.first() {
+            self.input_shape = Some(first.in_shape.clone());
+        }
+        v
+    }
+
+    /// Layer `i`'s input and output shapes as a user sees them: free dims as null.
+    pub fn shown_shapes(&self, i: usize) -> (Vec<Vec<Option<usize>>>, Vec<Vec<Option<usize>>>) {
+        match &self.free {
+            Some(fd) => (fd.shown_in[i].clone(), fd.shown_out[i].clone()),
+            None => {
+                let some = |v: &Vec<Vec<usize>>| v.iter().map(|s| s.iter().map(|&d| Some(d)).collect()).collect();
+                (some(&self.layers[i].in_shapes), some(&self.layers[i].out_shapes))
+            }
+        }
+    }
+}

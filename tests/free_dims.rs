@@ -1,0 +1,157 @@
+//! Inputs with free dims (TF.js's `inputShape: [null, 3]`): the layers are built for each
+//! number of steps a run brings, over the same weights, and give what a model built for that
+//! fixed shape gives; training at one length and then another keeps the weights and the
+//! optimizer's state; weights that would depend on a free dim are refused, naming the layer.
+
+use hebb::model::trainer::{self, FitOptions, FitSession};
+use hebb::model::{Compiled, Head, LossFn, Ref, Sequential};
+use hebb::nn;
+use hebb::optim::{Kind, Optimizer};
+use hebb::rng::Rng;
+use hebb::tensor::{DType, Tensor};
+use hebb::losses::Loss;
+use serde_json::{json, Value};
+
+fn layer(class: &str, cfg: Value) -> Box<dyn nn::Layer> {
+    nn::from_config(class, &cfg).unwrap()
+}
+
+/// x:[T,3] -> LSTM(4, sequences) -> Dense(2) per step, and a second head: GRU(3) -> Dense(1).
+fn seq_model(steps: Option<usize>) -> Sequential {
+    let layers = vec![
+        layer("InputLayer", json!({"name": "x", "batchInputShape": [null, steps, 3]})),
+        layer("LSTM", json!({"name": "lstm", "units": 4, "returnSequences": true})),
+        layer("Dense", json!({"name": "per_step", "units": 2})),
+        layer("GRU", json!({"name": "gru", "units": 3})),
+        layer("Dense", json!({"name": "last", "units": 1})),
+    ];
+    let nodes = vec![(1, vec![Ref::Input(0)]), (2, vec![Ref::Node(0, 0)]), (3, vec![Ref::Input(0)]), (4, vec![Ref::Node(2, 0)])];
+    Sequential::functional(3, layers, vec![(0, DType::F32)], nodes, vec![Ref::Node(1, 0), Ref::Node(3, 0)]).unwrap()
+}
+
+fn random(shape: Vec<usize>, seed: u64) -> Tensor {
+    let mut rng = Rng::new(seed);
+    let n = shape.iter().product();
+    Tensor::new(shape, (0..n).map(|_| rng.uniform() * 2.0 - 1.0).collect()).unwrap()
+}
+
+fn weights(m: &Sequential) -> Vec<Tensor> {
+    m.weights.iter().filter(|w| !w.carry).map(|w| w.value.clone()).collect()
+}
+
+#[test]
+fn free_steps_predict_as_a_model_of_that_length() {
+    let mut free = seq_model(None);
+    // The shapes a user sees keep the free dim.
+    let (ins, outs) = free.shown_shapes(1);
+    assert_eq!(ins, vec![vec![None, Some(3)]]);
+    assert_eq!(outs, vec![vec![None, Some(4)]]);
+    assert_eq!(free.shown_shapes(3).1, vec![vec![Some(3)]]);
+    let summary = free.summary_lines().join("\n");
+    assert!(summary.contains("[null,null,4]") && summary.contains("[null,null,2]"), "{summary}");
+    for steps in [5, 7, 5, 1] {
+        let x = random(vec![2, steps, 3], steps as u64);
+        free.use_input_shapes(&[vec![steps, 3]]).unwrap();
+        let got = trainer::predict(&mut free, &x, 2).unwrap();
+        let mut fixed = seq_model(Some(steps));
+        fixed.set_weights(weights(&free)).unwrap();
+        let want = trainer::predict(&mut fixed, &x, 2).unwrap();
+        assert_eq!(got.shape, [2, steps * 2 + 1], "{steps} steps: outputs packed side by side");
+        assert_eq!(got.shape, want.shape);
+        for (a, b) in got.data.iter().zip(&want.data) {
+            assert!((a - b).abs() < 1e-6, "{steps} steps: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn training_at_two_lengths_keeps_the_weights_and_the_optimizer() {
+    let compile = |m: &mut Sequential| {
+        m.compile(Compiled {
+            heads: vec![
+                Head { loss: LossFn::Builtin(Loss::MeanSquaredError, Default::default()), weight: 1.0, metrics: vec![] },
+                Head { loss: LossFn::Builtin(Loss::MeanSquaredError, Default::default()), weight: 1.0, metrics: vec![] },
+            ],
+            optimizer: Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01),
+            output_names: vec!["per_step".into(), "last".into()],
+        });
+    };
+    let mut free = seq_model(None);
+    compile(&mut free);
+    // The same two fits on models of fixed lengths 6 and then 4 (one model each, with the
+    // weights and optimizer moved across by hand) must agree with the free model's.
+    let run = |m: &mut Sequential, steps: usize, seed: u64| {
+        let x = random(vec![8, steps, 3], seed);
+        let y = random(vec![8, steps * 2 + 1], seed + 100);
+        m.set_y_layout(vec![(vec![steps, 2], DType::F32), (vec![1], DType::F32)]);
+        let mut s = FitSession::new(m, x, y, None, FitOptions::new(2, 4)).unwrap();
+        s.run_all(m).unwrap();
+    };
+    free.use_input_shapes(&[vec![6, 3]]).unwrap();
+    run(&mut free, 6, 1);
+    let after6 = weights(&free);
+    free.use_input_shapes(&[vec![4, 3]]).unwrap();
+    run(&mut free, 4, 2);
+
+    let mut a = seq_model(Some(6));
+    compile(&mut a);
+    a.set_weights(weights(&seq_model(None))).unwrap();
+    run(&mut a, 6, 1);
+    for (u, v) in weights(&a).iter().zip(&after6) {
+        assert_eq!(u.data, v.data, "the first fit at 6 steps");
+    }
+    let mut b = seq_model(Some(4));
+    compile(&mut b);
+    b.set_weights(weights(&a)).unwrap();
+    // Adam's moments and step count carry over, as within one model.
+    b.compiled.as_mut().unwrap().optimizer = a.compiled.take().unwrap().optimizer;
+    run(&mut b, 4, 2);
+    for (u, v) in weights(&b).iter().zip(&weights(&free)) {
+        for (p, q) in u.data.iter().zip(&v.data) {
+            assert!((p - q).abs() < 1e-6, "after the second fit: {p} vs {q}");
+        }
+    }
+}
+
+#[test]
+fn a_chain_with_free_steps_and_a_stateful_lstm() {
+    // TF.js's text generation: batchInputShape [1, null, 6] on a stateful LSTM.
+    let mut m = Sequential::new(1);
+    m.add_with_free(layer("LSTM", json!({"name": "l", "units": 5, "stateful": true, "batchInputShape": [1, null, 6], "returnSequences": true})), Some(vec![None, Some(6)]))
+        .unwrap();
+    m.add_with_free(layer("Dense", json!({"name": "d", "units": 6})), None).unwrap();
+    assert_eq!(m.shown_shapes(1).1, vec![vec![None, Some(6)]]);
+    // Feeding 3 steps then 1 step continues from the carried state, as feeding 4 at once does.
+    let x = random(vec![1, 4, 6], 9);
+    m.use_input_shapes(&[vec![4, 6]]).unwrap();
+    let all = trainer::predict(&mut m, &x, 1).unwrap();
+    m.reset_states(None);
+    let first = Tensor::new(vec![1, 3, 6], x.data[..18].to_vec()).unwrap();
+    let last = Tensor::new(vec![1, 1, 6], x.data[18..].to_vec()).unwrap();
+    m.use_input_shapes(&[vec![3, 6]]).unwrap();
+    trainer::predict(&mut m, &first, 1).unwrap();
+    m.use_input_shapes(&[vec![1, 6]]).unwrap();
+    let step = trainer::predict(&mut m, &last, 1).unwrap();
+    for (a, b) in step.data.iter().zip(&all.data[18..]) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn weights_that_depend_on_a_free_dim_and_wrong_fixed_dims_are_refused() {
+    let mut m = Sequential::new(1);
+    m.add_with_free(layer("InputLayer", json!({"name": "x", "batchInputShape": [null, null, 3]})), Some(vec![None, Some(3)])).unwrap();
+    m.add_with_free(layer("Flatten", json!({"name": "f"})), None).unwrap();
+    let e = m.add_with_free(layer("Dense", json!({"name": "d", "units": 2})), None).unwrap_err().to_string();
+    assert!(e.contains("Dense 'd'") && e.contains("[null,null]") && e.contains("not fully defined"), "{e}");
+    // The refused layer is not in the model; a global pooling instead of Flatten works.
+    assert_eq!(m.layers.len(), 2);
+    let e = m.use_input_shapes(&[vec![5, 4]]).unwrap_err().to_string();
+    assert!(e.contains("[null,null,3]") && e.contains("[null,5,4]"), "{e}");
+    // Shape inference for a layer called on a free dim.
+    let inferred = nn::free::infer(|| nn::from_config("Conv1D", &json!({"name": "c", "filters": 2, "kernelSize": 3, "strides": 2})), &[vec![None, Some(3)]]).unwrap();
+    assert_eq!(inferred.outputs, vec![vec![None, Some(2)]]);
+    assert_eq!(inferred.weights, vec![vec![3, 3, 2], vec![2]]);
+    let inferred = nn::free::infer(|| nn::from_config("GlobalAveragePooling1D", &json!({"name": "g"})), &[vec![None, Some(3)]]).unwrap();
+    assert_eq!(inferred.outputs, vec![vec![Some(3)]]);
+}
