@@ -14,7 +14,8 @@ Writes:
                                          LayerNormalization, convolutions, pooling,
                                          UpSampling2D, ZeroPadding2D, ELU, ReLU, PReLU,
                                          ThresholdedReLU, Rescaling, Resizing, CenterCrop,
-                                         CategoryEncoding: forward + backward (vjp)
+                                         CategoryEncoding, Conv3D, Conv3DTranspose, Max/
+                                         AveragePooling3D: forward + backward (vjp)
     tests/fixtures/keras_merge.json      Add, Subtract, Multiply, Average, Maximum, Minimum,
                                          Concatenate, Dot on lists of inputs (elementwise ones
                                          also on inputs of different ranks)
@@ -1005,6 +1006,66 @@ def gen_preprocessing_cases(cases):
         cases.append(layer_case(name, "CategoryEncoding", cfg, layer, ids, [], int_input=True, seed=995 + k))
 
 
+def gen_conv3d_cases(cases):
+    """Conv3D (both paddings, strides, dilation, no bias), Conv3DTranspose ('valid' and 'same',
+    stride 2, a stride above the kernel) and MaxPooling3D/AveragePooling3D (both paddings, the
+    default strides) on volumes of odd sizes [N, D, H, W, C], on their own random stream."""
+    L = keras.layers
+    r3 = np.random.default_rng(83)
+    seed = 1100
+    x = rand(r3, (1, 5, 4, 6, 2))
+    for k, st, dil, pad in [
+        ((3, 3, 3), (1, 1, 1), (1, 1, 1), "valid"),
+        ((2, 3, 3), (1, 1, 1), (1, 1, 1), "same"),
+        ((3, 2, 3), (2, 1, 2), (1, 1, 1), "valid"),
+        ((3, 2, 3), (2, 2, 2), (1, 1, 1), "same"),
+        ((2, 2, 2), (1, 1, 1), (2, 1, 2), "valid"),
+        ((3, 2, 2), (1, 1, 1), (2, 2, 1), "same"),
+    ]:
+        cfg = {"filters": 3, "kernelSize": list(k), "strides": list(st), "dilationRate": list(dil), "padding": pad}
+        layer = L.Conv3D(3, k, strides=st, dilation_rate=dil, padding=pad)
+        ws = [rand(r3, k + (2, 3), 0.3), rand(r3, (3,), 0.1)]
+        name = f"conv3d_k{''.join(map(str, k))}_s{''.join(map(str, st))}_d{''.join(map(str, dil))}_{pad}"
+        seed += 1
+        cases.append(layer_case(name, "Conv3D", cfg, layer, x, ws, seed=seed))
+    seed += 1
+    cfg = {"filters": 4, "kernelSize": 1, "activation": "relu", "useBias": False}
+    layer = L.Conv3D(4, 1, activation="relu", use_bias=False)
+    cases.append(layer_case("conv3d_1x1x1_relu_nobias", "Conv3D", cfg, layer, x, [rand(r3, (1, 1, 1, 2, 4), 0.5)], seed=seed))
+    xt = rand(r3, (1, 3, 2, 3, 3))
+    for k, st, pad, bias in [
+        ((3, 3, 3), (2, 2, 2), "valid", True),
+        ((3, 3, 3), (2, 2, 2), "same", True),
+        ((2, 3, 2), (1, 2, 1), "valid", True),
+        ((2, 2, 3), (2, 1, 2), "same", False),
+        ((2, 2, 2), (3, 3, 1), "valid", True),
+    ]:
+        cfg = {"filters": 2, "kernelSize": list(k), "strides": list(st), "padding": pad}
+        if not bias:
+            cfg["useBias"] = False
+        layer = L.Conv3DTranspose(2, k, strides=st, padding=pad, use_bias=bias)
+        ws = [rand(r3, k + (2, 3), 0.3)] + ([rand(r3, (2,), 0.1)] if bias else [])
+        name = f"conv3d_transpose_k{''.join(map(str, k))}_s{''.join(map(str, st))}_{pad}{'' if bias else '_nobias'}"
+        seed += 1
+        cases.append(layer_case(name, "Conv3DTranspose", cfg, layer, xt, ws, seed=seed))
+    xp = rand(r3, (2, 5, 4, 7, 1))
+    for ps, st, pad in [
+        ((2, 2, 2), None, "valid"),
+        ((2, 2, 2), None, "same"),
+        ((3, 3, 3), (2, 1, 2), "valid"),
+        ((3, 3, 3), (2, 1, 2), "same"),
+        ((2, 3, 2), (1, 2, 3), "same"),
+    ]:
+        cfg = {"poolSize": list(ps), "padding": pad}
+        if st is not None:
+            cfg["strides"] = list(st)
+        tag = f"p{''.join(map(str, ps))}_s{''.join(map(str, st or ps))}_{pad}"
+        for cls, mk in [("MaxPooling3D", L.MaxPooling3D), ("AveragePooling3D", L.AveragePooling3D)]:
+            seed += 1
+            short = "maxpool3d" if cls == "MaxPooling3D" else "avgpool3d"
+            cases.append(layer_case(f"{short}_{tag}", cls, cfg, mk(ps, st, padding=pad), xp, [], seed=seed))
+
+
 def gen_layers():
     rng = np.random.default_rng(77)
     cases = []
@@ -1093,6 +1154,7 @@ def gen_layers():
             )
     gen_activation_layer_cases(cases)
     gen_preprocessing_cases(cases)
+    gen_conv3d_cases(cases)
     cases = keep_committed("keras_layers.json", cases)
     write(
         "keras_layers.json",

@@ -8,6 +8,7 @@ pub mod attention;
 pub mod constraints;
 pub mod conv;
 pub mod conv_lstm;
+pub mod conv3d;
 pub mod core;
 pub mod custom;
 pub mod dense;
@@ -266,6 +267,10 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "Conv2DTranspose" => Box::new(conv::Conv::new(name, &o, conv::Kind::Transpose, 2)?),
         "DepthwiseConv2D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Depthwise, 2)?),
         "SeparableConv2D" => Box::new(conv::Conv::new(name, &o, conv::Kind::Separable, 2)?),
+        "Conv3D" => Box::new(conv3d::Conv3d::new(name, &o, false)?),
+        "Conv3DTranspose" => Box::new(conv3d::Conv3d::new(name, &o, true)?),
+        "MaxPooling3D" => Box::new(conv3d::Pooling3d::new(name, &o, true)?),
+        "AveragePooling3D" => Box::new(conv3d::Pooling3d::new(name, &o, false)?),
         "MaxPooling1D" => Box::new(pooling::Pooling::new(name, &o, true, 1)?),
         "MaxPooling2D" => Box::new(pooling::Pooling::new(name, &o, true, 2)?),
         "AveragePooling1D" => Box::new(pooling::Pooling::new(name, &o, false, 1)?),
