@@ -185,6 +185,17 @@ export class LayersModel {
   /** Feature shapes with the batch as null, one per input / output. */
   get _inputShapes() { return this.inputs.map((s) => s.shape); }
   get _outputShapes() { return this.outputs.map((s) => s.shape); }
+  /** Whether an input leaves a dim after the batch null (a free number of steps). */
+  get _hasFreeDims() { return this.inputs.some((s) => s.shape.slice(1).some((d) => d == null)); }
+  /** The outputs' shapes as the layers are built now: free dims take the last run's sizes. */
+  get _runOutputShapes() {
+    if (!this._hasFreeDims) return this._outputShapes;
+    return JSON.parse(engine.model_output_shapes(this._id)).map((s) => [null, ...s]);
+  }
+  /** Builds the layers for the inputs' shapes (once per shape; see the engine's model/shapes.rs). */
+  _useShapes(list) {
+    if (this._hasFreeDims) engine.model_use_shapes(this._id, JSON.stringify(list.map((t) => t.shape.slice(1))));
+  }
   /** The log keys fit reports: ['loss', 'acc', ...] once compiled. */
   get metricsNames() { return this._compileArgs ? JSON.parse(engine.model_metric_keys(this._id)) : []; }
   get outputShape() {
@@ -223,7 +234,8 @@ export class LayersModel {
     if (list.length !== this.inputs.length) throw new Error(`${this.name}: expects ${this.inputs.length} input(s), received ${list.length}`);
     list.forEach((s, i) => {
       const want = this.inputs[i].shape;
-      if (fmtShape(s.shape) !== fmtShape(want)) throw new Error(`${this.name}: input ${i} expects shape ${fmtShape(want)}, received ${fmtShape(s.shape)}`);
+      const fits = s.shape.length === want.length && s.shape.every((d, k) => k === 0 || want[k] == null || d === want[k]);
+      if (!fits) throw new Error(`${this.name}: input ${i} expects shape ${fmtShape(want)}, received ${fmtShape(s.shape)}`);
     });
     const made = [];
     const out = [];
@@ -328,10 +340,11 @@ export class LayersModel {
     } else throw new Error(`${op}: x must be a Tensor${n > 1 ? `, an array of ${n} Tensors or an object keyed by input name (${this.inputNames.join(', ')})` : ''}, received ${x}`);
     if (list.length !== n) throw new Error(`${op}: the model has ${n} input${n > 1 ? 's' : ''} (${this.inputNames.join(', ')}), received ${list.length} tensor${list.length === 1 ? '' : 's'}`);
     list.forEach((t, i) => this._checkTensor(op, n === 1 ? 'x' : `x[${i}]`, t));
+    this._useShapes(list);
     if (n === 1) return list[0];
     list.forEach((t, i) => {
       const want = this.inputs[i].shape;
-      if (t.rank !== want.length || t.shape.slice(1).some((d, k) => d !== want[k + 1])) {
+      if (t.rank !== want.length || t.shape.slice(1).some((d, k) => want[k + 1] != null && d !== want[k + 1])) {
         throw new Error(`${op}: input '${this.inputNames[i]}' expects shape ${fmtShape(want)}, received x[${i}] of shape ${fmtShape(t.shape)}`);
       }
       if (t.shape[0] !== list[0].shape[0]) {
@@ -380,7 +393,7 @@ export class LayersModel {
 
   /** Splits a packed [n, total] prediction into one tensor per output. */
   _unpackOutputs(packed) {
-    const shapes = this._outputShapes;
+    const shapes = this._runOutputShapes;
     if (shapes.length === 1) return packed;
     const n = packed.shape[0];
     let off = 0;
@@ -514,7 +527,7 @@ export class LayersModel {
     const spec = (f, what, j, slot) => {
       if (typeof f === 'string') return f;
       if (f instanceof LossSpec) return f.toJSON();
-      const traced = this._trace(f, ys[j], this._outputShapes[j].slice(1), what);
+      const traced = this._trace(f, ys[j], this._runOutputShapes[j].slice(1), what);
       if (traced !== null) {
         made.push(traced);
         return { traced, name: fnName(f, what) };
@@ -647,7 +660,15 @@ export class LayersModel {
             throw new Error(`${op}: y[${j}] has shape ${fmtShape(t.shape)}, but the training y[${j}] has shape ${fmtShape(ys[j].shape)}`);
           }
         });
-        withV = { ...args, validationData: [this._xOf(vd[0], op, temps), this._packY(vys, op, temps)] };
+        const vx = this._xOf(vd[0], op, temps);
+        if (this._hasFreeDims) {
+          const xs = (v) => (v instanceof Tensor ? [v] : Array.isArray(v) ? v : this.inputNames.map((nm) => v[nm]));
+          const a = xs(x).map((t) => fmtShape(t.shape.slice(1)));
+          const b = xs(vd[0]).map((t) => fmtShape(t.shape.slice(1)));
+          if (a.join() !== b.join()) throw new Error(`${op}: x of shape ${b.join(', ')} per sample must have the same number of steps as the training x (${a.join(', ')}) in one fit; evaluate it separately`);
+          this._useShapes(xs(x));
+        }
+        withV = { ...args, validationData: [vx, this._packY(vys, op, temps)] };
       }
       const Y = this._packY(ys, 'fit', temps);
       this._sendCompile(ys);
