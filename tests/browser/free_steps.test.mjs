@@ -200,3 +200,71 @@ test('a stateful LSTM with batchInputShape [1, null, 6] predicts one step at a t
   assert.match(r.errors[0], /Dense 'after_flatten'.*\[null,null\].*not fully defined/);
   assert.match(r.errors[1], /LSTM 'l'.*\[null,null,3\].*\[null,4,5\]/);
 });
+
+test('null dims around the recurrent layers: images of any size through conv2d and pooling, conv1d, masking with bidirectional and timeDistributed, multiHeadAttention (TF.js\'s values, or a fixed-length model\'s)', { timeout: 60_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const maxDiff = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+    const out = {};
+    // Against TF.js: the same weights, two input sizes each.
+    const vsTfjs = {
+      conv2d: [(T) => {
+        const i = T.input({ shape: [null, null, 3] });
+        const c = T.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(i);
+        const g = T.layers.globalAveragePooling2d({}).apply(T.layers.maxPooling2d({ poolSize: 2 }).apply(c));
+        return T.model({ inputs: i, outputs: T.layers.dense({ units: 2 }).apply(g) });
+      }, [[2, 8, 8, 3], [1, 12, 10, 3]]],
+      conv1d: [(T) => {
+        const i = T.input({ shape: [null, 3] });
+        const c = T.layers.conv1d({ filters: 4, kernelSize: 3, strides: 2 }).apply(i);
+        return T.model({ inputs: i, outputs: T.layers.globalMaxPooling1d({}).apply(c) });
+      }, [[2, 9, 3], [1, 5, 3]]],
+    };
+    for (const [name, [f, shapes]] of Object.entries(vsTfjs)) {
+      const ref = f(window.tfjs);
+      const mine = f(window.tf);
+      mine.setWeights(ref.getWeights().map((w) => window.tf.tensor(Array.from(w.dataSync()), w.shape)));
+      out[name] = { shape: mine.outputs[0].shape, want: ref.outputs[0].shape, diffs: [] };
+      for (const s of shapes) {
+        const d = Array.from({ length: s.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(k));
+        out[name].diffs.push(maxDiff(Array.from(mine.predict(window.tf.tensor(d, s)).dataSync()), Array.from(ref.predict(window.tfjs.tensor(d, s)).dataSync())));
+      }
+    }
+    // Against Hebb's own fixed-length model with the same weights.
+    const tf = window.tf;
+    const masked = (steps) => {
+      const i = tf.input({ shape: [steps] });
+      const e = tf.layers.embedding({ inputDim: 7, outputDim: 4, maskZero: true }).apply(i);
+      const b = tf.layers.bidirectional({ layer: tf.layers.gru({ units: 3, returnSequences: true }) }).apply(e);
+      return tf.model({ inputs: i, outputs: tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }) }).apply(b) });
+    };
+    const free = masked(null);
+    out.masked = { shape: free.outputs[0].shape, diffs: [] };
+    for (const ids of [[[1, 2, 3, 0, 0], [4, 0, 5, 6, 1]], [[3, 0], [2, 2]]]) {
+      const fixed = masked(ids[0].length);
+      fixed.setWeights(free.getWeights());
+      out.masked.diffs.push(maxDiff(Array.from(free.predict(tf.tensor(ids)).dataSync()), Array.from(fixed.predict(tf.tensor(ids)).dataSync())));
+    }
+    const attention = (tq, tv) => {
+      const q = tf.input({ shape: [tq, 4] });
+      const v = tf.input({ shape: [tv, 4] });
+      return tf.model({ inputs: [q, v], outputs: tf.layers.multiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([q, v]) });
+    };
+    const freeAtt = attention(null, null);
+    out.attention = { shape: freeAtt.outputs[0].shape, diffs: [] };
+    for (const [tq, tv] of [[3, 5], [2, 2]]) {
+      const fixed = attention(tq, tv);
+      fixed.setWeights(freeAtt.getWeights());
+      const xs = [tf.randomNormal([2, tq, 4], 0, 1, 'float32', 2), tf.randomNormal([2, tv, 4], 0, 1, 'float32', 3)];
+      out.attention.diffs.push(maxDiff(Array.from(freeAtt.predict(xs).dataSync()), Array.from(fixed.predict(xs).dataSync())));
+    }
+    return out;
+  });
+  assert.deepEqual(r.conv2d.shape, r.conv2d.want);
+  assert.deepEqual(r.conv1d.shape, [null, 4]);
+  assert.deepEqual(r.masked.shape, [null, null, 2]);
+  assert.deepEqual(r.attention.shape, [null, null, 4]);
+  for (const [name, row] of Object.entries(r)) {
+    for (const d of row.diffs) assert.ok(d < 1e-5, `${name}: differs by ${d} (${row.diffs})`);
+  }
+});
