@@ -302,6 +302,13 @@ export interface RNNLayerArgs extends LayerArgs {
   kernelConstraint?: ConstraintIdentifier; recurrentConstraint?: ConstraintIdentifier; biasConstraint?: ConstraintIdentifier;
 }
 
+/** ConvLSTM2D's (and its cell's) options: an LSTM's with filters for units, and a 2-D convolution's. */
+export interface ConvLSTM2DArgs extends Omit<RNNLayerArgs, 'units'> {
+  filters: number; kernelSize: number | [number, number]; strides?: number | [number, number];
+  padding?: 'valid' | 'same'; dataFormat?: 'channelsLast'; dilationRate?: number | [number, number];
+  recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean;
+}
+
 export declare const layers: {
   /** The base class of custom layers. */
   Layer: typeof Layer;
@@ -413,6 +420,8 @@ export declare const layers: {
   simpleRNN(args: RNNLayerArgs): Layer;
   lstm(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean }): Layer;
   gru(args: RNNLayerArgs & { recurrentActivation?: ActivationIdentifier; resetAfter?: boolean }): Layer;
+  /** An LSTM over sequences of images [batch, steps, height, width, channels] whose transforms are convolutions. */
+  convLstm2d(args: ConvLSTM2DArgs): Layer;
   /** A recurrent layer around a cell, a list of cells (stacked) or stackedRNNCells. */
   rnn(args: LayerArgs & {
     cell: Layer | Layer[];
@@ -422,6 +431,8 @@ export declare const layers: {
   simpleRNNCell(args: Omit<RNNLayerArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful'>): Layer;
   lstmCell(args: Omit<RNNLayerArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful'> & { recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean }): Layer;
   gruCell(args: Omit<RNNLayerArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful'> & { recurrentActivation?: ActivationIdentifier; resetAfter?: boolean }): Layer;
+  /** ConvLSTM2D's cell, for tf.layers.rnn over [batch, steps, height, width, channels] (not stackable). */
+  convLstm2dCell(args: Omit<ConvLSTM2DArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful'>): Layer;
   stackedRNNCells(args: { cells: Layer[]; name?: string }): Layer;
   bidirectional(args: LayerArgs & { layer: Layer; mergeMode?: 'concat' | 'sum' | 'mul' | 'ave' }): Layer;
   timeDistributed(args: LayerArgs & { layer: Layer }): Layer;

@@ -302,6 +302,7 @@ function expectedCount(entry) {
       return 1 + bias;
     case 'SeparableConv1D': case 'SeparableConv2D':
     case 'SimpleRNN': case 'LSTM': case 'GRU': case 'SimpleRNNCell': case 'LSTMCell': case 'GRUCell':
+    case 'ConvLSTM2D': case 'ConvLSTM2DCell':
       return 2 + bias;
     case 'Embedding': case 'PReLU':
       return 1;

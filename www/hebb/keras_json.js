@@ -224,6 +224,12 @@ const rnnTail = [
 const rnnFlags = [o('returnSequences', false), o('returnState', false), o('goBackwards', false), o('stateful', false), o('unroll', false)];
 const rnnInits = [o('kernelInitializer', 'glorotNormal', 'init'), o('recurrentInitializer', 'orthogonal', 'init'), o('biasInitializer', 'zeros', 'init')];
 
+const convLstmCell = [
+  o('activation', 'tanh'), o('recurrentActivation', 'hardSigmoid'), o('useBias', true), ...rnnInits, o('unitForgetBias', true),
+  ...rnnTail, o('implementation', UNDEF), o('filters', REQ), o('kernelSize', REQ, 't2'), o('padding', 'valid'),
+  o('dataFormat', 'channelsLast'), o('dilationRate', 1, 't2'), o('strides', 1, 't2'),
+];
+
 const LAYERS = {
   Dense: denseLike,
   Activation: [o('activation', REQ), BASE],
@@ -305,6 +311,10 @@ const LAYERS = {
     o('units', REQ), o('activation', 'tanh'), o('recurrentActivation', 'hardSigmoid'), o('useBias', true), ...rnnInits,
     ...rnnTail, o('implementation', UNDEF), o('resetAfter', false), BASE,
   ],
+  // TF.js's ConvLSTM2D options: an LSTM cell's with filters for units, then the convolution's.
+  // unitForgetBias defaults to on, as Hebb's LSTM (TF.js leaves it undefined, Keras has it on).
+  ConvLSTM2D: [BASE, ...convLstmCell, ...rnnFlags],
+  ConvLSTM2DCell: [BASE, ...convLstmCell],
   Bidirectional: [o('mergeMode', 'concat'), o('layer', REQ, 'layer'), BASE],
   TimeDistributed: [o('layer', REQ, 'layer'), BASE],
   Concatenate: [o('axis', -1), BASE],

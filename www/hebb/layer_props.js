@@ -62,12 +62,13 @@ const RANKS = {
   GlobalMaxPooling1D: { ndim: 3 }, GlobalAveragePooling1D: { ndim: 3 }, GlobalMaxPooling2D: { ndim: 4 }, GlobalAveragePooling2D: { ndim: 4 },
   Flatten: { minNDim: 3 }, RepeatVector: { ndim: 2 }, UpSampling2D: { ndim: 4 }, ZeroPadding2D: { ndim: 4 },
   Cropping1D: { ndim: 3 }, Cropping2D: { ndim: 4 }, SimpleRNN: { ndim: 3 }, LSTM: { ndim: 3 }, GRU: { ndim: 3 }, RNN: { ndim: 3 },
-  Embedding: { minNDim: 2 }, Bidirectional: { ndim: 3 }, TimeDistributed: { minNDim: 3 },
+  Embedding: { minNDim: 2 }, Bidirectional: { ndim: 3 }, TimeDistributed: { minNDim: 3 }, ConvLSTM2D: { ndim: 5 },
 };
 
 /** The layer's input specs: before build the rank it accepts, after it also the fixed axes. */
 export function inputSpecOf(layer) {
-  const r = RANKS[layer.className];
+  // tf.layers.rnn around a ConvLSTM2DCell reads sequences of images, as ConvLSTM2D does.
+  const r = layer.className === 'RNN' && layer._config.cell?.className === 'ConvLSTM2DCell' ? RANKS.ConvLSTM2D : RANKS[layer.className];
   if (!r) return null;
   const spec = { ndim: r.ndim, minNDim: r.minNDim };
   const shape = layer._builtInput?.[0];
@@ -91,6 +92,7 @@ const WEIGHT_PROPS = {
   SimpleRNNCell: ['kernel', 'recurrentKernel', 'bias'],
   LSTMCell: ['kernel', 'recurrentKernel', 'bias'],
   GRUCell: ['kernel', 'recurrentKernel', 'bias'],
+  ConvLSTM2DCell: ['kernel', 'recurrentKernel', 'bias'],
 };
 
 const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
@@ -145,6 +147,8 @@ const EXTRA = {
   SimpleRNNCell: { stateSize: (c) => c.units },
   GRUCell: { stateSize: (c) => c.units },
   LSTMCell: { stateSize: (c) => [c.units, c.units] },
+  // TF.js's ConvLSTM2DCell is an LSTMCell with filters for units.
+  ConvLSTM2DCell: { stateSize: (c) => [c.filters, c.filters], units: (c) => c.filters },
 };
 
 const DEFAULT_NAME = (key) => `DEFAULT_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;

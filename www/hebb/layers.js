@@ -705,10 +705,10 @@ export const serialization = {
 };
 const registeredNames = new Map();
 
-const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'RNN']);
+const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'RNN', 'ConvLSTM2D']);
 // Layers that pass a mask on (as TF.js's supportsMasking says).
 const MASKING = new Set(['Masking', 'Embedding', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'Activation', 'Dense', 'TimeDistributed',
-  'Bidirectional', 'SimpleRNN', 'LSTM', 'GRU', 'RNN', 'LeakyReLU', 'Softmax', 'BatchNormalization', 'LayerNormalization',
+  'Bidirectional', 'SimpleRNN', 'LSTM', 'GRU', 'RNN', 'ConvLSTM2D', 'LeakyReLU', 'Softmax', 'BatchNormalization', 'LayerNormalization',
   'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Cropping1D']);
 
 /** A symbolic call as TF.js's Node: the layer called, the tensors in and out. */
@@ -731,7 +731,7 @@ function nodeOf(call) {
   }
   return call._node;
 }
-const CELLS = new Set(['SimpleRNNCell', 'LSTMCell', 'GRUCell', 'StackedRNNCells']);
+const CELLS = new Set(['SimpleRNNCell', 'LSTMCell', 'GRUCell', 'ConvLSTM2DCell', 'StackedRNNCells']);
 let symbolicCount = 0;
 const tensorNames = new Map();
 let privateCalls = 0;
@@ -896,10 +896,14 @@ export const layers = {
   simpleRNNCell: make('SimpleRNNCell'),
   lstmCell: make('LSTMCell'),
   gruCell: make('GRUCell'),
+  /** A ConvLSTM2D cell for tf.layers.rnn over [batch, steps, height, width, channels]. */
+  convLstm2dCell: make('ConvLSTM2DCell'),
   stackedRNNCells: make('StackedRNNCells'),
   simpleRNN: make('SimpleRNN'),
   lstm: make('LSTM'),
   gru: make('GRU'),
+  /** An LSTM whose transforms are 2-D convolutions, over [batch, steps, height, width, channels]. */
+  convLstm2d: make('ConvLSTM2D'),
   bidirectional: make('Bidirectional'),
   timeDistributed: make('TimeDistributed'),
 };

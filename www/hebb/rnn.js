@@ -5,7 +5,14 @@ import { engine } from './engine.js';
 import { Tensor, wrap, zeros } from './tensor.js';
 import { Bidirectional, RNN, RNNCell } from './layers.js';
 
-const CELL_OF = { SimpleRNN: 'SimpleRNNCell', LSTM: 'LSTMCell', GRU: 'GRUCell' };
+const CELL_OF = { SimpleRNN: 'SimpleRNNCell', LSTM: 'LSTMCell', GRU: 'GRUCell', ConvLSTM2D: 'ConvLSTM2DCell' };
+// Layers and cells that carry two states (h and c).
+const TWO_STATES = new Set(['LSTM', 'ConvLSTM2D', 'LSTMCell', 'ConvLSTM2DCell']);
+/** How many states a recurrent layer carries (tf.layers.rnn's: its cell's). */
+function stateCount(layer) {
+  const cls = layer.className === 'RNN' ? layer._config.cell?.className : layer.className;
+  return TWO_STATES.has(cls) ? 2 : 1;
+}
 // The recurrent layers' own options (the rest configure the cell).
 const LAYER_ONLY = new Set(['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'name', 'inputShape', 'batchInputShape',
   'batchSize', 'dtype', 'inputDim', 'inputLength', 'trainable', 'cell', 'activityRegularizer']);
@@ -58,7 +65,7 @@ function stateHome(layer, op) {
  */
 RNN.prototype.getStates = function getStates() {
   const home = stateHome(this, 'getStates');
-  if (!home) return new Array(this.className === 'LSTM' ? 2 : 1).fill(null);
+  if (!home) return new Array(stateCount(this)).fill(null);
   const [model, index] = home;
   return Array.from(engine.model_layer_states(model._id, index)).map(wrap);
 };
@@ -73,9 +80,15 @@ RNN.prototype.setStates = function setStates(states) {
 Object.defineProperty(RNN.prototype, 'states', { get() { return this.getStates(); }, configurable: true });
 /** Zero states for a batch like `inputs` ([batch, units] each), as TF.js's getInitialState. */
 RNN.prototype.getInitialState = function getInitialState(inputs) {
-  const units = this._config.units ?? this._config.cell?.config?.units;
   const batch = inputs.shape[0];
-  return new Array(this.className === 'LSTM' ? 2 : 1).fill(0).map(() => zeros([batch, units]));
+  let shape = [batch, this._config.units ?? this._config.cell?.config?.units];
+  if (this.className === 'ConvLSTM2D' || this._config.cell?.className === 'ConvLSTM2DCell') {
+    // [batch, out height, out width, filters]: the last three axes of a step's output.
+    let out = this.computeOutputShape(inputs.shape);
+    if (Array.isArray(out[0])) out = out[0];
+    shape = [batch, ...out.slice(-3)];
+  }
+  return new Array(stateCount(this)).fill(0).map(() => zeros(shape));
 };
 
 /** A Bidirectional layer's forward and backward layers, sharing its weights. */
