@@ -148,6 +148,36 @@ test('convLstm2d with returnState and goBackwards, and from initial states, give
   }
 });
 
+test('convLstm2d over a free number of steps and image size predicts as TF.js at each size (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const build = (lib) => lib.sequential({
+      layers: [
+        lib.layers.convLstm2d({ filters: 2, kernelSize: 3, padding: 'same', returnSequences: true, inputShape: [null, null, null, 2], name: 'free_a' }),
+        lib.layers.convLstm2d({ filters: 3, kernelSize: 2, strides: 2, name: 'free_b' }),
+      ],
+    });
+    const sizes = [[1, 2, 4, 4], [2, 5, 6, 5]];
+    const data = sizes.map((s) => Array.from({ length: s.reduce((a, v) => a * v, 1) * 2 }, (_, i) => Math.sin(i * 0.21 + s[1])));
+    const ref = build(window.tfjs);
+    const start = ref.getWeights();
+    const want = sizes.map((s, k) => Array.from(ref.predict(window.tfjs.tensor(data[k], [...s, 2])).dataSync()));
+    const got = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await window.tf.setBackend(backend);
+      const m = build(window.tf);
+      m.setWeights(start.map((t) => window.tf.tensor(Array.from(t.dataSync()), t.shape)));
+      got[backend] = { shapes: [m.layers[0].outputShape, m.layers[1].outputShape], ys: [] };
+      for (const [k, s] of sizes.entries()) got[backend].ys.push(Array.from(await m.predict(window.tf.tensor(data[k], [...s, 2])).data()));
+    }
+    return { want, shapes: [ref.layers[0].outputShape, ref.layers[1].outputShape], got };
+  });
+  for (const [backend, g] of Object.entries(r.got)) {
+    assert.deepEqual(g.shapes, r.shapes, `${backend}: output shapes with free dims`);
+    g.ys.forEach((y, k) => near(y, r.want[k], `${backend}: size ${k}`));
+  }
+});
+
 test('convLstm2d trains: a few fit steps lower the loss (CPU and WebGPU); tf.layers.rnn around a convLstm2dCell is the same layer; stateful states', { timeout: 180_000 }, async () => {
   const page = await openBoth();
   const r = await page.evaluate(async () => {
