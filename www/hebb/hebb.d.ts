@@ -398,6 +398,13 @@ export declare const layers: {
   conv2dTranspose(args: FilterConvArgs): Layer;
   depthwiseConv2d(args: DepthwiseArgs): Layer;
   separableConv2d(args: SeparableArgs): Layer;
+  /** Convolution over volumes [batch, depth, height, width, channels]; kernel [kd, kh, kw, in, filters]. */
+  conv3d(args: FilterConvArgs): Layer;
+  /** Transposed 3-D convolution; kernel [kd, kh, kw, filters, in] (Keras's layout). */
+  conv3dTranspose(args: FilterConvArgs): Layer;
+  /** Pooling over volumes [batch, depth, height, width, channels]; poolSize defaults to [2, 2, 2], strides to poolSize. */
+  maxPooling3d(args?: PoolingArgs): Layer;
+  averagePooling3d(args?: PoolingArgs): Layer;
   maxPooling1d(args?: PoolingArgs): Layer;
   maxPooling2d(args?: PoolingArgs): Layer;
   averagePooling1d(args?: PoolingArgs): Layer;
@@ -445,6 +452,8 @@ export declare const layers: {
   avgPool2d(args?: PoolingArgs): Layer;
   avgPooling1d(args?: PoolingArgs): Layer;
   avgPooling2d(args?: PoolingArgs): Layer;
+  avgPool3d(args?: PoolingArgs): Layer;
+  avgPooling3d(args?: PoolingArgs): Layer;
   globalMaxPool1d(args?: LayerArgs): Layer;
   globalMaxPool2d(args?: LayerArgs): Layer;
   globalAvgPool1d(args?: LayerArgs): Layer;

@@ -179,7 +179,7 @@ export function canonicalConstraint(v) {
 // Each table lists a class's options in the order TF.js's getConfig() writes them, with the
 // default used when the option is absent (a null in the config stays null: TF.js wrote it so).
 // BASE marks where name, trainable, batchInputShape and dtype go. Kinds: init, reg, con (converted
-// to TF.js's objects), t1/t2 (an int or a list, written as a list of 1 or 2), pad2d, layer.
+// to TF.js's objects), t1/t2/t3 (an int or a list, written as a list of 1, 2 or 3), pad2d, layer.
 const BASE = '<base>';
 const o = (key, dflt, kind) => ({ key, dflt, kind });
 const REQ = undefined; // required: no default, absent stays absent
@@ -195,11 +195,11 @@ const denseLike = [
 ];
 
 function conv(rank, { transpose = false } = {}) {
-  const t = rank === 1 ? 't1' : 't2';
+  const t = `t${rank}`;
   return [
     o('filters', REQ), o('kernelInitializer', 'glorotNormal', 'init'), o('kernelRegularizer', null, 'reg'), o('kernelConstraint', null, 'con'),
     o('kernelSize', REQ, t), o('strides', 1, t), o('padding', 'valid'),
-    ...(rank === 2 ? [o('dataFormat', 'channelsLast')] : []),
+    ...(rank > 1 ? [o('dataFormat', 'channelsLast')] : []),
     ...(transpose ? [] : [o('dilationRate', 1, t)]),
     o('activation', 'linear'), o('useBias', true), o('biasInitializer', 'zeros', 'init'), o('biasRegularizer', null, 'reg'),
     o('activityRegularizer', null, 'reg'), o('biasConstraint', null, 'con'), BASE,
@@ -213,8 +213,8 @@ const depthwiseHead = [
 ];
 
 function pooling(rank) {
-  const t = rank === 1 ? 't1' : 't2';
-  return [o('poolSize', 2, t), o('padding', 'valid'), o('strides', REQ, t), ...(rank === 2 ? [o('dataFormat', 'channelsLast')] : []), BASE];
+  const t = `t${rank}`;
+  return [o('poolSize', 2, t), o('padding', 'valid'), o('strides', REQ, t), ...(rank > 1 ? [o('dataFormat', 'channelsLast')] : []), BASE];
 }
 
 const rnnTail = [
@@ -285,6 +285,10 @@ const LAYERS = {
   MaxPooling2D: pooling(2),
   AveragePooling1D: pooling(1),
   AveragePooling2D: pooling(2),
+  Conv3D: conv(3),
+  Conv3DTranspose: conv(3, { transpose: true }),
+  MaxPooling3D: pooling(3),
+  AveragePooling3D: pooling(3),
   GlobalMaxPooling1D: [BASE],
   GlobalAveragePooling1D: [BASE],
   GlobalMaxPooling2D: [o('dataFormat', 'channelsLast'), BASE],
@@ -349,6 +353,7 @@ function normalize(kind, v) {
     case 'con': return canonicalConstraint(v);
     case 't1': return tuple(v, 1);
     case 't2': return tuple(v, 2);
+    case 't3': return tuple(v, 3);
     case 'pad2d': return pad2d(v);
     case 'pair': return typeof v === 'number' ? [v, v] : v;
     case 'layers': return Array.isArray(v) ? v.map((x) => normalize('layer', x)) : v;

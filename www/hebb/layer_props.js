@@ -46,7 +46,8 @@ export class InputSpec {
     this.ndim = shape ? shape.length : ndim;
     this.maxNDim = maxNDim;
     this.minNDim = minNDim;
-    this.axes = axes;
+    // TF.js: no fixed axes is {}.
+    this.axes = axes ?? {};
   }
 }
 
@@ -58,6 +59,7 @@ const RANKS = {
   Conv2DTranspose: { ndim: 4, lastFixed: true },
   DepthwiseConv2D: { ndim: 4, lastFixed: true },
   SeparableConv2D: { ndim: 4, lastFixed: true },
+  Conv3D: { ndim: 5, lastFixed: true }, Conv3DTranspose: { ndim: 5, lastFixed: true }, MaxPooling3D: { ndim: 5 }, AveragePooling3D: { ndim: 5 },
   MaxPooling1D: { ndim: 3 }, AveragePooling1D: { ndim: 3 }, MaxPooling2D: { ndim: 4 }, AveragePooling2D: { ndim: 4 },
   GlobalMaxPooling1D: { ndim: 3 }, GlobalAveragePooling1D: { ndim: 3 }, GlobalMaxPooling2D: { ndim: 4 }, GlobalAveragePooling2D: { ndim: 4 },
   Flatten: { minNDim: 3 }, RepeatVector: { ndim: 2 }, UpSampling2D: { ndim: 4 }, ZeroPadding2D: { ndim: 4 },
@@ -85,6 +87,8 @@ const WEIGHT_PROPS = {
   Conv2DTranspose: ['kernel', 'bias'],
   DepthwiseConv2D: ['depthwiseKernel', 'bias'],
   SeparableConv2D: ['depthwiseKernel', 'pointwiseKernel', 'bias'],
+  Conv3D: ['kernel', 'bias'],
+  Conv3DTranspose: ['kernel', 'bias'],
   BatchNormalization: ['gamma', 'beta', 'movingMean', 'movingVariance'],
   LayerNormalization: ['gamma', 'beta'],
   Embedding: ['embeddings'],
@@ -131,6 +135,9 @@ const EXTRA = {
   Conv2DTranspose: { rank: 2, dilationRate: [1, 1] },
   DepthwiseConv2D: { rank: 2, DEFAULT_KERNEL_INITIALIZER: 'glorotUniform' },
   SeparableConv2D: { rank: 2, DEFAULT_KERNEL_INITIALIZER: 'glorotUniform', depthMultiplier: (c) => c.depthMultiplier ?? 1, kernel: null, kernelInitializer: null, kernelRegularizer: null, kernelConstraint: null },
+  Conv3D: { rank: 3 },
+  // TF.js keeps the dilationRate given (its conv3dTranspose op has none; Keras's layer uses it).
+  Conv3DTranspose: { rank: 3, dilationRate: (c) => (typeof c.dilationRate === 'number' ? [c.dilationRate, c.dilationRate, c.dilationRate] : c.dilationRate ?? [1, 1, 1]) },
   Flatten: { dataFormat: (c) => c.dataFormat ?? 'channelsLast' },
   Cropping2D: { cropping: (c) => c.cropping, dataFormat: (c) => c.dataFormat ?? 'channelsLast' },
   Cropping1D: { cropping: (c) => c.cropping },

@@ -864,6 +864,10 @@ export const layers = {
   conv2dTranspose: make('Conv2DTranspose'),
   depthwiseConv2d: make('DepthwiseConv2D'),
   separableConv2d: make('SeparableConv2D'),
+  conv3d: make('Conv3D'),
+  conv3dTranspose: make('Conv3DTranspose'),
+  maxPooling3d: (config = {}) => new Layer('MaxPooling3D', config),
+  averagePooling3d: (config = {}) => new Layer('AveragePooling3D', config),
   maxPooling1d: (config = {}) => new Layer('MaxPooling1D', config),
   maxPooling2d: (config = {}) => new Layer('MaxPooling2D', config),
   averagePooling1d: (config = {}) => new Layer('AveragePooling1D', config),
@@ -922,6 +926,8 @@ layers.avgPool1d = layers.averagePooling1d;
 layers.avgPool2d = layers.averagePooling2d;
 layers.avgPooling1d = layers.averagePooling1d;
 layers.avgPooling2d = layers.averagePooling2d;
+layers.avgPool3d = layers.averagePooling3d;
+layers.avgPooling3d = layers.averagePooling3d;
 layers.globalMaxPool1d = layers.globalMaxPooling1d;
 layers.globalMaxPool2d = layers.globalMaxPooling2d;
 layers.globalAvgPool1d = layers.globalAveragePooling1d;
