@@ -24,6 +24,9 @@ Writes:
     tests/fixtures/keras_constraints.json  weight constraints (MaxNorm, NonNeg, UnitNorm,
                                          MinMaxNorm) on every kind of weight: two SGD and two
                                          Adam training steps
+    tests/fixtures/keras_conv_lstm.json  ConvLSTM2D (paddings, strides, dilation, go_backwards,
+                                         return_sequences, return_state, initial states):
+                                         outputs and vjp w.r.t. weights, input and states
 
 All weights and inputs are fixed numbers drawn from numpy with fixed seeds
 (float32); Keras initializers are never relied on. Every array is stored as
