@@ -302,3 +302,60 @@ test('issue 12\'s embedding / max-pool / residual model: the same gradients on t
     assert.ok(g.tfjs.some((w) => w.some((v) => Math.abs(v) > 1e-3)), `${what}: the step moves the weights`);
   }
 });
+
+test('layer.losses are functions as in TF.js; addLoss and calculateLosses in a custom loop give TF.js\'s weights (CPU and WebGPU); fit refuses added losses and model.addWeight says why', { timeout: 90_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    // A functional model: TF.js's Sequential.calculateLosses() gives [] (its container has no
+    // nodes of its own), its inner model's gives the penalties.
+    const build = (lib) => {
+      const x = lib.input({ shape: [3] });
+      const h = lib.layers.dense({ units: 4, name: 'a', kernelRegularizer: lib.regularizers.l2({ l2: 0.05 }), kernelInitializer: lib.initializers.randomUniform({ minval: -1, maxval: 1, seed: 4 }) }).apply(x);
+      const y = lib.layers.dense({ units: 1, name: 'b', kernelInitializer: lib.initializers.randomUniform({ minval: -1, maxval: 1, seed: 5 }) }).apply(h);
+      const m = lib.model({ inputs: x, outputs: y });
+      const b = m.getLayer('b');
+      // An activity-style penalty on the second kernel, added by hand.
+      b.addLoss(() => lib.mul(0.1, lib.sum(lib.abs(b.kernel.read()))));
+      return m;
+    };
+    const run = async (lib, start) => {
+      const m = build(lib);
+      if (start) m.setWeights(start.map(([d, sh]) => lib.tensor(d, sh)));
+      const xs = lib.tensor2d([[1, 2, -1], [0.5, -0.3, 0.2], [-1, 1, 0]]);
+      const ys = lib.tensor2d([[1], [0], [-1]]);
+      const kinds = [m.getLayer('a').losses.map((f) => typeof f), m.getLayer('b').losses.map((f) => typeof f)];
+      const penalties = m.calculateLosses().map((t) => t.dataSync()[0]);
+      const opt = lib.train.sgd(0.1);
+      for (let k = 0; k < 5; k++) {
+        opt.minimize(() => lib.add(lib.losses.meanSquaredError(ys, m.apply(xs)), lib.addN(m.calculateLosses())), false, m.trainableWeights.map((w) => w.val));
+      }
+      const weights = m.getWeights().map((w) => Array.from(w.dataSync()));
+      return { kinds, start: penalties, weights, model: m };
+    };
+    const ref = await run(window.tfjs);
+    const start = build(window.tfjs).getWeights().map((w) => [Array.from(w.dataSync()), w.shape]);
+    const out = { ref: { kinds: ref.kinds, start: ref.start, weights: ref.weights }, rows: {} };
+    for (const backend of ['cpu', 'webgpu']) {
+      await window.tf.setBackend(backend);
+      const mine = await run(window.tf, start);
+      const diff = Math.max(...mine.weights.flat().map((v, i) => Math.abs(v - ref.weights.flat()[i])));
+      const errors = [];
+      mine.model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+      try { await mine.model.fit(window.tf.ones([2, 3]), window.tf.ones([2, 1])); } catch (e) { errors.push(e.message); }
+      try { mine.model.addWeight('w', [2]); } catch (e) { errors.push(e.message); }
+      try { mine.model.getLayer('a').addLoss(window.tf.scalar(1)); } catch (e) { errors.push(e.message); }
+      out.rows[backend] = { kinds: mine.kinds, start: mine.start, diff, errors };
+    }
+    return out;
+  });
+  assert.deepEqual(r.ref.kinds, [['function'], ['function']]);
+  for (const [backend, row] of Object.entries(r.rows)) {
+    assert.deepEqual(row.kinds, r.ref.kinds, `${backend}: losses`);
+    row.start.forEach((v, i) => assert.ok(Math.abs(v - r.ref.start[i]) < 1e-5, `${backend}: calculateLosses ${row.start} vs TF.js ${r.ref.start}`));
+    assert.ok(row.diff < 1e-5, `${backend}: weights after 5 steps differ from TF.js by ${row.diff}`);
+    assert.equal(row.errors.length, 3, JSON.stringify(row.errors));
+    assert.match(row.errors[0], /Dense 'b'.*addLoss/);
+    assert.match(row.errors[1], /addWeight\('w'\).*custom layer/);
+    assert.match(row.errors[2], /Dense 'a'.*addLoss expects functions/);
+  }
+});

@@ -191,6 +191,14 @@ export async function objectModel(): Promise<number> {
   base.add(tf.layers.dense({ units: 2, name: 'head' }));
   const conv = base.getLayer('conv') as tf.Layer;
   const k: tf.LayerVariable | null | undefined = conv.kernel;
+  conv.addLoss(() => tf.mul(0.01, tf.sum(tf.abs(conv.kernel!.read()))));
+  const penalty: tf.Tensor = tf.addN(base.calculateLosses());
+  const fns: (() => tf.Tensor)[] = conv.losses;
+  const steps = tf.input({ shape: [null, 8] });
+  const seq = tf.model({ inputs: steps, outputs: tf.layers.lstm({ units: 4, returnSequences: true }).apply(steps) as tf.SymbolicTensor });
+  seq.dispose();
+  penalty.dispose();
+  if (fns.length !== 1) throw new Error('one added loss');
   const sizes: number[] = base.weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
   const flat = base.getLayer('flat') as tf.Layer;
   const feat = tf.model({ inputs: base.inputs, outputs: flat.output as tf.SymbolicTensor });

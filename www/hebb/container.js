@@ -35,7 +35,27 @@ class ContainerMembers {
   get id() { return this._layerId ??= Layer.nextId(); }
   get stateful() { return this._engineLayers.some((l) => l.stateful); }
   get supportsMasking() { return true; }
-  get losses() { return []; }
+  /** The model's own added losses (TF.js's Container: its layers' losses are theirs). */
+  get losses() { return this._addedLosses ?? []; }
+  /** Loss functions on the model itself, as TF.js's addLoss keeps them (fit reads only its layers'). */
+  addLoss(losses) {
+    if (losses == null || (Array.isArray(losses) && losses.length === 0)) return;
+    const list = Array.isArray(losses) ? losses : [losses];
+    if (list.some((f) => typeof f !== 'function')) throw new Error(`${this.name}: addLoss expects functions returning a scalar (TF.js's RegularizerFn)`);
+    (this._addedLosses ??= []).push(...list);
+  }
+  /**
+   * Every layer's losses evaluated now (TF.js's calculateLosses): the regularization penalties
+   * and what addLoss added; a custom loop adds them to its loss.
+   */
+  calculateLosses() { return this._engineLayers.flatMap((l) => l.calculateLosses()); }
+  /**
+   * A model's weights are its layers' (TF.js 4.22 accepts addWeight on a model, after which its
+   * trainableWeights throws); Hebb says so at the call.
+   */
+  addWeight(name) {
+    throw new Error(`${this.name}: addWeight('${name}') on a model: a model's weights are its layers' weights; create the weight in a custom layer's build() with this.addWeight and add that layer to the model`);
+  }
   get updates() { return []; }
   get inputSpec() { return null; }
   get inputLayers() { return this.inputs.map((s) => s.sourceLayer); }

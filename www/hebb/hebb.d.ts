@@ -86,6 +86,8 @@ export declare const add: Bin, sub: Bin, mul: Bin, div: Bin, pow: Bin, maximum: 
   greater: Bin, greaterEqual: Bin, less: Bin, lessEqual: Bin, equal: Bin, notEqual: Bin, logicalAnd: Bin, logicalOr: Bin, divNoNan: Bin, floorDiv: Bin;
 export declare const neg: Un, abs: Un, exp: Un, log: Un, log1p: Un, sqrt: Un, rsqrt: Un, square: Un, reciprocal: Un, sign: Un,
   floor: Un, ceil: Un, round: Un, sin: Un, cos: Un, relu: Un, relu6: Un, selu: Un, sigmoid: Un, tanh: Un, softplus: Un, logicalNot: Un, isNaN: Un;
+/** The elementwise sum of tensors of one shape. */
+export declare function addN(tensors: Tensor[]): Tensor;
 export declare function elu(x: TensorOrLike, alpha?: number): Tensor;
 export declare function leakyRelu(x: TensorOrLike, alpha?: number): Tensor;
 export declare function where(cond: TensorOrLike, a: TensorOrLike, b: TensorOrLike): Tensor;
@@ -118,7 +120,7 @@ export type ActivationIdentifier = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' 
 export interface InitializerSpec { getClassName(): string; getConfig(): object }
 export type InitializerIdentifier = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal' | 'randomUniform' | 'randomNormal' | 'truncatedNormal' | 'varianceScaling' | InitializerSpec;
 
-export interface LayerArgs { name?: string; inputShape?: number[]; batchInputShape?: (number | null)[]; batchSize?: number; inputDim?: number; trainable?: boolean }
+export interface LayerArgs { name?: string; inputShape?: (number | null)[]; batchInputShape?: (number | null)[]; batchSize?: number; inputDim?: number; trainable?: boolean }
 export interface RegularizerSpec { getClassName(): string; getConfig(): { l1: number; l2: number } }
 export declare const regularizers: {
   l1(config?: { l1?: number }): RegularizerSpec;
@@ -210,8 +212,12 @@ export declare class Layer {
   readonly weights: LayerVariable[];
   readonly trainableWeights: LayerVariable[];
   readonly nonTrainableWeights: LayerVariable[];
-  /** Regularization penalties of the layer's weights now, one scalar each. */
-  readonly losses: Tensor[];
+  /** TF.js's RegularizerFns: each regularized weight's penalty, then what addLoss added. */
+  readonly losses: (() => Tensor)[];
+  /** The values of `losses` now, one scalar each. */
+  calculateLosses(): Tensor[];
+  /** Adds loss functions for custom loops (fit refuses a model holding them, for now). */
+  addLoss(losses: (() => Tensor) | (() => Tensor)[]): void;
   readonly updates: Tensor[];
   readonly inputSpec: InputSpec[] | null;
   readonly supportsMasking: boolean;
@@ -269,7 +275,7 @@ export declare class SymbolicTensor {
   readonly tensorIndex: number;
   readonly inputs: SymbolicTensor[];
 }
-export declare function input(config: { shape?: number[]; batchShape?: (number | null)[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor;
+export declare function input(config: { shape?: (number | null)[]; batchShape?: (number | null)[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor;
 type MergeArgs = { name?: string; trainable?: boolean };
 
 type Tuple = number | number[];
@@ -332,7 +338,7 @@ export declare const layers: {
   /** tf.input. */
   input(config: { shape?: number[]; batchShape?: (number | null)[]; name?: string; dtype?: 'float32' | 'int32' }): SymbolicTensor;
   softmax(args?: LayerArgs & { axis?: number }): Layer;
-  inputLayer(args: { inputShape?: number[]; batchInputShape?: (number | null)[]; name?: string }): Layer;
+  inputLayer(args: { inputShape?: (number | null)[]; batchInputShape?: (number | null)[]; name?: string }): Layer;
   add(args?: MergeArgs): Layer;
   add(inputs: SymbolicTensor[]): SymbolicTensor;
   subtract(args?: MergeArgs): Layer;
@@ -605,6 +611,11 @@ export declare class LayersModel {
   /** Sets weights by name; with strict (the default) every weight and no other. */
   loadWeights(weights: { [name: string]: Tensor }, strict?: boolean): void;
   getNamedWeights(): { name: string; tensor: Tensor }[];
+  /** Every layer's losses evaluated now (regularization penalties and addLoss functions). */
+  calculateLosses(): Tensor[];
+  addLoss(losses: (() => Tensor) | (() => Tensor)[]): void;
+  /** Throws: a model's weights are its layers' (add them in a custom layer). */
+  addWeight(name: string, ...rest: unknown[]): never;
   /** Values of inner symbolic tensors by name, e.g. execute(x, 'dense_Dense1/dense_Dense1'). */
   execute(inputs: TensorOrList | { [inputName: string]: Tensor }, outputs: string | string[]): Tensor | Tensor[];
   findLayer(name: string): Layer | LayersModel;

@@ -64,7 +64,11 @@ export class Layer {
     else if (cfg.cell instanceof Layer) cfg.cell = cellSpec(cfg.cell);
     if (className === 'StackedRNNCells' && Array.isArray(cfg.cells)) cfg.cells = cfg.cells.map(cellSpec);
     if (cfg.inputShape !== undefined) checkShape(this, 'inputShape', cfg.inputShape);
-    if (cfg.batchInputShape !== undefined) checkShape(this, 'batchInputShape', cfg.batchInputShape.map((d, i) => (i === 0 && d === null ? 1 : d)));
+    if (cfg.batchInputShape !== undefined) {
+      const b = cfg.batchInputShape;
+      if (Array.isArray(b)) checkShape(this, 'batchInputShape', b.slice(1), b[0]);
+      else checkShape(this, 'batchInputShape', b);
+    }
     // A cell steps inside tf.layers.rnn: its options are checked as the RNN around it would.
     if (CELLS.has(className)) engine.layer_validate('RNN', JSON.stringify({ cell: { className, config: cfg } }));
     else if (!custom) engine.layer_validate(className, JSON.stringify(cfg));
@@ -302,7 +306,7 @@ export class Layer {
     let v = this._vals[i];
     if (!v || v.isDisposed) {
       const w = this._variables()[i];
-      const value = w.read();
+      const value = w._copy();
       try {
         v = variable(value, w.trainable, uniqueVariableName(w.name));
       } finally {
@@ -312,7 +316,7 @@ export class Layer {
       v._syncedVersion = this._version;
       this._vals[i] = v;
     } else if (v._syncedVersion !== this._version && !recording()) {
-      const value = this._variables()[i].read();
+      const value = this._variables()[i]._copy();
       try {
         engine.variable_assign(v._live(), value._live());
       } finally {
@@ -344,8 +348,9 @@ export class Layer {
   /** What the layer accepts: its rank, and once built its fixed feature axis (TF.js's InputSpec). */
   get inputSpec() { return inputSpecOf(this); }
   /**
-   * The layer's regularization penalties now, one scalar per regularized weight (TF.js's
-   * layer.losses); the engine adds the same terms to the loss inside the training step.
+   * TF.js's layer.losses: functions giving a scalar each, the regularization penalty of each
+   * regularized weight (from its value when called), then those added with addLoss. fit adds the
+   * penalties inside the engine's step; a custom loop adds `calculateLosses()` itself.
    */
   get losses() {
     const out = [];
@@ -354,11 +359,27 @@ export class Layer {
       const r = this._custom ? this._weightSpecs?.[v.index]?.regularizer : cfg[`${weightProp(v.name)}Regularizer`];
       if (!r) continue;
       const { l1 = 0, l2 = 0 } = r.config ?? {};
-      const w = v.read();
-      out.push(tidy(() => add(mul(l1, sum(abs(w))), mul(l2, sum(square(w))))));
-      w.dispose();
+      out.push(() => tidy(() => {
+        const w = v.read();
+        return add(mul(l1, sum(abs(w))), mul(l2, sum(square(w))));
+      }));
     }
-    return out;
+    return out.concat(this._addedLosses ?? []);
+  }
+  /** The values of `losses` now (TF.js's calculateLosses): one scalar each. */
+  calculateLosses() { return this.losses.map((f) => f()); }
+  /**
+   * Adds loss functions (each `() => Scalar`, or a list) to the layer's `losses`, as TF.js's
+   * addLoss does: a custom loop sums them with `calculateLosses()`; `fit` refuses a model holding
+   * them (it does not add them to its loss yet).
+   */
+  addLoss(losses) {
+    if (losses == null || (Array.isArray(losses) && losses.length === 0)) return;
+    const list = Array.isArray(losses) ? losses : [losses];
+    list.forEach((f, i) => {
+      if (typeof f !== 'function') throw new Error(`${this.className} '${this.name}': addLoss expects functions returning a scalar (TF.js's RegularizerFn), received ${f instanceof Tensor ? 'a Tensor' : String(f)}${list.length > 1 ? ` at ${i}` : ''}`);
+    });
+    (this._addedLosses ??= []).push(...list);
   }
   /** TF.js's update ops: moving statistics update inside Hebb's training step, so none here. */
   get updates() { return []; }
@@ -630,6 +651,12 @@ export class LayerVariable {
   read() {
     this.assertNotDisposed();
     if (this.layer._tracing) return this.layer._tracing[this.index];
+    // Inside tf.grad / variableGrads / minimize: the variable itself, so gradients reach it.
+    if (recording()) return this.val;
+    return this._copy();
+  }
+  /** A copy of the weight's value. */
+  _copy() {
     if (!this.layer._model) throw new Error(`${this.layer.className} '${this.layer.name}': weight '${this.name}' has no value until the layer is built`);
     const ws = this.layer.getWeights();
     ws.forEach((t, i) => { if (i !== this.index) t.dispose(); });
@@ -800,9 +827,12 @@ export function _symbolicInput(layer, batchShape, dtype = 'float32') {
   return sym;
 }
 
-function checkShape(layer, key, shape) {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new Error(`${layer.className} '${layer.name}': ${key} must be an array of positive integers, received ${JSON.stringify(shape)}`);
+/** An input shape's dims: positive integers, or null for a free one (a number of steps). */
+function checkShape(layer, key, shape, batch = undefined) {
+  const ok = Array.isArray(shape) && shape.every((d) => d === null || (Number.isInteger(d) && d > 0)) && (batch === undefined || batch === null || (Number.isInteger(batch) && batch > 0));
+  if (!ok) {
+    const given = batch === undefined ? shape : [batch, ...(Array.isArray(shape) ? shape : [])];
+    throw new Error(`${layer.className} '${layer.name}': ${key} must be an array of positive integers or null, received ${JSON.stringify(given)}`);
   }
 }
 

@@ -647,6 +647,10 @@ export class LayersModel {
     try {
       if (this.isTraining) throw new Error('fit: cannot start training because another fit() call is ongoing');
       if (!this._compileArgs) throw new Error('fit: the model must be compiled before training: call model.compile({optimizer, loss})');
+      const added = this._engineLayers.find((l) => l._addedLosses?.length);
+      if (added) {
+        throw new Error(`fit: ${added.className} '${added.name}' has losses added with addLoss(), which fit does not add to the loss yet; train with a custom loop: optimizer.minimize(() => tf.add(loss(), tf.addN(model.calculateLosses())))`);
+      }
       const X = this._xOf(x, 'fit', temps);
       const ys = this._ysOf(y, 'fit', temps);
       let withV = args;

@@ -47,6 +47,23 @@ export const divNoNan = (a, b) => {
   [z, safe, q].forEach((t) => t.dispose());
   return out;
 };
+/** tf.addN: the elementwise sum of tensors of one shape. */
+export function addN(tensors) {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error(`addN: expects a non-empty array of tensors, received ${Array.isArray(tensors) ? 'an empty array' : String(tensors)}`);
+  const shape = (x) => (x instanceof Tensor ? x.shape : null);
+  const first = JSON.stringify(shape(tensors[0]));
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`addN: tensors[${i}] must be a Tensor, received ${String(t)}`);
+    if (JSON.stringify(t.shape) !== first) throw new Error(`addN: every tensor must have the same shape: tensors[0] is [${tensors[0].shape}], tensors[${i}] is [${t.shape}]`);
+  });
+  let acc = run('add', [tensors[0], 0]);
+  for (const t of tensors.slice(1)) {
+    const next = add(acc, t);
+    acc.dispose();
+    acc = next;
+  }
+  return acc;
+}
 
 export const neg = unary('neg');
 export const abs = unary('abs');

@@ -27,7 +27,7 @@ function view(Cls, className, config, owner, pick) {
   Object.defineProperty(v, '_weightInfo', { get: () => owner._weightInfo?.filter(pick), configurable: true });
   Object.defineProperty(v, '_trainable', { get: () => owner._trainable, set: (x) => { owner.trainable = x; }, configurable: true });
   Object.defineProperty(v, '_model', { get: () => owner._model, configurable: true });
-  v.getWeights = () => v._variables().map((w) => w.read());
+  v.getWeights = () => v._variables().map((w) => w._copy());
   v.setWeights = (ws) => {
     const all = owner.getWeights();
     const mine = owner._variables().map((w, i) => (pick(w) ? i : -1)).filter((i) => i >= 0);
