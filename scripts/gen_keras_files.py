@@ -12,7 +12,9 @@ Writes, under tests/fixtures/keras/:
                       Add, LayerNormalization, two named outputs
     constrained.keras Sequential: Conv2D, GlobalAveragePooling2D, Dense, Dense with weight
                       constraints (MaxNorm over a list of axes, NonNeg, MinMaxNorm, UnitNorm)
-    <name>.json       for each of the four: the fixed input(s), Keras's prediction (6
+    volumes.keras     Sequential over [batch, depth, height, width, channels]: Conv3D,
+                      MaxPooling3D, Conv3DTranspose, AveragePooling3D ('same'), Flatten, Dense
+    <name>.json       for each of these: the fixed input(s), Keras's prediction (6
                       decimals), the layers in config order and every weight in Keras order
                       ({name: '<layer>/<index>', path, shape, sum, first, last})
     broken_*.keras    small damaged files the reader must reject (see BROKEN below)
@@ -348,6 +350,21 @@ def constrained():
     save_model("constrained", model, [("image", x)], seed=14, compress=True)
 
 
+def volumes():
+    model = keras.Sequential([
+        keras.Input((5, 6, 7, 2), name="volume"),
+        L.Conv3D(3, (3, 2, 3), padding="same", activation="relu", name="conv3d"),
+        L.MaxPooling3D(name="maxpool3d"),
+        L.Conv3DTranspose(2, 3, strides=2, name="deconv3d"),
+        L.AveragePooling3D((2, 3, 2), strides=(1, 2, 2), padding="same", name="avgpool3d"),
+        L.Flatten(name="flat"),
+        L.Dense(2, name="out"),
+    ], name="volumes")
+    rng = np.random.default_rng(10)
+    x = f32(rng.standard_normal((2, 5, 6, 7, 2)))
+    save_model("volumes", model, [("volume", x)], seed=15, compress=True)
+
+
 # ---------------------------------------------------------------------------
 # damaged files
 # ---------------------------------------------------------------------------
@@ -383,7 +400,7 @@ def broken():
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    for make in (convnet, recurrent, functional, constrained, broken):
+    for make in (convnet, recurrent, functional, constrained, broken, volumes):
         keras.backend.clear_session()
         keras.utils.set_random_seed(1234)
         make()

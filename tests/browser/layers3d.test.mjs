@@ -1,10 +1,13 @@
 // The 3-D layers (conv3d, conv3dTranspose, maxPooling3d, averagePooling3d and its aliases) beside
 // TF.js 4.22 in one page (surface/page.html): the same model with TF.js's weights predicts TF.js's
 // values on the CPU and WebGPU (both paddings), summary(), getConfig() and weights match, it
-// trains, model.json goes both ways, and bad options and inputs name the layer.
+// trains, model.json goes both ways, a Keras 3 .keras file predicts Keras's values, and bad
+// options and inputs name the layer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser } from './harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { useBrowser, ROOT } from './harness.mjs';
 import { openBoth as open, firstDiff } from './surface/both.mjs';
 
 const b = useBrowser({ label: 'layers 3d' });
@@ -220,4 +223,41 @@ test('the 3-D layers\' bad options and inputs raise errors naming the layer', { 
   assert.match(errors.poolLarge, /AveragePooling3D 'a1'.*larger than the input/);
   assert.match(errors.poolSize, /AveragePooling3D 'a2'.*poolSize/);
   assert.match(errors.padding, /MaxPooling3D 'm2'.*padding/);
+});
+
+test('a Keras 3 .keras file with Conv3D, MaxPooling3D, Conv3DTranspose and AveragePooling3D predicts Keras\'s values; saved as model.json it predicts the same in TF.js (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  const fx = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/keras/volumes.json'), 'utf8'));
+  const r = await page.evaluate(async (fx) => {
+    const tf = window.tf;
+    const out = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      const m = await tf.loadLayersModel('/tests/fixtures/keras/volumes.keras');
+      const x = tf.tensor(fx.inputs[0].data, fx.inputs[0].shape);
+      let a;
+      await m.save(tf.io.withSaveHandler(async (art) => { a = art; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+      const inTfjs = await window.tfjs.loadLayersModel(window.tfjs.io.fromMemory(a.modelTopology, a.weightSpecs, a.weightData));
+      out[backend] = {
+        backend: tf.getBackend(),
+        got: Array.from(await m.predict(x).data()),
+        classes: m.layers.map((l) => l.getClassName()),
+        kernels: m.layers.filter((l) => l.kernel).map((l) => l.kernel.shape),
+        tfjs: Array.from(inTfjs.predict(window.tfjs.tensor(fx.inputs[0].data, fx.inputs[0].shape)).dataSync()),
+      };
+    }
+    return out;
+  }, fx);
+  const want = fx.outputs[0].data;
+  const near = (a, what) => {
+    assert.equal(a.length, want.length, `${what}: length`);
+    a.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-4 * (1 + Math.abs(want[i])), `${what}[${i}]: ${v} vs Keras ${want[i]}`));
+  };
+  for (const [backend, g] of Object.entries(r)) {
+    assert.equal(g.backend, backend);
+    assert.deepEqual(g.classes, ['Conv3D', 'MaxPooling3D', 'Conv3DTranspose', 'AveragePooling3D', 'Flatten', 'Dense']);
+    assert.deepEqual(g.kernels, [[3, 2, 3, 2, 3], [3, 3, 3, 2, 3], [fx.weights.at(-2).shape[0], 2]]);
+    near(g.got, `${backend}: volumes.keras predict`);
+    near(g.tfjs, `${backend}: its model.json in TF.js`);
+  }
 });
