@@ -1067,6 +1067,15 @@ def gen_conv3d_cases(cases):
             seed += 1
             short = "maxpool3d" if cls == "MaxPooling3D" else "avgpool3d"
             cases.append(layer_case(f"{short}_{tag}", cls, cfg, mk(ps, st, padding=pad), xp, [], seed=seed))
+    # Keras's Conv3DTranspose takes a dilation (TF.js's ignores it), on a stream of its own.
+    rd = np.random.default_rng(84)
+    xd = rand(rd, (1, 3, 2, 3, 2))
+    for pad in ["valid", "same"]:
+        cfg = {"filters": 2, "kernelSize": [2, 3, 2], "dilationRate": [2, 1, 2], "padding": pad}
+        layer = L.Conv3DTranspose(2, (2, 3, 2), dilation_rate=(2, 1, 2), padding=pad)
+        ws = [rand(rd, (2, 3, 2, 2, 2), 0.3), rand(rd, (2,), 0.1)]
+        seed += 1
+        cases.append(layer_case(f"conv3d_transpose_k232_d212_{pad}", "Conv3DTranspose", cfg, layer, xd, ws, seed=seed))
 
 
 def gen_layers():
