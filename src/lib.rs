@@ -7,11 +7,21 @@
 //! - [`backend`]: the compute primitives (SIMD vector type, packed GEMM).
 //! - [`eager`]: the runtime behind JS tensor handles: immediate ops, tracing of user functions.
 //! - [`nn`]: layers, activations, initializers. [`optim`]: optimizers. [`losses`], [`metrics`].
-//! - [`model`]: models (a graph of layer calls; a Sequential is a chain), compile, `apply` on
-//!   tensors for custom loops (`model::apply`), and the trainer that runs `fit` inside the engine:
-//!   the loop in `model::trainer`, its CPU step in `trainer/cpu_step.rs` and its GPU step in
-//!   `trainer/gpu_step.rs` (the GPU copy of a model in `model::gpu`).
-//! - `wasm` (wasm32 only): the one `#[wasm_bindgen]` surface; every error becomes a JS `Error`.
+//! - [`model`]: models (a graph of layer calls; a Sequential is a chain): the model type and
+//!   its building in `model/mod.rs`, the forward pass (`model::forward`), the planned steps and
+//!   their cache (`model::plan`), weights, carried states and optimizer state (`model::weights`),
+//!   compile (`model::compile`), summary, the wiring and free input dims (`model::shapes`),
+//!   `apply` on tensors for custom loops (`model::apply`), and the trainer that runs `fit` inside
+//!   the engine: the loop in `model::trainer` (its options in `trainer/options.rs`), its CPU step
+//!   in `trainer/cpu_step.rs` and its GPU step in `trainer/gpu_step.rs`; the GPU copy of a model
+//!   in `model::gpu`, predict and evaluate on it without waiting in `model::gpu_run`.
+//! - [`engine`]: the state behind the JS API as plain Rust (tensors by handle, models, fit
+//!   sessions, recorded functions, the WebGPU device): models from the API's JSON
+//!   (`engine::layers`), results pending on the GPU and how a read finishes them
+//!   (`engine::pending`), lazy eager tensors computed on the GPU (`engine::lazy`).
+//! - `wasm` (wasm32 only): the one `#[wasm_bindgen]` surface, converting arguments and results
+//!   around [`engine::Engine`] (`wasm/tensors.rs`, `models.rs`, `fit.rs`, `grad.rs`, `ops.rs`);
+//!   every error becomes a JS `Error`.
 
 pub mod backend;
 pub mod error;
@@ -23,6 +33,7 @@ pub mod tensor;
 pub use error::{Error, Result};
 pub use tensor::{DType, Tensor};
 pub mod eager;
+pub mod engine;
 pub mod losses;
 pub mod metrics;
 pub mod model;

@@ -4,7 +4,7 @@
 //! recorded like any other op, so `tf.variableGrads(() => loss(model.apply(x)), vars)` differentiates
 //! through the model with respect to its weights.
 
-use super::{pack, Sequential};
+use super::{forward::pack, Sequential};
 use crate::eager::{Handle, Runtime};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
@@ -34,7 +34,12 @@ impl Sequential {
                 if s != self.weights[i].value.shape {
                     return Err(Error::shape(
                         op,
-                        format!("weight '{}' has shape {}, the tensor given for it {}", self.weights[i].name, fmt_shape(&self.weights[i].value.shape), fmt_shape(&s)),
+                        format!(
+                            "weight '{}' has shape {}, the tensor given for it {}",
+                            self.weights[i].name,
+                            fmt_shape(&self.weights[i].value.shape),
+                            fmt_shape(&s)
+                        ),
                     ));
                 }
             }

@@ -3,13 +3,91 @@
 //! Keras loss class `{className, config}`, a recorded user function `{traced: id, name}` or one
 //! recorded afresh each step `{perStep, name}`; metrics likewise.
 
-use super::{Compiled, Head, LossFn, MetricFn, Sequential};
+use super::Sequential;
 use crate::error::{Error, Result};
 use crate::graph::TracedFn;
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::optim::Optimizer;
 use serde_json::Value;
+
+pub enum LossFn {
+    Builtin(Loss, crate::losses::LossOpts),
+    Traced(String, TracedFn),
+    /// A user function that could not be traced once (it reads tensor values): it is recorded
+    /// afresh on every step's actual values, and that step's plan is built from the recording.
+    PerStep(String),
+}
+
+pub enum MetricFn {
+    Builtin(Metric),
+    Traced(TracedFn),
+    PerStep,
+}
+
+/// The recordings of the per-step functions for one step: the loss (if it is per-step), then one
+/// entry per metric (None where the metric is not per-step).
+pub struct StepFns {
+    /// What the recordings were made for: a training batch or the validation set.
+    pub phase: Phase,
+    pub loss: Option<TracedFn>,
+    pub metrics: Vec<Option<TracedFn>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Train,
+    Val,
+}
+
+/// What one output of the model is trained and measured with.
+pub struct Head {
+    pub loss: LossFn,
+    /// The weight of this output's loss in the total (compile's lossWeights).
+    pub weight: f32,
+    pub metrics: Vec<(MetricFn, String)>,
+}
+
+pub struct Compiled {
+    /// One per model output, in the order of the model's outputs.
+    pub heads: Vec<Head>,
+    pub optimizer: Optimizer,
+    /// The output layers' names, which prefix the log keys when there are several outputs.
+    pub output_names: Vec<String>,
+}
+
+impl Compiled {
+    /// A single-output model's compile.
+    pub fn new(loss: LossFn, metrics: Vec<(MetricFn, String)>, optimizer: Optimizer) -> Compiled {
+        Compiled { heads: vec![Head { loss, weight: 1.0, metrics }], optimizer, output_names: vec![] }
+    }
+    /// The first output's loss and metrics: the only ones per-step functions may use.
+    pub fn loss(&self) -> &LossFn {
+        &self.heads[0].loss
+    }
+    pub fn metrics(&self) -> &[(MetricFn, String)] {
+        &self.heads[0].metrics
+    }
+    /// The log keys, in the order the step computes them: "loss" (the weighted total), then for
+    /// several outputs each output's loss ("dense_2_loss"), then each output's metrics (prefixed
+    /// with the output's name when there are several), as TF.js names them.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys = vec!["loss".to_string()];
+        if self.heads.len() == 1 {
+            keys.extend(self.heads[0].metrics.iter().map(|(_, k)| k.clone()));
+            return keys;
+        }
+        let name = |j: usize| self.output_names.get(j).cloned().unwrap_or_else(|| format!("output_{}", j + 1));
+        keys.extend((0..self.heads.len()).map(|j| format!("{}_loss", name(j))));
+        for (j, h) in self.heads.iter().enumerate() {
+            keys.extend(h.metrics.iter().map(|(_, k)| format!("{}_{k}", name(j))));
+        }
+        keys
+    }
+    pub fn num_values(&self) -> usize {
+        1 + if self.heads.len() > 1 { self.heads.len() } else { 0 } + self.heads.iter().map(|h| h.metrics.len()).sum::<usize>()
+    }
+}
 
 impl Compiled {
     /// compile's options for `model`; `traced(id)` hands over a recorded user function.
@@ -97,6 +175,22 @@ fn parse_head(
         }
     }
     Ok(Head { loss, weight, metrics })
+}
+
+impl Sequential {
+    /// The log keys of the compiled model (["loss"] when it is not compiled).
+    pub fn metric_keys(&self) -> Vec<String> {
+        self.compiled.as_ref().map(|c| c.keys()).unwrap_or_else(|| vec!["loss".to_string()])
+    }
+
+    /// Sets the optimizer's learning rate. A plain rate set later replaces a schedule, as
+    /// assigning a float does in Keras.
+    pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        let c = self.compiled.as_mut().ok_or_else(|| Error::arg("optimizer", "the model is not compiled"))?;
+        c.optimizer.lr = lr;
+        c.optimizer.schedule = None;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

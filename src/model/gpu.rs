@@ -8,7 +8,8 @@
 //! [`GpuModel::sync_parts`] / [`GpuModel::apply_sync`] at epoch ends, every few batches, and when
 //! `fit` ends, so synchronous reads and a fallback to the CPU always have recent weights.
 
-use super::{plan_key, PlanKey, PlanKind, Sequential};
+use super::plan::{plan_key, PlanKey};
+use super::{PlanKind, Sequential};
 use crate::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
 use crate::backend::gpu::{Gpu, Kernel, Readback, RECORD_BYTES, RECORD_WORDS};
 use crate::error::Result;
@@ -240,7 +241,15 @@ impl GpuModel {
         };
         let accum = [bind(0), bind(REGION), bind(2 * REGION)];
         self.gpu.check(&format!("planning the {kind:?} step for batch {batch}"))?;
-        Ok(GpuStep { plan, outputs: outs, grads: sg.grads.iter().map(|g| g.0).zip(grads).collect(), updates, accum, _accum_params: params, batch })
+        Ok(GpuStep {
+            plan,
+            outputs: outs,
+            grads: sg.grads.iter().map(|g| g.0).zip(grads).collect(),
+            updates,
+            accum,
+            _accum_params: params,
+            batch,
+        })
     }
 
     /// Runs one step of `kind` on `inputs` ([x, y, sample weights]); training steps update the

@@ -30,6 +30,27 @@ fn row(fields: &[String], stops: &[usize]) -> String {
 }
 
 impl Sequential {
+    /// The summary as text, checking the options: `width` 0 and empty `positions` give TF.js's
+    /// defaults; positions are fractions of the width (all at most 1) or columns.
+    pub fn summary_text(&self, width: usize, positions: &[f64]) -> crate::error::Result<String> {
+        use crate::error::Error;
+        let (dw, dp) = self.summary_defaults();
+        let line_length = width;
+        let width = if width == 0 { dw } else { width };
+        if width > 1000 {
+            return Err(Error::arg("summary", format!("lineLength must be at most 1000, received {line_length}")));
+        }
+        let pos = match positions.len() {
+            0 => dp,
+            n if n == dp.len() => positions.to_vec(),
+            n => return Err(Error::arg("summary", format!("positions must list {} column stops, received {n}", dp.len()))),
+        };
+        if pos.iter().any(|p| !p.is_finite() || *p < 0.0 || *p > 1000.0) || pos.windows(2).any(|w| w[0] > w[1]) {
+            return Err(Error::arg("summary", format!("positions must be non-negative and increasing, received {positions:?}")));
+        }
+        Ok(self.summary_lines_with(width, &pos).join("\n"))
+    }
+
     /// The summary as lines, as TF.js prints them with its default layout.
     pub fn summary_lines(&self) -> Vec<String> {
         let (w, p) = self.summary_defaults();
@@ -63,7 +84,8 @@ impl Sequential {
     /// at most 1 (TF.js's rule), otherwise as column numbers. Chains take 4 stops, graphs 5.
     pub fn summary_lines_with(&self, width: usize, positions: &[f64]) -> Vec<String> {
         let fractions = positions.iter().all(|&p| p <= 1.0);
-        let stops: Vec<usize> = positions.iter().map(|&p| if fractions { (p * width as f64).floor() as usize } else { p as usize }).collect();
+        let stops: Vec<usize> =
+            positions.iter().map(|&p| if fractions { (p * width as f64).floor() as usize } else { p as usize }).collect();
         let graph = !self.chain_like();
         let row = |f: &[String]| row(f, &stops);
         let width = width.max(1);

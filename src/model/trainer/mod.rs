@@ -12,39 +12,9 @@ use serde::Serialize;
 
 mod cpu_step;
 mod gpu_step;
+mod options;
 use gpu_step::{GpuRun, Wait};
-
-#[derive(Clone, Debug)]
-pub struct FitOptions {
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub shuffle: bool,
-    pub validation_split: f64,
-    pub initial_epoch: usize,
-    pub seed: u64,
-    /// Emit a BatchEnd event per batch (someone listens per batch); otherwise one Progress
-    /// event per call, so unwatched batches cost no bookkeeping.
-    pub report_batches: bool,
-    /// TF.js's classWeight: the training loss weights each sample by its class's weight (class =
-    /// the label's argmax for one-hot labels, else its value). Classes not listed weigh 1.
-    pub class_weight: Option<Vec<f32>>,
-}
-
-impl FitOptions {
-    /// `epochs` of `batch_size`, in order (no shuffle), no validation, seed 0, per-batch events.
-    pub fn new(epochs: usize, batch_size: usize) -> FitOptions {
-        FitOptions {
-            epochs,
-            batch_size,
-            shuffle: false,
-            validation_split: 0.0,
-            initial_epoch: 0,
-            seed: 0,
-            report_batches: true,
-            class_weight: None,
-        }
-    }
-}
+pub use options::{class_weight, FitOptions};
 
 #[derive(Serialize, Debug, Clone)]
 #[serde(tag = "type", rename_all = "camelCase")]
