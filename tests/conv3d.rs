@@ -92,7 +92,7 @@ fn conv3d_transpose_over_a_batch_matches_a_direct_loop() {
     for (k, s, same) in [([3, 2, 3], [2, 2, 1], false), ([3, 3, 2], [2, 1, 2], true)] {
         let kernel = values(k.iter().product::<usize>() * f * c, 11);
         let cfg = json!({"name": "t3", "filters": f, "kernelSize": k, "strides": s, "padding": if same { "same" } else { "valid" }, "useBias": false});
-        let (shape, got) = run("Conv3DTranspose", cfg, &[n, d, h, w, c], &x, &[kernel.clone()]);
+        let (shape, got) = run("Conv3DTranspose", cfg, &[n, d, h, w, c], &x, std::slice::from_ref(&kernel));
         let size: Vec<usize> = (0..3).map(|a| [d, h, w][a] * s[a] + if same { 0 } else { k[a].saturating_sub(s[a]) }).collect();
         assert_eq!(shape, vec![n, size[0], size[1], size[2], f]);
         let pad: Vec<usize> = (0..3).map(|a| geometry(size[a], k[a], s[a], 1, same).0).collect();
