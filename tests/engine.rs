@@ -33,11 +33,11 @@ fn data(n: usize) -> (Tensor, Tensor) {
 /// A compiled Sequential model [4] -> 8 -> 3 made the way the JS API makes it.
 fn model(e: &mut Engine, optimizer: &str) -> u32 {
     let m = e.new_model();
-    let info = e.add_layer(m, "Dense", &json!({"units": 8, "activation": "tanh", "inputShape": [4]})).unwrap();
+    let info = e.add_layer(m, "Dense", &json!({"name": "d1", "units": 8, "activation": "tanh", "inputShape": [4]})).unwrap();
     assert_eq!(info["inputShape"], json!([4]));
     assert_eq!(info["outputShape"], json!([8]));
     assert_eq!(info["weights"].as_array().unwrap().len(), 2);
-    e.add_layer(m, "Dense", &json!({"units": 3, "activation": "softmax"})).unwrap();
+    e.add_layer(m, "Dense", &json!({"name": "d2", "units": 3, "activation": "softmax"})).unwrap();
     let cfg = json!({"optimizer": {"className": optimizer, "config": {"learningRate": 0.05}}, "loss": "categoricalCrossentropy", "metrics": ["accuracy"]});
     e.compile(m, &cfg, false).unwrap();
     m
@@ -335,4 +335,74 @@ fn gpu_lazy_tensor_read() {
     let node = e.rt.lazy(w).expect("lazy on WebGPU");
     let (g, out) = hebb::engine::lazy::lazy_graph(&node).unwrap();
     assert_eq!(g.shape_of(out), vec![2, 3]);
+}
+
+#[test]
+fn custom_loop_gradients_and_optimizer_steps() {
+    use hebb::engine::grad::GradCheck;
+    use hebb::graph::Builder as _;
+    let mut e = Engine::default();
+    let x = e.rt.put(Tensor::new(vec![3], vec![1.0, -2.0, 3.0]).unwrap());
+    let c = e.rt.put(Tensor::new(vec![3], vec![5.0, 5.0, 5.0]).unwrap());
+    // f(x) = sum(x * x): the value and 2x, for x watched twice.
+    e.grad_begin("grads", &[x, x]).unwrap();
+    assert!(e.grad_begin("grads", &[x]).unwrap_err().to_string().contains("nested gradients are not supported"));
+    let sq = e.rt.mul(x, x).unwrap();
+    let y = e.rt.sum(sq, &[0], false).unwrap();
+    let out = e.grad_end("grads", &[x, x], y, None, GradCheck { scalar: true, all: true }).unwrap();
+    assert_eq!(out.len(), 3);
+    assert_eq!(e.tensor_data(out[0]).unwrap(), [14.0]);
+    assert_eq!(e.tensor_data(out[1]).unwrap(), [2.0, -4.0, 6.0]);
+    assert_eq!(e.tensor_data(out[2]).unwrap(), [2.0, -4.0, 6.0]);
+    // A result not computed from the watched tensor.
+    e.grad_begin("grad", &[x]).unwrap();
+    let z = e.rt.mul(c, c).unwrap();
+    let err = e.grad_end("grad", &[x], z, None, GradCheck { scalar: false, all: true }).unwrap_err().to_string();
+    assert!(err.contains("y is not computed from x"), "{err}");
+    assert!(!e.rt.tracing(), "the recording is closed");
+    // A non-scalar result where a scalar is required.
+    e.grad_begin("grad", &[x]).unwrap();
+    let v = e.rt.mul(x, c).unwrap();
+    let err = e.grad_end("grad", &[x], v, None, GradCheck { scalar: true, all: true }).unwrap_err().to_string();
+    assert!(err.contains("f must return a scalar"), "{err}");
+    e.grad_begin("grad", &[x]).unwrap();
+    e.grad_abort();
+    assert!(!e.rt.tracing());
+    // Optimizer steps keep their state per optimizer id and variable key.
+    let g = e.rt.put(Tensor::new(vec![3], vec![1.0, 1.0, 1.0]).unwrap());
+    let w = e.rt.put(Tensor::new(vec![3], vec![0.0; 3]).unwrap());
+    let opt = || hebb::optim::Optimizer::from_config(&json!({"className": "SGD", "config": {"learningRate": 0.5}})).unwrap();
+    e.optimizer_apply(opt(), &[1], &[w], &[g]).unwrap();
+    e.optimizer_apply(opt(), &[1], &[w], &[g]).unwrap();
+    assert_eq!(e.tensor_data(w).unwrap(), [-1.0, -1.0, -1.0]);
+    let id = opt().id.unwrap_or(0);
+    assert_eq!(e.optimizer_iterations(id), 2);
+    e.optimizer_drop(id);
+    assert_eq!(e.optimizer_iterations(id), 0);
+    let err = e.optimizer_apply(opt(), &[1, 2], &[w], &[g]).unwrap_err().to_string();
+    assert!(err.contains("2 keys, 1 variables and 1 gradients"), "{err}");
+    let bad = e.rt.put(Tensor::zeros(&[2]));
+    let err = e.optimizer_apply(opt(), &[1], &[w], &[bad]).unwrap_err().to_string();
+    assert!(err.contains("variable 0 has shape [3], its gradient [2]"), "{err}");
+    // model.apply on tensors: the model's own weights, or tensors given for some of them.
+    let m = model(&mut e, "SGD");
+    let (xs, _) = data(5);
+    let xh = e.rt.put(xs.clone());
+    let p = e.predict(m, xh, 5).unwrap();
+    let a = e.apply_model(m, xh, &[], &[], false).unwrap();
+    close(&e.tensor_data(a).unwrap(), &e.tensor_data(p).unwrap(), 1e-6, "apply = predict");
+    let names: Vec<String> = e.model(m).unwrap().weights.iter().map(|w| w.name.clone()).collect();
+    let zeros: Vec<u32> = e
+        .model(m)
+        .unwrap()
+        .get_weights()
+        .iter()
+        .map(|w| Tensor::zeros(&w.shape))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| e.rt.put(t))
+        .collect();
+    let a0 = e.apply_model(m, xh, &names, &zeros, false).unwrap();
+    close(&e.tensor_data(a0).unwrap(), &[1.0 / 3.0; 15], 1e-6, "apply with zero weights");
+    assert!(e.apply_model(m, xh, &names[..1], &[], false).unwrap_err().to_string().contains("1 weight names for 0 tensors"));
 }

@@ -1,8 +1,10 @@
 //! The state behind the JS API, as plain Rust: the tensors JS holds handles to, the models, the
-//! fit sessions and recorded functions by id, the WebGPU device, and the results still being
-//! computed there (see [`pending`]). `wasm` only converts arguments and results around the
-//! methods here, so everything they do is reachable from native tests.
+//! fit sessions and recorded functions by id, the WebGPU device, the results still being
+//! computed there (see [`pending`]) and custom training loops' optimizer state (see [`grad`]).
+//! `wasm` only converts arguments and results around the methods here, so everything they do
+//! is reachable from native tests.
 
+pub mod grad;
 pub mod layers;
 pub mod lazy;
 pub mod pending;
@@ -37,6 +39,9 @@ pub struct Engine {
     lazy_reads: HashMap<Handle, LazyRead>,
     /// Values that came from the GPU: lazy reads, pending predict/evaluate results.
     pub gpu_values: u64,
+    /// Custom-loop optimizer state by the JS optimizer's id (apart from a model's: `fit` keeps
+    /// its own, keyed by weight).
+    optimizers: HashMap<u64, crate::optim::Keyed>,
 }
 
 impl Default for Engine {
@@ -60,6 +65,7 @@ impl Engine {
             warnings: vec![],
             lazy_reads: HashMap::new(),
             gpu_values: 0,
+            optimizers: HashMap::new(),
         }
     }
 

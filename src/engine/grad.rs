@@ -1,0 +1,201 @@
+//! Custom training loops: gradients of JS functions (`tf.grads`, `tf.variableGrads`), optimizer
+//! steps on variables (`optimizer.minimize`, `applyGradients`) and `model.apply` on tensors.
+//!
+//! The function runs once in record mode with the tensors it is differentiated by watched: every
+//! op is computed as usual (so reading values inside it works) and recorded. The recording and
+//! its backward graph are then planned and run on the CPU, whichever backend is active; the
+//! results are ordinary tensors. Optimizer state is kept per JS optimizer and per variable.
+
+use super::Engine;
+use crate::eager::Handle;
+use crate::error::{fmt_shape, Error, Result};
+use crate::graph::autodiff;
+use crate::optim::{Keyed, Optimizer};
+use crate::tensor::{DType, Tensor};
+use std::rc::Rc;
+
+/// Distinct handles in order of first appearance, and each position's index among them (the
+/// order `trace_watch` numbers its inputs in).
+fn distinct(handles: &[Handle]) -> (Vec<Handle>, Vec<usize>) {
+    let mut uniq: Vec<Handle> = vec![];
+    let pos = handles
+        .iter()
+        .map(|h| match uniq.iter().position(|u| u == h) {
+            Some(k) => k,
+            None => {
+                uniq.push(*h);
+                uniq.len() - 1
+            }
+        })
+        .collect();
+    (uniq, pos)
+}
+
+fn unlinked(args: bool) -> &'static str {
+    if args {
+        "cannot compute the gradient of y = f(x) with respect to x: y is not computed from x (make sure the operations that lead from x to y are inside f)"
+    } else {
+        "cannot find a connection between any variable and the result of f (make sure the operations that use the variables are inside f)"
+    }
+}
+
+/// How [`Engine::grad_end`] checks the function's result and gradients.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GradCheck {
+    /// The result must be a scalar.
+    pub scalar: bool,
+    /// Every watched tensor must have a gradient (otherwise at least one).
+    pub all: bool,
+}
+
+impl Engine {
+    /// Opens a recording in which ops on `watch` are traced. `op` names the caller in errors.
+    pub fn grad_begin(&mut self, op: &str, watch: &[Handle]) -> Result<()> {
+        if self.rt.tracing() {
+            return Err(Error::arg(
+                op,
+                "cannot be called inside a function that is being differentiated or traced (nested gradients are not supported)",
+            ));
+        }
+        // Read (and so finish) every watched value before the trace opens: a retry after a value
+        // pending on the GPU then starts clean.
+        for &h in watch {
+            self.rt.get_rc(h)?;
+        }
+        self.rt.trace_begin(&[], Some(vec![]))?;
+        if let Err(e) = self.rt.trace_watch(watch) {
+            let _ = self.rt.trace_end(None);
+            return Err(e.within(op));
+        }
+        Ok(())
+    }
+
+    /// Closes the recording [`Self::grad_begin`] opened, if it is still open (the function
+    /// threw).
+    pub fn grad_abort(&mut self) {
+        if self.rt.tracing() {
+            let _ = self.rt.trace_end(None);
+        }
+    }
+
+    /// Ends the recording with `output` as the function's result and returns new tensors: the
+    /// value, then the gradient for each entry of `watch` (0 where the value is not computed
+    /// from it). `dy` weights the output (the gradient of sum(y · dy)).
+    pub fn grad_end(&mut self, op: &str, watch: &[Handle], output: Handle, dy: Option<Handle>, check: GradCheck) -> Result<Vec<Handle>> {
+        let (uniq, pos) = distinct(watch);
+        // Everything that may still be pending on the GPU is read while the trace is open, so a
+        // retry finds it as it was; any other failure closes the trace.
+        let rt = &mut self.rt;
+        let read = (|| -> Result<_> {
+            let dy = dy.map(|h| rt.get_rc(h)).transpose()?;
+            let args = uniq.iter().map(|&h| rt.get_rc(h)).collect::<Result<Vec<_>>>()?;
+            let shape = rt.shape(output)?;
+            let dtype = rt.dtype(output)?;
+            Ok((dy, args, shape, dtype))
+        })();
+        let (dy, args, shape, dtype) = match read {
+            Err(Error::Pending(h)) => return Err(Error::Pending(h)),
+            Err(e) => {
+                let _ = self.rt.trace_end(None);
+                return Err(e.within(op));
+            }
+            Ok(r) => r,
+        };
+        let linked = self.rt.trace_node(output).is_some();
+        let f = self.rt.trace_end(linked.then_some(output));
+        if !linked {
+            return Err(Error::arg(op, unlinked(check.all)));
+        }
+        if dtype != DType::F32 {
+            return Err(Error::arg(op, format!("f must return a float32 tensor, received {}", dtype.name())));
+        }
+        let f = f?;
+        if check.scalar && !shape.is_empty() {
+            return Err(Error::shape(
+                op,
+                format!("f must return a scalar, but it returned a rank-{} tensor of shape {}", shape.len(), fmt_shape(&shape)),
+            ));
+        }
+        let arg_refs: Vec<&Tensor> = args.iter().map(|t| t.as_ref()).collect();
+        let mut rng = self.rt.rng.clone();
+        let (value, grads) = autodiff::value_and_grads(op, &f, &arg_refs, dy.as_deref(), &mut rng)?;
+        if check.all {
+            if let Some(k) = pos.iter().position(|&p| grads[p].is_none()) {
+                return Err(Error::arg(op, format!("cannot compute the gradient with respect to argument {k}: the result of f is not computed from it (make sure f uses it in the operations that lead to its result)")));
+            }
+        } else if grads.iter().all(|g| g.is_none()) {
+            return Err(Error::arg(op, unlinked(false)));
+        }
+        let mut out = vec![self.rt.put(value)];
+        for &p in &pos {
+            out.push(match &grads[p] {
+                Some(g) => self.rt.put(g.clone()),
+                None => 0,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One optimizer step: `vars[i] -= update(grads[i])`, with optimizer `opt` (its state kept
+    /// per optimizer id and per `keys[i]`, the variable's identity, across calls).
+    pub fn optimizer_apply(&mut self, opt: Optimizer, keys: &[u64], vars: &[Handle], grads: &[Handle]) -> Result<()> {
+        const OP: &str = "applyGradients";
+        if keys.len() != vars.len() || grads.len() != vars.len() {
+            return Err(Error::arg(OP, format!("{} keys, {} variables and {} gradients", keys.len(), vars.len(), grads.len())));
+        }
+        let mut ws: Vec<Tensor> = vec![];
+        let mut gs: Vec<Rc<Tensor>> = vec![];
+        for (k, (&v, &g)) in vars.iter().zip(grads).enumerate() {
+            let (w, d) = (self.rt.get_rc(v)?, self.rt.get_rc(g)?);
+            if w.dtype != DType::F32 {
+                return Err(Error::arg(OP, format!("variable {k} is {}; only float32 variables can be trained", w.dtype.name())));
+            }
+            if w.shape != d.shape {
+                return Err(Error::shape(
+                    OP,
+                    format!("variable {k} has shape {}, its gradient {}", fmt_shape(&w.shape), fmt_shape(&d.shape)),
+                ));
+            }
+            ws.push((*w).clone());
+            gs.push(d);
+        }
+        let state = match self.optimizers.entry(opt.id.unwrap_or(0)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let s = e.into_mut();
+                s.reconfigure(opt);
+                s
+            }
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(Keyed::new(opt)),
+        };
+        let mut params: Vec<&mut [f32]> = ws.iter_mut().map(|w| w.data.as_mut_slice()).collect();
+        let gr: Vec<&[f32]> = gs.iter().map(|g| g.data.as_slice()).collect();
+        state.apply(keys, &mut params, &gr)?;
+        for (&v, w) in vars.iter().zip(ws) {
+            self.rt.replace(v, Rc::new(w))?;
+        }
+        Ok(())
+    }
+
+    /// How many steps the custom-loop state of optimizer `id` has taken.
+    pub fn optimizer_iterations(&self, id: u64) -> u64 {
+        self.optimizers.get(&id).map_or(0, |s| s.opt.iterations)
+    }
+
+    /// Forgets optimizer `id`'s custom-loop state (Optimizer.dispose).
+    pub fn optimizer_drop(&mut self, id: u64) {
+        self.optimizers.remove(&id);
+    }
+
+    /// `model.apply(x)` on tensors as runtime ops (recorded inside a gradient recording): the
+    /// model weights named in `names` are read from the tensors `handles` (a custom loop's
+    /// variables), the others from the model. Returns the (packed) output.
+    pub fn apply_model(&mut self, m: u32, x: Handle, names: &[String], handles: &[Handle], training: bool) -> Result<Handle> {
+        self.settle_model(m)?;
+        if names.len() != handles.len() {
+            return Err(Error::arg("apply", format!("{} weight names for {} tensors", names.len(), handles.len())));
+        }
+        let model = self.models.get(&m).ok_or_else(|| Error::NotFound(format!("model #{m} has been disposed")))?;
+        let ws: Vec<Option<Handle>> = model.weights.iter().map(|w| names.iter().position(|n| *n == w.name).map(|k| handles[k])).collect();
+        model.apply_eager(&mut self.rt, x, &ws, training)
+    }
+}
