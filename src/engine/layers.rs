@@ -4,7 +4,7 @@
 
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::model::{Compiled, Ref, Sequential};
+use crate::model::{Compiled, LayersModel, Ref};
 use crate::nn;
 use crate::tensor::DType;
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ impl Engine {
     /// An empty Sequential model; returns its id.
     pub fn new_model(&mut self) -> u32 {
         let seed = self.next_seed();
-        self.insert_model(Sequential::new(seed))
+        self.insert_model(LayersModel::new(seed))
     }
 
     /// Adds a layer from `{className, config}` to Sequential model `m`; returns the layer's
@@ -137,7 +137,7 @@ impl Engine {
         }
         let outputs = list("outputs")?.iter().map(parse_ref).collect::<Result<Vec<_>>>()?;
         let seed = self.next_seed();
-        let model = Sequential::functional(seed, layers, inputs, nodes, outputs)?;
+        let model = LayersModel::functional(seed, layers, inputs, nodes, outputs)?;
         let info: Vec<Value> = (0..model.layers.len()).map(|i| layer_info(&model, i)).collect();
         let id = self.insert_model(model);
         Ok(json!({"id": id, "layers": info}))
@@ -159,7 +159,7 @@ impl Engine {
 
 /// A layer's shapes as a user sees them (free dims as null) and its weights:
 /// `{inputShape, inputShapes, outputShape, outputShapes, weights: [{name, shape, state}]}`.
-pub fn layer_info(model: &Sequential, i: usize) -> Value {
+pub fn layer_info(model: &LayersModel, i: usize) -> Value {
     let e = &model.layers[i];
     let (ins, outs) = model.shown_shapes(i);
     let weights: Vec<Value> = e

@@ -14,7 +14,7 @@ use crate::eager::{Handle, Runtime};
 use crate::error::{Error, Result};
 use crate::graph::TracedFn;
 use crate::model::trainer::{self, FitOptions, FitSession};
-use crate::model::Sequential;
+use crate::model::LayersModel;
 use crate::tensor::Tensor;
 use pending::{LazyRead, PendingEntry};
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 pub struct Engine {
     pub rt: Runtime,
-    pub models: HashMap<u32, Sequential>,
+    pub models: HashMap<u32, LayersModel>,
     /// Fit sessions by id, with the id of the model each trains.
     pub sessions: HashMap<u32, (u32, FitSession)>,
     pub traced: HashMap<u32, TracedFn>,
@@ -86,7 +86,7 @@ impl Engine {
         self.rt.rng = crate::rng::Rng::new(seed);
     }
 
-    pub fn model(&mut self, m: u32) -> Result<&mut Sequential> {
+    pub fn model(&mut self, m: u32) -> Result<&mut LayersModel> {
         self.models.get_mut(&m).ok_or_else(|| Error::NotFound(format!("model #{m} has been disposed")))
     }
 
@@ -103,7 +103,7 @@ impl Engine {
     }
 
     /// Keeps `model` under a new id.
-    pub fn insert_model(&mut self, model: Sequential) -> u32 {
+    pub fn insert_model(&mut self, model: LayersModel) -> u32 {
         let id = self.id();
         self.models.insert(id, model);
         id

@@ -4,14 +4,14 @@
 //! recorded like any other op, so `tf.variableGrads(() => loss(model.apply(x)), vars)` differentiates
 //! through the model with respect to its weights.
 
-use super::{forward::pack, Sequential};
+use super::{forward::pack, LayersModel};
 use crate::eager::{Handle, Runtime};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::ops::Op;
 use std::rc::Rc;
 
-impl Sequential {
+impl LayersModel {
     /// The model's output for `x` (the packed inputs, batch first) as a runtime tensor. `weights`
     /// has one entry per model weight: a tensor to read it from, or None for the stored value.
     /// `training` runs dropout and the like as `fit` does (moving statistics are not updated).

@@ -3,7 +3,7 @@
 //! Keras loss class `{className, config}`, a recorded user function `{traced: id, name}` or one
 //! recorded afresh each step `{perStep, name}`; metrics likewise.
 
-use super::Sequential;
+use super::LayersModel;
 use crate::error::{Error, Result};
 use crate::graph::TracedFn;
 use crate::losses::Loss;
@@ -91,7 +91,7 @@ impl Compiled {
 
 impl Compiled {
     /// compile's options for `model`; `traced(id)` hands over a recorded user function.
-    pub fn from_json(model: &Sequential, cfg: &Value, mut traced: impl FnMut(u32) -> Option<TracedFn>) -> Result<Compiled> {
+    pub fn from_json(model: &LayersModel, cfg: &Value, mut traced: impl FnMut(u32) -> Option<TracedFn>) -> Result<Compiled> {
         let optimizer = Optimizer::from_config(cfg.get("optimizer").ok_or_else(|| Error::arg("compile", "an optimizer is required"))?)?;
         let outs = model.output_shapes()?;
         let names: Vec<String> =
@@ -177,7 +177,7 @@ fn parse_head(
     Ok(Head { loss, weight, metrics })
 }
 
-impl Sequential {
+impl LayersModel {
     /// The log keys of the compiled model (["loss"] when it is not compiled).
     pub fn metric_keys(&self) -> Vec<String> {
         self.compiled.as_ref().map(|c| c.keys()).unwrap_or_else(|| vec!["loss".to_string()])
@@ -201,14 +201,14 @@ mod tests {
     use crate::tensor::DType;
     use serde_json::json;
 
-    fn two_heads() -> Sequential {
+    fn two_heads() -> LayersModel {
         let l = |c: &str, cfg: Value| nn::from_config(c, &cfg).unwrap();
         let layers = vec![
             l("InputLayer", json!({"name": "x", "inputShape": [4]})),
             l("Dense", json!({"name": "cls", "units": 3, "activation": "softmax"})),
             l("Dense", json!({"name": "reg", "units": 1})),
         ];
-        Sequential::functional(
+        LayersModel::functional(
             1,
             layers,
             vec![(0, DType::F32)],

@@ -1,7 +1,7 @@
 //! The forward pass: a Sequential model's chain of layers, or a functional model's graph of
 //! layer calls (several inputs and targets arrive packed side by side in one tensor).
 
-use super::{Ref, Sequential};
+use super::{LayersModel, Ref};
 use crate::error::{Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::nn::describe;
@@ -35,7 +35,7 @@ pub(super) fn pack(g: &mut Graph, outs: &[NodeId]) -> Result<NodeId> {
     g.apply(crate::ops::Op::Concat { axis: 1 }, &flat)
 }
 
-impl Sequential {
+impl LayersModel {
     /// Adds the forward pass to `g`. `params` maps weight index to its graph node.
     pub fn forward(&self, g: &mut Graph, x: NodeId, params: &[NodeId], training: bool) -> Result<NodeId> {
         let mut h = x;

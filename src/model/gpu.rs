@@ -9,7 +9,7 @@
 //! `fit` ends, so synchronous reads and a fallback to the CPU always have recent weights.
 
 use super::plan::{plan_key, PlanKey};
-use super::{PlanKind, Sequential};
+use super::{LayersModel, PlanKind};
 use crate::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
 use crate::backend::gpu::{Gpu, Kernel, Readback, RECORD_BYTES, RECORD_WORDS};
 use crate::error::Result;
@@ -48,7 +48,7 @@ struct Constraints {
 impl Constraints {
     /// The dispatches for the trained weights of `model` that have a constraint; each binds its
     /// weight's range of the arena.
-    fn new(gpu: &Gpu, model: &Sequential, arena: &ParamArena, trained: &[usize]) -> Constraints {
+    fn new(gpu: &Gpu, model: &LayersModel, arena: &ParamArena, trained: &[usize]) -> Constraints {
         let list: Vec<usize> = trained.iter().copied().filter(|&wi| model.weights[wi].constraint.is_some()).collect();
         if list.is_empty() || model.compiled.is_none() {
             return Constraints { pipeline: None, _params: None, dispatches: vec![] };
@@ -142,7 +142,7 @@ fn zeroed(gpu: &Gpu, elements: u64, label: &str) -> wgpu::Buffer {
 
 impl GpuModel {
     /// Uploads the model's weights and optimizer state (from the CPU mirror).
-    pub fn new(gpu: &Arc<Gpu>, model: &mut Sequential) -> Result<GpuModel> {
+    pub fn new(gpu: &Arc<Gpu>, model: &mut LayersModel) -> Result<GpuModel> {
         gpu.check("uploading the model")?;
         let trained: Vec<usize> = (0..model.weights.len()).filter(|&i| model.weights[i].trainable).collect();
         let values: Vec<&[f32]> = model.weights.iter().map(|w| w.value.data.as_slice()).collect();
@@ -204,7 +204,7 @@ impl GpuModel {
         })
     }
 
-    fn build_step(&self, model: &Sequential, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> Result<GpuStep> {
+    fn build_step(&self, model: &LayersModel, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType) -> Result<GpuStep> {
         let mut sg = model.step_graph(kind, batch, y_feat, y_dtype, None)?;
         let mut outs = sg.outputs.clone();
         let mut grads: Vec<NodeId> = sg.grads.iter().map(|g| g.1).collect();
@@ -257,7 +257,7 @@ impl GpuModel {
     /// EVAL). Returns after submitting: nothing waits on the GPU.
     pub fn step(
         &mut self,
-        model: &mut Sequential,
+        model: &mut LayersModel,
         kind: PlanKind,
         inputs: &[&[f32]],
         (y_feat, y_dtype): (&[usize], DType),
@@ -332,7 +332,7 @@ impl GpuModel {
 
     /// Runs a predict step and copies its output into `enc`'s readback; used by `predict`.
     /// `seed` draws the noise of random ops a model runs in inference (a custom sampling layer).
-    pub fn predict_batch(&mut self, model: &Sequential, x: &[f32], out: &wgpu::Buffer, out_at: u64, seed: u32) -> Result<()> {
+    pub fn predict_batch(&mut self, model: &LayersModel, x: &[f32], out: &wgpu::Buffer, out_at: u64, seed: u32) -> Result<()> {
         let batch = x.len() / crate::tensor::numel(&model.input_feature_shape()?).max(1);
         let key = plan_key(PlanKind::Predict, batch, &[], DType::F32, model.shape_tag());
         let mut step = match self.plans.remove(&key) {
@@ -369,7 +369,7 @@ impl GpuModel {
     }
 
     /// The step values, then everything [`GpuModel::apply_sync`] needs, in one read.
-    pub fn read_values_and_state(&self, enc: &mut wgpu::CommandEncoder, model: &Sequential) -> Readback {
+    pub fn read_values_and_state(&self, enc: &mut wgpu::CommandEncoder, model: &LayersModel) -> Readback {
         let mut parts = vec![(&self.vals, 0u64, self.k)];
         parts.extend(self.state_parts(model));
         self.gpu.readback(enc, &parts)
@@ -382,12 +382,12 @@ impl GpuModel {
 
     /// Encodes a readback of the sums (training, validation), then the weights and the
     /// optimizer slots: everything [`GpuModel::apply_sync`] needs.
-    pub fn sync_parts(&self, enc: &mut wgpu::CommandEncoder, model: &Sequential) -> Readback {
+    pub fn sync_parts(&self, enc: &mut wgpu::CommandEncoder, model: &LayersModel) -> Readback {
         let parts = self.state_parts(model);
         self.gpu.readback(enc, &parts)
     }
 
-    fn state_parts(&self, model: &Sequential) -> Vec<(&wgpu::Buffer, u64, usize)> {
+    fn state_parts(&self, model: &LayersModel) -> Vec<(&wgpu::Buffer, u64, usize)> {
         let n = self.arena.len();
         let ns = model.compiled.as_ref().map(|c| c.optimizer.num_slots()).unwrap_or(0);
         let mut parts = vec![(&self.acc, 0u64, self.k), (&self.acc, VAL_AT, self.k), (&self.arena.buf, 0, n)];
@@ -399,7 +399,7 @@ impl GpuModel {
 
     /// Writes a finished [`GpuModel::sync_parts`] read into the CPU mirror (weights and optimizer
     /// state); returns the training and validation sums.
-    pub fn apply_sync(&self, model: &mut Sequential, data: Vec<Vec<f32>>) -> (Vec<f32>, Vec<f32>) {
+    pub fn apply_sync(&self, model: &mut LayersModel, data: Vec<Vec<f32>>) -> (Vec<f32>, Vec<f32>) {
         let mut it = data.into_iter();
         let train = it.next().unwrap_or_default();
         let val = it.next().unwrap_or_default();
@@ -441,7 +441,7 @@ impl GpuModel {
 /// Native only: trains `batches` steps of (x, y) batches on the GPU and brings the mirror up to
 /// date (tests and benchmarks).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn sync_blocking(g: &GpuModel, model: &mut Sequential) -> Result<(Vec<f32>, Vec<f32>)> {
+pub fn sync_blocking(g: &GpuModel, model: &mut LayersModel) -> Result<(Vec<f32>, Vec<f32>)> {
     let mut enc = g.gpu.device.create_command_encoder(&Default::default());
     let rb = g.sync_parts(&mut enc, model);
     g.gpu.queue.submit([enc.finish()]);

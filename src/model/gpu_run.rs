@@ -3,7 +3,7 @@
 //! the results is started. The caller polls the read; nothing here blocks.
 
 use super::gpu::{GpuModel, EVAL};
-use super::{trainer, PlanKind, Sequential};
+use super::{trainer, LayersModel, PlanKind};
 use crate::backend::gpu::{Gpu, Readback};
 use crate::error::Result;
 use crate::tensor::{numel, shape::checked_numel, Tensor};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// Runs `model` on `x` in batches of `batch` on the GPU: the output's shape, the read of its
 /// values, and the buffer the read copies from (give it back to the pool once read).
-pub fn predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize) -> Result<(Vec<usize>, Readback, wgpu::Buffer)> {
+pub fn predict(model: &mut LayersModel, gpu: &Arc<Gpu>, x: &Tensor, batch: usize) -> Result<(Vec<usize>, Readback, wgpu::Buffer)> {
     trainer::check_predict(model, x)?;
     let mut shape = vec![x.shape[0]];
     shape.extend(model.output_shape()?);
@@ -45,7 +45,7 @@ pub fn predict(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, batch: usize)
 /// Evaluates `model` on `x`, `y` in batches of `batch` on the GPU: the number of values (the
 /// loss, then each metric) and the read of their sums over the samples (one part, `k` values:
 /// divide by the sample count).
-pub fn evaluate(model: &mut Sequential, gpu: &Arc<Gpu>, x: &Tensor, y: &Tensor, batch: usize) -> Result<(usize, Readback)> {
+pub fn evaluate(model: &mut LayersModel, gpu: &Arc<Gpu>, x: &Tensor, y: &Tensor, batch: usize) -> Result<(usize, Readback)> {
     trainer::check_data(model, "evaluate", x, y)?;
     let mut g = match model.gpu.take() {
         Some(g) => g,

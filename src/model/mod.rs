@@ -1,7 +1,7 @@
 //! Models: layers with inferred shapes and the weight store, as a chain (a Sequential model)
 //! or a graph of layer calls (a functional model).
 //!
-//! - this file: the model type, building it (`add`, [`Sequential::functional`]), its shapes
+//! - this file: the model type, building it ([`LayersModel::add`], [`LayersModel::functional`]), its shapes
 //!   and input checks;
 //! - [`forward`]: the forward pass (chain or graph); [`plan`]: the step graphs (loss, metrics,
 //!   gradients) and the cache of planned steps; [`weights`]: weights, carried states and the
@@ -99,7 +99,12 @@ pub struct Topology {
     pub outputs: Vec<Ref>,
 }
 
-pub struct Sequential {
+/// A model, as TF.js's `LayersModel`: layers, the weight store, compile's state and the cached
+/// planned steps. A Sequential model is one whose layers form a chain (`topo` None, built by
+/// [`LayersModel::add`]); a functional model (`tf.model`) holds its graph of layer calls
+/// ([`LayersModel::functional`]). The two share every other part (planning, training, weights,
+/// both devices); only the forward pass walks a chain or the graph (see [`forward`]).
+pub struct LayersModel {
     pub layers: Vec<LayerEntry>,
     pub input_shape: Option<Vec<usize>>,
     pub input_dtype: DType,
@@ -119,9 +124,14 @@ pub struct Sequential {
     pub free: Option<shapes::FreeDims>,
 }
 
-impl Sequential {
-    pub fn new(seed: u64) -> Sequential {
-        Sequential {
+/// The name the native tests and most of the engine's history use: every model is a
+/// [`LayersModel`], a Sequential one is built with `new` and `add`.
+pub type Sequential = LayersModel;
+
+impl LayersModel {
+    /// An empty model; layers join it with [`LayersModel::add`].
+    pub fn new(seed: u64) -> LayersModel {
+        LayersModel {
             layers: vec![],
             input_shape: None,
             input_dtype: DType::F32,
@@ -146,8 +156,8 @@ impl Sequential {
         inputs: Vec<(usize, DType)>,
         nodes: Vec<(usize, Vec<Ref>)>,
         outputs: Vec<Ref>,
-    ) -> Result<Sequential> {
-        let mut m = Sequential::new(seed);
+    ) -> Result<LayersModel> {
+        let mut m = LayersModel::new(seed);
         let mut model_inputs = vec![];
         let mut free_mask = vec![];
         for &(li, dtype) in &inputs {

@@ -2,7 +2,7 @@
 //! metrics, gradients, gradient clipping, state updates), planned once per kind, batch size,
 //! layer variant and label signature and cached on the model (DESIGN.md §2).
 
-use super::{forward::pack, forward::unpack, LossFn, MetricFn, Sequential, StepFns};
+use super::{forward::pack, forward::unpack, LayersModel, LossFn, MetricFn, StepFns};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::autodiff::grad;
 use crate::graph::plan::Plan;
@@ -115,7 +115,7 @@ pub(super) fn plan_key(kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: 
     (kind, batch, h.finish())
 }
 
-impl Sequential {
+impl LayersModel {
     /// The loss node (a scalar: each output's mean loss over samples, weighted by `sample_w`
     /// when given, summed with the outputs' loss weights), then each output's loss when there
     /// are several, then each output's metrics (never weighted, as in TF.js). `ys` and `ps` hold

@@ -2,9 +2,9 @@
 //! (each layer built at its first call), and, for inputs with free dims (TF.js's
 //! `inputShape: [null, 8]`), one build of the layers per input shape a run brings (a variant),
 //! over the same weights. A variant is made the first time its shape is seen and kept; the
-//! planned steps are cached per variant as per batch size (see [`Sequential::shape_tag`]).
+//! planned steps are cached per variant as per batch size (see [`LayersModel::shape_tag`]).
 
-use super::{CallNode, Ref, Sequential};
+use super::{CallNode, LayersModel, Ref};
 use crate::error::{Error, Result};
 use crate::nn::{self, batch_shape, describe, free, Layer, WeightSpec};
 use std::collections::HashMap;
@@ -105,7 +105,7 @@ fn tag_of(shapes: &[Vec<usize>]) -> u64 {
     h.finish() | 1
 }
 
-impl Sequential {
+impl LayersModel {
     /// The feature shape of each model input.
     pub fn input_shapes(&self) -> Vec<Vec<usize>> {
         match &self.topo {

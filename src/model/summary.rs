@@ -1,7 +1,7 @@
 //! `model.summary()` in TF.js's layout: a 90-column table whose cells are cut at fixed stops
 //! (28, 54, 80, 90), then the parameter totals.
 
-use super::Sequential;
+use super::LayersModel;
 use crate::nn::free::batch_shape as shown;
 
 /// TF.js's defaults: 90 columns, stops at these fractions of the width.
@@ -29,7 +29,7 @@ fn row(fields: &[String], stops: &[usize]) -> String {
     line
 }
 
-impl Sequential {
+impl LayersModel {
     /// The summary as text, checking the options: `width` 0 and empty `positions` give TF.js's
     /// defaults; positions are fractions of the width (all at most 1) or columns.
     pub fn summary_text(&self, width: usize, positions: &[f64]) -> crate::error::Result<String> {

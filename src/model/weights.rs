@@ -2,13 +2,13 @@
 //! (whole model or one layer), and the optimizer's state for the trained weights (saved and
 //! restored with the model, as TF.js saves optimizer weights).
 
-use super::{Sequential, Weight};
+use super::{LayersModel, Weight};
 use crate::error::{fmt_shape, Error, Result};
 use crate::nn::{describe, Layer};
 use crate::tensor::{numel, DType, Tensor};
 use serde_json::{json, Value};
 
-impl Sequential {
+impl LayersModel {
     /// Creates a layer's carried states (zeros) in the weight store; returns their indices.
     pub(super) fn push_carries(&mut self, layer: &dyn Layer) -> Vec<usize> {
         let mut idx = vec![];
@@ -119,7 +119,7 @@ impl Sequential {
     }
 }
 
-impl Sequential {
+impl LayersModel {
     /// Copies of the real weights (carried states left out), in order.
     pub fn get_weights(&self) -> Vec<Tensor> {
         self.weight_indices().into_iter().map(|i| self.weights[i].value.clone()).collect()

@@ -41,6 +41,7 @@ pub fn layer_validate(class_name: &str, config: &str) -> std::result::Result<(),
 #[wasm_bindgen]
 pub fn model_add(m: u32, class_name: &str, config: &str) -> std::result::Result<String, JsError> {
     with(|st| {
+        st.settle_model(m)?;
         let cfg = parse_json(class_name, config)?;
         Ok(st.add_layer(m, class_name, &cfg)?.to_string())
     })

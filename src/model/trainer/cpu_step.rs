@@ -2,7 +2,7 @@
 //! through the planned step (or a plan of its own when per-step functions were recorded), and
 //! validation batch by batch.
 
-use super::{evaluate, evaluate_once, gather_rows, predict, rows, FitSession, Phase, PlanKind, Sequential, StepFns};
+use super::{evaluate, evaluate_once, gather_rows, predict, rows, FitSession, LayersModel, Phase, PlanKind, StepFns};
 use crate::error::Result;
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
@@ -10,7 +10,7 @@ use crate::tensor::{numel, Tensor};
 impl FitSession {
     /// The validation values, batch by batch as TF.js averages them. With per-step functions each
     /// validation batch needs its own recording: returns None (with `pending` set) until supplied.
-    pub(super) fn validate(&mut self, model: &mut Sequential) -> Result<Option<Vec<f32>>> {
+    pub(super) fn validate(&mut self, model: &mut LayersModel) -> Result<Option<Vec<f32>>> {
         let (vx, vy) = self.val.as_ref().expect("validate is called with validation data");
         if !self.per_step {
             return evaluate(model, vx, vy, self.opts.batch_size).map(Some);
@@ -48,7 +48,7 @@ impl FitSession {
 
     /// Runs batch `b`'s training-mode forward pass on a copy of the random stream (so the step
     /// that follows draws the same dropout masks) and keeps (yTrue, yPred) for the recording.
-    pub(super) fn prepare_train_fns(&mut self, model: &mut Sequential, b: usize) -> Result<()> {
+    pub(super) fn prepare_train_fns(&mut self, model: &mut LayersModel, b: usize) -> Result<()> {
         let size = self.gather(b);
         let (yfeat, ydt) = (self.y.shape[1..].to_vec(), self.y.dtype);
         let mut fwd = model.take_plan(PlanKind::Forward, size, &yfeat, ydt)?;
@@ -80,7 +80,7 @@ impl FitSession {
         }
     }
 
-    pub(super) fn train_batch(&mut self, model: &mut Sequential, b: usize, fns: Option<StepFns>) -> Result<Vec<f32>> {
+    pub(super) fn train_batch(&mut self, model: &mut LayersModel, b: usize, fns: Option<StepFns>) -> Result<Vec<f32>> {
         // Training on the CPU changes the weights: a copy on the GPU is stale from here.
         model.gpu = None;
         let size = self.gather(b);

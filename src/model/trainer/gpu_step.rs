@@ -3,7 +3,7 @@
 //! `map_async`, and the fall back to the CPU (from the last mirrored weights) when the device is
 //! lost.
 
-use super::{Event, FitSession, PlanKind, Sequential};
+use super::{Event, FitSession, LayersModel, PlanKind};
 use crate::error::{Error, Result};
 use crate::tensor::numel;
 
@@ -39,7 +39,7 @@ impl FitSession {
     /// Trains on `gpu` from here on (the weights and optimizer state are uploaded from the CPU).
     /// A model with per-step user functions stays on the CPU: they need each step's prediction
     /// in JS. Returns whether the GPU is used.
-    pub fn use_gpu(&mut self, gpu: std::sync::Arc<crate::backend::gpu::Gpu>, model: &mut Sequential) -> Result<bool> {
+    pub fn use_gpu(&mut self, gpu: std::sync::Arc<crate::backend::gpu::Gpu>, model: &mut LayersModel) -> Result<bool> {
         if self.per_step || gpu.is_lost() {
             return Ok(false);
         }
@@ -61,7 +61,7 @@ impl FitSession {
         self.gpu.is_some()
     }
 
-    pub(super) fn position(&self, model: &Sequential) -> Snap {
+    pub(super) fn position(&self, model: &LayersModel) -> Snap {
         Snap {
             epoch: self.epoch,
             batch: self.batch,
@@ -73,7 +73,7 @@ impl FitSession {
     }
 
     /// Resumes on the CPU from the last mirrored position after the GPU failed.
-    pub(super) fn fall_back(&mut self, model: &mut Sequential, why: &Error, events: &mut Vec<Event>) {
+    pub(super) fn fall_back(&mut self, model: &mut LayersModel, why: &Error, events: &mut Vec<Event>) {
         let Some(run) = self.gpu.take() else { return };
         model.gpu = None;
         let s = run.snap;
@@ -85,7 +85,7 @@ impl FitSession {
     }
 
     /// Goes back to where the mirrored weights were read (the batches since are trained again).
-    pub(super) fn rewind(&mut self, model: &mut Sequential, s: Snap) {
+    pub(super) fn rewind(&mut self, model: &mut LayersModel, s: Snap) {
         // An epoch JS has already begun is resumed from its start, not begun a second time.
         let begun = s.batch.is_none() && self.epoch == s.epoch && self.batch.is_some();
         self.epoch = s.epoch;
@@ -100,7 +100,7 @@ impl FitSession {
 
     /// The session ends before finishing (a callback threw, or an error): the model keeps the
     /// mirrored weights and the optimizer state that goes with them.
-    pub fn abandon(&mut self, model: &mut Sequential) {
+    pub fn abandon(&mut self, model: &mut LayersModel) {
         if let Some(run) = self.gpu.take() {
             model.gpu = None;
             if let Some(c) = model.compiled.as_mut() {
@@ -111,7 +111,7 @@ impl FitSession {
 
     /// The model's GPU copy was dropped during the fit (new weights, a frozen layer, a new
     /// compile): upload the mirror again and go on from the position it was read at.
-    pub(super) fn reupload(&mut self, model: &mut Sequential) -> Result<()> {
+    pub(super) fn reupload(&mut self, model: &mut LayersModel) -> Result<()> {
         let Some(run) = self.gpu.as_mut() else { return Ok(()) };
         run.wait = None;
         run.sync = None;
@@ -130,7 +130,7 @@ impl FitSession {
 
     /// Takes in finished GPU reads. Ok(false): still waiting; Ok(true) with `hand_back` set when
     /// an epoch just ended.
-    pub(super) fn gpu_poll(&mut self, model: &mut Sequential, events: &mut Vec<Event>, hand_back: &mut bool) -> Result<bool> {
+    pub(super) fn gpu_poll(&mut self, model: &mut LayersModel, events: &mut Vec<Event>, hand_back: &mut bool) -> Result<bool> {
         let Some(run) = self.gpu.as_mut() else { return Ok(true) };
         if let Some(e) = run.gpu.check("training").err() {
             return Err(e);
@@ -195,7 +195,7 @@ impl FitSession {
 
     /// Starts a mirror refresh when at least `every` batches were trained since the last and
     /// none is in flight; it completes in the background (no waiting).
-    pub(super) fn start_sync(&mut self, model: &Sequential, every: usize) {
+    pub(super) fn start_sync(&mut self, model: &LayersModel, every: usize) {
         let pos = self.position(model);
         let (Some(run), Some(g)) = (self.gpu.as_mut(), model.gpu.as_ref()) else { return };
         if run.sync.is_some() || run.wait.is_some() || run.since_sync < every.max(1) {
@@ -210,7 +210,7 @@ impl FitSession {
     }
 
     /// One training step on the GPU (submitted, not awaited).
-    pub(super) fn train_batch_gpu(&mut self, model: &mut Sequential, b: usize) -> Result<()> {
+    pub(super) fn train_batch_gpu(&mut self, model: &mut LayersModel, b: usize) -> Result<()> {
         let size = self.gather(b);
         self.sample_weights(size);
         let kind = if self.opts.class_weight.is_some() { PlanKind::TrainWeighted } else { PlanKind::Train };
@@ -227,7 +227,7 @@ impl FitSession {
 
     /// Encodes the validation pass (when the epoch completed) and the read of the epoch's sums,
     /// weights and optimizer state.
-    pub(super) fn end_epoch_gpu(&mut self, model: &mut Sequential, complete: bool) -> Result<()> {
+    pub(super) fn end_epoch_gpu(&mut self, model: &mut LayersModel, complete: bool) -> Result<()> {
         let mut g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
         let r = (|| -> Result<()> {
             if let (Some((vx, vy)), true) = (self.val.as_ref(), complete) {

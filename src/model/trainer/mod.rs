@@ -3,7 +3,7 @@
 //! JS calls it again after yielding to the browser. Batches are gathered into buffers allocated
 //! once; plans are built on the first step of each batch size and replayed after.
 
-use super::{Phase, PlanKind, Sequential, StepFns, StepPlan};
+use super::{LayersModel, Phase, PlanKind, StepFns, StepPlan};
 use crate::error::{fmt_shape, Error, Result};
 use crate::nn::describe;
 use crate::rng::Rng;
@@ -88,7 +88,7 @@ fn maybe_numbers<S: serde::Serializer>(v: &Option<Vec<f32>>, s: S) -> std::resul
 }
 
 /// Validates that x and y can train `model`, naming the input, the output layer and the shapes.
-pub fn check_data(model: &Sequential, op: &str, x: &Tensor, y: &Tensor) -> Result<()> {
+pub fn check_data(model: &LayersModel, op: &str, x: &Tensor, y: &Tensor) -> Result<()> {
     if x.shape.is_empty() || x.shape[0] == 0 {
         return Err(Error::data(op, format!("x is empty (shape {}); at least one sample is needed", fmt_shape(&x.shape))));
     }
@@ -158,7 +158,7 @@ fn gather_rows(src: &[f32], row: usize, idx: &[usize], dst: &mut Vec<f32>) {
 
 /// Runs `kind` over `x` (and `y`) in batches, calling `each(plan outputs, batch size)`.
 fn batched(
-    model: &mut Sequential,
+    model: &mut LayersModel,
     kind: PlanKind,
     x: &Tensor,
     y: Option<&Tensor>,
@@ -194,7 +194,7 @@ fn batched(
 
 /// A stateful model runs only whole batches of the size its layers keep states for (Keras's
 /// rule), checked before any step runs.
-pub fn check_state_batch(model: &Sequential, op: &str, n: usize, batch_size: usize) -> Result<()> {
+pub fn check_state_batch(model: &LayersModel, op: &str, n: usize, batch_size: usize) -> Result<()> {
     for e in model.layers.iter().filter(|e| !e.carries.is_empty()) {
         let keep = model.weights[e.carries[0]].value.shape[0];
         // Every batch must have `keep` samples: batches of batchSize (the last one shorter), or
@@ -213,7 +213,7 @@ pub fn check_state_batch(model: &Sequential, op: &str, n: usize, batch_size: usi
 }
 
 /// `evaluate`: the loss and each metric, averaged over samples.
-pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Vec<f32>> {
+pub fn evaluate(model: &mut LayersModel, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Vec<f32>> {
     check_data(model, "evaluate", x, y)?;
     check_state_batch(model, "evaluate", x.shape[0], batch_size)?;
     let k = model.compiled.as_ref().map(|c| c.num_values()).unwrap_or(1);
@@ -229,7 +229,7 @@ pub fn evaluate(model: &mut Sequential, x: &Tensor, y: &Tensor, batch_size: usiz
 }
 
 /// Evaluates `x` as one batch with this step's recordings of per-step functions.
-fn evaluate_once(model: &mut Sequential, x: &Tensor, y: &Tensor, fns: &StepFns) -> Result<Vec<f32>> {
+fn evaluate_once(model: &mut LayersModel, x: &Tensor, y: &Tensor, fns: &StepFns) -> Result<Vec<f32>> {
     let n = x.shape[0];
     let mut sp = model.build_plan(PlanKind::Eval, n, &y.shape[1..], y.dtype, Some(fns))?;
     sp.plan.run(&[&x.data, &y.data], &model.weights[..], &mut Rng::new(0));
@@ -237,7 +237,7 @@ fn evaluate_once(model: &mut Sequential, x: &Tensor, y: &Tensor, fns: &StepFns) 
 }
 
 /// Checks `x` for `predict`: the model's input shape, finite values.
-pub fn check_predict(model: &Sequential, x: &Tensor) -> Result<()> {
+pub fn check_predict(model: &LayersModel, x: &Tensor) -> Result<()> {
     model.check_input("predict", &x.shape)?;
     model.check_input_values("predict", x)?;
     if let Some(k) = x.first_non_finite() {
@@ -247,7 +247,7 @@ pub fn check_predict(model: &Sequential, x: &Tensor) -> Result<()> {
 }
 
 /// `predict`: the model's output for every sample of `x`.
-pub fn predict(model: &mut Sequential, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+pub fn predict(model: &mut LayersModel, x: &Tensor, batch_size: usize) -> Result<Tensor> {
     check_predict(model, x)?;
     check_state_batch(model, "predict", x.shape[0], batch_size)?;
     let mut shape = vec![x.shape[0]];
@@ -298,7 +298,7 @@ pub struct FitSession {
 const SYNC_EVERY: usize = 16;
 
 impl FitSession {
-    pub fn new(model: &Sequential, x: Tensor, y: Tensor, val: Option<(Tensor, Tensor)>, opts: FitOptions) -> Result<FitSession> {
+    pub fn new(model: &LayersModel, x: Tensor, y: Tensor, val: Option<(Tensor, Tensor)>, opts: FitOptions) -> Result<FitSession> {
         let c = model
             .compiled
             .as_ref()
@@ -403,7 +403,7 @@ impl FitSession {
     }
 
     /// Runs to the end without handing back (native use, tests): every event, in order.
-    pub fn run_all(&mut self, model: &mut Sequential) -> Result<Vec<Event>> {
+    pub fn run_all(&mut self, model: &mut LayersModel) -> Result<Vec<Event>> {
         let mut events = vec![];
         while !self.finished {
             let evs = self.run(model, 1024)?;
@@ -417,7 +417,7 @@ impl FitSession {
     }
 
     /// Runs up to `max_batches` batches and returns what happened.
-    pub fn run(&mut self, model: &mut Sequential, max_batches: usize) -> Result<Vec<Event>> {
+    pub fn run(&mut self, model: &mut LayersModel, max_batches: usize) -> Result<Vec<Event>> {
         let mut events = vec![];
         let mut done = 0;
         let mut unreported = 0;
