@@ -186,7 +186,7 @@ test('corrupt or mismatched files give clear errors and the engine keeps working
     const bad = JSON.parse(JSON.stringify(json.modelTopology));
     bad.config.layers[0].config.units += 1;
     const unknown = JSON.parse(JSON.stringify(json.modelTopology));
-    unknown.config.layers[0].class_name = 'Conv3D';
+    unknown.config.layers[0].class_name = 'Conv4D';
     const out = {
       truncated: await msg(() => tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, specs, weights.slice(0, weights.byteLength - 8)))),
       shapes: await msg(() => tf.loadLayersModel(tf.io.fromMemory(bad, specs, weights))),
@@ -202,7 +202,7 @@ test('corrupt or mismatched files give clear errors and the engine keeps working
   assert.match(r.truncated, /^Error: loadLayersModel: .*(bytes|short|truncated)/i);
   assert.match(r.shapes, /^Error: loadLayersModel: .*shape/);
   assert.match(r.missing, /^Error: loadLayersModel: /);
-  assert.match(r.unknown, /^Error: loadLayersModel: layer '.*': .*unknown layer class 'Conv3D'/);
+  assert.match(r.unknown, /^Error: loadLayersModel: layer '.*': .*unknown layer class 'Conv4D'/);
   assert.match(r.nothing, /^Error: .*no-such-model/);
   assert.match(r.notKeras, /^Error: loadLayersModel: .*not a .keras file/);
   assert.match(r.brokenKeras, /^Error: loadLayersModel: /);

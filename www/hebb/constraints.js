@@ -6,7 +6,7 @@
 import { tidy } from './tensor.js';
 import { add, clipByValue, div, mul, relu, sqrt, square, sum } from './ops.js';
 import { constraintConfig } from './keras_json.js';
-import { _registerConstraintClass } from './layers.js';
+import { _registerConstraintClass } from './layer_weights.js';
 
 /** Keras 3's backend epsilon, and TF.js's on float32 backends. */
 const EPSILON = 1e-7;

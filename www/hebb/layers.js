@@ -1,15 +1,16 @@
 // Layers: option objects with TF.js names. A layer checks its options with the engine when it is
 // constructed (so a bad option throws where the user wrote it), and is built inside a model by
-// `model.add`, which infers its input shape.
+// `model.add`, which infers its input shape. Its weights (LayerVariable, getWeights, losses, ...)
+// are in layer_weights.js, the tf.layers factories in layer_factories.js, tf.initializers and
+// tf.regularizers in initializers.js.
 import { engine } from './engine.js';
 import { Tensor, tidy, wrap } from './tensor.js';
-import { abs, add, mul, square, sum } from './ops.js';
 import { canonicalConstraint, canonicalLayerConfig } from './keras_json.js';
-import { defineLayerProps, inputSpecOf, weightProp, _registerOptionClasses } from './layer_props.js';
-import { variable, recording, uniqueVariableName, _registerModelHooks } from './grad.js';
+import { defineLayerProps, inputSpecOf, weightProp } from './layer_props.js';
+import { recording } from './grad.js';
+import { Regularizer } from './initializers.js';
 
 let nextLayerId = 1;
-let nextVariableId = 1;
 
 const counters = new Map();
 function autoName(className) {
@@ -21,7 +22,7 @@ function autoName(className) {
   return `${snake}_${className}${n}`;
 }
 
-function serializable(v) {
+export function serializable(v) {
   if (v && typeof v === 'object' && typeof v.toJSON === 'function') return v.toJSON();
   return v;
 }
@@ -172,20 +173,6 @@ export class Layer {
     const r = this._config.activityRegularizer;
     return r ? new Regularizer(r.config?.l1 ?? 0, r.config?.l2 ?? 0) : null;
   }
-  /**
-   * A weight of a custom layer, asked for in build(): TF.js's addWeight(name, shape, dtype,
-   * initializer, regularizer, trainable, constraint). Returns a variable whose read() gives the tensor.
-   */
-  addWeight(name, shape, dtype, initializer, regularizer, trainable = true, constraint = null) {
-    if (!this._custom) throw new Error(`${this.className} '${this.name}': addWeight is for custom layers`);
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new Error(`${this.className} '${this.name}': addWeight '${name}': shape must be an array of positive integers, received ${JSON.stringify(shape)}`);
-    }
-    if (dtype !== undefined && dtype !== null && dtype !== 'float32') throw new Error(`${this.className} '${this.name}': addWeight '${name}': only float32 weights are supported, received ${dtype}`);
-    const index = this._weightSpecs.length;
-    this._weightSpecs.push({ name, shape, initializer: serializable(initializer) ?? 'glorotUniform', regularizer: serializable(regularizer) ?? null, trainable: trainable !== false, constraint: canonicalConstraint(constraint) ?? null });
-    return new LayerVariable(this, index, `${this.name}/${name}`, shape, trainable !== false);
-  }
 
   /** Builds (first use) and traces the custom layer's call for inputs of these feature shapes. */
   _customSpec(shapes, dtypes = []) {
@@ -276,111 +263,11 @@ export class Layer {
     if (!this._model) throw new Error(`${this.className} '${this.name}': the layer has no weights until it is added to a model or applied`);
     return [this._model, this._homes.get(this._model)];
   }
-  countParams() {
-    if (!this.built) throw new Error(`${this.className} '${this.name}': countParams() needs the layer built: apply it to an input or add it to a model first`);
-    return (this._weightInfo ?? []).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
-  }
   /** Whether the layer has its weights (it is built by a model, or by apply()). */
   get built() { return this._builtFlag === true || this._weightInfo !== undefined; }
   set built(v) { this._builtFlag = !!v; }
-  /** The layer's weights as TF.js's LayerVariables, in the engine's (and TF.js's) order. */
-  _variables() {
-    const info = this._weightInfo ?? [];
-    if (!this._vars || this._vars.length !== info.length) {
-      this._vars = info.map((w, i) => {
-        const v = new LayerVariable(this, i, w.name, w.shape, !w.state);
-        v._state = !!w.state;
-        return v;
-      });
-    }
-    return this._vars;
-  }
-  /**
-   * The tf.Variable standing for weight `i` in custom training loops (LayerVariable.val): made
-   * on first use from the weight's value, refreshed when the model's weights changed since (fit,
-   * setWeights), and written back into the model by optimizer updates and assign().
-   */
-  _valVariable(i) {
-    if (!this._model) throw new Error(`${this.className} '${this.name}': the layer's weights do not exist until it is built`);
-    this._vals ??= [];
-    let v = this._vals[i];
-    if (!v || v.isDisposed) {
-      const w = this._variables()[i];
-      const value = w._copy();
-      try {
-        v = variable(value, w.trainable, uniqueVariableName(w.name));
-      } finally {
-        value.dispose();
-      }
-      v._bound = { layer: this, index: i };
-      v._syncedVersion = this._version;
-      this._vals[i] = v;
-    } else if (v._syncedVersion !== this._version && !recording()) {
-      const value = this._variables()[i]._copy();
-      try {
-        engine.variable_assign(v._live(), value._live());
-      } finally {
-        value.dispose();
-      }
-      v._syncedVersion = this._version;
-    }
-    return v;
-  }
-  /** Weight names and the variables that stand for them, for a model applied on tensors. */
-  _boundWeights(names, handles) {
-    for (const [i, v] of (this._vals ?? []).entries()) {
-      if (!v || v.isDisposed) continue;
-      this._valVariable(i);
-      names.push(this._weightInfo[i].name);
-      handles.push(v._live());
-    }
-  }
-  /** The weights training changes: none when the layer is frozen. */
-  get trainableWeights() {
-    return this._trainable ? this._variables().filter((v) => v._trainable) : [];
-  }
-  /** The weights training leaves alone: moving statistics, or every weight of a frozen layer. */
-  get nonTrainableWeights() {
-    return this._trainable ? this._variables().filter((v) => !v._trainable) : this._variables().slice();
-  }
-  /** Trainable weights first, then the others, as TF.js lists them. */
-  get weights() { return [...this.trainableWeights, ...this.nonTrainableWeights]; }
   /** What the layer accepts: its rank, and once built its fixed feature axis (TF.js's InputSpec). */
   get inputSpec() { return inputSpecOf(this); }
-  /**
-   * TF.js's layer.losses: functions giving a scalar each, the regularization penalty of each
-   * regularized weight (from its value when called), then those added with addLoss. fit adds the
-   * penalties inside the engine's step; a custom loop adds `calculateLosses()` itself.
-   */
-  get losses() {
-    const out = [];
-    const cfg = this._custom ? null : canonicalLayerConfig(this);
-    for (const v of this._variables()) {
-      const r = this._custom ? this._weightSpecs?.[v.index]?.regularizer : cfg[`${weightProp(v.name)}Regularizer`];
-      if (!r) continue;
-      const { l1 = 0, l2 = 0 } = r.config ?? {};
-      out.push(() => tidy(() => {
-        const w = v.read();
-        return add(mul(l1, sum(abs(w))), mul(l2, sum(square(w))));
-      }));
-    }
-    return out.concat(this._addedLosses ?? []);
-  }
-  /** The values of `losses` now (TF.js's calculateLosses): one scalar each. */
-  calculateLosses() { return this.losses.map((f) => f()); }
-  /**
-   * Adds loss functions (each `() => Scalar`, or a list) to the layer's `losses`, as TF.js's
-   * addLoss does: a custom loop sums them with `calculateLosses()`; `fit` refuses a model holding
-   * them (it does not add them to its loss yet).
-   */
-  addLoss(losses) {
-    if (losses == null || (Array.isArray(losses) && losses.length === 0)) return;
-    const list = Array.isArray(losses) ? losses : [losses];
-    list.forEach((f, i) => {
-      if (typeof f !== 'function') throw new Error(`${this.className} '${this.name}': addLoss expects functions returning a scalar (TF.js's RegularizerFn), received ${f instanceof Tensor ? 'a Tensor' : String(f)}${list.length > 1 ? ` at ${i}` : ''}`);
-    });
-    (this._addedLosses ??= []).push(...list);
-  }
   /** TF.js's update ops: moving statistics update inside Hebb's training step, so none here. */
   get updates() { return []; }
   get supportsMasking() { return MASKING.has(this.className); }
@@ -451,21 +338,6 @@ export class Layer {
   }
   _assertNotDisposed() {
     if (this._disposed) throw new Error(`${this.className} '${this.name}': the layer is disposed`);
-  }
-  /** Copies of this layer's weights. */
-  getWeights() {
-    if (!this._model) return [];
-    const [model, index] = this._home();
-    return Array.from(engine.model_layer_weights(model._id, index)).map(wrapTensor);
-  }
-  setWeights(tensors) {
-    if (!this._model) throw new Error(`${this.className} '${this.name}': setWeights before the layer is added to a model`);
-    if (!Array.isArray(tensors) || tensors.length !== this._weightCount) {
-      throw new Error(`${this.className} '${this.name}': setWeights expects ${this._weightCount} tensors, received ${Array.isArray(tensors) ? tensors.length : tensors}`);
-    }
-    const [model, index] = this._home();
-    engine.model_set_layer_weights(model._id, index, Uint32Array.from(tensors.map((t) => t.id)));
-    model._claim([this]);
   }
   /**
    * On symbolic tensors (from tf.input() or another layer's apply), records the call and
@@ -610,89 +482,6 @@ export function _overridable(proto, names) {
 _overridable(Layer.prototype, ['trainableWeights', 'nonTrainableWeights', 'weights', 'inputSpec', 'losses', 'updates', 'supportsMasking',
   'stateful', 'inboundNodes', 'outboundNodes', 'input', 'output', 'initialWeights', 'activityRegularizer']);
 
-/**
- * A layer's weight (TF.js's LayerVariable): its name, shape and dtype, read() for a copy of its
- * value (inside a custom layer's call(), the traced placeholder) and write() to set it.
- */
-export class LayerVariable {
-  constructor(layer, index, name, shape, trainable) {
-    this.layer = layer;
-    this.index = index;
-    this.id = nextVariableId++;
-    this.name = name;
-    this.originalName = name;
-    this.shape = shape;
-    this.dtype = 'float32';
-    this._trainable = trainable;
-    this._disposed = false;
-  }
-  /** The weight's own flag, as TF.js keeps it (a frozen layer lists it in nonTrainableWeights). */
-  get trainable() { return this._trainable; }
-  set trainable(v) { this._trainable = !!v; }
-  /** The constraint projected on the weight after each update (its layer's option), or null. */
-  get constraint() {
-    const cfg = this.layer._custom ? this.layer._weightSpecs?.[this.index] : this.layer._config;
-    const key = this.layer._custom ? 'constraint' : `${weightProp(this.name)}Constraint`;
-    const c = cfg?.[key];
-    return c ? makeConstraintObject(c) : null;
-  }
-  assertNotDisposed() {
-    if (this._disposed) throw new Error(`LayerVariable '${this.name}' is already disposed`);
-  }
-  /**
-   * The weight as a tf.Variable, for custom training loops: tf.variableGrads(f, [w.val]),
-   * optimizer.minimize(f, true, model.trainableWeights). Updates to it reach the model.
-   */
-  get val() {
-    this.assertNotDisposed();
-    return this.layer._valVariable(this.index);
-  }
-  /** The weight's tensor: inside call() the traced placeholder, elsewhere a copy of its value. */
-  read() {
-    this.assertNotDisposed();
-    if (this.layer._tracing) return this.layer._tracing[this.index];
-    // Inside tf.grad / variableGrads / minimize: the variable itself, so gradients reach it.
-    if (recording()) return this.val;
-    return this._copy();
-  }
-  /** A copy of the weight's value. */
-  _copy() {
-    if (!this.layer._model) throw new Error(`${this.layer.className} '${this.layer.name}': weight '${this.name}' has no value until the layer is built`);
-    const ws = this.layer.getWeights();
-    ws.forEach((t, i) => { if (i !== this.index) t.dispose(); });
-    return ws[this.index];
-  }
-  /** Sets the weight's value (same shape); the models holding the layer see it. */
-  write(value) {
-    this.assertNotDisposed();
-    if (!(value instanceof Tensor)) throw new Error(`LayerVariable '${this.name}': write expects a Tensor, received ${value}`);
-    if (JSON.stringify(value.shape) !== JSON.stringify(this.shape)) {
-      throw new Error(`LayerVariable '${this.name}': write expects shape [${this.shape}], received [${value.shape}]`);
-    }
-    const ws = this.layer.getWeights();
-    ws[this.index].dispose();
-    ws[this.index] = value;
-    try {
-      this.layer.setWeights(ws);
-    } finally {
-      ws.forEach((t, i) => { if (i !== this.index) t.dispose(); });
-    }
-    return this;
-  }
-  /** Marks the variable disposed (its value lives in the models that hold the layer). */
-  dispose() {
-    this.assertNotDisposed();
-    this._disposed = true;
-  }
-}
-
-let makeConstraintObject = (c) => c;
-/** constraints.js hands over its class (it imports this module's dependencies). */
-export function _registerConstraintClass(make) {
-  makeConstraintObject = make;
-  _registerOptionClasses({ constraint: make });
-}
-
 /** Custom layer classes by name, for loading saved models (tf.serialization.registerClass). */
 export const customClasses = new Map();
 /** TF.js's base for classes that serialize to {className, config}. */
@@ -732,7 +521,7 @@ export const serialization = {
 };
 const registeredNames = new Map();
 
-const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'RNN', 'ConvLSTM2D']);
+export const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'RNN', 'ConvLSTM2D']);
 // Layers that pass a mask on (as TF.js's supportsMasking says).
 const MASKING = new Set(['Masking', 'Embedding', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'Activation', 'Dense', 'TimeDistributed',
   'Bidirectional', 'SimpleRNN', 'LSTM', 'GRU', 'RNN', 'ConvLSTM2D', 'LeakyReLU', 'Softmax', 'BatchNormalization', 'LayerNormalization',
@@ -758,7 +547,7 @@ function nodeOf(call) {
   }
   return call._node;
 }
-const CELLS = new Set(['SimpleRNNCell', 'LSTMCell', 'GRUCell', 'ConvLSTM2DCell', 'StackedRNNCells']);
+export const CELLS = new Set(['SimpleRNNCell', 'LSTMCell', 'GRUCell', 'ConvLSTM2DCell', 'StackedRNNCells']);
 let symbolicCount = 0;
 const tensorNames = new Map();
 let privateCalls = 0;
@@ -792,10 +581,8 @@ export class SymbolicTensor {
 
 // models.js registers the functional-model constructor (it imports this module).
 let modelFactory = () => { throw new Error('models are not loaded'); };
-let wrapTensor = (id) => id;
-export function _registerModelFactory(make, wrapFn) {
+export function _registerModelFactory(make) {
   modelFactory = make;
-  wrapTensor = wrapFn;
 }
 
 /**
@@ -835,205 +622,3 @@ function checkShape(layer, key, shape, batch = undefined) {
     throw new Error(`${layer.className} '${layer.name}': ${key} must be an array of positive integers or null, received ${JSON.stringify(given)}`);
   }
 }
-
-/** TF.js's RNN class: the recurrent layers (simpleRNN, lstm, gru, rnn) are instances of it. */
-export class RNN extends Layer {
-  constructor(className, config) {
-    if (typeof className === 'string') super(className, config);
-    else super('RNN', className);
-  }
-}
-/** TF.js's RNNCell class: the cells tf.layers.rnn steps (simpleRNNCell, lstmCell, gruCell). */
-export class RNNCell extends Layer {
-  constructor(className, config) {
-    if (typeof className === 'string') super(className, config);
-    else super('RNNCell', className);
-  }
-}
-/** TF.js's Bidirectional class (its forwardLayer and backwardLayer: see rnn.js). */
-export class Bidirectional extends Layer {
-  constructor(className, config) {
-    if (typeof className === 'string') super(className, config);
-    else super('Bidirectional', className);
-  }
-}
-const make = (className) => (config) => {
-  if (className === 'Bidirectional') return new Bidirectional(className, config);
-  if (RECURRENT.has(className)) return new RNN(className, config);
-  if (CELLS.has(className)) return new RNNCell(className, config);
-  return new Layer(className, config);
-};
-// Merge layers also take the list of inputs directly (TF.js: tf.layers.add([a, b]) is the output).
-const merge = (className) => (config = {}) => (Array.isArray(config) ? new Layer(className, {}).apply(config) : new Layer(className, config));
-
-export const layers = {
-  dense: make('Dense'),
-  activation: make('Activation'),
-  dropout: make('Dropout'),
-  flatten: (config = {}) => new Layer('Flatten', config),
-  leakyReLU: (config = {}) => new Layer('LeakyReLU', config),
-  softmax: (config = {}) => new Layer('Softmax', config),
-  inputLayer: (config) => new Layer('InputLayer', config),
-  add: merge('Add'),
-  subtract: merge('Subtract'),
-  multiply: merge('Multiply'),
-  average: merge('Average'),
-  maximum: merge('Maximum'),
-  minimum: merge('Minimum'),
-  concatenate: merge('Concatenate'),
-  dot: make('Dot'),
-  multiHeadAttention: make('MultiHeadAttention'),
-  reshape: make('Reshape'),
-  permute: make('Permute'),
-  repeatVector: make('RepeatVector'),
-  embedding: make('Embedding'),
-  layerNormalization: (config = {}) => new Layer('LayerNormalization', config),
-  batchNormalization: (config = {}) => new Layer('BatchNormalization', config),
-  conv1d: make('Conv1D'),
-  conv2d: make('Conv2D'),
-  conv2dTranspose: make('Conv2DTranspose'),
-  depthwiseConv2d: make('DepthwiseConv2D'),
-  separableConv2d: make('SeparableConv2D'),
-  conv3d: make('Conv3D'),
-  conv3dTranspose: make('Conv3DTranspose'),
-  maxPooling3d: (config = {}) => new Layer('MaxPooling3D', config),
-  averagePooling3d: (config = {}) => new Layer('AveragePooling3D', config),
-  maxPooling1d: (config = {}) => new Layer('MaxPooling1D', config),
-  maxPooling2d: (config = {}) => new Layer('MaxPooling2D', config),
-  averagePooling1d: (config = {}) => new Layer('AveragePooling1D', config),
-  averagePooling2d: (config = {}) => new Layer('AveragePooling2D', config),
-  globalMaxPooling1d: (config = {}) => new Layer('GlobalMaxPooling1D', config),
-  globalMaxPooling2d: (config = {}) => new Layer('GlobalMaxPooling2D', config),
-  globalAveragePooling1d: (config = {}) => new Layer('GlobalAveragePooling1D', config),
-  globalAveragePooling2d: (config = {}) => new Layer('GlobalAveragePooling2D', config),
-  upSampling2d: (config = {}) => new Layer('UpSampling2D', config),
-  zeroPadding2d: (config = {}) => new Layer('ZeroPadding2D', config),
-  cropping1d: (config = {}) => new Layer('Cropping1D', config),
-  /** TF.js's name (and the lower-case spelling the other layers use). */
-  cropping2D: (config = {}) => new Layer('Cropping2D', config),
-  cropping2d: (config = {}) => new Layer('Cropping2D', config),
-  spatialDropout1d: make('SpatialDropout1D'),
-  gaussianNoise: make('GaussianNoise'),
-  masking: make('Masking'),
-  elu: (config = {}) => new Layer('ELU', config),
-  reLU: (config = {}) => new Layer('ReLU', config),
-  prelu: (config = {}) => new Layer('PReLU', config),
-  thresholdedReLU: (config = {}) => new Layer('ThresholdedReLU', config),
-  rescaling: make('Rescaling'),
-  gaussianDropout: make('GaussianDropout'),
-  alphaDropout: make('AlphaDropout'),
-  resizing: make('Resizing'),
-  centerCrop: make('CenterCrop'),
-  categoryEncoding: make('CategoryEncoding'),
-  /** A recurrent layer around a cell or a list of cells (stacked), as TF.js's tf.layers.rnn. */
-  rnn: make('RNN'),
-  simpleRNNCell: make('SimpleRNNCell'),
-  lstmCell: make('LSTMCell'),
-  gruCell: make('GRUCell'),
-  /** A ConvLSTM2D cell for tf.layers.rnn over [batch, steps, height, width, channels]. */
-  convLstm2dCell: make('ConvLSTM2DCell'),
-  stackedRNNCells: make('StackedRNNCells'),
-  simpleRNN: make('SimpleRNN'),
-  lstm: make('LSTM'),
-  gru: make('GRU'),
-  /** An LSTM whose transforms are 2-D convolutions, over [batch, steps, height, width, channels]. */
-  convLstm2d: make('ConvLSTM2D'),
-  bidirectional: make('Bidirectional'),
-  timeDistributed: make('TimeDistributed'),
-};
-// The base class for custom layers: class MyLayer extends tf.layers.Layer.
-layers.Layer = Layer;
-layers.RNN = RNN;
-layers.RNNCell = RNNCell;
-/** tf.layers.input is tf.input. */
-layers.input = (config) => input(config);
-// TF.js's aliases.
-layers.convolution1d = layers.conv1d;
-layers.convolution2d = layers.conv2d;
-layers.maxPool1d = layers.maxPooling1d;
-layers.maxPool2d = layers.maxPooling2d;
-layers.avgPool1d = layers.averagePooling1d;
-layers.avgPool2d = layers.averagePooling2d;
-layers.avgPooling1d = layers.averagePooling1d;
-layers.avgPooling2d = layers.averagePooling2d;
-layers.avgPool3d = layers.averagePooling3d;
-layers.avgPooling3d = layers.averagePooling3d;
-layers.globalMaxPool1d = layers.globalMaxPooling1d;
-layers.globalMaxPool2d = layers.globalMaxPooling2d;
-layers.globalAvgPool1d = layers.globalAveragePooling1d;
-layers.globalAvgPool2d = layers.globalAveragePooling2d;
-
-/** Initializers, as tf.initializers.* builds them: {className, config} descriptions. */
-class Initializer {
-  constructor(className, config = {}) { this.className = className; this.config = config; }
-  getClassName() { return this.className; }
-  getConfig() { return { ...this.config }; }
-  toJSON() { return { className: this.className, config: this.config }; }
-}
-const init = (className) => (config) => new Initializer(className, config ?? {});
-export const initializers = {
-  zeros: init('Zeros'),
-  ones: init('Ones'),
-  constant: init('Constant'),
-  randomUniform: init('RandomUniform'),
-  randomNormal: init('RandomNormal'),
-  truncatedNormal: init('TruncatedNormal'),
-  glorotUniform: init('GlorotUniform'),
-  glorotNormal: init('GlorotNormal'),
-  heUniform: init('HeUniform'),
-  heNormal: init('HeNormal'),
-  leCunUniform: init('LeCunUniform'),
-  leCunNormal: init('LeCunNormal'),
-  varianceScaling: init('VarianceScaling'),
-  orthogonal: init('Orthogonal'),
-  /** The identity matrix times `gain` (default 1), for square 2-D weights. */
-  identity: init('Identity'),
-};
-
-
-/** Regularizers, as tf.regularizers.* builds them: a penalty added to the loss. */
-class Regularizer {
-  constructor(l1, l2) { this.className = 'L1L2'; this.config = { l1, l2 }; }
-  getClassName() { return this.className; }
-  getConfig() { return { ...this.config }; }
-  toJSON() { return { className: this.className, config: this.config }; }
-}
-export const regularizers = {
-  l1: (config = {}) => new Regularizer(config.l1 ?? 0.01, 0),
-  l2: (config = {}) => new Regularizer(0, config.l2 ?? 0.01),
-  l1l2: (config = {}) => new Regularizer(config.l1 ?? 0.01, config.l2 ?? 0.01),
-};
-
-_registerOptionClasses({
-  initializer: (className, config) => new Initializer(className, config ?? {}),
-  regularizer: (config) => new Regularizer(config.l1 ?? 0, config.l2 ?? 0),
-});
-
-/** Writes updated variables of model weights back into their layers (grouped per layer). */
-function writeBack(vars) {
-  const byLayer = new Map();
-  for (const v of vars) {
-    const { layer, index } = v._bound;
-    if (!byLayer.has(layer)) byLayer.set(layer, []);
-    byLayer.get(layer).push([index, v]);
-  }
-  for (const [layer, list] of byLayer) {
-    if (!layer._model || layer._disposed) continue;
-    const before = layer._version;
-    const ws = layer.getWeights();
-    const given = new Set();
-    for (const [i, v] of list) {
-      ws[i].dispose();
-      ws[i] = v;
-      given.add(i);
-    }
-    try {
-      layer.setWeights(ws);
-    } finally {
-      ws.forEach((t, i) => { if (!given.has(i)) t.dispose(); });
-    }
-    // The layer's other variables were in step before, and are still.
-    for (const v of layer._vals ?? []) if (v && (given.has(v._bound.index) || v._syncedVersion === before)) v._syncedVersion = layer._version;
-  }
-}
-_registerModelHooks({ writeBack });

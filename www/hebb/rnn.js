@@ -3,7 +3,7 @@
 // Bidirectional layer's forward and backward layers (views of its weights).
 import { engine } from './engine.js';
 import { Tensor, wrap, zeros } from './tensor.js';
-import { Bidirectional, RNN, RNNCell } from './layers.js';
+import { Bidirectional, RNN, RNNCell } from './layer_factories.js';
 
 const CELL_OF = { SimpleRNN: 'SimpleRNNCell', LSTM: 'LSTMCell', GRU: 'GRUCell', ConvLSTM2D: 'ConvLSTM2DCell' };
 // Layers and cells that carry two states (h and c).
