@@ -14,6 +14,13 @@ Writes, under tests/fixtures/keras/:
                       constraints (MaxNorm over a list of axes, NonNeg, MinMaxNorm, UnitNorm)
     volumes.keras     Sequential over [batch, depth, height, width, channels]: Conv3D,
                       MaxPooling3D, Conv3DTranspose, AveragePooling3D ('same'), Flatten, Dense
+    conv_lstm.keras   Sequential over [batch, steps, height, width, channels]: ConvLSTM2D
+                      (sequences, 'same'), ConvLSTM2D (strides 2, backwards), Flatten, Dense
+    activations.keras Sequential: Dense, ELU, Dense, ReLU (max_value, negative_slope,
+                      threshold), PReLU (shared axis), Rescaling, GaussianDropout, AlphaDropout,
+                      Dense (Keras 3 has no ThresholdedReLU)
+    preprocess.keras  functional: an image through Resizing, CenterCrop, Conv2D and pooling,
+                      token ids through CategoryEncoding (multi_hot) and Dense, concatenated
     <name>.json       for each of these: the fixed input(s), Keras's prediction (6
                       decimals), the layers in config order and every weight in Keras order
                       ({name: '<layer>/<index>', path, shape, sum, first, last})
@@ -259,6 +266,9 @@ def save_model(name, model, inputs, seed, compress):
     config = json.loads(entries["config.json"])
     # Functional: output_layers is [[name, 0, 0], ...]; Sequential: the last layer.
     outs = config["config"].get("output_layers")
+    # A functional model with one output may write it unnested: [name, 0, 0].
+    if outs and not isinstance(outs[0], list):
+        outs = [outs]
     out_names = [o[0] for o in outs] if outs else [model.layers[-1].name]
     assert len(out_names) == len(pred), out_names
     info = {
@@ -365,6 +375,56 @@ def volumes():
     save_model("volumes", model, [("volume", x)], seed=15, compress=True)
 
 
+def conv_lstm():
+    model = keras.Sequential([
+        keras.Input((4, 6, 5, 2), name="frames"),
+        L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, recurrent_activation="sigmoid", name="convlstm1"),
+        L.ConvLSTM2D(2, (2, 3), strides=2, go_backwards=True, recurrent_activation="sigmoid", name="convlstm2"),
+        L.Flatten(name="flat"),
+        L.Dense(2, name="out"),
+    ], name="conv_lstm")
+    rng = np.random.default_rng(11)
+    x = f32(rng.standard_normal((2, 4, 6, 5, 2)))
+    save_model("conv_lstm", model, [("frames", x)], seed=16, compress=True)
+
+
+def activations():
+    model = keras.Sequential([
+        keras.Input((5,), name="features"),
+        L.Dense(6, name="d1"),
+        L.ELU(alpha=0.7, name="elu"),
+        L.Dense(6, name="d2"),
+        L.ReLU(max_value=0.8, negative_slope=0.1, threshold=0.05, name="relu"),
+        L.Reshape((2, 3), name="pair"),
+        L.PReLU(shared_axes=[1], name="prelu"),
+        L.Flatten(name="flat"),
+        L.Rescaling(2.0, offset=-0.5, name="rescale"),
+        L.GaussianDropout(0.3, name="gdrop"),
+        L.AlphaDropout(0.2, name="adrop"),
+        L.Dense(2, name="out"),
+    ], name="activations")
+    rng = np.random.default_rng(12)
+    x = f32(rng.standard_normal((3, 5)))
+    save_model("activations", model, [("features", x)], seed=17, compress=True)
+
+
+def preprocess():
+    image = keras.Input((8, 10, 3), name="image")
+    ids = keras.Input((4,), name="ids", dtype="int32")
+    h = L.Resizing(6, 7, name="resize")(image)
+    h = L.CenterCrop(4, 5, name="crop")(h)
+    h = L.Conv2D(2, 3, name="conv")(h)
+    h = L.GlobalAveragePooling2D(name="gap")(h)
+    t = L.CategoryEncoding(num_tokens=6, output_mode="multi_hot", name="encode")(ids)
+    t = L.Dense(3, name="dense_ids")(t)
+    out = L.Dense(2, name="out")(L.Concatenate(name="cat")([h, t]))
+    model = keras.Model([image, ids], out, name="preprocess")
+    rng = np.random.default_rng(13)
+    x = f32(rng.standard_normal((2, 8, 10, 3)))
+    tokens = np.array([[1, 3, 3, 5], [0, 2, 4, 4]], dtype=np.int32)
+    save_model("preprocess", model, [("image", x), ("ids", tokens)], seed=18, compress=True)
+
+
 # ---------------------------------------------------------------------------
 # damaged files
 # ---------------------------------------------------------------------------
@@ -400,7 +460,7 @@ def broken():
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    for make in (convnet, recurrent, functional, constrained, broken, volumes):
+    for make in (convnet, recurrent, functional, constrained, broken, volumes, conv_lstm, activations, preprocess):
         keras.backend.clear_session()
         keras.utils.set_random_seed(1234)
         make()

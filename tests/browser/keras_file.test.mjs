@@ -255,3 +255,40 @@ test('an HDF5 reader that cannot be fetched gives a loadLayersModel: Error, and 
   assert.match(r.message, /^loadLayersModel: could not load the HDF5 reader from \/dist\/no_such_reader\.js/);
   assert.equal(r.specs, fixture('functional').weights.length);
 });
+
+test('issue 12\'s layers from Keras 3 .keras files predict Keras\'s values on both backends and keep them through model.json: ConvLSTM2D, ELU/ReLU/PReLU/Rescaling/GaussianDropout/AlphaDropout, Resizing/CenterCrop/CategoryEncoding', { timeout: 120_000 }, async () => {
+  const page = await b.openHebb();
+  const names = ['conv_lstm', 'activations', 'preprocess'];
+  const fxs = Object.fromEntries(names.map((n) => [n, fixture(n)]));
+  const r = await page.evaluate(async (fxs) => {
+    const out = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      for (const [name, fx] of Object.entries(fxs)) {
+        const m = await tf.loadLayersModel(`/tests/fixtures/keras/${name}.keras`);
+        const xs = fx.inputs.map((i) => tf.tensor(i.data, i.shape, i.dtype.startsWith('int') ? 'int32' : 'float32'));
+        const x = xs.length === 1 ? xs[0] : xs;
+        let a;
+        await m.save(tf.io.withSaveHandler(async (art) => { a = art; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+        const back = await tf.loadLayersModel(tf.io.fromMemory(a.modelTopology, a.weightSpecs, a.weightData));
+        out[`${backend} ${name}`] = {
+          classes: m.layers.map((l) => l.getClassName()),
+          got: Array.from(await m.predict(x).data()),
+          again: Array.from(await back.predict(x).data()),
+        };
+      }
+    }
+    return out;
+  }, fxs);
+  for (const [key, g] of Object.entries(r)) {
+    const fx = fxs[key.split(' ')[1]];
+    // A Sequential's layers leave its InputLayer out, as in TF.js.
+    const classes = fx.layers.map((l) => l.class_name).filter((c) => fx.class_name !== 'Sequential' || c !== 'InputLayer');
+    assert.deepEqual(g.classes, classes, `${key}: layer classes`);
+    const want = fx.outputs[0].data;
+    for (const [what, vals] of [['predict', g.got], ['model.json round trip', g.again]]) {
+      assert.equal(vals.length, want.length, `${key} ${what}: length`);
+      vals.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-4 * (1 + Math.abs(want[i])), `${key} ${what}[${i}]: ${v} vs Keras ${want[i]}`));
+    }
+  }
+});
