@@ -20,6 +20,10 @@ use pending::{LazyRead, PendingEntry};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// What [`Engine::fit_run`] gives: the events, and the handles of (yTrue, yPred) when the
+/// session asks for this step's per-step recordings.
+pub type FitRun = (Vec<trainer::Event>, Option<(Handle, Handle)>);
+
 pub struct Engine {
     pub rt: Runtime,
     pub models: HashMap<u32, LayersModel>,
@@ -261,7 +265,7 @@ impl Engine {
 
     /// Runs up to `max_batches` batches of session `s`: its events, and the handles of
     /// (yTrue, yPred) when the session asks for this step's per-step recordings.
-    pub fn fit_run(&mut self, s: u32, max_batches: usize) -> Result<(Vec<trainer::Event>, Option<(Handle, Handle)>)> {
+    pub fn fit_run(&mut self, s: u32, max_batches: usize) -> Result<FitRun> {
         let (m, mut sess) = self.sessions.remove(&s).ok_or_else(|| Error::NotFound("fit session ended".into()))?;
         let r = match self.models.get_mut(&m) {
             Some(model) => sess.run(model, max_batches),

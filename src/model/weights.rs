@@ -209,7 +209,7 @@ impl LayersModel {
             ));
         }
         // (A model with every layer frozen saves only the step count.)
-        if (nt == 0 && !ts.is_empty()) || (nt > 0 && (ts.len() % nt != 0 || ts.len() / nt > opt.num_slots())) {
+        if (nt == 0 && !ts.is_empty()) || (nt > 0 && (!ts.len().is_multiple_of(nt) || ts.len() / nt > opt.num_slots())) {
             return Err(Error::arg(
                 "loadLayersModel",
                 format!(
