@@ -253,9 +253,11 @@ export class Layer {
     this._weightInfo = info.weights;
     this._vars = null;
     if (!this._builtInput) this._builtInput = info.inputShapes && info.inputShapes.length > 1 ? info.inputShapes : [info.inputShape];
-    this.inputShape = info.inputShapes && info.inputShapes.length > 1 ? info.inputShapes.map((s) => [null, ...s]) : [null, ...info.inputShape];
+    // The batch is the model's fixed one (batchInputShape [1, ...]), else null, as TF.js shows it.
+    const b = model._fixedBatch ?? null;
+    this.inputShape = info.inputShapes && info.inputShapes.length > 1 ? info.inputShapes.map((s) => [b, ...s]) : [b, ...info.inputShape];
     const outs = info.outputShapes ?? [info.outputShape];
-    this.outputShape = outs.length > 1 ? outs.map((s) => [null, ...s]) : [null, ...info.outputShape];
+    this.outputShape = outs.length > 1 ? outs.map((s) => [b, ...s]) : [b, ...info.outputShape];
     if (!this._trainable) engine.model_set_trainable(model._id, index, false);
   }
   /** The model holding this layer's newest weights, and the layer's index there. */
@@ -368,7 +370,7 @@ export class Layer {
       for (const s of list) s.sourceLayer?._outbound?.push(call);
       // Several outputs (returnState): one symbolic tensor each, told apart by their index.
       const syms = outs.map((out, i) => {
-        const sym = new SymbolicTensor([null, ...out], 'float32', this, call, `${this.name}/${this.name}`);
+        const sym = new SymbolicTensor([batch, ...out], 'float32', this, call, `${this.name}/${this.name}`);
         sym._outIndex = i;
         sym._batch = batch;
         return sym;
@@ -596,7 +598,7 @@ export function input(config) {
   const dtype = config.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`input: dtype must be 'float32' or 'int32', received ${dtype}`);
   const layer = new Layer('InputLayer', { batchInputShape: batchShape, name: config.name, dtype });
-  const sym = new SymbolicTensor([null, ...batchShape.slice(1)], dtype, layer, null, layer.name);
+  const sym = new SymbolicTensor([Number.isInteger(batchShape[0]) ? batchShape[0] : null, ...batchShape.slice(1)], dtype, layer, null, layer.name);
   // A fixed batch size (batchShape: [4, ...]) reaches stateful layers applied downstream.
   sym._batch = Number.isInteger(batchShape[0]) ? batchShape[0] : null;
   layer._output = sym;
@@ -607,7 +609,7 @@ export function input(config) {
 /** The symbolic tensor an InputLayer gives (made once): a Sequential's input. */
 export function _symbolicInput(layer, batchShape, dtype = 'float32') {
   if (layer._output) return layer._output;
-  const sym = new SymbolicTensor([null, ...batchShape.slice(1)], dtype, layer, null, layer.name);
+  const sym = new SymbolicTensor([Number.isInteger(batchShape[0]) ? batchShape[0] : null, ...batchShape.slice(1)], dtype, layer, null, layer.name);
   sym._batch = Number.isInteger(batchShape[0]) ? batchShape[0] : null;
   layer._output = sym;
   layer.outputShape = sym.shape;

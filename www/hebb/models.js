@@ -57,6 +57,7 @@ export class LayersModel {
   _initFunctional({ inputs, outputs, name }) {
     const ins = Array.isArray(inputs) ? inputs : [inputs];
     const outs = Array.isArray(outputs) ? outputs : [outputs];
+    this._fixedBatch = ins.find((s) => Number.isInteger(s?._batch))?._batch ?? null;
     ins.forEach((s, i) => {
       if (!(s instanceof SymbolicTensor)) throw new Error(`tf.model: inputs[${i}] must be a SymbolicTensor from tf.input(), received ${s?.constructor?.name ?? s}`);
       if (s._call) throw new Error(`tf.model: inputs[${i}] ('${s.name}') is the output of ${s.sourceLayer.className} '${s.sourceLayer.name}'; model inputs must come from tf.input()`);
@@ -353,6 +354,7 @@ export class Sequential extends LayersModel {
     // A stateful layer takes the model's fixed batch size (the first layer's batchInputShape).
     const first = this._engineLayers[0]?._config ?? config;
     const batch = Number.isInteger(first.batchInputShape?.[0]) ? first.batchInputShape[0] : first.batchSize;
+    this._fixedBatch = Number.isInteger(batch) ? batch : null;
     if (layer.stateful && Number.isInteger(batch)) {
       layer._takeStateBatch(batch);
       if (config.batchSize == null && !Number.isInteger(config.batchInputShape?.[0])) config = { ...config, batchSize: batch };
