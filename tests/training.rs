@@ -443,3 +443,50 @@ fn constraint_errors_name_the_layer_and_the_option() {
         assert!(e.contains(layer) && e.contains(want), "{class} {cfg}: {e}");
     }
 }
+
+/// `layer.addLoss` functions (recorded on every layer's weights) join the training loss: one
+/// SGD step moves the kernel by the loss's gradient plus 0.1·sign(kernel), the added L1 term's,
+/// and evaluate leaves them out (as TF.js's evaluate does).
+#[test]
+fn added_losses_join_the_training_loss() {
+    use hebb::graph::{Builder, Graph};
+    let dense = || nn::from_config("Dense", &json!({"name": "d", "units": 2, "kernelInitializer": {"className": "RandomUniform", "config": {"minval": -1, "maxval": 1, "seed": 3}}})).unwrap();
+    let build = || {
+        let mut m = Sequential::new(1);
+        m.add(dense(), Some(vec![3])).unwrap();
+        m.compile(Compiled::new(LossFn::Builtin(Loss::MeanSquaredError, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.5)));
+        m
+    };
+    // 0.1 * sum(|kernel|), with the kernel and bias as the recording's inputs.
+    let mut g = Graph::new();
+    let kernel = g.input(0, &[3, 2], hebb::DType::F32);
+    let bias = g.input(1, &[2], hebb::DType::F32);
+    let a = g.unary(hebb::ops::Unary::Abs, kernel).unwrap();
+    let s = g.sum(a, &[0, 1], false).unwrap();
+    let tenth = g.scalar(0.1).unwrap();
+    let out = g.mul(s, tenth).unwrap();
+    let l1 = hebb::graph::TracedFn { graph: g, inputs: vec![kernel, bias], output: out };
+
+    let (mut plain, mut with) = (build(), build());
+    let k0 = plain.weights[0].value.clone();
+    assert!(with.set_added_losses(vec![l1.clone(), l1.clone()]).is_ok());
+    let x = Tensor::new(vec![2, 3], vec![1.0, -0.5, 2.0, 0.3, 0.1, -1.0]).unwrap();
+    let y = Tensor::new(vec![2, 2], vec![1.0, 0.0, -1.0, 0.5]).unwrap();
+    let ev = |m: &mut Sequential| trainer::evaluate(m, &x, &y, 2).unwrap()[0];
+    assert_eq!(ev(&mut plain), ev(&mut with), "evaluate leaves the added losses out");
+    for m in [&mut plain, &mut with] {
+        let mut s = FitSession::new(m, x.clone(), y.clone(), None, FitOptions::new(1, 2)).unwrap();
+        s.run_all(m).unwrap();
+    }
+    // Two added L1 terms of 0.1 each: 0.5 (rate) * 0.2 * sign(k0) further.
+    for i in 0..6 {
+        let extra = plain.weights[0].value.data[i] - with.weights[0].value.data[i];
+        let want = 0.5 * 0.2 * k0.data[i].signum();
+        assert!((extra - want).abs() < 1e-5, "kernel[{i}]: moved {extra} further, want {want}");
+    }
+    assert_eq!(plain.weights[1].value.data, with.weights[1].value.data, "the bias is not in the added loss");
+    // A recording on the wrong number of weights is refused.
+    let bad = hebb::graph::TracedFn { inputs: vec![l1.inputs[0]], ..l1 };
+    let e = with.set_added_losses(vec![bad]).unwrap_err().to_string();
+    assert!(e.contains("recorded on 1 weights, the model has 2"), "{e}");
+}

@@ -157,6 +157,19 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The functions added with `layer.addLoss`, as recordings `ids` (taken): fit adds them to
+    /// the training loss.
+    pub fn set_added_losses(&mut self, m: u32, ids: &[u32]) -> Result<()> {
+        let mut fns = vec![];
+        for &id in ids {
+            fns.push(self.traced.remove(&id).ok_or_else(|| Error::arg("fit", "an addLoss function's recording is gone"))?);
+        }
+        self.settle_model(m)?;
+        self.model(m)?.set_added_losses(fns)
+    }
+}
+
 /// A layer's shapes as a user sees them (free dims as null) and its weights:
 /// `{inputShape, inputShapes, outputShape, outputShapes, weights: [{name, shape, state}]}`.
 pub fn layer_info(model: &LayersModel, i: usize) -> Value {

@@ -122,6 +122,9 @@ pub struct LayersModel {
     /// Inputs with free dims (null steps): the variants of the layers built for each input
     /// shape seen (see [`shapes`]).
     pub free: Option<shapes::FreeDims>,
+    /// Functions added with `layer.addLoss` (recorded on every layer's weights, in layer order):
+    /// their scalars join the training loss, as TF.js's calculateLosses does in fit.
+    pub added_losses: Vec<crate::graph::TracedFn>,
 }
 
 /// The name the native tests and most of the engine's history use: every model is a
@@ -142,6 +145,7 @@ impl LayersModel {
             gpu: None,
             topo: None,
             y_layout: vec![],
+            added_losses: vec![],
             free: None,
         }
     }

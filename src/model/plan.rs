@@ -224,6 +224,39 @@ impl LayersModel {
         self.plans.insert(plan_key(kind, batch, y_shape, y_dtype, self.shape_tag()), plan);
     }
 
+    /// Replaces the functions added with `layer.addLoss` (each recorded with every layer's
+    /// weights as its inputs, in layer order); steps are planned again.
+    pub fn set_added_losses(&mut self, fns: Vec<TracedFn>) -> Result<()> {
+        let n: usize = self.layers.iter().map(|e| e.weights.len()).sum();
+        for (k, f) in fns.iter().enumerate() {
+            if f.inputs.len() != n {
+                return Err(Error::arg("fit", format!("addLoss function {k} was recorded on {} weights, the model has {n}", f.inputs.len())));
+            }
+        }
+        self.added_losses = fns;
+        self.plans.clear();
+        self.gpu = None;
+        Ok(())
+    }
+
+    /// Adds each addLoss function's scalar to the training loss.
+    fn add_added_losses(&self, g: &mut Graph, params: &[NodeId], loss: &mut NodeId) -> Result<()> {
+        if self.added_losses.is_empty() {
+            return Ok(());
+        }
+        let order: Vec<NodeId> = self.layers.iter().flat_map(|e| e.weights.iter().map(|&i| params[i])).collect();
+        for (k, f) in self.added_losses.iter().enumerate() {
+            let what = format!("addLoss function {k}");
+            let v = f.instantiate(g, &order).map_err(|e| e.within(&what))?;
+            let shape = g.shape_of(v);
+            if !shape.is_empty() {
+                return Err(Error::shape(what, format!("must return a scalar, it returned shape {}", fmt_shape(&shape))));
+            }
+            *loss = g.add(*loss, v)?;
+        }
+        Ok(())
+    }
+
     /// Builds a plan. With `fns`, per-step functions use this step's recordings (such a plan is
     /// used once and not cached).
     pub fn build_plan(&self, kind: PlanKind, batch: usize, y_feat: &[usize], y_dtype: DType, fns: Option<&StepFns>) -> Result<StepPlan> {
@@ -282,6 +315,9 @@ impl LayersModel {
                 let pen = r.penalty(&mut g, node)?;
                 outputs[0] = g.add(outputs[0], pen)?;
             }
+        }
+        if kind.trains() {
+            self.add_added_losses(&mut g, &params, &mut outputs[0])?;
         }
         let mut grads = vec![];
         if kind.trains() {

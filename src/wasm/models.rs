@@ -117,6 +117,12 @@ pub fn model_set_y_layout(m: u32, layout: &str) -> std::result::Result<(), JsErr
     })
 }
 
+/// The functions added with `layer.addLoss`, as recordings made on every layer's weights.
+#[wasm_bindgen]
+pub fn model_set_added_losses(m: u32, ids: Vec<u32>) -> std::result::Result<(), JsError> {
+    with(|st| st.set_added_losses(m, &ids))
+}
+
 /// The summary lines; `line_length` 0 and an empty `positions` give TF.js's defaults.
 #[wasm_bindgen]
 pub fn model_summary(m: u32, line_length: u32, positions: Vec<f64>) -> std::result::Result<String, JsError> {

@@ -216,7 +216,7 @@ export declare class Layer {
   readonly losses: (() => Tensor)[];
   /** The values of `losses` now, one scalar each. */
   calculateLosses(): Tensor[];
-  /** Adds loss functions for custom loops (fit refuses a model holding them, for now). */
+  /** Adds loss functions: fit adds them to the training loss; custom loops use calculateLosses(). */
   addLoss(losses: (() => Tensor) | (() => Tensor)[]): void;
   readonly updates: Tensor[];
   readonly inputSpec: InputSpec[] | null;

@@ -208,8 +208,8 @@ class WeightMembers {
 
   /**
    * Adds loss functions (each `() => Scalar`, or a list) to the layer's `losses`, as TF.js's
-   * addLoss does: a custom loop sums them with `calculateLosses()`; `fit` refuses a model holding
-   * them (it does not add them to its loss yet).
+   * addLoss does: fit adds them to the training loss (recorded once on the weights), a custom
+   * loop sums them with `calculateLosses()`.
    */
   addLoss(losses) {
     if (losses == null || (Array.isArray(losses) && losses.length === 0)) return;

@@ -289,10 +289,6 @@ class TrainingMembers {
     try {
       if (this.isTraining) throw new Error('fit: cannot start training because another fit() call is ongoing');
       if (!this._compileArgs) throw new Error('fit: the model must be compiled before training: call model.compile({optimizer, loss})');
-      const added = this._engineLayers.find((l) => l._addedLosses?.length);
-      if (added) {
-        throw new Error(`fit: ${added.className} '${added.name}' has losses added with addLoss(), which fit does not add to the loss yet; train with a custom loop: optimizer.minimize(() => tf.add(loss(), tf.addN(model.calculateLosses())))`);
-      }
       const X = this._xOf(x, 'fit', temps);
       const ys = this._ysOf(y, 'fit', temps);
       let withV = args;
@@ -318,11 +314,57 @@ class TrainingMembers {
       }
       const Y = this._packY(ys, 'fit', temps);
       this._sendCompile(ys);
+      this._sendAddedLosses();
       this._pull();
       return await this._fit(X, Y, withV);
     } finally {
       temps.forEach((t) => t.dispose());
     }
+  }
+
+  /**
+   * Records the functions layers added with addLoss, each with every layer's weights as its
+   * inputs (LayerVariable.read() gives them while it runs), so fit adds their scalars to the
+   * training loss as TF.js's calculateLosses does. Recorded again when the list changes.
+   */
+  _sendAddedLosses() {
+    const layers = this._engineLayers;
+    const fns = layers.flatMap((l) => l._addedLosses ?? []);
+    const sent = this._addedSent;
+    if (sent && sent.id === this._id && sent.fns.length === fns.length && sent.fns.every((f, i) => f === fns[i])) return;
+    if (!fns.length && (!sent || sent.id !== this._id)) return;
+    const specs = layers.flatMap((l) => (l._weightInfo ?? []).map((w) => [w.shape, 'float32']));
+    const ids = [];
+    try {
+      fns.forEach((f, k) => {
+        const ph = engine.trace_begin(JSON.stringify(specs), undefined);
+        const saved = layers.map((l) => l._tracing);
+        try {
+          tidy(() => {
+            const all = Array.from(ph).map((h) => wrap(h));
+            let at = 0;
+            for (const l of layers) {
+              const n = (l._weightInfo ?? []).length;
+              l._tracing = all.slice(at, at + n);
+              at += n;
+            }
+            const r = f();
+            if (!(r instanceof Tensor)) throw new TypeError(`it must return a scalar Tensor, received ${r}`);
+            ids.push(engine.trace_end(r.id));
+          });
+        } catch (e) {
+          try { engine.trace_end(undefined); } catch { /* closed either way */ }
+          throw new Error(`fit: the function added with addLoss (number ${k}) could not be recorded: ${e.message}`);
+        } finally {
+          layers.forEach((l, i) => { l._tracing = saved[i]; });
+        }
+      });
+    } catch (e) {
+      ids.forEach((id) => engine.traced_drop(id));
+      throw e;
+    }
+    engine.model_set_added_losses(this._id, Uint32Array.from(ids));
+    this._addedSent = { id: this._id, fns };
   }
 
   /** TF.js's trainOnBatch: one gradient step on the whole batch. Resolves to the loss (from
