@@ -155,3 +155,90 @@ fn weights_that_depend_on_a_free_dim_and_wrong_fixed_dims_are_refused() {
     let inferred = nn::free::infer(|| nn::from_config("GlobalAveragePooling1D", &json!({"name": "g"})), &[vec![None, Some(3)]]).unwrap();
     assert_eq!(inferred.outputs, vec![vec![Some(3)]]);
 }
+
+/// image [6, 8, 2] -> RandomWidth(factor) -> Conv2D(3, 3x3, same) -> global average -> Dense(2),
+/// built as the JS API builds a Sequential (add_with_free), or without the RandomWidth layer.
+fn random_width_model(factor: Option<Value>) -> Sequential {
+    let mut m = Sequential::new(4);
+    m.add_with_free(layer("InputLayer", json!({"name": "img", "batchInputShape": [null, 6, 8, 2]})), Some(vec![Some(6), Some(8), Some(2)])).unwrap();
+    if let Some(f) = factor {
+        m.add_with_free(layer("RandomWidth", json!({"name": "rw", "factor": f})), None).unwrap();
+    }
+    m.add_with_free(layer("Conv2D", json!({"name": "c", "filters": 3, "kernelSize": 3, "padding": "same", "activation": "relu"})), None).unwrap();
+    m.add_with_free(layer("GlobalAveragePooling2D", json!({"name": "g"})), None).unwrap();
+    m.add_with_free(layer("Dense", json!({"name": "d", "units": 2})), None).unwrap();
+    m.compile(hebb::model::Compiled::new(
+        LossFn::Builtin(Loss::MeanSquaredError, Default::default()),
+        vec![],
+        Optimizer::new(Kind::Sgd, 0.05),
+    ));
+    m
+}
+
+fn gpu() -> Option<std::sync::Arc<hebb::backend::gpu::Gpu>> {
+    match hebb::backend::gpu::Gpu::open_blocking() {
+        Ok(g) => Some(std::sync::Arc::new(g)),
+        Err(e) => {
+            eprintln!("SKIPPED: the GPU part needs a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn random_width_resizes_in_training_only_with_the_same_widths_on_both_devices() {
+    let fit = |m: &mut Sequential, on_gpu: bool| -> Vec<f32> {
+        let x = random(vec![12, 6, 8, 2], 1);
+        let y = random(vec![12, 2], 2);
+        let mut s = FitSession::new(m, x, y, None, FitOptions::new(3, 4)).unwrap();
+        if on_gpu {
+            assert!(s.use_gpu(gpu().unwrap(), m).unwrap());
+        }
+        let ev = s.run_all(m).unwrap();
+        ev.iter().filter_map(|e| if let hebb::model::trainer::Event::EpochEnd { values, .. } = e { Some(values[0]) } else { None }).collect()
+    };
+    let mut rw = random_width_model(Some(json!(0.5)));
+    // The width after the layer is free (null), as in Keras; the weights do not depend on it.
+    assert_eq!(rw.shown_shapes(1).1, vec![vec![Some(6), None, Some(2)]]);
+    assert_eq!(rw.shown_shapes(2).1, vec![vec![Some(6), None, Some(3)]]);
+    assert_eq!(rw.shown_shapes(3).1, vec![vec![Some(3)]]);
+    let start = weights(&rw);
+    // Inference passes the images through: the same predictions as without the layer.
+    let mut plain = random_width_model(None);
+    plain.set_weights(start.clone()).unwrap();
+    let x = random(vec![3, 6, 8, 2], 3);
+    assert_eq!(trainer::predict(&mut rw, &x, 3).unwrap().data, trainer::predict(&mut plain, &x, 3).unwrap().data);
+    // A factor of [0, 0] keeps the width: training then equals the model without the layer;
+    // 0.5 draws other widths, so it trains differently.
+    let mut still = random_width_model(Some(json!([0.0, 0.0])));
+    still.set_weights(start.clone()).unwrap();
+    let (a, b) = (fit(&mut still, false), fit(&mut plain, false));
+    assert_eq!(a, b, "factor [0, 0] trains as no resize");
+    let cpu = fit(&mut rw, false);
+    assert_ne!(cpu, b, "RandomWidth changes the training steps");
+    assert!(cpu.iter().all(|v| v.is_finite()));
+    // The GPU draws the same widths from the same step seeds.
+    if gpu().is_some() {
+        let mut on_gpu = random_width_model(Some(json!(0.5)));
+        on_gpu.set_weights(start).unwrap();
+        let g = fit(&mut on_gpu, true);
+        for (u, v) in cpu.iter().zip(&g) {
+            assert!((u - v).abs() <= 1e-4 * (1.0 + u.abs()), "epoch losses CPU {cpu:?} GPU {g:?}");
+        }
+    }
+}
+
+#[test]
+fn random_width_refuses_weights_that_depend_on_the_width_and_bad_factors() {
+    let mut m = Sequential::new(1);
+    m.add_with_free(layer("RandomWidth", json!({"name": "rw", "factor": 0.2, "batchInputShape": [null, 4, 6, 1]})), Some(vec![Some(4), Some(6), Some(1)])).unwrap();
+    m.add_with_free(layer("Flatten", json!({"name": "f"})), None).unwrap();
+    let e = m.add_with_free(layer("Dense", json!({"name": "d", "units": 2})), None).unwrap_err().to_string();
+    assert!(e.contains("Dense 'd'") && e.contains("not fully defined"), "{e}");
+    for (f, what) in [(json!(0), "positive"), (json!([0.5, 0.1]), "lower <= upper"), (json!([-2, 1]), "above -1"), (json!("x"), "factor")] {
+        let e = nn::from_config("RandomWidth", &json!({"name": "rw", "factor": f})).err().expect("refused").to_string();
+        assert!(e.contains("RandomWidth 'rw'") && e.contains(what), "{e}");
+    }
+    let e = nn::from_config("RandomWidth", &json!({"name": "rw", "factor": 0.1, "interpolation": "bicubic"})).err().expect("refused").to_string();
+    assert!(e.contains("interpolation"), "{e}");
+}

@@ -88,7 +88,12 @@ pub struct FreeDims {
     pub mask: Vec<Vec<bool>>,
     /// The input shapes the layers are built for now.
     pub current: Vec<Vec<usize>>,
-    parked: HashMap<Vec<Vec<usize>>, Variant>,
+    /// The widths the RandomWidth layers resize to now (a training step's draw; empty: the
+    /// inference variant, where they pass their input through).
+    pub widths: Vec<usize>,
+    /// Whether the model has RandomWidth layers.
+    random: bool,
+    parked: HashMap<(Vec<Vec<usize>>, Vec<usize>), Variant>,
     /// Each layer's input and output shapes with the free dims as None (summary, the JS shapes).
     pub shown_in: Vec<Vec<Vec<Option<usize>>>>,
     pub shown_out: Vec<Vec<Vec<Option<usize>>>>,
@@ -98,10 +103,11 @@ pub struct FreeDims {
 /// At most this many variants are kept besides the current one.
 const MAX_PARKED: usize = 16;
 
-fn tag_of(shapes: &[Vec<usize>]) -> u64 {
+fn tag_of(shapes: &[Vec<usize>], widths: &[usize]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     shapes.hash(&mut h);
+    widths.hash(&mut h);
     h.finish() | 1
 }
 
@@ -125,8 +131,10 @@ impl LayersModel {
             _ => vec![],
         };
         self.add(layer, dims.map(|d| free::fill(&d, free::STAND_IN)))?;
-        if mask.iter().flatten().any(|&f| f) {
+        let random = self.layers.iter().any(|e| e.layer.random_width().is_some());
+        if random || mask.iter().flatten().any(|&f| f) {
             let kept = self.free.as_ref().map(|f| f.mask.clone());
+            let mask = if mask.is_empty() { self.input_shapes().iter().map(|s| vec![false; s.len()]).collect() } else { mask };
             if let Err(e) = self.set_free(mask) {
                 self.layers.truncate(nl);
                 self.weights.truncate(nw);
@@ -149,7 +157,8 @@ impl LayersModel {
     /// (and that no weight depends on one). Called again after a layer is added.
     pub fn set_free(&mut self, mask: Vec<Vec<bool>>) -> Result<()> {
         self.free = None;
-        if !mask.iter().flatten().any(|&f| f) {
+        let random = self.layers.iter().any(|e| e.layer.random_width().is_some());
+        if !random && !mask.iter().flatten().any(|&f| f) {
             return Ok(());
         }
         let current = self.input_shapes();
@@ -163,8 +172,8 @@ impl LayersModel {
         let some = |v: &Vec<Vec<usize>>| -> Vec<Vec<Option<usize>>> { v.iter().map(|s| s.iter().map(|&d| Some(d)).collect()).collect() };
         let shown_in = self.layers.iter().map(|e| some(&e.in_shapes)).collect();
         let shown_out = self.layers.iter().map(|e| some(&e.out_shapes)).collect();
-        let tag = tag_of(&current);
-        self.free = Some(FreeDims { mask, current: current.clone(), parked: HashMap::new(), shown_in, shown_out, tag });
+        let tag = tag_of(&current, &[]);
+        self.free = Some(FreeDims { mask, current: current.clone(), widths: vec![], random, parked: HashMap::new(), shown_in, shown_out, tag });
         let res = self.probe_free(&sizes, &current);
         if res.is_err() {
             self.free = None;
@@ -173,26 +182,64 @@ impl LayersModel {
     }
 
     /// Builds the layers at both sizes and marks the dims that differ as free.
+    /// With RandomWidth layers, the widths after them are free too (a training step at other
+    /// widths is built to see which, and that no weight depends on them).
     fn probe_free(&mut self, sizes: &[Vec<Vec<usize>>; 2], current: &[Vec<usize>]) -> Result<()> {
         let mut seen = vec![];
         for s in sizes {
             self.use_input_shapes(s)?;
             seen.push(self.layers.iter().map(|e| (e.in_shapes.clone(), e.out_shapes.clone())).collect::<Vec<_>>());
+            if self.free.as_ref().is_some_and(|f| f.random) {
+                let widths: Vec<usize> = self.layers.iter().filter(|e| e.layer.random_width().is_some()).map(|e| e.in_shape[1] + 1).collect();
+                self.use_variant(s.clone(), widths)?;
+                seen.push(self.layers.iter().map(|e| (e.in_shapes.clone(), e.out_shapes.clone())).collect::<Vec<_>>());
+            }
         }
         self.use_input_shapes(current)?;
         let fd = self.free.as_mut().unwrap();
-        for (i, (a, b)) in seen[0].iter().zip(&seen[1]).enumerate() {
-            fd.shown_in[i] = free::merge(&a.0, &b.0);
-            fd.shown_out[i] = free::merge(&a.1, &b.1);
+        for i in 0..seen[0].len() {
+            let (mut a_in, mut a_out) = (free::merge(&seen[0][i].0, &seen[1][i].0), free::merge(&seen[0][i].1, &seen[1][i].1));
+            for other in &seen[2..] {
+                let known = |v: &Vec<Vec<Option<usize>>>, w: &Vec<Vec<usize>>| -> Vec<Vec<Option<usize>>> {
+                    v.iter().zip(w).map(|(x, y)| x.iter().zip(y).map(|(p, q)| p.filter(|p| p == q)).collect()).collect()
+                };
+                a_in = known(&a_in, &other[i].0);
+                a_out = known(&a_out, &other[i].1);
+            }
+            fd.shown_in[i] = a_in;
+            fd.shown_out[i] = a_out;
         }
         Ok(())
+    }
+
+    /// Builds the layers for a training step whose seed is `seed` (each RandomWidth layer
+    /// resizes to a width drawn from it), or back for inference (`None`). A no-op for models
+    /// without RandomWidth layers.
+    pub fn use_train_widths(&mut self, seed: Option<u64>) -> Result<()> {
+        let Some(fd) = &self.free else { return Ok(()) };
+        if !fd.random {
+            return Ok(());
+        }
+        let shapes = fd.current.clone();
+        let Some(seed) = seed else { return self.use_variant(shapes, vec![]) };
+        if !fd.widths.is_empty() {
+            self.use_variant(shapes.clone(), vec![])?;
+        }
+        let widths: Vec<usize> = self
+            .layers
+            .iter()
+            .filter_map(|e| e.layer.random_width().map(|r| (r, e.in_shape[1])))
+            .enumerate()
+            .map(|(k, (r, w))| r.draw(w, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(k as u64)))
+            .collect();
+        self.use_variant(shapes, widths)
     }
 
     /// Builds the layers for these input shapes (from the kept variants when seen before). A
     /// model without free dims is left as it is: the usual input checks apply.
     pub fn use_input_shapes(&mut self, shapes: &[Vec<usize>]) -> Result<()> {
         let Some(fd) = &self.free else { return Ok(()) };
-        if fd.current == shapes {
+        if fd.current == shapes && fd.widths.is_empty() {
             return Ok(());
         }
         if shapes.len() != fd.mask.len() {
@@ -212,29 +259,47 @@ impl LayersModel {
                 ));
             }
         }
-        let key = shapes.to_vec();
+        self.use_variant(shapes.to_vec(), vec![])
+    }
+
+    /// Puts the variant for these input shapes and RandomWidth widths in place (built the first
+    /// time, then kept).
+    fn use_variant(&mut self, shapes: Vec<Vec<usize>>, widths: Vec<usize>) -> Result<()> {
+        let fd = self.free.as_ref().expect("a model with variants");
+        if fd.current == shapes && fd.widths == widths {
+            return Ok(());
+        }
+        let key = (shapes, widths);
         let parked = self.free.as_mut().unwrap().parked.remove(&key);
         let v = match parked {
             Some(v) => v,
-            None => self.build_variant(shapes)?,
+            None => self.build_variant(&key.0, &key.1)?,
         };
         let old = self.install(v);
         let fd = self.free.as_mut().unwrap();
-        let old_key = std::mem::replace(&mut fd.current, key);
-        fd.tag = tag_of(&fd.current);
+        let old_shapes = std::mem::replace(&mut fd.current, key.0);
+        let old_widths = std::mem::replace(&mut fd.widths, key.1);
+        fd.tag = tag_of(&fd.current, &fd.widths);
         if fd.parked.len() >= MAX_PARKED {
             fd.parked.clear();
         }
-        fd.parked.insert(old_key, old);
+        fd.parked.insert((old_shapes, old_widths), old);
         Ok(())
     }
 
     /// The layers built afresh (from their configs) for `shapes`; every weight and carried state
     /// must keep its shape.
-    fn build_variant(&self, shapes: &[Vec<usize>]) -> Result<Variant> {
+    fn build_variant(&self, shapes: &[Vec<usize>], widths: &[usize]) -> Result<Variant> {
         let mut layers = vec![];
+        let mut drawn = widths.iter();
         for e in &self.layers {
-            let l = nn::from_config(e.layer.class_name(), &e.layer.config()).map_err(|_| {
+            let mut cfg = e.layer.config();
+            if e.layer.random_width().is_some() {
+                if let Some(w) = drawn.next() {
+                    cfg["__trainWidth"] = serde_json::json!(w);
+                }
+            }
+            let l = nn::from_config(e.layer.class_name(), &cfg).map_err(|_| {
                 Error::arg(describe(e.layer.as_ref()), "cannot be built again for another input size: custom layers need a fully defined input shape")
             })?;
             layers.push(l);

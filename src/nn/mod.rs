@@ -20,6 +20,7 @@ pub mod noise;
 pub mod normalization;
 pub mod pooling;
 pub mod preprocessing;
+pub mod random_width;
 pub mod recurrent;
 pub mod regularizers;
 pub mod shaping;
@@ -113,6 +114,11 @@ pub trait Layer {
     /// BatchNormalization only; other frozen layers keep their training behaviour, e.g. dropout).
     fn frozen_runs_inference(&self) -> bool {
         false
+    }
+    /// A RandomWidth layer: the model builds a variant of its layers for each width drawn in
+    /// training (see `model::shapes`).
+    fn random_width(&self) -> Option<&random_width::RandomWidth> {
+        None
     }
 }
 
@@ -293,6 +299,7 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "ThresholdedReLU" => Box::new(advanced_activations::ThresholdedRelu::new(name, &o)?),
         "Rescaling" => Box::new(core::Rescaling::new(name, &o)?),
         "Resizing" => Box::new(preprocessing::Resizing::new(name, &o)?),
+        "RandomWidth" => Box::new(random_width::RandomWidth::new(name, &o)?),
         "CenterCrop" => Box::new(preprocessing::CenterCrop::new(name, &o)?),
         "CategoryEncoding" => Box::new(preprocessing::CategoryEncoding::new(name, &o)?),
         "SimpleRNN" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Simple)?),

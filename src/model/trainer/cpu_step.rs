@@ -87,15 +87,23 @@ impl FitSession {
         self.sample_weights(size);
         let kind = if self.opts.class_weight.is_some() { PlanKind::TrainWeighted } else { PlanKind::Train };
         let (yfeat, ydt) = (&self.y.shape[1..], self.y.dtype);
-        // A step with recorded per-step functions gets a plan of its own, used once.
-        let mut sp = match &fns {
-            Some(f) => model.build_plan(kind, size, yfeat, ydt, Some(f))?,
-            None => model.take_plan(kind, size, yfeat, ydt)?,
-        };
         // One draw per step for the step's random ops, as the GPU step takes its seed: the
         // stream the shuffles draw from then moves the same on both devices, so CPU and WebGPU
-        // see the same batches epoch after epoch.
+        // see the same batches epoch after epoch. RandomWidth layers draw their widths from it.
         let seed = self.rng.next_u32();
+        model.use_train_widths(Some(seed as u64))?;
+        // A step with recorded per-step functions gets a plan of its own, used once.
+        let planned = match &fns {
+            Some(f) => model.build_plan(kind, size, yfeat, ydt, Some(f)),
+            None => model.take_plan(kind, size, yfeat, ydt),
+        };
+        let mut sp = match planned {
+            Ok(sp) => sp,
+            Err(e) => {
+                model.use_train_widths(None)?;
+                return Err(e);
+            }
+        };
         sp.plan.run(&[&self.xb, &self.yb, &self.wb], &model.weights[..], &mut Rng::new(seed as u64));
         let mut values = Vec::with_capacity(if self.opts.report_batches { self.sums.len() } else { 0 });
         for (s, &node) in self.sums.iter_mut().zip(&sp.outputs) {
@@ -125,6 +133,7 @@ impl FitSession {
         if fns.is_none() {
             model.put_plan(kind, size, yfeat, ydt, sp);
         }
+        model.use_train_widths(None)?;
         Ok(values)
     }
 }

@@ -217,8 +217,12 @@ impl FitSession {
         let run = self.gpu.as_mut().expect("on the GPU");
         let mut g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
         let seed = self.rng.next_u32();
-        let r = g.step(model, kind, &[&self.xb, &self.yb, &self.wb], (&self.y.shape[1..], self.y.dtype), seed, crate::model::gpu::TRAIN);
+        // RandomWidth layers draw their widths from the step's seed, as on the CPU.
+        let r = model.use_train_widths(Some(seed as u64)).and_then(|_| {
+            g.step(model, kind, &[&self.xb, &self.yb, &self.wb], (&self.y.shape[1..], self.y.dtype), seed, crate::model::gpu::TRAIN)
+        });
         model.gpu = Some(g);
+        model.use_train_widths(None)?;
         r?;
         run.since_sync += 1;
         self.seen += size;
