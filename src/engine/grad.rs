@@ -194,8 +194,16 @@ impl Engine {
         if names.len() != handles.len() {
             return Err(Error::arg("apply", format!("{} weight names for {} tensors", names.len(), handles.len())));
         }
-        let model = self.models.get(&m).ok_or_else(|| Error::NotFound(format!("model #{m} has been disposed")))?;
+        let model = self.models.get_mut(&m).ok_or_else(|| Error::NotFound(format!("model #{m} has been disposed")))?;
         let ws: Vec<Option<Handle>> = model.weights.iter().map(|w| names.iter().position(|n| *n == w.name).map(|k| handles[k])).collect();
-        model.apply_eager(&mut self.rt, x, &ws, training)
+        // In training mode RandomWidth layers resize to widths drawn afresh, as in a fit step.
+        if training {
+            model.use_train_widths(Some(self.rt.rng.next_u32() as u64))?;
+        }
+        let out = model.apply_eager(&mut self.rt, x, &ws, training);
+        if training {
+            model.use_train_widths(None)?;
+        }
+        out
     }
 }

@@ -366,3 +366,80 @@ test('layer.losses are functions as in TF.js; addLoss functions join fit\'s loss
     assert.match(row.errors[1], /Dense 'a'.*addLoss expects functions/);
   }
 });
+
+test('randomWidth: TF.js\'s config and properties; in training each batch is resized to a random width (Keras 3), in inference passed through; a model with it trains on both backends; errors name the layer', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const tf = window.tf;
+    const out = {};
+    const ref = window.tfjs.layers.randomWidth({ factor: [-0.25, 0.5], name: 'rw', seed: 3 });
+    const mine = tf.layers.randomWidth({ factor: [-0.25, 0.5], name: 'rw', seed: 3 });
+    out.config = [mine.getConfig(), ref.getConfig()];
+    out.props = [[mine.widthLower, mine.widthUpper, mine.interpolation], [ref.widthLower, ref.widthUpper, ref.interpolation]];
+    // Eager: inference keeps the width; training draws one in [round(8 * 0.75), round(8 * 1.5)].
+    const x = tf.randomNormal([2, 4, 8, 1], 0, 1, 'float32', 1);
+    out.inference = [mine.apply(x).shape, Array.from(mine.apply(x).dataSync()).every((v, i) => v === x.dataSync()[i])];
+    out.trained = Array.from({ length: 12 }, () => mine.apply(x, { training: true }).shape[2]);
+    const build = (withLayer) => {
+      const m = tf.sequential();
+      m.add(tf.layers.inputLayer({ inputShape: [6, 8, 2] }));
+      if (withLayer) m.add(tf.layers.randomWidth({ factor: 0.5, name: 'random_width' }));
+      m.add(tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+      m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
+      m.add(tf.layers.dense({ units: 2, name: 'out', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+      m.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+      return m;
+    };
+    const xs = tf.randomNormal([16, 6, 8, 2], 0, 1, 'float32', 4);
+    const ys = tf.randomNormal([16, 2], 0, 1, 'float32', 5);
+    out.rows = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      const m = build(true);
+      const plain = build(false);
+      plain.setWeights(m.getWeights());
+      const same = Array.from(await m.predict(xs).data()).every((v, i) => Math.abs(v - plain.predict(xs).dataSync()[i]) < 1e-6);
+      const lines = [];
+      m.summary(undefined, undefined, (l) => lines.push(l));
+      const h = await m.fit(xs, ys, { epochs: 3, batchSize: 4, verbose: 0, shuffle: false });
+      const hp = await plain.fit(xs, ys, { epochs: 3, batchSize: 4, verbose: 0, shuffle: false });
+      let a;
+      await m.save(tf.io.withSaveHandler(async (art) => { a = art; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+      const back = await tf.loadLayersModel(tf.io.fromMemory(a.modelTopology, a.weightSpecs, a.weightData));
+      out.rows[backend] = {
+        same, shape: m.getLayer('random_width').outputShape, summary: lines.find((l) => l.startsWith('random_width')),
+        losses: h.history.loss, plainLosses: hp.history.loss,
+        reloaded: Array.from(back.predict(xs).dataSync()).every((v, i) => Math.abs(v - m.predict(xs).dataSync()[i]) < 1e-5),
+      };
+    }
+    const errors = [];
+    for (const f of [() => tf.layers.randomWidth({ factor: 0 }), () => tf.layers.randomWidth({ factor: [0.5, 0.1] }), () => tf.layers.randomWidth({ factor: 0.1, interpolation: 'bicubic' })]) {
+      try { f(); } catch (e) { errors.push(e.message); }
+    }
+    try {
+      const m = tf.sequential();
+      m.add(tf.layers.randomWidth({ factor: 0.2, inputShape: [4, 6, 1], name: 'rw2' }));
+      m.add(tf.layers.flatten());
+      m.add(tf.layers.dense({ units: 2, name: 'after' }));
+    } catch (e) { errors.push(e.message); }
+    return { ...out, errors };
+  });
+  assert.deepEqual(r.config[0], r.config[1]);
+  assert.deepEqual(r.props[0], r.props[1]);
+  assert.deepEqual(r.inference, [[2, 4, 8, 1], true]);
+  assert.ok(r.trained.every((w) => w >= 6 && w <= 12), `trained widths ${r.trained}`);
+  assert.ok(new Set(r.trained).size > 1, `training draws several widths: ${r.trained}`);
+  for (const [backend, row] of Object.entries(r.rows)) {
+    assert.ok(row.same, `${backend}: predict passes the images through`);
+    assert.deepEqual(row.shape, [null, 6, null, 2], `${backend}: the width after the layer is free`);
+    assert.match(row.summary, /\[null,6,null,2\]/, `${backend}: summary ${row.summary}`);
+    assert.ok(row.losses.every(Number.isFinite) && row.losses[2] < row.losses[0], `${backend}: losses ${row.losses}`);
+    assert.notDeepEqual(row.losses, row.plainLosses, `${backend}: training differs from the model without the layer`);
+    assert.ok(row.reloaded, `${backend}: model.json round trip`);
+  }
+  assert.equal(r.errors.length, 4, JSON.stringify(r.errors));
+  assert.match(r.errors[0], /RandomWidth.*factor must be a positive number/);
+  assert.match(r.errors[1], /RandomWidth.*lower <= upper/);
+  assert.match(r.errors[2], /RandomWidth.*interpolation/);
+  assert.match(r.errors[3], /Dense 'after'.*not fully defined/);
+});

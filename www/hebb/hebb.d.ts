@@ -333,6 +333,8 @@ export declare const layers: {
   alphaDropout(args: LayerArgs & { rate: number; noiseShape?: (number | null)[] }): Layer;
   /** Keras 3's half-pixel resizing of images [batch, h, w, c]. */
   resizing(args: LayerArgs & { height: number; width: number; interpolation?: 'bilinear' | 'nearest'; cropToAspectRatio?: false }): Layer;
+  /** In training, each batch's images resized to a random width (round(width * U(1 + lower, 1 + upper))); in inference, passed through. */
+  randomWidth(args: LayerArgs & { factor: number | [number, number]; interpolation?: 'bilinear' | 'nearest'; seed?: number }): Layer;
   centerCrop(args: LayerArgs & { height: number; width: number }): Layer;
   categoryEncoding(args: LayerArgs & { numTokens: number; outputMode?: 'oneHot' | 'multiHot' | 'count' }): Layer;
   /** tf.input. */

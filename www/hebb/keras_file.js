@@ -326,7 +326,7 @@ function expectedCount(entry) {
     case 'GlobalAveragePooling1D': case 'GlobalAveragePooling2D': case 'GlobalAveragePooling3D':
     case 'Concatenate': case 'Add': case 'Subtract': case 'Multiply': case 'Average':
     case 'Maximum': case 'Minimum': case 'ThresholdedReLU': case 'Rescaling':
-    case 'Resizing': case 'CenterCrop': case 'CategoryEncoding':
+    case 'Resizing': case 'CenterCrop': case 'CategoryEncoding': case 'RandomWidth':
     case 'ZeroPadding1D': case 'ZeroPadding2D': case 'ZeroPadding3D':
     case 'Cropping1D': case 'Cropping2D': case 'Cropping3D':
     case 'UpSampling1D': case 'UpSampling2D': case 'UpSampling3D':

@@ -247,6 +247,7 @@ const LAYERS = {
   AlphaDropout: [o('rate', REQ), o('noiseShape', REQ), BASE],
   Resizing: [o('height', REQ), o('width', REQ), o('interpolation', 'bilinear'), o('cropToAspectRatio', false), BASE],
   CenterCrop: [o('height', REQ), o('width', REQ), BASE],
+  RandomWidth: [o('factor', REQ), o('interpolation', 'bilinear'), o('seed', UNDEF), BASE],
   CategoryEncoding: [o('numTokens', REQ), o('outputMode', 'multiHot'), BASE],
   Flatten: [BASE],
   LeakyReLU: [o('alpha', 0.3), BASE],

@@ -89,6 +89,7 @@ export const layers = {
   gaussianDropout: make('GaussianDropout'),
   alphaDropout: make('AlphaDropout'),
   resizing: make('Resizing'),
+  randomWidth: make('RandomWidth'),
   centerCrop: make('CenterCrop'),
   categoryEncoding: make('CategoryEncoding'),
   /** A recurrent layer around a cell or a list of cells (stacked), as TF.js's tf.layers.rnn. */

@@ -139,6 +139,8 @@ const EXTRA = {
   // TF.js keeps the dilationRate given (its conv3dTranspose op has none; Keras's layer uses it).
   Conv3DTranspose: { rank: 3, dilationRate: (c) => (typeof c.dilationRate === 'number' ? [c.dilationRate, c.dilationRate, c.dilationRate] : c.dilationRate ?? [1, 1, 1]) },
   Flatten: { dataFormat: (c) => c.dataFormat ?? 'channelsLast' },
+  // The range of the width factor's offset: ±factor, or the [lower, upper] given.
+  RandomWidth: { widthLower: (c) => (Array.isArray(c.factor) ? c.factor[0] : -c.factor), widthUpper: (c) => (Array.isArray(c.factor) ? c.factor[1] : c.factor) },
   Cropping2D: { cropping: (c) => c.cropping, dataFormat: (c) => c.dataFormat ?? 'channelsLast' },
   Cropping1D: { cropping: (c) => c.cropping },
   Dot: { axes: (c) => c.axes, normalize: (c) => c.normalize ?? false },
