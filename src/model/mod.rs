@@ -197,23 +197,7 @@ impl LayersModel {
             let Some((specs, in_shapes, out_shapes)) = b else {
                 return Err(Error::arg(describe(layer.as_ref()), format!("layer {li} is not connected to the model's inputs")));
             };
-            let mut idx = vec![];
-            for s in specs {
-                let value = match s.seed {
-                    Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
-                    None => s.init.sample(&s.shape, &mut m.rng),
-                };
-                m.weights.push(Weight {
-                    name: s.name,
-                    value,
-                    trainable: s.trainable,
-                    state: !s.trainable,
-                    carry: false,
-                    regularizer: s.regularizer,
-                    constraint: s.constraint,
-                });
-                idx.push(m.weights.len() - 1);
-            }
+            let idx = m.push_weights(specs);
             let carries = m.push_carries(layer.as_ref());
             m.layers.push(LayerEntry {
                 layer,
@@ -299,23 +283,7 @@ impl LayersModel {
             crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
         }
         crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &out_shape)?;
-        let mut idx = vec![];
-        for s in specs {
-            let value = match s.seed {
-                Some(seed) => s.init.sample(&s.shape, &mut Rng::new(seed)),
-                None => s.init.sample(&s.shape, &mut self.rng),
-            };
-            self.weights.push(Weight {
-                name: s.name,
-                value,
-                trainable: s.trainable,
-                state: !s.trainable,
-                carry: false,
-                regularizer: s.regularizer,
-                constraint: s.constraint,
-            });
-            idx.push(self.weights.len() - 1);
-        }
+        let idx = self.push_weights(specs);
         if self.layers.is_empty() {
             self.input_shape = Some(in_shape.clone());
         }

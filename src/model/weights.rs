@@ -9,6 +9,29 @@ use crate::tensor::{numel, DType, Tensor};
 use serde_json::{json, Value};
 
 impl LayersModel {
+    /// Creates the weights `specs` describe (each initialised from its own seed, or the model's
+    /// generator); returns their indices in the weight store.
+    pub(super) fn push_weights(&mut self, specs: Vec<crate::nn::WeightSpec>) -> Vec<usize> {
+        let mut idx = vec![];
+        for s in specs {
+            let value = match s.seed {
+                Some(seed) => s.init.sample(&s.shape, &mut crate::rng::Rng::new(seed)),
+                None => s.init.sample(&s.shape, &mut self.rng),
+            };
+            self.weights.push(Weight {
+                name: s.name,
+                value,
+                trainable: s.trainable,
+                state: !s.trainable,
+                carry: false,
+                regularizer: s.regularizer,
+                constraint: s.constraint,
+            });
+            idx.push(self.weights.len() - 1);
+        }
+        idx
+    }
+
     /// Creates a layer's carried states (zeros) in the weight store; returns their indices.
     pub(super) fn push_carries(&mut self, layer: &dyn Layer) -> Vec<usize> {
         let mut idx = vec![];
