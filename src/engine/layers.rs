@@ -87,9 +87,14 @@ impl Engine {
             }
             _ => None,
         };
+        let batch = cfg.get("batchInputShape").and_then(|b| b.get(0)).or_else(|| cfg.get("batchSize")).and_then(|b| b.as_u64()).filter(|&b| b > 0);
         let model = self.model(m)?;
-        let dims = if model.layers.is_empty() { dims } else { None };
+        let first = model.layers.is_empty();
+        let dims = if first { dims } else { None };
         model.add_with_free(layer, dims)?;
+        if first {
+            model.fixed_batch = batch.map(|b| b as usize);
+        }
         Ok(layer_info(model, model.layers.len() - 1))
     }
 

@@ -125,6 +125,8 @@ pub struct LayersModel {
     /// Functions added with `layer.addLoss` (recorded on every layer's weights, in layer order):
     /// their scalars join the training loss, as TF.js's calculateLosses does in fit.
     pub added_losses: Vec<crate::graph::TracedFn>,
+    /// The batch size the first input fixes (batchInputShape [1, ...]), shown as TF.js shows it.
+    pub fixed_batch: Option<usize>,
 }
 
 /// The name the native tests and most of the engine's history use: every model is a
@@ -146,6 +148,7 @@ impl LayersModel {
             topo: None,
             y_layout: vec![],
             added_losses: vec![],
+            fixed_batch: None,
             free: None,
         }
     }
@@ -217,6 +220,11 @@ impl LayersModel {
             m.input_shape = Some(vec![model_inputs.iter().map(|i| i.shape.iter().product::<usize>()).sum()]);
             m.input_dtype = DType::F32;
         }
+        // The batch size the first input's InputLayer fixes (batchShape [4, ...]), if any.
+        m.fixed_batch = model_inputs
+            .first()
+            .and_then(|i| m.layers[i.layer].layer.config().get("batchInputShape").and_then(|b| b.get(0)).and_then(|b| b.as_u64()))
+            .map(|b| b as usize);
         m.topo = Some(Topology { inputs: model_inputs, nodes: call_nodes, outputs });
         m.set_free(free_mask)?;
         Ok(m)

@@ -2,7 +2,7 @@
 //! (28, 54, 80, 90), then the parameter totals.
 
 use super::LayersModel;
-use crate::nn::free::batch_shape as shown;
+use crate::nn::free::batch_shape_in;
 
 /// TF.js's defaults: 90 columns, stops at these fractions of the width.
 pub const WIDTH: usize = 90;
@@ -83,6 +83,7 @@ impl LayersModel {
     /// `width` columns; `positions` are the column stops, as fractions of the width when all are
     /// at most 1 (TF.js's rule), otherwise as column numbers. Chains take 4 stops, graphs 5.
     pub fn summary_lines_with(&self, width: usize, positions: &[f64]) -> Vec<String> {
+        let shown = |s: &[Option<usize>]| batch_shape_in(self.fixed_batch, s);
         let fractions = positions.iter().all(|&p| p <= 1.0);
         let stops: Vec<usize> =
             positions.iter().map(|&p| if fractions { (p * width as f64).floor() as usize } else { p as usize }).collect();

@@ -328,6 +328,8 @@ pub struct InputLayer {
     /// [`super::free::STAND_IN`] until a model builds a variant for the size it receives.
     shape: Vec<usize>,
     free: Vec<bool>,
+    /// A fixed batch size (batchInputShape [4, ...]), shown as TF.js shows it.
+    batch: Option<usize>,
 }
 
 impl InputLayer {
@@ -341,7 +343,8 @@ impl InputLayer {
         let dims = v.as_array().and_then(|a| a.iter().skip(skip).map(super::free::dim).collect::<Option<Vec<_>>>());
         let dims = dims.ok_or_else(|| Error::arg(&o.owner, format!("{key} must be an array of positive integers or null, received {v}")))?;
         let free = dims.iter().map(|d| d.is_none()).collect();
-        Ok(InputLayer { name, shape: super::free::fill(&dims, super::free::STAND_IN), free })
+        let batch = if skip == 1 { v.get(0).and_then(|b| b.as_u64()).filter(|&b| b > 0).map(|b| b as usize) } else { None };
+        Ok(InputLayer { name, shape: super::free::fill(&dims, super::free::STAND_IN), free, batch })
     }
 }
 
@@ -359,7 +362,7 @@ impl Layer for InputLayer {
         Ok(x)
     }
     fn config(&self) -> Value {
-        let mut batch = vec![Value::Null];
+        let mut batch = vec![self.batch.map_or(Value::Null, |b| json!(b))];
         batch.extend(self.shape.iter().zip(&self.free).map(|(&d, &f)| if f { Value::Null } else { json!(d) }));
         json!({"name": self.name, "batchInputShape": batch})
     }

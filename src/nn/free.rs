@@ -33,7 +33,12 @@ pub fn merge(a: &[Vec<usize>], b: &[Vec<usize>]) -> Vec<Vec<Option<usize>>> {
 
 /// A feature shape with the batch first and free dims as null: `[null,null,8]`.
 pub fn batch_shape(feat: &[Option<usize>]) -> String {
-    let mut s = String::from("[null");
+    batch_shape_in(None, feat)
+}
+
+/// [`batch_shape`] with a fixed batch size when the model has one: `[1,null,8]`.
+pub fn batch_shape_in(batch: Option<usize>, feat: &[Option<usize>]) -> String {
+    let mut s = batch.map_or_else(|| String::from("[null"), |b| format!("[{b}"));
     for d in feat {
         s.push(',');
         match d {

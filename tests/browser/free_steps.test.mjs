@@ -168,14 +168,15 @@ test('a stateful LSTM with batchInputShape [1, null, 6] predicts one step at a t
     const weights = ref.getWeights().map((w) => [Array.from(w.dataSync()), w.shape]);
     const xs = [[3, 0.5], [1, -1], [0, 2], [5, 0.1]].map(([k, v], i) => Array.from({ length: (i % 3) + 1 }, (_, t) => Array.from({ length: 6 }, (_, j) => (j === (k + t) % 6 ? 1 : v * 0.1))));
     const want = xs.map((x) => Array.from(ref.predict(window.tfjs.tensor3d([x])).dataSync()));
-    const out = { shapes: ref.layers.map((l) => l.outputShape), rows: {} };
+    const lines = (m) => { const l = []; m.summary(100, undefined, (x) => l.push(x)); return l; };
+    const out = { shapes: ref.layers.map((l) => l.outputShape), summary: lines(ref), rows: {} };
     for (const backend of ['cpu', 'webgpu']) {
       await window.tf.setBackend(backend);
       const m = build(window.tf);
       m.setWeights(weights.map(([d, s]) => window.tf.tensor(d, s)));
       const got = [];
       for (const x of xs) got.push(Array.from(await m.predict(window.tf.tensor3d([x])).data()));
-      out.rows[backend] = { shapes: m.layers.map((l) => l.outputShape), diff: Math.max(...got.flat().map((v, i) => Math.abs(v - want.flat()[i]))) };
+      out.rows[backend] = { shapes: m.layers.map((l) => l.outputShape), summary: lines(m), diff: Math.max(...got.flat().map((v, i) => Math.abs(v - want.flat()[i]))) };
     }
     const errors = [];
     const tf = window.tf;
@@ -194,6 +195,7 @@ test('a stateful LSTM with batchInputShape [1, null, 6] predicts one step at a t
   for (const [backend, row] of Object.entries(r.rows)) {
     // The fixed batch of 1 shows first, as in TF.js.
     assert.deepEqual(row.shapes, r.shapes, `${backend}: shapes`);
+    assert.deepEqual(row.summary, r.summary, `${backend}: summary with the fixed batch`);
     assert.ok(row.diff < 1e-5, `${backend}: stateful steps differ from TF.js by ${row.diff}`);
   }
   assert.equal(r.errors.length, 2, JSON.stringify(r.errors));
