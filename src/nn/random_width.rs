@@ -1,7 +1,7 @@
-//! RandomWidth (Keras 3 and TF.js's preprocessing layer): in training each batch's images
-//! [batch, height, width, channels] are resized to a width drawn from
+//! RandomWidth (TF.js's preprocessing layer, from Keras 2; Keras 3 has none): in training each
+//! batch's images [batch, height, width, channels] are resized to a width drawn from
 //! `round(width · U(1 + lower, 1 + upper))`; in inference the layer passes its input through, as
-//! Keras 3 does (TF.js 4.22 resizes in inference too and reports a broken output shape). The
+//! Keras 2 does (TF.js 4.22 resizes in inference too and reports a broken output shape). The
 //! width a training step uses changes the shapes after the layer, so the model builds its layers
 //! for each width drawn (a variant, see `model::shapes`), the draw coming from the step's seed so
 //! the CPU and WebGPU train on the same widths.

@@ -367,7 +367,7 @@ test('layer.losses are functions as in TF.js; addLoss functions join fit\'s loss
   }
 });
 
-test('randomWidth: TF.js\'s config and properties; in training each batch is resized to a random width (Keras 3), in inference passed through; a model with it trains on both backends; errors name the layer', { timeout: 120_000 }, async () => {
+test('randomWidth: TF.js\'s config and properties; in training each batch is resized to a random width (Keras 2), in inference passed through; a model with it trains on both backends; errors name the layer', { timeout: 120_000 }, async () => {
   const page = await openBoth();
   const r = await page.evaluate(async () => {
     const tf = window.tf;
