@@ -292,3 +292,41 @@ test('issue 12\'s layers from Keras 3 .keras files predict Keras\'s values on bo
     }
   }
 });
+
+test('transfer learning from a Keras 3 .keras file: tf.model over its inputs and an inner layer\'s output shares its weights, frozen and stacked in a Sequential it trains only the new head (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await b.openHebb();
+  const fx = fixture('convnet');
+  const r = await page.evaluate(async (fx) => {
+    const out = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      const base = await tf.loadLayersModel('/tests/fixtures/keras/convnet.keras');
+      const x = tf.tensor(fx.inputs[0].data, fx.inputs[0].shape);
+      const features = tf.model({ inputs: base.inputs, outputs: base.getLayer('gap').output });
+      features.trainable = false;
+      const before = features.getWeights().map((w) => Array.from(w.dataSync()));
+      const clf = tf.sequential();
+      clf.add(features);
+      clf.add(tf.layers.dense({ units: 3, activation: 'softmax', name: 'head' }));
+      clf.compile({ optimizer: tf.train.adam(0.05), loss: 'categoricalCrossentropy' });
+      const xs = tf.concat(new Array(8).fill(x), 0);
+      const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32'), 3).cast('float32');
+      const h = await clf.fit(xs, ys, { epochs: 5, batchSize: 8, verbose: 0 });
+      out[backend] = {
+        trainable: clf.trainableWeights.map((w) => w.name),
+        frozen: features.getWeights().every((w, i) => Array.from(w.dataSync()).every((v, k) => v === before[i][k])),
+        // The base still predicts Keras's values: the weights are shared, not copied and changed.
+        base: Array.from(await base.predict(x).data()),
+        losses: h.history.loss,
+      };
+    }
+    return out;
+  }, fx);
+  const want = fx.outputs[0].data;
+  for (const [backend, g] of Object.entries(r)) {
+    assert.deepEqual(g.trainable, ['head/kernel', 'head/bias'], `${backend}: only the head trains`);
+    assert.ok(g.frozen, `${backend}: the frozen base's weights did not move`);
+    g.base.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-4 * (1 + Math.abs(want[i])), `${backend}: base predict[${i}] ${v} vs Keras ${want[i]}`));
+    assert.ok(g.losses.every(Number.isFinite), `${backend}: losses ${g.losses}`);
+  }
+});
