@@ -1,8 +1,10 @@
 //! Building a model's layers for its input shapes: the wiring of a functional model's calls
 //! (each layer built at its first call), and, for inputs with free dims (TF.js's
 //! `inputShape: [null, 8]`), one build of the layers per input shape a run brings (a variant),
-//! over the same weights. A variant is made the first time its shape is seen and kept; the
-//! planned steps are cached per variant as per batch size (see [`LayersModel::shape_tag`]).
+//! over the same weights. RandomWidth layers make variants too: a training step builds the
+//! layers for the widths drawn from its seed, inference uses the variant where they pass their
+//! input through. A variant is made the first time it is needed and kept; the planned steps are
+//! cached per variant as per batch size (see [`LayersModel::shape_tag`]).
 
 use super::{CallNode, LayersModel, Ref};
 use crate::error::{Error, Result};
@@ -82,7 +84,7 @@ struct Variant {
     node_outs: Vec<Vec<Vec<usize>>>,
 }
 
-/// A model's free input dims and the variants built so far.
+/// A model's free input dims, its RandomWidth layers' widths, and the variants built so far.
 pub struct FreeDims {
     /// Per model input, which feature dims are free.
     pub mask: Vec<Vec<bool>>,
