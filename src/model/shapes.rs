@@ -306,7 +306,9 @@ impl LayersModel {
             })?;
             layers.push(l);
         }
-        let mut built: Vec<(Vec<Vec<usize>>, Vec<Vec<usize>>, Vec<Vec<usize>>)> = vec![];
+        // Each layer's weight shapes, input shapes and output shapes.
+        type Shapes = (Vec<Vec<usize>>, Vec<Vec<usize>>, Vec<Vec<usize>>);
+        let mut built: Vec<Shapes> = vec![];
         let mut node_outs = vec![];
         match &self.topo {
             Some(t) => {
@@ -375,7 +377,7 @@ impl LayersModel {
     }
 
     /// Layer `i`'s input and output shapes as a user sees them: free dims as null.
-    pub fn shown_shapes(&self, i: usize) -> (Vec<Vec<Option<usize>>>, Vec<Vec<Option<usize>>>) {
+    pub fn shown_shapes(&self, i: usize) -> (free::Shapes, free::Shapes) {
         match &self.free {
             Some(fd) => (fd.shown_in[i].clone(), fd.shown_out[i].clone()),
             None => {

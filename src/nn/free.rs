@@ -50,6 +50,9 @@ pub fn batch_shape_in(batch: Option<usize>, feat: &[Option<usize>]) -> String {
     s
 }
 
+/// Feature shapes with free dims as None, one per input or output.
+pub type Shapes = Vec<Vec<Option<usize>>>;
+
 /// What building a layer on shapes with free dims gives: each weight's shape and each output's
 /// shape (null where it follows a free input dim).
 pub struct Inferred {
@@ -60,7 +63,8 @@ pub struct Inferred {
 /// Builds the layer `make` gives at the two sizes; the weights must not depend on the free dims
 /// (a Dense after a Flatten of a free number of steps cannot be built, as in TF.js).
 pub fn infer(make: impl Fn() -> Result<Box<dyn Layer>>, inputs: &[Vec<Option<usize>>]) -> Result<Inferred> {
-    let build = |size: usize| -> Result<(Box<dyn Layer>, Vec<Vec<usize>>, Vec<Vec<usize>>)> {
+    type Build = (Box<dyn Layer>, Vec<Vec<usize>>, Vec<Vec<usize>>);
+    let build = |size: usize| -> Result<Build> {
         let mut layer = make()?;
         let shapes: Vec<Vec<usize>> = inputs.iter().map(|s| fill(s, size)).collect();
         let (specs, first) = layer.build_multi(&shapes)?;

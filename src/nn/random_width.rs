@@ -64,7 +64,7 @@ impl RandomWidth {
     /// The width a training step draws for an input `width` wide, from the step's `seed`
     /// (at least 1).
     pub fn draw(&self, width: usize, seed: u64) -> usize {
-        let mut rng = Rng::new(seed ^ self.seed.unwrap_or(0x5eed_0f_a1d7));
+        let mut rng = Rng::new(seed ^ self.seed.unwrap_or(0x005e_ed0f_a1d7));
         let f = 1.0 + self.lower + (self.upper - self.lower) * rng.uniform() as f64;
         ((width as f64 * f).round() as usize).max(1)
     }

@@ -210,16 +210,14 @@ impl Rnn {
         // A stateful layer starts from the states it carried out of the last batch (unless
         // initial states are given) and carries this batch's final states on.
         let carried = &w[self.n_weights().min(w.len())..];
-        if self.stateful {
-            if n != self.state_batch {
-                return Err(Error::shape(
-                    self.owner(),
-                    format!(
-                        "a stateful layer keeps states for batches of {} samples, received a batch of {n} (use batchSize {} in fit, evaluate and predict, with a number of samples divisible by it)",
-                        self.state_batch, self.state_batch
-                    ),
-                ));
-            }
+        if self.stateful && n != self.state_batch {
+            return Err(Error::shape(
+                self.owner(),
+                format!(
+                    "a stateful layer keeps states for batches of {} samples, received a batch of {n} (use batchSize {} in fit, evaluate and predict, with a number of samples divisible by it)",
+                    self.state_batch, self.state_batch
+                ),
+            ));
         }
         let init = if self.stateful && init.is_empty() { carried } else { init };
         let mut x = x;

@@ -199,7 +199,7 @@ pub fn check_state_batch(model: &LayersModel, op: &str, n: usize, batch_size: us
         let keep = model.weights[e.carries[0]].value.shape[0];
         // Every batch must have `keep` samples: batches of batchSize (the last one shorter), or
         // one batch of all the samples when batchSize is at least their number (as in TF.js).
-        let fits = (batch_size >= n && n == keep) || (batch_size == keep && n % keep == 0);
+        let fits = (batch_size >= n && n == keep) || (batch_size == keep && n.is_multiple_of(keep));
         if !fits {
             return Err(Error::arg(
                 describe(e.layer.as_ref()),
