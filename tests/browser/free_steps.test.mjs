@@ -270,3 +270,41 @@ test('null dims around the recurrent layers: images of any size through conv2d a
     for (const d of row.diffs) assert.ok(d < 1e-5, `${name}: differs by ${d} (${row.diffs})`);
   }
 });
+
+test('fitDataset over batches of different lengths (3, 5, 8 steps in turn) trains one model with null steps, and it predicts sequences of a length it never saw (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  for (const backend of ['cpu', 'webgpu']) {
+    const r = await page.evaluate(async (backend) => {
+      const tf = window.tf;
+      await tf.setBackend(backend);
+      const m = tf.sequential();
+      m.add(tf.layers.embedding({ inputDim: 10, outputDim: 4, inputShape: [null] }));
+      m.add(tf.layers.lstm({ units: 8 }));
+      m.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+      m.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+      // The label says whether token 7 appears anywhere in the sequence.
+      let s = 3;
+      const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
+      const batch = (t, n) => {
+        const xs = [];
+        const ys = [];
+        for (let i = 0; i < n; i++) {
+          const row = Array.from({ length: t }, () => Math.floor(rnd() * 9));
+          if (rnd() < 0.5) row[Math.floor(rnd() * t)] = 7;
+          xs.push(row);
+          ys.push([row.includes(7) ? 1 : 0]);
+        }
+        return { xs: tf.tensor2d(xs), ys: tf.tensor2d(ys) };
+      };
+      const ds = tf.data.generator(function* gen() { for (let b = 0; b < 60; b++) yield batch([3, 5, 8][b % 3], 16); });
+      const h = await m.fitDataset(ds, { epochs: 3, verbose: 0 });
+      const held = batch(11, 64);
+      const p = await m.predict(held.xs).data();
+      const y = await held.ys.data();
+      const right = Array.from(p).filter((v, i) => (v > 0.5) === (y[i] > 0.5)).length;
+      return { losses: h.history.loss, accuracy: right / 64 };
+    }, backend);
+    assert.ok(r.losses[2] < 0.5 * r.losses[0], `${backend}: losses ${r.losses}`);
+    assert.ok(r.accuracy >= 0.9, `${backend}: ${r.accuracy * 100}% right on 11-step sequences`);
+  }
+});
