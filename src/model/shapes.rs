@@ -102,8 +102,9 @@ pub struct FreeDims {
     tag: u64,
 }
 
-/// At most this many variants are kept besides the current one.
-const MAX_PARKED: usize = 16;
+/// At most this many variants are kept besides the current one (a variant is only the layer
+/// objects and their shapes; a RandomWidth layer over wide images makes one per width drawn).
+const MAX_PARKED: usize = 64;
 
 fn tag_of(shapes: &[Vec<usize>], widths: &[usize]) -> u64 {
     use std::hash::{Hash, Hasher};
