@@ -242,3 +242,60 @@ fn random_width_refuses_weights_that_depend_on_the_width_and_bad_factors() {
     let e = nn::from_config("RandomWidth", &json!({"name": "rw", "factor": 0.1, "interpolation": "bicubic"})).err().expect("refused").to_string();
     assert!(e.contains("interpolation"), "{e}");
 }
+
+/// A custom layer (a recorded JS call, here x * w elementwise over the features) under a null
+/// number of steps: recorded at the stand-in length, replayed at each run's length; a recording
+/// whose ops cannot take another length is refused naming the layer.
+#[test]
+fn custom_layers_replay_their_recording_at_other_lengths() {
+    use hebb::graph::{Builder, Graph, TracedFn};
+    let recorded = |steps: usize| {
+        let mut g = Graph::new();
+        let x = g.input(0, &[5, steps, 3], hebb::DType::F32);
+        let w = g.input(1, &[3], hebb::DType::F32);
+        let out = g.mul(x, w).unwrap();
+        TracedFn { graph: g, inputs: vec![x, w], output: out }
+    };
+    let spec = |name: &str| nn::WeightSpec {
+        name: format!("{name}/w"),
+        shape: vec![3],
+        init: nn::initializers::Init::parse(name, &json!("ones")).unwrap().0,
+        seed: None,
+        trainable: true,
+        regularizer: None,
+        constraint: None,
+    };
+    let custom = |name: &str, traced: TracedFn| -> Box<dyn nn::Layer> {
+        Box::new(nn::custom::Custom::new("Scale", json!({"name": name}), traced, vec![spec(name)], vec![vec![64, 3]], vec![64, 3]).unwrap())
+    };
+    let mut m = Sequential::new(2);
+    m.add_with_free(layer("InputLayer", json!({"name": "x", "batchInputShape": [null, null, 3]})), Some(vec![None, Some(3)])).unwrap();
+    m.add_with_free(custom("scale", recorded(64)), None).unwrap();
+    m.add_with_free(layer("GlobalAveragePooling1D", json!({"name": "g"})), None).unwrap();
+    assert_eq!(m.shown_shapes(1).1, vec![vec![None, Some(3)]]);
+    m.weights[0].value = Tensor::new(vec![3], vec![1.0, 2.0, -1.0]).unwrap();
+    for steps in [4, 9] {
+        let x = random(vec![2, steps, 3], steps as u64);
+        m.use_input_shapes(&[vec![steps, 3]]).unwrap();
+        let got = trainer::predict(&mut m, &x, 2).unwrap();
+        for b in 0..2 {
+            for f in 0..3 {
+                let mean: f32 = (0..steps).map(|t| x.data[(b * steps + t) * 3 + f]).sum::<f32>() / steps as f32;
+                let want = mean * [1.0, 2.0, -1.0][f];
+                assert!((got.data[b * 3 + f] - want).abs() < 1e-5, "{steps} steps: {} vs {want}", got.data[b * 3 + f]);
+            }
+        }
+    }
+    // A recording that baked its length in (a constant of 64 steps) cannot take another.
+    let mut g = Graph::new();
+    let x = g.input(0, &[5, 64, 3], hebb::DType::F32);
+    let w = g.input(1, &[3], hebb::DType::F32);
+    let c = g.constant(Tensor::new(vec![64, 3], vec![1.0; 192]).unwrap()).unwrap();
+    let y = g.mul(x, c).unwrap();
+    let out = g.mul(y, w).unwrap();
+    let baked = TracedFn { graph: g, inputs: vec![x, w], output: out };
+    let mut m = Sequential::new(2);
+    m.add_with_free(layer("InputLayer", json!({"name": "x", "batchInputShape": [null, null, 3]})), Some(vec![None, Some(3)])).unwrap();
+    let e = m.add_with_free(custom("fixed", baked), None).unwrap_err().to_string();
+    assert!(e.contains("Scale 'fixed'") && e.contains("built for input shape [null,64,3]"), "{e}");
+}

@@ -302,9 +302,11 @@ impl LayersModel {
                     cfg["__trainWidth"] = serde_json::json!(w);
                 }
             }
-            let l = nn::from_config(e.layer.class_name(), &cfg).map_err(|_| {
-                Error::arg(describe(e.layer.as_ref()), "cannot be built again for another input size: custom layers need a fully defined input shape")
-            })?;
+            let l = match e.layer.duplicate() {
+                Some(l) => l,
+                None => nn::from_config(e.layer.class_name(), &cfg)
+                    .map_err(|err| Error::arg(describe(e.layer.as_ref()), format!("cannot be built again for another input size: {err}")))?,
+            };
             layers.push(l);
         }
         // Each layer's weight shapes, input shapes and output shapes.

@@ -8,6 +8,7 @@ use crate::graph::{Builder, Graph, NodeId, TracedFn};
 use serde_json::Value;
 use std::collections::HashMap;
 
+#[derive(Clone)]
 pub struct Custom {
     name: String,
     class: &'static str,
@@ -47,6 +48,28 @@ impl Custom {
         Ok(self)
     }
 
+    /// The output's feature shape when the recorded call runs on inputs of these feature shapes
+    /// (a batch of 5, one the JS side always records).
+    fn infer_output(&self, inputs: &[Vec<usize>]) -> Result<Vec<usize>> {
+        if inputs.len() != self.inputs.len() || inputs.iter().zip(&self.inputs).any(|(a, b)| a.len() != b.len()) {
+            return Err(Error::shape(format!("{} '{}'", self.class, self.name), "the inputs' number or ranks differ"));
+        }
+        let traced = self.by_batch.as_ref().and_then(|m| m.get(&5)).unwrap_or(&self.traced);
+        let mut g = Graph::new();
+        let mut args = vec![];
+        for (i, s) in inputs.iter().enumerate() {
+            let mut shape = vec![5];
+            shape.extend(s);
+            let dtype = traced.graph.nodes[traced.inputs[i]].dtype;
+            args.push(g.input(i, &shape, dtype));
+        }
+        for (k, w) in self.specs.iter().enumerate() {
+            args.push(g.param(k, &w.shape));
+        }
+        let out = traced.instantiate(&mut g, &args)?;
+        Ok(g.shape_of(out)[1..].to_vec())
+    }
+
     fn check(&self, t: &TracedFn) -> Result<()> {
         if t.inputs.len() != self.traced.inputs.len() {
             return Err(Error::arg(format!("{} '{}'", self.class, self.name), "a recording of the call takes a different number of tensors"));
@@ -67,13 +90,22 @@ impl Layer for Custom {
     }
     fn build_multi(&mut self, inputs: &[Vec<usize>]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         if inputs != self.inputs.as_slice() {
-            let txt = |v: &[Vec<usize>]| v.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(", ");
-            return Err(Error::shape(
-                format!("{} '{}'", self.class, self.name),
-                format!("the layer was built for input shape {}, received {}", txt(&self.inputs), txt(inputs)),
-            ));
+            // Other sizes of the same rank (a null number of steps): the recording is replayed
+            // at them, as long as its ops take them (shapes are inferred op by op).
+            let out = self.infer_output(inputs).map_err(|e| {
+                let txt = |v: &[Vec<usize>]| v.iter().map(|s| batch_shape(s)).collect::<Vec<_>>().join(", ");
+                Error::shape(
+                    format!("{} '{}'", self.class, self.name),
+                    format!("the layer was built for input shape {}, received {} ({e})", txt(&self.inputs), txt(inputs)),
+                )
+            })?;
+            self.inputs = inputs.to_vec();
+            self.out = out;
         }
         Ok((self.specs.clone(), self.out.clone()))
+    }
+    fn duplicate(&self) -> Option<Box<dyn Layer>> {
+        Some(Box::new(self.clone()))
     }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
         self.call_multi(g, &[x], w, training)

@@ -120,6 +120,11 @@ pub trait Layer {
     fn random_width(&self) -> Option<&random_width::RandomWidth> {
         None
     }
+    /// A copy of the layer that a model can build for other input sizes, where its config
+    /// cannot make it again (a custom layer's recorded call).
+    fn duplicate(&self) -> Option<Box<dyn Layer>> {
+        None
+    }
 }
 
 impl WeightSpec {

@@ -308,3 +308,47 @@ test('fitDataset over batches of different lengths (3, 5, 8 steps in turn) train
     assert.ok(r.accuracy >= 0.9, `${backend}: ${r.accuracy * 100}% right on 11-step sequences`);
   }
 });
+
+test('a custom layer under a null number of steps: recorded once, replayed at each length; TF.js\'s values at two lengths, and it trains (CPU and WebGPU)', { timeout: 90_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const make = (lib) => {
+      // A TF.js-style custom layer: features scaled by a weight.
+      class Scale extends lib.layers.Layer {
+        build(s) { this.w = this.addWeight('w', [s[s.length - 1]], 'float32', lib.initializers.ones()); }
+        call(x) { return lib.mul(Array.isArray(x) ? x[0] : x, this.w.read()); }
+        computeOutputShape(s) { return s; }
+        static get className() { return 'Scale'; }
+      }
+      const i = lib.input({ shape: [null, 3] });
+      const s = new Scale({ name: 'scale' }).apply(i);
+      const l = lib.layers.lstm({ units: 4, name: 'l' }).apply(s);
+      return lib.model({ inputs: i, outputs: lib.layers.dense({ units: 2, name: 'o' }).apply(l) });
+    };
+    const ref = make(window.tfjs);
+    const ws = ref.getWeights().map((w, k) => (k === 0 ? window.tfjs.tensor1d([1, 2, -1]) : w));
+    ref.setWeights(ws);
+    const out = { rows: {} };
+    for (const backend of ['cpu', 'webgpu']) {
+      await window.tf.setBackend(backend);
+      const m = make(window.tf);
+      m.setWeights(ws.map((w) => window.tf.tensor(Array.from(w.dataSync()), w.shape)));
+      const diffs = [];
+      for (const t of [4, 9]) {
+        const d = Array.from({ length: 2 * t * 3 }, (_, k) => Math.sin(k));
+        const a = await m.predict(window.tf.tensor(d, [2, t, 3])).data();
+        const b = ref.predict(window.tfjs.tensor(d, [2, t, 3])).dataSync();
+        diffs.push(Math.max(...Array.from(a).map((v, k) => Math.abs(v - b[k]))));
+      }
+      m.compile({ optimizer: window.tf.train.adam(0.05), loss: 'meanSquaredError' });
+      const h = await m.fit(window.tf.ones([8, 6, 3]), window.tf.zeros([8, 2]), { epochs: 5, batchSize: 4, verbose: 0 });
+      out.rows[backend] = { shapes: m.layers.map((l) => l.outputShape), diffs, losses: h.history.loss };
+    }
+    return out;
+  });
+  for (const [backend, row] of Object.entries(r.rows)) {
+    assert.deepEqual(row.shapes, [[null, null, 3], [null, null, 3], [null, 4], [null, 2]], `${backend}: shapes`);
+    row.diffs.forEach((d) => assert.ok(d < 1e-5, `${backend}: differs from TF.js by ${d}`));
+    assert.ok(row.losses[4] < row.losses[0], `${backend}: losses ${row.losses}`);
+  }
+});

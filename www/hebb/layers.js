@@ -185,12 +185,15 @@ export class Layer {
       this.build(shapes.length === 1 ? [null, ...shapes[0]] : shapes.map((sh) => [null, ...sh]));
       this.built = true;
       this._builtFor = shapes;
-    } else if (JSON.stringify(this._builtFor) !== key) {
+    } else if (JSON.stringify(this._builtFor) !== key && !fitsBuilt(shapes, this._builtFor)) {
       throw new Error(`${owner}: the layer was built for input shape ${fmt(this._builtFor)}, received ${fmt(shapes)}`);
     }
     const n = shapes.length;
-    const trace = (batch) => {
-      const args = [...shapes.map((sh, i) => [[batch, ...sh], dtypes[i] ?? 'float32']), ...this._weightSpecs.map((w) => [w.shape, 'float32'])];
+    // Null dims (a free number of steps) are recorded at a stand-in size; the engine replays the
+    // recording at the sizes runs bring.
+    const filled = (size) => shapes.map((sh) => sh.map((d) => d ?? size));
+    const trace = (batch, size = FREE_STAND_IN) => {
+      const args = [...filled(size).map((sh, i) => [[batch, ...sh], dtypes[i] ?? 'float32']), ...this._weightSpecs.map((w) => [w.shape, 'float32'])];
       const ph = engine.trace_begin(JSON.stringify(args), undefined);
       let id = null;
       let out = null;
@@ -214,7 +217,13 @@ export class Layer {
     };
     const a = trace(5);
     const b = trace(7);
-    const spec = { traced: a.id, inputs: shapes, output: a.out, weights: this._weightSpecs.map((w) => ({ ...w })) };
+    const spec = { traced: a.id, inputs: filled(FREE_STAND_IN), output: a.out, weights: this._weightSpecs.map((w) => ({ ...w })) };
+    if (shapes.some((sh) => sh.includes(null))) {
+      // The output dims that follow a null input dim are null too (as the engine infers them).
+      const c = trace(5, FREE_PROBE);
+      engine.traced_drop(c.id);
+      Object.defineProperty(spec, 'shown', { value: a.out.map((d, i) => (d === c.out[i] ? d : null)), enumerable: false });
+    }
     if (engine.traced_same(a.id, b.id)) {
       engine.traced_drop(b.id);
     } else {
@@ -362,7 +371,7 @@ export class Layer {
       const shapes = list.map((s) => s.shape.slice(1));
       if (this.built && !this._custom) this._checkCompatible(shapes);
       const outs = this._custom
-        ? [this._customSpec(shapes, list.map((s) => s.dtype)).output]
+        ? [(({ shown, output }) => shown ?? output)(this._customSpec(shapes, list.map((s) => s.dtype)))]
         : JSON.parse(engine.layer_output_shape(this.className, JSON.stringify(this._config), JSON.stringify(shapes)));
       // As in TF.js, the first symbolic call builds the layer: its weights exist from here on.
       if (!this.built && !this._building) this._buildFor(list);
@@ -614,6 +623,16 @@ export function _symbolicInput(layer, batchShape, dtype = 'float32') {
   layer._output = sym;
   layer.outputShape = sym.shape;
   return sym;
+}
+
+/** The sizes a null dim takes while shapes are inferred (the engine's free::STAND_IN, PROBE). */
+const FREE_STAND_IN = 64;
+const FREE_PROBE = 96;
+
+/** Whether input shapes fit those a layer was built for, null there matching any size. */
+function fitsBuilt(shapes, built) {
+  return Array.isArray(built) && shapes.length === built.length
+    && shapes.every((sh, i) => sh.length === built[i].length && sh.every((d, k) => built[i][k] === null || d === built[i][k]));
 }
 
 /** An input shape's dims: positive integers, or null for a free one (a number of steps). */
