@@ -67,7 +67,11 @@ impl Custom {
             args.push(g.param(k, &w.shape));
         }
         let out = traced.instantiate(&mut g, &args)?;
-        Ok(g.shape_of(out)[1..].to_vec())
+        let shape = g.shape_of(out);
+        match shape.split_first() {
+            Some((&5, rest)) => Ok(rest.to_vec()),
+            _ => Err(Error::shape(format!("{} '{}'", self.class, self.name), "call() must keep the batch as its output's first dimension")),
+        }
     }
 
     fn check(&self, t: &TracedFn) -> Result<()> {
