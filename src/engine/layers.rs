@@ -103,9 +103,8 @@ impl Engine {
     pub fn add_custom_trace(&mut self, m: u32, layer: &str, batch: usize, traced: u32) -> Result<()> {
         let t = self.traced.get(&traced).cloned().ok_or_else(|| Error::arg(layer, "the recording is gone"))?;
         let model = self.model(m)?;
-        let entry =
-            model.layers.iter_mut().find(|e| e.layer.name() == layer).ok_or_else(|| Error::arg(layer, "no such layer in the model"))?;
-        entry.layer.add_batch_trace(batch, t)
+        let index = model.layers.iter().position(|e| e.layer.name() == layer).ok_or_else(|| Error::arg(layer, "no such layer in the model"))?;
+        model.add_batch_trace(index, batch, t)
     }
 
     /// A functional model from `{layers: [{className, config}], inputs: [{layer, dtype}],

@@ -379,6 +379,17 @@ impl LayersModel {
         v
     }
 
+    /// Gives custom layer `index` its recording for one more batch size, in every variant (the
+    /// kept ones copied it before it had this one).
+    pub fn add_batch_trace(&mut self, index: usize, batch: usize, traced: crate::graph::TracedFn) -> Result<()> {
+        if let Some(fd) = &mut self.free {
+            for v in fd.parked.values_mut() {
+                v.layers[index].add_batch_trace(batch, traced.clone())?;
+            }
+        }
+        self.layers[index].layer.add_batch_trace(batch, traced)
+    }
+
     /// Layer `i`'s input and output shapes as a user sees them: free dims as null.
     pub fn shown_shapes(&self, i: usize) -> (free::Shapes, free::Shapes) {
         match &self.free {

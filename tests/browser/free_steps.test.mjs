@@ -352,3 +352,27 @@ test('a custom layer under a null number of steps: recorded once, replayed at ea
     assert.ok(row.losses[4] < row.losses[0], `${backend}: losses ${row.losses}`);
   }
 });
+
+test('a batch-dependent custom layer (noise of the batch\'s shape) under null steps keeps its recordings for every length: batches of 3 at 6 steps, then at 4', { timeout: 60_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const tf = window.tf;
+    class Noise extends tf.layers.Layer {
+      call(x) { const t = Array.isArray(x) ? x[0] : x; return tf.add(t, tf.mul(0, tf.randomNormal([t.shape[0], 1, 3]))); }
+      computeOutputShape(s) { return s; }
+      static get className() { return 'Noise'; }
+    }
+    const i = tf.input({ shape: [null, 3] });
+    const m = tf.model({ inputs: i, outputs: tf.layers.globalAveragePooling1d({}).apply(new Noise({ name: 'noise' }).apply(i)) });
+    const out = [];
+    // Each (batch, steps) pair: a recording per batch size, the layers built per length.
+    for (const [b, t] of [[2, 4], [3, 6], [3, 4], [4, 6], [2, 6]]) {
+      try {
+        const y = m.predict(tf.ones([b, t, 3]), { batchSize: b });
+        out.push([y.shape, Array.from(y.dataSync()).every((v) => v === 1)]);
+      } catch (e) { out.push(e.message); }
+    }
+    return out;
+  });
+  assert.deepEqual(r, [[[2, 3], true], [[3, 3], true], [[3, 3], true], [[4, 3], true], [[2, 3], true]]);
+});
