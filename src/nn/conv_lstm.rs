@@ -33,7 +33,7 @@ fn init_cfg(o: &Opts, key: &str, default: &str) -> Result<InitCfg> {
 }
 
 /// Whether an RNN layer's `cell` option is (or stacks) a ConvLSTM2DCell: such an RNN is built
-/// here rather than by `recurrent::RnnLayer`.
+/// here rather than by `wrappers::RnnLayer`.
 pub fn wraps_conv_cell(config: &Value) -> bool {
     let is_conv = |c: &Value| c.get("className").and_then(|n| n.as_str()) == Some("ConvLSTM2DCell");
     match config.get("cell") {

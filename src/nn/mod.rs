@@ -24,6 +24,7 @@ pub mod random_width;
 pub mod recurrent;
 pub mod regularizers;
 pub mod shaping;
+pub mod wrappers;
 
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Graph, NodeId};
@@ -310,11 +311,11 @@ pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
         "SimpleRNN" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Simple)?),
         "LSTM" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Lstm)?),
         "GRU" => Box::new(recurrent::Rnn::new(name, &o, recurrent::Cell::Gru)?),
-        "Bidirectional" => Box::new(recurrent::Bidirectional::new(name, &o)?),
+        "Bidirectional" => Box::new(wrappers::Bidirectional::new(name, &o)?),
         "ConvLSTM2D" => Box::new(conv_lstm::ConvLstm2d::new(name, &o)?),
         "RNN" if conv_lstm::wraps_conv_cell(config) => Box::new(conv_lstm::ConvLstm2d::from_rnn(name, &o)?),
-        "RNN" => Box::new(recurrent::RnnLayer::new(name, &o)?),
-        "TimeDistributed" => Box::new(recurrent::TimeDistributed::new(name, &o)?),
+        "RNN" => Box::new(wrappers::RnnLayer::new(name, &o)?),
+        "TimeDistributed" => Box::new(wrappers::TimeDistributed::new(name, &o)?),
         "Add" => Box::new(merge::Merge::new(name, &o, merge::Kind::Add)?),
         "Subtract" => Box::new(merge::Merge::new(name, &o, merge::Kind::Subtract)?),
         "Multiply" => Box::new(merge::Merge::new(name, &o, merge::Kind::Multiply)?),
