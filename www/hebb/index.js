@@ -5,6 +5,7 @@ export * from './tensor.js';
 export * from './ops.js';
 export { Layer, SymbolicTensor, input, serialization } from './layers.js';
 export { LayerVariable } from './layer_weights.js';
+import './layer_custom.js';
 export { layers, RNN } from './layer_factories.js';
 export { initializers, regularizers } from './initializers.js';
 export { InputSpec } from './layer_props.js';
