@@ -181,6 +181,24 @@ impl Runtime {
         self.insert(Value::Pending { shape, dtype })
     }
 
+    /// Marks existing handle `h` as being computed on the GPU (a variable a GPU step updates);
+    /// shape and dtype stay. False when `h` is gone or symbolic.
+    pub fn make_pending(&mut self, h: Handle) -> bool {
+        let (Ok(shape), Ok(dtype)) = (self.shape(h), self.dtype(h)) else { return false };
+        match self.values.get_mut(&h) {
+            Some(v @ (Value::Concrete(_) | Value::Lazy(_) | Value::Pending { .. })) => {
+                *v = Value::Pending { shape, dtype };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `h` is waiting on the GPU.
+    pub fn is_pending(&self, h: Handle) -> bool {
+        matches!(self.values.get(&h), Some(Value::Pending { .. }))
+    }
+
     /// Gives a pending handle its value (the shape must be the one promised).
     pub fn resolve(&mut self, h: Handle, t: Tensor) {
         if let Some(v @ Value::Pending { .. }) = self.values.get_mut(&h) {

@@ -345,8 +345,8 @@ fn custom_loop_gradients_and_optimizer_steps() {
     let x = e.rt.put(Tensor::new(vec![3], vec![1.0, -2.0, 3.0]).unwrap());
     let c = e.rt.put(Tensor::new(vec![3], vec![5.0, 5.0, 5.0]).unwrap());
     // f(x) = sum(x * x): the value and 2x, for x watched twice.
-    e.grad_begin("grads", &[x, x]).unwrap();
-    assert!(e.grad_begin("grads", &[x]).unwrap_err().to_string().contains("nested gradients are not supported"));
+    e.grad_begin("grads", &[x, x], false).unwrap();
+    assert!(e.grad_begin("grads", &[x], false).unwrap_err().to_string().contains("nested gradients are not supported"));
     let sq = e.rt.mul(x, x).unwrap();
     let y = e.rt.sum(sq, &[0], false).unwrap();
     let out = e.grad_end("grads", &[x, x], y, None, GradCheck { scalar: true, all: true }).unwrap();
@@ -355,17 +355,17 @@ fn custom_loop_gradients_and_optimizer_steps() {
     assert_eq!(e.tensor_data(out[1]).unwrap(), [2.0, -4.0, 6.0]);
     assert_eq!(e.tensor_data(out[2]).unwrap(), [2.0, -4.0, 6.0]);
     // A result not computed from the watched tensor.
-    e.grad_begin("grad", &[x]).unwrap();
+    e.grad_begin("grad", &[x], false).unwrap();
     let z = e.rt.mul(c, c).unwrap();
     let err = e.grad_end("grad", &[x], z, None, GradCheck { scalar: false, all: true }).unwrap_err().to_string();
     assert!(err.contains("y is not computed from x"), "{err}");
     assert!(!e.rt.tracing(), "the recording is closed");
     // A non-scalar result where a scalar is required.
-    e.grad_begin("grad", &[x]).unwrap();
+    e.grad_begin("grad", &[x], false).unwrap();
     let v = e.rt.mul(x, c).unwrap();
     let err = e.grad_end("grad", &[x], v, None, GradCheck { scalar: true, all: true }).unwrap_err().to_string();
     assert!(err.contains("f must return a scalar"), "{err}");
-    e.grad_begin("grad", &[x]).unwrap();
+    e.grad_begin("grad", &[x], false).unwrap();
     e.grad_abort();
     assert!(!e.rt.tracing());
     // Optimizer steps keep their state per optimizer id and variable key.

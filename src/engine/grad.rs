@@ -50,7 +50,9 @@ pub struct GradCheck {
 
 impl Engine {
     /// Opens a recording in which ops on `watch` are traced. `op` names the caller in errors.
-    pub fn grad_begin(&mut self, op: &str, watch: &[Handle]) -> Result<()> {
+    /// With `symbolic` (a step the GPU will take) nothing is computed while f runs, and a value
+    /// read inside f raises [`crate::eager::SYMBOLIC_READ`]; the caller then records it again.
+    pub fn grad_begin(&mut self, op: &str, watch: &[Handle], symbolic: bool) -> Result<()> {
         if self.rt.tracing() {
             return Err(Error::arg(
                 op,
@@ -59,10 +61,12 @@ impl Engine {
         }
         // Read (and so finish) every watched value before the trace opens: a retry after a value
         // pending on the GPU then starts clean.
-        for &h in watch {
-            self.rt.get_rc(h)?;
+        if !symbolic {
+            for &h in watch {
+                self.rt.get_rc(h)?;
+            }
         }
-        self.rt.trace_begin(&[], Some(vec![]))?;
+        self.rt.trace_begin(&[], (!symbolic).then(Vec::new))?;
         if let Err(e) = self.rt.trace_watch(watch) {
             let _ = self.rt.trace_end(None);
             return Err(e.within(op));
@@ -136,6 +140,87 @@ impl Engine {
         Ok(out)
     }
 
+    /// Ends the recording of `optimizer.minimize(f)` with `output` (a scalar) as f's value and
+    /// takes one step of `opt` on the watched variables (`keys` their identities) that the value
+    /// depends on. On WebGPU the step is planned and run there (see [`super::gpu_loop`]);
+    /// otherwise on the CPU. Returns the cost when `return_cost`.
+    pub fn minimize_end(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle, opt: Optimizer, return_cost: bool) -> Result<Option<Handle>> {
+        if keys.len() != watch.len() {
+            self.grad_abort();
+            return Err(Error::arg(op, format!("{} keys for {} variables", keys.len(), watch.len())));
+        }
+        let (uniq, pos) = distinct(watch);
+        let ukeys: Vec<u64> = uniq.iter().map(|u| keys[pos.iter().position(|&p| uniq[p] == *u).expect("listed")]).collect();
+        let oid = opt.id.unwrap_or(0);
+        let gpu = if opt.clip.is_none() && self.loop_on_gpu(oid) { self.active_gpu() } else { None };
+        let (shape, dtype) = match (self.rt.shape(output), self.rt.dtype(output)) {
+            (Ok(s), Ok(d)) => (s, d),
+            (Err(e), _) | (_, Err(e)) => {
+                self.grad_abort();
+                return Err(e.within(op));
+            }
+        };
+        let linked = self.rt.trace_node(output).is_some();
+        let f = self.rt.trace_end(linked.then_some(output));
+        if !linked {
+            return Err(Error::arg(op, unlinked(false)));
+        }
+        if dtype != DType::F32 {
+            return Err(Error::arg(op, format!("f must return a float32 tensor, received {}", dtype.name())));
+        }
+        let f = f?;
+        if !shape.is_empty() {
+            return Err(Error::shape(
+                op,
+                format!("f must return a scalar, but it returned a rank-{} tensor of shape {}", shape.len(), fmt_shape(&shape)),
+            ));
+        }
+        let reached: Vec<bool> = f.inputs.iter().map(|&p| autodiff::connected(&f.graph, p, f.output)).collect();
+        if !reached.iter().any(|&r| r) {
+            return Err(Error::arg(op, unlinked(false)));
+        }
+        // The recording's output is an argument itself: nothing for the GPU to plan.
+        let trivial = f.inputs.contains(&f.output);
+        if let (Some(gpu), false) = (gpu, trivial) {
+            let cfg = opt.clone_rule();
+            match self.loop_step(&gpu, opt, f.clone(), &uniq, &reached, &ukeys, return_cost) {
+                Ok(h) => return Ok(h),
+                Err(Error::Device(e)) => self.lose_gpu(&e),
+                Err(e) => {
+                    // Whatever the GPU refused (a size over its limits) is done on the CPU.
+                    self.warnings.push(format!("Hebb: {e}; this custom loop continues on the CPU."));
+                    self.cpu_loops.insert(oid);
+                }
+            }
+            return self.minimize_cpu(op, &f, &uniq, &reached, &ukeys, cfg, return_cost);
+        }
+        self.minimize_cpu(op, &f, &uniq, &reached, &ukeys, opt, return_cost)
+    }
+
+    fn minimize_cpu(
+        &mut self,
+        op: &str,
+        f: &crate::graph::TracedFn,
+        watch: &[Handle],
+        reached: &[bool],
+        keys: &[u64],
+        opt: Optimizer,
+        return_cost: bool,
+    ) -> Result<Option<Handle>> {
+        let oid = opt.id.unwrap_or(0);
+        self.loop_finish(oid)?;
+        let args = watch.iter().map(|&h| self.value_now(h)).collect::<Result<Vec<_>>>()?;
+        let arg_refs: Vec<&Tensor> = args.iter().map(|t| t.as_ref()).collect();
+        let mut rng = self.rt.rng.clone();
+        let (value, grads) = autodiff::value_and_grads(op, f, &arg_refs, None, &mut rng)?;
+        let trained: Vec<usize> = (0..watch.len()).filter(|&k| reached[k] && grads[k].is_some()).collect();
+        let vars: Vec<Handle> = trained.iter().map(|&k| watch[k]).collect();
+        let tkeys: Vec<u64> = trained.iter().map(|&k| keys[k]).collect();
+        let gs: Vec<Rc<Tensor>> = trained.iter().map(|&k| Rc::new(grads[k].clone().expect("filtered"))).collect();
+        self.keyed_apply(opt, &tkeys, &vars, gs)?;
+        Ok(return_cost.then(|| self.rt.put(value)))
+    }
+
     /// One optimizer step: `vars[i] -= update(grads[i])`, with optimizer `opt` (its state kept
     /// per optimizer id and per `keys[i]`, the variable's identity, across calls).
     pub fn optimizer_apply(&mut self, opt: Optimizer, keys: &[u64], vars: &[Handle], grads: &[Handle]) -> Result<()> {
@@ -143,10 +228,22 @@ impl Engine {
         if keys.len() != vars.len() || grads.len() != vars.len() {
             return Err(Error::arg(OP, format!("{} keys, {} variables and {} gradients", keys.len(), vars.len(), grads.len())));
         }
+        let mut gs: Vec<Rc<Tensor>> = vec![];
+        for &g in grads {
+            gs.push(self.rt.get_rc(g)?);
+        }
+        // The loop this optimizer runs on the GPU hands its state back to the CPU first.
+        self.loop_finish(opt.id.unwrap_or(0))?;
+        self.keyed_apply(opt, keys, vars, gs)
+    }
+
+    /// `optimizer_apply` on gradient values.
+    fn keyed_apply(&mut self, opt: Optimizer, keys: &[u64], vars: &[Handle], grads: Vec<Rc<Tensor>>) -> Result<()> {
+        const OP: &str = "applyGradients";
         let mut ws: Vec<Tensor> = vec![];
         let mut gs: Vec<Rc<Tensor>> = vec![];
-        for (k, (&v, &g)) in vars.iter().zip(grads).enumerate() {
-            let (w, d) = (self.rt.get_rc(v)?, self.rt.get_rc(g)?);
+        for (k, (&v, d)) in vars.iter().zip(grads).enumerate() {
+            let w = self.rt.get_rc(v)?;
             if w.dtype != DType::F32 {
                 return Err(Error::arg(OP, format!("variable {k} is {}; only float32 variables can be trained", w.dtype.name())));
             }
@@ -178,11 +275,14 @@ impl Engine {
 
     /// How many steps the custom-loop state of optimizer `id` has taken.
     pub fn optimizer_iterations(&self, id: u64) -> u64 {
-        self.optimizers.get(&id).map_or(0, |s| s.opt.iterations)
+        self.optimizers.get(&id).map_or(0, |s| s.opt.iterations) + self.loop_lead(id)
     }
 
     /// Forgets optimizer `id`'s custom-loop state (Optimizer.dispose).
     pub fn optimizer_drop(&mut self, id: u64) {
+        // Its variables keep the values the loop gave them.
+        let _ = self.loop_finish(id);
+        self.cpu_loops.remove(&id);
         self.optimizers.remove(&id);
     }
 

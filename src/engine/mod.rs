@@ -4,6 +4,7 @@
 //! `wasm` only converts arguments and results around the methods here, so everything they do
 //! is reachable from native tests.
 
+pub mod gpu_loop;
 pub mod grad;
 pub mod layers;
 pub mod lazy;
@@ -46,6 +47,14 @@ pub struct Engine {
     /// Custom-loop optimizer state by the JS optimizer's id (apart from a model's: `fit` keeps
     /// its own, keyed by weight).
     optimizers: HashMap<u64, crate::optim::Keyed>,
+    /// Custom loops running on the GPU, by the JS optimizer's id (see [`gpu_loop`]).
+    loops: HashMap<u64, gpu_loop::GpuLoop>,
+    /// Optimizers whose loops went back to the CPU (their values were read synchronously again
+    /// and again).
+    cpu_loops: std::collections::HashSet<u64>,
+    /// GPU steps taken by custom loops, and the plans made for them.
+    pub loop_steps: u64,
+    pub loop_plans: u64,
 }
 
 impl Default for Engine {
@@ -70,6 +79,10 @@ impl Engine {
             lazy_reads: HashMap::new(),
             gpu_values: 0,
             optimizers: HashMap::new(),
+            loops: HashMap::new(),
+            cpu_loops: Default::default(),
+            loop_steps: 0,
+            loop_plans: 0,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::gpu_run;
 use crate::model::trainer;
 use crate::tensor::{DType, Tensor};
+use super::gpu_loop::LoopPart;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -47,12 +48,15 @@ impl Drop for SharedRead {
 enum Fallback {
     Predict { model: u32, x: Rc<Tensor>, batch: usize },
     Evaluate { model: u32, x: Rc<Tensor>, y: Rc<Tensor>, batch: usize, k: usize },
+    /// A custom loop's variable or cost (see [`super::gpu_loop`]): the loop's log is replayed.
+    Loop { opt: u64, part: LoopPart },
 }
 
 impl Fallback {
-    fn model(&self) -> u32 {
+    fn model(&self) -> Option<u32> {
         match self {
-            Fallback::Predict { model, .. } | Fallback::Evaluate { model, .. } => *model,
+            Fallback::Predict { model, .. } | Fallback::Evaluate { model, .. } => Some(*model),
+            Fallback::Loop { .. } => None,
         }
     }
 }
@@ -64,6 +68,52 @@ pub(super) struct PendingEntry {
     index: Option<usize>,
     scale: f32,
     fallback: Fallback,
+}
+
+impl PendingEntry {
+    /// A custom loop's pending tensor, with its own GPU read when it has one (a cost).
+    pub(super) fn of_loop(opt: u64, part: LoopPart, rb: Option<Readback>) -> PendingEntry {
+        let read = SharedRead { rb, result: None, cpu: None, buffer: None };
+        PendingEntry { read: Rc::new(RefCell::new(read)), part: 0, index: None, scale: 1.0, fallback: Fallback::Loop { opt, part } }
+    }
+
+    pub(super) fn loop_part(&self) -> Option<(u64, LoopPart)> {
+        match self.fallback {
+            Fallback::Loop { opt, part } => Some((opt, part)),
+            _ => None,
+        }
+    }
+
+    /// The first value of this tensor's own GPU read, once it arrived.
+    pub(super) fn gpu_value(&self, gpu: Option<&Gpu>) -> Option<f32> {
+        if let Some(g) = gpu {
+            self.poll(g);
+        }
+        self.read.borrow().result.as_ref().and_then(|v| v.first()).and_then(|p| p.first()).copied()
+    }
+
+    /// Whether this tensor's own GPU read is still in flight.
+    pub(super) fn gpu_waiting(&self) -> bool {
+        let r = self.read.borrow();
+        r.result.is_none() && r.rb.as_ref().is_some_and(|rb| !rb.ready())
+    }
+
+    /// Polls this tensor's own GPU read into its result.
+    fn poll(&self, gpu: &Gpu) {
+        let mut r = self.read.borrow_mut();
+        if r.result.is_none() {
+            if let Some(rb) = r.rb.as_mut() {
+                match rb.poll(gpu) {
+                    Some(Ok(v)) => {
+                        r.result = Some(v);
+                        r.rb = None;
+                    }
+                    Some(Err(_)) => r.rb = None,
+                    None => {}
+                }
+            }
+        }
+    }
 }
 
 /// Where a tensor's value stands: [`Engine::pending_status`].
@@ -108,6 +158,9 @@ impl Engine {
         if self.lazy_reads.contains_key(&h) {
             return true;
         }
+        if self.loop_of(h).is_some() {
+            return self.loop_waiting(h);
+        }
         let (Some(node), Some(gpu)) = (self.rt.lazy(h), self.active_gpu()) else { return false };
         match super::lazy::gpu_lazy_read(&gpu, &node) {
             Ok((rb, plan)) => {
@@ -125,6 +178,9 @@ impl Engine {
 
     /// Whether tensor `h` waits on the GPU.
     pub fn pending_status(&mut self, h: Handle) -> Status {
+        if self.loop_of(h).is_some() {
+            return if self.loop_waiting(h) { Status::Computing } else { Status::Arrived };
+        }
         if let Some(r) = self.lazy_reads.get_mut(&h) {
             if let Some(e) = r.plan.take_error() {
                 // Refused by the GPU: the read computes it on the CPU.
@@ -177,12 +233,13 @@ impl Engine {
             return Err(Error::NotFound(format!("tensor #{h} has been disposed")));
         };
         // A WebGPU error about the model's planned steps: their results cannot be trusted.
-        let model = e.fallback.model();
-        if let Some(err) = self.models.get_mut(&model).and_then(|m| m.gpu.as_mut()).and_then(|g| g.take_error()) {
-            self.warnings.push(format!("Hebb: {err}; computing the result on the CPU."));
-            e.read.borrow_mut().rb = None;
-            if let Some(m) = self.models.get_mut(&model) {
-                m.gpu = None;
+        if let Some(model) = e.fallback.model() {
+            if let Some(err) = self.models.get_mut(&model).and_then(|m| m.gpu.as_mut()).and_then(|g| g.take_error()) {
+                self.warnings.push(format!("Hebb: {err}; computing the result on the CPU."));
+                e.read.borrow_mut().rb = None;
+                if let Some(m) = self.models.get_mut(&model) {
+                    m.gpu = None;
+                }
             }
         }
         let gpu_value = {
@@ -226,16 +283,23 @@ impl Engine {
     }
 
     fn compute_fallback(&mut self, e: &PendingEntry) -> Result<Tensor> {
-        let model = e.fallback.model();
-        let m = self.model(model)?;
         match &e.fallback {
-            Fallback::Predict { x, batch, .. } => trainer::predict(m, x, *batch),
-            Fallback::Evaluate { x, y, batch, k, .. } => {
+            Fallback::Predict { model, x, batch } => trainer::predict(self.model(*model)?, x, *batch),
+            Fallback::Evaluate { model, x, y, batch, k } => {
+                let m = self.model(*model)?;
                 let mut r = e.read.borrow_mut();
                 if r.cpu.is_none() {
                     r.cpu = Some(trainer::evaluate(m, x, y, *batch)?);
                 }
                 Ok(Tensor::scalar(r.cpu.as_ref().and_then(|v| v.get(*k)).copied().unwrap_or(f32::NAN)))
+            }
+            Fallback::Loop { opt, part } => {
+                let (costs, base) = self.loop_flush(*opt)?;
+                let t = match *part {
+                    LoopPart::Var(j) => base.get(j).map(|t| (**t).clone()),
+                    LoopPart::Cost(s) => costs.get(&s).copied().map(Tensor::scalar),
+                };
+                t.ok_or_else(|| Error::arg("minimize", "the custom loop's value is no longer known"))
             }
         }
     }
@@ -243,7 +307,7 @@ impl Engine {
     /// Finishes every tensor still pending on model `m` before the model changes, so each gets
     /// the value of the model it was asked of.
     pub fn settle_model(&mut self, m: u32) -> Result<()> {
-        let hs: Vec<Handle> = self.pending.iter().filter(|(_, e)| e.fallback.model() == m).map(|(&h, _)| h).collect();
+        let hs: Vec<Handle> = self.pending.iter().filter(|(_, e)| e.fallback.model() == Some(m)).map(|(&h, _)| h).collect();
         for h in hs {
             self.force(h)?;
         }

@@ -126,7 +126,7 @@ pub fn value_and_grads(
 }
 
 /// Whether node `out` is computed from node `from`.
-fn connected(g: &Graph, from: NodeId, out: NodeId) -> bool {
+pub fn connected(g: &Graph, from: NodeId, out: NodeId) -> bool {
     if from > out {
         return false;
     }

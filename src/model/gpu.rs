@@ -131,7 +131,7 @@ pub struct GpuModel {
     opt_words: [u32; RECORD_WORDS],
 }
 
-fn zeroed(gpu: &Gpu, elements: u64, label: &str) -> wgpu::Buffer {
+pub(crate) fn zeroed(gpu: &Gpu, elements: u64, label: &str) -> wgpu::Buffer {
     gpu.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size: elements.max(4) * 4,

@@ -142,6 +142,15 @@ impl Optimizer {
         Optimizer { kind, lr, schedule: None, clip: None, id: None, iterations: 0, slots: vec![] }
     }
 
+    /// The same rule (kind, learning rate, schedule, clipping, identity) with no state.
+    pub fn clone_rule(&self) -> Optimizer {
+        let mut o = Optimizer::new(self.kind.clone(), self.lr);
+        o.schedule = self.schedule.clone();
+        o.clip = self.clip;
+        o.id = self.id;
+        o
+    }
+
     /// `{className: 'Adam', config: {learningRate: 0.01, ...}}`, or a bare name with TF.js's defaults.
     pub fn from_config(v: &Value) -> Result<Optimizer> {
         let (class, cfg) = match v {
@@ -403,13 +412,26 @@ impl Keyed {
     /// Takes a changed configuration: a new learning rate keeps the state, anything else (another
     /// kind, schedule or clipping) starts afresh.
     pub fn reconfigure(&mut self, new: Optimizer) {
-        if new.kind == self.opt.kind && new.schedule == self.opt.schedule && new.clip == self.opt.clip {
+        if self.same_rule(&new) {
             if self.opt.schedule.is_none() {
                 self.opt.lr = new.lr;
             }
         } else {
             *self = Keyed::new(new);
         }
+    }
+
+    /// Whether `new` is this optimizer with at most another learning rate (its state carries over).
+    pub fn same_rule(&self, new: &Optimizer) -> bool {
+        new.kind == self.opt.kind && new.schedule == self.opt.schedule && new.clip == self.opt.clip
+    }
+
+    /// The state of the variable keyed `key` (n elements): one vector per slot, created (and the
+    /// key registered) on first use.
+    pub fn slots_for(&mut self, key: u64, n: usize) -> &mut [Vec<f32>] {
+        let next = self.index.len();
+        let k = *self.index.entry(key).or_insert(next);
+        self.opt.slots_of(k, n)
     }
 
     /// One optimizer step over `params` (keyed by `keys`), clipping the gradients as configured.

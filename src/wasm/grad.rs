@@ -8,10 +8,45 @@ use crate::error::Error;
 use crate::optim::Optimizer;
 use wasm_bindgen::prelude::*;
 
-/// Opens a recording in which ops on `watch` are traced. `op` names the caller in errors.
+/// Opens a recording in which ops on `watch` are traced. `op` names the caller in errors;
+/// `symbolic`: nothing is computed while the function runs (a step the GPU will take).
 #[wasm_bindgen]
-pub fn grad_begin(op: &str, watch: Vec<u32>) -> std::result::Result<(), JsError> {
-    with_tensors(|st| st.grad_begin(op, &watch))
+pub fn grad_begin(op: &str, watch: Vec<u32>, symbolic: bool) -> std::result::Result<(), JsError> {
+    with_tensors(|st| st.grad_begin(op, &watch, symbolic))
+}
+
+/// Ends the recording of `optimizer.minimize(f)` (`output`: f's value) and takes one step of
+/// the optimizer described by `config` on the watched variables (`keys`: their identities).
+/// Returns the cost's handle when `return_cost`, else 0.
+#[wasm_bindgen]
+pub fn minimize_end(op: &str, watch: Vec<u32>, keys: Vec<f64>, output: u32, config: &str, return_cost: bool) -> std::result::Result<u32, JsError> {
+    let parsed = parse_json(op, config).and_then(|v| Optimizer::from_config(&v).map_err(|e| e.within(op)));
+    let opt = match parsed {
+        Ok(o) => o,
+        Err(e) => {
+            grad_abort();
+            return Err(JsError::new(&e.to_string()));
+        }
+    };
+    let keys: Vec<u64> = keys.iter().map(|&k| k as u64).collect();
+    let mut opt = Some(opt);
+    with(|st| {
+        let opt = opt.take().expect("called once");
+        st.minimize_end(op, &watch, &keys, output, opt, return_cost).map(|h| h.unwrap_or(0))
+    })
+}
+
+/// Whether `minimize` with optimizer `id` runs on the GPU (its function is then recorded
+/// symbolically).
+#[wasm_bindgen]
+pub fn loop_on_gpu(id: f64) -> bool {
+    with(|st| Ok(st.loop_on_gpu(id as u64))).unwrap_or(false)
+}
+
+/// [GPU steps taken by custom loops, plans made for them].
+#[wasm_bindgen]
+pub fn loop_stats() -> Vec<f64> {
+    with(|st| Ok(st.loop_stats().iter().map(|&v| v as f64).collect())).unwrap_or_default()
 }
 
 /// Closes the recording `grad_begin` opened, if it is still open (the function threw).
@@ -52,6 +87,8 @@ pub fn variable_new(h: u32) -> std::result::Result<u32, JsError> {
 #[wasm_bindgen]
 pub fn variable_assign(h: u32, value: u32) -> std::result::Result<(), JsError> {
     with_tensors(|st| {
+        // A variable a GPU loop is updating takes its value first (the loop then re-reads it).
+        st.rt.get_rc(h)?;
         let t = st.rt.get_rc(value)?;
         st.rt.replace(h, t)
     })
