@@ -46,6 +46,18 @@ pub enum LoopPart {
     Cost(u64),
 }
 
+/// A recorded `minimize` function: the recording, its watched handles (distinct, in input
+/// order), which of them its value depends on, and their optimizer keys.
+pub struct Recorded<'a> {
+    pub f: TracedFn,
+    pub watch: &'a [Handle],
+    pub reached: &'a [bool],
+    pub keys: &'a [u64],
+}
+
+/// What a flush gives: the replayed costs by step, and the variables' values.
+pub type Flushed = (HashMap<u64, f32>, Vec<Rc<Tensor>>);
+
 struct LoopPlan {
     /// The recording's structure the plan was made for.
     nodes: Vec<Node>,
@@ -209,19 +221,9 @@ impl Engine {
         self.pending.get(&h).and_then(|e| e.loop_part())
     }
 
-    /// One step of `optimizer.minimize` on the GPU: `f` is the recording (inputs: `watch`, of
-    /// which `reached` feed its value), `keys` the variables' identities. Returns the pending
-    /// cost when asked for.
-    pub(super) fn loop_step(
-        &mut self,
-        gpu: &Arc<Gpu>,
-        opt: Optimizer,
-        f: TracedFn,
-        watch: &[Handle],
-        reached: &[bool],
-        keys: &[u64],
-        return_cost: bool,
-    ) -> Result<Option<Handle>> {
+    /// One step of `optimizer.minimize` on the GPU. Returns the pending cost when asked for.
+    pub(super) fn loop_step(&mut self, gpu: &Arc<Gpu>, opt: Optimizer, rec: Recorded, return_cost: bool) -> Result<Option<Handle>> {
+        let Recorded { f, watch, reached, keys } = rec;
         let oid = opt.id.unwrap_or(0);
         let lr = opt.lr;
         let trained: Vec<usize> = (0..watch.len()).filter(|&k| reached[k]).collect();
@@ -322,7 +324,7 @@ impl Engine {
         self.loop_steps += 1;
         let vars: Vec<Handle> = lp.trained.iter().map(|&k| lp.watch[k]).collect();
         let log_len = lp.log.len();
-        if log_len % CHECKPOINT_EVERY == 0 {
+        if log_len.is_multiple_of(CHECKPOINT_EVERY) {
             lp.request_checkpoint();
         }
         for (j, h) in vars.into_iter().enumerate() {
@@ -428,7 +430,7 @@ impl Engine {
     /// Brings loop `oid`'s CPU values up to date (a checkpoint that arrived, then a replay of
     /// the steps after it) and resolves its pending tensors. Returns the replayed costs and the
     /// variables' values.
-    pub(super) fn loop_flush(&mut self, oid: u64) -> Result<(HashMap<u64, f32>, Vec<Rc<Tensor>>)> {
+    pub(super) fn loop_flush(&mut self, oid: u64) -> Result<Flushed> {
         self.loop_poll(oid);
         let mut costs = HashMap::new();
         let Some(lp) = self.loops.get_mut(&oid) else { return Ok((costs, vec![])) };

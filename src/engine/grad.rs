@@ -6,6 +6,7 @@
 //! its backward graph are then planned and run on the CPU, whichever backend is active; the
 //! results are ordinary tensors. Optimizer state is kept per JS optimizer and per variable.
 
+use super::gpu_loop::Recorded;
 use super::Engine;
 use crate::eager::Handle;
 use crate::error::{fmt_shape, Error, Result};
@@ -181,9 +182,10 @@ impl Engine {
         }
         // The recording's output is an argument itself: nothing for the GPU to plan.
         let trivial = f.inputs.contains(&f.output);
+        let rec = |f| Recorded { f, watch: &uniq, reached: &reached, keys: &ukeys };
         if let (Some(gpu), false) = (gpu, trivial) {
             let cfg = opt.clone_rule();
-            match self.loop_step(&gpu, opt, f.clone(), &uniq, &reached, &ukeys, return_cost) {
+            match self.loop_step(&gpu, opt, rec(f.clone()), return_cost) {
                 Ok(h) => return Ok(h),
                 Err(Error::Device(e)) => self.lose_gpu(&e),
                 Err(e) => {
@@ -192,21 +194,13 @@ impl Engine {
                     self.cpu_loops.insert(oid);
                 }
             }
-            return self.minimize_cpu(op, &f, &uniq, &reached, &ukeys, cfg, return_cost);
+            return self.minimize_cpu(op, &rec(f), cfg, return_cost);
         }
-        self.minimize_cpu(op, &f, &uniq, &reached, &ukeys, opt, return_cost)
+        self.minimize_cpu(op, &rec(f), opt, return_cost)
     }
 
-    fn minimize_cpu(
-        &mut self,
-        op: &str,
-        f: &crate::graph::TracedFn,
-        watch: &[Handle],
-        reached: &[bool],
-        keys: &[u64],
-        opt: Optimizer,
-        return_cost: bool,
-    ) -> Result<Option<Handle>> {
+    fn minimize_cpu(&mut self, op: &str, rec: &Recorded, opt: Optimizer, return_cost: bool) -> Result<Option<Handle>> {
+        let Recorded { f, watch, reached, keys } = rec;
         let oid = opt.id.unwrap_or(0);
         self.loop_finish(oid)?;
         let args = watch.iter().map(|&h| self.value_now(h)).collect::<Result<Vec<_>>>()?;

@@ -270,15 +270,19 @@ test('a custom loop over model.trainableWeights gives TF.js\'s weights after 5 s
       const ys = lib.tensor2d(y);
       const opt = lib.train.adam(0.05);
       const costs = [];
+      const gpuBefore = lib._debug?.gpuLoop();
       for (let i = 0; i < 5; i++) {
         const c = opt.minimize(() => lib.losses.meanSquaredError(ys, m.apply(xs)), true, m.trainableWeights.map((w) => w.val));
         costs.push((await c.data())[0]);
       }
+      // On WebGPU the five steps ran there: one plan, replayed.
+      const gpuAfter = lib._debug?.gpuLoop();
+      const gpuLoop = gpuBefore && { steps: gpuAfter.steps - gpuBefore.steps, plans: gpuAfter.plans - gpuBefore.plans };
       const { grads } = lib.variableGrads(() => lib.losses.meanSquaredError(ys, m.apply(xs)));
       const after = await Promise.all(m.getWeights().map((t) => t.data().then((d) => Array.from(d))));
       const predicted = Array.from(await m.predict(xs).data());
       const mine = m.trainableWeights.map((w) => w.name).sort();
-      return { costs, after, predicted, covers: mine.length === 6 && mine.every((k) => grads[k] instanceof lib.Tensor) };
+      return { costs, after, predicted, gpuLoop, covers: mine.length === 6 && mine.every((k) => grads[k] instanceof lib.Tensor) };
     };
     const want = await run(window.tfjs, ref);
     const out = { want, got: {} };
@@ -305,6 +309,8 @@ test('a custom loop over model.trainableWeights gives TF.js\'s weights after 5 s
     assert.ok(got.costs[4] < got.costs[0], `${backend}: the loop lowers the loss: ${got.costs}`);
   }
   assert.equal(r.got.webgpu.backend, 'webgpu');
+  assert.deepEqual(r.got.webgpu.gpuLoop, { steps: 5, plans: 1 }, 'on WebGPU the loop ran on the GPU, planned once');
+  assert.deepEqual(r.got.cpu.gpuLoop, { steps: 0, plans: 0 }, 'on the CPU backend it did not');
 });
 
 test('model.execute for inner tensors, optimizer.getWeights/setWeights and loadTrainingConfig as in TF.js', { timeout: 90_000 }, async () => {

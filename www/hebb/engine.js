@@ -2,14 +2,27 @@
 // 'hebb'` resolves only when the engine is ready. A sandboxed page (opaque origin, no CORS) can
 // hand the bytes in instead: set globalThis.HEBB_WASM to an ArrayBuffer, Uint8Array or
 // WebAssembly.Module before importing.
-import init, * as engine from '../../target/bindgen/hebb_engine.js';
+import init, * as raw from '../../target/bindgen/hebb_engine.js';
 
 const source = globalThis.HEBB_WASM ?? new URL('./hebb_bg.wasm', import.meta.url);
 await init({ module_or_path: source });
 
+// Model weights that a custom loop on the GPU updated reach the model when it is next used
+// (see layer_weights.js): every engine call that reads or writes a model's weights runs this
+// hook first. Calls that only build models or read their structure, and model.apply inside the
+// loop (which reads the loop's variables themselves), do not.
+let beforeModelUse = null;
+export function _onModelUse(f) { beforeModelUse = f; }
+const STRUCTURE_ONLY = new Set(['model_apply', 'model_new', 'model_new_functional', 'model_dispose', 'model_add', 'model_add_custom_trace', 'model_use_shapes', 'model_output_shapes', 'model_summary', 'model_count_params', 'model_metric_keys']);
+const engine = {};
+for (const [name, f] of Object.entries(raw)) {
+  const usesWeights = typeof f === 'function' && (name.startsWith('model_') || name === 'fit_begin') && !STRUCTURE_ONLY.has(name);
+  engine[name] = usesWeights ? (...args) => { beforeModelUse?.(); return f(...args); } : f;
+}
+
 /** Prints the engine's messages for the user (a lost GPU device), each once. */
 export function flushWarnings() {
-  for (const w of engine.take_warnings()) console.warn(w);
+  for (const w of raw.take_warnings()) console.warn(w);
 }
 
 /** Opens WebGPU; resolves to the adapter's name, or null (after saying why, once). */
@@ -21,7 +34,7 @@ export function openGpu() {
       return null;
     }
     try {
-      return await engine.gpu_init(0);
+      return await raw.gpu_init(0);
     } catch (e) {
       console.warn(`Hebb: WebGPU could not start (${e.message ?? e}); running on the CPU (SIMD WebAssembly).`);
       return null;
@@ -32,11 +45,11 @@ export function openGpu() {
 
 // WebGPU is the default wherever the browser gives an adapter (set globalThis.HEBB_BACKEND =
 // 'cpu' before importing to start on the CPU without asking for one).
-if (globalThis.HEBB_BACKEND !== 'cpu' && (await openGpu()) !== null) engine.set_backend('webgpu');
+if (globalThis.HEBB_BACKEND !== 'cpu' && (await openGpu()) !== null) raw.set_backend('webgpu');
 
 /** Resolves when the GPU delivers a read (or after a short while, whichever is first). */
 export function gpuWait() {
-  return Promise.race([engine.gpu_wait(), new Promise((r) => setTimeout(r, 50))]);
+  return Promise.race([raw.gpu_wait(), new Promise((r) => setTimeout(r, 50))]);
 }
 
 export { engine };

@@ -3,9 +3,11 @@
 //
 // A function is differentiated by running it once with the tensors it is differentiated by
 // watched: the engine computes every op as usual (so reading values inside it works) and records
-// them, then plans the recording plus its backward pass and runs it on the CPU, whichever backend
-// is active. Optimizer updates reuse the engine's optimizers (the same update rule as fit), with
-// their state kept in the engine per optimizer and per variable.
+// them, then plans the recording plus its backward pass and runs it on the CPU. Optimizer updates
+// reuse the engine's optimizers (the same update rule as fit), with their state kept in the
+// engine per optimizer and per variable. On WebGPU, minimize records f without computing it and
+// the engine runs the whole step there (src/engine/gpu_loop.rs); a function that reads a value
+// is recorded again with values and stepped on the CPU.
 import { engine } from './engine.js';
 import { Tensor, tensor, tidy, wrap } from './tensor.js';
 import { Optimizer } from './train.js';
@@ -19,7 +21,7 @@ export function recording() { return recordingDepth > 0; }
 
 // Models register how to make their weights' variables (LayerVariable.val) and how to write
 // updated variables back into their weights (models.js, layers.js).
-const hooks = { materialize: () => {}, writeBack: () => {} };
+const hooks = { materialize: () => {}, writeBack: () => {}, deferWriteBack: () => {} };
 export function _registerModelHooks(h) { Object.assign(hooks, h); }
 
 /** A variable name not in use: `name`, else name_1, name_2, ... */
@@ -121,7 +123,7 @@ function differentiate(name, f, args, watch, dy, { all, scalar }) {
   const ids = Uint32Array.from(watch.map((t) => t._live()));
   if (dy !== undefined && dy !== null && !(dy instanceof Tensor)) throw new Error(`${name}: dy must be a tensor, received ${describe(dy)}`);
   const dyId = dy ? dy._live() : undefined;
-  engine.grad_begin(name, ids);
+  engine.grad_begin(name, ids, false);
   let y;
   let out;
   try {
@@ -206,8 +208,8 @@ export function valueAndGrads(f) {
   return (args, dy) => many('valueAndGrads', f, args, dy);
 }
 
-function variableGradsAs(name, f, varList) {
-  checkFn(name, f);
+/** The trainable variables of varList (default: every trainable variable), checked. */
+function trainableOf(name, varList) {
   // A model's weights (model.trainableWeights, LayerVariables) stand for their variables.
   if (Array.isArray(varList)) varList = varList.map((v) => (v && !(v instanceof Variable) && v.val instanceof Variable ? v.val : v));
   if (varList !== undefined && varList !== null && (!Array.isArray(varList) || !varList.every((v) => v instanceof Variable))) {
@@ -220,6 +222,12 @@ function variableGradsAs(name, f, varList) {
   if (trainable.length === 0) {
     throw new Error(`${name}: expected at least one trainable variable, but none of the ${given.length} variables is trainable`);
   }
+  return { varList, trainable };
+}
+
+function variableGradsAs(name, f, vars) {
+  checkFn(name, f);
+  const { varList, trainable } = trainableOf(name, vars);
   const { value, grads } = differentiate(name, f, [], trainable, undefined, { all: false, scalar: true });
   const named = {};
   trainable.forEach((v, i) => { if (grads[i] !== null) named[v.name] = grads[i]; });
@@ -287,6 +295,10 @@ Optimizer.prototype.computeGradients = function (f, varList) {
  * the cost before the step when returnCost, else null.
  */
 Optimizer.prototype.minimize = function (f, returnCost = false, varList) {
+  if (engine.loop_on_gpu(this._id)) {
+    const ran = minimizeOnGpu(this, f, returnCost, varList);
+    if (ran !== undefined) return ran;
+  }
   const { value, grads } = variableGradsAs('minimize', f, varList);
   try {
     const pairs = Object.entries(grads).filter(([, g]) => g !== null);
@@ -301,6 +313,41 @@ Optimizer.prototype.minimize = function (f, returnCost = false, varList) {
   value.dispose();
   return null;
 };
+
+/**
+ * minimize on WebGPU: f is recorded without computing anything, and the engine runs the step on
+ * the GPU (planned once for a recording, replayed after). Returns undefined when f cannot be
+ * recorded so (it reads a value): minimize then records it with values, on the CPU.
+ */
+function minimizeOnGpu(opt, f, returnCost, varList) {
+  checkFn('minimize', f);
+  const { trainable } = trainableOf('minimize', varList);
+  const ids = Uint32Array.from(trainable.map((v) => v._live()));
+  engine.grad_begin('minimize', ids, true);
+  let y;
+  let out;
+  try {
+    recordingDepth++;
+    try {
+      y = tidy(() => f());
+    } catch (e) {
+      engine.grad_abort();
+      return undefined;
+    } finally {
+      recordingDepth--;
+    }
+    if (!(y instanceof Tensor)) {
+      engine.grad_abort();
+      throw new Error(`minimize: f must return a tensor, received ${describe(y)}`);
+    }
+    out = engine.minimize_end('minimize', ids, Float64Array.from(trainable.map((v) => v._key)), y._live(), JSON.stringify(opt.toJSON()), returnCost);
+  } finally {
+    if (y instanceof Tensor && !y.isDisposed && !engine.tensor_exists(y.id)) y.dispose();
+  }
+  const bound = trainable.filter((v) => v._bound);
+  if (bound.length) hooks.deferWriteBack(bound);
+  return returnCost ? wrap(out) : null;
+}
 
 /** Steps taken by minimize/applyGradients (fit counts its own). */
 Object.defineProperty(Optimizer.prototype, 'iterations', {

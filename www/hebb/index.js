@@ -78,6 +78,8 @@ export const _debug = {
   loseGpuDevice() { engine.gpu_debug_destroy(); },
   /** How many tensor values were read back from the GPU (the others were computed on the CPU). */
   gpuValues() { return engine.gpu_values(); },
+  /** Custom-loop steps taken on the GPU, and the steps planned for them: {steps, plans}. */
+  gpuLoop() { const [steps, plans] = engine.loop_stats(); return { steps, plans }; },
   /** Opens a fresh WebGPU device whose maxStorageBufferBindingSize is at most `bytes` (>= 128 MiB). */
   async reopenGpu(bytes) {
     await engine.gpu_init(bytes);

@@ -1,7 +1,7 @@
 // A layer's weights as TF.js shows them: LayerVariables (name, shape, trainable, read(), write(),
 // val for custom loops), getWeights/setWeights, countParams, addWeight for custom layers, and the
 // losses (regularization penalties and addLoss functions). Defined on Layer.prototype.
-import { engine } from './engine.js';
+import { engine, _onModelUse } from './engine.js';
 import { Tensor, tidy, wrap } from './tensor.js';
 import { abs, add, mul, square, sum } from './ops.js';
 import { canonicalConstraint, canonicalLayerConfig } from './keras_json.js';
@@ -272,4 +272,24 @@ function writeBack(vars) {
     for (const v of layer._vals ?? []) if (v && (given.has(v._bound.index) || v._syncedVersion === before)) v._syncedVersion = layer._version;
   }
 }
-_registerModelHooks({ writeBack });
+/**
+ * Variables a custom loop on the GPU updated: their values are still being computed there, so
+ * the models take them when they are next used (any engine call on their weights), not after
+ * every step, which would wait for the GPU.
+ */
+const deferred = new Set();
+function deferWriteBack(vars) { for (const v of vars) deferred.add(v); }
+function flushWriteBacks() {
+  if (!deferred.size) return;
+  const vars = [...deferred].filter((v) => !v.isDisposed);
+  deferred.clear();
+  writeBack(vars);
+}
+/** Waits for the GPU's values of the deferred variables, then writes them (fit calls this). */
+export async function settleWriteBacks() {
+  if (!deferred.size) return;
+  await Promise.all([...deferred].filter((v) => !v.isDisposed).map((v) => v.data()));
+  flushWriteBacks();
+}
+_onModelUse(flushWriteBacks);
+_registerModelHooks({ writeBack, deferWriteBack });

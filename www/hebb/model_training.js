@@ -12,6 +12,7 @@ import { fire, toCallbackList } from './callbacks.js';
 import { yieldToBrowser } from './yield.js';
 import { fitDataset, evaluateDataset } from './fit_dataset.js';
 import { recording } from './grad.js';
+import { settleWriteBacks } from './layer_weights.js';
 import { LayersModel, History } from './models.js';
 
 const SLICE_MS = 12;
@@ -286,6 +287,8 @@ class TrainingMembers {
    */
   async fit(x, y, args = {}) {
     const temps = [];
+    // Weights a custom loop is updating on the GPU come from there, not from a CPU replay.
+    await settleWriteBacks();
     try {
       if (this.isTraining) throw new Error('fit: cannot start training because another fit() call is ongoing');
       if (!this._compileArgs) throw new Error('fit: the model must be compiled before training: call model.compile({optimizer, loss})');
