@@ -182,3 +182,19 @@ fn applying_gradients_on_the_cpu_takes_over_the_loops_state() {
     close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-5, "w");
     assert_eq!(g.optimizer_iterations(7), 5);
 }
+
+#[test]
+fn a_long_loop_over_one_batch_is_logged_once_and_replayed_on_a_synchronous_read() {
+    let Some((mut g, _gpu)) = gpu_engine() else { return };
+    let mut c = Engine::default();
+    let (lg, lc) = (setup(&mut g), setup(&mut c));
+    for _ in 0..150 {
+        step(&mut g, &lg, true);
+        step(&mut c, &lc, false);
+    }
+    // No read in between: every step ran on the GPU, from one plan.
+    assert_eq!(g.loop_stats(), [150, 1]);
+    close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-4, "w after 150 steps");
+    close(&g.tensor_data(lg.b).unwrap(), &c.tensor_data(lc.b).unwrap(), 1e-4, "b after 150 steps");
+    assert!(g.loop_on_gpu(7), "one replay does not send the loop back to the CPU");
+}

@@ -19,7 +19,7 @@ use crate::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
 use crate::backend::gpu::{Gpu, Kernel, Readback, RECORD_WORDS};
 use crate::eager::Handle;
 use crate::error::{Error, Result};
-use crate::graph::{autodiff, Node, NodeId, TracedFn};
+use crate::graph::{autodiff, Graph, Node, NodeId, TracedFn};
 use crate::model::gpu::zeroed;
 use crate::ops::Op;
 use crate::optim::{Keyed, Optimizer};
@@ -30,8 +30,10 @@ use std::sync::Arc;
 
 /// Logged steps after which the loop asks for the GPU's values of its own accord.
 const CHECKPOINT_EVERY: usize = 16;
-/// Logged steps at most: the log is replayed on the CPU beyond.
-const MAX_LOG: usize = 64;
+/// Logged steps at most, and bytes of the data they captured (data equal to the step before's is
+/// counted once): the log is replayed on the CPU beyond.
+const MAX_LOG: usize = 1024;
+const MAX_LOG_BYTES: usize = 32 << 20;
 /// Replays in a row (no GPU values arriving between them) after which the loop runs on the CPU.
 const MAX_REPLAYS: u32 = 3;
 /// Planned steps kept per loop.
@@ -60,16 +62,31 @@ pub type Flushed = (HashMap<u64, f32>, Vec<Rc<Tensor>>);
 
 struct LoopPlan {
     /// The recording's structure the plan was made for.
-    nodes: Vec<Node>,
+    nodes: Rc<Vec<Node>>,
     plan: GpuPlan,
     value: NodeId,
     grads: Vec<NodeId>,
 }
 
+/// A step as the CPU replays it: the recording's structure (shared with its plan), its
+/// constants (shared with the step before where equal: a loop over the same batch keeps one
+/// copy), its learning rate and its number.
 struct Logged {
-    f: TracedFn,
+    nodes: Rc<Vec<Node>>,
+    inputs: Vec<NodeId>,
+    output: NodeId,
+    consts: Vec<Rc<Tensor>>,
+    /// Bytes of the constants this step added.
+    bytes: usize,
     lr: f32,
     step: u64,
+}
+
+impl Logged {
+    fn recording(&self) -> TracedFn {
+        let graph = Graph { nodes: (*self.nodes).clone(), consts: self.consts.iter().map(|c| (**c).clone()).collect(), updates: vec![] };
+        TracedFn { graph, inputs: self.inputs.clone(), output: self.output }
+    }
 }
 
 pub struct GpuLoop {
@@ -97,6 +114,11 @@ pub struct GpuLoop {
     /// A read of the weights and slots in flight, with the step it was taken after.
     checkpoint: Option<(u64, Readback)>,
     replays: u32,
+}
+
+/// Bytes of data a loop's log holds.
+fn lp_bytes(lp: Option<&GpuLoop>) -> usize {
+    lp.map_or(0, |l| l.log.iter().map(|e| e.bytes).sum())
 }
 
 /// Same ops, wiring, shapes and dtypes.
@@ -186,7 +208,7 @@ impl GpuLoop {
         materialize(&mut g, &mut outs)?;
         let plan = GpuPlan::new(&self.gpu, g, &outs, &self.arena)?;
         self.gpu.check("planning a custom loop's step")?;
-        Ok(LoopPlan { nodes: f.graph.nodes.clone(), plan, value: outs[0], grads: outs[1..].to_vec() })
+        Ok(LoopPlan { nodes: Rc::new(f.graph.nodes.clone()), plan, value: outs[0], grads: outs[1..].to_vec() })
     }
 
     fn request_checkpoint(&mut self) {
@@ -320,7 +342,23 @@ impl Engine {
         }
         lp.steps += 1;
         let step_no = lp.steps;
-        lp.log.push(Logged { f, lr: o.lr, step: step_no });
+        let nodes = lp.plans[idx].nodes.clone();
+        let prev = lp.log.last().map(|p| p.consts.clone()).unwrap_or_default();
+        let mut bytes = 0;
+        let TracedFn { graph, inputs, output } = f;
+        let consts = graph
+            .consts
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| match prev.get(i) {
+                Some(p) if p.shape == t.shape && p.dtype == t.dtype && p.data == t.data => p.clone(),
+                _ => {
+                    bytes += t.data.len() * 4;
+                    Rc::new(t)
+                }
+            })
+            .collect();
+        lp.log.push(Logged { nodes, inputs, output, consts, bytes, lr: o.lr, step: step_no });
         self.loop_steps += 1;
         let vars: Vec<Handle> = lp.trained.iter().map(|&k| lp.watch[k]).collect();
         let log_len = lp.log.len();
@@ -337,7 +375,7 @@ impl Engine {
             self.pending.insert(h, super::pending::PendingEntry::of_loop(oid, LoopPart::Cost(step_no), rb));
             h
         });
-        if log_len >= MAX_LOG {
+        if log_len >= MAX_LOG || lp_bytes(self.loops.get(&oid)) > MAX_LOG_BYTES {
             self.loop_flush(oid)?;
         }
         Ok(cost)
@@ -367,10 +405,13 @@ impl Engine {
             .collect();
         let mut got = vec![];
         for h in costs {
-            match self.pending.get(&h).and_then(|e| e.gpu_value(self.gpu.as_deref())) {
+            let Some(e) = self.pending.get(&h) else { continue };
+            match e.gpu_value(self.gpu.as_deref()) {
                 Some(v) => got.push((h, v)),
-                // A cost not back yet: the checkpoint cannot stand for its step.
-                None => return,
+                // A cost still on its way: the checkpoint cannot stand for its step yet.
+                None if e.gpu_waiting() => return,
+                // A cost whose read failed stays unknown (reading it is then an error).
+                None => {}
             }
         }
         for (h, v) in got {
@@ -443,13 +484,14 @@ impl Engine {
         let mut rng = self.rt.rng.clone();
         let keyed = self.optimizers.entry(oid).or_insert_with(|| Keyed::new(Optimizer::new(crate::optim::Kind::Sgd, 0.0)));
         for e in &log {
+            let f = e.recording();
             let others: Vec<Rc<Tensor>> = watch
                 .iter()
                 .enumerate()
                 .map(|(k, &h)| match trained.contains(&k) {
                     true => Rc::new(Tensor::zeros(&[0])),
                     // Not reaching the value: any tensor of the shape does.
-                    false => self.rt.get_rc(h).unwrap_or_else(|_| Rc::new(Tensor::zeros(&e.f.graph.nodes[e.f.inputs[k]].shape))),
+                    false => self.rt.get_rc(h).unwrap_or_else(|_| Rc::new(Tensor::zeros(&f.graph.nodes[f.inputs[k]].shape))),
                 })
                 .collect();
             let args: Vec<&Tensor> = (0..watch.len())
@@ -458,7 +500,7 @@ impl Engine {
                     None => others[k].as_ref(),
                 })
                 .collect();
-            let (value, grads) = autodiff::value_and_grads("minimize", &e.f, &args, None, &mut rng)?;
+            let (value, grads) = autodiff::value_and_grads("minimize", &f, &args, None, &mut rng)?;
             costs.insert(e.step, value.data.first().copied().unwrap_or(f32::NAN));
             let gs: Vec<Vec<f32>> =
                 trained.iter().enumerate().map(|(j, &k)| grads[k].as_ref().map(|g| g.data.clone()).unwrap_or_else(|| vec![0.0; vars[j].data.len()])).collect();

@@ -1,5 +1,5 @@
-//! The forward pass: a Sequential model's chain of layers, or a functional model's graph of
-//! layer calls (several inputs and targets arrive packed side by side in one tensor).
+//! The forward pass: the model's graph of layer calls (several inputs and targets arrive packed
+//! side by side in one tensor).
 
 use super::{LayersModel, Ref};
 use crate::error::{Error, Result};
@@ -36,34 +36,16 @@ pub(super) fn pack(g: &mut Graph, outs: &[NodeId]) -> Result<NodeId> {
 }
 
 impl LayersModel {
-    /// Adds the forward pass to `g`. `params` maps weight index to its graph node.
+    /// Adds the forward pass to `g` (a model with one output). `params` maps weight index to
+    /// its graph node.
     pub fn forward(&self, g: &mut Graph, x: NodeId, params: &[NodeId], training: bool) -> Result<NodeId> {
-        let mut h = x;
-        // Keras masking: the mask of the current tensor (from an Embedding with maskZero or a
-        // Masking layer), passed along by the layers that keep the steps.
-        let mut mask = None;
-        for entry in &self.layers {
-            let w: Vec<NodeId> = entry.weights.iter().chain(&entry.carries).map(|&i| params[i]).collect();
-            // Keras 3: a frozen BatchNormalization runs in inference mode (moving statistics used,
-            // none updated); other frozen layers keep their training behaviour.
-            let train_layer = training && (entry.trainable || !entry.layer.frozen_runs_inference());
-            let within = |e: Error| e.within(&describe(entry.layer.as_ref()));
-            let next_mask = entry.layer.compute_mask(g, &[h], mask).map_err(within)?;
-            h = if mask.is_some() {
-                entry.layer.call_masked(g, &[h], mask, &w, train_layer).map_err(within)?[0]
-            } else {
-                entry.layer.call(g, h, &w, train_layer).map_err(within)?
-            };
-            mask = next_mask;
-        }
-        Ok(h)
+        Ok(self.forward_all(g, x, params, training)?[0])
     }
 
-    /// Runs a functional model's calls; the chain of a Sequential model otherwise. One node
-    /// per model output.
+    /// Runs the model's layer calls, walking its graph; one node per model output.
     pub fn forward_all(&self, g: &mut Graph, x: NodeId, params: &[NodeId], training: bool) -> Result<Vec<NodeId>> {
         let Some(t) = &self.topo else {
-            return Ok(vec![self.forward(g, x, params, training)?]);
+            return Err(Error::arg("Sequential", "the model has no layers"));
         };
         let ins = if t.inputs.len() == 1 {
             vec![x]
@@ -72,7 +54,8 @@ impl LayersModel {
             unpack(g, x, &parts)?
         };
         let mut vals: Vec<Vec<NodeId>> = Vec::with_capacity(t.nodes.len());
-        // Each call's first output's mask (Keras masking; see `forward`).
+        // Each call's first output's mask (Keras masking: from an Embedding with maskZero or a
+        // Masking layer, passed along by the layers that keep the steps).
         let mut masks: Vec<Option<NodeId>> = Vec::with_capacity(t.nodes.len());
         for node in &t.nodes {
             let xs: Vec<NodeId> = node

@@ -75,14 +75,17 @@ pub enum Ref {
     Node(usize, usize),
 }
 
+#[derive(Clone)]
 pub struct ModelInput {
-    /// The InputLayer's index in `layers`.
-    pub layer: usize,
+    /// The InputLayer's index in `layers` (None: a Sequential model's input, declared by its
+    /// first layer's inputShape, has no InputLayer of its own).
+    pub layer: Option<usize>,
     pub shape: Vec<usize>,
     pub dtype: DType,
 }
 
 /// One call of a layer in a functional model (a shared layer has several).
+#[derive(Clone)]
 pub struct CallNode {
     pub layer: usize,
     pub inputs: Vec<Ref>,
@@ -93,17 +96,17 @@ pub struct CallNode {
 /// A functional model's graph of layer calls, in an order where every call follows its inputs.
 /// Several inputs arrive packed side by side in one [batch, total] float tensor (and several
 /// targets likewise), so the trainer and both devices move one x and one y as before.
+#[derive(Clone)]
 pub struct Topology {
     pub inputs: Vec<ModelInput>,
     pub nodes: Vec<CallNode>,
     pub outputs: Vec<Ref>,
 }
 
-/// A model, as TF.js's `LayersModel`: layers, the weight store, compile's state and the cached
-/// planned steps. A Sequential model is one whose layers form a chain (`topo` None, built by
-/// [`LayersModel::add`]); a functional model (`tf.model`) holds its graph of layer calls
-/// ([`LayersModel::functional`]). The two share every other part (planning, training, weights,
-/// both devices); only the forward pass walks a chain or the graph (see [`forward`]).
+/// A model, as TF.js's `LayersModel`: layers, the graph of their calls, the weight store,
+/// compile's state and the cached planned steps. A functional model (`tf.model`) is given its
+/// graph ([`LayersModel::functional`]); a Sequential model builds one, a call of each new layer
+/// on the last one's output, with [`LayersModel::add`], as TF.js's `Sequential` does.
 pub struct LayersModel {
     pub layers: Vec<LayerEntry>,
     pub input_shape: Option<Vec<usize>>,
@@ -114,7 +117,7 @@ pub struct LayersModel {
     plans: HashMap<PlanKey, StepPlan>,
     /// The training state on the GPU while the model trains there (the weights above mirror it).
     pub gpu: Option<gpu::GpuModel>,
-    /// A functional model's graph (None: the layers form a chain).
+    /// The graph of layer calls (None until a Sequential model has its first layer).
     pub topo: Option<Topology>,
     /// For several outputs: the feature shape and dtype of each output's targets, which arrive
     /// packed in one y.
@@ -177,12 +180,12 @@ impl LayersModel {
             }
             let shape = layer.build(&[])?.1;
             free_mask.push(free_dims(layer.as_ref()));
-            model_inputs.push(ModelInput { layer: li, shape, dtype });
+            model_inputs.push(ModelInput { layer: Some(li), shape, dtype });
         }
         if model_inputs.is_empty() {
             return Err(Error::arg("model", "a model needs at least one input"));
         }
-        let wired: Vec<(usize, Vec<usize>)> = model_inputs.iter().map(|i| (i.layer, i.shape.clone())).collect();
+        let wired: Vec<(Option<usize>, Vec<usize>)> = model_inputs.iter().map(|i| (i.layer, i.shape.clone())).collect();
         let (built, call_nodes) = shapes::wire(&mut layers, &wired, nodes)?;
         for r in &outputs {
             let ok = match *r {
@@ -223,7 +226,7 @@ impl LayersModel {
         // The batch size the first input's InputLayer fixes (batchShape [4, ...]), if any.
         m.fixed_batch = model_inputs
             .first()
-            .and_then(|i| m.layers[i.layer].layer.config().get("batchInputShape").and_then(|b| b.get(0)).and_then(|b| b.as_u64()))
+            .and_then(|i| m.layers[i.layer?].layer.config().get("batchInputShape").and_then(|b| b.get(0)).and_then(|b| b.as_u64()))
             .map(|b| b as usize);
         m.topo = Some(Topology { inputs: model_inputs, nodes: call_nodes, outputs });
         m.set_free(free_mask)?;
@@ -233,7 +236,7 @@ impl LayersModel {
     /// The feature shape of each model output.
     pub fn output_shapes(&self) -> Result<Vec<Vec<usize>>> {
         match &self.topo {
-            None => Ok(vec![self.output_shape_chain()?]),
+            None => Err(Error::arg("Sequential", "the model has no layers")),
             Some(t) => Ok(t.outputs.iter().map(|r| self.ref_shape(t, *r)).collect()),
         }
     }
@@ -248,9 +251,9 @@ impl LayersModel {
     /// The layer that produces output `j` (the input layer when an output is an input).
     pub fn output_layer(&self, j: usize) -> Option<&LayerEntry> {
         match &self.topo {
-            None => self.layers.last(),
+            None => None,
             Some(t) => match *t.outputs.get(j)? {
-                Ref::Input(i) => self.layers.get(t.inputs[i].layer),
+                Ref::Input(i) => self.layers.get(t.inputs[i].layer?),
                 Ref::Node(k, _) => self.layers.get(t.nodes[k].layer),
             },
         }
@@ -265,10 +268,12 @@ impl LayersModel {
         }
     }
 
-    /// Adds a layer, building it at once when the input shape is known (TF.js does the same).
+    /// Adds a layer called on the last layer's output (the first one on the model's input,
+    /// whose shape it declares), building it at once, as TF.js's `Sequential.add` does.
     pub fn add(&mut self, mut layer: Box<dyn Layer>, input_shape: Option<Vec<usize>>) -> Result<()> {
-        let in_shape = match (self.layers.last(), input_shape) {
-            (Some(prev), _) => prev.out_shape.clone(),
+        let last = self.topo.as_ref().and_then(|t| t.outputs.first().map(|&r| self.ref_shape(t, r)));
+        let in_shape = match (last, input_shape) {
+            (Some(s), _) => s,
             (None, Some(s)) => s,
             (None, None) => {
                 return Err(Error::arg(
@@ -277,7 +282,8 @@ impl LayersModel {
                 ));
             }
         };
-        if layer.class_name() == "InputLayer" && !self.layers.is_empty() {
+        let is_input = layer.class_name() == "InputLayer";
+        if is_input && !self.layers.is_empty() {
             return Err(Error::arg(describe(layer.as_ref()), "an InputLayer can only be the first layer of a Sequential model"));
         }
         let (specs, out_shape) = layer.build(&in_shape)?;
@@ -292,8 +298,16 @@ impl LayersModel {
         }
         crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &out_shape)?;
         let idx = self.push_weights(specs);
-        if self.layers.is_empty() {
+        let li = self.layers.len();
+        if self.topo.is_none() {
             self.input_shape = Some(in_shape.clone());
+            let input = ModelInput { layer: is_input.then_some(li), shape: in_shape.clone(), dtype: self.input_dtype };
+            self.topo = Some(Topology { inputs: vec![input], nodes: vec![], outputs: vec![Ref::Input(0)] });
+        }
+        if !is_input {
+            let t = self.topo.as_mut().expect("made above");
+            t.nodes.push(CallNode { layer: li, inputs: vec![t.outputs[0]], out_shapes: vec![out_shape.clone()] });
+            t.outputs = vec![Ref::Node(t.nodes.len() - 1, 0)];
         }
         let carries = self.push_carries(layer.as_ref());
         self.layers.push(LayerEntry {
@@ -318,10 +332,6 @@ impl LayersModel {
             return Ok(shapes.into_iter().next().unwrap());
         }
         Ok(vec![shapes.iter().map(|s| s.iter().product::<usize>()).sum()])
-    }
-
-    fn output_shape_chain(&self) -> Result<Vec<usize>> {
-        self.layers.last().map(|l| l.out_shape.clone()).ok_or_else(|| Error::arg("Sequential", "the model has no layers"))
     }
 
     pub fn input_feature_shape(&self) -> Result<Vec<usize>> {
@@ -356,21 +366,15 @@ impl LayersModel {
 
     /// Checks `x`'s values against what the first layer accepts (an embedding's index range).
     pub fn check_input_values(&self, op: &str, x: &Tensor) -> Result<()> {
-        if let Some(t) = &self.topo {
-            // A single input: every layer that reads it directly checks it (several inputs
-            // arrive packed; their layers check nothing here).
-            if t.inputs.len() == 1 {
-                for n in t.nodes.iter().filter(|n| n.inputs == [Ref::Input(0)]) {
-                    let l = &self.layers[n.layer].layer;
-                    l.check_input_values(x).map_err(|e| e.within(op))?;
-                }
+        // A single input: every layer that reads it directly checks it (several inputs arrive
+        // packed; their layers check nothing here).
+        if let Some(t) = self.topo.as_ref().filter(|t| t.inputs.len() == 1) {
+            for n in t.nodes.iter().filter(|n| n.inputs == [Ref::Input(0)]) {
+                let l = &self.layers[n.layer].layer;
+                l.check_input_values(x).map_err(|e| e.within(op))?;
             }
-            return Ok(());
         }
-        match self.layers.first() {
-            Some(first) => first.layer.check_input_values(x).map_err(|e| e.within(op)),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// Checks that `x` (batch first) fits the model's input, naming the first layer.

@@ -17,10 +17,12 @@ pub type Built = (Vec<WeightSpec>, Vec<Vec<usize>>, Vec<Vec<usize>>);
 /// Builds each layer of a functional model at its first call, in call order: `inputs` gives
 /// each model input's InputLayer index and shape, `nodes` each call's layer and inputs. Returns
 /// what each layer's build gave (None for a layer no call reaches) and the call nodes.
-pub fn wire(layers: &mut [Box<dyn Layer>], inputs: &[(usize, Vec<usize>)], nodes: Vec<(usize, Vec<Ref>)>) -> Result<(Vec<Option<Built>>, Vec<CallNode>)> {
+pub fn wire(layers: &mut [Box<dyn Layer>], inputs: &[(Option<usize>, Vec<usize>)], nodes: Vec<(usize, Vec<Ref>)>) -> Result<(Vec<Option<Built>>, Vec<CallNode>)> {
     let mut built: Vec<Option<Built>> = (0..layers.len()).map(|_| None).collect();
     for (li, shape) in inputs {
-        built[*li] = Some((vec![], vec![shape.clone()], vec![shape.clone()]));
+        if let Some(li) = *li {
+            built[li] = Some((vec![], vec![shape.clone()], vec![shape.clone()]));
+        }
     }
     let mut calls: Vec<CallNode> = vec![];
     for (k, (li, refs)) in nodes.into_iter().enumerate() {
@@ -123,11 +125,19 @@ impl LayersModel {
         }
     }
 
-    /// Adds a layer to a chain; `dims` is the input shape a first layer declares, free dims as
+    /// The layer that stands for model input `i` in messages: its InputLayer, else the first
+    /// layer that reads it.
+    pub fn input_owner(&self, i: usize) -> &dyn Layer {
+        let t = self.topo.as_ref();
+        let li = t.and_then(|t| t.inputs.get(i)?.layer.or_else(|| t.nodes.iter().find(|n| n.inputs.contains(&Ref::Input(i))).map(|n| n.layer)));
+        self.layers[li.unwrap_or(0)].layer.as_ref()
+    }
+
+    /// Adds a layer to a Sequential model; `dims` is the input shape a first layer declares, free dims as
     /// None. A layer whose weights would depend on a free dim is refused and not added.
     pub fn add_with_free(&mut self, layer: Box<dyn Layer>, dims: Option<Vec<Option<usize>>>) -> Result<()> {
         let first = self.layers.is_empty();
-        let (nl, nw) = (self.layers.len(), self.weights.len());
+        let (nl, nw, topo) = (self.layers.len(), self.weights.len(), self.topo.clone());
         let mask = match (&self.free, &dims) {
             (_, Some(d)) if first => vec![d.iter().map(|x| x.is_none()).collect::<Vec<_>>()],
             (Some(fd), _) => fd.mask.clone(),
@@ -141,6 +151,7 @@ impl LayersModel {
             if let Err(e) = self.set_free(mask) {
                 self.layers.truncate(nl);
                 self.weights.truncate(nw);
+                self.topo = topo;
                 if let Some(m) = kept {
                     self.set_free(m)?;
                 }
@@ -252,10 +263,7 @@ impl LayersModel {
             let fixed_ok = s.len() == m.len() && s.iter().zip(m).zip(&fd.current[i]).all(|((&d, &f), &c)| d >= 1 && (f || d == c));
             if !fixed_ok {
                 let want: Vec<Option<usize>> = fd.current[i].iter().zip(m).map(|(&d, &f)| (!f).then_some(d)).collect();
-                let first = match &self.topo {
-                    Some(t) => describe(self.layers[t.inputs[i].layer].layer.as_ref()),
-                    None => describe(self.layers[0].layer.as_ref()),
-                };
+                let first = describe(self.input_owner(i));
                 return Err(Error::shape(
                     "model",
                     format!("{first} expected input of shape {}, received shape {}", free::batch_shape(&want), batch_shape(s)),
@@ -312,32 +320,15 @@ impl LayersModel {
         // Each layer's weight shapes, input shapes and output shapes.
         type Shapes = (Vec<Vec<usize>>, Vec<Vec<usize>>, Vec<Vec<usize>>);
         let mut built: Vec<Shapes> = vec![];
-        let mut node_outs = vec![];
-        match &self.topo {
-            Some(t) => {
-                let inputs: Vec<(usize, Vec<usize>)> = t.inputs.iter().zip(shapes).map(|(i, s)| (i.layer, s.clone())).collect();
-                let nodes = t.nodes.iter().map(|n| (n.layer, n.inputs.clone())).collect();
-                let (b, calls) = wire(&mut layers, &inputs, nodes)?;
-                for (li, x) in b.into_iter().enumerate() {
-                    let (specs, ins, outs) = x.ok_or_else(|| Error::arg("model", format!("layer {li} is not connected to the model's inputs")))?;
-                    built.push((specs.into_iter().map(|s| s.shape).collect(), ins, outs));
-                }
-                node_outs = calls.into_iter().map(|c| c.out_shapes).collect();
-            }
-            None => {
-                let mut prev = shapes[0].clone();
-                for l in layers.iter_mut() {
-                    if l.class_name() == "InputLayer" {
-                        built.push((vec![], vec![prev.clone()], vec![prev.clone()]));
-                        continue;
-                    }
-                    let (specs, out) = l.build(&prev)?;
-                    crate::tensor::shape::checked_numel(&describe(l.as_ref()), &out)?;
-                    built.push((specs.into_iter().map(|s| s.shape).collect(), vec![prev], vec![out.clone()]));
-                    prev = out;
-                }
-            }
+        let t = self.topo.as_ref().ok_or_else(|| Error::arg("Sequential", "the model has no layers"))?;
+        let inputs: Vec<(Option<usize>, Vec<usize>)> = t.inputs.iter().zip(shapes).map(|(i, s)| (i.layer, s.clone())).collect();
+        let nodes = t.nodes.iter().map(|n| (n.layer, n.inputs.clone())).collect();
+        let (b, calls) = wire(&mut layers, &inputs, nodes)?;
+        for (li, x) in b.into_iter().enumerate() {
+            let (specs, ins, outs) = x.ok_or_else(|| Error::arg("model", format!("layer {li} is not connected to the model's inputs")))?;
+            built.push((specs.into_iter().map(|s| s.shape).collect(), ins, outs));
         }
+        let node_outs = calls.into_iter().map(|c| c.out_shapes).collect();
         for (i, e) in self.layers.iter().enumerate() {
             let have: Vec<&Vec<usize>> = e.weights.iter().map(|&w| &self.weights[w].value.shape).collect();
             let carried: Vec<Vec<usize>> = layers[i].carries().into_iter().map(|c| c.1).collect();
@@ -365,16 +356,24 @@ impl LayersModel {
             for (n, outs) in t.nodes.iter_mut().zip(v.node_outs.iter_mut()) {
                 std::mem::swap(&mut n.out_shapes, outs);
             }
-            for inp in t.inputs.iter_mut() {
-                inp.shape = self.layers[inp.layer].out_shapes[0].clone();
+            for (i, inp) in t.inputs.iter_mut().enumerate() {
+                // An InputLayer's shape, else the input shape of the first call that reads it.
+                let shape = match inp.layer {
+                    Some(l) => Some(self.layers[l].out_shapes[0].clone()),
+                    None => t.nodes.iter().find_map(|n| {
+                        let j = n.inputs.iter().position(|&r| r == Ref::Input(i))?;
+                        Some(self.layers[n.layer].in_shapes[j].clone())
+                    }),
+                };
+                if let Some(s) = shape {
+                    inp.shape = s;
+                }
             }
             self.input_shape = Some(if t.inputs.len() == 1 {
                 t.inputs[0].shape.clone()
             } else {
                 vec![t.inputs.iter().map(|i| i.shape.iter().product::<usize>()).sum()]
             });
-        } else if let Some(first) = self.layers.first() {
-            self.input_shape = Some(first.in_shape.clone());
         }
         v
     }

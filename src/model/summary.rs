@@ -106,8 +106,8 @@ impl LayersModel {
                 call_index[k] = count[n.layer];
                 count[n.layer] += 1;
             }
-            for i in &t.inputs {
-                calls[i.layer].push((format!("[{}]", shown(&self.shown_shapes(i.layer).1[0])), vec![]));
+            for l in t.inputs.iter().filter_map(|i| i.layer) {
+                calls[l].push((format!("[{}]", shown(&self.shown_shapes(l).1[0])), vec![]));
             }
             for n in &t.nodes {
                 let shapes: Vec<String> = self.shown_shapes(n.layer).0.iter().map(|s| shown(s)).collect();
@@ -115,7 +115,7 @@ impl LayersModel {
                     .inputs
                     .iter()
                     .map(|r| match *r {
-                        super::Ref::Input(i) => format!("{}[0][0]", self.layers[t.inputs[i].layer].layer.name()),
+                        super::Ref::Input(i) => format!("{}[0][0]", t.inputs[i].layer.map_or("input", |l| self.layers[l].layer.name())),
                         super::Ref::Node(k, o) => format!("{}[{}][{o}]", self.layers[t.nodes[k].layer].layer.name(), call_index[k]),
                     })
                     .collect();
