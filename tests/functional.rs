@@ -425,3 +425,41 @@ fn an_embedding_max_pool_residual_model_has_the_same_gradients_on_the_cpu_and_th
         }
     }
 }
+
+/// A Sequential model is the same graph of layer calls `tf.model` makes: `add` calls each new
+/// layer on the last one's output; it predicts what the functional model with the same weights
+/// predicts, and sums itself up in TF.js's Sequential layout.
+#[test]
+fn sequential_add_builds_the_graph_a_functional_model_has() {
+    let mut s = Sequential::new(3);
+    s.add(layer("Dense", json!({"name": "h", "units": 5, "activation": "tanh"})), Some(vec![4])).unwrap();
+    s.add(layer("Dense", json!({"name": "o", "units": 2})), None).unwrap();
+    let t = s.topo.as_ref().expect("add builds the graph");
+    assert_eq!(t.inputs.len(), 1);
+    assert_eq!(t.inputs[0].layer, None, "the input is declared by the first layer");
+    assert_eq!(t.nodes.iter().map(|n| (n.layer, n.inputs.clone())).collect::<Vec<_>>(), vec![(0, vec![Ref::Input(0)]), (1, vec![Ref::Node(0, 0)])]);
+    assert_eq!(t.outputs, vec![Ref::Node(1, 0)]);
+    let f = Sequential::functional(
+        3,
+        vec![
+            layer("InputLayer", json!({"name": "x", "inputShape": [4]})),
+            layer("Dense", json!({"name": "h", "units": 5, "activation": "tanh"})),
+            layer("Dense", json!({"name": "o", "units": 2})),
+        ],
+        vec![(0, DType::F32)],
+        vec![(1, vec![Ref::Input(0)]), (2, vec![Ref::Node(0, 0)])],
+        vec![Ref::Node(1, 0)],
+    )
+    .unwrap();
+    let mut f = f;
+    for (dst, src) in f.weights.iter_mut().zip(&s.weights) {
+        dst.value = src.value.clone();
+    }
+    let x = Tensor::new(vec![3, 4], (0..12).map(|i| (i as f32 * 0.3).sin()).collect()).unwrap();
+    assert_eq!(trainer::predict(&mut s, &x, 3).unwrap().data, trainer::predict(&mut f, &x, 3).unwrap().data);
+    assert!(s.chain_like());
+    let (width, stops) = s.summary_defaults();
+    let lines = s.summary_lines_with(width, &stops);
+    assert!(lines.iter().any(|l| l.starts_with("h (Dense)")), "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains("Receives inputs")));
+}
