@@ -80,7 +80,7 @@ fn minimize_on_the_gpu_matches_the_cpu_loop() {
     let Some((mut g, gpu)) = gpu_engine() else { return };
     let mut c = Engine::default();
     let (lg, lc) = (setup(&mut g), setup(&mut c));
-    assert!(g.loop_on_gpu(7) && !c.loop_on_gpu(7));
+    assert!(g.loop_on_gpu() && !c.loop_on_gpu());
     let mut want_costs = vec![];
     let mut want = vec![];
     for _ in 0..12 {
@@ -146,14 +146,12 @@ fn a_loop_read_synchronously_every_step_returns_to_the_cpu() {
     let mut c = Engine::default();
     let (lg, lc) = (setup(&mut g), setup(&mut c));
     for i in 0..6 {
-        let on = g.loop_on_gpu(7);
-        let h = step(&mut g, &lg, on);
+        let h = step(&mut g, &lg, true);
         let hc = step(&mut c, &lc, false);
         close(&g.tensor_data(h).unwrap(), &c.tensor_data(hc).unwrap(), 1e-5, &format!("cost {i}"));
         close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-5, &format!("w {i}"));
     }
-    assert!(!g.loop_on_gpu(7), "after three replays in a row the loop runs on the CPU");
-    assert_eq!(g.loop_stats()[0], 3);
+    assert_eq!(g.loop_stats()[0], 3, "after three replays in a row the loop runs on the CPU");
     assert_eq!(g.optimizer_iterations(7), 6);
 }
 
@@ -196,5 +194,63 @@ fn a_long_loop_over_one_batch_is_logged_once_and_replayed_on_a_synchronous_read(
     assert_eq!(g.loop_stats(), [150, 1]);
     close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-4, "w after 150 steps");
     close(&g.tensor_data(lg.b).unwrap(), &c.tensor_data(lc.b).unwrap(), 1e-4, "b after 150 steps");
-    assert!(g.loop_on_gpu(7), "one replay does not send the loop back to the CPU");
+    step(&mut g, &lg, true);
+    assert_eq!(g.loop_stats()[0], 151, "one replay does not send the loop back to the CPU");
+}
+
+/// `tf.variableGrads(f)` as the JS side records it: [value, grad of w, grad of b].
+fn grads(e: &mut Engine, l: &Loop, symbolic: bool) -> Vec<u32> {
+    e.grad_begin("variableGrads", &[l.w, l.b], symbolic).unwrap();
+    let xw = e.rt.matmul(l.x, l.w, false, false).unwrap();
+    let z = e.rt.add(xw, l.b).unwrap();
+    let d = e.rt.sub(z, l.y).unwrap();
+    let sq = e.rt.mul(d, d).unwrap();
+    let loss = e.rt.mean_all(sq).unwrap();
+    e.grads_end("variableGrads", &[l.w, l.b], &[1, 2], loss).unwrap()
+}
+
+#[test]
+fn variable_grads_then_apply_gradients_run_on_the_gpu() {
+    let Some((mut g, gpu)) = gpu_engine() else { return };
+    let mut c = Engine::default();
+    let (lg, lc) = (setup(&mut g), setup(&mut c));
+    let mut want = vec![];
+    for _ in 0..6 {
+        let out = grads(&mut c, &lc, false);
+        want.push((c.tensor_data(out[0]).unwrap()[0], c.tensor_data(out[1]).unwrap(), c.tensor_data(out[2]).unwrap()));
+        c.optimizer_apply(adam(), &[1, 2], &[lc.w, lc.b], &[out[1], out[2]]).unwrap();
+    }
+    let (cw, cb) = (c.tensor_data(lc.w).unwrap(), c.tensor_data(lc.b).unwrap());
+    let mut kept = vec![];
+    for i in 0..6 {
+        let out = grads(&mut g, &lg, true);
+        assert!(out[1..].iter().all(|&h| g.rt.is_pending(h)), "step {i}: the gradients stay on the GPU");
+        g.finishing(|e| e.optimizer_apply(adam(), &[1, 2], &[lg.w, lg.b], &[out[1], out[2]])).unwrap();
+        kept.push(out);
+    }
+    // Six gradient steps and six updates on the GPU, from one plan.
+    assert_eq!(g.loop_stats(), [12, 1]);
+    assert_eq!(g.optimizer_iterations(7), 6);
+    // Read asynchronously: the values, the gradients (from the checkpoint) and the weights.
+    for (i, out) in kept.iter().enumerate() {
+        wait(&mut g, &gpu, out[0]);
+        close(&g.tensor_data(out[0]).unwrap(), &[want[i].0], 1e-5, &format!("value {i}"));
+    }
+    wait(&mut g, &gpu, kept[5][1]);
+    close(&g.tensor_data(kept[5][1]).unwrap(), &want[5].1, 1e-5, "grad of w at step 5");
+    close(&g.tensor_data(kept[3][2]).unwrap(), &want[3].2, 1e-5, "grad of b at step 3");
+    close(&g.tensor_data(lg.w).unwrap(), &cw, 1e-5, "w after 6 updates");
+    close(&g.tensor_data(lg.b).unwrap(), &cb, 1e-5, "b after 6 updates");
+    // Gradients changed before applying (clipped by hand) are applied on the CPU.
+    let out = grads(&mut g, &lg, true);
+    let half = g.rt.put(Tensor::scalar(0.5));
+    let hw = g.finishing(|e| e.rt.mul(out[1], half)).unwrap();
+    let hb = g.finishing(|e| e.rt.mul(out[2], half)).unwrap();
+    g.finishing(|e| e.optimizer_apply(adam(), &[1, 2], &[lg.w, lg.b], &[hw, hb])).unwrap();
+    let outc = grads(&mut c, &lc, false);
+    let halfc = c.rt.put(Tensor::scalar(0.5));
+    let (hwc, hbc) = (c.rt.mul(outc[1], halfc).unwrap(), c.rt.mul(outc[2], halfc).unwrap());
+    c.optimizer_apply(adam(), &[1, 2], &[lc.w, lc.b], &[hwc, hbc]).unwrap();
+    close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-5, "w after a halved update");
+    assert_eq!(g.optimizer_iterations(7), 7);
 }

@@ -13,6 +13,9 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::graph::autodiff;
 use crate::optim::{Keyed, Optimizer};
 use crate::tensor::{DType, Tensor};
+use crate::backend::gpu::Gpu;
+use crate::graph::TracedFn;
+use std::sync::Arc;
 use std::rc::Rc;
 
 /// Distinct handles in order of first appearance, and each position's index among them (the
@@ -141,19 +144,16 @@ impl Engine {
         Ok(out)
     }
 
-    /// Ends the recording of `optimizer.minimize(f)` with `output` (a scalar) as f's value and
-    /// takes one step of `opt` on the watched variables (`keys` their identities) that the value
-    /// depends on. On WebGPU the step is planned and run there (see [`super::gpu_loop`]);
-    /// otherwise on the CPU. Returns the cost when `return_cost`.
-    pub fn minimize_end(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle, opt: Optimizer, return_cost: bool) -> Result<Option<Handle>> {
+    /// Ends a recording of a scalar function of variables (`optimizer.minimize(f)`,
+    /// `tf.variableGrads(f)`): checks it, and returns it with the distinct watched handles,
+    /// which of them f's value depends on, and their keys.
+    fn end_scalar(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle) -> Result<(TracedFn, Vec<Handle>, Vec<bool>, Vec<u64>)> {
         if keys.len() != watch.len() {
             self.grad_abort();
             return Err(Error::arg(op, format!("{} keys for {} variables", keys.len(), watch.len())));
         }
         let (uniq, pos) = distinct(watch);
         let ukeys: Vec<u64> = uniq.iter().map(|u| keys[pos.iter().position(|&p| uniq[p] == *u).expect("listed")]).collect();
-        let oid = opt.id.unwrap_or(0);
-        let gpu = if opt.clip.is_none() && self.loop_on_gpu(oid) { self.active_gpu() } else { None };
         let (shape, dtype) = match (self.rt.shape(output), self.rt.dtype(output)) {
             (Ok(s), Ok(d)) => (s, d),
             (Err(e), _) | (_, Err(e)) => {
@@ -180,29 +180,87 @@ impl Engine {
         if !reached.iter().any(|&r| r) {
             return Err(Error::arg(op, unlinked(false)));
         }
-        // The recording's output is an argument itself: nothing for the GPU to plan.
-        let trivial = f.inputs.contains(&f.output);
+        Ok((f, uniq, reached, ukeys))
+    }
+
+    /// The GPU a recorded step over variables `keys` runs on: WebGPU is active, the loop has not
+    /// gone back to the CPU, and the recording's value is more than one of its arguments.
+    fn loop_gpu(&mut self, f: &TracedFn, keys: &[u64]) -> Option<Arc<Gpu>> {
+        if self.loop_demoted(keys) || f.inputs.contains(&f.output) {
+            return None;
+        }
+        self.active_gpu()
+    }
+
+    /// A failed GPU step: a lost device ends WebGPU; anything else the GPU refused (a size over
+    /// its limits) sends this loop to the CPU.
+    fn loop_failed(&mut self, e: Error, keys: &[u64]) {
+        match e {
+            Error::Device(e) => self.lose_gpu(&e),
+            e => {
+                self.warnings.push(format!("Hebb: {e}; this custom loop continues on the CPU."));
+                let mut k = keys.to_vec();
+                k.sort_unstable();
+                self.cpu_loops.insert(k);
+            }
+        }
+    }
+
+    /// Ends the recording of `optimizer.minimize(f)` with `output` (a scalar) as f's value and
+    /// takes one step of `opt` on the watched variables (`keys` their identities) that the value
+    /// depends on. On WebGPU the step is planned and run there (see [`super::gpu_loop`]);
+    /// otherwise on the CPU. Returns the cost when `return_cost`.
+    pub fn minimize_end(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle, opt: Optimizer, return_cost: bool) -> Result<Option<Handle>> {
+        let (f, uniq, reached, ukeys) = self.end_scalar(op, watch, keys, output)?;
         let rec = |f| Recorded { f, watch: &uniq, reached: &reached, keys: &ukeys };
-        if let (Some(gpu), false) = (gpu, trivial) {
+        let gpu = if opt.clip.is_none() { self.loop_gpu(&f, &ukeys) } else { None };
+        if let Some(gpu) = gpu {
             let cfg = opt.clone_rule();
-            match self.loop_step(&gpu, opt, rec(f.clone()), return_cost) {
-                Ok(h) => return Ok(h),
-                Err(Error::Device(e)) => self.lose_gpu(&e),
-                Err(e) => {
-                    // Whatever the GPU refused (a size over its limits) is done on the CPU.
-                    self.warnings.push(format!("Hebb: {e}; this custom loop continues on the CPU."));
-                    self.cpu_loops.insert(oid);
-                }
+            match self.loop_record(&gpu, rec(f.clone()), Some(opt), return_cost) {
+                Ok(out) => return Ok(out.value),
+                Err(e) => self.loop_failed(e, &ukeys),
             }
             return self.minimize_cpu(op, &rec(f), cfg, return_cost);
         }
         self.minimize_cpu(op, &rec(f), opt, return_cost)
     }
 
+    /// Ends the recording of `tf.variableGrads(f)` with `output` (a scalar) as f's value: returns
+    /// the value, then the gradient for each watched handle (0 where the value does not depend
+    /// on it). On WebGPU they are computed there and stay there, pending (`applyGradients` then
+    /// updates from them on the GPU).
+    pub fn grads_end(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle) -> Result<Vec<Handle>> {
+        let (f, uniq, reached, ukeys) = self.end_scalar(op, watch, keys, output)?;
+        let (_, pos) = distinct(watch);
+        if let Some(gpu) = self.loop_gpu(&f, &ukeys) {
+            match self.loop_record(&gpu, Recorded { f: f.clone(), watch: &uniq, reached: &reached, keys: &ukeys }, None, true) {
+                Ok(out) => {
+                    let mut next = out.grads.into_iter();
+                    let per: Vec<Handle> = reached.iter().map(|&r| if r { next.next().unwrap_or(0) } else { 0 }).collect();
+                    let mut hs = vec![out.value.unwrap_or(0)];
+                    hs.extend(pos.iter().map(|&p| per[p]));
+                    return Ok(hs);
+                }
+                Err(e) => self.loop_failed(e, &ukeys),
+            }
+        }
+        let args = uniq.iter().map(|&h| self.value_now(h)).collect::<Result<Vec<_>>>()?;
+        let arg_refs: Vec<&Tensor> = args.iter().map(|t| t.as_ref()).collect();
+        let mut rng = self.rt.rng.clone();
+        let (value, grads) = autodiff::value_and_grads(op, &f, &arg_refs, None, &mut rng)?;
+        let mut out = vec![self.rt.put(value)];
+        for &p in &pos {
+            out.push(match (&grads[p], reached[p]) {
+                (Some(g), true) => self.rt.put(g.clone()),
+                _ => 0,
+            });
+        }
+        Ok(out)
+    }
+
     fn minimize_cpu(&mut self, op: &str, rec: &Recorded, opt: Optimizer, return_cost: bool) -> Result<Option<Handle>> {
         let Recorded { f, watch, reached, keys } = rec;
-        let oid = opt.id.unwrap_or(0);
-        self.loop_finish(oid)?;
+        self.loop_release(opt.id.unwrap_or(0))?;
         let args = watch.iter().map(|&h| self.value_now(h)).collect::<Result<Vec<_>>>()?;
         let arg_refs: Vec<&Tensor> = args.iter().map(|t| t.as_ref()).collect();
         let mut rng = self.rt.rng.clone();
@@ -222,12 +280,21 @@ impl Engine {
         if keys.len() != vars.len() || grads.len() != vars.len() {
             return Err(Error::arg(OP, format!("{} keys, {} variables and {} gradients", keys.len(), vars.len(), grads.len())));
         }
+        // Gradients a GPU loop computed update its variables there.
+        if opt.clip.is_none() && self.loop_on_gpu() {
+            match self.loop_apply(opt.clone_rule(), vars, grads) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(Error::Device(e)) => self.lose_gpu(&e),
+                Err(e) => return Err(e.within(OP)),
+            }
+        }
         let mut gs: Vec<Rc<Tensor>> = vec![];
         for &g in grads {
-            gs.push(self.rt.get_rc(g)?);
+            gs.push(self.value_now(g)?);
         }
-        // The loop this optimizer runs on the GPU hands its state back to the CPU first.
-        self.loop_finish(opt.id.unwrap_or(0))?;
+        // The loop holding this optimizer's state on the GPU hands it back to the CPU first.
+        self.loop_release(opt.id.unwrap_or(0))?;
         self.keyed_apply(opt, keys, vars, gs)
     }
 
@@ -275,8 +342,7 @@ impl Engine {
     /// Forgets optimizer `id`'s custom-loop state (Optimizer.dispose).
     pub fn optimizer_drop(&mut self, id: u64) {
         // Its variables keep the values the loop gave them.
-        let _ = self.loop_finish(id);
-        self.cpu_loops.remove(&id);
+        let _ = self.loop_release(id);
         self.optimizers.remove(&id);
     }
 

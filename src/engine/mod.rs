@@ -47,11 +47,12 @@ pub struct Engine {
     /// Custom-loop optimizer state by the JS optimizer's id (apart from a model's: `fit` keeps
     /// its own, keyed by weight).
     optimizers: HashMap<u64, crate::optim::Keyed>,
-    /// Custom loops running on the GPU, by the JS optimizer's id (see [`gpu_loop`]).
+    /// Custom loops running on the GPU, by id (see [`gpu_loop`]).
     loops: HashMap<u64, gpu_loop::GpuLoop>,
-    /// Optimizers whose loops went back to the CPU (their values were read synchronously again
-    /// and again).
-    cpu_loops: std::collections::HashSet<u64>,
+    next_loop: u64,
+    /// The variables (sorted keys) of loops that went back to the CPU (their values were read
+    /// synchronously again and again).
+    cpu_loops: std::collections::HashSet<Vec<u64>>,
     /// GPU steps taken by custom loops, and the plans made for them.
     pub loop_steps: u64,
     pub loop_plans: u64,
@@ -80,6 +81,7 @@ impl Engine {
             gpu_values: 0,
             optimizers: HashMap::new(),
             loops: HashMap::new(),
+            next_loop: 0,
             cpu_loops: Default::default(),
             loop_steps: 0,
             loop_plans: 0,

@@ -48,8 +48,9 @@ impl Drop for SharedRead {
 enum Fallback {
     Predict { model: u32, x: Rc<Tensor>, batch: usize },
     Evaluate { model: u32, x: Rc<Tensor>, y: Rc<Tensor>, batch: usize, k: usize },
-    /// A custom loop's variable or cost (see [`super::gpu_loop`]): the loop's log is replayed.
-    Loop { opt: u64, part: LoopPart },
+    /// A custom loop's variable, value or gradient (see [`super::gpu_loop`]): the loop's log is
+    /// replayed.
+    Loop { lid: u64, part: LoopPart },
 }
 
 impl Fallback {
@@ -71,15 +72,16 @@ pub(super) struct PendingEntry {
 }
 
 impl PendingEntry {
-    /// A custom loop's pending tensor, with its own GPU read when it has one (a cost).
-    pub(super) fn of_loop(opt: u64, part: LoopPart, rb: Option<Readback>) -> PendingEntry {
-        let read = SharedRead { rb, result: None, cpu: None, buffer: None };
-        PendingEntry { read: Rc::new(RefCell::new(read)), part: 0, index: None, scale: 1.0, fallback: Fallback::Loop { opt, part } }
+    /// A custom loop's pending tensor, with its own GPU read (a value) or buffer (a gradient)
+    /// when it has one.
+    pub(super) fn of_loop(lid: u64, part: LoopPart, rb: Option<Readback>, buffer: Option<(Arc<Gpu>, wgpu::Buffer)>) -> PendingEntry {
+        let read = SharedRead { rb, result: None, cpu: None, buffer };
+        PendingEntry { read: Rc::new(RefCell::new(read)), part: 0, index: None, scale: 1.0, fallback: Fallback::Loop { lid, part } }
     }
 
     pub(super) fn loop_part(&self) -> Option<(u64, LoopPart)> {
         match self.fallback {
-            Fallback::Loop { opt, part } => Some((opt, part)),
+            Fallback::Loop { lid, part } => Some((lid, part)),
             _ => None,
         }
     }
@@ -90,6 +92,11 @@ impl PendingEntry {
             self.poll(g);
         }
         self.read.borrow().result.as_ref().and_then(|v| v.first()).and_then(|p| p.first()).copied()
+    }
+
+    /// The GPU buffer holding this tensor's value (a custom loop's gradient).
+    pub(super) fn buffer(&self) -> Option<wgpu::Buffer> {
+        self.read.borrow().buffer.as_ref().map(|(_, b)| b.clone())
     }
 
     /// Whether this tensor's own GPU read is still in flight.
@@ -293,13 +300,14 @@ impl Engine {
                 }
                 Ok(Tensor::scalar(r.cpu.as_ref().and_then(|v| v.get(*k)).copied().unwrap_or(f32::NAN)))
             }
-            Fallback::Loop { opt, part } => {
-                let (costs, base) = self.loop_flush(*opt)?;
+            Fallback::Loop { lid, part } => {
+                let got = self.loop_flush(*lid)?;
                 let t = match *part {
-                    LoopPart::Var(j) => base.get(j).map(|t| (**t).clone()),
-                    LoopPart::Cost(s) => costs.get(&s).copied().map(Tensor::scalar),
+                    LoopPart::Var(j) => got.base.get(j).map(|t| (**t).clone()),
+                    LoopPart::Cost(s) => got.costs.get(&s).copied().map(Tensor::scalar),
+                    LoopPart::Grad(s, j) => got.grads.get(&s).and_then(|g| g.get(j)).cloned(),
                 };
-                t.ok_or_else(|| Error::arg("minimize", "the custom loop's value is no longer known"))
+                t.ok_or_else(|| Error::arg("custom loop", "this value is no longer known (its GPU read failed)"))
             }
         }
     }

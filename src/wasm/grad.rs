@@ -36,11 +36,18 @@ pub fn minimize_end(op: &str, watch: Vec<u32>, keys: Vec<f64>, output: u32, conf
     })
 }
 
-/// Whether `minimize` with optimizer `id` runs on the GPU (its function is then recorded
-/// symbolically).
+/// Ends the recording of `tf.variableGrads(f)` (`output`: f's value; `keys`: the watched
+/// variables' identities): the value, then each watched variable's gradient (0: none).
 #[wasm_bindgen]
-pub fn loop_on_gpu(id: f64) -> bool {
-    with(|st| Ok(st.loop_on_gpu(id as u64))).unwrap_or(false)
+pub fn grads_end(op: &str, watch: Vec<u32>, keys: Vec<f64>, output: u32) -> std::result::Result<Vec<u32>, JsError> {
+    let keys: Vec<u64> = keys.iter().map(|&k| k as u64).collect();
+    with(|st| st.grads_end(op, &watch, &keys, output))
+}
+
+/// Whether custom loops run on the GPU (their functions are then recorded symbolically).
+#[wasm_bindgen]
+pub fn loop_on_gpu() -> bool {
+    with(|st| Ok(st.loop_on_gpu())).unwrap_or(false)
 }
 
 /// [GPU steps taken by custom loops, plans made for them].

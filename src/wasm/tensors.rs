@@ -36,6 +36,12 @@ pub fn tensor_pending(h: u32) -> u8 {
     with(|st| Ok(st.pending_status(h))).unwrap_or(Status::Ready) as u8
 }
 
+/// Whether `h`'s value waits on the GPU (asks nothing of it, unlike `tensor_pending`).
+#[wasm_bindgen]
+pub fn tensor_waits_on_gpu(h: u32) -> bool {
+    with(|st| Ok(st.rt.is_pending(h))).unwrap_or(false)
+}
+
 // ---- WebGPU ----
 
 /// Opens the WebGPU device; resolves to the adapter's name. The backend stays as it is. A

@@ -313,6 +313,67 @@ test('a custom loop over model.trainableWeights gives TF.js\'s weights after 5 s
   assert.deepEqual(r.got.cpu.gpuLoop, { steps: 0, plans: 0 }, 'on the CPU backend it did not');
 });
 
+test('variableGrads + applyGradients over model.trainableWeights: TF.js\'s weights after 5 steps; on WebGPU both run on the GPU from one plan, and a synchronous read mid-loop agrees', { timeout: 120_000 }, async () => {
+  const page = await openBoth();
+  const r = await page.evaluate(async () => {
+    const make = (lib) => {
+      const I = lib.initializers;
+      const m = lib.sequential();
+      m.add(lib.layers.dense({ units: 6, activation: 'relu', inputShape: [3], kernelInitializer: I.randomUniform({ minval: -0.6, maxval: 0.6, seed: 3 }), biasInitializer: I.constant({ value: 0.05 }) }));
+      m.add(lib.layers.dense({ units: 2, kernelInitializer: I.constant({ value: 0.1 }) }));
+      return m;
+    };
+    const x = [[1, 2, 3], [0.5, -1, 0], [0, 0, 1], [2, 1, -1]];
+    const y = [[1, 0], [0, 1], [-1, 0.5], [0.5, 0.5]];
+    const run = async (lib, m, peek) => {
+      const xs = lib.tensor2d(x);
+      const ys = lib.tensor2d(y);
+      const opt = lib.train.rmsprop(0.02);
+      const values = [];
+      let mid = null;
+      for (let i = 0; i < 5; i++) {
+        const { value, grads } = lib.variableGrads(() => lib.losses.meanSquaredError(ys, m.apply(xs)), m.trainableWeights.map((w) => w.val));
+        opt.applyGradients(grads);
+        values.push((await value.data())[0]);
+        lib.dispose([value, ...Object.values(grads)]);
+        if (i === 2 && peek) mid = Array.from(m.getWeights()[0].dataSync());
+      }
+      const after = await Promise.all(m.getWeights().map((t) => t.data().then((d) => Array.from(d))));
+      return { values, after, mid };
+    };
+    const ref = make(window.tfjs);
+    const start = ref.getWeights().map((t) => [Array.from(t.dataSync()), t.shape]);
+    const want = await run(window.tfjs, ref, false);
+    const out = { want, got: {} };
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      const m = make(tf);
+      m.setWeights(start.map(([v, s]) => tf.tensor(v, s)));
+      const before = tf._debug.gpuLoop();
+      const got = await run(tf, m, backend === 'webgpu');
+      const after = tf._debug.gpuLoop();
+      got.gpuLoop = { steps: after.steps - before.steps, plans: after.plans - before.plans };
+      out.got[backend] = got;
+    }
+    // The reference for the synchronous read: TF.js after 3 steps.
+    const ref3 = make(window.tfjs);
+    ref3.setWeights(start.map(([v, s]) => window.tfjs.tensor(v, s)));
+    const xs = window.tfjs.tensor2d(x);
+    const ys = window.tfjs.tensor2d(y);
+    const opt = window.tfjs.train.rmsprop(0.02);
+    for (let i = 0; i < 3; i++) opt.applyGradients(window.tfjs.variableGrads(() => window.tfjs.losses.meanSquaredError(ys, ref3.apply(xs))).grads);
+    out.want3 = Array.from(ref3.getWeights()[0].dataSync());
+    return out;
+  });
+  for (const [backend, got] of Object.entries(r.got)) {
+    got.values.forEach((v, i) => assert.ok(Math.abs(v - r.want.values[i]) < 1e-4 * (1 + Math.abs(v)), `${backend}: value ${i}: Hebb ${v}, TF.js ${r.want.values[i]}`));
+    got.after.forEach((w, i) => w.forEach((v, k) => assert.ok(Math.abs(v - r.want.after[i][k]) < 1e-4, `${backend}: weight ${i}[${k}]: Hebb ${v}, TF.js ${r.want.after[i][k]}`)));
+  }
+  r.got.webgpu.mid.forEach((v, k) => assert.ok(Math.abs(v - r.want3[k]) < 1e-4, `webgpu: kernel[${k}] read synchronously after 3 steps: Hebb ${v}, TF.js ${r.want3[k]}`));
+  assert.deepEqual(r.got.webgpu.gpuLoop, { steps: 10, plans: 1 }, 'on WebGPU: 5 gradient steps and 5 updates on the GPU, one plan');
+  assert.deepEqual(r.got.cpu.gpuLoop, { steps: 0, plans: 0 });
+});
+
 test('model.execute for inner tensors, optimizer.getWeights/setWeights and loadTrainingConfig as in TF.js', { timeout: 90_000 }, async () => {
   const page = await openBoth();
   const r = await page.evaluate(async () => {

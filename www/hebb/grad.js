@@ -5,9 +5,10 @@
 // watched: the engine computes every op as usual (so reading values inside it works) and records
 // them, then plans the recording plus its backward pass and runs it on the CPU. Optimizer updates
 // reuse the engine's optimizers (the same update rule as fit), with their state kept in the
-// engine per optimizer and per variable. On WebGPU, minimize records f without computing it and
-// the engine runs the whole step there (src/engine/gpu_loop.rs); a function that reads a value
-// is recorded again with values and stepped on the CPU.
+// engine per optimizer and per variable. On WebGPU, minimize and variableGrads record f without
+// computing it and the engine runs the step there, applyGradients with gradients it left there
+// too (src/engine/gpu_loop/); a function that reads a value is recorded again with values and
+// stepped on the CPU.
 import { engine } from './engine.js';
 import { Tensor, tensor, tidy, wrap } from './tensor.js';
 import { Optimizer } from './train.js';
@@ -228,7 +229,14 @@ function trainableOf(name, varList) {
 function variableGradsAs(name, f, vars) {
   checkFn(name, f);
   const { varList, trainable } = trainableOf(name, vars);
-  const { value, grads } = differentiate(name, f, [], trainable, undefined, { all: false, scalar: true });
+  // On WebGPU the value and gradients are computed there and stay there (applyGradients then
+  // updates the variables there too).
+  const onGpu = engine.loop_on_gpu()
+    ? recordOnGpu(name, f, trainable, (ids, keys, y) => engine.grads_end(name, ids, keys, y))
+    : undefined;
+  const { value, grads } = onGpu
+    ? (([v, ...gs]) => ({ value: wrap(v), grads: gs.map((id) => (id === 0 ? null : wrap(id))) }))(Array.from(onGpu))
+    : differentiate(name, f, [], trainable, undefined, { all: false, scalar: true });
   const named = {};
   trainable.forEach((v, i) => { if (grads[i] !== null) named[v.name] = grads[i]; });
   // Non-trainable variables named explicitly get a null gradient (TF.js does the same).
@@ -280,9 +288,11 @@ Optimizer.prototype.applyGradients = function (variableGradients) {
     Uint32Array.from(pairs.map(([v]) => v._live())),
     Uint32Array.from(pairs.map(([, g]) => g._live())),
   );
-  // Variables of model weights: the models see the update (fit and predict use it).
+  // Variables of model weights: the models see the update (fit and predict use it); an update
+  // made on the GPU reaches them when they are next used.
   const bound = pairs.map(([v]) => v).filter((v) => v._bound);
-  if (bound.length) hooks.writeBack(bound);
+  const onGpu = bound.some((v) => engine.tensor_waits_on_gpu(v.id));
+  if (bound.length) (onGpu ? hooks.deferWriteBack : hooks.writeBack)(bound);
 };
 
 /** variableGrads(f, varList) without applying them. */
@@ -295,7 +305,7 @@ Optimizer.prototype.computeGradients = function (f, varList) {
  * the cost before the step when returnCost, else null.
  */
 Optimizer.prototype.minimize = function (f, returnCost = false, varList) {
-  if (engine.loop_on_gpu(this._id)) {
+  if (engine.loop_on_gpu()) {
     const ran = minimizeOnGpu(this, f, returnCost, varList);
     if (ran !== undefined) return ran;
   }
@@ -315,17 +325,15 @@ Optimizer.prototype.minimize = function (f, returnCost = false, varList) {
 };
 
 /**
- * minimize on WebGPU: f is recorded without computing anything, and the engine runs the step on
- * the GPU (planned once for a recording, replayed after). Returns undefined when f cannot be
- * recorded so (it reads a value): minimize then records it with values, on the CPU.
+ * On WebGPU, runs f recorded without computing anything and hands the recording to `end(ids,
+ * keys, y)`, which runs the step on the GPU (planned once for a recording, replayed after).
+ * Returns undefined when f cannot be recorded so (it reads a value): the caller then records it
+ * with values, on the CPU.
  */
-function minimizeOnGpu(opt, f, returnCost, varList) {
-  checkFn('minimize', f);
-  const { trainable } = trainableOf('minimize', varList);
+function recordOnGpu(name, f, trainable, end) {
   const ids = Uint32Array.from(trainable.map((v) => v._live()));
-  engine.grad_begin('minimize', ids, true);
+  engine.grad_begin(name, ids, true);
   let y;
-  let out;
   try {
     recordingDepth++;
     try {
@@ -338,15 +346,23 @@ function minimizeOnGpu(opt, f, returnCost, varList) {
     }
     if (!(y instanceof Tensor)) {
       engine.grad_abort();
-      throw new Error(`minimize: f must return a tensor, received ${describe(y)}`);
+      throw new Error(`${name}: f must return a tensor, received ${describe(y)}`);
     }
-    out = engine.minimize_end('minimize', ids, Float64Array.from(trainable.map((v) => v._key)), y._live(), JSON.stringify(opt.toJSON()), returnCost);
+    return end(ids, Float64Array.from(trainable.map((v) => v._key)), y._live());
   } finally {
     if (y instanceof Tensor && !y.isDisposed && !engine.tensor_exists(y.id)) y.dispose();
   }
+}
+
+/** minimize on WebGPU (see recordOnGpu); undefined when f must run on the CPU. */
+function minimizeOnGpu(opt, f, returnCost, varList) {
+  checkFn('minimize', f);
+  const { trainable } = trainableOf('minimize', varList);
+  const cost = recordOnGpu('minimize', f, trainable, (ids, keys, y) => engine.minimize_end('minimize', ids, keys, y, JSON.stringify(opt.toJSON()), returnCost));
+  if (cost === undefined) return undefined;
   const bound = trainable.filter((v) => v._bound);
   if (bound.length) hooks.deferWriteBack(bound);
-  return returnCost ? wrap(out) : null;
+  return returnCost ? wrap(cost) : null;
 }
 
 /** Steps taken by minimize/applyGradients (fit counts its own). */
