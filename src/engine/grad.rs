@@ -43,6 +43,10 @@ fn unlinked(args: bool) -> &'static str {
     }
 }
 
+/// A recording ended by [`Engine::end_scalar`]: it, its distinct watched handles, which of them
+/// its value depends on, and their keys.
+type Ended = (TracedFn, Vec<Handle>, Vec<bool>, Vec<u64>);
+
 /// How [`Engine::grad_end`] checks the function's result and gradients.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GradCheck {
@@ -147,7 +151,7 @@ impl Engine {
     /// Ends a recording of a scalar function of variables (`optimizer.minimize(f)`,
     /// `tf.variableGrads(f)`): checks it, and returns it with the distinct watched handles,
     /// which of them f's value depends on, and their keys.
-    fn end_scalar(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle) -> Result<(TracedFn, Vec<Handle>, Vec<bool>, Vec<u64>)> {
+    fn end_scalar(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle) -> Result<Ended> {
         if keys.len() != watch.len() {
             self.grad_abort();
             return Err(Error::arg(op, format!("{} keys for {} variables", keys.len(), watch.len())));
