@@ -7,62 +7,14 @@
 // that Hebb now has fails the test too, so the list only shrinks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { useBrowser, ROOT } from './harness.mjs';
-import { openBoth as open, firstDiff, sortKeys } from './surface/both.mjs';
+import { useBrowser } from './harness.mjs';
+import { openBoth as open, firstDiff, sortKeys, checkSurface } from './surface/both.mjs';
 
 const b = useBrowser({ label: 'object model' });
 const openBoth = () => open(b);
 
-function readList(file) {
-  const entries = [];
-  for (const line of fs.readFileSync(path.join(ROOT, 'tests/browser/surface', file), 'utf8').split('\n')) {
-    const t = line.trim();
-    if (!t || t.startsWith('#')) continue;
-    const m = /^(\S+?):\s+(.+)$/.exec(t);
-    assert.ok(m, `${file}: '${t}' is not 'name: reason'`);
-    const [subject, member] = m[1].includes('#') ? m[1].split('#') : [null, m[1]];
-    entries.push({ key: m[1], subject, member, reason: m[2], used: false });
-  }
-  return entries;
-}
-
-function match(list, subject, member) {
-  const e = list.find((x) => (x.subject === null || x.subject === subject) && (x.member === member || x.member === '*'));
-  if (e) e.used = true;
-  return e;
-}
-
 test('Hebb has every public member of TF.js 4.22 but the listed internals (and the pending list)', { timeout: 120_000 }, async () => {
-  const page = await b.openPage('/tests/browser/surface/page.html');
-  await page.waitForFunction(() => window.hebbReady || window.hebbLoadError, null, { timeout: 60_000 });
-  const err = await page.evaluate(() => window.hebbLoadError);
-  assert.equal(err, undefined, `loading the page failed: ${err}`);
-  const report = await page.evaluate(() => window.surface.compare(window.tfjs, window.tf));
-  const excluded = readList('excluded.txt');
-  const pending = readList('pending.txt');
-  let total = 0;
-  let present = 0;
-  let nExcluded = 0;
-  let nPending = 0;
-  const missing = [];
-  for (const [subject, r] of Object.entries(report)) {
-    assert.ok(r.members, `${subject}: TF.js could not build it: ${r.error}`);
-    total += r.members.length;
-    present += r.members.length - r.missing.length;
-    for (const member of r.missing) {
-      if (match(excluded, subject, member)) nExcluded++;
-      else if (match(pending, subject, member)) nPending++;
-      else missing.push(`${subject}#${member}${r.error ? ` (${r.error})` : ''}`);
-    }
-  }
-  console.log(`TF.js surface: ${total} members over ${Object.keys(report).length} objects; present ${present}, excluded ${nExcluded}, pending ${nPending}, missing ${missing.length}`);
-  assert.deepEqual(missing, [], `members TF.js has and Hebb lacks (implement them, or list an internal in excluded.txt with its reason):\n${missing.join('\n')}`);
-  const stale = pending.filter((e) => !e.used).map((e) => e.key);
-  assert.deepEqual(stale, [], `pending.txt lists members Hebb now has: remove them\n${stale.join('\n')}`);
-  const unusedExcluded = excluded.filter((e) => !e.used).map((e) => e.key);
-  assert.deepEqual(unusedExcluded, [], `excluded.txt lists members nothing lacks: remove them\n${unusedExcluded.join('\n')}`);
+  await checkSurface(b, 'layers', 'excluded.txt', 'pending.txt');
 });
 
 // The same models built with each library (`lib` is window.tfjs or window.tf): a convnet with a

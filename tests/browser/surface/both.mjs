@@ -1,6 +1,9 @@
 // Helpers of the browser tests that load TF.js 4.22 beside Hebb in one page
 // (tests/browser/surface/page.html: TF.js as window.tfjs, Hebb as window.tf).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../harness.mjs';
 
 /** Opens the page with both libraries loaded; `b` is the file's useBrowser(). */
 export async function openBoth(b) {
@@ -25,3 +28,56 @@ export function firstDiff(a, b, at = '') {
 
 /** A JSON value with every object's keys sorted (configs compare regardless of key order). */
 export const sortKeys = (v) => JSON.parse(JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((kk) => [kk, x[kk]])) : x)));
+
+function readList(file) {
+  const entries = [];
+  for (const line of fs.readFileSync(path.join(ROOT, 'tests/browser/surface', file), 'utf8').split('\n')) {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) continue;
+    const m = /^(\S+?):\s+(.+)$/.exec(t);
+    assert.ok(m, `${file}: '${t}' is not 'name: reason'`);
+    const [subject, member] = m[1].includes('#') ? m[1].split('#') : [null, m[1]];
+    entries.push({ key: m[1], subject, member, reason: m[2], used: false });
+  }
+  return entries;
+}
+
+function match(list, subject, member) {
+  const e = list.find((x) => (x.subject === null || x.subject === subject) && (x.member === member || x.member === '*'));
+  if (e) e.used = true;
+  return e;
+}
+
+/**
+ * The surface check: every public member TF.js 4.22 has on the subjects of `which` ('layers' or
+ * 'ops', see members.js) is in Hebb, except the entries of `excludedFile` (internals, each with
+ * its reason) and of `pendingFile` (not done yet). A pending entry Hebb now has fails too, so the
+ * list only shrinks; so does an exclusion nothing needs. Prints the counts.
+ */
+export async function checkSurface(b, which, excludedFile, pendingFile) {
+  const page = await openBoth(b);
+  const report = await page.evaluate((w) => window.surface.compare(window.tfjs, window.tf, w), which);
+  const excluded = readList(excludedFile);
+  const pending = readList(pendingFile);
+  let total = 0;
+  let present = 0;
+  let nExcluded = 0;
+  let nPending = 0;
+  const missing = [];
+  for (const [subject, r] of Object.entries(report)) {
+    assert.ok(r.members, `${subject}: TF.js could not build it: ${r.error}`);
+    total += r.members.length;
+    present += r.members.length - r.missing.length;
+    for (const member of r.missing) {
+      if (match(excluded, subject, member)) nExcluded++;
+      else if (match(pending, subject, member)) nPending++;
+      else missing.push(`${subject}#${member}${r.error ? ` (${r.error})` : ''}`);
+    }
+  }
+  console.log(`TF.js ${which} surface: ${total} members over ${Object.keys(report).length} objects; present ${present}, excluded ${nExcluded}, pending ${nPending}, missing ${missing.length}`);
+  assert.deepEqual(missing, [], `members TF.js has and Hebb lacks (implement them, or list an internal in ${excludedFile} with its reason):\n${missing.join('\n')}`);
+  const stale = pending.filter((e) => !e.used).map((e) => e.key);
+  assert.deepEqual(stale, [], `${pendingFile} lists members Hebb now has: remove them\n${stale.join('\n')}`);
+  const unusedExcluded = excluded.filter((e) => !e.used).map((e) => e.key);
+  assert.deepEqual(unusedExcluded, [], `${excludedFile} lists members nothing lacks: remove them\n${unusedExcluded.join('\n')}`);
+}

@@ -80,16 +80,35 @@ export function subjects(lib, factories) {
   return out;
 }
 
-/** For each subject: TF.js's members that `lib` lacks (or 'cannot build: ...'). */
-export function compare(ref, lib) {
+/**
+ * The ops surface (issue 13's): the tf namespace, its op and utility sub-namespaces, and a
+ * Tensor, a Variable and a TensorBuffer.
+ */
+export function opSubjects(lib) {
+  const out = { tf: () => lib };
+  for (const ns of ['browser', 'image', 'math', 'linalg', 'signal', 'spectral', 'sparse', 'string', 'fused', 'util', 'data', 'io']) {
+    out[`tf.${ns}`] = () => lib[ns];
+  }
+  out.Tensor = () => lib.tensor([1, 2]);
+  out.Variable = () => lib.variable(lib.tensor([1, 2]), true, `surface_${Math.random().toString(36).slice(2)}`);
+  out.TensorBuffer = () => (typeof lib.buffer === 'function' ? lib.buffer([2]) : undefined);
+  return out;
+}
+
+/**
+ * For each subject: TF.js's members that `lib` lacks (or 'cannot build: ...'). `which`: the
+ * layers surface (issue 12's, the default) or 'ops'.
+ */
+export function compare(ref, lib, which = 'layers') {
   const factories = layerFactories(ref);
-  const want = subjects(ref, factories);
-  const have = subjects(lib, factories);
+  const make = which === 'ops' ? opSubjects : (l) => subjects(l, factories);
+  const want = make(ref);
+  const have = make(lib);
   const report = {};
   for (const [name, make] of Object.entries(want)) {
     let a;
     try { a = make(); } catch (e) { report[name] = { error: `TF.js: ${e.message}` }; continue; }
-    if (a === undefined) continue;
+    if (a === undefined || a === null) continue;
     const wantMembers = members(a);
     let b;
     try {
