@@ -1,6 +1,7 @@
 // Unary, binary (broadcasting) and select kernels. Words: 0 n, 1 op, 2 p0, 3 p1, 4 rank,
 // 5 flags (bit k: input k has the output's shape), 8..16 output dims, 16..24 / 24..32 / 32..40
-// element strides of inputs 0 / 1 / 2 over the output's axes (0 on broadcast axes).
+// element strides of inputs 0 / 1 / 2 over the output's axes (0 on broadcast axes). The op codes
+// (U_* and B_*) are constants that src/backend/gpu/codes.rs names and prepends to this file.
 
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<f32>;
@@ -47,38 +48,38 @@ const SELU_SCALE: f32 = 1.0507009873554805;
 
 fn unary_op(op: u32, x: f32, p0: f32, p1: f32) -> f32 {
     switch op {
-        case 0u: { return -x; }
-        case 1u: { return abs(x); }
-        case 2u: { return exp(x); }
-        case 3u: { return log(x); }
-        case 4u: { return log1p_(x); }
-        case 5u: { return sqrt(x); }
-        case 6u: { return 1.0 / sqrt(x); }
-        case 7u: { return x * x; }
-        case 8u: { return 1.0 / x; }
-        case 9u: { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0); }
-        case 10u: { return floor(x); }
-        case 11u: { return ceil(x); }
-        case 12u: { return round(x); }
-        case 13u: { return sin(x); }
-        case 14u: { return cos(x); }
-        case 15u: { return max(x, 0.0); }
-        case 16u: { return clamp(x, 0.0, 6.0); }
-        case 17u: { return select(p0 * (exp(x) - 1.0), x, x > 0.0); }
-        case 18u: { return select(SELU_SCALE * SELU_ALPHA * (exp(x) - 1.0), SELU_SCALE * x, x > 0.0); }
-        case 19u: { return select(p0 * x, x, x > 0.0); }
-        case 20u: { return sigmoid_(x); }
-        case 21u: { return clamp(0.2 * x + 0.5, 0.0, 1.0); }
-        case 22u: { return tanh_(x); }
-        case 23u: { return max(x, 0.0) + log1p_(exp(-abs(x))); }
-        case 24u: { return x / (1.0 + abs(x)); }
-        case 25u: { return select(0.0, 1.0, x > 0.0); }
-        case 26u: { return select(0.0, 1.0, x == 0.0); }
-        case 27u: { return select(0.0, 1.0, is_nan(x)); }
+        case U_NEG: { return -x; }
+        case U_ABS: { return abs(x); }
+        case U_EXP: { return exp(x); }
+        case U_LOG: { return log(x); }
+        case U_LOG1P: { return log1p_(x); }
+        case U_SQRT: { return sqrt(x); }
+        case U_RSQRT: { return 1.0 / sqrt(x); }
+        case U_SQUARE: { return x * x; }
+        case U_RECIPROCAL: { return 1.0 / x; }
+        case U_SIGN: { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0); }
+        case U_FLOOR: { return floor(x); }
+        case U_CEIL: { return ceil(x); }
+        case U_ROUND: { return round(x); }
+        case U_SIN: { return sin(x); }
+        case U_COS: { return cos(x); }
+        case U_RELU: { return max(x, 0.0); }
+        case U_RELU6: { return clamp(x, 0.0, 6.0); }
+        case U_ELU: { return select(p0 * (exp(x) - 1.0), x, x > 0.0); }
+        case U_SELU: { return select(SELU_SCALE * SELU_ALPHA * (exp(x) - 1.0), SELU_SCALE * x, x > 0.0); }
+        case U_LEAKY_RELU: { return select(p0 * x, x, x > 0.0); }
+        case U_SIGMOID: { return sigmoid_(x); }
+        case U_HARD_SIGMOID: { return clamp(0.2 * x + 0.5, 0.0, 1.0); }
+        case U_TANH: { return tanh_(x); }
+        case U_SOFTPLUS: { return max(x, 0.0) + log1p_(exp(-abs(x))); }
+        case U_SOFTSIGN: { return x / (1.0 + abs(x)); }
+        case U_STEP: { return select(0.0, 1.0, x > 0.0); }
+        case U_LOGICAL_NOT: { return select(0.0, 1.0, x == 0.0); }
+        case U_IS_NAN: { return select(0.0, 1.0, is_nan(x)); }
         // Clip, cast to int32 (truncate), cast to bool, copy.
-        case 28u: { return min(max(x, p0), p1); }
-        case 29u: { return trunc(x); }
-        case 30u: { return select(0.0, 1.0, x != 0.0); }
+        case U_CLIP: { return min(max(x, p0), p1); }
+        case U_CAST_INT: { return trunc(x); }
+        case U_CAST_BOOL: { return select(0.0, 1.0, x != 0.0); }
         default: { return x; }
     }
 }
@@ -103,23 +104,23 @@ fn pow_(x: f32, y: f32) -> f32 {
 
 fn binary_op(op: u32, x: f32, y: f32) -> f32 {
     switch op {
-        case 0u: { return x + y; }
-        case 1u: { return x - y; }
-        case 2u: { return x * y; }
-        case 3u: { return x / y; }
-        case 4u: { return floor(x / y); }
-        case 5u: { return pow_(x, y); }
-        case 6u: { return select(y, x, x >= y || is_nan(y)); }
-        case 7u: { return select(y, x, x <= y || is_nan(y)); }
-        case 8u: { return (x - y) * (x - y); }
-        case 9u: { return select(0.0, 1.0, x > y); }
-        case 10u: { return select(0.0, 1.0, x >= y); }
-        case 11u: { return select(0.0, 1.0, x < y); }
-        case 12u: { return select(0.0, 1.0, x <= y); }
-        case 13u: { return select(0.0, 1.0, x == y); }
-        case 14u: { return select(0.0, 1.0, x != y); }
-        case 15u: { return select(0.0, 1.0, x != 0.0 && y != 0.0); }
-        case 16u: { return select(0.0, 1.0, x != 0.0 || y != 0.0); }
+        case B_ADD: { return x + y; }
+        case B_SUB: { return x - y; }
+        case B_MUL: { return x * y; }
+        case B_DIV: { return x / y; }
+        case B_FLOOR_DIV: { return floor(x / y); }
+        case B_POW: { return pow_(x, y); }
+        case B_MAXIMUM: { return select(y, x, x >= y || is_nan(y)); }
+        case B_MINIMUM: { return select(y, x, x <= y || is_nan(y)); }
+        case B_SQUARED_DIFFERENCE: { return (x - y) * (x - y); }
+        case B_GREATER: { return select(0.0, 1.0, x > y); }
+        case B_GREATER_EQUAL: { return select(0.0, 1.0, x >= y); }
+        case B_LESS: { return select(0.0, 1.0, x < y); }
+        case B_LESS_EQUAL: { return select(0.0, 1.0, x <= y); }
+        case B_EQUAL: { return select(0.0, 1.0, x == y); }
+        case B_NOT_EQUAL: { return select(0.0, 1.0, x != y); }
+        case B_LOGICAL_AND: { return select(0.0, 1.0, x != 0.0 && y != 0.0); }
+        case B_LOGICAL_OR: { return select(0.0, 1.0, x != 0.0 || y != 0.0); }
         default: { return nan(); }
     }
 }

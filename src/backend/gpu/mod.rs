@@ -3,6 +3,7 @@
 //! by size, and asynchronous readback. Nothing here waits on the GPU except the native-only
 //! `wait` helpers that tests and benchmarks use; in the browser every read is a `map_async`.
 
+pub mod codes;
 pub mod plan;
 
 use crate::error::{Error, Result};
@@ -39,9 +40,9 @@ const ELEMENTWISE: &str = include_str!("../../../shaders/elementwise.wgsl");
 impl Kernel {
     fn source(self) -> String {
         let body = match self {
-            Kernel::Unary => return format!("{COMMON}\n{ELEMENTWISE}\n{}", include_str!("../../../shaders/unary.wgsl")),
-            Kernel::Binary => return format!("{COMMON}\n{ELEMENTWISE}\n{}", include_str!("../../../shaders/binary.wgsl")),
-            Kernel::Select => return format!("{COMMON}\n{ELEMENTWISE}\n{}", include_str!("../../../shaders/select.wgsl")),
+            Kernel::Unary => return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/unary.wgsl")),
+            Kernel::Binary => return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/binary.wgsl")),
+            Kernel::Select => return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/select.wgsl")),
             Kernel::Dropout => include_str!("../../../shaders/dropout.wgsl"),
             Kernel::MatMul => include_str!("../../../shaders/matmul.wgsl"),
             Kernel::MatMulDirect => include_str!("../../../shaders/matmul_direct.wgsl"),
