@@ -214,3 +214,21 @@ export async function objectModel(): Promise<number> {
   const unit: number | undefined = (clf.getLayer(1) as tf.Layer).units;
   return (k?.shape.length ?? 0) + sizes.length + (cost ? 1 : 0) + (json ? 1 : 0) + (unit ?? 0) + (conv.activation?.getClassName().length ?? 0);
 }
+
+// Issue 13's first members: tf.buffer, moments, tile, split, util, io weights.
+export async function ops13(): Promise<number> {
+  const b: tf.TensorBuffer = tf.buffer([2, 2], 'int32');
+  b.set(3, 0, 1);
+  const t = b.toTensor().tile([2, 1]);
+  const { mean, variance } = tf.moments(t, 0, true);
+  const parts: tf.Tensor[] = tf.split(t, [1, -1], 0);
+  const bs = await t.buffer();
+  const n: number = bs.get(0, 1) + tf.util.sizeFromShape(t.shape) + tf.util.computeStrides([2, 3])[0];
+  const idx: Uint32Array = tf.util.createShuffledIndices(4);
+  tf.util.assert(idx.length === 4, () => 'four indices');
+  const { data, specs } = await tf.io.encodeWeights({ t: tf.clone(t) });
+  const back: { [name: string]: tf.Tensor } = tf.io.decodeWeights(data, specs);
+  await tf.nextFrame();
+  tf.dispose([t, mean, variance, ...parts, ...Object.values(back), tf.tensor5d([1], [1, 1, 1, 1, 1]), tf.tensor6d([1], [1, 1, 1, 1, 1, 1])]);
+  return n;
+}

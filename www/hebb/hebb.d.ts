@@ -39,7 +39,44 @@ export declare class Tensor {
   slice(begin: number | number[], size?: number | number[]): Tensor; gather(indices: TensorOrLike, axis?: number): Tensor;
   concat(other: Tensor | Tensor[], axis?: number): Tensor;
   toFloat(): Tensor; toInt(): Tensor; as1D(): Tensor; as2D(rows: number, cols: number): Tensor;
+  as3D(rows: number, columns: number, depth: number): Tensor;
+  as4D(rows: number, columns: number, depth: number, depth2: number): Tensor;
+  as5D(rows: number, columns: number, depth: number, depth2: number, depth3: number): Tensor;
+  asScalar(): Tensor; reshapeAs(x: Tensor): Tensor; toBool(): Tensor; zerosLike(): Tensor; onesLike(): Tensor;
+  tile(reps: number[]): Tensor; split(numOrSizeSplits: number | number[], axis?: number): Tensor[];
+  stack(x: Tensor | Tensor[], axis?: number): Tensor; unstack(axis?: number): Tensor[];
+  /** The values in a TensorBuffer (a copy). */
+  bufferSync(): TensorBuffer;
+  buffer(): Promise<TensorBuffer>;
+  readonly strides: number[];
+  throwIfDisposed(): void;
 }
+
+/** A mutable array of values with a shape (tf.buffer); toTensor() makes a tensor of it. */
+export declare class TensorBuffer {
+  constructor(shape: number[], dtype?: DataType, values?: Float32Array | Int32Array | Uint8Array | number[]);
+  readonly shape: number[];
+  readonly dtype: DataType;
+  readonly size: number;
+  readonly strides: number[];
+  values: Float32Array | Int32Array | Uint8Array;
+  readonly rank: number;
+  set(value: number, ...locs: number[]): void;
+  get(...locs: number[]): number;
+  locToIndex(locs: number[]): number;
+  indexToLoc(index: number): number[];
+  toTensor(): Tensor;
+}
+export declare function buffer(shape: number[], dtype?: DataType, values?: Float32Array | Int32Array | Uint8Array | number[]): TensorBuffer;
+export declare function clone(x: TensorOrLike): Tensor;
+export declare function tensor5d(values: TensorLike, shape?: [number, number, number, number, number], dtype?: DataType): Tensor;
+export declare function tensor6d(values: TensorLike, shape?: [number, number, number, number, number, number], dtype?: DataType): Tensor;
+/** The mean and variance over `axis` (every axis by default). */
+export declare function moments(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): { mean: Tensor; variance: Tensor };
+export declare function tile(x: TensorOrLike, reps: number[]): Tensor;
+export declare function split(x: TensorOrLike, numOrSizeSplits: number | number[], axis?: number): Tensor[];
+/** Resolves at the browser's next animation frame. */
+export declare function nextFrame(): Promise<void>;
 
 export declare function tensor(values: TensorLike, shape?: number[], dtype?: DataType): Tensor;
 export declare function scalar(value: number | boolean, dtype?: DataType): Tensor;
@@ -77,7 +114,58 @@ export declare function memory(): {
 export declare function ready(): Promise<boolean>;
 export declare function getBackend(): 'cpu' | 'webgpu';
 export declare function setBackend(name: 'cpu' | 'wasm' | 'webgpu'): Promise<boolean>;
-export declare const util: { seed(s: number): void };
+type TypedArray = Float32Array | Int32Array | Uint8Array;
+/** TF.js's tf.util helpers, plus Hebb's seed (its global random streams). */
+export declare const util: {
+  seed(s: number): void;
+  isTypedArray(a: unknown): boolean; isString(v: unknown): boolean; isBoolean(v: unknown): boolean; isNumber(v: unknown): boolean;
+  isInt(a: number): boolean; isFunction(f: unknown): boolean; isPromise(o: unknown): boolean; isScalarShape(shape: number[]): boolean;
+  isValidDtype(dtype: string): boolean;
+  assert(expr: boolean, msg: string | (() => string)): void;
+  assertShapesMatch(shapeA: number[], shapeB: number[], errorMessagePrefix?: string): void;
+  assertNonNull(a: unknown): void;
+  assertNonNegativeIntegerDimensions(shape: number[]): void;
+  arraysEqual(n1: ArrayLike<unknown>, n2: ArrayLike<unknown>): boolean;
+  arraysEqualWithNull(n1: ArrayLike<unknown> | null, n2: ArrayLike<unknown> | null): boolean;
+  shuffle(array: unknown[] | TypedArray | Uint32Array): void;
+  shuffleCombo(array: unknown[] | TypedArray, array2: unknown[] | TypedArray): void;
+  createShuffledIndices(n: number): Uint32Array;
+  swap<T>(object: { [index: number]: T }, left: number, right: number): void;
+  clamp(min: number, x: number, max: number): number;
+  nearestLargerEven(v: number): number;
+  sum(arr: ArrayLike<number>): number;
+  randUniform(a: number, b: number): number;
+  distSquared(a: ArrayLike<number>, b: ArrayLike<number>): number;
+  tanh(x: number): number;
+  nearestDivisor(size: number, start: number): number;
+  sizeToSquarishShape(size: number): [number, number];
+  rightPad(a: string, size: number): string;
+  now(): number;
+  fetch(path: string, requestInits?: RequestInit): Promise<Response>;
+  repeatedTry(checkFn: () => boolean, delayFn?: (counter: number) => number, maxCounter?: number, scheduleFn?: (f: () => void, ms: number) => void): Promise<void>;
+  sizeFromShape(shape: number[]): number;
+  computeStrides(shape: number[]): number[];
+  locToIndex(locs: number[], rank: number, strides: number[]): number;
+  indexToLoc(index: number, rank: number, strides: number[]): number[];
+  inferFromImplicitShape(shape: number[], size: number): number[];
+  parseAxisParam(axis: number | number[] | null | undefined, shape: number[]): number[];
+  squeezeShape(shape: number[], axis?: number | number[]): { newShape: number[]; keptDims: number[] };
+  bytesPerElement(dtype: string): number;
+  bytesFromStringArray(arr: Uint8Array[]): number;
+  hasEncodingLoss(oldType: string, newType: string): boolean;
+  inferDtype(values: unknown): string;
+  getTypedArrayFromDType(dtype: DataType, size: number): TypedArray;
+  getArrayFromDType(dtype: DataType | 'string', size: number): TypedArray | string[];
+  makeZerosTypedArray(size: number, dtype: DataType): TypedArray;
+  makeOnesTypedArray(size: number, dtype: DataType): TypedArray;
+  makeZerosNestedTypedArray(shape: number[], dtype: DataType): any;
+  toTypedArray(a: unknown, dtype: DataType): TypedArray;
+  createScalarValue(value: number | string, dtype: DataType | 'string'): TypedArray;
+  flatten<T>(arr: unknown, result?: T[], skipTypedArray?: boolean): T[];
+  toNestedArray(shape: number[], a: ArrayLike<number>, isComplex?: boolean): any;
+  encodeString(s: string, encoding?: string): Uint8Array;
+  decodeString(bytes: Uint8Array, encoding?: string): string;
+};
 export declare const version: { hebb: string };
 
 type Bin = (a: TensorOrLike, b: TensorOrLike) => Tensor;
@@ -863,6 +951,10 @@ export declare namespace io {
   function getModelArtifactsInfoForJSON(modelArtifacts: ModelArtifacts): ModelArtifactsInfo;
   function getModelJSONForModelArtifacts(artifacts: ModelArtifacts, manifest: WeightsManifestConfig): ModelJSON;
   function concatenateArrayBuffers(buffers: ArrayBuffer[] | ArrayBuffer): ArrayBuffer;
+  /** Tensors packed into one ArrayBuffer, with their specs (each marked with `group` when given). */
+  function encodeWeights(tensors: { [name: string]: Tensor } | { name: string; tensor: Tensor }[], group?: string): Promise<{ data: ArrayBuffer; specs: WeightsManifestEntry[] }>;
+  /** {name: tensor} from weight bytes and their specs. */
+  function decodeWeights(weightData: WeightData, specs: WeightsManifestEntry[]): { [name: string]: Tensor };
 }
 export type ModelArtifacts = io.ModelArtifacts;
 export type WeightsManifestEntry = io.WeightsManifestEntry;

@@ -3,6 +3,7 @@ import { engine, openGpu, flushWarnings } from './engine.js';
 
 export * from './tensor.js';
 export * from './ops.js';
+export { TensorBuffer, buffer, clone, tensor5d, tensor6d, moments, tile, split, nextFrame } from './ops_composed.js';
 export { Layer, SymbolicTensor, input, serialization } from './layers.js';
 export { LayerVariable } from './layer_weights.js';
 import './layer_custom.js';
@@ -24,6 +25,7 @@ export { loadLayersModel, models } from './serialize.js';
 export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from './io.js';
 export { layerToKeras as _layerToKeras, layerFromKeras as _layerFromKeras } from './keras_json.js';
 export { data } from './data.js';
+export { util } from './util.js';
 // Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
 export { fitDataset as _fitDataset, evaluateDataset as _evaluateDataset } from './fit_dataset.js';
 export { kerasToArtifacts as _kerasToArtifacts } from './keras_file.js';
@@ -59,18 +61,6 @@ export async function setBackend(name) {
   throw new Error(`setBackend: unknown backend '${name}'; expected 'cpu' or 'webgpu'`);
 }
 
-export const util = {
-  /** Seeds Hebb's global random streams (weights, shuffling, dropout). */
-  seed(s) { engine.set_seed(s); },
-  /** Shuffles an array in place (Fisher-Yates), as tf.util.shuffle. */
-  shuffle(array) {
-    for (let i = array.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [array[i], array[j]] = [array[j], array[i]];
-    }
-  },
-  sizeFromShape(shape) { return shape.reduce((a, b) => a * b, 1); },
-};
 
 /** Test hooks (not part of the TF.js API). */
 export const _debug = {

@@ -10,6 +10,7 @@
 // models.js's job, so nothing here depends on the model classes.
 
 import { kerasToArtifacts } from './keras_file.js';
+import { Tensor, tensor } from './tensor.js';
 import { joinBuffers, encodeWeights, decodeWeights, describe, groupBytes, checkJsonTopology, getModelArtifactsInfoForJSON, EXTRA_FIELDS } from './io_format.js';
 import { IndexedDBHandler, LocalStorageHandler, MANAGERS } from './io_storage.js';
 
@@ -387,4 +388,25 @@ export const io = {
   getModelArtifactsInfoForJSON,
   getModelJSONForModelArtifacts,
   concatenateArrayBuffers: joinBuffers,
+  /**
+   * TF.js's io.encodeWeights: tensors ({name: tensor} or [{name, tensor}]) packed into one
+   * ArrayBuffer; resolves to {data, specs} (each spec marked with `group` when given).
+   */
+  async encodeWeights(tensors, group) {
+    const named = Array.isArray(tensors) ? tensors.map((t) => [t?.name, t?.tensor]) : Object.entries(tensors ?? {});
+    const list = [];
+    for (const [name, t] of named) {
+      if (!(t instanceof Tensor)) throw new Error(`io.encodeWeights: '${name}' must be a Tensor, received ${describe(t)}`);
+      if (t.dtype === 'bool') throw new Error(`io.encodeWeights: '${name}' is a bool tensor; Hebb writes float32 and int32 weights`);
+      list.push({ name, shape: t.shape, dtype: t.dtype, data: await t.data() });
+    }
+    const { weightSpecs, weightData } = encodeWeights(list);
+    return { data: weightData, specs: group ? weightSpecs.map((s) => ({ ...s, group })) : weightSpecs };
+  },
+  /** TF.js's io.decodeWeights: {name: tensor} from weight bytes and their specs. */
+  decodeWeights(weightData, specs) {
+    const out = {};
+    for (const w of decodeWeights(weightData, specs)) out[w.name] = tensor(w.data, w.shape, w.dtype);
+    return out;
+  },
 };

@@ -1,0 +1,238 @@
+// Ops and helpers of issue 13, side by side with TF.js 4.22 in one page: the same calls on both
+// libraries, compared value by value (1e-5 relative for float32, exact for int32 and bool), with
+// TF.js's tf.grad for the differentiable ones, on the CPU and on WebGPU; TF.js's messages where it
+// throws.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser } from './harness.mjs';
+import { openBoth } from './surface/both.mjs';
+
+const b = useBrowser({ label: 'tfjs ops' });
+
+/** Compares two results: {shape, dtype, values} records, plain JSON, or {error}. */
+function same(name, got, want) {
+  if (want && want.error !== undefined) {
+    assert.ok(got && got.error !== undefined, `${name}: TF.js throws '${want.error}', Hebb returned ${JSON.stringify(got)}`);
+    return;
+  }
+  assert.ok(!(got && got.error !== undefined), `${name}: Hebb threw '${got?.error}'`);
+  if (want && want.values !== undefined && want.shape !== undefined) {
+    assert.deepEqual(got.shape, want.shape, `${name}: shape`);
+    assert.equal(got.dtype, want.dtype, `${name}: dtype`);
+    want.values.forEach((v, i) => {
+      const g = got.values[i];
+      const ok = want.dtype === 'float32' ? Math.abs(g - v) <= 1e-5 * Math.max(1, Math.abs(v)) : g === v;
+      assert.ok(ok, `${name}: value ${i}: Hebb ${g}, TF.js ${v}`);
+    });
+    return;
+  }
+  assert.deepEqual(got, want, name);
+}
+
+test('tf.util helpers give TF.js\'s results and messages', { timeout: 60_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(() => {
+    const calls = [
+      ['arraysEqual', [1, 2], [1, 2]], ['arraysEqual', [1, 2], [1, 3]], ['arraysEqualWithNull', [1, null], [1, 4]],
+      ['sizeFromShape', [2, 3, 4]], ['sizeFromShape', []], ['computeStrides', [2, 3, 4]], ['computeStrides', [5]],
+      ['locToIndex', [1, 2, 3], 3, [12, 4]], ['indexToLoc', 23, 3, [12, 4]], ['indexToLoc', 5, 1, []],
+      ['inferFromImplicitShape', [2, -1, 4], 24], ['inferFromImplicitShape', [2, -1], 7], ['inferFromImplicitShape', [-1, -1], 4],
+      ['inferFromImplicitShape', [3, 4], 13], ['inferFromImplicitShape', [0, -1], 0],
+      ['parseAxisParam', -1, [2, 3]], ['parseAxisParam', null, [2, 3, 4]], ['parseAxisParam', [0, 5], [2, 3]], ['parseAxisParam', 0.5, [2, 3]],
+      ['squeezeShape', [1, 3, 1, 2]], ['squeezeShape', [1, 3, 1, 2], [2]], ['squeezeShape', [1, 3, 1, 2], [1]], ['squeezeShape', [1, 3], []],
+      ['flatten', [[1, [2, 3]], [4]]], ['flatten', [new Float32Array([1, 2]), [3]], [], true],
+      ['toNestedArray', [2, 3], [1, 2, 3, 4, 5, 6]], ['toNestedArray', [], [7]], ['toNestedArray', [2, 2], [1, 2, 3]],
+      ['clamp', 0, 5, 3], ['nearestLargerEven', 7], ['nearestDivisor', 12, 5], ['sizeToSquarishShape', 10], ['sum', [1, 2, 3.5]],
+      ['distSquared', [1, 2], [4, 6]], ['rightPad', 'ab', 5], ['isInt', 3], ['isInt', 3.5], ['isString', 'x'], ['isNumber', '3'],
+      ['isBoolean', false], ['isTypedArray', new Int32Array(2)], ['isTypedArray', [1]], ['isValidDtype', 'int32'], ['isValidDtype', 'int64'],
+      ['isScalarShape', []], ['bytesPerElement', 'int32'], ['bytesPerElement', 'bool'], ['bytesPerElement', 'uint8'],
+      ['hasEncodingLoss', 'float32', 'int32'], ['hasEncodingLoss', 'int32', 'float32'], ['hasEncodingLoss', 'bool', 'bool'],
+      ['inferDtype', [[true]]], ['inferDtype', new Int32Array(1)], ['inferDtype', 'a'], ['bytesFromStringArray', [new Uint8Array(3), new Uint8Array(2)]],
+      ['getTypedArrayFromDType', 'int32', 3], ['getArrayFromDType', 'bool', 2], ['makeOnesTypedArray', 3, 'float32'], ['makeZerosTypedArray', 2, 'int32'],
+      ['makeZerosNestedTypedArray', [2, 2], 'float32'], ['toTypedArray', [[1.6, 0], [2, 0.2]], 'bool'], ['toTypedArray', [1.5, 2], 'int32'],
+      ['createScalarValue', 3, 'int32'], ['encodeString', 'héllo'], ['decodeString', new Uint8Array([104, 105])],
+      ['assert', true, 'fine'], ['assert', false, 'the message'], ['assertShapesMatch', [1, 2], [1, 3], 'prefix:'],
+      ['assertNonNull', null], ['assertNonNegativeIntegerDimensions', [2, -1]], ['tanh', 0.5], ['isFunction', () => 1], ['isPromise', Promise.resolve(1)],
+    ];
+    const run = (lib, [name, ...args]) => {
+      try {
+        const v = lib.util[name](...args.map((a) => (ArrayBuffer.isView(a) ? a.slice() : structuredClone(a))));
+        const plain = (x) => (ArrayBuffer.isView(x) ? { typed: x.constructor.name, values: Array.from(x) } : Array.isArray(x) ? x.map(plain) : x);
+        return { value: plain(v) };
+      } catch (e) {
+        return { error: e.message };
+      }
+    };
+    const want = calls.map((c) => run(window.tfjs, c));
+    const got = calls.map((c) => run(window.tf, c));
+    // Shuffles keep every element; shuffleCombo keeps the pairs; createShuffledIndices is a permutation.
+    const a = [1, 2, 3, 4, 5, 6];
+    const bb = ['a', 'b', 'c', 'd', 'e', 'f'];
+    window.tf.util.shuffleCombo(a, bb);
+    const pairs = a.every((v, i) => bb[i] === 'abcdef'[v - 1]);
+    const idx = Array.from(window.tf.util.createShuffledIndices(9)).sort();
+    let comboError = null;
+    try { window.tf.util.shuffleCombo([1], [1, 2]); } catch (e) { comboError = e.message; }
+    let wantCombo = null;
+    try { window.tfjs.util.shuffleCombo([1], [1, 2]); } catch (e) { wantCombo = e.message; }
+    return { names: calls.map((c) => c[0]), want, got, pairs, idx, comboError, wantCombo };
+  });
+  r.names.forEach((n, i) => assert.deepEqual(r.got[i], r.want[i], `util.${n} (call ${i})`));
+  assert.ok(r.pairs, 'shuffleCombo keeps the pairs');
+  assert.deepEqual(r.idx, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(r.comboError, r.wantCombo);
+});
+
+test('tf.buffer / TensorBuffer and tensor.buffer(), bufferSync() as in TF.js', { timeout: 60_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(async () => {
+    const use = async (lib) => {
+      const out = {};
+      const buf = lib.buffer([2, 3], 'int32');
+      buf.set(5, 0, 1);
+      buf.set(7, 1, 2);
+      out.get = [buf.get(0, 1), buf.get(1, 2), buf.get(1, 0)];
+      out.meta = [buf.rank, buf.size, buf.dtype, buf.shape, buf.strides, buf.locToIndex([1, 1]), buf.indexToLoc(4)];
+      const t = buf.toTensor();
+      out.tensor = [t.shape, t.dtype, Array.from(t.dataSync())];
+      const errs = [];
+      for (const f of [() => buf.get(2, 0), () => buf.set(1, 0), () => lib.buffer([2], 'float32', [1, 2, 3])]) {
+        try { f(); errs.push(null); } catch (e) { errs.push(e.message); }
+      }
+      out.errors = errs;
+      const x = lib.tensor2d([[1, 2], [3, 4]]);
+      const bs = x.bufferSync();
+      bs.set(9, 1, 0);
+      // (TF.js's CPU backend hands bufferSync its own storage, so setting a value there changes x
+      // too; Hebb's buffer is a copy, as TF.js's WebGL backend gives: x itself is not compared.)
+      out.fromTensor = [bs.get(1, 1), Array.from(bs.toTensor().dataSync())];
+      const ba = await x.buffer();
+      out.async = [ba.get(0, 1), ba.shape];
+      const f = lib.buffer([3]);
+      out.floatDefault = [f.dtype, Array.from(f.values)];
+      const s = lib.buffer([], 'float32');
+      try { s.set(4); out.scalar = s.get(); } catch (e) { out.scalar = e.message; }
+      return out;
+    };
+    return { want: await use(window.tfjs), got: await use(window.tf) };
+  });
+  assert.deepEqual(r.got, r.want);
+});
+
+test('moments, tile, split, clone, tensor5d/6d and the new Tensor methods give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(async () => {
+    let seed = 7;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 4 - 2; };
+    const arr = (n) => Array.from({ length: n }, rnd);
+    const cases = [
+      ['moments all', [7], (l, x) => { const m = l.moments(x); return [m.mean, m.variance]; }],
+      ['moments axis 0', [33, 3], (l, x) => { const m = l.moments(x, 0); return [m.mean, m.variance]; }],
+      ['moments axes [0, 2] keepDims', [2, 7, 3], (l, x) => { const m = l.moments(x, [0, 2], true); return [m.mean, m.variance]; }],
+      ['moments axis -1', [1, 5], (l, x) => { const m = l.moments(x, -1); return [m.mean, m.variance]; }],
+      ['tile [2, 3]', [2, 3], (l, x) => [l.tile(x, [2, 3])]],
+      ['tile rank 1', [7], (l, x) => [l.tile(x, [3])]],
+      ['tile [1, 1, 2]', [1, 7, 3], (l, x) => [x.tile([1, 1, 2])]],
+      ['tile rank 5', [2, 1, 2, 1, 2], (l, x) => [l.tile(x, [1, 2, 1, 3, 1])]],
+      ['split 3', [6, 2], (l, x) => l.split(x, 3)],
+      ['split sizes -1 axis 1', [2, 7], (l, x) => l.split(x, [2, -1, 1], 1)],
+      ['split method', [4, 4], (l, x) => x.split(2, -1)],
+      ['clone', [3, 2], (l, x) => [l.clone(x)]],
+      ['reshapeAs', [6], (l, x) => [x.reshapeAs(l.zeros([2, 3]))]],
+      ['as3D', [12], (l, x) => [x.as3D(2, 3, 2)]],
+      ['as4D', [12], (l, x) => [x.as4D(1, 2, 3, 2)]],
+      ['as5D', [12], (l, x) => [x.as5D(1, 2, 1, 3, 2)]],
+      ['asScalar', [1], (l, x) => [x.asScalar()]],
+      ['toBool', [5], (l, x) => [x.toBool()]],
+      ['zerosLike / onesLike', [2, 2], (l, x) => [x.zerosLike(), x.onesLike()]],
+      ['stack / unstack', [2, 3], (l, x) => [x.stack(x, 1), ...x.unstack(1)]],
+    ];
+    const grads = [
+      ['grad of variance', [7, 3], (l) => (x) => l.moments(x, 0).variance.sum()],
+      ['grad of tile', [2, 3], (l) => (x) => l.tile(x, [3, 2]).mul(l.range(0, 36).reshape([6, 6])).sum()],
+      ['grad of split', [6, 2], (l) => (x) => l.split(x, [1, 2, 3])[1].square().sum()],
+    ];
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const runAll = (l) => {
+      seed = 7;
+      const out = {};
+      for (const [name, shape, f] of cases) {
+        const x = l.tensor(arr(shape.reduce((a, b) => a * b, 1)), shape);
+        try { out[name] = f(l, x).map(rec); } catch (e) { out[name] = { error: e.message }; }
+      }
+      for (const [name, shape, f] of grads) {
+        const x = l.tensor(arr(shape.reduce((a, b) => a * b, 1)), shape);
+        try { out[name] = [rec(l.grad(f(l))(x))]; } catch (e) { out[name] = { error: e.message }; }
+      }
+      const ints = l.tensor([[1, 2], [3, 4]], [2, 2], 'int32');
+      out['tile int32'] = [rec(l.tile(ints, [2, 1]))];
+      out['tile bool'] = [rec(l.tile(l.tensor([true, false]), [3]))];
+      out['split int32'] = l.split(ints, 2, 1).map(rec);
+      out.t5 = [rec(l.tensor5d([[[[[1, 2]]]]]))];
+      out.t6 = [rec(l.tensor6d([1, 2, 3, 4], [1, 1, 2, 1, 2, 1]))];
+      out.strides = l.zeros([2, 3, 4]).strides;
+      const errs = {};
+      for (const [k, f] of Object.entries({
+        splitUneven: () => l.split(l.zeros([5]), 2),
+        tileRank: () => l.tile(l.zeros([2, 2]), [2]),
+        asScalarBig: () => l.zeros([2]).asScalar(),
+        t5rank: () => l.tensor5d([1, 2]),
+      })) {
+        try { f(); errs[k] = null; } catch (e) { errs[k] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    const want = runAll(window.tfjs);
+    const got = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      got[backend] = runAll(tf);
+    }
+    let frames = 0;
+    await tf.nextFrame();
+    frames++;
+    return { want, got, frames };
+  });
+  for (const [backend, got] of Object.entries(r.got)) {
+    for (const [name, want] of Object.entries(r.want)) {
+      if (name === 'errors' || name === 'strides') {
+        assert.deepEqual(got[name], want, `${backend}: ${name}`);
+        continue;
+      }
+      if (want.error !== undefined) {
+        same(`${backend}: ${name}`, got[name], want);
+        continue;
+      }
+      assert.equal(got[name].length, want.length, `${backend}: ${name}: number of results`);
+      want.forEach((w, i) => same(`${backend}: ${name} [${i}]`, got[name][i], w));
+    }
+  }
+  assert.equal(r.frames, 1, 'nextFrame resolves');
+});
+
+test('tf.io.encodeWeights / decodeWeights round trip, and read what TF.js wrote (and the reverse)', { timeout: 60_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(async () => {
+    const make = (l) => ({ w: l.tensor2d([[1.5, -2], [3, 4.25]]), ids: l.tensor1d([1, 7, -3], 'int32') });
+    const hebb = await tf.io.encodeWeights(make(tf), 'model');
+    const ref = await window.tfjs.io.encodeWeights(make(window.tfjs));
+    const view = (m) => Object.fromEntries(Object.entries(m).map(([k, t]) => [k, [t.shape, t.dtype, Array.from(t.dataSync())]]));
+    return {
+      specs: hebb.specs,
+      refSpecs: ref.specs,
+      bytes: [hebb.data.byteLength, ref.data.byteLength],
+      hebbReadsTfjs: view(tf.io.decodeWeights(ref.data, ref.specs)),
+      tfjsReadsHebb: view(window.tfjs.io.decodeWeights(hebb.data, hebb.specs)),
+      own: view(tf.io.decodeWeights(hebb.data, hebb.specs)),
+      listForm: (await tf.io.encodeWeights([{ name: 'a', tensor: tf.scalar(2) }])).specs,
+    };
+  });
+  assert.deepEqual(r.specs, r.refSpecs.map((s) => ({ ...s, group: 'model' })));
+  assert.equal(r.bytes[0], r.bytes[1]);
+  const want = { w: [[2, 2], 'float32', [1.5, -2, 3, 4.25]], ids: [[3], 'int32', [1, 7, -3]] };
+  assert.deepEqual(r.hebbReadsTfjs, want);
+  assert.deepEqual(r.tfjsReadsHebb, want);
+  assert.deepEqual(r.own, want);
+  assert.deepEqual(r.listForm, [{ name: 'a', shape: [], dtype: 'float32' }]);
+});
