@@ -236,3 +236,93 @@ test('tf.io.encodeWeights / decodeWeights round trip, and read what TF.js wrote 
   assert.deepEqual(r.own, want);
   assert.deepEqual(r.listForm, [{ name: 'a', shape: [], dtype: 'float32' }]);
 });
+
+test('tf.browser: fromPixels (canvas, ImageData, raw pixels, an img; 1, 3 and 4 channels), toPixels and draw as in TF.js, and their errors', { timeout: 60_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 7;
+    canvas.height = 5;
+    const ctx = canvas.getContext('2d');
+    const grad = ctx.createLinearGradient(0, 0, 7, 5);
+    grad.addColorStop(0, 'rgb(250, 10, 30)');
+    grad.addColorStop(1, 'rgb(5, 200, 90)');
+    ctx.fillStyle = grad;
+    ctx.fillRect(0, 0, 7, 5);
+    ctx.fillStyle = 'rgba(0, 0, 255, 1)';
+    ctx.fillRect(2, 1, 3, 2);
+    const image = ctx.getImageData(0, 0, 7, 5);
+    const img = new Image();
+    img.src = canvas.toDataURL('image/png');
+    await img.decode();
+    const raw = { data: new Uint8Array(image.data), width: 7, height: 5 };
+    const view = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const use = async (l) => {
+      const out = {};
+      for (const c of [1, 3, 4]) out[`canvas ${c}`] = view(l.browser.fromPixels(canvas, c));
+      out.imageData = view(l.browser.fromPixels(image));
+      out.raw = view(l.browser.fromPixels(raw, 4));
+      out.img = view(l.browser.fromPixels(img));
+      out.async = view(await l.browser.fromPixelsAsync(canvas, 3));
+      const f = l.tensor3d([[[0, 0.5, 1], [0.25, 0.75, 0.1]]]);
+      const i = l.tensor2d([[0, 128, 255]], [1, 3], 'int32');
+      const c2 = document.createElement('canvas');
+      out.toPixelsFloat = Array.from(await l.browser.toPixels(f, c2));
+      out.drawnSize = [c2.width, c2.height];
+      out.toPixelsInt = Array.from(await l.browser.toPixels(i));
+      const errs = [];
+      for (const bad of [() => l.browser.fromPixels(canvas, 5), () => l.browser.fromPixels(null), () => l.browser.toPixels(l.tensor3d([[[1.5, 0, 0]]])), () => l.browser.toPixels(l.zeros([2, 2, 2]))]) {
+        try { await bad(); errs.push(null); } catch (e) { errs.push(e.message); }
+      }
+      out.errors = errs;
+      return out;
+    };
+    const want = await use(window.tfjs);
+    const got = await use(window.tf);
+    const drawn = document.createElement('canvas');
+    tf.browser.draw(tf.tensor2d([[0, 1], [0.5, 0.25]]), drawn);
+    const px = Array.from(drawn.getContext('2d').getImageData(0, 0, 2, 2).data);
+    return { want, got, px };
+  });
+  assert.deepEqual(r.got, r.want);
+  assert.deepEqual(r.px, [0, 0, 0, 255, 255, 255, 255, 255, 128, 128, 128, 255, 64, 64, 64, 255]);
+});
+
+test('tf.math.confusionMatrix, tf.env, tf.engine scopes and variables, tf.time, tf.profile, disposeVariables', { timeout: 60_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(async () => {
+    const cm = (l) => Array.from(l.math.confusionMatrix(l.tensor1d([0, 1, 2, 1, 0], 'int32'), l.tensor1d([0, 2, 2, 1, 0], 'int32'), 3).dataSync());
+    const cmErr = (l) => { try { l.math.confusionMatrix(l.tensor1d([0, 1]), l.tensor1d([0]), 2); return null; } catch (e) { return 'threw'; } };
+    const scopes = (l) => {
+      const before = l.memory().numTensors;
+      l.engine().startScope();
+      const a = l.ones([3]);
+      const kept = a.add(1);
+      l.engine().endScope(kept);
+      const after = l.memory().numTensors;
+      const v = l.variable(l.zeros([2]), true, 'env_test_var');
+      const named = Object.keys(l.engine().registeredVariables).includes('env_test_var');
+      l.disposeVariables();
+      // (TF.js unregisters the variable and frees its data, but leaves its isDisposed false.)
+      const gone = !Object.keys(l.engine().registeredVariables).includes('env_test_var');
+      return { leaked: after - before, kept: Array.from(kept.dataSync()), named, gone };
+    };
+    const envs = (l) => {
+      l.enableProdMode();
+      return [l.env().getBool('PROD'), typeof l.env().getFlags(), l.env().get('IS_BROWSER')];
+    };
+    const out = {};
+    for (const [k, l] of [['want', window.tfjs], ['got', window.tf]]) {
+      const t = await l.time(() => l.ones([50, 50]).matMul(l.ones([50, 50])).dataSync());
+      const p = await l.profile(() => l.ones([4, 4]).add(1));
+      out[k] = {
+        cm: cm(l), cmErr: cmErr(l), scopes: scopes(l), env: envs(l),
+        time: typeof t.wallMs === 'number' && typeof t.kernelMs === 'number',
+        profile: [p.newTensors >= 1, p.newBytes >= 64, Array.isArray(p.kernels), p.result instanceof l.Tensor],
+      };
+    }
+    return out;
+  });
+  assert.deepEqual(r.got, r.want);
+  assert.deepEqual(r.got.cm, [2, 0, 0, 0, 1, 1, 0, 0, 1]);
+});

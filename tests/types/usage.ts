@@ -232,3 +232,20 @@ export async function ops13(): Promise<number> {
   tf.dispose([t, mean, variance, ...parts, ...Object.values(back), tf.tensor5d([1], [1, 1, 1, 1, 1]), tf.tensor6d([1], [1, 1, 1, 1, 1, 1])]);
   return n;
 }
+
+export async function pictures(canvas: HTMLCanvasElement): Promise<number> {
+  const img = tf.browser.fromPixels(canvas, 3);
+  const bytes: Uint8ClampedArray = await tf.browser.toPixels(img.div(255) as tf.Tensor, canvas);
+  tf.browser.draw(img, canvas);
+  const cm = tf.math.confusionMatrix([0, 1], [1, 1], 2);
+  tf.enableProdMode();
+  const prod = tf.env().getBool('PROD');
+  tf.engine().startScope();
+  const t = tf.ones([2]);
+  tf.engine().endScope(t);
+  const { wallMs } = await tf.time(() => t.add(1));
+  const { result } = await tf.profile(() => t.mul(2));
+  tf.disposeVariables();
+  tf.dispose([img, cm, t, result]);
+  return bytes.length + wallMs + (prod ? 1 : 0);
+}

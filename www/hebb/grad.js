@@ -25,6 +25,12 @@ export function recording() { return recordingDepth > 0; }
 const hooks = { materialize: () => {}, writeBack: () => {}, deferWriteBack: () => {} };
 export function _registerModelHooks(h) { Object.assign(hooks, h); }
 
+/** The live variables by name (TF.js's engine().registeredVariables). */
+export function registeredVariables() { return Object.fromEntries(registry); }
+
+/** Disposes every live variable (TF.js's tf.disposeVariables). */
+export function disposeVariables() { for (const v of [...registry.values()]) v.dispose(); }
+
 /** A variable name not in use: `name`, else name_1, name_2, ... */
 export function uniqueVariableName(name) {
   if (!registry.has(name)) return name;

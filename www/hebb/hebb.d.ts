@@ -77,6 +77,39 @@ export declare function tile(x: TensorOrLike, reps: number[]): Tensor;
 export declare function split(x: TensorOrLike, numOrSizeSplits: number | number[], axis?: number): Tensor[];
 /** Resolves at the browser's next animation frame. */
 export declare function nextFrame(): Promise<void>;
+type PixelData = { data: Uint8Array; width: number; height: number };
+type Pixels = PixelData | ImageData | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement | ImageBitmap | OffscreenCanvas;
+/** Tensors from pictures and pictures from tensors. */
+export declare namespace browser {
+  /** An int32 [height, width, numChannels] tensor of 0..255 values. */
+  function fromPixels(pixels: Pixels, numChannels?: number): Tensor;
+  function fromPixelsAsync(pixels: Pixels, numChannels?: number): Promise<Tensor>;
+  /** RGBA bytes of a rank-2 or rank-3 tensor (float32 in [0, 1] or int32 in [0, 255]), drawn on `canvas` when given. */
+  function toPixels(img: Tensor, canvas?: HTMLCanvasElement): Promise<Uint8ClampedArray>;
+  function draw(image: Tensor, canvas: HTMLCanvasElement, options?: { contextOptions?: CanvasRenderingContext2DSettings }): void;
+}
+export declare namespace math {
+  /** An int32 [numClasses, numClasses] matrix counting each (label, prediction) pair. */
+  function confusionMatrix(labels: TensorOrLike, predictions: TensorOrLike, numClasses: number): Tensor;
+}
+/** The environment's flags (PROD, DEBUG, IS_BROWSER, ...). */
+export declare function env(): {
+  flags: { [name: string]: unknown };
+  get(name: string): unknown; getBool(name: string): boolean; getNumber(name: string): number;
+  getFlags(): { [name: string]: unknown }; set(name: string, value: unknown): void; setFlags(flags: { [name: string]: unknown }): void;
+};
+export declare function enableProdMode(): void;
+export declare function enableDebugMode(): void;
+/** Scopes opened by hand, the registered variables, memory. */
+export declare function engine(): {
+  startScope(name?: string): void;
+  endScope(result?: Tensor | Tensor[] | { [k: string]: Tensor }): void;
+  readonly registeredVariables: { [name: string]: Variable };
+  memory(): ReturnType<typeof memory>;
+};
+export declare function time(f: () => void): Promise<{ wallMs: number; kernelMs: number }>;
+export declare function profile<T>(f: () => T | Promise<T>): Promise<{ newBytes: number; newTensors: number; peakBytes: number; kernels: unknown[]; kernelNames: string[]; result: T }>;
+export declare function disposeVariables(): void;
 
 export declare function tensor(values: TensorLike, shape?: number[], dtype?: DataType): Tensor;
 export declare function scalar(value: number | boolean, dtype?: DataType): Tensor;

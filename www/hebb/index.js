@@ -3,7 +3,7 @@ import { engine, openGpu, flushWarnings } from './engine.js';
 
 export * from './tensor.js';
 export * from './ops.js';
-export { TensorBuffer, buffer, clone, tensor5d, tensor6d, moments, tile, split, nextFrame } from './ops_composed.js';
+export { TensorBuffer, buffer, clone, tensor5d, tensor6d, moments, tile, split, nextFrame, math } from './ops_composed.js';
 export { Layer, SymbolicTensor, input, serialization } from './layers.js';
 export { LayerVariable } from './layer_weights.js';
 import './layer_custom.js';
@@ -26,6 +26,8 @@ export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from
 export { layerToKeras as _layerToKeras, layerFromKeras as _layerFromKeras } from './keras_json.js';
 export { data } from './data.js';
 export { util } from './util.js';
+export { browser } from './browser.js';
+export { env, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables } from './env.js';
 // Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
 export { fitDataset as _fitDataset, evaluateDataset as _evaluateDataset } from './fit_dataset.js';
 export { kerasToArtifacts as _kerasToArtifacts } from './keras_file.js';

@@ -2,7 +2,7 @@
 // differentiate, on both backends with no kernel of their own), TensorBuffer, and the small
 // top-level helpers: tf.buffer, clone, tensor5d/6d, moments, tile, split, nextFrame.
 import { Tensor, tensor, tidy, zerosLike, onesLike } from './tensor.js';
-import { reshape, broadcastTo, slice, mean, square, sub, cast, stack, unstack } from './ops.js';
+import { reshape, broadcastTo, slice, mean, square, sub, cast, stack, unstack, oneHot, matMul, transpose } from './ops.js';
 import { computeStrides, locToIndex as locIndex, indexToLoc as indexLoc, getArrayFromDType, sizeFromShape } from './util.js';
 
 const DTYPES = ['float32', 'int32', 'bool'];
@@ -154,6 +154,32 @@ export function split(x, numOrSizeSplits, axis = 0) {
     if (X !== x) X.dispose();
   }
 }
+
+/**
+ * tf.math.confusionMatrix(labels, predictions, numClasses): an int32 [numClasses, numClasses]
+ * matrix counting each (label, prediction) pair, as TF.js composes it (one-hot products).
+ */
+export function confusionMatrix(labels, predictions, numClasses) {
+  const L = labels instanceof Tensor ? labels : tensor(labels, undefined, 'int32');
+  const P = predictions instanceof Tensor ? predictions : tensor(predictions, undefined, 'int32');
+  try {
+    const need = (ok, msg) => { if (!ok) throw new Error(`confusionMatrix: ${msg}`); };
+    need(numClasses == null || (numClasses > 0 && Number.isInteger(numClasses)), `If provided, numClasses must be a positive integer, but got ${numClasses}`);
+    need(L.rank === 1, `Expected the rank of labels to be 1, but got ${L.rank}`);
+    need(P.rank === 1, `Expected the rank of predictions to be 1, but got ${P.rank}`);
+    need(L.shape[0] === P.shape[0], `Mismatch in the number of examples: ${L.shape[0]} vs. ${P.shape[0]}. Labels and predictions should have the same number of elements.`);
+    need(numClasses > 0 && Number.isInteger(numClasses), `numClasses is required to be a positive integer, but got ${numClasses}`);
+    return tidy(() => {
+      const l = cast(oneHot(cast(L, 'int32'), numClasses), 'float32');
+      const p = cast(oneHot(cast(P, 'int32'), numClasses), 'float32');
+      return cast(matMul(transpose(l), p), 'int32');
+    });
+  } finally {
+    if (L !== labels) L.dispose();
+    if (P !== predictions) P.dispose();
+  }
+}
+export const math = { confusionMatrix };
 
 /** Resolves at the browser's next animation frame (a loop yields to the page with `await tf.nextFrame()`). */
 export function nextFrame() {

@@ -251,6 +251,22 @@ function collect(v, set) {
 
 export function keep(t) { t._kept = true; return t; }
 
+/** Opens a tidy scope by hand (TF.js's engine().startScope); endScope closes it. */
+export function _startScope() { scopes.push([]); }
+/** Closes the innermost startScope: its tensors are disposed except those in `result` (and kept ones). */
+export function _endScope(result) {
+  const created = scopes.pop() ?? [];
+  const keepSet = new Set();
+  collect(result, keepSet);
+  for (const t of created) {
+    if (keepSet.has(t) || t._kept) {
+      if (scopes.length) scopes[scopes.length - 1].push(t);
+    } else {
+      t.dispose();
+    }
+  }
+}
+
 export function dispose(x) {
   const set = new Set();
   collect(x, set);
