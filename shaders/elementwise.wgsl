@@ -46,6 +46,31 @@ fn tanh_(x: f32) -> f32 {
 const SELU_ALPHA: f32 = 1.6732632423543772;
 const SELU_SCALE: f32 = 1.0507009873554805;
 
+// The error function as TF.js computes it (Abramowitz and Stegun 7.1.26); src/ops/unary.rs's erf
+// is the same polynomial.
+fn erf_(x: f32) -> f32 {
+    let v = abs(x);
+    let t = 1.0 / (1.0 + 0.3275911 * v);
+    let poly = ((((1.0614054 * t - 1.4531521) * t + 1.4214137) * t - 0.28449674) * t + 0.2548296) * t;
+    return sign(x) * (1.0 - poly * exp(-v * v));
+}
+
+// e^x - 1 without losing the small x (Kahan's: (u - 1) x / log u for u = e^x).
+fn expm1_(x: f32) -> f32 {
+    let u = exp(x);
+    if u == 1.0 {
+        return x;
+    }
+    let um1 = u - 1.0;
+    if um1 == -1.0 {
+        return -1.0;
+    }
+    if abs(x) > 1.0 {
+        return um1;
+    }
+    return um1 * x / log(u);
+}
+
 fn unary_op(op: u32, x: f32, p0: f32, p1: f32) -> f32 {
     switch op {
         case U_NEG: { return -x; }
@@ -80,6 +105,19 @@ fn unary_op(op: u32, x: f32, p0: f32, p1: f32) -> f32 {
         case U_CLIP: { return min(max(x, p0), p1); }
         case U_CAST_INT: { return trunc(x); }
         case U_CAST_BOOL: { return select(0.0, 1.0, x != 0.0); }
+        case U_TAN: { return tan(x); }
+        case U_ASIN: { return asin(x); }
+        case U_ACOS: { return acos(x); }
+        case U_ATAN: { return atan(x); }
+        case U_SINH: { return sinh(x); }
+        case U_COSH: { return cosh(x); }
+        case U_ASINH: { return asinh(x); }
+        case U_ACOSH: { return acosh(x); }
+        case U_ATANH: { return atanh(x); }
+        case U_ERF: { return erf_(x); }
+        case U_EXPM1: { return expm1_(x); }
+        case U_IS_FINITE: { return select(0.0, 1.0, !is_nan(x) && abs(x) <= 3.4028234663852886e38); }
+        case U_IS_INF: { return select(0.0, 1.0, !is_nan(x) && abs(x) > 3.4028234663852886e38); }
         default: { return x; }
     }
 }

@@ -102,7 +102,22 @@ fn unary_ops_forward_and_backward() {
     for u in [Log, Log1p, Sqrt, Rsqrt, Reciprocal] {
         check(u.name(), &[&[33, 7]], positive, true, |g, p| g.unary(u, p[0]));
     }
-    for u in [Sign, Floor, Ceil, Round, Step, LogicalNot, IsNaN] {
+    // The trig family, erf and expm1 on their domains (any: values in [-2, 2) or so).
+    for u in [Tan, Atan, Sinh, Cosh, Asinh, Erf, Expm1] {
+        check(&format!("{} [33, 7]", u.name()), &[&[33, 7]], any, true, |g, p| g.unary(u, p[0]));
+    }
+    for u in [Asin, Acos, Atanh] {
+        check(u.name(), &[&[33, 7]], any, true, |g, p| {
+            let t = g.unary(Tanh, p[0])?;
+            let s = g.mul_scalar(t, 0.9)?;
+            g.unary(u, s)
+        });
+    }
+    check("acosh", &[&[33, 7]], positive, true, |g, p| {
+        let s = g.add_scalar(p[0], 1.1)?;
+        g.unary(Acosh, s)
+    });
+    for u in [Sign, Floor, Ceil, Round, Step, LogicalNot, IsNaN, IsFinite, IsInf] {
         check(u.name(), &[&[257]], small_int, false, |g, p| g.unary(u, p[0]));
     }
     check("clip", &[&[7, 33]], any, true, |g, p| g.clip(p[0], -0.5, 0.7));

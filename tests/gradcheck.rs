@@ -116,6 +116,17 @@ fn unary_ops() {
         (Tanh, any),
         (Softplus, any),
         (Softsign, off_zero),
+        (Tan, |r| r.uniform() * 2.0 - 1.0),
+        (Asin, |r| r.uniform() * 1.6 - 0.8),
+        (Acos, |r| r.uniform() * 1.6 - 0.8),
+        (Atan, any),
+        (Sinh, any),
+        (Cosh, any),
+        (Asinh, any),
+        (Acosh, |r| 1.2 + r.uniform() * 3.0),
+        (Atanh, |r| r.uniform() * 1.6 - 0.8),
+        (Erf, any),
+        (Expm1, any),
     ];
     for (u, s) in cases {
         check(u.name(), &[(&[3, 5], s)], |g, x| g.unary(u, x[0]).unwrap());

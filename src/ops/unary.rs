@@ -44,6 +44,42 @@ pub enum Unary {
     Step,
     LogicalNot,
     IsNaN,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Erf,
+    Expm1,
+    IsFinite,
+    IsInf,
+}
+
+/// The unary ops without parameters, each found by its JS name ([`Unary::name`]).
+pub const PLAIN: &[Unary] = {
+    use Unary::*;
+    &[
+        Neg, Abs, Exp, Log, Log1p, Sqrt, Rsqrt, Square, Reciprocal, Sign, Floor, Ceil, Round, Sin, Cos, Relu, Relu6, Selu,
+        Sigmoid, HardSigmoid, Tanh, Softplus, Softsign, Step, LogicalNot, IsNaN, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh,
+        Acosh, Atanh, Erf, Expm1, IsFinite, IsInf,
+    ]
+};
+
+/// The error function as TF.js computes it (Abramowitz and Stegun 7.1.26, error below 1.5e-7);
+/// elementwise.wgsl's `erf_` is the same polynomial.
+#[inline(always)]
+pub fn erf(x: f32) -> f32 {
+    const P: f32 = 0.327_591_1;
+    const A: [f32; 5] = [0.254_829_6, -0.284_496_74, 1.421_413_7, -1.453_152_1, 1.061_405_4];
+    let s = if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 };
+    let v = x.abs();
+    let t = 1.0 / (1.0 + P * v);
+    let poly = ((((A[4] * t + A[3]) * t + A[2]) * t + A[1]) * t + A[0]) * t;
+    s * (1.0 - poly * (-v * v).exp())
 }
 
 impl Unary {
@@ -78,6 +114,19 @@ impl Unary {
             Step => "step",
             LogicalNot => "logicalNot",
             IsNaN => "isNaN",
+            Tan => "tan",
+            Asin => "asin",
+            Acos => "acos",
+            Atan => "atan",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            Asinh => "asinh",
+            Acosh => "acosh",
+            Atanh => "atanh",
+            Erf => "erf",
+            Expm1 => "expm1",
+            IsFinite => "isFinite",
+            IsInf => "isInf",
         }
     }
 
@@ -143,13 +192,26 @@ impl Unary {
             Step => (x > 0.0) as u8 as f32,
             LogicalNot => (x == 0.0) as u8 as f32,
             IsNaN => x.is_nan() as u8 as f32,
+            Tan => x.tan(),
+            Asin => x.asin(),
+            Acos => x.acos(),
+            Atan => x.atan(),
+            Sinh => x.sinh(),
+            Cosh => x.cosh(),
+            Asinh => x.asinh(),
+            Acosh => x.acosh(),
+            Atanh => x.atanh(),
+            Erf => erf(x),
+            Expm1 => x.exp_m1(),
+            IsFinite => x.is_finite() as u8 as f32,
+            IsInf => x.is_infinite() as u8 as f32,
         }
     }
 
     pub(super) fn out_dtype(self, d: DType) -> DType {
         use Unary::*;
         match self {
-            LogicalNot | IsNaN => DType::Bool,
+            LogicalNot | IsNaN | IsFinite | IsInf => DType::Bool,
             Neg | Abs | Square | Sign | Relu | Floor | Ceil | Round if d == DType::I32 => DType::I32,
             _ => DType::F32,
         }
@@ -290,7 +352,67 @@ pub(super) fn unary_grad(g: &mut Graph, u: Unary, x: NodeId, y: NodeId, dy: Node
             let sq = g.unary(Square, a1)?;
             g.div(dy, sq)?
         }
-        Sign | Floor | Ceil | Round | Step | LogicalNot | IsNaN => return Ok(None),
+        // 1 / cos(x)^2
+        Tan => {
+            let c = g.unary(Cos, x)?;
+            let c2 = g.unary(Square, c)?;
+            g.div(dy, c2)?
+        }
+        // ±1 / sqrt(1 - x^2)
+        Asin | Acos => {
+            let x2 = g.unary(Square, x)?;
+            let n = g.neg(x2)?;
+            let one_minus = g.add_scalar(n, 1.0)?;
+            let r = g.unary(Rsqrt, one_minus)?;
+            let d = g.mul(dy, r)?;
+            if u == Acos {
+                g.neg(d)?
+            } else {
+                d
+            }
+        }
+        // 1 / (1 + x^2)
+        Atan => {
+            let x2 = g.unary(Square, x)?;
+            let den = g.add_scalar(x2, 1.0)?;
+            g.div(dy, den)?
+        }
+        Sinh => {
+            let c = g.unary(Cosh, x)?;
+            g.mul(dy, c)?
+        }
+        Cosh => {
+            let s = g.unary(Sinh, x)?;
+            g.mul(dy, s)?
+        }
+        // 1 / sqrt(x^2 + 1), 1 / sqrt(x^2 - 1)
+        Asinh | Acosh => {
+            let x2 = g.unary(Square, x)?;
+            let a = g.add_scalar(x2, if u == Asinh { 1.0 } else { -1.0 })?;
+            let r = g.unary(Rsqrt, a)?;
+            g.mul(dy, r)?
+        }
+        // 1 / (1 - x^2)
+        Atanh => {
+            let x2 = g.unary(Square, x)?;
+            let n = g.neg(x2)?;
+            let den = g.add_scalar(n, 1.0)?;
+            g.div(dy, den)?
+        }
+        // 2 / sqrt(pi) e^(-x^2)
+        Erf => {
+            let x2 = g.unary(Square, x)?;
+            let n = g.neg(x2)?;
+            let e = g.unary(Exp, n)?;
+            let t = g.mul_scalar(e, std::f32::consts::FRAC_2_SQRT_PI)?;
+            g.mul(dy, t)?
+        }
+        // e^x = y + 1
+        Expm1 => {
+            let e = g.add_scalar(y, 1.0)?;
+            g.mul(dy, e)?
+        }
+        Sign | Floor | Ceil | Round | Step | LogicalNot | IsNaN | IsFinite | IsInf => return Ok(None),
     };
     Ok(Some(d))
 }

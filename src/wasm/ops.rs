@@ -36,39 +36,12 @@ fn binary(name: &str) -> Option<Binary> {
 }
 
 fn unary(name: &str, a: &Value) -> Option<Unary> {
-    use Unary::*;
     let f = |k: &str, d: f32| a.get(k).and_then(|v| v.as_f64()).map(|v| v as f32).unwrap_or(d);
-    Some(match name {
-        "neg" => Neg,
-        "abs" => Abs,
-        "exp" => Exp,
-        "log" => Log,
-        "log1p" => Log1p,
-        "sqrt" => Sqrt,
-        "rsqrt" => Rsqrt,
-        "square" => Square,
-        "reciprocal" => Reciprocal,
-        "sign" => Sign,
-        "floor" => Floor,
-        "ceil" => Ceil,
-        "round" => Round,
-        "sin" => Sin,
-        "cos" => Cos,
-        "relu" => Relu,
-        "relu6" => Relu6,
-        "elu" => Elu { alpha: f("alpha", 1.0) },
-        "selu" => Selu,
-        "leakyRelu" => LeakyRelu { alpha: f("alpha", 0.2) },
-        "sigmoid" => Sigmoid,
-        "hardSigmoid" => HardSigmoid,
-        "tanh" => Tanh,
-        "softplus" => Softplus,
-        "softsign" => Softsign,
-        "step" => Step,
-        "logicalNot" => LogicalNot,
-        "isNaN" => IsNaN,
-        _ => return None,
-    })
+    match name {
+        "elu" => Some(Unary::Elu { alpha: f("alpha", 1.0) }),
+        "leakyRelu" => Some(Unary::LeakyRelu { alpha: f("alpha", 0.2) }),
+        _ => crate::ops::unary::PLAIN.iter().copied().find(|u| u.name() == name),
+    }
 }
 
 fn ints(op: &str, a: &Value, key: &str) -> Result<Option<Vec<i64>>> {

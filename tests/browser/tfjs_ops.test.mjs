@@ -326,3 +326,51 @@ test('tf.math.confusionMatrix, tf.env, tf.engine scopes and variables, tf.time, 
   assert.deepEqual(r.got, r.want);
   assert.deepEqual(r.got.cm, [2, 0, 0, 0, 1, 1, 0, 0, 1]);
 });
+
+test('the trig and hyperbolic family, erf, expm1, isFinite, isInf, logSigmoid, mod and step give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(async () => {
+    let seed = 11;
+    const rnd = (lo, hi) => { seed = (seed * 16807) % 2147483647; return lo + (seed / 2147483647) * (hi - lo); };
+    // Each op with the domain its inputs are drawn from (awkward sizes: 1, 7, 33).
+    const ops = [
+      ['tan', -1.2, 1.2], ['asin', -0.95, 0.95], ['acos', -0.95, 0.95], ['atan', -5, 5], ['sinh', -3, 3], ['cosh', -3, 3],
+      ['asinh', -5, 5], ['acosh', 1.05, 6], ['atanh', -0.9, 0.9], ['erf', -3, 3], ['expm1', -2, 2], ['logSigmoid', -6, 6],
+    ];
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const runAll = (l) => {
+      seed = 11;
+      const out = {};
+      for (const [name, lo, hi] of ops) {
+        for (const n of [1, 7, 33]) {
+          const x = l.tensor(Array.from({ length: n }, () => rnd(lo, hi)));
+          out[`${name} ${n}`] = [rec(l[name](x)), rec(x[name]()), rec(l.grad((v) => l[name](v).sum())(x))];
+        }
+      }
+      const tiny = l.tensor([1e-7, -3e-6, 2e-5, 0]);
+      out['expm1 tiny'] = [rec(l.expm1(tiny))];
+      const special = l.tensor([0, 1, -1, NaN, Infinity, -Infinity, 3.5]);
+      out.isFinite = [rec(l.isFinite(special))];
+      out.isInf = [rec(l.isInf(special))];
+      const a = l.tensor([[5.5, -7, 3], [-2.25, 9, -4]]);
+      const bb = l.tensor([3, -2, 2.5]);
+      out.mod = [rec(l.mod(a, bb)), rec(a.mod(bb)), rec(l.grad((v) => l.mod(v, bb).mul(l.tensor([[1, 2, 3], [4, 5, 6]])).sum())(a))];
+      out.modInt = [rec(l.mod(l.tensor([7, -7, 8], [3], 'int32'), l.tensor([3, 3, -3], [3], 'int32')))];
+      out.step = [rec(l.step(l.tensor([-2, 0, 0.5, 3]))), rec(l.step(l.tensor([-2, 0, 0.5, 3]), 0.25))];
+      return out;
+    };
+    const want = runAll(window.tfjs);
+    const got = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      got[backend] = runAll(tf);
+    }
+    return { want, got };
+  });
+  for (const [backend, got] of Object.entries(r.got)) {
+    for (const [name, want] of Object.entries(r.want)) {
+      assert.equal(got[name]?.length, want.length, `${backend}: ${name}: number of results`);
+      want.forEach((w, i) => same(`${backend}: ${name} [${i}]`, got[name][i], w));
+    }
+  }
+});

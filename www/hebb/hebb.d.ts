@@ -50,6 +50,9 @@ export declare class Tensor {
   buffer(): Promise<TensorBuffer>;
   readonly strides: number[];
   throwIfDisposed(): void;
+  tan(): Tensor; asin(): Tensor; acos(): Tensor; atan(): Tensor; sinh(): Tensor; cosh(): Tensor; asinh(): Tensor;
+  acosh(): Tensor; atanh(): Tensor; erf(): Tensor; expm1(): Tensor; isFinite(): Tensor; isInf(): Tensor;
+  logSigmoid(): Tensor; mod(b: TensorOrLike): Tensor; step(alpha?: number): Tensor;
 }
 
 /** A mutable array of values with a shape (tf.buffer); toTensor() makes a tensor of it. */
@@ -75,6 +78,25 @@ export declare function tensor6d(values: TensorLike, shape?: [number, number, nu
 export declare function moments(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): { mean: Tensor; variance: Tensor };
 export declare function tile(x: TensorOrLike, reps: number[]): Tensor;
 export declare function split(x: TensorOrLike, numOrSizeSplits: number | number[], axis?: number): Tensor[];
+export declare function tan(x: TensorOrLike): Tensor;
+export declare function asin(x: TensorOrLike): Tensor;
+export declare function acos(x: TensorOrLike): Tensor;
+export declare function atan(x: TensorOrLike): Tensor;
+export declare function sinh(x: TensorOrLike): Tensor;
+export declare function cosh(x: TensorOrLike): Tensor;
+export declare function asinh(x: TensorOrLike): Tensor;
+export declare function acosh(x: TensorOrLike): Tensor;
+export declare function atanh(x: TensorOrLike): Tensor;
+/** The error function (TF.js's polynomial, error below 1.5e-7). */
+export declare function erf(x: TensorOrLike): Tensor;
+export declare function expm1(x: TensorOrLike): Tensor;
+export declare function isFinite(x: TensorOrLike): Tensor;
+export declare function isInf(x: TensorOrLike): Tensor;
+export declare function logSigmoid(x: TensorOrLike): Tensor;
+/** The remainder with the divisor's sign. */
+export declare function mod(a: TensorOrLike, b: TensorOrLike): Tensor;
+/** 1 where x > 0, else alpha. */
+export declare function step(x: TensorOrLike, alpha?: number): Tensor;
 /** Resolves at the browser's next animation frame. */
 export declare function nextFrame(): Promise<void>;
 type PixelData = { data: Uint8Array; width: number; height: number };

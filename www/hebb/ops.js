@@ -88,6 +88,42 @@ export const tanh = unary('tanh');
 export const softplus = unary('softplus');
 export const logicalNot = unary('logicalNot');
 export const isNaN = unary('isNaN');
+export const isFinite = unary('isFinite');
+export const isInf = unary('isInf');
+export const tan = unary('tan');
+export const asin = unary('asin');
+export const acos = unary('acos');
+export const atan = unary('atan');
+export const sinh = unary('sinh');
+export const cosh = unary('cosh');
+export const asinh = unary('asinh');
+export const acosh = unary('acosh');
+export const atanh = unary('atanh');
+export const erf = unary('erf');
+export const expm1 = unary('expm1');
+/** log(sigmoid(x)) = -softplus(-x), as TF.js composes it. */
+export const logSigmoid = (x) => {
+  const n = neg(x);
+  const sp = softplus(n);
+  const out = neg(sp);
+  [n, sp].forEach((t) => t.dispose());
+  return out;
+};
+/** TF.js's mod: the remainder with the divisor's sign, x - floor(x / y) * y. */
+export const mod = (a, b) => {
+  const q = floorDiv(a, b);
+  const qb = mul(q, b);
+  const out = sub(a, qb);
+  [q, qb].forEach((t) => t.dispose());
+  return out;
+};
+/** tf.step(x, alpha = 0): 1 where x > 0, else alpha. */
+export const step = (x, alpha = 0) => {
+  const pos = greater(x, 0);
+  const out = where(pos, 1, alpha);
+  pos.dispose();
+  return out;
+};
 export const elu = (x, alpha = 1) => run('elu', [x], { alpha });
 export const leakyRelu = (x, alpha = 0.2) => run('leakyRelu', [x], { alpha });
 
@@ -187,6 +223,7 @@ const methods = {
   floor, ceil, round, sin, cos, relu, relu6, selu, sigmoid, tanh, softplus, elu, leakyRelu, clipByValue,
   cast, matMul, dot, sum, mean, max, min, argMax, argMin, softmax, logSoftmax, reshape, flatten, transpose,
   broadcastTo, slice, gather, expandDims, squeeze, logicalNot, isNaN, divNoNan, floorDiv,
+  isFinite, isInf, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, expm1, logSigmoid, mod, step,
 };
 for (const [name, fn] of Object.entries(methods)) {
   Tensor.prototype[name] = function (...args) { return fn(this, ...args); };

@@ -19,6 +19,8 @@ pub mod unary {
         RELU = 15, RELU6 = 16, ELU = 17, SELU = 18, LEAKY_RELU = 19, SIGMOID = 20,
         HARD_SIGMOID = 21, TANH = 22, SOFTPLUS = 23, SOFTSIGN = 24, STEP = 25,
         LOGICAL_NOT = 26, IS_NAN = 27, CLIP = 28, CAST_INT = 29, CAST_BOOL = 30, COPY = 31,
+        TAN = 32, ASIN = 33, ACOS = 34, ATAN = 35, SINH = 36, COSH = 37, ASINH = 38, ACOSH = 39,
+        ATANH = 40, ERF = 41, EXPM1 = 42, IS_FINITE = 43, IS_INF = 44,
     );
 }
 
