@@ -45,17 +45,18 @@ fn model(seed: u64) -> Sequential {
         layer("Dense", json!({"name": "reg", "units": 1})),
     ];
     let nodes = vec![
-        (2, vec![Ref::Input(0)]),         // 0 da(a)
-        (3, vec![Ref::Input(1)]),         // 1 db(b)
-        (4, vec![Ref::Node(0, 0)]),          // 2 shared(da)
-        (4, vec![Ref::Node(1, 0)]),          // 3 shared(db)
+        (2, vec![Ref::Input(0)]),                    // 0 da(a)
+        (3, vec![Ref::Input(1)]),                    // 1 db(b)
+        (4, vec![Ref::Node(0, 0)]),                  // 2 shared(da)
+        (4, vec![Ref::Node(1, 0)]),                  // 3 shared(db)
         (5, vec![Ref::Node(2, 0), Ref::Node(3, 0)]), // 4 cat
-        (6, vec![Ref::Node(4, 0)]),          // 5 mix
+        (6, vec![Ref::Node(4, 0)]),                  // 5 mix
         (7, vec![Ref::Node(5, 0), Ref::Node(2, 0)]), // 6 res
-        (8, vec![Ref::Node(6, 0)]),          // 7 cls
-        (9, vec![Ref::Node(6, 0)]),          // 8 reg
+        (8, vec![Ref::Node(6, 0)]),                  // 7 cls
+        (9, vec![Ref::Node(6, 0)]),                  // 8 reg
     ];
-    let mut m = Sequential::functional(seed, layers, vec![(0, DType::F32), (1, DType::F32)], nodes, vec![Ref::Node(7, 0), Ref::Node(8, 0)]).unwrap();
+    let mut m = Sequential::functional(seed, layers, vec![(0, DType::F32), (1, DType::F32)], nodes, vec![Ref::Node(7, 0), Ref::Node(8, 0)])
+        .unwrap();
     m.compile(Compiled {
         heads: vec![
             Head {
@@ -200,7 +201,11 @@ fn attention_kernels_and_biases_keep_their_constraints() {
         ];
         let nodes = vec![(1, vec![Ref::Input(0), Ref::Input(0)]), (2, vec![Ref::Node(0, 0)]), (3, vec![Ref::Node(1, 0)])];
         let mut m = Sequential::functional(5, layers, vec![(0, DType::F32)], nodes, vec![Ref::Node(2, 0)]).unwrap();
-        m.compile(hebb::model::Compiled::new(LossFn::Builtin(Loss::MeanSquaredError, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.1)));
+        m.compile(hebb::model::Compiled::new(
+            LossFn::Builtin(Loss::MeanSquaredError, Default::default()),
+            vec![],
+            Optimizer::new(Kind::Sgd, 0.1),
+        ));
         m
     };
     let mut rng = Rng::new(3);
@@ -258,10 +263,10 @@ fn merge_inputs_of_different_ranks_broadcast_in_a_model() {
             layer("Dense", json!({"name": "out", "units": 1})),
         ];
         let nodes = vec![
-            (2, vec![Ref::Input(1)]),                    // 0 emb(label): [null, 1, 16]
-            (3, vec![Ref::Input(0), Ref::Node(0, 0)]),   // 1 z * emb: [null, 1, 16]
-            (4, vec![Ref::Node(1, 0)]),                  // 2 flat: [null, 16]
-            (5, vec![Ref::Node(2, 0)]),                  // 3 out
+            (2, vec![Ref::Input(1)]),                  // 0 emb(label): [null, 1, 16]
+            (3, vec![Ref::Input(0), Ref::Node(0, 0)]), // 1 z * emb: [null, 1, 16]
+            (4, vec![Ref::Node(1, 0)]),                // 2 flat: [null, 16]
+            (5, vec![Ref::Node(2, 0)]),                // 3 out
         ];
         let mut m = Sequential::functional(3, layers, vec![(0, DType::F32), (1, DType::F32)], nodes, vec![Ref::Node(3, 0)]).unwrap();
         m.compile(Compiled::new(LossFn::Builtin(Loss::MeanSquaredError, Default::default()), vec![], Optimizer::new(Kind::Sgd, 0.05)));
@@ -357,7 +362,11 @@ fn text_model(seed: u64, mask: bool, sgd: bool) -> Sequential {
         (8, vec![Ref::Node(5, 0)]),
     ];
     let mut m = Sequential::functional(seed, layers, vec![(0, DType::I32), (1, DType::F32)], nodes, vec![Ref::Node(6, 0)]).unwrap();
-    let opt = if sgd { Optimizer::new(Kind::Sgd, 1.0) } else { Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01) };
+    let opt = if sgd {
+        Optimizer::new(Kind::Sgd, 1.0)
+    } else {
+        Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01)
+    };
     m.compile(Compiled::new(
         LossFn::Builtin(Loss::BinaryCrossentropy, Default::default()),
         vec![(MetricFn::Builtin(Metric::BinaryAccuracy), "acc".into())],
@@ -437,7 +446,10 @@ fn sequential_add_builds_the_graph_a_functional_model_has() {
     let t = s.topo.as_ref().expect("add builds the graph");
     assert_eq!(t.inputs.len(), 1);
     assert_eq!(t.inputs[0].layer, None, "the input is declared by the first layer");
-    assert_eq!(t.nodes.iter().map(|n| (n.layer, n.inputs.clone())).collect::<Vec<_>>(), vec![(0, vec![Ref::Input(0)]), (1, vec![Ref::Node(0, 0)])]);
+    assert_eq!(
+        t.nodes.iter().map(|n| (n.layer, n.inputs.clone())).collect::<Vec<_>>(),
+        vec![(0, vec![Ref::Input(0)]), (1, vec![Ref::Node(0, 0)])]
+    );
     assert_eq!(t.outputs, vec![Ref::Node(1, 0)]);
     let f = Sequential::functional(
         3,

@@ -8,15 +8,15 @@
 
 use super::gpu_loop::Recorded;
 use super::Engine;
+use crate::backend::gpu::Gpu;
 use crate::eager::Handle;
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::autodiff;
+use crate::graph::TracedFn;
 use crate::optim::{Keyed, Optimizer};
 use crate::tensor::{DType, Tensor};
-use crate::backend::gpu::Gpu;
-use crate::graph::TracedFn;
-use std::sync::Arc;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Distinct handles in order of first appearance, and each position's index among them (the
 /// order `trace_watch` numbers its inputs in).
@@ -214,7 +214,15 @@ impl Engine {
     /// takes one step of `opt` on the watched variables (`keys` their identities) that the value
     /// depends on. On WebGPU the step is planned and run there (see [`super::gpu_loop`]);
     /// otherwise on the CPU. Returns the cost when `return_cost`.
-    pub fn minimize_end(&mut self, op: &str, watch: &[Handle], keys: &[u64], output: Handle, opt: Optimizer, return_cost: bool) -> Result<Option<Handle>> {
+    pub fn minimize_end(
+        &mut self,
+        op: &str,
+        watch: &[Handle],
+        keys: &[u64],
+        output: Handle,
+        opt: Optimizer,
+        return_cost: bool,
+    ) -> Result<Option<Handle>> {
         let (f, uniq, reached, ukeys) = self.end_scalar(op, watch, keys, output)?;
         let rec = |f| Recorded { f, watch: &uniq, reached: &reached, keys: &ukeys };
         let gpu = if opt.clip.is_none() { self.loop_gpu(&f, &ukeys) } else { None };

@@ -4,6 +4,7 @@
 //! A synchronous read that comes first computes the value on the CPU instead, from the mirrored
 //! weights (see [`Engine::force`]), so both kinds of read always give the model's value.
 
+use super::gpu_loop::LoopPart;
 use super::Engine;
 use crate::backend::gpu::plan::GpuPlan;
 use crate::backend::gpu::{Gpu, Readback};
@@ -12,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::model::gpu_run;
 use crate::model::trainer;
 use crate::tensor::{DType, Tensor};
-use super::gpu_loop::LoopPart;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -46,11 +46,24 @@ impl Drop for SharedRead {
 
 /// How a synchronous read computes the value on the CPU instead of waiting for the GPU.
 enum Fallback {
-    Predict { model: u32, x: Rc<Tensor>, batch: usize },
-    Evaluate { model: u32, x: Rc<Tensor>, y: Rc<Tensor>, batch: usize, k: usize },
+    Predict {
+        model: u32,
+        x: Rc<Tensor>,
+        batch: usize,
+    },
+    Evaluate {
+        model: u32,
+        x: Rc<Tensor>,
+        y: Rc<Tensor>,
+        batch: usize,
+        k: usize,
+    },
     /// A custom loop's variable, value or gradient (see [`super::gpu_loop`]): the loop's log is
     /// replayed.
-    Loop { lid: u64, part: LoopPart },
+    Loop {
+        lid: u64,
+        part: LoopPart,
+    },
 }
 
 impl Fallback {

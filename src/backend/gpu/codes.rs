@@ -47,7 +47,11 @@ mod tests {
         let start = src.find(&format!("fn {f}(")).expect("the function is in the shader");
         let body = &src[start..];
         let end = body.find("\n}").expect("the function ends");
-        body[..end].lines().filter_map(|l| l.trim().strip_prefix("case ")).map(|l| l.split(':').next().unwrap_or("").trim().to_string()).collect()
+        body[..end]
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("case "))
+            .map(|l| l.split(':').next().unwrap_or("").trim().to_string())
+            .collect()
     }
 
     #[test]

@@ -41,8 +41,12 @@ impl Kernel {
     fn source(self) -> String {
         let body = match self {
             Kernel::Unary => return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/unary.wgsl")),
-            Kernel::Binary => return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/binary.wgsl")),
-            Kernel::Select => return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/select.wgsl")),
+            Kernel::Binary => {
+                return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/binary.wgsl"))
+            }
+            Kernel::Select => {
+                return format!("{COMMON}\n{}\n{ELEMENTWISE}\n{}", codes::wgsl(), include_str!("../../../shaders/select.wgsl"))
+            }
             Kernel::Dropout => include_str!("../../../shaders/dropout.wgsl"),
             Kernel::MatMul => include_str!("../../../shaders/matmul.wgsl"),
             Kernel::MatMulDirect => include_str!("../../../shaders/matmul_direct.wgsl"),
@@ -84,7 +88,13 @@ impl Kernel {
     pub fn bindings(self) -> usize {
         match self {
             Kernel::Fill | Kernel::Constraint => 1,
-            Kernel::Unary | Kernel::Dropout | Kernel::ReduceRows | Kernel::ReduceWide | Kernel::Copy | Kernel::Accumulate | Kernel::Window => 2,
+            Kernel::Unary
+            | Kernel::Dropout
+            | Kernel::ReduceRows
+            | Kernel::ReduceWide
+            | Kernel::Copy
+            | Kernel::Accumulate
+            | Kernel::Window => 2,
             Kernel::Binary | Kernel::MatMul | Kernel::MatMulDirect | Kernel::Gather | Kernel::Xent => 3,
             Kernel::Select | Kernel::XentGrad => 4,
             Kernel::Optimizer => 5,

@@ -44,7 +44,8 @@ impl Engine {
         let mut rb = lp.gpu.readback(&mut enc, &parts);
         lp.gpu.submit(enc.finish());
         rb.start();
-        lp.checkpoint = Some(Checkpoint { step: lp.steps, rb: Some(rb), data: None, slots, grads: grads.into_iter().map(|g| g.0).collect() });
+        lp.checkpoint =
+            Some(Checkpoint { step: lp.steps, rb: Some(rb), data: None, slots, grads: grads.into_iter().map(|g| g.0).collect() });
     }
 
     /// Takes loop `lid`'s checkpoint into the CPU values if it has arrived.
@@ -146,7 +147,9 @@ impl Engine {
         for (h, part) in mine {
             let t = match part {
                 LoopPart::Var(j) => base.get(j).map(|t| (**t).clone()),
-                LoopPart::Cost(s) => got.costs.get(&s).copied().or_else(|| self.pending.get(&h)?.gpu_value(self.gpu.as_deref())).map(Tensor::scalar),
+                LoopPart::Cost(s) => {
+                    got.costs.get(&s).copied().or_else(|| self.pending.get(&h)?.gpu_value(self.gpu.as_deref())).map(Tensor::scalar)
+                }
                 LoopPart::Grad(s, j) => got.grads.get(&s).and_then(|g| g.get(j)).cloned(),
             };
             if let Some(t) = t {
@@ -175,7 +178,8 @@ impl Engine {
                     .enumerate()
                     // A watched tensor the value does not depend on: any of its shape does.
                     .map(|(k, &h)| {
-                        (!trained.contains(&k)).then(|| self.rt.get_rc(h).unwrap_or_else(|_| Rc::new(Tensor::zeros(&f.graph.nodes[f.inputs[k]].shape))))
+                        (!trained.contains(&k))
+                            .then(|| self.rt.get_rc(h).unwrap_or_else(|_| Rc::new(Tensor::zeros(&f.graph.nodes[f.inputs[k]].shape))))
                     })
                     .collect();
                 let args: Vec<&Tensor> = (0..watch.len())
@@ -186,16 +190,16 @@ impl Engine {
                     .collect();
                 let (value, grads) = autodiff::value_and_grads("custom loop", &f, &args, None, &mut rng)?;
                 out.costs.insert(e.step, value.data.first().copied().unwrap_or(f32::NAN));
-                let gs = trained
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &k)| grads[k].clone().unwrap_or_else(|| Tensor::zeros(&vars[j].shape)))
-                    .collect();
+                let gs =
+                    trained.iter().enumerate().map(|(j, &k)| grads[k].clone().unwrap_or_else(|| Tensor::zeros(&vars[j].shape))).collect();
                 out.grads.insert(e.step, gs);
             }
             if let Some((from, lr)) = e.apply {
-                let keyed = opt.and_then(|o| self.optimizers.get_mut(&o)).ok_or_else(|| Error::arg("applyGradients", "the optimizer was disposed"))?;
-                let gs = out.grads.get(&from).ok_or_else(|| Error::arg("applyGradients", "the gradients of this update are no longer known"))?;
+                let keyed = opt
+                    .and_then(|o| self.optimizers.get_mut(&o))
+                    .ok_or_else(|| Error::arg("applyGradients", "the optimizer was disposed"))?;
+                let gs =
+                    out.grads.get(&from).ok_or_else(|| Error::arg("applyGradients", "the gradients of this update are no longer known"))?;
                 if keyed.opt.schedule.is_none() {
                     keyed.opt.lr = lr;
                 }
