@@ -48,13 +48,18 @@ fn adam() -> Optimizer {
 
 /// One `optimizer.minimize(() => mean((x·w + b - y)²), true, [w, b])`, as the JS side records it.
 fn step(e: &mut Engine, l: &Loop, symbolic: bool) -> u32 {
-    e.grad_begin("minimize", &[l.w, l.b], symbolic).unwrap();
+    let loss = record(e, l, "minimize", symbolic);
+    e.minimize_end("minimize", &[l.w, l.b], &[1, 2], loss, adam(), true).unwrap().expect("the cost was asked for")
+}
+
+/// Opens the recording `op` makes and records f = mean((x·w + b - y)²) in it; returns f's value.
+fn record(e: &mut Engine, l: &Loop, op: &str, symbolic: bool) -> u32 {
+    e.grad_begin(op, &[l.w, l.b], symbolic).unwrap();
     let xw = e.rt.matmul(l.x, l.w, false, false).unwrap();
     let z = e.rt.add(xw, l.b).unwrap();
     let d = e.rt.sub(z, l.y).unwrap();
     let sq = e.rt.mul(d, d).unwrap();
-    let loss = e.rt.mean_all(sq).unwrap();
-    e.minimize_end("minimize", &[l.w, l.b], &[1, 2], loss, adam(), true).unwrap().expect("the cost was asked for")
+    e.rt.mean_all(sq).unwrap()
 }
 
 fn wait(e: &mut Engine, gpu: &Gpu, h: u32) {
@@ -200,12 +205,7 @@ fn a_long_loop_over_one_batch_is_logged_once_and_replayed_on_a_synchronous_read(
 
 /// `tf.variableGrads(f)` as the JS side records it: [value, grad of w, grad of b].
 fn grads(e: &mut Engine, l: &Loop, symbolic: bool) -> Vec<u32> {
-    e.grad_begin("variableGrads", &[l.w, l.b], symbolic).unwrap();
-    let xw = e.rt.matmul(l.x, l.w, false, false).unwrap();
-    let z = e.rt.add(xw, l.b).unwrap();
-    let d = e.rt.sub(z, l.y).unwrap();
-    let sq = e.rt.mul(d, d).unwrap();
-    let loss = e.rt.mean_all(sq).unwrap();
+    let loss = record(e, l, "variableGrads", symbolic);
     e.grads_end("variableGrads", &[l.w, l.b], &[1, 2], loss).unwrap()
 }
 

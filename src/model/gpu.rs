@@ -131,6 +131,33 @@ pub struct GpuModel {
     opt_words: [u32; RECORD_WORDS],
 }
 
+/// The fused optimizer update over `arena` (optimizer.wgsl): its pipeline, its uniform record
+/// (written before each step) and the bind group of the weights, gradients and three slot
+/// buffers, all of the arena's layout.
+pub(crate) fn optimizer_update(
+    gpu: &Gpu,
+    arena: &ParamArena,
+    grads: &wgpu::Buffer,
+    slots: &[wgpu::Buffer],
+    label: &str,
+) -> (wgpu::ComputePipeline, wgpu::Buffer, wgpu::BindGroup) {
+    let pipeline = gpu.pipeline(Kernel::Optimizer);
+    let params = gpu.uniform(1);
+    let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[
+            wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: arena.buf.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 2, resource: grads.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 3, resource: slots[0].as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 4, resource: slots[1].as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 5, resource: slots[2].as_entire_binding() },
+        ],
+    });
+    (pipeline, params, bind)
+}
+
 pub(crate) fn zeroed(gpu: &Gpu, elements: u64, label: &str) -> wgpu::Buffer {
     gpu.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
@@ -167,20 +194,7 @@ impl GpuModel {
         let k = model.compiled.as_ref().map(|c| c.num_values()).unwrap_or(1);
         let acc = zeroed(gpu, 3 * REGION, "sums");
         let vals = zeroed(gpu, 64, "step values");
-        let opt_pipeline = gpu.pipeline(Kernel::Optimizer);
-        let opt_params = gpu.uniform(1);
-        let opt_bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("optimizer"),
-            layout: &opt_pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: opt_params.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: arena.buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: grads.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: slots[0].as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 4, resource: slots[1].as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 5, resource: slots[2].as_entire_binding() },
-            ],
-        });
+        let (opt_pipeline, opt_params, opt_bind) = optimizer_update(gpu, &arena, &grads, &slots, "optimizer");
         let accum_pipeline = gpu.pipeline(Kernel::Accumulate);
         let constraints = Constraints::new(gpu, model, &arena, &trained);
         let mut order = trained.clone();

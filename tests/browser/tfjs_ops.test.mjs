@@ -9,6 +9,26 @@ import { openBoth } from './surface/both.mjs';
 
 const b = useBrowser({ label: 'tfjs ops' });
 
+/**
+ * The page with both libraries, and `window.onBoth(run)`: `run(lib)` on TF.js, then on Hebb on
+ * the CPU and on WebGPU; resolves to {want, got: {cpu, webgpu}}.
+ */
+async function openWithBackends() {
+  const page = await openBoth(b);
+  await page.evaluate(() => {
+    window.onBoth = async (run) => {
+      const want = await run(window.tfjs);
+      const got = {};
+      for (const backend of ['cpu', 'webgpu']) {
+        await window.tf.setBackend(backend);
+        got[backend] = await run(window.tf);
+      }
+      return { want, got };
+    };
+  });
+  return page;
+}
+
 /** Compares two results: {shape, dtype, values} records, plain JSON, or {error}. */
 function same(name, got, want) {
   if (want && want.error !== undefined) {
@@ -120,7 +140,7 @@ test('tf.buffer / TensorBuffer and tensor.buffer(), bufferSync() as in TF.js', {
 });
 
 test('moments, tile, split, clone, tensor5d/6d and the new Tensor methods give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
-  const page = await openBoth(b);
+  const page = await openWithBackends();
   const r = await page.evaluate(async () => {
     let seed = 7;
     const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 4 - 2; };
@@ -183,12 +203,7 @@ test('moments, tile, split, clone, tensor5d/6d and the new Tensor methods give T
       out.errors = errs;
       return out;
     };
-    const want = runAll(window.tfjs);
-    const got = {};
-    for (const backend of ['cpu', 'webgpu']) {
-      await tf.setBackend(backend);
-      got[backend] = runAll(tf);
-    }
+    const { want, got } = await window.onBoth(runAll);
     let frames = 0;
     await tf.nextFrame();
     frames++;
@@ -328,7 +343,7 @@ test('tf.math.confusionMatrix, tf.env, tf.engine scopes and variables, tf.time, 
 });
 
 test('the trig and hyperbolic family, erf, expm1, isFinite, isInf, logSigmoid, mod and step give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
-  const page = await openBoth(b);
+  const page = await openWithBackends();
   const r = await page.evaluate(async () => {
     let seed = 11;
     const rnd = (lo, hi) => { seed = (seed * 16807) % 2147483647; return lo + (seed / 2147483647) * (hi - lo); };
@@ -359,13 +374,7 @@ test('the trig and hyperbolic family, erf, expm1, isFinite, isInf, logSigmoid, m
       out.step = [rec(l.step(l.tensor([-2, 0, 0.5, 3]))), rec(l.step(l.tensor([-2, 0, 0.5, 3]), 0.25))];
       return out;
     };
-    const want = runAll(window.tfjs);
-    const got = {};
-    for (const backend of ['cpu', 'webgpu']) {
-      await tf.setBackend(backend);
-      got[backend] = runAll(tf);
-    }
-    return { want, got };
+    return window.onBoth(runAll);
   });
   for (const [backend, got] of Object.entries(r.got)) {
     for (const [name, want] of Object.entries(r.want)) {

@@ -223,21 +223,12 @@ export function setSeed(seed) { engine.set_seed(seed); }
 
 export function tidy(nameOrFn, maybeFn) {
   const fn = typeof nameOrFn === 'function' ? nameOrFn : maybeFn;
-  scopes.push([]);
+  _startScope();
   let result;
   try {
     result = fn();
   } finally {
-    const created = scopes.pop();
-    const keepSet = new Set();
-    collect(result, keepSet);
-    for (const t of created) {
-      if (keepSet.has(t) || t._kept) {
-        if (scopes.length) scopes[scopes.length - 1].push(t);
-      } else {
-        t.dispose();
-      }
-    }
+    _endScope(result);
   }
   if (result instanceof Promise) throw new Error('tidy: the function must not be async (it returned a Promise)');
   return result;

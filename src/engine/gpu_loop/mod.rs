@@ -22,11 +22,11 @@ mod sync;
 use super::pending::PendingEntry;
 use super::Engine;
 use crate::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
-use crate::backend::gpu::{Gpu, Kernel, Readback, RECORD_WORDS};
+use crate::backend::gpu::{Gpu, Readback, RECORD_WORDS};
 use crate::eager::Handle;
 use crate::error::{Error, Result};
 use crate::graph::{autodiff, Graph, Node, NodeId, TracedFn};
-use crate::model::gpu::zeroed;
+use crate::model::gpu::{optimizer_update, zeroed};
 use crate::ops::Op;
 use crate::optim::{Keyed, Optimizer};
 use crate::tensor::{DType, Tensor};
@@ -158,20 +158,7 @@ impl GpuLoop {
         let n = arena.len() as u64;
         let grads = zeroed(gpu, n, "custom loop gradients");
         let slots: Vec<wgpu::Buffer> = (0..3).map(|_| zeroed(gpu, n, "custom loop optimizer slot")).collect();
-        let opt_pipeline = gpu.pipeline(Kernel::Optimizer);
-        let opt_params = gpu.uniform(1);
-        let opt_bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("custom loop optimizer"),
-            layout: &opt_pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: opt_params.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: arena.buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: grads.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: slots[0].as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 4, resource: slots[1].as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 5, resource: slots[2].as_entire_binding() },
-            ],
-        });
+        let (opt_pipeline, opt_params, opt_bind) = optimizer_update(gpu, &arena, &grads, &slots, "custom loop optimizer");
         Ok(GpuLoop {
             gpu: gpu.clone(),
             watch,
