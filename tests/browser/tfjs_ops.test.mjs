@@ -383,3 +383,123 @@ test('the trig and hyperbolic family, erf, expm1, isFinite, isInf, logSigmoid, m
     }
   }
 });
+
+test('pad, mirrorPad, reverse, cumsum, meshgrid, outerProduct, eye, broadcastArgs, norm, logSumExp, all/any, logicalXor, prelu give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends();
+  const r = await page.evaluate(async () => {
+    let seed = 5;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 4 - 2; };
+    const arr = (n) => Array.from({ length: n }, rnd);
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const runAll = (l) => {
+      seed = 5;
+      const x = l.tensor(arr(2 * 7 * 3), [2, 7, 3]);
+      const m = l.tensor(arr(33), [33]);
+      const w = l.tensor(arr(12), [3, 4]);
+      const out = {
+        pad: [rec(l.pad(x, [[1, 0], [0, 2], [1, 1]])), rec(l.pad(m, [[3, 1]], 2.5)), rec(x.pad([[0, 0], [1, 1], [0, 0]]))],
+        padInt: [rec(l.pad(l.tensor([[1, 2]], [1, 2], 'int32'), [[1, 1], [0, 1]], 7))],
+        mirrorReflect: [rec(l.mirrorPad(w, [[2, 1], [3, 2]], 'reflect'))],
+        mirrorSymmetric: [rec(l.mirrorPad(w, [[3, 0], [1, 4]], 'symmetric'))],
+        reverse: [rec(l.reverse(x)), rec(l.reverse(x, 1)), rec(l.reverse(x, [0, 2])), rec(l.reverse1d(m))],
+        cumsum: [rec(l.cumsum(m)), rec(l.cumsum(x, 1)), rec(l.cumsum(x, 1, true)), rec(l.cumsum(x, 2, false, true)), rec(l.cumsum(x, 2, true, true))],
+        cumsumInt: [rec(l.cumsum(l.tensor([1, 2, 3, 4], [4], 'int32')))],
+        meshgrid: [...l.meshgrid(l.tensor([1, 2, 3]), l.tensor([4, 5])).map(rec), ...l.meshgrid(l.tensor([1, 2, 3]), l.tensor([4, 5]), { indexing: 'ij' }).map(rec)],
+        outer: [rec(l.outerProduct(l.tensor([1, 2, 3]), l.tensor([4, 5])))],
+        eye: [rec(l.eye(3)), rec(l.eye(2, 4)), rec(l.eye(2, 2, [3]))],
+        broadcastArgs: [rec(l.broadcastArgs(l.tensor([2, 1, 3], [3], 'int32'), l.tensor([4, 1], [2], 'int32')))],
+        norm: [rec(l.norm(x)), rec(l.norm(m, 1)), rec(l.norm(m, Infinity)), rec(l.norm(m, -Infinity)), rec(l.norm(x, 'euclidean', 2)), rec(l.norm(w, 'fro', [0, 1])), rec(l.norm(w, 1, [0, 1])), rec(l.norm(w, Infinity, [0, 1])), rec(l.norm(x, 2, 1, true)), rec(l.euclideanNorm(w, 0))],
+        logSumExp: [rec(l.logSumExp(x)), rec(l.logSumExp(x, 1)), rec(l.logSumExp(x, [0, 2], true)), rec(l.logSumExp(l.tensor([1000, 1000.5])))],
+        allAny: [rec(l.all(l.tensor([[true, false], [true, true]]), 1)), rec(l.any(l.tensor([[false, false], [true, false]]), 1)), rec(l.all(l.tensor([true, true, false]))), rec(l.any(l.tensor([false, false, false]), 0, true))],
+        xor: [rec(l.logicalXor(l.tensor([true, true, false, false]), l.tensor([true, false, true, false])))],
+        prelu: [rec(l.prelu(w, l.tensor([0.1, 0.2, 0.3, 0.4]))), rec(w.prelu(0.25))],
+        grads: [
+          rec(l.grad((v) => l.pad(v, [[1, 1], [2, 0], [0, 1]]).mul(l.range(0, 4 * 9 * 4).reshape([4, 9, 4])).sum())(x)),
+          // TF.js's mirrorPad gradient keeps only the centre (it drops what the reflected copies
+          // received); Hebb sums them, as TensorFlow does: compared with the same padding written
+          // as gathers, whose gradient TF.js computes in full.
+          rec(l === window.tfjs
+            ? l.grad((v) => l.gather(l.gather(v, l.tensor([2, 1, 0, 1, 2, 1], [6], 'int32'), 0), l.tensor([3, 2, 1, 0, 1, 2, 3, 2, 1], [9], 'int32'), 1).square().sum())(w)
+            : l.grad((v) => l.mirrorPad(v, [[2, 1], [3, 2]], 'reflect').square().sum())(w)),
+          rec(l.grad((v) => l.reverse(v, 1).mul(l.range(0, 42).reshape([2, 7, 3])).sum())(x)),
+          rec(l.grad((v) => l.cumsum(v, 2, true, true).square().sum())(x)),
+          rec(l.grad((v) => l.norm(v))(w)),
+          rec(l.grad((v) => l.logSumExp(v, 1).sum())(w)),
+          rec(l.grad((v) => l.prelu(v, 0.3).mul(l.range(0, 12).reshape([3, 4])).sum())(w)),
+        ],
+      };
+      const errs = {};
+      for (const [k, f] of Object.entries({
+        mirrorTooBig: () => l.mirrorPad(w, [[3, 0], [0, 0]], 'reflect'),
+        normOrd: () => l.norm(w, 'nuc', [0, 1]),
+        normP: () => l.norm(m, 3),
+        allFloat: () => l.all(m),
+        outerRank: () => l.outerProduct(w, m),
+        broadcast: () => l.broadcastArgs(l.tensor([2, 3], [2], 'int32'), l.tensor([4], [1], 'int32')),
+      })) {
+        try { f(); errs[k] = null; } catch (e) { errs[k] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    const out = await window.onBoth(runAll);
+    // A padding that is not a [before, after] pair: TF.js pads anyway; Hebb says what is wrong.
+    try { tf.pad(tf.zeros([2, 2]), [[1], [1, 1]]); out.padPair = null; } catch (e) { out.padPair = e.message; }
+    return out;
+  });
+  assert.equal(r.padPair, 'Invalid number of paddings. Must be length of 2 each.');
+  for (const [backend, got] of Object.entries(r.got)) {
+    for (const [name, want] of Object.entries(r.want)) {
+      if (name === 'errors') {
+        assert.deepEqual(got[name], want, `${backend}: errors`);
+        continue;
+      }
+      assert.equal(got[name]?.length, want.length, `${backend}: ${name}: number of results`);
+      want.forEach((w, i) => same(`${backend}: ${name} [${i}]`, got[name][i], w));
+    }
+  }
+});
+
+test('topk, unique, multinomial and the async ops (whereAsync, booleanMaskAsync, setdiff1dAsync, inTopKAsync) as in TF.js', { timeout: 90_000 }, async () => {
+  const page = await openWithBackends();
+  const r = await page.evaluate(async () => {
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const runAll = async (l) => {
+      const x = l.tensor([[3, 1, 4, 1, 5, 9, 2, 6], [2, 7, 1, 8, 2, 8, 1, 8]]);
+      const t1 = l.topk(x, 3);
+      const t2 = x.topk(8, true);
+      const t3 = l.topk(l.tensor([5, 2, 7, 2]), 2, false);
+      const u1 = l.unique(l.tensor([1, 1, 2, 4, 4, 4, 7, 8, 8]));
+      const u2 = l.unique(l.tensor([[1, 0, 0], [1, 0, 0], [2, 0, 0]]), 0);
+      const u3 = l.unique(l.tensor([[1, 0, 1], [1, 0, 1], [2, 0, 2]]), 1);
+      const w = await l.whereAsync(l.tensor([[true, false], [false, true], [true, true]]));
+      const bm = await l.booleanMaskAsync(l.tensor([[1, 2], [3, 4], [5, 6]]), l.tensor([true, false, true]));
+      const bm2 = await l.booleanMaskAsync(l.tensor([[[1], [2]], [[3], [4]]]), l.tensor([[true, false], [false, true]]), 0);
+      const [sd, si] = await l.setdiff1dAsync(l.tensor([1, 2, 3, 4, 5, 6]), l.tensor([2, 4, 7]));
+      const itk = await l.inTopKAsync(l.tensor([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]]), l.tensor([1, 2, 0], [3], 'int32'), 2);
+      return {
+        topk: [t1.values, t1.indices, t2.values, t2.indices, t3.values, t3.indices].map(rec),
+        unique: [u1.values, u1.indices, u2.values, u2.indices, u3.values, u3.indices].map(rec),
+        async: [w, bm, bm2, sd, si, itk].map(rec),
+      };
+    };
+    const out = await window.onBoth(runAll);
+    // multinomial: Hebb draws from its own stream: the frequencies follow the probabilities, and a
+    // seed repeats the draws.
+    const probs = [0.1, 0.6, 0.3];
+    const draws = Array.from(tf.multinomial(tf.tensor([probs]), 3000, 7, true).dataSync());
+    const freq = probs.map((_, c) => draws.filter((d) => d === c).length / draws.length);
+    const again = Array.from(tf.multinomial(tf.tensor([probs]), 3000, 7, true).dataSync());
+    const fromLogits = tf.multinomial(tf.tensor([[0, 0, 50], [50, 0, 0]]), 5, 1);
+    out.multinomial = { freq, repeat: again.every((d, i) => d === draws[i]), logits: Array.from(fromLogits.dataSync()), shape: fromLogits.shape, dtype: fromLogits.dtype, oneD: tf.multinomial(tf.tensor([1, 2]), 4).shape };
+    return out;
+  });
+  for (const [backend, got] of Object.entries(r.got)) {
+    for (const [name, want] of Object.entries(r.want)) want.forEach((w, i) => same(`${backend}: ${name} [${i}]`, got[name][i], w));
+  }
+  const m = r.multinomial;
+  [0.1, 0.6, 0.3].forEach((p, c) => assert.ok(Math.abs(m.freq[c] - p) < 0.04, `multinomial: class ${c} drawn ${m.freq[c]}, expected about ${p}`));
+  assert.ok(m.repeat, 'a seed repeats the draws');
+  assert.deepEqual(m.logits, [2, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
+  assert.deepEqual([m.shape, m.dtype, m.oneD], [[2, 5], 'int32', [4]]);
+});

@@ -249,3 +249,16 @@ export async function pictures(canvas: HTMLCanvasElement): Promise<number> {
   tf.dispose([img, cm, t, result]);
   return bytes.length + wallMs + (prod ? 1 : 0);
 }
+
+export async function moreOps(x: tf.Tensor): Promise<number> {
+  const p = tf.pad(x, [[1, 1], [0, 2]], 0.5).mirrorPad([[1, 1], [1, 1]], 'reflect');
+  const c = tf.cumsum(tf.reverse(p, 1), 1, false, true);
+  const { values, indices } = tf.topk(c, 2);
+  const n = tf.norm(c, 'fro', [0, 1]).add(tf.logSumExp(c, 1).sum());
+  const [gx, gy] = tf.meshgrid(tf.range(0, 3), tf.range(0, 2), { indexing: 'ij' });
+  const draws = tf.multinomial(tf.tensor([[0.2, 0.8]]), 10, 3, true);
+  const coords = await tf.whereAsync(tf.all(tf.tensor([[true, false]]), 1));
+  const [diff, at] = await tf.setdiff1dAsync(tf.tensor([1, 2, 3]), tf.tensor([2]));
+  tf.dispose([p, c, values, indices, n, gx, gy, draws, coords, diff, at, tf.eye(2), tf.outerProduct([1, 2], [3, 4])]);
+  return tf.util.sizeFromShape(x.shape);
+}

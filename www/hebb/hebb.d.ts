@@ -2,7 +2,7 @@
 
 export type DataType = 'float32' | 'int32' | 'bool';
 export type Rank = number;
-export type TensorLike = number | boolean | number[] | number[][] | number[][][] | number[][][][] | Float32Array | Int32Array | Uint8Array;
+export type TensorLike = number | boolean | number[] | number[][] | number[][][] | number[][][][] | number[][][][][] | number[][][][][][] | boolean[] | boolean[][] | boolean[][][] | Float32Array | Int32Array | Uint8Array;
 export type TensorOrLike = Tensor | TensorLike;
 
 export declare class Tensor {
@@ -53,6 +53,17 @@ export declare class Tensor {
   tan(): Tensor; asin(): Tensor; acos(): Tensor; atan(): Tensor; sinh(): Tensor; cosh(): Tensor; asinh(): Tensor;
   acosh(): Tensor; atanh(): Tensor; erf(): Tensor; expm1(): Tensor; isFinite(): Tensor; isInf(): Tensor;
   logSigmoid(): Tensor; mod(b: TensorOrLike): Tensor; step(alpha?: number): Tensor;
+  pad(paddings: Array<[number, number]>, constantValue?: number): Tensor;
+  mirrorPad(paddings: Array<[number, number]>, mode: 'reflect' | 'symmetric'): Tensor;
+  reverse(axis?: number | number[]): Tensor;
+  cumsum(axis?: number, exclusive?: boolean, reverse?: boolean): Tensor;
+  norm(ord?: number | 'euclidean' | 'fro', axis?: number | number[] | null, keepDims?: boolean): Tensor;
+  euclideanNorm(axis?: number | number[] | null, keepDims?: boolean): Tensor;
+  logSumExp(axis?: number | number[] | null, keepDims?: boolean): Tensor;
+  all(axis?: number | number[] | null, keepDims?: boolean): Tensor; any(axis?: number | number[] | null, keepDims?: boolean): Tensor;
+  logicalXor(b: TensorOrLike): Tensor; prelu(alpha: TensorOrLike): Tensor;
+  topk(k?: number, sorted?: boolean): { values: Tensor; indices: Tensor };
+  unique(axis?: number): { values: Tensor; indices: Tensor };
 }
 
 /** A mutable array of values with a shape (tf.buffer); toTensor() makes a tensor of it. */
@@ -97,6 +108,45 @@ export declare function logSigmoid(x: TensorOrLike): Tensor;
 export declare function mod(a: TensorOrLike, b: TensorOrLike): Tensor;
 /** 1 where x > 0, else alpha. */
 export declare function step(x: TensorOrLike, alpha?: number): Tensor;
+type Paddings = Array<[number, number]>;
+/** [before, after] per axis, filled with constantValue. */
+export declare function pad(x: TensorOrLike, paddings: Paddings, constantValue?: number): Tensor;
+export declare function pad1d(x: TensorOrLike, paddings: [number, number], constantValue?: number): Tensor;
+export declare function pad2d(x: TensorOrLike, paddings: Paddings, constantValue?: number): Tensor;
+export declare function pad3d(x: TensorOrLike, paddings: Paddings, constantValue?: number): Tensor;
+export declare function pad4d(x: TensorOrLike, paddings: Paddings, constantValue?: number): Tensor;
+export declare function mirrorPad(x: TensorOrLike, paddings: Paddings, mode: 'reflect' | 'symmetric'): Tensor;
+export declare function reverse(x: TensorOrLike, axis?: number | number[]): Tensor;
+export declare function reverse1d(x: TensorOrLike): Tensor;
+export declare function reverse2d(x: TensorOrLike, axis?: number | number[]): Tensor;
+export declare function reverse3d(x: TensorOrLike, axis?: number | number[]): Tensor;
+export declare function reverse4d(x: TensorOrLike, axis?: number | number[]): Tensor;
+export declare function cumsum(x: TensorOrLike, axis?: number, exclusive?: boolean, reverse?: boolean): Tensor;
+export declare function meshgrid(x?: TensorOrLike, y?: TensorOrLike, options?: { indexing?: 'xy' | 'ij' }): Tensor[];
+export declare function outerProduct(v1: TensorOrLike, v2: TensorOrLike): Tensor;
+export declare function eye(numRows: number, numColumns?: number, batchShape?: number[], dtype?: DataType): Tensor;
+export declare function broadcastArgs(s0: TensorOrLike, s1: TensorOrLike): Tensor;
+export declare function norm(x: TensorOrLike, ord?: number | 'euclidean' | 'fro', axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function euclideanNorm(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function logSumExp(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function all(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function any(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function logicalXor(a: TensorOrLike, b: TensorOrLike): Tensor;
+export declare function prelu(x: TensorOrLike, alpha: TensorOrLike): Tensor;
+export declare function upcastType(a: string, b: string): string;
+export declare function sumOutType(type: string): string;
+export declare function rand(shape: number[], randFunction: () => number, dtype?: DataType): Tensor;
+export declare function randomUniformInt(shape: number[], minval: number, maxval: number, seed?: number): Tensor;
+export declare function randomStandardNormal(shape: number[], dtype?: DataType, seed?: number): Tensor;
+/** The k largest values along the last axis, largest first, and their indices. */
+export declare function topk(x: TensorOrLike, k?: number, sorted?: boolean): { values: Tensor; indices: Tensor };
+export declare function unique(x: TensorOrLike, axis?: number): { values: Tensor; indices: Tensor };
+/** Class indices drawn per row (Hebb's own random stream: a seed repeats Hebb's draws). */
+export declare function multinomial(logits: TensorOrLike, numSamples: number, seed?: number, normalized?: boolean): Tensor;
+export declare function whereAsync(condition: TensorOrLike): Promise<Tensor>;
+export declare function booleanMaskAsync(tensor: TensorOrLike, mask: TensorOrLike, axis?: number): Promise<Tensor>;
+export declare function setdiff1dAsync(x: TensorOrLike, y: TensorOrLike): Promise<[Tensor, Tensor]>;
+export declare function inTopKAsync(predictions: TensorOrLike, targets: TensorOrLike, k?: number): Promise<Tensor>;
 /** Resolves at the browser's next animation frame. */
 export declare function nextFrame(): Promise<void>;
 type PixelData = { data: Uint8Array; width: number; height: number };

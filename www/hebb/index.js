@@ -26,6 +26,12 @@ export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from
 export { layerToKeras as _layerToKeras, layerFromKeras as _layerFromKeras } from './keras_json.js';
 export { data } from './data.js';
 export { util } from './util.js';
+export {
+  pad, pad1d, pad2d, pad3d, pad4d, mirrorPad, reverse, reverse1d, reverse2d, reverse3d, reverse4d, cumsum, meshgrid,
+  outerProduct, eye, broadcastArgs, norm, euclideanNorm, logSumExp, all, any, logicalXor, prelu, upcastType,
+  sumOutType, rand, randomUniformInt, randomStandardNormal,
+} from './ops_shape.js';
+export { topk, unique, multinomial, whereAsync, booleanMaskAsync, setdiff1dAsync, inTopKAsync } from './ops_data.js';
 export { browser } from './browser.js';
 export { env, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables } from './env.js';
 // Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
