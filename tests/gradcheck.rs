@@ -292,3 +292,32 @@ fn sliding_windows() {
         g.reduce(ReduceKind::Max, cols, &[3], false).unwrap()
     });
 }
+
+/// TF.js's neural-net ops on tensors (hebb::ops::window_ops): conv2d, depthwise and transposed
+/// convolutions and both poolings, over odd sizes, strides, dilations and paddings.
+#[test]
+fn window_ops() {
+    use hebb::ops::window_ops::{self, Pad};
+    let same = Pad::Named("same".into());
+    let valid = Pad::Named("valid".into());
+    check("conv2d same stride 2", &[(&[2, 5, 7, 3], any), (&[3, 2, 3, 4], any)], |g, x| {
+        window_ops::conv2d(g, "conv2d", x[0], x[1], [2, 2], [1, 1], &same).unwrap()
+    });
+    check("conv2d valid dilated", &[(&[1, 7, 6, 2], any), (&[2, 2, 2, 3], any)], |g, x| {
+        window_ops::conv2d(g, "conv2d", x[0], x[1], [1, 1], [2, 2], &valid).unwrap()
+    });
+    check("conv2d pad 1 rank 3", &[(&[4, 5, 2], any), (&[3, 3, 2, 2], any)], |g, x| {
+        window_ops::conv2d(g, "conv2d", x[0], x[1], [1, 2], [1, 1], &Pad::Each(1)).unwrap()
+    });
+    check("depthwiseConv2d", &[(&[2, 6, 5, 3], any), (&[3, 2, 3, 2], any)], |g, x| {
+        window_ops::depthwise_conv2d(g, "depthwiseConv2d", x[0], x[1], [1, 2], [1, 1], &same).unwrap()
+    });
+    check("conv2dTranspose", &[(&[2, 3, 4, 3], any), (&[3, 3, 2, 3], any)], |g, x| {
+        window_ops::conv2d_transpose(g, "conv2dTranspose", x[0], x[1], [6, 8], [2, 2], &same).unwrap()
+    });
+    // Windows that do not overlap, so no two values tie within the finite difference.
+    check("maxPool", &[(&[1, 7, 5, 2], any)], |g, x| window_ops::pool(g, "maxPool", x[0], [2, 2], [2, 2], &same, true).unwrap());
+    check("maxPool batch 2", &[(&[2, 4, 4, 1], any)], |g, x| window_ops::pool(g, "maxPool", x[0], [2, 2], [2, 2], &valid, true).unwrap());
+    check("avgPool same", &[(&[2, 7, 5, 2], any)], |g, x| window_ops::pool(g, "avgPool", x[0], [3, 3], [2, 2], &same, false).unwrap());
+    check("avgPool valid", &[(&[1, 6, 6, 3], any)], |g, x| window_ops::pool(g, "avgPool", x[0], [2, 2], [2, 2], &valid, false).unwrap());
+}

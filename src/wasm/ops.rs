@@ -6,6 +6,7 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::graph::Builder;
 use crate::losses::Loss;
 use crate::metrics::Metric;
+use crate::ops::window_ops::{self, Pad};
 use crate::ops::{Binary, Op, ReduceKind, Unary};
 use crate::tensor::shape::{norm_axes, norm_axis, resolve_reshape};
 use crate::tensor::DType;
@@ -260,6 +261,50 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
                 m.per_sample(rt, inputs[0], inputs[1])
             }
         }
+        "conv2d" | "depthwiseConv2d" => {
+            need(2)?;
+            let (stride, dil, pad) = (pair(name, &a, "strides")?, pair(name, &a, "dilations")?, pad_of(name, &a)?);
+            if name == "conv2d" {
+                window_ops::conv2d(rt, name, inputs[0], inputs[1], stride, dil, &pad)
+            } else {
+                window_ops::depthwise_conv2d(rt, name, inputs[0], inputs[1], stride, dil, &pad)
+            }
+        }
+        "conv2dTranspose" => {
+            need(2)?;
+            let out = ints(name, &a, "outputShape")?.unwrap_or_default();
+            if out.len() != 3 && out.len() != 4 {
+                return Err(Error::arg(name, format!("outputShape must be [height, width, depth] or [batch, height, width, depth], received {out:?}")));
+            }
+            let hw = [out[out.len() - 3].max(0) as usize, out[out.len() - 2].max(0) as usize];
+            window_ops::conv2d_transpose(rt, name, inputs[0], inputs[1], hw, pair(name, &a, "strides")?, &pad_of(name, &a)?)
+        }
+        "maxPool" | "avgPool" => {
+            need(1)?;
+            let (k, stride, pad) = (pair(name, &a, "filterSize")?, pair(name, &a, "strides")?, pad_of(name, &a)?);
+            window_ops::pool(rt, name, inputs[0], k, stride, &pad, name == "maxPool")
+        }
         _ => Err(Error::arg(name, "unknown op")),
+    }
+}
+
+/// A [rows, columns] attribute given as one number or a pair (1 when absent).
+fn pair(op: &str, a: &Value, key: &str) -> Result<[usize; 2]> {
+    let v = ints(op, a, key)?.unwrap_or_else(|| vec![1]);
+    let ok = |x: i64| usize::try_from(x).ok().filter(|&x| x > 0);
+    match v[..] {
+        [x] => ok(x).map(|x| [x, x]),
+        [x, y] => ok(x).zip(ok(y)).map(|(x, y)| [x, y]),
+        _ => None,
+    }
+    .ok_or_else(|| Error::arg(op, format!("{key} must be a positive integer or a pair of them, received {v:?}")))
+}
+
+/// TF.js's pad argument: 'valid', 'same' or a number.
+fn pad_of(op: &str, a: &Value) -> Result<Pad> {
+    match a.get("pad") {
+        Some(Value::String(s)) => Ok(Pad::Named(s.clone())),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(Pad::Each(n.as_u64().unwrap_or(0) as usize)),
+        other => Err(Error::arg(op, format!("pad must be 'valid', 'same' or a non-negative integer, received {}", other.map_or("nothing".to_string(), |v| v.to_string())))),
     }
 }

@@ -503,3 +503,63 @@ test('topk, unique, multinomial and the async ops (whereAsync, booleanMaskAsync,
   assert.deepEqual(m.logits, [2, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
   assert.deepEqual([m.shape, m.dtype, m.oneD], [[2, 5], 'int32', [4]]);
 });
+
+test('conv1d, conv2d, depthwiseConv2d, separableConv2d, conv2dTranspose, maxPool and avgPool give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends();
+  const r = await page.evaluate(async () => {
+    let seed = 3;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 2 - 1; };
+    const t = (l, shape) => l.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rnd), shape);
+    const rec = (x) => ({ shape: x.shape, dtype: x.dtype, values: Array.from(x.dataSync()) });
+    const runAll = (l) => {
+      seed = 3;
+      const x = t(l, [2, 7, 5, 3]);
+      const f = t(l, [3, 2, 3, 4]);
+      const dw = t(l, [3, 3, 3, 2]);
+      const pw = t(l, [1, 1, 6, 4]);
+      const tf1 = t(l, [3, 3, 2, 3]);
+      const small = t(l, [2, 4, 3, 3]);
+      const seq = t(l, [2, 9, 3]);
+      const f1 = t(l, [3, 3, 5]);
+      const out = {
+        conv2d: [rec(l.conv2d(x, f, 1, 'same')), rec(l.conv2d(x, f, [2, 1], 'valid')), rec(l.conv2d(x, f, 1, 'valid', 'NHWC', [2, 1])), rec(x.conv2d(f, 2, 1)), rec(l.conv2d(l.squeeze(l.slice(x, [0], [1]), [0]), f, 1, 'same'))],
+        depthwise: [rec(l.depthwiseConv2d(x, dw, 1, 'same')), rec(l.depthwiseConv2d(x, dw, 2, 'valid'))],
+        separable: [rec(l.separableConv2d(x, dw, pw, 1, 'same'))],
+        transpose: [rec(l.conv2dTranspose(small, tf1, [2, 8, 6, 2], 2, 'same')), rec(l.conv2dTranspose(small, tf1, [2, 6, 5, 2], 1, 'valid'))],
+        conv1d: [rec(l.conv1d(seq, f1, 1, 'same')), rec(l.conv1d(seq, f1, 2, 'valid')), rec(l.conv1d(seq, f1, 1, 'valid', 'NWC', 2))],
+        pools: [rec(l.maxPool(x, 3, 2, 'same')), rec(l.maxPool(x, [2, 3], 1, 'valid')), rec(l.avgPool(x, 3, 2, 'same')), rec(l.avgPool(x, 2, 2, 'valid')), rec(x.avgPool([3, 2], [1, 2], 'same'))],
+        grads: [
+          ...l.grads((a, b) => l.conv2d(a, b, 2, 'same').square().sum())([x, f]).map(rec),
+          ...l.grads((a, b) => l.depthwiseConv2d(a, b, 1, 'same').square().sum())([x, dw]).map(rec),
+          ...l.grads((a, b) => l.conv2dTranspose(a, b, [2, 8, 6, 2], 2, 'same').square().sum())([small, tf1]).map(rec),
+          rec(l.grad((a) => l.maxPool(a, 3, 2, 'same').mul(l.range(1, 2 * 4 * 3 * 3 + 1).reshape([2, 4, 3, 3])).sum())(x)),
+          // (With 'same' padding TF.js's avgPool gradient divides by the whole window at the
+          // borders while its forward pass divides by the values inside; Hebb's gradient follows
+          // its forward pass, as TensorFlow's does, so only 'valid' is compared.)
+          rec(l.grad((a) => l.avgPool(a, 3, 2, 'valid').square().sum())(x)),
+          ...l.grads((a, b) => l.conv1d(a, b, 1, 'same').square().sum())([seq, f1]).map(rec),
+        ],
+      };
+      const errs = {};
+      for (const [k, fn] of Object.entries({
+        depth: () => l.conv2d(x, t(l, [3, 3, 2, 4]), 1, 'same'),
+        rank: () => l.conv2d(t(l, [5, 3]), f, 1, 'same'),
+      })) {
+        try { fn(); errs[k] = null; } catch (e) { errs[k] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    return window.onBoth(runAll);
+  });
+  for (const [backend, got] of Object.entries(r.got)) {
+    for (const [name, want] of Object.entries(r.want)) {
+      if (name === 'errors') {
+        assert.deepEqual(got[name], want, `${backend}: errors`);
+        continue;
+      }
+      assert.equal(got[name]?.length, want.length, `${backend}: ${name}: number of results`);
+      want.forEach((w, i) => same(`${backend}: ${name} [${i}]`, got[name][i], w));
+    }
+  }
+});

@@ -262,3 +262,13 @@ export async function moreOps(x: tf.Tensor): Promise<number> {
   tf.dispose([p, c, values, indices, n, gx, gy, draws, coords, diff, at, tf.eye(2), tf.outerProduct([1, 2], [3, 4])]);
   return tf.util.sizeFromShape(x.shape);
 }
+
+export function convolutions(images: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const f = tf.randomNormal([3, 3, 3, 8]);
+    const y = tf.conv2d(images, f, 1, 'same').relu().maxPool(2, 2, 'valid');
+    const z = tf.depthwiseConv2d(y, tf.ones([3, 3, 8, 1]), [1, 1], 'same');
+    const up = tf.conv2dTranspose(z, tf.ones([2, 2, 4, 8]), [1, 8, 8, 4], 2, 'same');
+    return tf.avgPool(up, 2, 2, 0).add(tf.conv1d(tf.ones([1, 8, 2]), tf.ones([3, 2, 1]), 1, 'same').sum());
+  });
+}

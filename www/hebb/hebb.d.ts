@@ -64,7 +64,16 @@ export declare class Tensor {
   logicalXor(b: TensorOrLike): Tensor; prelu(alpha: TensorOrLike): Tensor;
   topk(k?: number, sorted?: boolean): { values: Tensor; indices: Tensor };
   unique(axis?: number): { values: Tensor; indices: Tensor };
+  conv1d(filter: TensorOrLike, stride: number, pad: PadType, dataFormat?: 'NWC', dilation?: number): Tensor;
+  conv2d(filter: TensorOrLike, strides: number | [number, number], pad: PadType, dataFormat?: 'NHWC', dilations?: number | [number, number]): Tensor;
+  conv2dTranspose(filter: TensorOrLike, outputShape: number[], strides: number | [number, number], pad: PadType): Tensor;
+  depthwiseConv2d(filter: TensorOrLike, strides: number | [number, number], pad: PadType, dataFormat?: 'NHWC', dilations?: number | [number, number]): Tensor;
+  separableConv2d(depthwiseFilter: TensorOrLike, pointwiseFilter: TensorOrLike, strides: number | [number, number], pad: PadType, dilation?: number | [number, number], dataFormat?: 'NHWC'): Tensor;
+  maxPool(filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
+  avgPool(filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
 }
+/** 'valid', 'same', or a number of rows and columns added on every side. */
+export type PadType = 'valid' | 'same' | number;
 
 /** A mutable array of values with a shape (tf.buffer); toTensor() makes a tensor of it. */
 export declare class TensorBuffer {
@@ -147,6 +156,15 @@ export declare function whereAsync(condition: TensorOrLike): Promise<Tensor>;
 export declare function booleanMaskAsync(tensor: TensorOrLike, mask: TensorOrLike, axis?: number): Promise<Tensor>;
 export declare function setdiff1dAsync(x: TensorOrLike, y: TensorOrLike): Promise<[Tensor, Tensor]>;
 export declare function inTopKAsync(predictions: TensorOrLike, targets: TensorOrLike, k?: number): Promise<Tensor>;
+/** x [batch?, height, width, inDepth] with filter [fh, fw, inDepth, outDepth] (channels last). */
+export declare function conv2d(x: TensorOrLike, filter: TensorOrLike, strides: number | [number, number], pad: PadType, dataFormat?: 'NHWC', dilations?: number | [number, number]): Tensor;
+export declare function conv1d(x: TensorOrLike, filter: TensorOrLike, stride: number, pad: PadType, dataFormat?: 'NWC', dilation?: number): Tensor;
+/** filter [fh, fw, outDepth, inDepth]; outputShape [batch?, height, width, outDepth]. */
+export declare function conv2dTranspose(x: TensorOrLike, filter: TensorOrLike, outputShape: number[], strides: number | [number, number], pad: PadType): Tensor;
+export declare function depthwiseConv2d(x: TensorOrLike, filter: TensorOrLike, strides: number | [number, number], pad: PadType, dataFormat?: 'NHWC', dilations?: number | [number, number]): Tensor;
+export declare function separableConv2d(x: TensorOrLike, depthwiseFilter: TensorOrLike, pointwiseFilter: TensorOrLike, strides: number | [number, number], pad: PadType, dilation?: number | [number, number], dataFormat?: 'NHWC'): Tensor;
+export declare function maxPool(x: TensorOrLike, filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
+export declare function avgPool(x: TensorOrLike, filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
 /** Resolves at the browser's next animation frame. */
 export declare function nextFrame(): Promise<void>;
 type PixelData = { data: Uint8Array; width: number; height: number };

@@ -32,6 +32,7 @@ export {
   sumOutType, rand, randomUniformInt, randomStandardNormal,
 } from './ops_shape.js';
 export { topk, unique, multinomial, whereAsync, booleanMaskAsync, setdiff1dAsync, inTopKAsync } from './ops_data.js';
+export { conv1d, conv2d, conv2dTranspose, depthwiseConv2d, separableConv2d, maxPool, avgPool } from './ops_nn.js';
 export { browser } from './browser.js';
 export { env, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables } from './env.js';
 // Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
