@@ -254,3 +254,32 @@ fn variable_grads_then_apply_gradients_run_on_the_gpu() {
     close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-5, "w after a halved update");
     assert_eq!(g.optimizer_iterations(7), 7);
 }
+
+/// A second optimizer taking over a loop that has just gone back to the CPU: no step is lost and
+/// the values stay the CPU loop's (this once aborted the engine).
+#[test]
+fn another_optimizer_after_the_loop_went_back_to_the_cpu() {
+    let Some((mut g, _gpu)) = gpu_engine() else { return };
+    let mut c = Engine::default();
+    let (lg, lc) = (setup(&mut g), setup(&mut c));
+    let sgd = || Optimizer::from_config(&json!({"className": "SGD", "config": {"learningRate": 0.1}, "id": 8})).unwrap();
+    let with = |e: &mut Engine, l: &Loop, symbolic: bool, opt: Optimizer| {
+        let loss = record(e, l, "minimize", symbolic);
+        e.minimize_end("minimize", &[l.w, l.b], &[1, 2], loss, opt, false).unwrap();
+    };
+    for i in 0..2 {
+        step(&mut g, &lg, true);
+        step(&mut c, &lc, false);
+        close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-5, &format!("w after adam step {i}"));
+    }
+    step(&mut g, &lg, true);
+    step(&mut c, &lc, false);
+    for i in 0..3 {
+        with(&mut g, &lg, true, sgd());
+        with(&mut c, &lc, false, sgd());
+        close(&g.tensor_data(lg.w).unwrap(), &c.tensor_data(lc.w).unwrap(), 1e-5, &format!("w after sgd step {i}"));
+    }
+    close(&g.tensor_data(lg.b).unwrap(), &c.tensor_data(lc.b).unwrap(), 1e-5, "b");
+    assert_eq!(g.optimizer_iterations(7), 3);
+    assert_eq!(g.optimizer_iterations(8), 3);
+}

@@ -190,7 +190,12 @@ impl Engine {
     /// The GPU a recorded step over variables `keys` runs on: WebGPU is active, the loop has not
     /// gone back to the CPU, and the recording's value is more than one of its arguments.
     fn loop_gpu(&mut self, f: &TracedFn, keys: &[u64]) -> Option<Arc<Gpu>> {
-        if self.loop_demoted(keys) || f.inputs.contains(&f.output) {
+        if self.loop_demoted(keys) {
+            // A loop over these variables that went back to the CPU hands them back for good.
+            self.loop_drop_keys(keys);
+            return None;
+        }
+        if f.inputs.contains(&f.output) {
             return None;
         }
         self.active_gpu()

@@ -17,6 +17,9 @@ pub enum Pad {
 
 /// The windows of `pad` over an image of `size`.
 pub fn window(op: &str, size: [usize; 2], k: [usize; 2], stride: [usize; 2], dil: [usize; 2], pad: &Pad) -> Result<Window> {
+    if size.contains(&0) {
+        return Err(Error::shape(op, format!("the image is empty ({}x{})", size[0], size[1])));
+    }
     if k.contains(&0) || stride.contains(&0) || dil.contains(&0) {
         return Err(Error::arg(op, format!("filter sizes, strides and dilations must be positive, received {k:?}, {stride:?}, {dil:?}")));
     }

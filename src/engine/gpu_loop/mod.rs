@@ -529,6 +529,15 @@ impl Engine {
         Ok(())
     }
 
+    /// Finishes the loops that train any of the variables keyed `keys`.
+    pub(super) fn loop_drop_keys(&mut self, keys: &[u64]) {
+        let ids: Vec<u64> = self.loops.iter().filter(|(_, l)| l.keys.iter().any(|k| keys.contains(k))).map(|(&id, _)| id).collect();
+        for id in ids {
+            // Its values are resolved by the flush; an error here leaves them to a later read.
+            let _ = self.loop_finish(id);
+        }
+    }
+
     /// The steps the loop holding optimizer `oid` has applied beyond its CPU state.
     pub(super) fn loop_lead(&self, oid: u64) -> u64 {
         self.loops.values().find(|l| l.opt == Some(oid)).map_or(0, |l| l.applied(u64::MAX))

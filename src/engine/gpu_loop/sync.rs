@@ -227,9 +227,10 @@ impl Engine {
         let demote = lp.replays >= MAX_REPLAYS;
         out.base = lp.base.clone();
         self.loop_resolve(lid, &out);
+        // The loop itself stays (callers may still hold its id); the next step over these
+        // variables runs on the CPU and finishes it (see Engine::loop_gpu).
         if demote {
             self.cpu_loops.insert(key_set(&keys));
-            self.loops.remove(&lid);
         }
         Ok(out)
     }
