@@ -563,3 +563,65 @@ test('conv1d, conv2d, depthwiseConv2d, separableConv2d, conv2dTranspose, maxPool
     }
   }
 });
+
+test('gatherND, scatterND, unsortedSegmentSum, diag, depthToSpace, movingAverage, basicLSTMCell, multiRNNCell, searchSorted give TF.js\'s values and gradients (CPU and WebGPU); dropout keeps 1 - rate, scaled', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends();
+  const r = await page.evaluate(async () => {
+    let seed = 9;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 2 - 1; };
+    const t = (l, shape) => l.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rnd), shape);
+    const rec = (x) => ({ shape: x.shape, dtype: x.dtype, values: Array.from(x.dataSync()) });
+    const runAll = (l) => {
+      seed = 9;
+      const x = t(l, [4, 3, 2]);
+      const idx = l.tensor([[0, 1], [3, 2], [0, 1]], [3, 2], 'int32');
+      const upd = t(l, [3]);
+      const seg = t(l, [5, 3]);
+      const ids = l.tensor([1, 0, 1, 3, 1], [5], 'int32');
+      const img = t(l, [2, 2, 3, 8]);
+      const kernel = t(l, [5, 12]);
+      const bias = t(l, [12]);
+      const data = t(l, [2, 2]);
+      const c = t(l, [2, 3]);
+      const h = t(l, [2, 3]);
+      const cell = (k, b) => (d, cc, hh) => l.basicLSTMCell(l.scalar(1), k, b, d, cc, hh);
+      const k2 = t(l, [6, 12]);
+      const [cs, hs] = l.multiRNNCell([cell(kernel, bias), cell(k2, bias)], data, [c, c], [h, h]);
+      return {
+        gatherND: [rec(l.gatherND(x, idx)), rec(l.gatherND(x, l.tensor([[1], [3]], [2, 1], 'int32'))), rec(l.gatherND(x, l.tensor([[[0, 0, 1]], [[2, 1, 0]]], [2, 1, 3], 'int32')))],
+        scatterND: [rec(l.scatterND(idx, upd, [4, 3])), rec(l.scatterND(l.tensor([[1], [3], [1]], [3, 1], 'int32'), t(l, [3, 2]), [5, 2]))],
+        segments: [rec(l.unsortedSegmentSum(seg, ids, 4)), rec(l.unsortedSegmentSum(l.tensor([1, 2, 3, 4], [4], 'int32'), l.tensor([0, 0, 2, 2], [4], 'int32'), 3))],
+        diag: [rec(l.diag(l.tensor([1, 2, 3]))), rec(l.diag(l.tensor([[1, 2], [3, 4]])))],
+        depthToSpace: [rec(l.depthToSpace(img, 2))],
+        movingAverage: [rec(l.movingAverage(l.tensor([1, 2]), l.tensor([3, 5]), 0.9, 3)), rec(l.movingAverage(l.tensor([1, 2]), l.tensor([3, 5]), 0.9, 1, false))],
+        lstm: [...l.basicLSTMCell(l.scalar(1), kernel, bias, data, c, h).map(rec), ...cs.map(rec), ...hs.map(rec)],
+        search: [rec(l.searchSorted(l.tensor([1, 3, 5, 7, 9]), l.tensor([3, 6, 9, 0, 10]))), rec(l.searchSorted(l.tensor([1, 3, 5, 7, 9]), l.tensor([3, 6, 9]), 'right')), rec(l.lowerBound(l.tensor([[0, 3, 9], [1, 2, 3]]), l.tensor([[2, 9], [3, 0]]))), rec(l.upperBound(l.tensor([[0, 3, 9], [1, 2, 3]]), l.tensor([[2, 9], [3, 0]])))],
+        grads: [
+          // (TF.js has no gradient for gatherND and scatterND; Hebb's, through its gathers and
+          // one-hot products, are checked against the same sums written with gather and oneHot.)
+          rec(l === window.tfjs
+            ? l.grad((v) => l.gather(l.reshape(v, [12, 2]), l.tensor([1, 11, 1], [3], 'int32')).mul(l.tensor([[1, 2], [3, 4], [5, 6]])).sum())(x)
+            : l.grad((v) => l.gatherND(v, idx).mul(l.tensor([[1, 2], [3, 4], [5, 6]])).sum())(x)),
+          rec(l === window.tfjs ? l.grad((v) => v.mul(l.tensor([2, 0, 2])).sum())(upd) : l.grad((v) => l.scatterND(idx, v, [4, 3]).mul(l.tensor([[0, 2, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])).sum())(upd)),
+          rec(l.grad((v) => l.unsortedSegmentSum(v, ids, 4).square().sum())(seg)),
+          // (Nor for depthToSpace: compared with its reshape-transpose-reshape written out.)
+          rec(l.grad((v) => (l === window.tfjs ? v.reshape([2, 2, 3, 2, 2, 2]).transpose([0, 1, 3, 2, 4, 5]).reshape([2, 4, 6, 2]) : l.depthToSpace(v, 2)).mul(l.range(0, 2 * 4 * 6 * 2).reshape([2, 4, 6, 2])).sum())(img)),
+          ...l.grads((k, b) => l.basicLSTMCell(l.scalar(1), k, b, data, c, h)[1].sum())([kernel, bias]).map(rec),
+        ],
+      };
+    };
+    const out = await window.onBoth(runAll);
+    const d = tf.dropout(tf.ones([4000]), 0.25, undefined, 3);
+    const v = Array.from(d.dataSync());
+    out.dropout = { kept: v.filter((x) => x !== 0).length / v.length, values: [...new Set(v.map((x) => x.toFixed(5)))].sort() };
+    return out;
+  });
+  for (const [backend, got] of Object.entries(r.got)) {
+    for (const [name, want] of Object.entries(r.want)) {
+      assert.equal(got[name]?.length, want.length, `${backend}: ${name}: number of results`);
+      want.forEach((w, i) => same(`${backend}: ${name} [${i}]`, got[name][i], w));
+    }
+  }
+  assert.ok(Math.abs(r.dropout.kept - 0.75) < 0.03, `dropout kept ${r.dropout.kept}`);
+  assert.deepEqual(r.dropout.values, ['0.00000', '1.33333']);
+});

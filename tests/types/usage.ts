@@ -272,3 +272,14 @@ export function convolutions(images: tf.Tensor): tf.Tensor {
     return tf.avgPool(up, 2, 2, 0).add(tf.conv1d(tf.ones([1, 8, 2]), tf.ones([3, 2, 1]), 1, 'same').sum());
   });
 }
+
+export function indexing(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const g = tf.gatherND(x, tf.tensor([[0, 1]], [1, 2], 'int32'));
+    const s = tf.scatterND(tf.tensor([[1]], [1, 1], 'int32'), tf.ones([1, 2]), [3, 2]);
+    const seg = tf.unsortedSegmentSum(tf.ones([4, 2]), tf.tensor([0, 1, 0, 1], [4], 'int32'), 2);
+    const [c, h] = tf.basicLSTMCell(tf.scalar(1), tf.ones([4, 8]), tf.zeros([8]), tf.ones([1, 2]), tf.zeros([1, 2]), tf.zeros([1, 2]));
+    const where = tf.searchSorted([1, 2, 3], [2.5], 'right');
+    return g.sum().add(s.sum()).add(seg.sum()).add(c.sum()).add(h.sum()).add(where.sum()).add(tf.dropout(tf.diag([1, 2]), 0.5).sum());
+  });
+}

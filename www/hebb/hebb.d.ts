@@ -165,6 +165,21 @@ export declare function depthwiseConv2d(x: TensorOrLike, filter: TensorOrLike, s
 export declare function separableConv2d(x: TensorOrLike, depthwiseFilter: TensorOrLike, pointwiseFilter: TensorOrLike, strides: number | [number, number], pad: PadType, dilation?: number | [number, number], dataFormat?: 'NHWC'): Tensor;
 export declare function maxPool(x: TensorOrLike, filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
 export declare function avgPool(x: TensorOrLike, filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
+/** The slices of x at the index rows of indices ([..., k]). */
+export declare function gatherND(x: TensorOrLike, indices: TensorOrLike): Tensor;
+/** Zeros of `shape` with updates added at the index rows (repeats sum). */
+export declare function scatterND(indices: TensorOrLike, updates: TensorOrLike, shape: number[]): Tensor;
+export declare function unsortedSegmentSum(x: TensorOrLike, segmentIds: TensorOrLike, numSegments: number): Tensor;
+export declare function diag(x: TensorOrLike): Tensor;
+export declare function depthToSpace(x: TensorOrLike, blockSize: number, dataFormat?: 'NHWC'): Tensor;
+export declare function movingAverage(v: TensorOrLike, x: TensorOrLike, decay: number, step?: number | Tensor, zeroDebias?: boolean): Tensor;
+export declare function dropout(x: TensorOrLike, rate: number, noiseShape?: number[], seed?: number): Tensor;
+/** One LSTM step: [newC, newH] (gates i, j, f, o). */
+export declare function basicLSTMCell(forgetBias: TensorOrLike, lstmKernel: TensorOrLike, lstmBias: TensorOrLike, data: TensorOrLike, c: TensorOrLike, h: TensorOrLike): [Tensor, Tensor];
+export declare function multiRNNCell(lstmCells: Array<(data: Tensor, c: Tensor, h: Tensor) => [Tensor, Tensor]>, data: Tensor, c: Tensor[], h: Tensor[]): [Tensor[], Tensor[]];
+export declare function searchSorted(sortedSequence: TensorOrLike, values: TensorOrLike, side?: 'left' | 'right'): Tensor;
+export declare function lowerBound(sortedSequence: TensorOrLike, values: TensorOrLike): Tensor;
+export declare function upperBound(sortedSequence: TensorOrLike, values: TensorOrLike): Tensor;
 /** Resolves at the browser's next animation frame. */
 export declare function nextFrame(): Promise<void>;
 type PixelData = { data: Uint8Array; width: number; height: number };

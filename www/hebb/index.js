@@ -33,6 +33,10 @@ export {
 } from './ops_shape.js';
 export { topk, unique, multinomial, whereAsync, booleanMaskAsync, setdiff1dAsync, inTopKAsync } from './ops_data.js';
 export { conv1d, conv2d, conv2dTranspose, depthwiseConv2d, separableConv2d, maxPool, avgPool } from './ops_nn.js';
+export {
+  gatherND, scatterND, unsortedSegmentSum, diag, depthToSpace, movingAverage, dropout, basicLSTMCell, multiRNNCell,
+  searchSorted, lowerBound, upperBound,
+} from './ops_index.js';
 export { browser } from './browser.js';
 export { env, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables } from './env.js';
 // Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
