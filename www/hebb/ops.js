@@ -1,24 +1,9 @@
 // Tensor ops. Each call crosses into the engine once with integer handles; numbers and arrays
 // are accepted wherever a tensor is, as in TF.js. While a custom loss or metric is being traced,
 // the same calls record a graph instead of computing (see models.js).
-import { engine } from './engine.js';
-import { Tensor, tensor, wrap } from './tensor.js';
+import { Tensor, tensor } from './tensor.js';
+import { runOp as run } from './op_run.js';
 
-function run(name, inputs, attrs) {
-  const temps = [];
-  const ids = inputs.map((x) => {
-    if (x instanceof Tensor) return x._live();
-    if (x === undefined || x === null) throw new Error(`${name}: received ${x} where a tensor was expected`);
-    const t = tensor(x);
-    temps.push(t);
-    return t.id;
-  });
-  try {
-    return wrap(engine.op(name, Uint32Array.from(ids), attrs ? JSON.stringify(attrs) : ''));
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
-}
 
 const binary = (name) => (a, b) => run(name, [a, b]);
 const unary = (name) => (x) => run(name, [x]);

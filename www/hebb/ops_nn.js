@@ -2,25 +2,10 @@
 // separableConv2d, maxPool and avgPool (channels last, as TF.js's default). The engine builds them
 // from the same window gathers and matmuls the layers use (src/ops/window_ops.rs), so they
 // differentiate and run on both backends.
-import { Tensor, tensor, wrap, tidy } from './tensor.js';
-import { engine } from './engine.js';
+import { Tensor, tensor, tidy } from './tensor.js';
+import { runOp as run } from './op_run.js';
 import { reshape } from './ops.js';
 
-function run(name, inputs, attrs) {
-  const temps = [];
-  const ids = inputs.map((x) => {
-    if (x instanceof Tensor) return x._live();
-    if (x === undefined || x === null) throw new Error(`${name}: received ${x} where a tensor was expected`);
-    const t = tensor(x);
-    temps.push(t);
-    return t.id;
-  });
-  try {
-    return wrap(engine.op(name, Uint32Array.from(ids), JSON.stringify(attrs)));
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
-}
 
 function channelsLast(op, dataFormat, want) {
   if (dataFormat !== undefined && dataFormat !== want) throw new Error(`${op}: only dataFormat '${want}' (channels last) is supported, received '${dataFormat}'`);

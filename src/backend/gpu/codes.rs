@@ -3,6 +3,9 @@
 //! include `elementwise.wgsl` ([`wgsl`]), and its `switch` arms use those names, so the two
 //! cannot drift. A test checks that every arm names a code and every code has its arm.
 
+use crate::ops::Op;
+use crate::tensor::DType;
+
 macro_rules! codes {
     ($prefix:literal; $($name:ident = $v:expr),* $(,)?) => {
         $(pub const $name: u32 = $v;)*
@@ -36,6 +39,86 @@ pub mod binary {
 /// The codes as WGSL constants.
 pub fn wgsl() -> String {
     unary::ALL.iter().chain(binary::ALL).map(|(name, v)| format!("const {name}: u32 = {v}u;\n")).collect()
+}
+
+/// The code (and its two parameters) of an elementwise op the unary kernel runs.
+pub fn unary_code(op: &Op) -> (u32, f32, f32) {
+    use crate::ops::Unary::*;
+    use unary as c;
+    match op {
+        Op::Unary(u) => match *u {
+            Neg => (c::NEG, 0., 0.),
+            Abs => (c::ABS, 0., 0.),
+            Exp => (c::EXP, 0., 0.),
+            Log => (c::LOG, 0., 0.),
+            Log1p => (c::LOG1P, 0., 0.),
+            Sqrt => (c::SQRT, 0., 0.),
+            Rsqrt => (c::RSQRT, 0., 0.),
+            Square => (c::SQUARE, 0., 0.),
+            Reciprocal => (c::RECIPROCAL, 0., 0.),
+            Sign => (c::SIGN, 0., 0.),
+            Floor => (c::FLOOR, 0., 0.),
+            Ceil => (c::CEIL, 0., 0.),
+            Round => (c::ROUND, 0., 0.),
+            Sin => (c::SIN, 0., 0.),
+            Cos => (c::COS, 0., 0.),
+            Relu => (c::RELU, 0., 0.),
+            Relu6 => (c::RELU6, 0., 0.),
+            Elu { alpha } => (c::ELU, alpha, 0.),
+            Selu => (c::SELU, 0., 0.),
+            LeakyRelu { alpha } => (c::LEAKY_RELU, alpha, 0.),
+            Sigmoid => (c::SIGMOID, 0., 0.),
+            HardSigmoid => (c::HARD_SIGMOID, 0., 0.),
+            Tanh => (c::TANH, 0., 0.),
+            Softplus => (c::SOFTPLUS, 0., 0.),
+            Softsign => (c::SOFTSIGN, 0., 0.),
+            Step => (c::STEP, 0., 0.),
+            LogicalNot => (c::LOGICAL_NOT, 0., 0.),
+            IsNaN => (c::IS_NAN, 0., 0.),
+            Tan => (c::TAN, 0., 0.),
+            Asin => (c::ASIN, 0., 0.),
+            Acos => (c::ACOS, 0., 0.),
+            Atan => (c::ATAN, 0., 0.),
+            Sinh => (c::SINH, 0., 0.),
+            Cosh => (c::COSH, 0., 0.),
+            Asinh => (c::ASINH, 0., 0.),
+            Acosh => (c::ACOSH, 0., 0.),
+            Atanh => (c::ATANH, 0., 0.),
+            Erf => (c::ERF, 0., 0.),
+            Expm1 => (c::EXPM1, 0., 0.),
+            IsFinite => (c::IS_FINITE, 0., 0.),
+            IsInf => (c::IS_INF, 0., 0.),
+        },
+        Op::Clip { lo, hi } => (c::CLIP, *lo, *hi),
+        Op::Cast { dtype: DType::I32 } => (c::CAST_INT, 0., 0.),
+        Op::Cast { dtype: DType::Bool } => (c::CAST_BOOL, 0., 0.),
+        _ => (c::COPY, 0., 0.),
+    }
+}
+
+/// The code of a binary op.
+pub fn binary_code(b: crate::ops::Binary) -> u32 {
+    use crate::ops::Binary::*;
+    use binary as c;
+    match b {
+        Add => c::ADD,
+        Sub => c::SUB,
+        Mul => c::MUL,
+        Div => c::DIV,
+        FloorDiv => c::FLOOR_DIV,
+        Pow => c::POW,
+        Maximum => c::MAXIMUM,
+        Minimum => c::MINIMUM,
+        SquaredDifference => c::SQUARED_DIFFERENCE,
+        Greater => c::GREATER,
+        GreaterEqual => c::GREATER_EQUAL,
+        Less => c::LESS,
+        LessEqual => c::LESS_EQUAL,
+        Equal => c::EQUAL,
+        NotEqual => c::NOT_EQUAL,
+        LogicalAnd => c::LOGICAL_AND,
+        LogicalOr => c::LOGICAL_OR,
+    }
 }
 
 #[cfg(test)]

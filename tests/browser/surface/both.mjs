@@ -81,3 +81,60 @@ export async function checkSurface(b, which, excludedFile, pendingFile) {
   const unusedExcluded = excluded.filter((e) => !e.used).map((e) => e.key);
   assert.deepEqual(unusedExcluded, [], `${excludedFile} lists members nothing lacks: remove them\n${unusedExcluded.join('\n')}`);
 }
+
+/** Compares two results: {shape, dtype, values} records, plain JSON, or {error}. */
+export function same(name, got, want) {
+  if (want && want.error !== undefined) {
+    assert.ok(got && got.error !== undefined, `${name}: TF.js throws '${want.error}', Hebb returned ${JSON.stringify(got)}`);
+    return;
+  }
+  assert.ok(!(got && got.error !== undefined), `${name}: Hebb threw '${got?.error}'`);
+  if (want && want.values !== undefined && want.shape !== undefined) {
+    assert.deepEqual(got.shape, want.shape, `${name}: shape`);
+    assert.equal(got.dtype, want.dtype, `${name}: dtype`);
+    want.values.forEach((v, i) => {
+      const g = got.values[i];
+      const ok = want.dtype === 'float32' ? Math.abs(g - v) <= 1e-5 * Math.max(1, Math.abs(v)) : g === v;
+      assert.ok(ok, `${name}: value ${i}: Hebb ${g}, TF.js ${v}`);
+    });
+    return;
+  }
+  assert.deepEqual(got, want, name);
+}
+
+/**
+ * The page with both libraries (`b`: the file's useBrowser()), and `window.onBoth(run)`: `run(lib)` on TF.js, then on Hebb on
+ * the CPU and on WebGPU; resolves to {want, got: {cpu, webgpu}}.
+ */
+export async function openWithBackends(b) {
+  const page = await openBoth(b);
+  await page.evaluate(() => {
+    window.onBoth = async (run) => {
+      const want = await run(window.tfjs);
+      const got = {};
+      for (const backend of ['cpu', 'webgpu']) {
+        await window.tf.setBackend(backend);
+        got[backend] = await run(window.tf);
+      }
+      return { want, got };
+    };
+  });
+  return page;
+}
+
+/**
+ * Checks every backend's results in `r` ({want, got: {backend: results}}) against TF.js's: each
+ * named list of results with `same`, and the `errors` record exactly.
+ */
+export function sameAll(r) {
+  for (const [backend, got] of Object.entries(r.got)) {
+    for (const [name, want] of Object.entries(r.want)) {
+      if (name === 'errors') {
+        assert.deepEqual(got[name], want, `${backend}: errors`);
+        continue;
+      }
+      assert.equal(got[name]?.length, want.length, `${backend}: ${name}: number of results`);
+      want.forEach((w, i) => same(`${backend}: ${name} [${i}]`, got[name][i], w));
+    }
+  }
+}
