@@ -379,6 +379,53 @@ impl Runtime {
         Ok(self.insert(Value::Symbolic(n)))
     }
 
+    /// The placeholder a `tf.customGrad` gradient function is recorded on: a symbolic float32
+    /// tensor of `shape` (zeros where values are recorded: they are never used).
+    pub fn trace_placeholder(&mut self, op: &str, shape: &[usize]) -> Result<Handle> {
+        match self.trace.as_ref() {
+            None => Err(Error::arg(op, "no gradient is being recorded")),
+            Some(t) if t.values.is_none() => Err(Error::arg(op, SYMBOLIC_READ)),
+            Some(_) => self.trace_const(Tensor::zeros(shape)),
+        }
+    }
+
+    /// Ends a `tf.customGrad` call inside a recording: a new tensor with `value`'s value whose
+    /// gradient is `grads[k]` for input `xs[k]`, recorded on the placeholder `dy`
+    /// ([`Self::trace_placeholder`]). Inputs outside the recording get no gradient.
+    pub fn trace_custom(&mut self, op: &str, value: Handle, xs: &[Handle], dy: Handle, grads: &[Handle]) -> Result<Handle> {
+        if grads.len() != xs.len() {
+            return Err(Error::arg(
+                op,
+                format!("the gradient function must return one gradient per input: {} inputs, {} gradients", xs.len(), grads.len()),
+            ));
+        }
+        for (k, (&x, &g)) in xs.iter().zip(grads).enumerate() {
+            let (xs_, gs) = (self.shape(x)?, self.shape(g)?);
+            if xs_ != gs {
+                return Err(Error::shape(
+                    op,
+                    format!("the gradient for input {k} has shape {}, the input has shape {}", fmt_shape(&gs), fmt_shape(&xs_)),
+                ));
+            }
+        }
+        let Some(&Value::Symbolic(dy)) = self.values.get(&dy) else {
+            return Err(Error::arg(op, "dy is not the placeholder of this recording"));
+        };
+        let value_now = self.get(value)?.clone();
+        let v = self.node_for(value)?;
+        let x_nodes: Vec<Option<NodeId>> = xs.iter().map(|&x| self.trace_node(x)).collect();
+        let g_nodes = grads.iter().map(|&g| self.node_for(g)).collect::<Result<Vec<_>>>()?;
+        let tr = self.trace.as_mut().ok_or_else(|| Error::arg(op, "no gradient is being recorded"))?;
+        let shape = tr.graph.nodes[v].shape.clone();
+        let n = tr.graph.apply(Op::Reshape { shape }, &[v])?;
+        if let Some(vals) = tr.values.as_mut() {
+            vals.insert(n, value_now);
+        }
+        let (xs, grads): (Vec<NodeId>, Vec<NodeId>) = x_nodes.iter().zip(g_nodes).filter_map(|(x, g)| x.map(|x| (x, g))).unzip();
+        tr.graph.custom.push(crate::graph::CustomGrad { node: n, dy, xs, grads });
+        Ok(self.insert(Value::Symbolic(n)))
+    }
+
     /// The trace node behind `h` while tracing: a symbolic tensor or a watched one.
     pub fn trace_node(&self, h: Handle) -> Option<NodeId> {
         let tr = self.trace.as_ref()?;

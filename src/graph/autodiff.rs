@@ -23,8 +23,11 @@ pub fn grad(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             depends[w] = true;
         }
     }
+    // A node with a gradient of the user's own depends on what that gradient reaches too.
+    let custom: Vec<Option<usize>> = (0..n).map(|i| g.custom.iter().position(|c| c.node == i)).collect();
     for i in 0..n {
-        if !depends[i] && g.nodes[i].inputs.iter().any(|&j| depends[j]) {
+        let via_custom = custom[i].is_some_and(|c| g.custom[c].xs.iter().any(|&x| depends[x]));
+        if !depends[i] && (via_custom || g.nodes[i].inputs.iter().any(|&j| depends[j])) {
             depends[i] = true;
         }
     }
@@ -38,10 +41,15 @@ pub fn grad(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
         if !depends[i] || g.nodes[i].inputs.is_empty() {
             continue;
         }
-        let inputs = g.nodes[i].inputs.clone();
-        let dins = ops::backward(g, i, dy)?;
+        let (targets, dins) = match custom[i] {
+            Some(c) => {
+                let c = g.custom[c].clone();
+                (c.xs.clone(), user_gradient(g, &c, dy)?)
+            }
+            None => (g.nodes[i].inputs.clone(), ops::backward(g, i, dy)?),
+        };
         for (k, d) in dins.into_iter().enumerate() {
-            let (Some(d), Some(&j)) = (d, inputs.get(k)) else { continue };
+            let (Some(d), Some(&j)) = (d, targets.get(k)) else { continue };
             if !depends[j] {
                 continue;
             }
@@ -57,6 +65,25 @@ pub fn grad(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             None => g.constant(Tensor::zeros(&g.shape_of(w))),
         })
         .collect()
+}
+
+/// The gradients a `tf.customGrad` node gives its inputs when `dy` arrives at it: its recorded
+/// gradient subgraph copied with the placeholder replaced by `dy`. Only nodes recorded after the
+/// placeholder can depend on it, so one pass over them in order finds what to copy.
+fn user_gradient(g: &mut Graph, c: &super::CustomGrad, dy: NodeId) -> Result<Vec<Option<NodeId>>> {
+    let last = c.grads.iter().copied().max().unwrap_or(c.dy).max(c.dy);
+    let mut map: Vec<Option<NodeId>> = vec![None; last + 1 - c.dy];
+    map[0] = Some(dy);
+    for j in c.dy + 1..=last {
+        let inputs = g.nodes[j].inputs.clone();
+        if !inputs.iter().any(|&k| k >= c.dy && map[k - c.dy].is_some()) {
+            continue;
+        }
+        let moved: Vec<NodeId> = inputs.iter().map(|&k| if k >= c.dy { map[k - c.dy].unwrap_or(k) } else { k }).collect();
+        let op = g.nodes[j].op.clone();
+        map[j - c.dy] = Some(g.apply(op, &moved)?);
+    }
+    Ok(c.grads.iter().map(|&k| Some(if k >= c.dy { map[k - c.dy].unwrap_or(k) } else { k })).collect())
 }
 
 /// The value of traced function `f` at `args` and its gradient with respect to each argument
@@ -133,7 +160,8 @@ pub fn connected(g: &Graph, from: NodeId, out: NodeId) -> bool {
     let mut on = vec![false; out + 1];
     on[from] = true;
     for i in from..=out {
-        if !on[i] && g.nodes[i].inputs.iter().any(|&j| on[j]) {
+        let via_custom = || g.custom.iter().any(|c| c.node == i && c.xs.iter().any(|&x| x >= from && on[x]));
+        if !on[i] && (g.nodes[i].inputs.iter().any(|&j| on[j]) || via_custom()) {
             on[i] = true;
         }
     }
@@ -177,5 +205,26 @@ mod tests {
         plan.run(&[&[1.0, 7.0, 2.0, 3.0], &[2.0, 3.0, 4.0, 5.0]], &[], &mut Rng::new(0));
         assert_eq!(plan.value(d[0]), &[5.0, 9.0, 5.0, 9.0]);
         assert_eq!(plan.value(d[1]), &[3.0, 3.0, 10.0, 10.0]);
+    }
+
+    #[test]
+    fn custom_gradient_replaces_the_ops_rule() {
+        // value = x*x, but the user's gradient is dy * 3 (TF.js's customGrad): the loss
+        // sum(2 * value) then has gradient 6 everywhere, not 4x; the placeholder's subgraph is
+        // copied onto the real dy.
+        let mut g = Graph::new();
+        let x = g.input(0, &[3], DType::F32);
+        let value = g.mul(x, x).unwrap();
+        let dy = g.constant(Tensor::zeros(&[3])).unwrap();
+        let gx = g.mul_scalar(dy, 3.0).unwrap();
+        let node = g.apply(ops::Op::Reshape { shape: vec![3] }, &[value]).unwrap();
+        g.custom.push(crate::graph::CustomGrad { node, dy, xs: vec![x], grads: vec![gx] });
+        let twice = g.mul_scalar(node, 2.0).unwrap();
+        let s = g.sum(twice, &[0], false).unwrap();
+        let d = grad(&mut g, s, &[x]).unwrap()[0];
+        let mut plan = Plan::new(g, &[s, d]).unwrap();
+        plan.run(&[&[1.0, 2.0, 3.0]], &[], &mut Rng::new(0));
+        assert_eq!(plan.value(s), &[28.0]);
+        assert_eq!(plan.value(d), &[6.0, 6.0, 6.0]);
     }
 }

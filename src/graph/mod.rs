@@ -26,6 +26,20 @@ pub struct Graph {
     /// State a training step writes back: (weight index, new value), e.g. BatchNormalization's
     /// moving statistics. Recorded by layers through [`Graph::assign`].
     pub updates: Vec<(usize, NodeId)>,
+    /// Nodes whose gradient the user wrote (`tf.customGrad`): see [`CustomGrad`].
+    pub custom: Vec<CustomGrad>,
+}
+
+/// A node with a gradient of the user's own (`tf.customGrad`): `node` passes its only input (f's
+/// value) through, and the backward pass gives `xs[k]` the subgraph `grads[k]`, recorded on the
+/// placeholder `dy`, with `dy` replaced by the gradient arriving at `node`. Nothing flows back
+/// through the ops that computed the value.
+#[derive(Clone, Debug)]
+pub struct CustomGrad {
+    pub node: NodeId,
+    pub dy: NodeId,
+    pub xs: Vec<NodeId>,
+    pub grads: Vec<NodeId>,
 }
 
 impl Graph {
@@ -46,7 +60,11 @@ impl Graph {
         if self.nodes[param].shape != self.nodes[value].shape {
             return Err(Error::shape(
                 "assign",
-                format!("cannot assign a value of shape {} to a weight of shape {}", fmt_shape(&self.nodes[value].shape), fmt_shape(&self.nodes[param].shape)),
+                format!(
+                    "cannot assign a value of shape {} to a weight of shape {}",
+                    fmt_shape(&self.nodes[value].shape),
+                    fmt_shape(&self.nodes[param].shape)
+                ),
             ));
         }
         self.updates.push((index, value));

@@ -19,7 +19,14 @@ pub fn grad_begin(op: &str, watch: Vec<u32>, symbolic: bool) -> std::result::Res
 /// the optimizer described by `config` on the watched variables (`keys`: their identities).
 /// Returns the cost's handle when `return_cost`, else 0.
 #[wasm_bindgen]
-pub fn minimize_end(op: &str, watch: Vec<u32>, keys: Vec<f64>, output: u32, config: &str, return_cost: bool) -> std::result::Result<u32, JsError> {
+pub fn minimize_end(
+    op: &str,
+    watch: Vec<u32>,
+    keys: Vec<f64>,
+    output: u32,
+    config: &str,
+    return_cost: bool,
+) -> std::result::Result<u32, JsError> {
     let parsed = parse_json(op, config).and_then(|v| Optimizer::from_config(&v).map_err(|e| e.within(op)));
     let opt = match parsed {
         Ok(o) => o,
@@ -138,4 +145,19 @@ pub fn model_apply(m: u32, x: u32, names: &str, handles: Vec<u32>, training: boo
         let names: Vec<String> = serde_json::from_str(names).map_err(|e| Error::arg("apply", format!("bad weight names: {e}")))?;
         st.apply_model(m, x, &names, &handles, training)
     })
+}
+
+/// The placeholder `dy` a `tf.customGrad` gradient function is recorded on (see
+/// [`crate::eager::Runtime::trace_placeholder`]).
+#[wasm_bindgen]
+pub fn custom_grad_dy(shape: Vec<u32>) -> std::result::Result<u32, JsError> {
+    let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    with_tensors(|st| st.rt.trace_placeholder("customGrad", &shape))
+}
+
+/// Ends a `tf.customGrad` call inside a recording: `value` with the gradients `grads` (recorded
+/// on `dy`) for `xs` (see [`crate::eager::Runtime::trace_custom`]).
+#[wasm_bindgen]
+pub fn custom_grad_end(value: u32, xs: Vec<u32>, dy: u32, grads: Vec<u32>) -> std::result::Result<u32, JsError> {
+    with_tensors(|st| st.rt.trace_custom("customGrad", value, &xs, dy, &grads))
 }

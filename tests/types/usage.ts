@@ -283,3 +283,27 @@ export function indexing(x: tf.Tensor): tf.Tensor {
     return g.sum().add(s.sum()).add(seg.sum()).add(c.sum()).add(h.sum()).add(where.sum()).add(tf.dropout(tf.diag([1, 2]), 0.5).sum());
   });
 }
+
+export async function imagesAndCustomGradients(canvas: HTMLCanvasElement): Promise<number> {
+  const px = tf.browser.fromPixels(canvas, 3).toFloat().expandDims(0);
+  const small: tf.Tensor = tf.image.resizeBilinear(px, [8, 8]);
+  const near = px.resizeNearestNeighbor([4, 4], true);
+  const gray = tf.image.rgbToGrayscale(small);
+  const flipped = tf.image.flipLeftRight(small);
+  const crops = tf.image.cropAndResize(px, [[0, 0, 1, 1]], [0], [5, 5], 'nearest');
+  const rotated = tf.image.rotateWithOffset(small, 0.5, [0, 0, 0], [0.5, 0.5]);
+  const moved = tf.image.transform(small, [[1, 0, 1, 0, 1, 1, 0, 0]], 'bilinear', 'reflect');
+  const boxes = tf.tensor([[0, 0, 1, 1], [0, 0.1, 1, 1.1]]);
+  const scores = tf.tensor([0.9, 0.8]);
+  const keep: tf.Tensor = await tf.image.nonMaxSuppressionAsync(boxes, scores, 2, 0.5);
+  const { selectedScores } = tf.image.nonMaxSuppressionWithScore(boxes, scores, 2, 0.5, 0, 0.5);
+  const { validOutputs } = tf.image.nonMaxSuppressionPadded(boxes, scores, 2, 0.5, 0, true);
+  const bw = tf.image.threshold(gray.squeeze([0]), 'otsu');
+  const square = tf.customGrad((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([x]);
+    return { value: x.square(), gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => [dy.mul(sx).mul(2)] };
+  });
+  const g = tf.grad((x) => square(x).sum())(tf.tensor([1, 2]));
+  tf.dispose([px, small, near, gray, flipped, crops, rotated, moved, boxes, scores, keep, selectedScores, validOutputs, bw, g]);
+  return g.size;
+}

@@ -376,3 +376,41 @@ Object.defineProperty(Optimizer.prototype, 'iterations', {
   get() { return engine.optimizer_iterations(this._id); },
   configurable: true,
 });
+
+/**
+ * tf.customGrad(f): a function whose gradient is the user's own. f(...inputs, save) returns
+ * {value, gradFunc}; gradFunc(dy, saved) returns the gradient for each input (one tensor when
+ * there is one input). Inside a recording (tf.grad, minimize, ...) gradFunc is recorded on a
+ * placeholder for dy and the engine copies it onto the real dy in the backward pass; outside,
+ * only the value is computed.
+ */
+export function customGrad(f) {
+  checkFn('customGrad', f);
+  return (...inputs) => {
+    inputs.forEach((x, i) => {
+      if (!(x instanceof Tensor)) throw new Error(`customGrad: the arguments of customGrad(f)(x1, x2, ...) must all be tensors; argument ${i} is ${describe(x)}`);
+    });
+    const saved = [];
+    const save = (ts) => {
+      if (!Array.isArray(ts) || !ts.every((t) => t instanceof Tensor)) throw new Error(`customGrad: save() takes an array of tensors, received ${describe(ts)}`);
+      saved.push(...ts);
+    };
+    const run = () => {
+      const r = f(...inputs, save);
+      if (!r || !(r.value instanceof Tensor)) throw new Error(`customGrad: f must return an object {value, gradFunc} whose value is a tensor, received ${describe(r?.value ?? r)}`);
+      if (typeof r.gradFunc !== 'function') throw new Error(`customGrad: f must return an object {value, gradFunc} whose gradFunc is a function, received ${describe(r.gradFunc)}`);
+      return r;
+    };
+    if (!recording()) return tidy(() => run().value);
+    return tidy(() => {
+      const { value, gradFunc } = run();
+      const dy = wrap(engine.custom_grad_dy(Uint32Array.from(value.shape)));
+      let gs = gradFunc(dy, saved);
+      if (gs instanceof Tensor) gs = [gs];
+      if (!Array.isArray(gs) || gs.length !== inputs.length || !gs.every((g) => g instanceof Tensor)) {
+        throw new Error(`customGrad: gradFunc must return ${inputs.length === 1 ? 'a tensor' : `an array of ${inputs.length} tensors`} (one gradient per input), received ${describe(gs)}`);
+      }
+      return wrap(engine.custom_grad_end(value._live(), Uint32Array.from(inputs.map((x) => x._live())), dy._live(), Uint32Array.from(gs.map((g) => g._live()))));
+    });
+  };
+}

@@ -193,6 +193,25 @@ export declare namespace browser {
   function toPixels(img: Tensor, canvas?: HTMLCanvasElement): Promise<Uint8ClampedArray>;
   function draw(image: Tensor, canvas: HTMLCanvasElement, options?: { contextOptions?: CanvasRenderingContext2DSettings }): void;
 }
+/** Image ops on [batch, height, width, channels] tensors (a single [h, w, c] image where TF.js allows it). */
+export declare namespace image {
+  function resizeBilinear(images: TensorOrLike, size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
+  function resizeNearestNeighbor(images: TensorOrLike, size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
+  function flipLeftRight(image: TensorOrLike): Tensor;
+  function grayscaleToRGB(image: TensorOrLike): Tensor;
+  function rgbToGrayscale(image: TensorOrLike): Tensor;
+  function rotateWithOffset(image: TensorOrLike, radians: number, fillValue?: number | [number, number, number], center?: number | [number, number]): Tensor;
+  function transform(image: TensorOrLike, transforms: TensorOrLike, interpolation?: 'nearest' | 'bilinear', fillMode?: 'constant' | 'reflect' | 'wrap' | 'nearest', fillValue?: number, outputShape?: [number, number]): Tensor;
+  function cropAndResize(image: TensorOrLike, boxes: TensorOrLike, boxInd: TensorOrLike, cropSize: [number, number], method?: 'bilinear' | 'nearest', extrapolationValue?: number): Tensor;
+  function nonMaxSuppression(boxes: TensorOrLike, scores: TensorOrLike, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number): Tensor;
+  function nonMaxSuppressionAsync(boxes: TensorOrLike, scores: TensorOrLike, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number): Promise<Tensor>;
+  function nonMaxSuppressionWithScore(boxes: TensorOrLike, scores: TensorOrLike, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, softNmsSigma?: number): { selectedIndices: Tensor; selectedScores: Tensor };
+  function nonMaxSuppressionWithScoreAsync(boxes: TensorOrLike, scores: TensorOrLike, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, softNmsSigma?: number): Promise<{ selectedIndices: Tensor; selectedScores: Tensor }>;
+  function nonMaxSuppressionPadded(boxes: TensorOrLike, scores: TensorOrLike, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, padToMaxOutputSize?: boolean): { selectedIndices: Tensor; validOutputs: Tensor };
+  function nonMaxSuppressionPaddedAsync(boxes: TensorOrLike, scores: TensorOrLike, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, padToMaxOutputSize?: boolean): Promise<{ selectedIndices: Tensor; validOutputs: Tensor }>;
+  /** 255 where a pixel's luma is above the threshold, else 0 (int32). */
+  function threshold(image: TensorOrLike, method?: 'binary' | 'otsu', inverted?: boolean, threshValue?: number): Tensor;
+}
 export declare namespace math {
   /** An int32 [numClasses, numClasses] matrix counting each (label, prediction) pair. */
   function confusionMatrix(labels: TensorOrLike, predictions: TensorOrLike, numClasses: number): Tensor;
@@ -1118,6 +1137,8 @@ export declare class Variable extends Tensor {
 export declare function variable(initialValue: TensorOrLike, trainable?: boolean, name?: string, dtype?: DataType): Variable;
 export interface Tensor {
   variable(trainable?: boolean, name?: string, dtype?: DataType): Variable;
+  resizeBilinear(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
+  resizeNearestNeighbor(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
 }
 export type NamedTensorMap = { [name: string]: Tensor };
 export type NamedTensor = { name: string; tensor: Tensor };
@@ -1126,6 +1147,13 @@ export declare function grad(f: (x: Tensor) => Tensor): (x: TensorOrLike, dy?: T
 export declare function grads(f: (...args: Tensor[]) => Tensor): (args: TensorOrLike[], dy?: Tensor) => Tensor[];
 export declare function valueAndGrad(f: (x: Tensor) => Tensor): (x: TensorOrLike, dy?: Tensor) => { value: Tensor; grad: Tensor };
 export declare function valueAndGrads(f: (...args: Tensor[]) => Tensor): (args: TensorOrLike[], dy?: Tensor) => { value: Tensor; grads: Tensor[] };
+/** What the function given to tf.customGrad returns: its value and the gradient of each input. */
+export interface CustomGradientResult {
+  value: Tensor;
+  gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor | Tensor[];
+}
+/** A function with a gradient of your own: f(...inputs, save) returns {value, gradFunc}. */
+export declare function customGrad(f: (...args: any[]) => CustomGradientResult): (...inputs: Tensor[]) => Tensor;
 /** Gradients of the scalar f() with respect to varList (default: every trainable variable), by variable name. */
 export declare function variableGrads(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: NamedTensorMap };
 export interface Optimizer {

@@ -13,7 +13,7 @@ export { InputSpec } from './layer_props.js';
 export { constraints } from './constraints.js';
 import './rnn.js';
 export { train, Optimizer } from './train.js';
-export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableGrads } from './grad.js';
+export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableGrads, customGrad } from './grad.js';
 export { losses, metrics, Reduction } from './losses.js';
 export { callbacks, Callback, EarlyStopping } from './callbacks.js';
 export { Sequential, sequential, History, LayersModel, model } from './models.js';
@@ -38,6 +38,7 @@ export {
   searchSorted, lowerBound, upperBound,
 } from './ops_index.js';
 export { browser } from './browser.js';
+export { image } from './ops_image.js';
 export { env, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables } from './env.js';
 // Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
 export { fitDataset as _fitDataset, evaluateDataset as _evaluateDataset } from './fit_dataset.js';

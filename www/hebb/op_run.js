@@ -18,3 +18,19 @@ export function runOp(name, inputs, attrs) {
     temps.forEach((t) => t.dispose());
   }
 }
+
+/** Runs `f` on `xs` as tensors (numbers and arrays converted, and freed after). */
+export function withTensors(name, xs, f) {
+  const temps = [];
+  try {
+    return f(...xs.map((x) => {
+      if (x instanceof Tensor) return x;
+      if (x === null || x === undefined) throw new Error(`${name}: received ${x} where a tensor was expected`);
+      const t = tensor(x);
+      temps.push(t);
+      return t;
+    }));
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
+}

@@ -6,26 +6,7 @@ import { Tensor, tensor, tidy, randomUniform } from './tensor.js';
 import { reshape, gather, oneHot, matMul, transpose, cast, mul, add, sub, div, pow, floor, concat, sigmoid, tanh } from './ops.js';
 import { eye } from './ops_shape.js';
 import { split } from './ops_composed.js';
-
-function owned(name, xs) {
-  const temps = [];
-  const ts = xs.map((x) => {
-    if (x instanceof Tensor) return x;
-    if (x === null || x === undefined) throw new Error(`${name}: received ${x} where a tensor was expected`);
-    const t = tensor(x);
-    temps.push(t);
-    return t;
-  });
-  return [ts, () => temps.forEach((t) => t.dispose())];
-}
-function withTensors(name, xs, f) {
-  const [ts, free] = owned(name, xs);
-  try {
-    return f(...ts);
-  } finally {
-    free();
-  }
-}
+import { withTensors } from './op_run.js';
 
 /** Row-major flat positions of the index rows in `indices` ([..., k]) over the first k dims of `shape`. */
 function flatPositions(op, indices, shape) {

@@ -8,23 +8,8 @@ import {
   add, mul, where, greater, logicalAnd, logicalOr, logicalNot,
 } from './ops.js';
 import { parseAxisParam } from './util.js';
+import { withTensors } from './op_run.js';
 
-const asTensor = (x, name, temps) => {
-  if (x instanceof Tensor) return x;
-  if (x === null || x === undefined) throw new Error(`${name}: received ${x} where a tensor was expected`);
-  const t = tensor(x);
-  temps.push(t);
-  return t;
-};
-/** Runs `f` on `xs` as tensors (numbers and arrays converted, and freed after). */
-function withTensors(name, xs, f) {
-  const temps = [];
-  try {
-    return f(...xs.map((x) => asTensor(x, name, temps)));
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
-}
 /** `shape` with size 1 at `axes` (TF.js's expandShapeToKeepDim). */
 const keptShape = (shape, axes) => {
   const out = shape.slice();

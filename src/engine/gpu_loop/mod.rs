@@ -94,7 +94,12 @@ struct Recording {
 
 impl Recording {
     fn traced(&self) -> TracedFn {
-        let graph = Graph { nodes: (*self.nodes).clone(), consts: self.consts.iter().map(|c| (**c).clone()).collect(), updates: vec![] };
+        let graph = Graph {
+            nodes: (*self.nodes).clone(),
+            consts: self.consts.iter().map(|c| (**c).clone()).collect(),
+            updates: vec![],
+            custom: vec![],
+        };
         TracedFn { graph, inputs: self.inputs.clone(), output: self.output }
     }
 }
