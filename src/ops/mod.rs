@@ -13,6 +13,7 @@ pub mod matmul;
 pub mod movement;
 pub mod reduce;
 pub mod unary;
+pub mod window3;
 pub mod window_ops;
 pub mod xent;
 

@@ -190,3 +190,30 @@ pub fn pool<B: Builder>(g: &mut B, op: &str, x: B::Id, k: [usize; 2], stride: [u
     let y = g.reshape(y, &[n, gh, gw, c])?;
     unbatched(g, y, had)
 }
+
+/// tf.dilation2d(x [n, h, w, c], filter [kh, kw, c]): greyscale morphological dilation, the
+/// maximum over each window of the values plus the filter (positions outside the image never win).
+pub fn dilation2d<B: Builder>(
+    g: &mut B,
+    op: &str,
+    x: B::Id,
+    filter: B::Id,
+    stride: [usize; 2],
+    dil: [usize; 2],
+    pad: &Pad,
+) -> Result<B::Id> {
+    let (img, [_, h, w, c], had) = batched(g, op, x)?;
+    let fs = g.shape_of(filter);
+    if fs.len() != 3 || fs[2] != c {
+        return Err(Error::shape(
+            op,
+            format!("filter must be rank 3 [height, width, {c}] (the input's depth), received {}", fmt_shape(&fs)),
+        ));
+    }
+    let win = window(op, [h, w], [fs[0], fs[1]], stride, dil, pad)?;
+    let cols = g.apply(Op::Im2Col { w: win, fill: f32::NEG_INFINITY }, &[img])?;
+    let taps = g.reshape(filter, &[fs[0] * fs[1], c])?;
+    let shifted = g.add(cols, taps)?;
+    let y = g.reduce(ReduceKind::Max, shifted, &[3], false)?;
+    unbatched(g, y, had)
+}

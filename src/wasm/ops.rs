@@ -6,6 +6,7 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::graph::Builder;
 use crate::losses::Loss;
 use crate::metrics::Metric;
+use crate::ops::window3::{self, Window3};
 use crate::ops::window_ops::{self, Pad};
 use crate::ops::{Binary, Op, ReduceKind, Unary};
 use crate::tensor::shape::{norm_axes, norm_axis, resolve_reshape};
@@ -274,7 +275,10 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
             need(2)?;
             let out = ints(name, &a, "outputShape")?.unwrap_or_default();
             if out.len() != 3 && out.len() != 4 {
-                return Err(Error::arg(name, format!("outputShape must be [height, width, depth] or [batch, height, width, depth], received {out:?}")));
+                return Err(Error::arg(
+                    name,
+                    format!("outputShape must be [height, width, depth] or [batch, height, width, depth], received {out:?}"),
+                ));
             }
             let hw = [out[out.len() - 3].max(0) as usize, out[out.len() - 2].max(0) as usize];
             window_ops::conv2d_transpose(rt, name, inputs[0], inputs[1], hw, pair(name, &a, "strides")?, &pad_of(name, &a)?)
@@ -284,7 +288,103 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
             let (k, stride, pad) = (pair(name, &a, "filterSize")?, pair(name, &a, "strides")?, pad_of(name, &a)?);
             window_ops::pool(rt, name, inputs[0], k, stride, &pad, name == "maxPool")
         }
+        "dilation2d" => {
+            need(2)?;
+            let (stride, dil, pad) = (pair(name, &a, "strides")?, pair(name, &a, "dilations")?, pad_of(name, &a)?);
+            window_ops::dilation2d(rt, name, inputs[0], inputs[1], stride, dil, &pad)
+        }
+        "conv3d" | "conv3dTranspose" | "maxPool3d" | "avgPool3d" => volume_op(rt, name, inputs, &a),
         _ => Err(Error::arg(name, "unknown op")),
+    }
+}
+
+/// tf.conv3d, tf.conv3dTranspose, tf.maxPool3d and tf.avgPool3d on [batch?, d, h, w, c] volumes.
+fn volume_op(rt: &mut Runtime, name: &str, inputs: &[Handle], a: &Value) -> Result<Handle> {
+    let want = if name.ends_with("Pool3d") { 1 } else { 2 };
+    if inputs.len() != want {
+        return Err(Error::arg(name, format!("expects {want} inputs, received {}", inputs.len())));
+    }
+    let (x, had) = window3::batched5(rt, name, inputs[0])?;
+    let xs = rt.shape(x)?;
+    let pad = match a.get("pad") {
+        Some(Value::String(p)) => p.clone(),
+        other => {
+            return Err(Error::arg(
+                name,
+                format!("pad must be 'valid' or 'same', received {}", other.map_or("nothing".into(), |v| v.to_string())),
+            ))
+        }
+    };
+    let strides = triple(name, a, "strides")?;
+    let vol = [xs[1], xs[2], xs[3]];
+    let y = if name.ends_with("Pool3d") {
+        let w = Window3::new(name, vol, &triple(name, a, "filterSize")?, &strides, &[1, 1, 1], &pad)?;
+        let counts = if name == "avgPool3d" { w.inside_counts() } else { None };
+        window3::pool3d(rt, x, &w, name == "maxPool3d", counts.as_ref())?
+    } else {
+        let fs = rt.shape(inputs[1])?;
+        if fs.len() != 5 {
+            return Err(Error::shape(name, format!("filter must be rank 5, but got rank {} (shape {})", fs.len(), fmt_shape(&fs))));
+        }
+        let dil = triple(name, a, "dilations")?;
+        if strides.iter().any(|&v| v > 1) && dil.iter().any(|&v| v > 1) {
+            return Err(Error::arg(
+                name,
+                format!("either strides or dilations must be 1, received strides {strides:?} and dilations {dil:?}"),
+            ));
+        }
+        if name == "conv3d" {
+            if fs[3] != xs[4] {
+                return Err(Error::shape(name, format!("depth of input ({}) must match input depth for filter {}", xs[4], fs[3])));
+            }
+            let w = Window3::new(name, vol, &fs[..3], &strides, &dil, &pad)?;
+            window3::conv3d(rt, x, inputs[1], &w)?
+        } else {
+            let out = ints(name, a, "outputShape")?.unwrap_or_default();
+            if out.len() != 4 && out.len() != 5 {
+                return Err(Error::arg(
+                    name,
+                    format!("outputShape must be [depth, height, width, outDepth] with an optional batch first, received {out:?}"),
+                ));
+            }
+            let o = &out[out.len() - 4..];
+            if fs[4] != xs[4] || o[3] != fs[3] as i64 {
+                return Err(Error::shape(
+                    name,
+                    format!("the filter {} must be [fd, fh, fw, outDepth {}, inDepth {}]", fmt_shape(&fs), o[3], xs[4]),
+                ));
+            }
+            let size = [o[0].max(0) as usize, o[1].max(0) as usize, o[2].max(0) as usize];
+            let w = Window3::new(name, size, &fs[..3], &strides, &dil, &pad)?;
+            if w.grid() != vol {
+                return Err(Error::shape(
+                    name,
+                    format!(
+                        "an output of {} with these strides and padding gives windows {}, but x has {}",
+                        fmt_shape(&size),
+                        fmt_shape(&w.grid()),
+                        fmt_shape(&vol)
+                    ),
+                ));
+            }
+            window3::conv3d_transpose(rt, x, inputs[1], &w)?
+        }
+    };
+    if had {
+        return Ok(y);
+    }
+    let s = rt.shape(y)?;
+    rt.reshape(y, &s[1..])
+}
+
+/// A [depth, rows, columns] attribute given as one number or three (1 when absent).
+fn triple(op: &str, a: &Value, key: &str) -> Result<Vec<usize>> {
+    let v = ints(op, a, key)?.unwrap_or_else(|| vec![1]);
+    let ok: Option<Vec<usize>> = v.iter().map(|&x| usize::try_from(x).ok().filter(|&x| x > 0)).collect();
+    match (ok, v.len()) {
+        (Some(x), 1) => Ok(vec![x[0]; 3]),
+        (Some(x), 3) => Ok(x),
+        _ => Err(Error::arg(op, format!("{key} must be a positive integer or three of them, received {v:?}"))),
     }
 }
 
@@ -305,6 +405,12 @@ fn pad_of(op: &str, a: &Value) -> Result<Pad> {
     match a.get("pad") {
         Some(Value::String(s)) => Ok(Pad::Named(s.clone())),
         Some(Value::Number(n)) if n.as_u64().is_some() => Ok(Pad::Each(n.as_u64().unwrap_or(0) as usize)),
-        other => Err(Error::arg(op, format!("pad must be 'valid', 'same' or a non-negative integer, received {}", other.map_or("nothing".to_string(), |v| v.to_string())))),
+        other => Err(Error::arg(
+            op,
+            format!(
+                "pad must be 'valid', 'same' or a non-negative integer, received {}",
+                other.map_or("nothing".to_string(), |v| v.to_string())
+            ),
+        )),
     }
 }

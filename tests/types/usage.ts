@@ -307,3 +307,28 @@ export async function imagesAndCustomGradients(canvas: HTMLCanvasElement): Promi
   tf.dispose([px, small, near, gray, flipped, crops, rotated, moved, boxes, scores, keep, selectedScores, validOutputs, bw, g]);
   return g.size;
 }
+
+export async function volumesAndSignals(): Promise<number> {
+  const x = tf.randomNormal([2, 4, 5, 6, 2]);
+  const k = tf.randomNormal([2, 2, 2, 2, 3]);
+  const y = tf.conv3d(x, k, 1, 'same');
+  const up = tf.conv3dTranspose(y, tf.randomNormal([2, 2, 2, 2, 3]), [2, 4, 5, 6, 2], 1, 'same');
+  const p3 = tf.maxPool3d(x, 2, 2, 'valid').add(tf.avgPool3d(x, [2, 2, 2], 2, 'valid'));
+  const img = tf.randomNormal([1, 6, 6, 3]);
+  const d = tf.dilation2d(img, tf.zeros([2, 2, 3]), 1, 'same');
+  const pl = tf.pool(img, [2, 2], 'max', 'same', [2, 2]);
+  const { result, indexes } = tf.maxPoolWithArgmax(img, 2, 2, 'valid');
+  const bn = tf.batchNorm(img, [0, 0, 0], [1, 1, 1]).add(tf.localResponseNormalization(img, 2));
+  const m = tf.einsum('ij,jk->ik', tf.ones([2, 3]), tf.ones([3, 4])).add(tf.atan2(1, tf.ones([2, 4]))).prod(1).cumprod();
+  const counts = tf.bincount(tf.tensor([1, 2], [2], 'int32'), tf.tensor([]), 3);
+  const s = tf.stridedSlice(tf.range(0, 10), [1], [8], [2]).add(tf.slice1d(tf.range(0, 10), 0, 4));
+  const sb = tf.batchToSpaceND(tf.spaceToBatchND(img, [2, 2], [[0, 0], [0, 0]]), [2, 2], [[0, 0], [0, 0]]);
+  const frames = tf.signal.frame(tf.range(0, 10), 4, 2).mul(tf.signal.hannWindow(4));
+  const opt: tf.Optimizer = new tf.AdamOptimizer(0.01);
+  const cb = new tf.CallbackList([new tf.CustomCallback({ onEpochEnd: () => {} })]);
+  await cb.onEpochEnd(0, {});
+  const sq = tf.op({ sq: (t: tf.Tensor) => t.square() });
+  const bytes = await sq(tf.ones([2])).bytes();
+  tf.dispose([x, k, y, up, p3, img, d, pl, result, indexes, bn, m, counts, s, sb, frames]);
+  return bytes.length + (opt.getClassName() === 'Adam' ? 1 : 0) + tf.enclosingPowerOfTwo(5) + (tf.Rank.R1 === 'R1' ? 1 : 0);
+}

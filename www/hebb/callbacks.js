@@ -9,10 +9,49 @@ export class Callback {
 
 const HOOKS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd', 'onYield'];
 
-/** Normalises fit's `callbacks` option into a list of objects with hook methods. */
-export function toCallbackList(cbs) {
-  if (cbs === undefined || cbs === null) return [];
-  const list = Array.isArray(cbs) ? cbs : [cbs];
+/** TF.js's tf.CustomCallback: a Callback whose hooks are the functions in `args`. */
+export class CustomCallback extends Callback {
+  constructor(args = {}) {
+    super();
+    if (args === null || typeof args !== 'object') throw new Error(`CustomCallback: expected an object of hooks like {onEpochEnd}, received ${args}`);
+    for (const h of HOOKS) if (typeof args[h] === 'function') this[h] = args[h];
+    if (args.yieldEvery !== undefined) this.yieldEvery = args.yieldEvery;
+  }
+}
+
+/** TF.js's tf.CallbackList: several callbacks called as one. */
+export class CallbackList {
+  constructor(callbacks = [], queueLength = 10) {
+    this.callbacks = [...callbacks];
+    this.queueLength = queueLength;
+  }
+  append(callback) { this.callbacks.push(callback); }
+  setParams(params) { for (const c of this.callbacks) c.setParams?.(params); }
+  setModel(model) { for (const c of this.callbacks) c.setModel?.(model); }
+}
+for (const h of HOOKS) {
+  CallbackList.prototype[h] = async function (...args) { await fire(this.callbacks, h, ...args); };
+}
+
+/** Callback classes fit adds by itself, by the least `verbose` that adds them (TF.js's registry). */
+const registered = new Map();
+/** tf.registerCallbackConstructor(verbosityLevel, callbackConstructor). */
+export function registerCallbackConstructor(verbosityLevel, callbackConstructor) {
+  if (!Number.isInteger(verbosityLevel) || verbosityLevel < 0) throw new Error(`registerCallbackConstructor: verbosityLevel must be a non-negative integer, received ${verbosityLevel}`);
+  if (typeof callbackConstructor !== 'function') throw new Error(`registerCallbackConstructor: expected a callback class, received ${callbackConstructor}`);
+  if (!registered.has(verbosityLevel)) registered.set(verbosityLevel, []);
+  registered.get(verbosityLevel).push(callbackConstructor);
+}
+
+/**
+ * Normalises fit's `callbacks` option into a list of objects with hook methods, after new
+ * instances of the registered callback classes whose level is at most `verbose` (TF.js's
+ * default verbosity, 1, when not given).
+ */
+export function toCallbackList(cbs, verbose = 1) {
+  const made = [...registered].filter(([level]) => level <= (verbose ?? 1)).flatMap(([, ctors]) => ctors.map((C) => new C()));
+  if (cbs === undefined || cbs === null) return made;
+  const list = cbs instanceof CallbackList ? cbs.callbacks : (Array.isArray(cbs) ? cbs : [cbs]);
   for (const c of list) {
     if (c === null || typeof c !== 'object') throw new Error(`fit: callbacks must be objects with hooks like onEpochEnd, received ${c}`);
     const known = HOOKS.some((h) => typeof c[h] === 'function');
@@ -20,7 +59,7 @@ export function toCallbackList(cbs) {
       throw new Error(`fit: a callback object has none of the hooks ${HOOKS.join(', ')} (keys: ${Object.keys(c).join(', ') || 'none'})`);
     }
   }
-  return list;
+  return [...made, ...list];
 }
 
 export async function fire(list, hook, ...args) {

@@ -6,10 +6,10 @@ import { tidy, keep, dispose, memory, _startScope as startScope, _endScope as en
 import { registeredVariables, disposeVariables } from './grad.js';
 import { now } from './util.js';
 
-const DEFAULTS = { IS_BROWSER: typeof window !== 'undefined', IS_NODE: false, DEBUG: false, PROD: false, IS_TEST: false };
+const DEFAULTS = { IS_BROWSER: typeof window !== 'undefined', IS_NODE: false, DEBUG: false, PROD: false, IS_TEST: false, DEPRECATION_WARNINGS_ENABLED: true };
 
 /** TF.js's Environment: named flags (Hebb reads PROD and DEBUG; others are kept for the program). */
-class Environment {
+export class Environment {
   constructor() {
     this.flags = { ...DEFAULTS };
     this.platformName = 'browser';
@@ -29,7 +29,7 @@ class Environment {
   registerFlag(name, evaluationFn) { if (!(name in this.flags)) this.flags[name] = evaluationFn(); }
 }
 
-const ENV = new Environment();
+export const ENV = new Environment();
 /** tf.env(): the environment's flags. */
 export function env() { return ENV; }
 /** Turns off the debug checks (Hebb's checks run regardless: they are what keep the engine safe). */
@@ -81,3 +81,44 @@ export async function profile(f) {
 }
 
 export { disposeVariables };
+
+/** tf.deprecationWarn(message): warns once per call unless deprecation warnings are disabled. */
+export function deprecationWarn(message) {
+  if (ENV.getBool('DEPRECATION_WARNINGS_ENABLED')) console.warn(`${message} You can disable deprecation warnings with tf.disableDeprecationWarnings().`);
+}
+/** tf.disableDeprecationWarnings() */
+export function disableDeprecationWarnings() {
+  ENV.set('DEPRECATION_WARNINGS_ENABLED', false);
+  console.warn('TensorFlow.js deprecation warnings have been disabled.');
+}
+
+/** TF.js's Rank names. */
+export const Rank = Object.freeze({ R0: 'R0', R1: 'R1', R2: 'R2', R3: 'R3', R4: 'R4', R5: 'R5', R6: 'R6' });
+
+/** tf.print(x, verbose = false): x.toString() on the console. */
+export function print(x, verbose = false) { x.print(verbose); }
+
+/**
+ * tf.op({name: f}): f as an op: the tensors it makes along the way are freed when it returns
+ * (as tidy), and the function is named after the op.
+ */
+export function op(f) {
+  const keys = f && typeof f === 'object' ? Object.keys(f) : [];
+  if (keys.length !== 1) throw new Error(`Please provide an object with a single key (operation name) mapping to a function. Got an object with ${keys.length} keys.`);
+  const name = `${keys[0].replace(/_$/, '')}__op`;
+  const fn = f[keys[0]];
+  if (typeof fn !== 'function') throw new Error(`op: the value of '${keys[0]}' must be a function, received ${typeof fn}`);
+  const wrapped = (...args) => {
+    startScope(name);
+    let result = null;
+    try {
+      result = fn(...args);
+      if (result && typeof result.then === 'function') console.error('Cannot return a Promise inside of tidy.');
+      return result;
+    } finally {
+      endScope(result);
+    }
+  };
+  Object.defineProperty(wrapped, 'name', { value: name, configurable: true });
+  return wrapped;
+}

@@ -162,7 +162,7 @@ export async function fitDataset(model, dataset, args) {
   const { epochs } = args;
   const perEpoch = args.batchesPerEpoch ?? null;
   const vd = args.validationData ?? null;
-  const cbs = toCallbackList(args.callbacks);
+  const cbs = toCallbackList(args.callbacks, args.verbose);
   const history = new History();
   const list = [...cbs, history];
   const named = Array.isArray(model.metricsNames) && model.metricsNames.length ? model.metricsNames : null;

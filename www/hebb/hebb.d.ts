@@ -165,6 +165,52 @@ export declare function depthwiseConv2d(x: TensorOrLike, filter: TensorOrLike, s
 export declare function separableConv2d(x: TensorOrLike, depthwiseFilter: TensorOrLike, pointwiseFilter: TensorOrLike, strides: number | [number, number], pad: PadType, dilation?: number | [number, number], dataFormat?: 'NHWC'): Tensor;
 export declare function maxPool(x: TensorOrLike, filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
 export declare function avgPool(x: TensorOrLike, filterSize: number | [number, number], strides: number | [number, number], pad: PadType): Tensor;
+type Triple = number | [number, number, number];
+/** x [batch?, depth, height, width, inDepth] with filter [fd, fh, fw, inDepth, outDepth]. */
+export declare function conv3d(x: TensorOrLike, filter: TensorOrLike, strides: Triple, pad: 'valid' | 'same', dataFormat?: 'NDHWC', dilations?: Triple): Tensor;
+/** filter [fd, fh, fw, outDepth, inDepth]; outputShape [batch?, depth, height, width, outDepth]. */
+export declare function conv3dTranspose(x: TensorOrLike, filter: TensorOrLike, outputShape: number[], strides: Triple, pad: 'valid' | 'same'): Tensor;
+export declare function maxPool3d(x: TensorOrLike, filterSize: Triple, strides: Triple, pad: 'valid' | 'same', dimRoundingMode?: null, dataFormat?: 'NDHWC'): Tensor;
+export declare function avgPool3d(x: TensorOrLike, filterSize: Triple, strides: Triple, pad: 'valid' | 'same', dimRoundingMode?: null, dataFormat?: 'NDHWC'): Tensor;
+/** Greyscale dilation of x [batch?, h, w, c] by filter [fh, fw, c]. */
+export declare function dilation2d(x: TensorOrLike, filter: TensorOrLike, strides: number | [number, number], pad: 'valid' | 'same', dilations?: number | [number, number], dataFormat?: 'NHWC'): Tensor;
+export declare function pool(input: TensorOrLike, windowShape: number | [number, number], poolingType: 'max' | 'avg', pad: PadType, dilations?: number | [number, number], strides?: number | [number, number], dimRoundingMode?: null): Tensor;
+export declare function maxPoolWithArgmax(x: TensorOrLike, filterSize: number | [number, number], strides: number | [number, number], pad: PadType, includeBatchInIndex?: boolean): { result: Tensor; indexes: Tensor };
+/** (x - mean) · scale / sqrt(variance + ε) + offset. */
+export declare function batchNorm(x: TensorOrLike, mean: TensorOrLike, variance: TensorOrLike, offset?: TensorOrLike, scale?: TensorOrLike, varianceEpsilon?: number): Tensor;
+export declare function batchNorm2d(x: TensorOrLike, mean: TensorOrLike, variance: TensorOrLike, offset?: TensorOrLike, scale?: TensorOrLike, varianceEpsilon?: number): Tensor;
+export declare function batchNorm3d(x: TensorOrLike, mean: TensorOrLike, variance: TensorOrLike, offset?: TensorOrLike, scale?: TensorOrLike, varianceEpsilon?: number): Tensor;
+export declare function batchNorm4d(x: TensorOrLike, mean: TensorOrLike, variance: TensorOrLike, offset?: TensorOrLike, scale?: TensorOrLike, varianceEpsilon?: number): Tensor;
+export declare function localResponseNormalization(x: TensorOrLike, depthRadius?: number, bias?: number, alpha?: number, beta?: number): Tensor;
+export declare function atan2(a: TensorOrLike, b: TensorOrLike): Tensor;
+export declare function prod(x: TensorOrLike, axis?: number | number[] | null, keepDims?: boolean): Tensor;
+export declare function cumprod(x: TensorOrLike, axis?: number, exclusive?: boolean, reverse?: boolean): Tensor;
+export declare function bincount(x: TensorOrLike, weights: TensorOrLike, size: number): Tensor;
+export declare function denseBincount(x: TensorOrLike, weights: TensorOrLike, size: number, binaryOutput?: boolean): Tensor;
+export declare function bitwiseAnd(x: TensorOrLike, y: TensorOrLike): Tensor;
+/** e.g. einsum('ij,jk->ik', a, b). */
+export declare function einsum(equation: string, ...tensors: TensorOrLike[]): Tensor;
+export declare function enclosingPowerOfTwo(value: number): number;
+export declare function cosineWindow(windowLength: number, a: number, b: number): Tensor;
+export declare namespace signal {
+  function hannWindow(windowLength: number): Tensor;
+  function hammingWindow(windowLength: number): Tensor;
+  function frame(signal: TensorOrLike, frameLength: number, frameStep: number, padEnd?: boolean, padValue?: number): Tensor;
+}
+export declare function concat1d(tensors: TensorOrLike[]): Tensor;
+export declare function concat2d(tensors: TensorOrLike[], axis: number): Tensor;
+export declare function concat3d(tensors: TensorOrLike[], axis: number): Tensor;
+export declare function concat4d(tensors: TensorOrLike[], axis: number): Tensor;
+export declare function slice1d(x: TensorOrLike, begin: number, size: number): Tensor;
+export declare function slice2d(x: TensorOrLike, begin: number[], size: number[]): Tensor;
+export declare function slice3d(x: TensorOrLike, begin: number[], size: number[]): Tensor;
+export declare function slice4d(x: TensorOrLike, begin: number[], size: number[]): Tensor;
+export declare function ensureShape(x: Tensor, shape: (number | null)[]): Tensor;
+export declare function stridedSlice(x: TensorOrLike, begin: number[], end: number[], strides?: number[], beginMask?: number, endMask?: number, ellipsisMask?: number, newAxisMask?: number, shrinkAxisMask?: number): Tensor;
+export declare function spaceToBatchND(x: TensorOrLike, blockShape: number[], paddings: number[][]): Tensor;
+export declare function batchToSpaceND(x: TensorOrLike, blockShape: number[], crops: number[][]): Tensor;
+export declare function tensorScatterUpdate(tensor: TensorOrLike, indices: TensorOrLike, updates: TensorOrLike): Tensor;
+export declare function sparseToDense(sparseIndices: TensorOrLike, sparseValues: TensorOrLike, outputShape: number[], defaultValue?: TensorOrLike): Tensor;
 /** The slices of x at the index rows of indices ([..., k]). */
 export declare function gatherND(x: TensorOrLike, indices: TensorOrLike): Tensor;
 /** Zeros of `shape` with updates added at the index rows (repeats sum). */
@@ -217,6 +263,18 @@ export declare namespace math {
   function confusionMatrix(labels: TensorOrLike, predictions: TensorOrLike, numClasses: number): Tensor;
 }
 /** The environment's flags (PROD, DEBUG, IS_BROWSER, ...). */
+export declare function deprecationWarn(message: string): void;
+export declare function disableDeprecationWarnings(): void;
+export declare const Rank: { readonly R0: 'R0'; readonly R1: 'R1'; readonly R2: 'R2'; readonly R3: 'R3'; readonly R4: 'R4'; readonly R5: 'R5'; readonly R6: 'R6' };
+export declare function print(x: Tensor, verbose?: boolean): void;
+/** f as an op: the tensors made along the way are freed when it returns. */
+export declare function op<F extends (...args: any[]) => any>(f: { [name: string]: F }): F;
+export declare class Environment {
+  flags: { [name: string]: unknown };
+  get(name: string): unknown; getBool(name: string): boolean; getNumber(name: string): number;
+  set(name: string, value: unknown): void;
+}
+export declare const ENV: Environment;
 export declare function env(): {
   flags: { [name: string]: unknown };
   get(name: string): unknown; getBool(name: string): boolean; getNumber(name: string): number;
@@ -735,6 +793,13 @@ export declare class LearningRateSchedule {
 /** Gradient clipping (Keras 3): the last argument of every tf.train.* factory. At most one. */
 export interface ClipOptions { clipnorm?: number; globalClipnorm?: number; clipvalue?: number }
 type Rate = number | LearningRateSchedule;
+export declare class SGDOptimizer extends Optimizer { constructor(learningRate: Rate, options?: ClipOptions); }
+export declare class MomentumOptimizer extends Optimizer { constructor(learningRate: Rate, momentum: number, useNesterov?: boolean, options?: ClipOptions); }
+export declare class AdamOptimizer extends Optimizer { constructor(learningRate?: Rate, beta1?: number, beta2?: number, epsilon?: number, options?: ClipOptions); }
+export declare class AdamaxOptimizer extends Optimizer { constructor(learningRate?: Rate, beta1?: number, beta2?: number, epsilon?: number, decay?: number, options?: ClipOptions); }
+export declare class AdadeltaOptimizer extends Optimizer { constructor(learningRate?: Rate, rho?: number, epsilon?: number, options?: ClipOptions); }
+export declare class RMSPropOptimizer extends Optimizer { constructor(learningRate: Rate, decay?: number, momentum?: number, epsilon?: number, centered?: boolean, options?: ClipOptions); }
+export declare class AdagradOptimizer extends Optimizer { constructor(learningRate: Rate, initialAccumulatorValue?: number, options?: ClipOptions); }
 export declare const train: {
   sgd(learningRate: Rate, options?: ClipOptions): Optimizer;
   momentum(learningRate: Rate, momentum: number, useNesterov?: boolean, options?: ClipOptions): Optimizer;
@@ -809,6 +874,24 @@ export declare class Callback {
   onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
 }
 export declare class EarlyStopping extends Callback {}
+/** A Callback whose hooks are the functions given. */
+export declare class CustomCallback extends Callback { constructor(args: CustomCallbackArgs); }
+/** Several callbacks called as one. */
+export declare class CallbackList {
+  constructor(callbacks?: Callback[], queueLength?: number);
+  callbacks: Callback[];
+  append(callback: Callback): void;
+  setParams(params: object): void;
+  setModel(model: Sequential): void;
+  onTrainBegin(logs?: Logs): Promise<void>;
+  onTrainEnd(logs?: Logs): Promise<void>;
+  onEpochBegin(epoch: number, logs?: Logs): Promise<void>;
+  onEpochEnd(epoch: number, logs?: Logs): Promise<void>;
+  onBatchBegin(batch: number, logs?: Logs): Promise<void>;
+  onBatchEnd(batch: number, logs?: Logs): Promise<void>;
+}
+/** Callback classes fit adds by itself when its verbose is at least verbosityLevel. */
+export declare function registerCallbackConstructor(verbosityLevel: number, callbackConstructor: new () => Callback): void;
 export declare const callbacks: {
   earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: 'auto' | 'min' | 'max'; baseline?: number; restoreBestWeights?: boolean }): EarlyStopping;
   reduceLROnPlateau(args?: { monitor?: string; factor?: number; patience?: number; minDelta?: number; cooldown?: number; minLr?: number; mode?: 'auto' | 'min' | 'max' }): Callback;
@@ -1137,6 +1220,22 @@ export declare class Variable extends Tensor {
 export declare function variable(initialValue: TensorOrLike, trainable?: boolean, name?: string, dtype?: DataType): Variable;
 export interface Tensor {
   variable(trainable?: boolean, name?: string, dtype?: DataType): Variable;
+  atan2(b: TensorOrLike): Tensor;
+  prod(axis?: number | number[] | null, keepDims?: boolean): Tensor;
+  cumprod(axis?: number, exclusive?: boolean, reverse?: boolean): Tensor;
+  stridedSlice(begin: number[], end: number[], strides?: number[], beginMask?: number, endMask?: number, ellipsisMask?: number, newAxisMask?: number, shrinkAxisMask?: number): Tensor;
+  spaceToBatchND(blockShape: number[], paddings: number[][]): Tensor;
+  batchToSpaceND(blockShape: number[], crops: number[][]): Tensor;
+  batchNorm(mean: TensorOrLike, variance: TensorOrLike, offset?: TensorOrLike, scale?: TensorOrLike, varianceEpsilon?: number): Tensor;
+  localResponseNormalization(depthRadius?: number, bias?: number, alpha?: number, beta?: number): Tensor;
+  pool(windowShape: number | [number, number], poolingType: 'max' | 'avg', pad: PadType, dilations?: number | [number, number], strides?: number | [number, number]): Tensor;
+  dilation2d(filter: TensorOrLike, strides: number | [number, number], pad: 'valid' | 'same', dilations?: number | [number, number]): Tensor;
+  depthToSpace(blockSize: number, dataFormat?: 'NHWC'): Tensor;
+  unsortedSegmentSum(segmentIds: TensorOrLike, numSegments: number): Tensor;
+  oneHot(depth: number, onValue?: number, offValue?: number): Tensor;
+  where(condition: TensorOrLike, other: TensorOrLike): Tensor;
+  bytes(): Promise<Uint8Array>;
+  readonly rankType: string;
   resizeBilinear(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
   resizeNearestNeighbor(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
 }

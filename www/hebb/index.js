@@ -12,10 +12,12 @@ export { initializers, regularizers } from './initializers.js';
 export { InputSpec } from './layer_props.js';
 export { constraints } from './constraints.js';
 import './rnn.js';
-export { train, Optimizer } from './train.js';
+export {
+  train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, AdamaxOptimizer, AdadeltaOptimizer, RMSPropOptimizer, AdagradOptimizer,
+} from './train.js';
 export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableGrads, customGrad } from './grad.js';
 export { losses, metrics, Reduction } from './losses.js';
-export { callbacks, Callback, EarlyStopping } from './callbacks.js';
+export { callbacks, Callback, EarlyStopping, CustomCallback, CallbackList, registerCallbackConstructor } from './callbacks.js';
 export { Sequential, sequential, History, LayersModel, model } from './models.js';
 import './container.js';
 import './model_data.js';
@@ -32,14 +34,25 @@ export {
   sumOutType, rand, randomUniformInt, randomStandardNormal,
 } from './ops_shape.js';
 export { topk, unique, multinomial, whereAsync, booleanMaskAsync, setdiff1dAsync, inTopKAsync } from './ops_data.js';
-export { conv1d, conv2d, conv2dTranspose, depthwiseConv2d, separableConv2d, maxPool, avgPool } from './ops_nn.js';
+export {
+  conv1d, conv2d, conv2dTranspose, depthwiseConv2d, separableConv2d, maxPool, avgPool, conv3d, conv3dTranspose, maxPool3d, avgPool3d,
+  dilation2d, pool, batchNorm, batchNorm2d, batchNorm3d, batchNorm4d, localResponseNormalization, maxPoolWithArgmax,
+} from './ops_nn.js';
 export {
   gatherND, scatterND, unsortedSegmentSum, diag, depthToSpace, movingAverage, dropout, basicLSTMCell, multiRNNCell,
   searchSorted, lowerBound, upperBound,
 } from './ops_index.js';
 export { browser } from './browser.js';
 export { image } from './ops_image.js';
-export { env, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables } from './env.js';
+export {
+  env, ENV, Environment, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables, deprecationWarn, disableDeprecationWarnings,
+  Rank, print, op,
+} from './env.js';
+export { atan2, prod, cumprod, bincount, denseBincount, bitwiseAnd, einsum, enclosingPowerOfTwo, cosineWindow, signal } from './ops_math.js';
+export {
+  concat1d, concat2d, concat3d, concat4d, slice1d, slice2d, slice3d, slice4d, ensureShape, stridedSlice, spaceToBatchND, batchToSpaceND,
+  tensorScatterUpdate, sparseToDense,
+} from './ops_slice.js';
 // Reached as model.fitDataset / model.evaluateDataset; exported for tests until the model classes have them.
 export { fitDataset as _fitDataset, evaluateDataset as _evaluateDataset } from './fit_dataset.js';
 export { kerasToArtifacts as _kerasToArtifacts } from './keras_file.js';

@@ -406,7 +406,7 @@ class TrainingMembers {
       const nv = args.validationData ? args.validationData[0].shape[0] : n - split;
       this._prepareBatches([...LayersModel._batchSizes(split, bs), ...(nv > 0 ? LayersModel._batchSizes(nv, bs) : [])]);
     }
-    const cbs = toCallbackList(args.callbacks);
+    const cbs = toCallbackList(args.callbacks, args.verbose);
     const history = new History();
     const list = [...cbs, history];
     const session = engine.fit_begin(this._id, x.id, y.id, vx, vy, JSON.stringify({

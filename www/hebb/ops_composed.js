@@ -2,7 +2,7 @@
 // differentiate, on both backends with no kernel of their own), TensorBuffer, and the small
 // top-level helpers: tf.buffer, clone, tensor5d/6d, moments, tile, split, nextFrame.
 import { Tensor, tensor, tidy, zerosLike, onesLike } from './tensor.js';
-import { reshape, broadcastTo, slice, mean, square, sub, cast, stack, unstack, oneHot, matMul, transpose } from './ops.js';
+import { reshape, broadcastTo, slice, mean, square, sub, cast, stack, unstack, oneHot, matMul, transpose, where } from './ops.js';
 import { computeStrides, locToIndex as locIndex, indexToLoc as indexLoc, getArrayFromDType, sizeFromShape } from './util.js';
 
 const DTYPES = ['float32', 'int32', 'bool'];
@@ -209,9 +209,22 @@ Object.assign(Tensor.prototype, {
   throwIfDisposed() {
     if (this.isDisposed) throw new Error('Tensor is disposed.');
   },
+  /** The values' bytes (as TF.js: a view of the typed array's buffer). */
+  async bytes() {
+    const d = await this.data();
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  },
+  oneHot(depth, onValue, offValue) { return oneHot(this, depth, onValue, offValue); },
+  /** x.where(condition, other): this where condition holds, else other (TF.js's argument order). */
+  where(condition, other) { return where(condition, this, other); },
 });
 Object.defineProperty(Tensor.prototype, 'strides', {
   get() { return computeStrides(this.shape); },
+  configurable: true,
+});
+/** TF.js's rankType: the rank as a string, 'higher' from 5 on. */
+Object.defineProperty(Tensor.prototype, 'rankType', {
+  get() { return this.rank < 5 ? String(this.rank) : 'higher'; },
   configurable: true,
 });
 

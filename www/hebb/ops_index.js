@@ -9,7 +9,7 @@ import { split } from './ops_composed.js';
 import { withTensors } from './op_run.js';
 
 /** Row-major flat positions of the index rows in `indices` ([..., k]) over the first k dims of `shape`. */
-function flatPositions(op, indices, shape) {
+export function flatPositions(op, indices, shape) {
   const is = indices.shape;
   const k = is[is.length - 1];
   if (!(k >= 1) || k > shape.length) throw new Error(`${op}: the last dimension of indices (${k}) must be between 1 and the rank of the tensor (${shape.length})`);
@@ -175,3 +175,6 @@ export function searchSorted(sortedSequence, values, side = 'left') {
 }
 export const lowerBound = (sortedSequence, values) => searchSorted(sortedSequence, values, 'left');
 export const upperBound = (sortedSequence, values) => searchSorted(sortedSequence, values, 'right');
+
+Tensor.prototype.unsortedSegmentSum = function (segmentIds, numSegments) { return unsortedSegmentSum(this, segmentIds, numSegments); };
+Tensor.prototype.depthToSpace = function (blockSize, dataFormat) { return depthToSpace(this, blockSize, dataFormat); };

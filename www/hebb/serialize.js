@@ -9,7 +9,7 @@ import { LayersModel, Sequential } from './models.js';
 import { getSaveHandler, getLoadHandler, encodeWeights, decodeWeights } from './io.js';
 import { layerToKeras, layerFromKeras, pythonicToJs, layerConfigJs } from './keras_json.js';
 import { kerasToArtifacts } from './keras_file.js';
-import { Optimizer, LearningRateSchedule } from './train.js';
+import { Optimizer, LearningRateSchedule, optimizerFromConfig } from './train.js';
 import { LossSpec } from './losses.js';
 
 const GENERATED_BY = 'Hebb 0.1.0';
@@ -180,7 +180,7 @@ function compileFrom(model, tc, where = 'loadLayersModel') {
     config.learningRate = new LearningRateSchedule(config.learningRate.className, config.learningRate.config);
   }
   if (!SLOT_NAMES[oc.class_name]) throw new Error(`${where}: the training config names an unknown optimizer '${oc.class_name}'`);
-  const optimizer = new Optimizer(oc.class_name, config);
+  const optimizer = optimizerFromConfig(oc.class_name, config);
   const lossOf = (l) => (typeof l === 'string' ? camel(l) : l && typeof l === 'object' && l.className ? new LossSpec(l.className, l.config ?? {}) : l);
   const mapAll = (v, f) => (Array.isArray(v) ? v.map(f) : v && typeof v === 'object' && !v.className ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)])) : f(v));
   const loss = mapAll(tc.loss, lossOf);

@@ -94,42 +94,83 @@ Optimizer.prototype.setMomentum = function setMomentum(momentum) {
 
 const def = (v, d) => (v === undefined || v === null ? d : v);
 
-export const train = {
-  /** @param {number} learningRate */
-  sgd(learningRate, options) {
+// TF.js's optimizer classes: `new tf.AdamOptimizer(lr, beta1, beta2)` or tf.train.adam(...)
+// (Hebb's trailing `options` adds clipnorm/clipvalue, as Keras's optimizers have).
+export class SGDOptimizer extends Optimizer {
+  constructor(learningRate, options) {
     checkRate('sgd', learningRate);
-    return new Optimizer('SGD', { learningRate, ...clipping('sgd', options) });
-  },
-  momentum(learningRate, momentum, useNesterov = false, options) {
+    super('SGD', { learningRate, ...clipping('sgd', options) });
+  }
+}
+export class MomentumOptimizer extends Optimizer {
+  constructor(learningRate, momentum, useNesterov = false, options) {
     checkRate('momentum', learningRate);
     if (typeof momentum !== 'number') throw new Error(`momentum: the momentum argument is required, received ${momentum}`);
-    return new Optimizer('Momentum', { learningRate, momentum, useNesterov, ...clipping('momentum', options) });
-  },
-  adam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon, options) {
+    super('Momentum', { learningRate, momentum, useNesterov, ...clipping('momentum', options) });
+  }
+}
+export class AdamOptimizer extends Optimizer {
+  constructor(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon, options) {
     checkRate('adam', learningRate);
-    return new Optimizer('Adam', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7), ...clipping('adam', options) });
-  },
-  /** Keras 3's AdamW (TF.js has none): decoupled weight decay, then Adam. */
-  adamw(learningRate = 0.001, weightDecay = 0.004, beta1 = 0.9, beta2 = 0.999, epsilon, options) {
+    super('Adam', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7), ...clipping('adam', options) });
+  }
+}
+/** Keras 3's AdamW (TF.js has none): decoupled weight decay, then Adam. */
+export class AdamWOptimizer extends Optimizer {
+  constructor(learningRate = 0.001, weightDecay = 0.004, beta1 = 0.9, beta2 = 0.999, epsilon, options) {
     checkRate('adamw', learningRate);
-    return new Optimizer('AdamW', { learningRate, weightDecay, beta1, beta2, epsilon: def(epsilon, 1e-7), ...clipping('adamw', options) });
-  },
-  adamax(learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon, decay = 0, options) {
+    super('AdamW', { learningRate, weightDecay, beta1, beta2, epsilon: def(epsilon, 1e-7), ...clipping('adamw', options) });
+  }
+}
+export class AdamaxOptimizer extends Optimizer {
+  constructor(learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon, decay = 0, options) {
     checkRate('adamax', learningRate);
-    return new Optimizer('Adamax', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7), decay, ...clipping('adamax', options) });
-  },
-  adadelta(learningRate = 0.001, rho = 0.95, epsilon, options) {
+    super('Adamax', { learningRate, beta1, beta2, epsilon: def(epsilon, 1e-7), decay, ...clipping('adamax', options) });
+  }
+}
+export class AdadeltaOptimizer extends Optimizer {
+  constructor(learningRate = 0.001, rho = 0.95, epsilon, options) {
     checkRate('adadelta', learningRate);
-    return new Optimizer('Adadelta', { learningRate, rho, epsilon: def(epsilon, 1e-7), ...clipping('adadelta', options) });
-  },
-  rmsprop(learningRate, decay = 0.9, momentum = 0, epsilon, centered = false, options) {
+    super('Adadelta', { learningRate, rho, epsilon: def(epsilon, 1e-7), ...clipping('adadelta', options) });
+  }
+}
+export class RMSPropOptimizer extends Optimizer {
+  constructor(learningRate, decay = 0.9, momentum = 0, epsilon, centered = false, options) {
     checkRate('rmsprop', learningRate);
-    return new Optimizer('RMSProp', { learningRate, decay, momentum, epsilon: def(epsilon, 1e-7), centered, ...clipping('rmsprop', options) });
-  },
-  adagrad(learningRate, initialAccumulatorValue = 0.1, options) {
+    super('RMSProp', { learningRate, decay, momentum, epsilon: def(epsilon, 1e-7), centered, ...clipping('rmsprop', options) });
+  }
+}
+export class AdagradOptimizer extends Optimizer {
+  constructor(learningRate, initialAccumulatorValue = 0.1, options) {
     checkRate('adagrad', learningRate);
-    return new Optimizer('Adagrad', { learningRate, initialAccumulatorValue, ...clipping('adagrad', options) });
-  },
+    super('Adagrad', { learningRate, initialAccumulatorValue, ...clipping('adagrad', options) });
+  }
+}
+
+const CLASSES = {
+  SGD: SGDOptimizer, Momentum: MomentumOptimizer, Adam: AdamOptimizer, AdamW: AdamWOptimizer, Adamax: AdamaxOptimizer,
+  Adadelta: AdadeltaOptimizer, RMSProp: RMSPropOptimizer, Adagrad: AdagradOptimizer,
+};
+/** An optimizer of class `className` with `config` as it is (a saved training config). */
+export function optimizerFromConfig(className, config) {
+  const o = new Optimizer(className, config);
+  Object.setPrototypeOf(o, (CLASSES[className] ?? Optimizer).prototype);
+  return o;
+}
+for (const [className, Cls] of Object.entries(CLASSES)) {
+  Object.defineProperty(Cls, 'className', { value: className });
+  Cls.fromConfig = (cls, config) => optimizerFromConfig(className, { ...config });
+}
+
+export const train = {
+  sgd: (learningRate, options) => new SGDOptimizer(learningRate, options),
+  momentum: (learningRate, momentum, useNesterov, options) => new MomentumOptimizer(learningRate, momentum, useNesterov, options),
+  adam: (learningRate, beta1, beta2, epsilon, options) => new AdamOptimizer(learningRate, beta1, beta2, epsilon, options),
+  adamw: (learningRate, weightDecay, beta1, beta2, epsilon, options) => new AdamWOptimizer(learningRate, weightDecay, beta1, beta2, epsilon, options),
+  adamax: (learningRate, beta1, beta2, epsilon, decay, options) => new AdamaxOptimizer(learningRate, beta1, beta2, epsilon, decay, options),
+  adadelta: (learningRate, rho, epsilon, options) => new AdadeltaOptimizer(learningRate, rho, epsilon, options),
+  rmsprop: (learningRate, decay, momentum, epsilon, centered, options) => new RMSPropOptimizer(learningRate, decay, momentum, epsilon, centered, options),
+  adagrad: (learningRate, initialAccumulatorValue, options) => new AdagradOptimizer(learningRate, initialAccumulatorValue, options),
   schedules,
 };
 
@@ -142,7 +183,7 @@ export function resolveOptimizer(o) {
     const cls = BY_NAME[o.toLowerCase()];
     if (!cls) throw new Error(`compile: unknown optimizer '${o}'; expected one of ${Object.keys(BY_NAME).join(', ')} or a tf.train.* optimizer`);
     const lr = { SGD: 0.01, Adagrad: 0.01, Adamax: 0.002 }[cls] ?? 0.001;
-    return new Optimizer(cls, cls === 'Momentum' ? { learningRate: lr, momentum: 0.9 } : { learningRate: lr });
+    return cls === 'Momentum' ? new MomentumOptimizer(lr, 0.9) : new CLASSES[cls](lr);
   }
   throw new Error(`compile: optimizer must be a name like 'adam' or a tf.train.* optimizer, received ${o}`);
 }
