@@ -280,3 +280,60 @@ test('the optimizer classes, CustomCallback, CallbackList, registerCallbackConst
   delete r.want.steps;
   assert.deepEqual(r.got, r.want);
 });
+
+test('tf.linalg (bandPart, gramSchmidt, qr) and tf.fused (matMul, conv2d, depthwiseConv2d) give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends(b);
+  const r = await page.evaluate(async () => {
+    let seed = 13;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 2 - 1; };
+    const arr = (n) => Array.from({ length: n }, rnd);
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const runAll = (l) => {
+      seed = 13;
+      const a = l.tensor(arr(2 * 4 * 5), [2, 4, 5]);
+      const tall = l.tensor(arr(5 * 3), [5, 3]);
+      const wide = l.tensor(arr(3 * 4), [3, 4]);
+      const img = l.tensor(arr(2 * 5 * 5 * 3), [2, 5, 5, 3]);
+      const k = l.tensor(arr(2 * 2 * 3 * 4), [2, 2, 3, 4]);
+      const dk = l.tensor(arr(3 * 3 * 3 * 2), [3, 3, 3, 2]);
+      const L = l.linalg;
+      const [q1, r1] = L.qr(tall);
+      const [q2, r2] = L.qr(tall, true);
+      const [q3, r3] = L.qr(wide);
+      const [q4, r4] = L.qr(l.tensor(arr(2 * 3 * 3), [2, 3, 3]));
+      const out = {
+        band: [rec(L.bandPart(a, 1, 2)), rec(L.bandPart(a, 0, -1)), rec(L.bandPart(a, -1, 0)), rec(L.bandPart(l.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0, 0))],
+        gram: [rec(L.gramSchmidt(wide)), ...L.gramSchmidt([l.tensor([1, 2, 0]), l.tensor([0.5, 1, 3])]).map(rec)],
+        qr: [q1, r1, q2, r2, q3, r3, q4, r4].map(rec),
+        fused: [
+          rec(l.fused.matMul({ a: tall, b: wide, bias: l.tensor([1, 2, 3, 4]), activation: 'relu' })),
+          rec(l.fused.matMul({ a: wide, b: tall, transposeA: true, transposeB: true, activation: 'leakyrelu', leakyreluAlpha: 0.3 })),
+          rec(l.fused.matMul({ a: tall, b: wide, activation: 'prelu', preluActivationWeights: l.tensor([0.1, 0.2, 0.3, 0.4]) })),
+          rec(l.fused.conv2d({ x: img, filter: k, strides: 1, pad: 'same', bias: l.tensor([0.5, -0.5, 1, 0]), activation: 'elu' })),
+          rec(l.fused.conv2d({ x: img, filter: k, strides: 2, pad: 'valid', activation: 'sigmoid' })),
+          rec(l.fused.depthwiseConv2d({ x: img, filter: dk, strides: 1, pad: 'same', bias: l.tensor([1, 2, 3, 4, 5, 6]), activation: 'relu6' })),
+        ],
+        grads: [
+          rec(l.grad((v) => L.bandPart(v, 1, 0).square().sum())(a)),
+          rec(l.grad((v) => L.gramSchmidt(v).mul(l.range(0, 12).reshape([3, 4])).sum())(wide)),
+          ...l.grads((x, f, bb) => l.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', bias: bb, activation: 'relu' }).square().sum())([img, k, l.tensor([0.5, -0.5, 1, 0])]).map(rec),
+          ...l.grads((x, y) => l.fused.matMul({ a: x, b: y, activation: 'sigmoid' }).sum())([tall, wide]).map(rec),
+        ],
+      };
+      const errs = {};
+      for (const [key, f] of Object.entries({
+        bandRank: () => L.bandPart(l.tensor([1, 2]), 0, 0),
+        bandInt: () => L.bandPart(a, 0.5, 0),
+        gramTooMany: () => L.gramSchmidt(l.ones([4, 3])),
+        qrRank: () => L.qr(l.tensor([1, 2])),
+        fusedActivation: () => l.fused.matMul({ a: tall, b: wide, activation: 'swish' }),
+      })) {
+        try { f(); errs[key] = null; } catch (e) { errs[key] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    return window.onBoth(runAll);
+  });
+  sameAll(r);
+});

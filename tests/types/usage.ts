@@ -332,3 +332,17 @@ export async function volumesAndSignals(): Promise<number> {
   tf.dispose([x, k, y, up, p3, img, d, pl, result, indexes, bn, m, counts, s, sb, frames]);
   return bytes.length + (opt.getClassName() === 'Adam' ? 1 : 0) + tf.enclosingPowerOfTwo(5) + (tf.Rank.R1 === 'R1' ? 1 : 0);
 }
+
+export async function linalgAndSources(): Promise<number> {
+  const [q, r] = tf.linalg.qr(tf.randomNormal([4, 3]));
+  const band = tf.linalg.bandPart(tf.ones([3, 3]), 0, -1);
+  const ortho: tf.Tensor = tf.linalg.gramSchmidt(tf.randomNormal([2, 3]));
+  const y = tf.fused.matMul({ a: q, b: r, bias: tf.zeros([3]), activation: 'relu' });
+  const csv = tf.data.csv('data.csv', { columnConfigs: { label: { isLabel: true } } });
+  const names: string[] = await csv.columnNames();
+  let n = 0;
+  const counted = await tf.data.func(() => ({ value: n++, done: n > 3 })).toArray();
+  const lines = new tf.data.TextLineDataset(new tf.data.FileDataSource(new Blob(['a\nb'])));
+  tf.dispose([q, r, band, ortho, y]);
+  return names.length + counted.length + (lines.size ?? 0);
+}

@@ -258,6 +258,20 @@ export declare namespace image {
   /** 255 where a pixel's luma is above the threshold, else 0 (int32). */
   function threshold(image: TensorOrLike, method?: 'binary' | 'otsu', inverted?: boolean, threshValue?: number): Tensor;
 }
+export declare namespace linalg {
+  function bandPart(a: TensorOrLike, numLower: number | Tensor, numUpper: number | Tensor): Tensor;
+  function gramSchmidt(xs: Tensor): Tensor;
+  function gramSchmidt(xs: Tensor[]): Tensor[];
+  /** [q, r] of each innermost matrix. */
+  function qr(x: TensorOrLike, fullMatrices?: boolean): [Tensor, Tensor];
+}
+type FusedActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'prelu' | 'leakyrelu' | 'sigmoid';
+interface FusedArgs { bias?: TensorOrLike; activation?: FusedActivation; preluActivationWeights?: TensorOrLike; leakyreluAlpha?: number }
+export declare namespace fused {
+  function matMul(args: FusedArgs & { a: TensorOrLike; b: TensorOrLike; transposeA?: boolean; transposeB?: boolean }): Tensor;
+  function conv2d(args: FusedArgs & { x: TensorOrLike; filter: TensorOrLike; strides: number | [number, number]; pad: PadType; dataFormat?: 'NHWC'; dilations?: number | [number, number] }): Tensor;
+  function depthwiseConv2d(args: FusedArgs & { x: TensorOrLike; filter: TensorOrLike; strides: number | [number, number]; pad: PadType; dataFormat?: 'NHWC'; dilations?: number | [number, number] }): Tensor;
+}
 export declare namespace math {
   /** An int32 [numClasses, numClasses] matrix counting each (label, prediction) pair. */
   function confusionMatrix(labels: TensorOrLike, predictions: TensorOrLike, numClasses: number): Tensor;
@@ -1045,6 +1059,34 @@ export declare namespace data {
   function generator<T>(
     fn: () => Iterator<T> | AsyncIterator<T> | Iterable<T> | AsyncIterable<T> | Promise<Iterator<T> | AsyncIterator<T>>,
   ): Dataset<T>;
+  /** Elements from f() until it returns {done: true}. */
+  function func<T>(f: () => IteratorResult<T> | Promise<IteratorResult<T>>): Dataset<T>;
+  interface ColumnConfig { required?: boolean; dtype?: 'float32' | 'int32' | 'bool' | 'string'; default?: number | string | boolean; isLabel?: boolean }
+  interface CSVConfig {
+    hasHeader?: boolean; columnNames?: string[]; columnConfigs?: { [name: string]: ColumnConfig };
+    configuredColumnsOnly?: boolean; delimiter?: string; delimWhitespace?: boolean;
+  }
+  type CSVRow = { [column: string]: number | string | undefined };
+  /** Rows of a CSV at a URL (blob: URLs included): {column: value}, or {xs, ys} with label columns. */
+  function csv(source: string | Request, csvConfig?: CSVConfig): CSVDataset;
+  class FileDataSource { constructor(input: Blob | File | ArrayBuffer | Uint8Array, options?: { chunkSize?: number }); }
+  class URLDataSource { constructor(url: string | Request, fileOptions?: { chunkSize?: number; requestInit?: RequestInit }); }
+  class TextLineDataset extends Dataset<string> { constructor(input: FileDataSource | URLDataSource); }
+  class CSVDataset extends Dataset<CSVRow | { xs: CSVRow; ys: CSVRow }> {
+    constructor(input: FileDataSource | URLDataSource, csvConfig?: CSVConfig);
+    columnNames(): Promise<string[]>;
+  }
+  interface WebcamConfig { facingMode?: 'user' | 'environment'; deviceId?: string; resizeWidth?: number; resizeHeight?: number; centerCrop?: boolean }
+  interface WebcamIterator extends AsyncIterableIterator<Tensor> { capture(): Promise<Tensor>; start(): Promise<void>; stop(): void }
+  function webcam(webcamVideoElement?: HTMLVideoElement | null, webcamConfig?: WebcamConfig): Promise<WebcamIterator>;
+  interface MicrophoneConfig {
+    sampleRateHz?: 44100 | 48000; fftSize?: number; columnTruncateLength?: number; numFramesPerSpectrogram?: number;
+    audioTrackConstraints?: MediaTrackConstraints; smoothingTimeConstant?: number; includeSpectrogram?: boolean; includeWaveform?: boolean;
+  }
+  interface MicrophoneIterator extends AsyncIterableIterator<{ spectrogram?: Tensor; waveform?: Tensor }> {
+    capture(): Promise<{ spectrogram?: Tensor; waveform?: Tensor }>; start(): Promise<void>; stop(): void; getSampleRate(): number;
+  }
+  function microphone(microphoneConfig?: MicrophoneConfig): Promise<MicrophoneIterator>;
 }
 
 export interface ModelFitDatasetArgs<T = TensorContainer> {

@@ -27,6 +27,7 @@ export { loadLayersModel, models } from './serialize.js';
 export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from './io.js';
 export { layerToKeras as _layerToKeras, layerFromKeras as _layerFromKeras } from './keras_json.js';
 export { data } from './data.js';
+import './data_sources.js';
 export { util } from './util.js';
 export {
   pad, pad1d, pad2d, pad3d, pad4d, mirrorPad, reverse, reverse1d, reverse2d, reverse3d, reverse4d, cumsum, meshgrid,
@@ -44,6 +45,7 @@ export {
 } from './ops_index.js';
 export { browser } from './browser.js';
 export { image } from './ops_image.js';
+export { linalg, fused } from './ops_linalg.js';
 export {
   env, ENV, Environment, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables, deprecationWarn, disableDeprecationWarnings,
   Rank, print, op,
