@@ -152,3 +152,47 @@ test('tf.data.webcam and tf.data.microphone read a stream as TF.js does', { time
   assert.deepEqual(r.got.mic.wave, r.want.mic.wave);
   assert.ok(Math.abs(r.got.mic.peak - 46) <= 1, `Hebb's loudest bin ${r.got.mic.peak} (TF.js ${r.want.mic.peak})`);
 });
+
+test('tf.io loadWeights, weightsLoaderFactory, decodeWeightsStream, getWeightSpecs, getModelArtifactsForJSON(Sync), fromMemorySync, withSaveHandlerSync and CompositeArrayBuffer behave as TF.js\'s', { timeout: 120_000 }, async () => {
+  const page = await openBoth(b);
+  const r = await page.evaluate(async () => {
+    const run = async (l) => {
+      const named = (m) => Object.fromEntries(Object.entries(m).sort(([a], [c]) => (a < c ? -1 : 1)).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }]));
+      const g1 = await l.io.encodeWeights({ a: l.tensor([[1, 2], [3, 4]]), b: l.tensor([5, 6, 7], [3], 'int32') });
+      const g2 = await l.io.encodeWeights({ c: l.tensor([0.5]) });
+      const u1 = URL.createObjectURL(new Blob([g1.data]));
+      const u2 = URL.createObjectURL(new Blob([g2.data]));
+      const base = u1.slice(0, u1.lastIndexOf('/'));
+      const manifest = [{ paths: [u1.slice(base.length + 1)], weights: g1.specs }, { paths: [u2.slice(base.length + 1)], weights: g2.specs }];
+      const out = {};
+      out.loaded = named(await l.io.loadWeights(manifest, base));
+      out.some = named(await l.io.loadWeights(manifest, `${base}/`, ['c']));
+      const asked = [];
+      const loader = l.io.weightsLoaderFactory(async (urls) => { asked.push(urls.length); return Promise.all(urls.map(async (u) => (await fetch(u)).arrayBuffer())); });
+      out.factory = [named(await loader(manifest, base, ['b'])), asked];
+      out.stream = named(await l.io.decodeWeightsStream(new Blob([g1.data]).stream(), g1.specs));
+      out.specs = l.io.getWeightSpecs(manifest);
+      const model = l.sequential({ layers: [l.layers.dense({ units: 2, inputShape: [3], kernelInitializer: 'ones', biasInitializer: 'ones' })] });
+      let saved = null;
+      const info = await model.save(l.io.withSaveHandlerSync((artifacts) => { saved = artifacts; return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } }; }));
+      out.saved = [info.modelArtifactsInfo.modelTopologyType, saved.weightSpecs.map((s) => s.name)];
+      const back = await l.loadLayersModel(l.io.fromMemorySync(saved));
+      out.predicted = Array.from(back.predict(l.ones([1, 3])).dataSync());
+      const json = { modelTopology: saved.modelTopology, format: 'layers-model', weightsManifest: [{ paths: ['w.bin'], weights: saved.weightSpecs }] };
+      const art = await l.io.getModelArtifactsForJSON(json, async (m) => [l.io.getWeightSpecs(m), saved.weightData]);
+      out.artifacts = [Object.keys(art).sort(), art.weightSpecs.length, art.weightData.byteLength];
+      const artSync = l.io.getModelArtifactsForJSONSync(json, saved.weightSpecs, saved.weightData);
+      out.artifactsSync = [Object.keys(artSync).sort(), artSync.weightData.byteLength];
+      const cab = new l.io.CompositeArrayBuffer([new Uint8Array([1, 2, 3]).buffer, new Uint8Array([4, 5, 6, 7]).buffer]);
+      out.composite = [cab.byteLength, Array.from(new Uint8Array(cab.slice(2, 5))), Array.from(new Uint8Array(l.io.CompositeArrayBuffer.join([new Uint8Array([9]).buffer, new Uint8Array([8]).buffer])))];
+      const errs = {};
+      for (const [k, f] of Object.entries({ missingName: () => l.io.loadWeights(manifest, base, ['zzz']) })) {
+        try { await f(); errs[k] = null; } catch (e) { errs[k] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    return { want: await run(window.tfjs), got: await run(window.tf) };
+  });
+  assert.deepEqual(r.got, r.want);
+});

@@ -346,3 +346,13 @@ export async function linalgAndSources(): Promise<number> {
   tf.dispose([q, r, band, ortho, y]);
   return names.length + counted.length + (lines.size ?? 0);
 }
+
+export async function ioExtras(manifest: tf.io.WeightsManifestConfig): Promise<number> {
+  const weights = await tf.io.loadWeights(manifest, 'https://example.org/model', ['dense/kernel']);
+  const specs = tf.io.getWeightSpecs(manifest);
+  const loader = tf.io.weightsLoaderFactory(async (urls) => urls.map(() => new ArrayBuffer(4)));
+  const more = await loader(manifest);
+  const joined = new tf.io.CompositeArrayBuffer([new ArrayBuffer(2), new ArrayBuffer(3)]);
+  const handler = tf.io.withSaveHandlerSync(() => ({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }));
+  return Object.keys(weights).length + specs.length + Object.keys(more).length + joined.byteLength + (handler ? 1 : 0);
+}

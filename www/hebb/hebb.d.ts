@@ -1237,6 +1237,23 @@ export declare namespace io {
   function encodeWeights(tensors: { [name: string]: Tensor } | { name: string; tensor: Tensor }[], group?: string): Promise<{ data: ArrayBuffer; specs: WeightsManifestEntry[] }>;
   /** {name: tensor} from weight bytes and their specs. */
   function decodeWeights(weightData: WeightData, specs: WeightsManifestEntry[]): { [name: string]: Tensor };
+  function decodeWeightsStream(weightStream: ReadableStream<ArrayBuffer | Uint8Array>, specs: WeightsManifestEntry[]): Promise<{ [name: string]: Tensor }>;
+  /** Fetches the weights of a manifest (those named in weightNames, or all) from filePathPrefix/path. */
+  function loadWeights(manifest: WeightsManifestConfig, filePathPrefix?: string, weightNames?: string[], requestInit?: RequestInit): Promise<{ [name: string]: Tensor }>;
+  function weightsLoaderFactory(fetchWeightsFunction: (fetchUrls: string[]) => Promise<ArrayBuffer[]>): (manifest: WeightsManifestConfig, filePathPrefix?: string, weightNames?: string[]) => Promise<{ [name: string]: Tensor }>;
+  function getWeightSpecs(weightsManifest: WeightsManifestConfig): WeightsManifestEntry[];
+  function getModelArtifactsForJSON(modelJSON: ModelJSON, loadWeights: (weightsManifest: WeightsManifestConfig) => Promise<[WeightsManifestEntry[], WeightData]>): Promise<ModelArtifacts>;
+  function getModelArtifactsForJSONSync(modelJSON: ModelJSON, weightSpecs?: WeightsManifestEntry[], weightData?: WeightData): ModelArtifacts;
+  function fromMemorySync(modelArtifacts: ModelArtifacts): IOHandler;
+  function fromMemorySync(modelTopology: {}, weightSpecs?: WeightsManifestEntry[], weightData?: WeightData, trainingConfig?: TrainingConfig): IOHandler;
+  function withSaveHandlerSync(saveHandler: (artifacts: ModelArtifacts) => SaveResult): IOHandler;
+  /** Several buffers read as one. */
+  class CompositeArrayBuffer {
+    constructor(buffers?: ArrayBuffer | ArrayBuffer[] | ArrayBufferView | ArrayBufferView[]);
+    readonly byteLength: number;
+    slice(start?: number, end?: number): ArrayBuffer;
+    static join(buffers: ArrayBuffer[]): ArrayBuffer;
+  }
 }
 export type ModelArtifacts = io.ModelArtifacts;
 export type WeightsManifestEntry = io.WeightsManifestEntry;

@@ -23,6 +23,7 @@ import './container.js';
 import './model_data.js';
 import './model_training.js';
 export { io } from './io.js';
+import './io_extra.js';
 export { loadLayersModel, models } from './serialize.js';
 export { encodeWeights as _encodeWeights, decodeWeights as _decodeWeights } from './io.js';
 export { layerToKeras as _layerToKeras, layerFromKeras as _layerFromKeras } from './keras_json.js';

@@ -30,7 +30,7 @@ export function getModelJSONForModelArtifacts(artifacts, weightsManifest) {
 }
 
 /** Artifacts from a parsed model.json and its weights (already read). */
-function artifactsFromModelJson(json, weightSpecs, weightData) {
+export function artifactsFromModelJson(json, weightSpecs, weightData) {
   const a = { modelTopology: json.modelTopology, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy };
   for (const k of EXTRA_FIELDS) if (json[k] != null) a[k] = json[k];
   if (weightSpecs !== undefined) {
@@ -67,7 +67,7 @@ function parseModelJson(text, source) {
  * Reads the weight files a manifest names, group by group, and joins them in manifest order.
  * `fetchFile(path)` resolves to [ArrayBuffer, description for errors].
  */
-async function readManifestWeights(manifest, fetchFile) {
+export async function readManifestWeights(manifest, fetchFile) {
   const groups = await Promise.all(manifest.map((g) => Promise.all(g.paths.map(fetchFile))));
   const buffers = [];
   manifest.forEach((g, i) => {
@@ -340,6 +340,13 @@ async function cloneModel(src, dst, move) {
 }
 
 /** tf.io: storage handlers and model management, with TF.js's names and result shapes. */
+/** fromMemory's arguments as artifacts: the artifacts themselves, or (topology, specs, data, trainingConfig). */
+export function memoryArtifacts([modelArtifacts, weightSpecs, weightData, trainingConfig, ...rest]) {
+  const whole = weightSpecs === undefined && weightData === undefined && trainingConfig === undefined && rest.length === 0 &&
+    modelArtifacts != null && (modelArtifacts.modelTopology != null || modelArtifacts.weightSpecs != null);
+  return whole ? modelArtifacts : { modelTopology: modelArtifacts, weightSpecs, weightData, trainingConfig };
+}
+
 export const io = {
   /** Reads a model from File objects (e.g. an <input type=file multiple>): model.json first, then its weight files. */
   browserFiles: (files) => new FilesHandler(files),
@@ -349,10 +356,8 @@ export const io = {
   http: (path, options) => new HttpHandler(path, options),
   browserHTTPRequest: (path, options) => new HttpHandler(path, options),
   /** A load handler that returns the given artifacts (or topology, specs and weights). */
-  fromMemory(modelArtifacts, weightSpecs, weightData, trainingConfig) {
-    const whole = arguments.length === 1 && modelArtifacts != null &&
-      (modelArtifacts.modelTopology != null || modelArtifacts.weightSpecs != null);
-    const artifacts = whole ? modelArtifacts : { modelTopology: modelArtifacts, weightSpecs, weightData, trainingConfig };
+  fromMemory(...args) {
+    const artifacts = memoryArtifacts(args);
     return { load: async () => artifacts };
   },
   /** A save handler that calls `fn(artifacts)` and resolves to its result (a SaveResult). */
