@@ -337,3 +337,56 @@ test('tf.linalg (bandPart, gramSchmidt, qr) and tf.fused (matMul, conv2d, depthw
   });
   sameAll(r);
 });
+
+test('complex64 tensors, tf.spectral (fft, ifft, rfft, irfft) and tf.signal.stft give TF.js\'s values and gradients (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends(b);
+  const r = await page.evaluate(async () => {
+    let seed = 17;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 2 - 1; };
+    const arr = (n) => Array.from({ length: n }, rnd);
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const runAll = (l) => {
+      seed = 17;
+      const re = l.tensor(arr(3 * 16), [3, 16]);
+      const im = l.tensor(arr(3 * 16), [3, 16]);
+      const odd = l.complex(l.tensor(arr(2 * 6), [2, 6]), l.tensor(arr(2 * 6), [2, 6]));
+      const c = l.complex(re, im);
+      const sig = l.tensor(arr(100));
+      const S = l.spectral;
+      const out = {
+        complex: [rec(c), rec(l.real(c)), rec(l.imag(c)), rec(c.clone()), rec(c.reshape([48])), rec(l.abs(c)), rec(l.add(c, c)), rec(l.sub(c, l.complex(im, re))), rec(l.mul(c, l.complex(im, re)))],
+        fft: [rec(S.fft(c)), rec(c.fft()), rec(S.fft(odd)), rec(S.ifft(c)), rec(S.ifft(S.fft(c))), rec(S.ifft(odd)), rec(S.fft(l.complex([1], [2])))],
+        rfft: [rec(S.rfft(re)), rec(S.rfft(l.tensor(arr(2 * 10), [2, 10]))), rec(S.rfft(re, 8)), rec(S.rfft(re, 32)), rec(S.irfft(S.rfft(re))), rec(S.irfft(odd)), rec(S.irfft(l.complex([[1, 2, 3]], [[0, 1, 0]])))],
+        stft: [rec(l.signal.stft(sig, 16, 8)), rec(l.signal.stft(sig, 10, 5, 16)), rec(l.signal.stft(sig, 8, 4, 8, l.signal.hammingWindow))],
+        arrays: [{ shape: [], dtype: 'json', values: [JSON.stringify(l.complex([[1, 2]], [[3, 4]]).arraySync())] }],
+        // TF.js has no gradient for complex, real or imag. The transforms are linear, so Hebb's
+        // gradient G of sum(f(v) · R) must give sum(v · G) = sum(f(v) · R), which TF.js computes.
+        grads: [
+          [(v) => l.real(S.fft(l.complex(v, v.mul(0.5)))), re],
+          [(v) => l.imag(S.rfft(v)), re],
+          [(v) => S.irfft(l.complex(v, v.mul(-2))), l.tensor(arr(2 * 5), [2, 5])],
+          [(v) => l.real(S.ifft(l.complex(v.mul(2), v))), l.tensor(arr(2 * 6), [2, 6])],
+          [(v) => l.imag(l.signal.stft(v, 16, 8)), sig],
+        ].map(([f, v]) => {
+          const lin = (x) => { const y = f(x); return y.mul(l.range(0, y.size).reshape(y.shape).div(10)).sum(); };
+          return rec(l === window.tfjs ? lin(v) : v.mul(l.grad(lin)(v)).sum());
+        }),
+      };
+      const errs = {};
+      for (const [k, f] of Object.entries({
+        fftReal: () => S.fft(re),
+        complexShapes: () => l.complex(re, l.ones([2])),
+      })) {
+        try { f(); errs[k] = null; } catch (e) { errs[k] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    const res = await window.onBoth(runAll);
+    try { tf.matMul(tf.complex([[1]], [[1]]), tf.ones([1, 1])); res.unsupported = null; } catch (e) { res.unsupported = e.message; }
+    return res;
+  });
+  assert.match(r.unsupported, /matMul: complex64 tensors are not supported here/);
+  delete r.unsupported;
+  sameAll(r);
+});

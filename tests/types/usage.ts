@@ -356,3 +356,13 @@ export async function ioExtras(manifest: tf.io.WeightsManifestConfig): Promise<n
   const handler = tf.io.withSaveHandlerSync(() => ({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }));
   return Object.keys(weights).length + specs.length + Object.keys(more).length + joined.byteLength + (handler ? 1 : 0);
 }
+
+export function spectra(): number {
+  const c = tf.complex(tf.ones([4]), tf.zeros([4]));
+  const f = tf.spectral.fft(c);
+  const back = tf.real(tf.spectral.ifft(f)).add(tf.imag(f));
+  const spec = tf.abs(tf.signal.stft(tf.randomNormal([64]), 16, 8));
+  const r = tf.spectral.irfft(tf.spectral.rfft(tf.ones([8]), 8));
+  tf.dispose([c, f, back, spec, r]);
+  return spec.rank;
+}

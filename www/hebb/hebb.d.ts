@@ -192,7 +192,25 @@ export declare function bitwiseAnd(x: TensorOrLike, y: TensorOrLike): Tensor;
 export declare function einsum(equation: string, ...tensors: TensorOrLike[]): Tensor;
 export declare function enclosingPowerOfTwo(value: number): number;
 export declare function cosineWindow(windowLength: number, a: number, b: number): Tensor;
+/** A complex64 tensor: real + i·imag (dataSync() gives the values interleaved, real first). */
+export declare function complex(real: TensorOrLike, imag: TensorOrLike): Tensor;
+export declare function real(x: TensorOrLike): Tensor;
+export declare function imag(x: TensorOrLike): Tensor;
+export declare function fft(x: Tensor): Tensor;
+export declare function ifft(x: Tensor): Tensor;
+export declare function rfft(x: TensorOrLike, fftLength?: number): Tensor;
+export declare function irfft(x: Tensor): Tensor;
+export declare namespace spectral {
+  /** The DFT of a complex64 tensor along its innermost axis. */
+  function fft(x: Tensor): Tensor;
+  function ifft(x: Tensor): Tensor;
+  /** The n/2 + 1 non-negative frequencies of a real signal's DFT (complex64). */
+  function rfft(x: TensorOrLike, fftLength?: number): Tensor;
+  function irfft(x: Tensor): Tensor;
+}
 export declare namespace signal {
+  /** The rfft of each windowed frame: complex64 [numFrames, fftLength / 2 + 1]. */
+  function stft(signal: TensorOrLike, frameLength: number, frameStep: number, fftLength?: number, windowFn?: (length: number) => Tensor): Tensor;
   function hannWindow(windowLength: number): Tensor;
   function hammingWindow(windowLength: number): Tensor;
   function frame(signal: TensorOrLike, frameLength: number, frameStep: number, padEnd?: boolean, padValue?: number): Tensor;
@@ -1294,6 +1312,10 @@ export interface Tensor {
   oneHot(depth: number, onValue?: number, offValue?: number): Tensor;
   where(condition: TensorOrLike, other: TensorOrLike): Tensor;
   bytes(): Promise<Uint8Array>;
+  fft(): Tensor;
+  ifft(): Tensor;
+  rfft(): Tensor;
+  irfft(): Tensor;
   readonly rankType: string;
   resizeBilinear(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
   resizeNearestNeighbor(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;

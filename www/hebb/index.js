@@ -47,6 +47,7 @@ export {
 export { browser } from './browser.js';
 export { image } from './ops_image.js';
 export { linalg, fused } from './ops_linalg.js';
+export { complex, real, imag, fft, ifft, rfft, irfft, spectral } from './complex.js';
 export {
   env, ENV, Environment, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables, deprecationWarn, disableDeprecationWarnings,
   Rank, print, op,

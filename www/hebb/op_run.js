@@ -3,7 +3,16 @@
 import { engine } from './engine.js';
 import { Tensor, tensor, wrap } from './tensor.js';
 
+/** Ops on complex64 tensors, by op name (complex.js registers them). */
+const complexOps = {};
+export function registerComplexOps(ops) { Object.assign(complexOps, ops); }
+
 export function runOp(name, inputs, attrs) {
+  if (inputs.some((x) => x instanceof Tensor && x.dtype === 'complex64')) {
+    const f = complexOps[name];
+    if (!f) throw new Error(`${name}: complex64 tensors are not supported here; Hebb's complex64 ops are ${Object.keys(complexOps).join(', ')}, tf.complex, real, imag, clone and tf.spectral`);
+    return f(inputs, attrs ?? {});
+  }
   const temps = [];
   const ids = inputs.map((x) => {
     if (x instanceof Tensor) return x._live();

@@ -101,6 +101,17 @@ function nest(flat, shape) {
 /** Wraps an engine handle. */
 export function wrap(id) { return new Tensor(id); }
 
+/**
+ * Takes the engine handle away from tensor `t` (which then counts as disposed, and whose
+ * finalizer no longer frees it) for another wrapper to own: returns the handle.
+ */
+export function _handOver(t) {
+  const id = t._live();
+  t.isDisposedInternal = true;
+  registry.unregister(t);
+  return id;
+}
+
 function inferShape(values) {
   const shape = [];
   let v = values;

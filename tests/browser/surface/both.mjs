@@ -94,7 +94,7 @@ export function same(name, got, want) {
     assert.equal(got.dtype, want.dtype, `${name}: dtype`);
     want.values.forEach((v, i) => {
       const g = got.values[i];
-      const ok = want.dtype === 'float32' ? Math.abs(g - v) <= 1e-5 * Math.max(1, Math.abs(v)) : g === v;
+      const ok = want.dtype === 'float32' || want.dtype === 'complex64' ? Math.abs(g - v) <= 1e-5 * Math.max(1, Math.abs(v)) : g === v;
       assert.ok(ok, `${name}: value ${i}: Hebb ${g}, TF.js ${v}`);
     });
     return;
