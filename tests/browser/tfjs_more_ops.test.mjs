@@ -390,3 +390,72 @@ test('complex64 tensors, tf.spectral (fft, ifft, rfft, irfft) and tf.signal.stft
   delete r.unsupported;
   sameAll(r);
 });
+
+test('tf.sparse, the ragged ops and randomGamma give TF.js\'s values (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends(b);
+  const r = await page.evaluate(async () => {
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const recAll = (o) => Object.keys(o).sort().flatMap((k) => (Array.isArray(o[k]) ? o[k].map(rec) : [rec(o[k])]));
+    const runAll = (l) => {
+      const I = (v, s) => l.tensor(v, s, 'int32');
+      const S = l.sparse;
+      const data = l.tensor([[1, 2, 3, 4], [-1, -2, -3, -4], [5, 6, 7, 8]]);
+      const out = {
+        fill: [
+          ...recAll(S.sparseFillEmptyRows(I([[0, 0], [1, 0], [1, 3], [1, 4], [3, 2], [3, 3]], [6, 2]), l.tensor([0, 10, 13, 14, 32, 33]), I([5, 6], [2]), l.scalar(-1))),
+          ...recAll(S.sparseFillEmptyRows(I([[2, 0], [0, 1], [2, 1]], [3, 2]), l.tensor([7, 8, 9]), I([3, 4], [2]), l.scalar(0))),
+          ...recAll(S.sparseFillEmptyRows(I([[0, 0], [1, 1]], [2, 2]), I([5, 6], [2]), I([2, 2], [2]), l.scalar(3, 'int32'))),
+        ],
+        reshape: [
+          ...recAll(S.sparseReshape(I([[0, 0, 0], [0, 0, 1], [0, 1, 0], [1, 0, 0], [1, 2, 3]], [5, 3]), I([2, 3, 6], [3]), I([9, -1], [2]))),
+          ...recAll(S.sparseReshape(I([[1, 2], [3, 1]], [2, 2]), I([4, 3], [2]), I([2, 3, 2], [3]))),
+        ],
+        segments: [
+          rec(S.sparseSegmentSum(data, I([0, 1], [2]), I([0, 0], [2]))), rec(S.sparseSegmentSum(data, I([0, 1, 2, 0], [4]), I([0, 1, 1, 3], [4]))),
+          rec(S.sparseSegmentMean(data, I([0, 1], [2]), I([0, 0], [2]))), rec(S.sparseSegmentMean(data, I([0, 2, 2, 1], [4]), I([0, 0, 2, 3], [4]))),
+        ],
+        ragged: [
+          ...recAll(l.raggedRange(I([2, 5, 8], [3]), I([3, 5, 12], [3]), I(1, []))),
+          ...recAll(l.raggedRange(l.tensor([0, 1.5]), l.tensor([2, 4]), l.tensor([0.5, 0.75]))),
+          ...recAll(l.raggedRange(I(10, []), I([0, 4, 12], [3]), I([-3, -1, 2], [3]))),
+          ...recAll(l.raggedGather([I([0, 2, 2, 5, 6], [5])], l.tensor([1, 2, 3, 4, 5, 6]), I([3, 0, 2, 1], [4]), 1)),
+          ...recAll(l.raggedGather([I([0, 2, 3], [3]), I([0, 1, 3, 4], [4])], l.tensor([[1, 2], [3, 4], [5, 6], [7, 8]]), I([[1, 0], [0, 0]], [2, 2]), 3)),
+          rec(l.raggedTensorToTensor(I([4, 4], [2]), l.tensor([1, 2, 3, 4, 5, 6, 7]), l.scalar(0), [I([0, 3, 3, 7], [4])], ['ROW_SPLITS'])),
+          rec(l.raggedTensorToTensor(I([4, 3], [2]), l.tensor([1, 2, 3, 4, 5]), l.scalar(9), [I(4, []), I([0, 0, 2, 3, 3], [5])], ['FIRST_DIM_SIZE', 'VALUE_ROWIDS'])),
+          rec(l.raggedTensorToTensor(I([2, 2, 2], [3]), l.tensor([[1, 1], [2, 2], [3, 3]]), l.scalar(-1), [I([0, 1, 3], [3])], ['ROW_SPLITS'])),
+          rec(l.raggedTensorToTensor(I([-1, -1, -1], [3]), I([1, 2, 3, 4, 5], [5]), l.scalar(0, 'int32'), [I([0, 2, 3], [3]), I([0, 1, 3, 5], [4])], ['ROW_SPLITS', 'ROW_SPLITS'])),
+          rec(l.raggedTensorToTensor(I([-1, 2, 1], [3]), I([1, 2, 3, 4, 5], [5]), l.scalar(0, 'int32'), [I([0, 2, 3], [3]), I([0, 1, 3, 5], [4])], ['ROW_SPLITS', 'ROW_SPLITS'])),
+        ],
+        // Samples differ (each library has its own generator): their moments must be Gamma's,
+        // alpha · beta and alpha · beta² (TF.js multiplies by beta), within sampling error.
+        gamma: [[2.5, 2, 'float32', 7], [0.5, 1, 'float32', 3], [3, 1, 'int32', 1]].map(([a, bb, dtype, seed]) => {
+          const t = l.randomGamma(dtype === 'int32' ? [3, 4] : [20000], a, bb, dtype, seed);
+          const v = Array.from(t.dataSync());
+          const m = v.reduce((p, q) => p + q, 0) / v.length;
+          const s2 = v.reduce((p, q) => p + (q - m) ** 2, 0) / v.length;
+          const ok = dtype === 'int32' ? v.every((x) => Number.isInteger(x) && x >= 0) : Math.abs(m - a * bb) < 0.05 * a * bb && Math.abs(s2 - a * bb * bb) < 0.08 * a * bb * bb && v.every((x) => x >= 0);
+          return { shape: t.shape, dtype: t.dtype, values: [ok ? 1 : 0] };
+        }),
+        // TF.js has no gradient for sparseSegmentMean: compared with the same mean written as a gather and a segment sum.
+        grads: [rec(l.grad((v) => (l === window.tfjs
+          ? l.unsortedSegmentSum(l.gather(v, I([0, 2, 2, 1], [4])), I([0, 0, 2, 3], [4]), 4).div(l.tensor([[2], [1], [1], [1]]))
+          : S.sparseSegmentMean(v, I([0, 2, 2, 1], [4]), I([0, 0, 2, 3], [4]))).square().sum())(data))],
+      };
+      const errs = {};
+      for (const [k, f] of Object.entries({
+        fillRow: () => S.sparseFillEmptyRows(I([[7, 0]], [1, 2]), l.tensor([1]), I([5, 6], [2]), l.scalar(0)),
+        reshapeTwo: () => S.sparseReshape(I([[0, 0]], [1, 2]), I([2, 3], [2]), I([-1, -1], [2])),
+        reshapeSize: () => S.sparseReshape(I([[0, 0]], [1, 2]), I([2, 3], [2]), I([4, 2], [2])),
+        segmentOrder: () => S.sparseSegmentSum(data, I([0, 1], [2]), I([1, 0], [2])),
+        rangeDelta: () => l.raggedRange(I([0], [1]), I([4], [1]), I([0], [1])),
+        raggedParts: () => l.raggedTensorToTensor(I([-1, -1, -1], [3]), I([1, 2, 3, 4, 5], [5]), l.scalar(0, 'int32'), [I([0, 2, 3], [3]), I([0, 1, 2, 4, 5], [5])], ['ROW_SPLITS', 'ROW_SPLITS']),
+      })) {
+        try { f(); errs[k] = null; } catch (e) { errs[k] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    return window.onBoth(runAll);
+  });
+  sameAll(r);
+});

@@ -366,3 +366,12 @@ export function spectra(): number {
   tf.dispose([c, f, back, spec, r]);
   return spec.rank;
 }
+
+export function sparseAndRagged(): number {
+  const { outputIndices } = tf.sparse.sparseFillEmptyRows(tf.tensor([[0, 0]], [1, 2], 'int32'), [1], tf.tensor([2, 2], [2], 'int32'), 0);
+  const seg = tf.sparse.sparseSegmentSum(tf.ones([3, 2]), tf.tensor([0, 1], [2], 'int32'), tf.tensor([0, 0], [2], 'int32'));
+  const { rtDenseValues } = tf.raggedRange(tf.tensor([0], [1], 'int32'), tf.tensor([3], [1], 'int32'), tf.tensor([1], [1], 'int32'));
+  const g = tf.randomGamma([4], 2);
+  tf.dispose([outputIndices, seg, rtDenseValues, g]);
+  return g.size;
+}

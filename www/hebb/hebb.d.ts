@@ -200,6 +200,17 @@ export declare function fft(x: Tensor): Tensor;
 export declare function ifft(x: Tensor): Tensor;
 export declare function rfft(x: TensorOrLike, fftLength?: number): Tensor;
 export declare function irfft(x: Tensor): Tensor;
+export declare namespace sparse {
+  function sparseFillEmptyRows(indices: TensorOrLike, values: TensorOrLike, denseShape: TensorOrLike, defaultValue: TensorOrLike): { outputIndices: Tensor; outputValues: Tensor; emptyRowIndicator: Tensor; reverseIndexMap: Tensor };
+  function sparseReshape(inputIndices: TensorOrLike, inputShape: TensorOrLike, newShape: TensorOrLike): { outputIndices: Tensor; outputShape: Tensor };
+  function sparseSegmentSum(data: TensorOrLike, indices: TensorOrLike, segmentIds: TensorOrLike): Tensor;
+  function sparseSegmentMean(data: TensorOrLike, indices: TensorOrLike, segmentIds: TensorOrLike): Tensor;
+}
+export declare function raggedRange(starts: TensorOrLike, limits: TensorOrLike, deltas: TensorOrLike): { rtNestedSplits: Tensor; rtDenseValues: Tensor };
+export declare function raggedGather(paramsNestedSplits: Tensor[], paramsDenseValues: TensorOrLike, indices: TensorOrLike, outputRaggedRank: number): { outputNestedSplits: Tensor[]; outputDenseValues: Tensor };
+export declare function raggedTensorToTensor(shape: TensorOrLike, values: TensorOrLike, defaultValue: TensorOrLike, rowPartitionTensors: Tensor[], rowPartitionTypes: string[]): Tensor;
+/** Gamma(alpha) samples times beta (mean alpha · beta, as TF.js computes it). */
+export declare function randomGamma(shape: number[], alpha: number, beta?: number, dtype?: 'float32' | 'int32', seed?: number): Tensor;
 export declare namespace spectral {
   /** The DFT of a complex64 tensor along its innermost axis. */
   function fft(x: Tensor): Tensor;
