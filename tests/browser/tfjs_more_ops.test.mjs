@@ -459,3 +459,44 @@ test('tf.sparse, the ragged ops and randomGamma give TF.js\'s values (CPU and We
   });
   sameAll(r);
 });
+
+test('string tensors and tf.string (stringSplit, stringNGrams, stringToHashBucketFast, staticRegexReplace) give TF.js\'s values', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends(b);
+  const r = await page.evaluate(async () => {
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const runAll = async (l) => {
+      const S = l.string;
+      const words = l.tensor(['the quick  brown', ' fox', '', 'jumps,over;the lazy dog', 'ünïcödé text']);
+      // Strings of every length class of FarmHash's Fingerprint64 (0-16, 17-32, 33-64, and past 64).
+      const lengths = [0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 300];
+      const texts = l.tensor(lengths.map((n) => Array.from({ length: n }, (_, i) => String.fromCharCode(33 + ((i * 7 + n) % 90))).join('')));
+      const split1 = S.stringSplit(words, ' ');
+      const split2 = S.stringSplit(words, ' ,;', false);
+      const split3 = S.stringSplit(l.tensor(['abc', 'de']), '');
+      const ng1 = S.stringNGrams(l.tensor(['a', 'b', 'c', 'd', 'e', 'f']), l.tensor([0, 4, 6], [3], 'int32'), '|', [1, 2, 3], 'LP', 'RP', -1, false);
+      const ng2 = S.stringNGrams(l.tensor(['a', 'b', 'c']), l.tensor([0, 1, 3], [3], 'int32'), ' ', [3], '<', '>', 0, true);
+      const ng3 = S.stringNGrams(l.tensor(['x', 'y', 'z']), l.tensor([0, 3], [2], 'int32'), '_', [2, 4], 'P', 'Q', 1, false);
+      const s = l.tensor([['a', 'b'], ['c', 'd']]);
+      const out = {
+        basics: [rec(s), rec(s.reshape([4])), rec(s.clone()), rec(l.scalar('hi')), rec(l.tensor(['x', 'y'], [2, 1])),
+          { shape: [], dtype: 'json', values: [JSON.stringify(s.arraySync()), JSON.stringify((await l.tensor(['é']).bytes()).map((b) => Array.from(b)))] }],
+        split: [split1, split2, split3].flatMap((o) => [rec(o.indices), rec(o.values), rec(o.shape)]),
+        ngrams: [ng1, ng2, ng3].flatMap((o) => [rec(o.nGrams), rec(o.nGramsSplits)]),
+        hash: [rec(S.stringToHashBucketFast(texts, 1000)), rec(S.stringToHashBucketFast(texts, 2 ** 24)), rec(S.stringToHashBucketFast(words, 7)), rec(S.stringToHashBucketFast(l.tensor([['ab', 'cd']]), 3))],
+        regex: [rec(S.staticRegexReplace(words, 'o', '0')), rec(S.staticRegexReplace(words, '[aeiou]+', '*', false)), rec(S.staticRegexReplace(l.tensor(['2024-01-05']), '(\\d+)-(\\d+)-(\\d+)', '$3/$2/$1'))],
+      };
+      const errs = {};
+      for (const [k, f] of Object.entries({
+        splitRank: () => S.stringSplit(l.tensor([['a']]), ' '),
+        ngramSplits: () => S.stringNGrams(l.tensor(['a', 'b']), l.tensor([0, 3], [2], 'int32'), ' ', [2], '', '', 0, false),
+        numericOp: () => l.add(l.tensor(['a']), l.tensor(['b'])),
+      })) {
+        try { f(); errs[k] = null; } catch (e) { errs[k] = 'threw'; }
+      }
+      out.errors = errs;
+      return out;
+    };
+    return window.onBoth(runAll);
+  });
+  sameAll(r);
+});

@@ -163,7 +163,7 @@ export function customLoopProgram(xs: tf.Tensor, ys: tf.Tensor): number {
 // @ts-expect-error variableGrads takes a function of no arguments
 tf.variableGrads((x: tf.Tensor) => x);
 // @ts-expect-error assign takes a tensor
-tf.variable(tf.scalar(1)).assign('one');
+tf.variable(tf.scalar(1)).assign({ value: 1 });
 
 // Recurrent states, stateful layers, and saving with the optimizer.
 export async function statesProgram(x: tf.Tensor): Promise<number> {
@@ -374,4 +374,15 @@ export function sparseAndRagged(): number {
   const g = tf.randomGamma([4], 2);
   tf.dispose([outputIndices, seg, rtDenseValues, g]);
   return g.size;
+}
+
+export function texts(): number {
+  const words = tf.tensor(['a b', 'c']);
+  const { values } = tf.string.stringSplit(words, ' ');
+  const buckets = tf.string.stringToHashBucketFast(values, 100);
+  const grams = tf.string.stringNGrams(values, tf.tensor([0, 3], [2], 'int32'), ' ', [2], '', '', 0, false).nGrams;
+  const clean = tf.string.staticRegexReplace(words, '\\s+', '_');
+  const dt: tf.DataType = words.dtype;
+  tf.dispose([words, values, buckets, grams, clean]);
+  return dt === 'string' ? 1 : 0;
 }

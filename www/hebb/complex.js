@@ -5,7 +5,7 @@
 // powers of two, a DFT as a matmul otherwise.
 import { engine } from './engine.js';
 import { Tensor, tensor, tidy, zeros, wrap, _handOver } from './tensor.js';
-import { registerComplexOps } from './op_run.js';
+import { registerDtypeOps } from './op_run.js';
 import { reshape, stack, slice, concat, mul, add, sub, neg, sqrt, square, cast, matMul, gather } from './ops.js';
 import { frame, signal } from './ops_math.js';
 
@@ -213,7 +213,7 @@ signal.stft = stft;
 export const spectral = { fft, ifft, rfft, irfft };
 
 // Elementwise ops on complex tensors (op_run.js sends a complex input here).
-registerComplexOps({
+registerDtypeOps('complex64', {
   add: ([a, b]) => tidy(() => { const [[ar, ai], [br, bi]] = [asParts(a), asParts(b)]; return fromParts(add(ar, br), ai && bi ? add(ai, bi) : (ai ?? bi)); }),
   sub: ([a, b]) => tidy(() => { const [[ar, ai], [br, bi]] = [asParts(a), asParts(b)]; return fromParts(sub(ar, br), bi ? sub(ai ?? zeros(bi.shape), bi) : ai); }),
   mul: ([a, b]) => tidy(() => {

@@ -1,8 +1,8 @@
 // Type declarations for Hebb's TF.js-compatible API.
 
-export type DataType = 'float32' | 'int32' | 'bool';
+export type DataType = 'float32' | 'int32' | 'bool' | 'complex64' | 'string';
 export type Rank = number;
-export type TensorLike = number | boolean | number[] | number[][] | number[][][] | number[][][][] | number[][][][][] | number[][][][][][] | boolean[] | boolean[][] | boolean[][][] | Float32Array | Int32Array | Uint8Array;
+export type TensorLike = number | boolean | number[] | number[][] | number[][][] | number[][][][] | number[][][][][] | number[][][][][][] | boolean[] | boolean[][] | boolean[][][] | Float32Array | Int32Array | Uint8Array | string | string[] | string[][] | string[][][];
 export type TensorOrLike = Tensor | TensorLike;
 
 export declare class Tensor {
@@ -200,6 +200,14 @@ export declare function fft(x: Tensor): Tensor;
 export declare function ifft(x: Tensor): Tensor;
 export declare function rfft(x: TensorOrLike, fftLength?: number): Tensor;
 export declare function irfft(x: Tensor): Tensor;
+/** String tensors: tf.tensor(['a', 'b']) has dtype 'string'; its dataSync() gives the strings. */
+export declare namespace string {
+  function stringSplit(input: TensorOrLike, delimiter: string | Tensor, skipEmpty?: boolean): { indices: Tensor; values: Tensor; shape: Tensor };
+  function stringNGrams(data: TensorOrLike, dataSplits: TensorOrLike, separator: string, nGramWidths: number[], leftPad: string, rightPad: string, padWidth: number, preserveShortSequences: boolean): { nGrams: Tensor; nGramsSplits: Tensor };
+  /** FarmHash Fingerprint64 of each string modulo numBuckets (int32). */
+  function stringToHashBucketFast(input: TensorOrLike, numBuckets: number): Tensor;
+  function staticRegexReplace(input: TensorOrLike, pattern: string, rewrite: string, replaceGlobal?: boolean): Tensor;
+}
 export declare namespace sparse {
   function sparseFillEmptyRows(indices: TensorOrLike, values: TensorOrLike, denseShape: TensorOrLike, defaultValue: TensorOrLike): { outputIndices: Tensor; outputValues: Tensor; emptyRowIndicator: Tensor; reverseIndexMap: Tensor };
   function sparseReshape(inputIndices: TensorOrLike, inputShape: TensorOrLike, newShape: TensorOrLike): { outputIndices: Tensor; outputShape: Tensor };

@@ -49,6 +49,7 @@ export { image } from './ops_image.js';
 export { linalg, fused } from './ops_linalg.js';
 export { complex, real, imag, fft, ifft, rfft, irfft, spectral } from './complex.js';
 export { sparse, raggedGather, raggedRange, raggedTensorToTensor, randomGamma } from './ops_sparse.js';
+export { string } from './strings.js';
 export {
   env, ENV, Environment, enableProdMode, enableDebugMode, engine, time, profile, disposeVariables, deprecationWarn, disableDeprecationWarnings,
   Rank, print, op,

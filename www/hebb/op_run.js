@@ -3,14 +3,17 @@
 import { engine } from './engine.js';
 import { Tensor, tensor, wrap } from './tensor.js';
 
-/** Ops on complex64 tensors, by op name (complex.js registers them). */
-const complexOps = {};
-export function registerComplexOps(ops) { Object.assign(complexOps, ops); }
+/** Ops on the dtypes the engine does not hold (complex64: complex.js; string: strings.js), by op name. */
+const dtypeOps = { complex64: {}, string: {} };
+const dtypeMore = { complex64: 'tf.complex, real, imag, clone and tf.spectral', string: 'clone and tf.string' };
+export function registerDtypeOps(dtype, ops) { Object.assign(dtypeOps[dtype], ops); }
 
 export function runOp(name, inputs, attrs) {
-  if (inputs.some((x) => x instanceof Tensor && x.dtype === 'complex64')) {
-    const f = complexOps[name];
-    if (!f) throw new Error(`${name}: complex64 tensors are not supported here; Hebb's complex64 ops are ${Object.keys(complexOps).join(', ')}, tf.complex, real, imag, clone and tf.spectral`);
+  const special = inputs.find((x) => x instanceof Tensor && dtypeOps[x.dtype] !== undefined);
+  if (special) {
+    const dtype = special.dtype;
+    const f = dtypeOps[dtype][name];
+    if (!f) throw new Error(`${name}: ${dtype} tensors are not supported here; Hebb's ${dtype} ops are ${[...Object.keys(dtypeOps[dtype]), dtypeMore[dtype]].join(', ')}`);
     return f(inputs, attrs ?? {});
   }
   const temps = [];

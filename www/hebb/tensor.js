@@ -13,7 +13,8 @@ export class Tensor {
     this._shape = null;
     this._dtype = null;
     this.isDisposedInternal = false;
-    registry.register(this, id, this);
+    // Handle 0: no engine value (a string tensor's values live in JS).
+    if (id !== 0) registry.register(this, id, this);
     if (scopes.length) scopes[scopes.length - 1].push(this);
   }
   get shape() {
@@ -68,6 +69,36 @@ export class Tensor {
     return `${head}\n    ${render(cells, shape, '    ')}`;
   }
   clone() { return wrap(engine.op('reshape', [this._live()], JSON.stringify({ shape: this.shape }))); }
+}
+
+/**
+ * A string tensor: TF.js's 'string' dtype, its values held in JS (the engine computes on numbers
+ * only). dataSync() gives the strings, bytes() their UTF-8 bytes; reshape, clone and tf.string
+ * take them.
+ */
+export class StringTensor extends Tensor {
+  constructor(values, shape) {
+    super(0);
+    this._values = values;
+    this._shape = shape.slice();
+  }
+  get shape() { return this._shape.slice(); }
+  get dtype() { return 'string'; }
+  _live() { throw new Error('this op does not take string tensors; Hebb\'s string ops are reshape, clone and tf.string'); }
+  _strings() {
+    if (this.isDisposedInternal) throw new Error(`Tensor is disposed (it was created with shape [${this._shape}])`);
+    return this._values;
+  }
+  dataSync() { return this._strings().slice(); }
+  async data() { return this.dataSync(); }
+  async bytes() { return this._strings().map((v) => new TextEncoder().encode(v)); }
+  clone() { return new StringTensor(this._strings().slice(), this._shape); }
+  dispose() { this.isDisposedInternal = true; }
+  toString(verbose = false) {
+    const cells = this._strings().map((v) => `'${v}'`);
+    const head = verbose ? `Tensor\n  dtype: string\n  rank: ${this.rank}\n  shape: [${this._shape}]\n  values:` : 'Tensor';
+    return `${head}\n    ${render(cells, this._shape, '    ')}`;
+  }
 }
 
 function formatFloat(v) {
@@ -146,6 +177,11 @@ export function tensor(values, shape, dtype) {
   const inferred = inferShape(values);
   const s = shape ?? inferred;
   if (!shape && Array.isArray(values)) checkRagged(values, inferred);
+  if (dtype === 'string' || (dtype === undefined && typeof flat[0] === 'string')) {
+    if (flat.some((v) => typeof v !== 'string')) throw new Error('tensor: a string tensor takes strings only; found a value that is not a string');
+    if (s.reduce((a, b) => a * b, 1) !== flat.length) throw new Error(`tensor: shape [${s}] needs ${s.reduce((a, b) => a * b, 1)} values, received ${flat.length}`);
+    return new StringTensor(flat, s);
+  }
   for (const v of flat) {
     if (typeof v !== 'number') throw new Error(`tensor: values must be numbers or booleans, received ${typeof v} (${String(v)})`);
   }
