@@ -3,8 +3,11 @@
 //! back onto the image (the input gradient of both, and the forward pass of a transposed conv).
 
 use super::Op;
+use crate::backend::gpu::record::{linear, put_f, Disp, Src};
+use crate::backend::gpu::{Kernel, RECORD_WORDS};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Graph, NodeId};
+use crate::tensor::shape::numel;
 use crate::tensor::DType;
 
 /// Where each window sits: output position (oh, ow) and tap (kh, kw) read image row
@@ -147,4 +150,33 @@ pub fn backward(g: &mut Graph, op: &Op, inputs: &[NodeId], dy: NodeId) -> Result
         Op::Col2Im { w, .. } => vec![Some(crate::graph::Builder::apply(g, Op::Im2Col { w: w.clone(), fill: 0.0 }, &[dy])?)],
         _ => unreachable!(),
     })
+}
+
+/// GPU lowering: one dispatch of window.wgsl, gathering windows (Im2Col, reading `fill` outside
+/// the image) or summing them back (Col2Im).
+pub fn lower(op: &Op, shapes: &[&[usize]], os: &[usize]) -> Result<Vec<Disp>> {
+    let (Op::Im2Col { w: win, .. } | Op::Col2Im { w: win, .. }) = op else {
+        return Err(Error::arg(op.name(), "not a window op"));
+    };
+    let n = numel(os);
+    let mut w = [0u32; RECORD_WORDS];
+    let img = if matches!(op, Op::Im2Col { .. }) { shapes[0] } else { os };
+    w[0] = n as u32;
+    if let Op::Im2Col { fill, .. } = op {
+        put_f(&mut w, 2, *fill);
+    } else {
+        w[1] = 1;
+    }
+    let vals = [img[1], img[2], img[3], win.grid[0], win.grid[1], win.k[0], win.k[1]];
+    for (i, v) in vals.into_iter().enumerate() {
+        w[4 + i] = v as u32;
+    }
+    let geo = [win.stride[0], win.stride[1], win.dil[0], win.dil[1], win.pad[0], win.pad[1]];
+    for (i, v) in geo.into_iter().enumerate() {
+        w[12 + i] = v as u32;
+    }
+    if n == 0 {
+        return Ok(vec![]);
+    }
+    Ok(vec![Disp { kernel: Kernel::Window, words: w, ins: vec![Src::In(0)], groups: linear(n, 256) }])
 }

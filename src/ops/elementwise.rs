@@ -7,6 +7,9 @@
 use super::binary::{binary_dispatch, binary_grad};
 use super::unary::{unary_grad, unary_kernel};
 use super::{Binary, KernelCtx, Op, Unary};
+use crate::backend::gpu::codes::{binary_code, unary_code};
+use crate::backend::gpu::record::{elementwise_words, linear, put_f, Disp, Src};
+use crate::backend::gpu::{Kernel, RECORD_WORDS};
 use crate::error::Result;
 use crate::graph::{Builder, Graph, NodeId};
 use crate::tensor::shape::{broadcast_dims, broadcast_shapes, numel, Dims};
@@ -143,4 +146,45 @@ pub fn backward(g: &mut Graph, op: &Op, inputs: &[NodeId], y: NodeId, dy: NodeId
         Op::Cast { dtype: DType::F32 } if g.dtype_of(inputs[0]) == DType::F32 => Ok(vec![Some(dy)]),
         _ => Ok(vec![None; inputs.len()]),
     }
+}
+
+/// GPU lowering: unary ops (clip and cast among them) and binary ops by their codes, `where`,
+/// and the random masks (dropout, normal noise) drawn from the step's seed and `salt`.
+pub fn lower(op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Result<Vec<Disp>> {
+    let n = numel(os);
+    let mut w = [0u32; RECORD_WORDS];
+    Ok(match op {
+        Op::Binary(b) => {
+            let mut w = elementwise_words(shapes, os);
+            w[1] = binary_code(*b);
+            vec![Disp { kernel: Kernel::Binary, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(n, 256) }]
+        }
+        Op::Where => {
+            let w = elementwise_words(shapes, os);
+            vec![Disp { kernel: Kernel::Select, words: w, ins: vec![Src::In(0), Src::In(1), Src::In(2)], groups: linear(n, 256) }]
+        }
+        Op::DropoutMask { rate } => {
+            let keep = 1.0 - rate;
+            w[0] = n as u32;
+            w[1] = salt;
+            put_f(&mut w, 2, keep);
+            put_f(&mut w, 3, if keep > 0.0 { 1.0 / keep } else { 0.0 });
+            vec![Disp { kernel: Kernel::Dropout, words: w, ins: vec![Src::Seed], groups: linear(n, 256) }]
+        }
+        Op::RandomNormal { stddev } => {
+            w[0] = n as u32;
+            w[1] = salt;
+            put_f(&mut w, 2, *stddev);
+            w[4] = 1;
+            vec![Disp { kernel: Kernel::Dropout, words: w, ins: vec![Src::Seed], groups: linear(n, 256) }]
+        }
+        _ => {
+            let (code, p0, p1) = unary_code(op);
+            w[0] = n as u32;
+            w[1] = code;
+            put_f(&mut w, 2, p0);
+            put_f(&mut w, 3, p1);
+            vec![Disp { kernel: Kernel::Unary, words: w, ins: vec![Src::In(0)], groups: linear(n, 256) }]
+        }
+    })
 }

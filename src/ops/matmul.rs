@@ -6,6 +6,8 @@
 //! because the GEMM reads strided operands.
 
 use crate::backend::cpu::gemm::{gemm, MatRef};
+use crate::backend::gpu::record::{linear, Disp, Src};
+use crate::backend::gpu::{Gpu, Kernel, RECORD_WORDS};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::tensor::shape::numel;
@@ -65,4 +67,35 @@ pub fn backward(g: &mut Graph, ta: bool, tb: bool, inputs: &[NodeId], dc: NodeId
     let db = if tb { g.matmul(dc, a, true, ta)? } else { g.matmul(a, dc, !ta, false)? };
     let (sa, sb) = (g.shape_of(a), g.shape_of(b));
     Ok(vec![Some(g.sum_to(da, &sa)?), Some(g.sum_to(db, &sb)?)])
+}
+
+/// GPU lowering: the tiled kernel (matmul.wgsl) where the adapter runs it well for this size,
+/// else the direct one (matmul_direct.wgsl); batches ride on the z workgroup axis.
+pub fn lower(gpu: &Gpu, ta: bool, tb: bool, shapes: &[&[usize]], os: &[usize]) -> Result<Vec<Disp>> {
+    let (a, b) = (shapes[0], shapes[1]);
+    let (ra, rb) = (a.len(), b.len());
+    let (m, k) = if ta { (a[ra - 1], a[ra - 2]) } else { (a[ra - 2], a[ra - 1]) };
+    let nn = if tb { b[rb - 2] } else { b[rb - 1] };
+    let batch = numel(&os[..os.len() - 2]);
+    if batch > 65535 {
+        return Err(Error::shape("matMul", format!("a batch of {batch} matrices exceeds the GPU dispatch limit of 65535")));
+    }
+    let mut w = [0u32; RECORD_WORDS];
+    w[0] = m as u32;
+    w[1] = nn as u32;
+    w[2] = k as u32;
+    w[3] = ta as u32;
+    w[4] = tb as u32;
+    w[5] = if ra > 2 { (m * k) as u32 } else { 0 };
+    w[6] = if rb > 2 { (k * nn) as u32 } else { 0 };
+    if !gpu.tiled_matmul(m, nn) {
+        let mut groups = linear(m.div_ceil(8) * nn.div_ceil(4), 256);
+        groups[2] = batch.max(1) as u32;
+        return Ok(vec![Disp { kernel: Kernel::MatMulDirect, words: w, ins: vec![Src::In(0), Src::In(1)], groups }]);
+    }
+    let groups = [nn.div_ceil(64).max(1) as u32, m.div_ceil(64).max(1) as u32, batch.max(1) as u32];
+    if groups[0] > 65535 || groups[1] > 65535 {
+        return Err(Error::shape("matMul", format!("output {} exceeds the GPU dispatch limit", fmt_shape(os))));
+    }
+    Ok(vec![Disp { kernel: Kernel::MatMul, words: w, ins: vec![Src::In(0), Src::In(1)], groups }])
 }

@@ -17,6 +17,8 @@ pub mod window3;
 pub mod window_ops;
 pub mod xent;
 
+use crate::backend::gpu::record::Disp;
+use crate::backend::gpu::Gpu;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId};
 use crate::rng::Rng;
@@ -206,32 +208,86 @@ pub fn infer(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usiz
     Ok(out)
 }
 
-fn infer_op(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize>, DType)> {
+/// The op families. Each is one file holding its ops' shape rules, CPU kernels, backward rules
+/// and GPU lowering (with its WGSL kernels in shaders/), so adding an op to a family is local.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Input, Param, Const: values the graph is given.
+    Leaf,
+    /// elementwise.rs (with unary.rs and binary.rs): unary, binary, where, clip, cast, random masks.
+    Elementwise,
+    /// matmul.rs.
+    MatMul,
+    /// reduce.rs: reductions, argMax, softmax, logSoftmax.
+    Reduce,
+    /// xent.rs: fused softmax cross-entropy and its gradient.
+    Xent,
+    /// conv.rs: the sliding windows (im2col, col2im).
+    Conv,
+    /// movement.rs: reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, oneHot.
+    Movement,
+}
+
+/// The one table from ops to their families: [`infer`], [`forward`], [`backward`] and [`lower`]
+/// dispatch through it.
+pub fn family(op: &Op) -> Family {
     match op {
-        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Err(Error::arg(op.name(), "leaf nodes carry their own shape")),
+        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Family::Leaf,
         Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } | Op::RandomNormal { .. } => {
-            elementwise::infer(op, shapes, dtypes)
+            Family::Elementwise
         }
-        Op::MatMul { ta, tb } => matmul::infer(*ta, *tb, shapes[0], shapes[1]).map(|s| (s, DType::F32)),
-        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::infer(op, shapes[0], dtypes[0]),
-        Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::infer(op, shapes),
-        Op::Im2Col { .. } | Op::Col2Im { .. } => conv::infer(op, shapes),
-        _ => movement::infer(op, shapes, dtypes),
+        Op::MatMul { .. } => Family::MatMul,
+        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => Family::Reduce,
+        Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => Family::Xent,
+        Op::Im2Col { .. } | Op::Col2Im { .. } => Family::Conv,
+        Op::Reshape { .. }
+        | Op::Transpose { .. }
+        | Op::BroadcastTo { .. }
+        | Op::Slice { .. }
+        | Op::Pad { .. }
+        | Op::Concat { .. }
+        | Op::Gather { .. }
+        | Op::ScatterAdd { .. }
+        | Op::OneHot { .. } => Family::Movement,
+    }
+}
+
+/// A matmul's transpose flags (false, false for any other op).
+fn transposes(op: &Op) -> (bool, bool) {
+    match op {
+        Op::MatMul { ta, tb } => (*ta, *tb),
+        _ => (false, false),
+    }
+}
+
+fn infer_op(op: &Op, shapes: &[&[usize]], dtypes: &[DType]) -> Result<(Vec<usize>, DType)> {
+    match family(op) {
+        Family::Leaf => Err(Error::arg(op.name(), "leaf nodes carry their own shape")),
+        Family::Elementwise => elementwise::infer(op, shapes, dtypes),
+        Family::MatMul => {
+            let (ta, tb) = transposes(op);
+            matmul::infer(ta, tb, shapes[0], shapes[1]).map(|s| (s, DType::F32))
+        }
+        Family::Reduce => reduce::infer(op, shapes[0], dtypes[0]),
+        Family::Xent => xent::infer(op, shapes),
+        Family::Conv => conv::infer(op, shapes),
+        Family::Movement => movement::infer(op, shapes, dtypes),
     }
 }
 
 /// Runs the CPU kernel for `op`. `out` has exactly the inferred output size and may hold garbage.
 pub fn forward(op: &Op, ins: &[&[f32]], shapes: &[&[usize]], out: &mut [f32], out_shape: &[usize], ctx: &mut KernelCtx) {
-    match op {
-        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => {}
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } | Op::RandomNormal { .. } => {
-            elementwise::forward(op, ins, shapes, out, out_shape, ctx)
+    match family(op) {
+        Family::Leaf => {}
+        Family::Elementwise => elementwise::forward(op, ins, shapes, out, out_shape, ctx),
+        Family::MatMul => {
+            let (ta, tb) = transposes(op);
+            matmul::forward(ta, tb, ins[0], shapes[0], ins[1], shapes[1], out)
         }
-        Op::MatMul { ta, tb } => matmul::forward(*ta, *tb, ins[0], shapes[0], ins[1], shapes[1], out),
-        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::forward(op, ins[0], shapes[0], out),
-        Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::forward(op, ins, shapes, out),
-        Op::Im2Col { .. } | Op::Col2Im { .. } => conv::forward(op, ins[0], shapes[0], out, out_shape),
-        _ => movement::forward(op, ins, shapes, out, out_shape),
+        Family::Reduce => reduce::forward(op, ins[0], shapes[0], out),
+        Family::Xent => xent::forward(op, ins, shapes, out),
+        Family::Conv => conv::forward(op, ins[0], shapes[0], out, out_shape),
+        Family::Movement => movement::forward(op, ins, shapes, out, out_shape),
     }
 }
 
@@ -241,15 +297,33 @@ pub fn backward(g: &mut Graph, node: NodeId, dy: NodeId) -> Result<Vec<Option<No
     let n = &g.nodes[node];
     let op = n.op.clone();
     let inputs = n.inputs.clone();
-    match &op {
-        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => Ok(vec![]),
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip { .. } | Op::Cast { .. } | Op::DropoutMask { .. } | Op::RandomNormal { .. } => {
-            elementwise::backward(g, &op, &inputs, node, dy)
+    match family(&op) {
+        Family::Leaf => Ok(vec![]),
+        Family::Elementwise => elementwise::backward(g, &op, &inputs, node, dy),
+        Family::MatMul => {
+            let (ta, tb) = transposes(&op);
+            matmul::backward(g, ta, tb, &inputs, dy)
         }
-        Op::MatMul { ta, tb } => matmul::backward(g, *ta, *tb, &inputs, dy),
-        Op::Reduce { .. } | Op::ArgMax { .. } | Op::Softmax { .. } | Op::LogSoftmax { .. } => reduce::backward(g, &op, &inputs, node, dy),
-        Op::SoftmaxXent { .. } | Op::SoftmaxXentGrad { .. } => xent::backward(g, &op, &inputs, dy),
-        Op::Im2Col { .. } | Op::Col2Im { .. } => conv::backward(g, &op, &inputs, dy),
-        _ => movement::backward(g, &op, &inputs, dy),
+        Family::Reduce => reduce::backward(g, &op, &inputs, node, dy),
+        Family::Xent => xent::backward(g, &op, &inputs, dy),
+        Family::Conv => conv::backward(g, &op, &inputs, dy),
+        Family::Movement => movement::backward(g, &op, &inputs, dy),
+    }
+}
+
+/// The GPU dispatches that compute `op` from inputs of `shapes` into an output of shape `os`
+/// (`salt` varies a random op's stream per node).
+pub fn lower(gpu: &Gpu, op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Result<Vec<Disp>> {
+    match family(op) {
+        Family::Leaf => Ok(vec![]),
+        Family::Elementwise => elementwise::lower(op, shapes, os, salt),
+        Family::MatMul => {
+            let (ta, tb) = transposes(op);
+            matmul::lower(gpu, ta, tb, shapes, os)
+        }
+        Family::Reduce => reduce::lower(op, shapes, os),
+        Family::Xent => xent::lower(op, shapes, os),
+        Family::Conv => conv::lower(op, shapes, os),
+        Family::Movement => movement::lower(op, shapes, os),
     }
 }

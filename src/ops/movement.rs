@@ -2,6 +2,8 @@
 //! scatterAdd), oneHot. All of them are strided copies, done by one helper.
 
 use super::Op;
+use crate::backend::gpu::record::{copy_disp, fill_disp, linear, put_f, Disp, Src};
+use crate::backend::gpu::{Kernel, RECORD_WORDS};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::tensor::shape::{broadcast_dims, broadcast_shapes, numel, strides_dims as strides, Dims};
@@ -254,5 +256,77 @@ pub fn backward(g: &mut Graph, op: &Op, inputs: &[NodeId], dy: NodeId) -> Result
         Op::ScatterAdd { axis, .. } => vec![Some(g.apply(Op::Gather { axis: *axis }, &[dy, inputs[1]])?), None],
         Op::OneHot { .. } => vec![None],
         _ => unreachable!(),
+    })
+}
+
+/// GPU lowering: strided copies (copy.wgsl) for reshape, transpose, broadcastTo, slice, pad
+/// (after a fill) and concat (one copy per input); gather.wgsl for gather, its adjoint
+/// scatterAdd, and oneHot.
+pub fn lower(op: &Op, shapes: &[&[usize]], os: &[usize]) -> Result<Vec<Disp>> {
+    let n = numel(os);
+    let mut w = [0u32; RECORD_WORDS];
+    let st = |s: &[usize]| -> Vec<usize> { strides(s).to_vec() };
+    Ok(match op {
+        Op::Reshape { .. } => vec![copy_disp(&[n], 0, 0, &[1], 0, &[1])],
+        Op::Transpose { perm } => {
+            let xs = st(shapes[0]);
+            let ss: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+            vec![copy_disp(os, 0, 0, &ss, 0, &st(os))]
+        }
+        Op::BroadcastTo { .. } => {
+            let b = broadcast_dims(shapes[0], os);
+            let ss: Vec<usize> = (0..os.len()).map(|i| b[i]).collect();
+            vec![copy_disp(os, 0, 0, &ss, 0, &st(os))]
+        }
+        Op::Slice { begin, .. } => {
+            let xs = st(shapes[0]);
+            let off: usize = begin.iter().zip(&xs).map(|(b, s)| b * s).sum();
+            vec![copy_disp(os, 0, off, &xs, 0, &st(os))]
+        }
+        Op::Pad { before, .. } => {
+            let ost = st(os);
+            let off: usize = before.iter().zip(&ost).map(|(b, s)| b * s).sum();
+            vec![fill_disp(n, 0, 0.0), copy_disp(shapes[0], 0, 0, &st(shapes[0]), off, &ost)]
+        }
+        Op::Concat { axis } => {
+            let ost = st(os);
+            let mut at = 0;
+            let mut v = vec![];
+            for (k, s) in shapes.iter().enumerate() {
+                if numel(s) > 0 {
+                    v.push(copy_disp(s, k, 0, &st(s), at * ost[*axis], &ost));
+                }
+                at += s[*axis];
+            }
+            v
+        }
+        Op::Gather { axis } | Op::ScatterAdd { axis, .. } => {
+            let s = shapes[0];
+            let idx = numel(shapes[1]);
+            let (outer, dim, inner, mode) = match op {
+                Op::ScatterAdd { dim, .. } => (numel(&s[..*axis]), *dim, numel(&s[axis + shapes[1].len()..]), 1),
+                _ => (numel(&s[..*axis]), s[*axis], numel(&s[axis + 1..]), 0),
+            };
+            w[0] = n as u32;
+            w[1] = outer as u32;
+            w[2] = dim as u32;
+            w[3] = inner as u32;
+            w[4] = idx as u32;
+            w[5] = mode;
+            if idx == 0 {
+                return Ok(vec![fill_disp(n, 0, 0.0)]);
+            }
+            vec![Disp { kernel: Kernel::Gather, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(n, 256) }]
+        }
+        Op::OneHot { depth, on, off } => {
+            w[0] = n as u32;
+            w[2] = *depth as u32;
+            w[4] = numel(shapes[0]) as u32;
+            w[5] = 2;
+            put_f(&mut w, 6, *on);
+            put_f(&mut w, 7, *off);
+            vec![Disp { kernel: Kernel::Gather, words: w, ins: vec![Src::In(0), Src::In(0)], groups: linear(n, 256) }]
+        }
+        _ => return Err(Error::arg(op.name(), "not a movement op")),
     })
 }

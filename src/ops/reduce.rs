@@ -5,6 +5,8 @@
 //! of `inner` values accumulate, which vectorises (a bias gradient is a sum over axis 0).
 
 use super::Op;
+use crate::backend::gpu::record::{fill_disp, linear, reduce_disp, Disp};
+use crate::backend::gpu::Kernel;
 use crate::error::{Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::ops::{Binary, Unary};
@@ -253,4 +255,42 @@ pub fn backward(g: &mut Graph, op: &Op, inputs: &[NodeId], y: NodeId, dy: NodeId
         }
         _ => unreachable!(),
     }
+}
+
+/// GPU lowering: reduce.wgsl over [outer, dim, inner] with the kind's code (sum 0, mean 1, max
+/// 2, min 3, argMax 4, softmax 5, logSoftmax 6); an empty axis fills the result instead.
+pub fn lower(op: &Op, shapes: &[&[usize]], os: &[usize]) -> Result<Vec<Disp>> {
+    let n = numel(os);
+    let s = shapes[0];
+    Ok(match op {
+        Op::Reduce { kind, start, end, .. } => {
+            let (outer, dim, inner) = (numel(&s[..*start]), numel(&s[*start..*end]), numel(&s[*end..]));
+            if dim == 0 {
+                return Ok(vec![fill_disp(n, 0, if *kind == ReduceKind::Sum { 0.0 } else { f32::NAN })]);
+            }
+            let code = match kind {
+                ReduceKind::Sum => 0,
+                ReduceKind::Mean => 1,
+                ReduceKind::Max => 2,
+                ReduceKind::Min => 3,
+            };
+            vec![reduce_disp(outer, dim, inner, code)]
+        }
+        Op::ArgMax { axis } | Op::Softmax { axis } | Op::LogSoftmax { axis } => {
+            let (outer, dim, inner) = (numel(&s[..*axis]), s[*axis], numel(&s[axis + 1..]));
+            let code = match op {
+                Op::ArgMax { .. } => 4,
+                Op::Softmax { .. } => 5,
+                _ => 6,
+            };
+            if dim == 0 {
+                return Ok(vec![fill_disp(n, 0, 0.0)]);
+            }
+            let mut d = reduce_disp(outer, dim, inner, code);
+            d.kernel = Kernel::ReduceRows;
+            d.groups = linear(outer * inner, 256);
+            vec![d]
+        }
+        _ => return Err(Error::arg(op.name(), "not a reduction")),
+    })
 }

@@ -4,6 +4,8 @@
 //! place of softmax → normalize → clip → log → multiply → sum (the clip keeps TF.js's numerics).
 
 use super::Op;
+use crate::backend::gpu::record::{fill_disp, linear, put_f, Disp, Src};
+use crate::backend::gpu::{Kernel, RECORD_WORDS};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::ops::{Binary, Unary};
@@ -94,4 +96,26 @@ pub fn backward(g: &mut Graph, op: &Op, inputs: &[NodeId], dy: NodeId) -> Result
     let t = g.binary(Binary::Mul, lp, dyr)?;
     let dlabels = g.neg(t)?;
     Ok(vec![Some(dz), Some(dlabels)])
+}
+
+/// GPU lowering: one invocation per row of xent.wgsl (the loss) or xent_grad.wgsl (its gradient).
+pub fn lower(op: &Op, shapes: &[&[usize]], os: &[usize]) -> Result<Vec<Disp>> {
+    let (Op::SoftmaxXent { eps } | Op::SoftmaxXentGrad { eps }) = op else {
+        return Err(Error::arg(op.name(), "not a softmax cross-entropy op"));
+    };
+    let z = shapes[0];
+    let c = z[z.len() - 1];
+    let rows = numel(&z[..z.len() - 1]);
+    let mut w = [0u32; RECORD_WORDS];
+    w[0] = rows as u32;
+    w[1] = c as u32;
+    put_f(&mut w, 2, *eps);
+    if c == 0 {
+        return Ok(vec![fill_disp(numel(os), 0, 0.0)]);
+    }
+    Ok(if matches!(op, Op::SoftmaxXent { .. }) {
+        vec![Disp { kernel: Kernel::Xent, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(rows, 256) }]
+    } else {
+        vec![Disp { kernel: Kernel::XentGrad, words: w, ins: vec![Src::In(0), Src::In(1), Src::In(2)], groups: linear(rows, 256) }]
+    })
 }

@@ -669,9 +669,15 @@ export interface ConvLSTM2DArgs extends Omit<RNNLayerArgs, 'units'> {
   recurrentActivation?: ActivationIdentifier; unitForgetBias?: boolean;
 }
 
+/** The class of the recurrent layers (simpleRNN, lstm, gru, rnn). */
+export declare class RNN extends Layer {}
+/** The class of the cells tf.layers.rnn steps (simpleRNNCell, lstmCell, gruCell). */
+export declare class RNNCell extends Layer {}
 export declare const layers: {
   /** The base class of custom layers. */
   Layer: typeof Layer;
+  RNN: typeof RNN;
+  RNNCell: typeof RNNCell;
   dense(args: DenseLayerArgs): Layer;
   activation(args: LayerArgs & { activation: ActivationIdentifier }): Layer;
   dropout(args: LayerArgs & { rate: number; seed?: number }): Layer;
@@ -947,6 +953,8 @@ export declare const callbacks: {
   earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: 'auto' | 'min' | 'max'; baseline?: number; restoreBestWeights?: boolean }): EarlyStopping;
   reduceLROnPlateau(args?: { monitor?: string; factor?: number; patience?: number; minDelta?: number; cooldown?: number; minLr?: number; mode?: 'auto' | 'min' | 'max' }): Callback;
   learningRateScheduler(schedule: (epoch: number, lr: number) => number | Promise<number>): Callback;
+  /** Saves the model (to a URL or IOHandler) after epochs where the monitored value improves (or every epoch). */
+  modelCheckpoint(args: { filepath: string | IOHandler; monitor?: string; mode?: 'auto' | 'min' | 'max'; saveBestOnly?: boolean; saveFreq?: 'epoch' | number }): Callback;
 };
 
 export interface ModelFitArgs {

@@ -1,7 +1,10 @@
 // Hebb: the TF.js-compatible namespace. `import * as tf from 'hebb'` (or `* as hebb`).
 import { engine, openGpu, flushWarnings } from './engine.js';
 
-export * from './tensor.js';
+export {
+  Tensor, tensor, scalar, tensor1d, tensor2d, tensor3d, tensor4d, zeros, ones, fill, zerosLike, onesLike, randomUniform, randomNormal,
+  truncatedNormal, linspace, range, setSeed, tidy, keep, dispose, memory,
+} from './tensor.js';
 export * from './ops.js';
 export { TensorBuffer, buffer, clone, tensor5d, tensor6d, moments, tile, split, nextFrame, math } from './ops_composed.js';
 export { Layer, SymbolicTensor, input, serialization } from './layers.js';

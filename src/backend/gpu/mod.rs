@@ -5,6 +5,7 @@
 
 pub mod codes;
 pub mod plan;
+pub mod record;
 
 use crate::error::{Error, Result};
 use std::collections::HashMap;

@@ -3,14 +3,14 @@
 //! pipelines, uniform records and bind groups are all made here, once. Replaying it writes the
 //! step's inputs and records every dispatch into the caller's encoder, in one compute pass.
 
-use super::codes::{binary_code, unary_code};
-use super::{Gpu, Kernel, RECORD_BYTES, RECORD_WORDS};
+use super::record::{Disp, Src};
+use super::{Gpu, RECORD_BYTES};
 use crate::error::{fmt_shape, Error, Result};
 pub use crate::graph::plan::materialize;
 use crate::graph::plan::{schedule, Loc};
 use crate::graph::{Graph, NodeId};
-use crate::ops::{Op, ReduceKind};
-use crate::tensor::shape::{broadcast_dims, numel, strides};
+use crate::ops::Op;
+use crate::tensor::shape::numel;
 use std::sync::Arc;
 
 /// Parameters (model weights) end to end in one buffer, each at an offset the device can bind.
@@ -59,22 +59,6 @@ impl ParamArena {
     pub fn is_empty(&self) -> bool {
         self.lens.is_empty()
     }
-}
-
-/// What a binding reads or writes.
-#[derive(Clone, Copy, Debug)]
-enum Src {
-    /// The k-th input of the op.
-    In(usize),
-    /// The step's random seed (dropout).
-    Seed,
-}
-
-struct Disp {
-    kernel: Kernel,
-    words: [u32; RECORD_WORDS],
-    ins: Vec<Src>,
-    groups: [u32; 3],
 }
 
 /// A lowered dispatch with where it writes (slot), what it reads, the element counts it reads,
@@ -171,268 +155,6 @@ fn sized(b: &wgpu::Buffer, elements: usize) -> wgpu::BindingResource<'_> {
     wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: b, offset: 0, size: wgpu::BufferSize::new(elements.max(1) as u64 * 4) })
 }
 
-fn linear(n: usize, wg: u32) -> [u32; 3] {
-    let groups = (n as u64).div_ceil(wg as u64).max(1);
-    let x = groups.min(65535);
-    [x as u32, groups.div_ceil(x) as u32, 1]
-}
-
-fn put_f(w: &mut [u32; RECORD_WORDS], i: usize, v: f32) {
-    w[i] = v.to_bits();
-}
-
-/// A strided copy over `shape` (see copy.wgsl).
-fn copy_disp(shape: &[usize], src: usize, soff: usize, sst: &[usize], doff: usize, dst: &[usize]) -> Disp {
-    let mut w = [0u32; RECORD_WORDS];
-    let n = numel(shape);
-    w[0] = n as u32;
-    w[1] = shape.len() as u32;
-    w[2] = soff as u32;
-    w[3] = doff as u32;
-    for i in 0..shape.len() {
-        w[8 + i] = shape[i] as u32;
-        w[16 + i] = sst[i] as u32;
-        w[24 + i] = dst[i] as u32;
-    }
-    Disp { kernel: Kernel::Copy, words: w, ins: vec![Src::In(src)], groups: linear(n, 256) }
-}
-
-fn fill_disp(n: usize, off: usize, v: f32) -> Disp {
-    let mut w = [0u32; RECORD_WORDS];
-    w[0] = n as u32;
-    w[3] = off as u32;
-    put_f(&mut w, 4, v);
-    Disp { kernel: Kernel::Fill, words: w, ins: vec![], groups: linear(n, 256) }
-}
-
-fn reduce_disp(outer: usize, dim: usize, inner: usize, kind: u32) -> Disp {
-    let mut w = [0u32; RECORD_WORDS];
-    let outs = outer * inner;
-    w[0] = outs as u32;
-    w[1] = dim as u32;
-    w[2] = inner as u32;
-    w[3] = kind;
-    // Long sums and extrema get a workgroup each; everything else an invocation per output.
-    if dim >= 256 && kind <= 3 {
-        let x = outs.clamp(1, 65535);
-        Disp { kernel: Kernel::ReduceWide, words: w, ins: vec![Src::In(0)], groups: [x as u32, outs.div_ceil(x) as u32, 1] }
-    } else {
-        Disp { kernel: Kernel::ReduceRows, words: w, ins: vec![Src::In(0)], groups: linear(outs, 256) }
-    }
-}
-
-/// The dispatches that compute `op` from inputs of `shapes` into an output of shape `os`.
-fn lower(gpu: &Gpu, op: &Op, shapes: &[&[usize]], os: &[usize], salt: u32) -> Result<Vec<Disp>> {
-    let n = numel(os);
-    let mut w = [0u32; RECORD_WORDS];
-    let ew = |w: &mut [u32; RECORD_WORDS], shapes: &[&[usize]]| {
-        w[0] = n as u32;
-        w[4] = os.len() as u32;
-        for (i, &d) in os.iter().enumerate() {
-            w[8 + i] = d as u32;
-        }
-        for (k, s) in shapes.iter().enumerate() {
-            if *s == os {
-                w[5] |= 1 << k;
-            }
-            let st = broadcast_dims(s, os);
-            for i in 0..os.len() {
-                w[16 + 8 * k + i] = st[i] as u32;
-            }
-        }
-    };
-    Ok(match op {
-        Op::Input { .. } | Op::Param { .. } | Op::Const { .. } => vec![],
-        Op::Unary(_) | Op::Clip { .. } | Op::Cast { .. } => {
-            let (code, p0, p1) = unary_code(op);
-            w[0] = n as u32;
-            w[1] = code;
-            put_f(&mut w, 2, p0);
-            put_f(&mut w, 3, p1);
-            vec![Disp { kernel: Kernel::Unary, words: w, ins: vec![Src::In(0)], groups: linear(n, 256) }]
-        }
-        Op::Binary(b) => {
-            ew(&mut w, shapes);
-            w[1] = binary_code(*b);
-            vec![Disp { kernel: Kernel::Binary, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(n, 256) }]
-        }
-        Op::Where => {
-            ew(&mut w, shapes);
-            vec![Disp { kernel: Kernel::Select, words: w, ins: vec![Src::In(0), Src::In(1), Src::In(2)], groups: linear(n, 256) }]
-        }
-        Op::DropoutMask { rate } => {
-            let keep = 1.0 - rate;
-            w[0] = n as u32;
-            w[1] = salt;
-            put_f(&mut w, 2, keep);
-            put_f(&mut w, 3, if keep > 0.0 { 1.0 / keep } else { 0.0 });
-            vec![Disp { kernel: Kernel::Dropout, words: w, ins: vec![Src::Seed], groups: linear(n, 256) }]
-        }
-        Op::RandomNormal { stddev } => {
-            w[0] = n as u32;
-            w[1] = salt;
-            put_f(&mut w, 2, *stddev);
-            w[4] = 1;
-            vec![Disp { kernel: Kernel::Dropout, words: w, ins: vec![Src::Seed], groups: linear(n, 256) }]
-        }
-        Op::Im2Col { w: win, .. } | Op::Col2Im { w: win, .. } => {
-            let img = if matches!(op, Op::Im2Col { .. }) { shapes[0] } else { os };
-            w[0] = n as u32;
-            if let Op::Im2Col { fill, .. } = op {
-                put_f(&mut w, 2, *fill);
-            } else {
-                w[1] = 1;
-            }
-            let vals = [img[1], img[2], img[3], win.grid[0], win.grid[1], win.k[0], win.k[1]];
-            for (i, v) in vals.into_iter().enumerate() {
-                w[4 + i] = v as u32;
-            }
-            let geo = [win.stride[0], win.stride[1], win.dil[0], win.dil[1], win.pad[0], win.pad[1]];
-            for (i, v) in geo.into_iter().enumerate() {
-                w[12 + i] = v as u32;
-            }
-            if n == 0 {
-                return Ok(vec![]);
-            }
-            vec![Disp { kernel: Kernel::Window, words: w, ins: vec![Src::In(0)], groups: linear(n, 256) }]
-        }
-        Op::MatMul { ta, tb } => {
-            let (a, b) = (shapes[0], shapes[1]);
-            let (ra, rb) = (a.len(), b.len());
-            let (m, k) = if *ta { (a[ra - 1], a[ra - 2]) } else { (a[ra - 2], a[ra - 1]) };
-            let nn = if *tb { b[rb - 2] } else { b[rb - 1] };
-            let batch = numel(&os[..os.len() - 2]);
-            if batch > 65535 {
-                return Err(Error::shape("matMul", format!("a batch of {batch} matrices exceeds the GPU dispatch limit of 65535")));
-            }
-            w[0] = m as u32;
-            w[1] = nn as u32;
-            w[2] = k as u32;
-            w[3] = *ta as u32;
-            w[4] = *tb as u32;
-            w[5] = if ra > 2 { (m * k) as u32 } else { 0 };
-            w[6] = if rb > 2 { (k * nn) as u32 } else { 0 };
-            if !gpu.tiled_matmul(m, nn) {
-                let mut groups = linear(m.div_ceil(8) * nn.div_ceil(4), 256);
-                groups[2] = batch.max(1) as u32;
-                return Ok(vec![Disp { kernel: Kernel::MatMulDirect, words: w, ins: vec![Src::In(0), Src::In(1)], groups }]);
-            }
-            let groups = [nn.div_ceil(64).max(1) as u32, m.div_ceil(64).max(1) as u32, batch.max(1) as u32];
-            if groups[0] > 65535 || groups[1] > 65535 {
-                return Err(Error::shape("matMul", format!("output {} exceeds the GPU dispatch limit", fmt_shape(os))));
-            }
-            vec![Disp { kernel: Kernel::MatMul, words: w, ins: vec![Src::In(0), Src::In(1)], groups }]
-        }
-        Op::Reduce { kind, start, end, .. } => {
-            let s = shapes[0];
-            let (outer, dim, inner) = (numel(&s[..*start]), numel(&s[*start..*end]), numel(&s[*end..]));
-            if dim == 0 {
-                return Ok(vec![fill_disp(n, 0, if *kind == ReduceKind::Sum { 0.0 } else { f32::NAN })]);
-            }
-            let code = match kind {
-                ReduceKind::Sum => 0,
-                ReduceKind::Mean => 1,
-                ReduceKind::Max => 2,
-                ReduceKind::Min => 3,
-            };
-            vec![reduce_disp(outer, dim, inner, code)]
-        }
-        Op::ArgMax { axis } | Op::Softmax { axis } | Op::LogSoftmax { axis } => {
-            let s = shapes[0];
-            let (outer, dim, inner) = (numel(&s[..*axis]), s[*axis], numel(&s[axis + 1..]));
-            let code = match op {
-                Op::ArgMax { .. } => 4,
-                Op::Softmax { .. } => 5,
-                _ => 6,
-            };
-            if dim == 0 {
-                return Ok(vec![fill_disp(n, 0, 0.0)]);
-            }
-            let mut d = reduce_disp(outer, dim, inner, code);
-            d.kernel = Kernel::ReduceRows;
-            d.groups = linear(outer * inner, 256);
-            vec![d]
-        }
-        Op::Reshape { .. } => vec![copy_disp(&[n], 0, 0, &[1], 0, &[1])],
-        Op::Transpose { perm } => {
-            let xs = strides(shapes[0]);
-            let ss: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-            vec![copy_disp(os, 0, 0, &ss, 0, &strides(os))]
-        }
-        Op::BroadcastTo { .. } => {
-            let st = broadcast_dims(shapes[0], os);
-            let ss: Vec<usize> = (0..os.len()).map(|i| st[i]).collect();
-            vec![copy_disp(os, 0, 0, &ss, 0, &strides(os))]
-        }
-        Op::Slice { begin, .. } => {
-            let xs = strides(shapes[0]);
-            let off: usize = begin.iter().zip(&xs).map(|(b, s)| b * s).sum();
-            vec![copy_disp(os, 0, off, &xs, 0, &strides(os))]
-        }
-        Op::Pad { before, .. } => {
-            let ost = strides(os);
-            let off: usize = before.iter().zip(&ost).map(|(b, s)| b * s).sum();
-            vec![fill_disp(n, 0, 0.0), copy_disp(shapes[0], 0, 0, &strides(shapes[0]), off, &ost)]
-        }
-        Op::Concat { axis } => {
-            let ost = strides(os);
-            let mut at = 0;
-            let mut v = vec![];
-            for (k, s) in shapes.iter().enumerate() {
-                if numel(s) > 0 {
-                    v.push(copy_disp(s, k, 0, &strides(s), at * ost[*axis], &ost));
-                }
-                at += s[*axis];
-            }
-            v
-        }
-        Op::Gather { axis } | Op::ScatterAdd { axis, .. } => {
-            let s = shapes[0];
-            let idx = numel(shapes[1]);
-            let (outer, dim, inner, mode) = match op {
-                Op::Gather { .. } => (numel(&s[..*axis]), s[*axis], numel(&s[axis + 1..]), 0),
-                Op::ScatterAdd { dim, .. } => (numel(&s[..*axis]), *dim, numel(&s[axis + shapes[1].len()..]), 1),
-                _ => unreachable!(),
-            };
-            w[0] = n as u32;
-            w[1] = outer as u32;
-            w[2] = dim as u32;
-            w[3] = inner as u32;
-            w[4] = idx as u32;
-            w[5] = mode;
-            if idx == 0 {
-                return Ok(vec![fill_disp(n, 0, 0.0)]);
-            }
-            vec![Disp { kernel: Kernel::Gather, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(n, 256) }]
-        }
-        Op::SoftmaxXent { eps } | Op::SoftmaxXentGrad { eps } => {
-            let z = shapes[0];
-            let c = z[z.len() - 1];
-            let rows = numel(&z[..z.len() - 1]);
-            w[0] = rows as u32;
-            w[1] = c as u32;
-            put_f(&mut w, 2, *eps);
-            if c == 0 {
-                return Ok(vec![fill_disp(n, 0, 0.0)]);
-            }
-            if matches!(op, Op::SoftmaxXent { .. }) {
-                vec![Disp { kernel: Kernel::Xent, words: w, ins: vec![Src::In(0), Src::In(1)], groups: linear(rows, 256) }]
-            } else {
-                vec![Disp { kernel: Kernel::XentGrad, words: w, ins: vec![Src::In(0), Src::In(1), Src::In(2)], groups: linear(rows, 256) }]
-            }
-        }
-        Op::OneHot { depth, on, off } => {
-            w[0] = n as u32;
-            w[2] = *depth as u32;
-            w[4] = numel(shapes[0]) as u32;
-            w[5] = 2;
-            put_f(&mut w, 6, *on);
-            put_f(&mut w, 7, *off);
-            vec![Disp { kernel: Kernel::Gather, words: w, ins: vec![Src::In(0), Src::In(0)], groups: linear(n, 256) }]
-        }
-    })
-}
-
 impl GpuPlan {
     /// Plans `outputs` of `graph` on `gpu`, reading Param leaves from `params`.
     pub fn new(gpu: &Arc<Gpu>, graph: Graph, outputs: &[NodeId], params: &ParamArena) -> Result<GpuPlan> {
@@ -480,7 +202,7 @@ impl GpuPlan {
         for st in &sched.steps {
             let nd = &graph.nodes[st.node];
             let shapes: Vec<&[usize]> = nd.inputs.iter().map(|&j| graph.nodes[j].shape.as_slice()).collect();
-            for d in lower(gpu, &nd.op, &shapes, &nd.shape, st.node as u32).map_err(|e| e.within(&context(st.node)))? {
+            for d in crate::ops::lower(gpu, &nd.op, &shapes, &nd.shape, st.node as u32).map_err(|e| e.within(&context(st.node)))? {
                 disps.push(Lowered { disp: d, out: st.out, ins: st.inputs.clone(), sizes: st.sizes.clone(), node: st.node });
             }
         }
