@@ -382,3 +382,57 @@ test('topk, unique, multinomial and the async ops (whereAsync, booleanMaskAsync,
   assert.deepEqual(m.logits, [2, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
   assert.deepEqual([m.shape, m.dtype, m.oneD], [[2, 5], 'int32', [4]]);
 });
+
+test('the basic ops and aliases (cast, dot, argMax/argMin, logSoftmax, broadcastTo, concat, leakyRelu, linspace, pad1d-4d, reverse2d-4d, batchNorm3d, upcastType, valueAndGrad(s)) give TF.js\'s values, and the random ones its distributions (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await openWithBackends(b);
+  const r = await page.evaluate(async () => {
+    let seed = 21;
+    const rnd = () => { seed = (seed * 16807) % 2147483647; return (seed / 2147483647) * 4 - 2; };
+    const arr = (n) => Array.from({ length: n }, rnd);
+    const rec = (t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) });
+    const json = (v) => ({ shape: [], dtype: 'json', values: [JSON.stringify(v)] });
+    // Moments of random draws, to what their count can tell apart.
+    const moments = (t, mean, sd) => {
+      const v = Array.from(t.dataSync());
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      const s = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+      return json({ shape: t.shape, dtype: t.dtype, mean: Math.abs(m - mean) < 0.05 * Math.max(1, Math.abs(mean)), sd: Math.abs(s - sd) < 0.05 * sd });
+    };
+    const runAll = (l) => {
+      seed = 21;
+      const x = l.tensor(arr(2 * 7 * 3), [2, 7, 3]);
+      const m = l.tensor(arr(12), [3, 4]);
+      const v = l.tensor(arr(4));
+      const out = {
+        basics: [
+          rec(l.cast(x, 'int32')), rec(l.cast(l.tensor([0, 2, -1]), 'bool')), rec(l.cast(l.tensor([true, false]), 'float32')),
+          rec(l.dot(m, v)), rec(l.dot(v, v)), rec(l.dot(l.tensor(arr(3)), m)), rec(l.dot(m, l.tensor(arr(8), [4, 2]))),
+          rec(l.argMax(x)), rec(l.argMax(x, 1)), rec(l.argMin(x, 2)), rec(l.argMin(m, -1)),
+          rec(l.logSoftmax(m)), rec(l.logSoftmax(x, -1)), rec(l.broadcastTo(v, [3, 4])), rec(l.broadcastTo(l.tensor([[1], [2]]), [2, 2, 5])),
+          rec(l.concat([m, m], 1)), rec(l.concat([x, x, x], 0)), rec(l.concat([l.tensor([1, 2], [2], 'int32'), l.tensor([3], [1], 'int32')])),
+          rec(l.leakyRelu(m)), rec(l.leakyRelu(m, 0.05)), rec(l.linspace(0, 1, 7)), rec(l.linspace(-3, 5, 1)),
+        ],
+        aliases: [
+          rec(l.pad1d(v, [1, 2])), rec(l.pad2d(m, [[1, 0], [0, 2]], 3)), rec(l.pad3d(x, [[0, 1], [1, 0], [0, 0]])), rec(l.pad4d(x.expandDims(0), [[0, 0], [1, 0], [0, 0], [2, 1]])),
+          rec(l.reverse2d(m, 0)), rec(l.reverse3d(x, [0, 2])), rec(l.reverse4d(x.expandDims(0), 3)),
+          rec(l.batchNorm3d(x, l.tensor([0.1, 0.2, 0.3]), l.tensor([1, 2, 0.5]))),
+          json([l.upcastType('int32', 'float32'), l.upcastType('bool', 'int32'), l.upcastType('bool', 'bool'), l.sumOutType('bool'), l.sumOutType('float32')]),
+        ],
+        grads: [
+          rec(l.valueAndGrad((t) => t.square().sum())(m).value), rec(l.valueAndGrad((t) => t.square().sum())(m).grad),
+          ...(() => { const { value, grads } = l.valueAndGrads((a, c) => a.mul(c).sum())([m, m.add(1)]); return [rec(value), ...grads.map(rec)]; })(),
+          rec(l.grad((t) => l.logSoftmax(t).mul(l.range(0, 12).reshape([3, 4])).sum())(m)),
+          rec(l.grad((t) => l.leakyRelu(t, 0.1).square().sum())(m)),
+        ],
+        random: [
+          moments(l.randomStandardNormal([20000]), 0, 1), moments(l.truncatedNormal([20000], 1, 2), 1, 2 * 0.8796),
+          moments(l.rand([20000], Math.random), 0.5, Math.sqrt(1 / 12)),
+          json((() => { const t = l.randomUniformInt([2000], 3, 9); const a = Array.from(t.dataSync()); return [t.dtype, Math.min(...a), Math.max(...a), a.every(Number.isInteger)]; })()),
+        ],
+      };
+      return out;
+    };
+    return window.onBoth(runAll);
+  });
+  sameAll(r);
+});
