@@ -63,45 +63,9 @@ pub enum Unary {
 pub const PLAIN: &[Unary] = {
     use Unary::*;
     &[
-        Neg,
-        Abs,
-        Exp,
-        Log,
-        Log1p,
-        Sqrt,
-        Rsqrt,
-        Square,
-        Reciprocal,
-        Sign,
-        Floor,
-        Ceil,
-        Round,
-        Sin,
-        Cos,
-        Relu,
-        Relu6,
-        Selu,
-        Sigmoid,
-        HardSigmoid,
-        Tanh,
-        Softplus,
-        Softsign,
-        Step,
-        LogicalNot,
-        IsNaN,
-        Tan,
-        Asin,
-        Acos,
-        Atan,
-        Sinh,
-        Cosh,
-        Asinh,
-        Acosh,
-        Atanh,
-        Erf,
-        Expm1,
-        IsFinite,
-        IsInf,
+        Neg, Abs, Exp, Log, Log1p, Sqrt, Rsqrt, Square, Reciprocal, Sign, Floor, Ceil, Round, Sin, Cos, Relu, Relu6, Selu,
+        Sigmoid, HardSigmoid, Tanh, Softplus, Softsign, Step, LogicalNot, IsNaN, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh,
+        Acosh, Atanh, Erf, Expm1, IsFinite, IsInf,
     ]
 };
 
@@ -111,13 +75,7 @@ pub const PLAIN: &[Unary] = {
 pub fn erf(x: f32) -> f32 {
     const P: f32 = 0.327_591_1;
     const A: [f32; 5] = [0.254_829_6, -0.284_496_74, 1.421_413_7, -1.453_152_1, 1.061_405_4];
-    let s = if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
-    };
+    let s = if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 };
     let v = x.abs();
     let t = 1.0 / (1.0 + P * v);
     let poly = ((((A[4] * t + A[3]) * t + A[2]) * t + A[1]) * t + A[0]) * t;

@@ -82,7 +82,7 @@ export function unique(x, axis = 0) {
 }
 
 /** A seeded stream of numbers in [0, 1) (mulberry32), or Math.random without a seed. */
-function stream(seed) {
+export function stream(seed) {
   if (seed === undefined || seed === null) return Math.random;
   let a = Math.floor(seed) >>> 0;
   return () => {

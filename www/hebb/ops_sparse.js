@@ -6,6 +6,7 @@ import { Tensor, tensor, tidy } from './tensor.js';
 import { gather, cast, div, reshape, maximum } from './ops.js';
 import { unsortedSegmentSum } from './ops_index.js';
 import { withTensors } from './op_run.js';
+import { stream } from './ops_data.js';
 
 const ints = (t) => Array.from(t.dataSync());
 function checkInt(op, name, t) {
@@ -298,18 +299,6 @@ export function raggedTensorToTensor(shape, values, defaultValue, rowPartitionTe
   }
 }
 
-/** A uniform in [0, 1) stream from `seed` (or Math.random's). */
-function uniforms(seed) {
-  let s = seed === undefined ? Math.floor(Math.random() * 2 ** 32) : Math.floor(seed) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * tf.randomGamma(shape, alpha, beta = 1, dtype = 'float32', seed?): Gamma samples (Marsaglia
  * and Tsang) times beta: TF.js documents beta as an inverse scale but multiplies by it (mean
@@ -321,7 +310,7 @@ export function randomGamma(shape, alpha, beta = 1, dtype = 'float32', seed) {
   beta ??= 1;
   if (!(beta > 0)) throw new Error(`randomGamma: beta must be positive, received ${beta}`);
   if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`Unsupported data type ${dtype}`);
-  const u = uniforms(seed);
+  const u = stream(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   // Marsaglia-Tsang for shape >= 1; below 1, boost by a uniform power.
   const a = alpha < 1 ? alpha + 1 : alpha;

@@ -157,23 +157,21 @@ function hashLen0to16(s) {
   return K2;
 }
 
-function hashLen17to32(s) {
+/** The words both mid-length hashes start from: the multiplier and four mixed reads (the first times `ka`). */
+function midWords(s, ka) {
   const len = s.length;
   const m = add64(K2, BigInt(len) * 2n);
-  const a = mul64(fetch64(s, 0), K1);
-  const b = fetch64(s, 8);
-  const c = mul64(fetch64(s, len - 8), m);
-  const d = mul64(fetch64(s, len - 16), K2);
+  return [m, mul64(fetch64(s, 0), ka), fetch64(s, 8), mul64(fetch64(s, len - 8), m), mul64(fetch64(s, len - 16), K2)];
+}
+
+function hashLen17to32(s) {
+  const [m, a, b, c, d] = midWords(s, K1);
   return hashLen16(add64(rot(add64(a, b), 43n), rot(c, 30n), d), add64(a, rot(add64(b, K2), 18n), c), m);
 }
 
 function hashLen33to64(s) {
   const len = s.length;
-  const m = add64(K2, BigInt(len) * 2n);
-  const a = mul64(fetch64(s, 0), K2);
-  const b = fetch64(s, 8);
-  const c = mul64(fetch64(s, len - 8), m);
-  const d = mul64(fetch64(s, len - 16), K2);
+  const [m, a, b, c, d] = midWords(s, K2);
   const y = add64(rot(add64(a, b), 43n), rot(c, 30n), d);
   const z = hashLen16(y, add64(a, rot(add64(b, K2), 18n), c), m);
   const e = mul64(fetch64(s, 16), m);
