@@ -10,6 +10,18 @@ echo "==> wasm-bindgen"
 mkdir -p target/bindgen dist
 wasm-bindgen --target web --out-dir target/bindgen --out-name hebb_engine \
   target/wasm32-unknown-unknown/release/hebb.wasm
+# A way to start a fresh instance of the same module after one trapped (the JS side's last line
+# of defence, see www/hebb/engine.js): the glue keeps its instance in module scope.
+grep -q '__wbg_finalize_init(instance, module)' target/bindgen/hebb_engine.js || { echo "wasm-bindgen glue changed: no __wbg_finalize_init"; exit 1; }
+cat >> target/bindgen/hebb_engine.js <<'GLUE'
+
+/** Hebb: replaces a trapped instance with a fresh one of the same module (its state is gone). */
+export function __hebb_restart() {
+    const module = wasmModule;
+    wasm = undefined;
+    return initSync({ module });
+}
+GLUE
 
 echo "==> wasm-opt"
 npx --no-install wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \

@@ -339,6 +339,12 @@ impl Runtime {
         Ok(TracedFn { graph: trace.graph, inputs: trace.inputs, output: out })
     }
 
+    /// Numbers new handles from `base` on (a restarted engine, so that handles from before the
+    /// restart never name its tensors).
+    pub fn number_from(&mut self, base: Handle) {
+        self.next = base.max(1);
+    }
+
     pub fn tracing(&self) -> bool {
         self.trace.is_some()
     }

@@ -10,19 +10,11 @@ use hebb::engine::Engine;
 use hebb::model::trainer::{class_weight, Event, FitOptions};
 use hebb::tensor::Tensor;
 use serde_json::{json, Value};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-fn gpu() -> Option<Arc<Gpu>> {
-    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
-    GPU.get_or_init(|| match Gpu::open_blocking() {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e) => {
-            eprintln!("SKIPPED: engine GPU tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
-            None
-        }
-    })
-    .clone()
-}
+use common::gpu;
+
+mod common;
 
 fn data(n: usize) -> (Tensor, Tensor) {
     let x: Vec<f32> = (0..n * 4).map(|i| ((i * 37 % 23) as f32 / 11.0) - 1.0).collect();

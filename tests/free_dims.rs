@@ -175,15 +175,9 @@ fn random_width_model(factor: Option<Value>) -> Sequential {
     m
 }
 
-fn gpu() -> Option<std::sync::Arc<hebb::backend::gpu::Gpu>> {
-    match hebb::backend::gpu::Gpu::open_blocking() {
-        Ok(g) => Some(std::sync::Arc::new(g)),
-        Err(e) => {
-            eprintln!("SKIPPED: the GPU part needs a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
-            None
-        }
-    }
-}
+use common::gpu;
+
+mod common;
 
 #[test]
 fn random_width_resizes_in_training_only_with_the_same_widths_on_both_devices() {

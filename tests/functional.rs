@@ -2,7 +2,6 @@
 //! two calls, a concatenation and a residual add. They train on the CPU, the GPU gives the same
 //! numbers, and wiring mistakes are refused naming the layer and the shapes.
 
-use hebb::backend::gpu::Gpu;
 use hebb::model::trainer::{self, Event, FitOptions, FitSession};
 use hebb::model::{Compiled, Head, LossFn, MetricFn, Ref, Sequential};
 use hebb::nn;
@@ -11,19 +10,11 @@ use hebb::rng::Rng;
 use hebb::tensor::{DType, Tensor};
 use hebb::{losses::Loss, metrics::Metric};
 use serde_json::json;
-use std::sync::{Arc, OnceLock};
 
-fn gpu() -> Option<Arc<Gpu>> {
-    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
-    GPU.get_or_init(|| match Gpu::open_blocking() {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e) => {
-            eprintln!("SKIPPED: GPU functional-model tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
-            None
-        }
-    })
-    .clone()
-}
+
+use common::gpu;
+
+mod common;
 
 fn layer(class: &str, cfg: serde_json::Value) -> Box<dyn nn::Layer> {
     nn::from_config(class, &cfg).unwrap()

@@ -13,14 +13,10 @@ use hebb::tensor::Tensor;
 use serde_json::json;
 use std::sync::Arc;
 
+mod common;
+
 fn gpu_engine() -> Option<(Engine, Arc<Gpu>)> {
-    let gpu = match Gpu::open_blocking() {
-        Ok(g) => Arc::new(g),
-        Err(e) => {
-            eprintln!("SKIPPED: GPU custom-loop tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
-            return None;
-        }
-    };
+    let gpu = common::own_gpu()?;
     let mut e = Engine::default();
     e.set_gpu(gpu.clone());
     e.set_backend("webgpu").unwrap();

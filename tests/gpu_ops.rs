@@ -11,24 +11,11 @@ use hebb::graph::{Builder, Graph, NodeId};
 use hebb::ops::{Binary, Op, ReduceKind, Unary};
 use hebb::rng::Rng;
 use hebb::tensor::{DType, Tensor};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 mod common;
 
-pub fn gpu() -> Option<Arc<Gpu>> {
-    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
-    GPU.get_or_init(|| match Gpu::open_blocking() {
-        Ok(g) => {
-            eprintln!("GPU tests run on: {}", g.name);
-            Some(Arc::new(g))
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: GPU kernel tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
-            None
-        }
-    })
-    .clone()
-}
+use common::gpu;
 
 type Sampler = fn(&mut Rng) -> f32;
 fn any(r: &mut Rng) -> f32 {

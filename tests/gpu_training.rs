@@ -11,21 +11,11 @@ use hebb::rng::Rng;
 use hebb::tensor::Tensor;
 use hebb::{losses::Loss, metrics::Metric};
 use serde_json::json;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 mod common;
 
-fn gpu() -> Option<Arc<Gpu>> {
-    static GPU: OnceLock<Option<Arc<Gpu>>> = OnceLock::new();
-    GPU.get_or_init(|| match Gpu::open_blocking() {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e) => {
-            eprintln!("SKIPPED: GPU training tests need a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
-            None
-        }
-    })
-    .clone()
-}
+use common::gpu;
 
 fn spiral(n: usize, seed: u64) -> (Tensor, Tensor) {
     let mut rng = Rng::new(seed);
@@ -170,11 +160,7 @@ fn gpu_training_with_dropout_and_class_weights_learns() {
 #[test]
 fn replayed_gpu_steps_create_no_buffers() {
     // A device of its own: the byte count must not see other tests' buffers.
-    let Ok(g) = Gpu::open_blocking() else {
-        eprintln!("SKIPPED: GPU buffer test needs a Vulkan adapter");
-        return;
-    };
-    let gpu = Arc::new(g);
+    let Some(gpu) = common::own_gpu() else { return };
     let mut m = mlp(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false }, 0.01, true);
     let opts = FitOptions { report_batches: false, ..FitOptions::new(1, 16) };
     let (x, y) = spiral(30, 3);
@@ -192,11 +178,7 @@ fn replayed_gpu_steps_create_no_buffers() {
 #[test]
 fn a_lost_device_hands_training_to_the_cpu_without_losing_weights() {
     // A device of its own, destroyed part-way through.
-    let Ok(g) = Gpu::open_blocking() else {
-        eprintln!("SKIPPED: device-loss test needs a Vulkan adapter");
-        return;
-    };
-    let gpu = Arc::new(g);
+    let Some(gpu) = common::own_gpu() else { return };
     let kind = Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, keras_eps: false };
     let opts = FitOptions { report_batches: false, ..FitOptions::new(6, 16) };
     let mut reference = mlp(kind.clone(), 0.01, false);

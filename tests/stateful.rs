@@ -94,15 +94,9 @@ fn wrong_batch_sizes_and_missing_batch_sizes_are_refused() {
     assert_eq!(bi.weight_indices().len(), 6);
 }
 
-fn gpu() -> Option<Arc<Gpu>> {
-    match Gpu::open_blocking() {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e) => {
-            eprintln!("SKIPPED: the stateful GPU test needs a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
-            None
-        }
-    }
-}
+use common::gpu;
+
+mod common;
 
 #[test]
 fn stateful_training_carries_the_same_states_on_the_gpu_as_on_the_cpu() {

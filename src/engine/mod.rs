@@ -88,6 +88,12 @@ impl Engine {
         }
     }
 
+    /// Numbers new handles and ids from `base` on (see `wasm::engine_number_from`).
+    pub fn number_from(&mut self, base: u32) {
+        self.next_id = base;
+        self.rt.number_from(base);
+    }
+
     /// A fresh id for a model, a fit session or a recorded function.
     pub fn id(&mut self) -> u32 {
         self.next_id += 1;

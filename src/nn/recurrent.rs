@@ -542,7 +542,8 @@ pub(super) fn layer_spec(owner: &str, spec: &Value) -> Result<(String, Value)> {
     let class = spec.get("className").and_then(|c| c.as_str());
     let cfg = spec.get("config");
     match (class, cfg) {
-        (Some(c), Some(cfg)) => Ok((c.to_string(), cfg.clone())),
+        (Some(c), Some(cfg)) if cfg.is_object() => Ok((c.to_string(), cfg.clone())),
+        (Some(c), Some(cfg)) => Err(Error::arg(owner, format!("the config of the wrapped {c} must be an object, received {cfg}"))),
         _ => Err(Error::arg(owner, format!("the wrapped layer must be a layer, received {spec}"))),
     }
 }

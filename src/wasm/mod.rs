@@ -64,3 +64,23 @@ fn shape_from(op: &str, s: &[f64]) -> Result<Vec<usize>> {
     }
     Ok(shape)
 }
+
+/// Numbers this engine's handles (tensors, models, fit sessions, recordings) from `base` on:
+/// the JS side calls it on an engine started after the previous one trapped, so handles made
+/// before never name anything in the new one.
+#[wasm_bindgen]
+pub fn engine_number_from(base: u32) {
+    let _ = with(|st| {
+        st.number_from(base);
+        Ok(())
+    });
+}
+
+/// Test hook: traps the instance, as an engine bug would (the JS side then starts a fresh one).
+#[wasm_bindgen]
+pub fn debug_trap() {
+    #[allow(clippy::panic)] // the point of the hook: a trap the JS recovery is tested against
+    {
+        panic!("debug trap");
+    }
+}

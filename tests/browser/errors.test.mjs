@@ -381,3 +381,54 @@ test('conv, pooling and recurrent layers name themselves and the shapes on bad i
   assertError(r.wrappedIndex, /TimeDistributed/, /Embedding/, /index 9/, /\[0, 4\)/);
   assertIntact(r.after);
 });
+
+test('a recurrent cell whose config is not an object is an error naming the layer, in code and in model.json, and the engine keeps working', { timeout: 60_000 }, async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const out = {};
+    try { tf.layers.rnn({ cell: { className: 'LSTMCell', config: 1 } }).apply(tf.input({ shape: [3, 2] })); out.code = 'no error'; } catch (e) { out.code = e.message; }
+    try { tf.layers.rnn({ cell: [{ className: 'GRUCell', config: { units: 2 } }, { className: 'LSTMCell', config: 'x' }] }).apply(tf.input({ shape: [3, 2] })); out.stacked = 'no error'; } catch (e) { out.stacked = e.message; }
+    try { tf.layers.bidirectional({ layer: { className: 'LSTM', config: [1] } }); out.wrapper = 'no error'; } catch (e) { out.wrapper = e.message; }
+    const topology = {
+      class_name: 'Sequential',
+      config: { name: 's', layers: [{ class_name: 'RNN', config: { name: 'rnn', batch_input_shape: [null, 3, 2], cell: { class_name: 'LSTMCell', config: 1 } } }] },
+    };
+    try { await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, format: 'layers-model' })); out.json = 'no error'; } catch (e) { out.json = e.message; }
+    const m = tf.sequential({ layers: [tf.layers.lstm({ units: 2, inputShape: [3, 2] }), tf.layers.dense({ units: 1 })] });
+    m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+    const h = await m.fit(tf.ones([4, 3, 2]), tf.ones([4, 1]), { epochs: 2, verbose: 0 });
+    out.trained = h.history.loss.length;
+    return out;
+  });
+  for (const k of ['code', 'stacked', 'json']) assert.match(r[k], /RNN.*config of the wrapped LSTMCell must be an object/, k);
+  assert.match(r.wrapper, /Bidirectional.*config of the wrapped LSTM must be an object/);
+  assert.equal(r.trained, 2);
+});
+
+test('if the engine instance traps anyway, the call says so, old tensors say they are gone, and the next calls (and training) work on a fresh engine', { timeout: 120_000 }, async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const out = { before: tf.getBackend() };
+    const old = tf.tensor([1, 2, 3]);
+    const oldModel = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+    try { tf._debug.trap(); out.trap = 'no error'; } catch (e) { out.trap = e.message; }
+    try { old.dataSync(); out.old = 'no error'; } catch (e) { out.old = e.message; }
+    try { oldModel.predict(tf.ones([1, 2])); out.oldModel = 'no error'; } catch (e) { out.oldModel = e.message; }
+    old.dispose();
+    out.fresh = Array.from(tf.tensor([1, 2, 3]).mul(2).dataSync());
+    // WebGPU comes back by itself when it was in use.
+    for (let i = 0; i < 50 && tf.getBackend() !== out.before; i++) await new Promise((res) => setTimeout(res, 20));
+    out.after = tf.getBackend();
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+    m.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const h = await m.fit(tf.tensor2d([[0], [1], [2], [3]]), tf.tensor2d([[1], [3], [5], [7]]), { epochs: 60, verbose: 0 });
+    out.loss = [h.history.loss[0], h.history.loss.at(-1)];
+    return out;
+  });
+  assert.match(r.trap, /the engine stopped \(.*debug_trap\); tensors and models made before this are gone/);
+  assert.match(r.old, /made before the engine stopped/);
+  assert.notEqual(r.oldModel, 'no error');
+  assert.deepEqual(r.fresh, [2, 4, 6]);
+  assert.equal(r.after, r.before);
+  assert.ok(r.loss[1] < r.loss[0] / 10, `loss ${r.loss}`);
+});

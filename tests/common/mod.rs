@@ -149,3 +149,52 @@ pub fn masking_graph(case: &Value) -> FixtureGraph {
     let layer = hebb::nn::from_config("Flatten", &serde_json::json!({})).unwrap();
     FixtureGraph { name, graph: g, outs, values, want, layer }
 }
+
+use hebb::backend::gpu::Gpu;
+use std::sync::{Arc, OnceLock};
+
+/// A GPU device for a native test: `shared` gives the test binary's one device (opened once),
+/// otherwise a device of the test's own. Without an adapter it returns None and the caller skips
+/// its GPU part, except under HEBB_REQUIRE_GPU=1 (npm test sets it where lavapipe is installed),
+/// where that fails the test instead of passing unchecked. Each test that gets a device is
+/// written to the file HEBB_GPU_LOG names (npm test counts them).
+fn device(shared: bool) -> Option<Arc<Gpu>> {
+    static SHARED: OnceLock<Result<Arc<Gpu>, String>> = OnceLock::new();
+    let opened = if shared {
+        SHARED.get_or_init(|| Gpu::open_blocking().map(Arc::new).map_err(|e| e.to_string())).clone()
+    } else {
+        Gpu::open_blocking().map(Arc::new).map_err(|e| e.to_string())
+    };
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    match opened {
+        Ok(g) => {
+            if let Ok(path) = std::env::var("HEBB_GPU_LOG") {
+                use std::io::Write;
+                // One write per line, so that tests on other threads do not interleave.
+                let line = format!("{}\t{test}\t{}\n", env!("CARGO_CRATE_NAME"), g.name);
+                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                    let _ = f.write_all(line.as_bytes());
+                }
+            }
+            Some(g)
+        }
+        Err(e) => {
+            assert!(
+                std::env::var("HEBB_REQUIRE_GPU").as_deref() != Ok("1"),
+                "{test}: HEBB_REQUIRE_GPU=1 but no GPU adapter opened ({e}); install mesa-vulkan-drivers"
+            );
+            eprintln!("SKIPPED: {test} needs a Vulkan adapter (apt-get install mesa-vulkan-drivers): {e}");
+            None
+        }
+    }
+}
+
+/// The test binary's shared GPU device (see [`device`]).
+pub fn gpu() -> Option<Arc<Gpu>> {
+    device(true)
+}
+
+/// A GPU device of the test's own, for tests that count its buffers or destroy it (see [`device`]).
+pub fn own_gpu() -> Option<Arc<Gpu>> {
+    device(false)
+}

@@ -100,6 +100,8 @@ export async function setBackend(name) {
 
 /** Test hooks (not part of the TF.js API). */
 export const _debug = {
+  /** Traps the engine instance, as an engine bug would: the call throws and a fresh engine takes over. */
+  trap() { engine.debug_trap(); },
   /** Destroys the WebGPU device, as a driver reset would: training goes on on the CPU. */
   loseGpuDevice() { engine.gpu_debug_destroy(); },
   /** How many tensor values were read back from the GPU (the others were computed on the CPU). */

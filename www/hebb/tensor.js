@@ -1,9 +1,10 @@
 // Tensors: thin JS handles (integer ids) into the engine. Values stay in WebAssembly memory;
 // only typed arrays cross when the user reads them. tidy/dispose/keep work as in TF.js, and a
 // handle the user forgets is freed by a FinalizationRegistry.
-import { engine, gpuWait } from './engine.js';
+import { engine, gpuWait, engineGeneration } from './engine.js';
 
-const registry = new FinalizationRegistry((id) => engine.tensor_dispose(id));
+// A forgotten handle is freed, unless it belonged to an engine that has since been replaced.
+const registry = new FinalizationRegistry(([id, gen]) => { if (gen === engineGeneration()) engine.tensor_dispose(id); });
 const scopes = [];
 
 export class Tensor {
@@ -13,8 +14,9 @@ export class Tensor {
     this._shape = null;
     this._dtype = null;
     this.isDisposedInternal = false;
+    this._gen = engineGeneration();
     // Handle 0: no engine value (a string tensor's values live in JS).
-    if (id !== 0) registry.register(this, id, this);
+    if (id !== 0) registry.register(this, [id, this._gen], this);
     if (scopes.length) scopes[scopes.length - 1].push(this);
   }
   get shape() {
@@ -30,6 +32,7 @@ export class Tensor {
   get isDisposed() { return this.isDisposedInternal; }
   _live() {
     if (this.isDisposedInternal) throw new Error(`Tensor is disposed (it was created with shape [${this._shape ?? '?'}])`);
+    if (this._gen !== engineGeneration()) throw new Error('This tensor was made before the engine stopped and restarted; it is gone (make it again)');
     return this.id;
   }
   /** Synchronous read: a Float32Array (Int32Array for int32, Uint8Array for bool). */
@@ -53,7 +56,7 @@ export class Tensor {
     if (this.isDisposedInternal) return;
     this.isDisposedInternal = true;
     registry.unregister(this);
-    engine.tensor_dispose(this.id);
+    if (this._gen === engineGeneration()) engine.tensor_dispose(this.id);
   }
   print(verbose = false) { console.log(this.toString(verbose)); }
   /** TF.js's layout: "Tensor" then the values, nested arrays indented under it. */
