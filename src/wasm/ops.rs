@@ -211,6 +211,9 @@ pub fn dispatch(rt: &mut Runtime, name: &str, inputs: &[Handle], attrs: &str) ->
         "gather" => {
             need(2)?;
             let s = rt.shape(inputs[0])?;
+            if s.is_empty() {
+                return Err(Error::shape(name, "x must have rank 1 or more (it is a scalar)"));
+            }
             let axis = norm_axis(name, ints(name, &a, "axis")?.and_then(|v| v.first().copied()).unwrap_or(0), s.len())?;
             if !rt.tracing() {
                 let idx = rt.get(inputs[1])?;

@@ -192,13 +192,28 @@ export function tensor(values, shape, dtype) {
     const intArray = values instanceof Int32Array || values instanceof Uint8Array || values instanceof Uint8ClampedArray;
     dtype = intArray ? 'int32' : (typeof firstLeaf(values) === 'boolean' ? 'bool' : 'float32');
   }
-  const n = s.reduce((a, b) => a * b, 1);
+  const n = checkSize('tensor', s);
   if (n !== flat.length) {
     throw new Error(`tensor: shape [${s}] needs ${n} values, received ${flat.length}`);
   }
+  checkDtype('tensor', dtype);
   let data = Float32Array.from(flat);
   if (dtype === 'int32') data = data.map(Math.trunc);
   return wrap(engine.tensor_new(data, Float64Array.from(s), dtype));
+}
+
+// The engine holds float32, int32 and bool (complex64 and string tensors are built on them in JS).
+const DTYPES = new Set(['float32', 'int32', 'bool']);
+function checkDtype(op, dtype) {
+  if (!DTYPES.has(dtype)) throw new Error(`${op}: dtype must be 'float32', 'int32' or 'bool' (or 'string' for strings), received ${typeof dtype === 'string' ? `'${dtype}'` : String(dtype)}`);
+}
+/** The engine's limit on one tensor's elements (2^27, as src/tensor/shape.rs's MAX_ELEMENTS). */
+const MAX_ELEMENTS = 2 ** 27;
+function checkSize(op, shape) {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${op}: the shape must be an array of non-negative integers, received ${JSON.stringify(shape)}`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n > MAX_ELEMENTS) throw new Error(`${op}: shape [${shape}] has ${n} elements, more than the ${MAX_ELEMENTS} one tensor can hold`);
+  return n;
 }
 
 function firstLeaf(v) {
@@ -228,7 +243,8 @@ export const tensor3d = (v, shape, dtype) => { rankCheck('tensor3d', v, shape, 3
 export const tensor4d = (v, shape, dtype) => { rankCheck('tensor4d', v, shape, 4); return tensor(v, shape, dtype); };
 
 function filled(shape, v, dtype = 'float32') {
-  const n = shape.reduce((a, b) => a * b, 1);
+  checkDtype('fill', dtype);
+  const n = checkSize('fill', shape);
   return wrap(engine.tensor_new(new Float32Array(n).fill(v), Float64Array.from(shape), dtype));
 }
 export const zeros = (shape, dtype) => filled(shape, 0, dtype);
