@@ -5,7 +5,9 @@
 import init, * as raw from '../../target/bindgen/hebb_engine.js';
 
 const source = globalThis.HEBB_WASM ?? new URL('./hebb_bg.wasm', import.meta.url);
-await init({ module_or_path: source });
+let exports = await init({ module_or_path: source });
+/** The engine instance's WebAssembly memory, in bytes (it grows, never shrinks). */
+export function wasmBytes() { return exports.memory.buffer.byteLength; }
 
 // Model weights that a custom loop on the GPU updated reach the model when it is next used
 // (see layer_weights.js): every engine call that reads or writes a model's weights runs this
@@ -25,7 +27,7 @@ let backendWanted = 'cpu';
 export function engineGeneration() { return generation; }
 function restart(name, e) {
   generation++;
-  raw.__hebb_restart();
+  exports = raw.__hebb_restart();
   raw.engine_number_from(((generation % 255) + 1) * 2 ** 24);
   gpuTried = null;
   if (backendWanted === 'webgpu') openGpu().then((adapter) => { if (adapter !== null && backendWanted === 'webgpu') raw.set_backend('webgpu'); });

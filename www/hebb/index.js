@@ -1,5 +1,5 @@
 // Hebb: the TF.js-compatible namespace. `import * as tf from 'hebb'` (or `* as hebb`).
-import { engine, openGpu, flushWarnings, engineGeneration } from './engine.js';
+import { engine, openGpu, flushWarnings, engineGeneration, wasmBytes } from './engine.js';
 
 export {
   Tensor, tensor, scalar, tensor1d, tensor2d, tensor3d, tensor4d, zeros, ones, fill, zerosLike, onesLike, randomUniform, randomNormal,
@@ -104,6 +104,8 @@ export const _debug = {
   trap() { engine.debug_trap(); },
   /** How many times a trapped engine was replaced by a fresh one. */
   restarts() { return engineGeneration(); },
+  /** The engine's WebAssembly memory in bytes. */
+  wasmBytes() { return wasmBytes(); },
   /** Destroys the WebGPU device, as a driver reset would: training goes on on the CPU. */
   loseGpuDevice() { engine.gpu_debug_destroy(); },
   /** How many tensor values were read back from the GPU (the others were computed on the CPU). */
