@@ -432,3 +432,27 @@ test('if the engine instance traps anyway, the call says so, old tensors say the
   assert.equal(r.after, r.before);
   assert.ok(r.loss[1] < r.loss[0] / 10, `loss ${r.loss}`);
 });
+
+test('tf.callbacks.terminateOnNaN stops fit at the first batch whose loss is not finite (CPU and WebGPU)', { timeout: 120_000 }, async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      await tf.setBackend(backend);
+      const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+      // A learning rate that blows the weights up within a few batches.
+      m.compile({ optimizer: tf.train.sgd(1e6), loss: 'meanSquaredError' });
+      const batches = [];
+      const h = await m.fit(tf.linspace(-50, 50, 64).reshape([64, 1]), tf.linspace(0, 900, 64).reshape([64, 1]), {
+        epochs: 20, batchSize: 8, verbose: 0,
+        callbacks: [tf.callbacks.terminateOnNaN(), { onBatchEnd: (b, logs) => batches.push(logs.loss) }],
+      });
+      out[backend] = { epochs: h.history.loss.length, batches: batches.length, last: batches.at(-1) };
+    }
+    return out;
+  });
+  for (const [backend, v] of Object.entries(r)) {
+    assert.ok(!Number.isFinite(v.last), `${backend}: the last batch's loss ${v.last}`);
+    assert.ok(v.batches < 20 * 8 && v.epochs < 20, `${backend}: ran ${v.batches} batches in ${v.epochs} epochs`);
+  }
+});

@@ -250,7 +250,19 @@ export class ModelCheckpoint extends Callback {
   onEpochBegin(epoch) { this._epoch = epoch; }
 }
 
+/** Keras's TerminateOnNaN: stops training at the first batch whose loss is NaN or infinite. */
+export class TerminateOnNaN extends Callback {
+  onBatchEnd(batch, logs) {
+    const loss = logs?.loss;
+    if (typeof loss === 'number' && !Number.isFinite(loss)) {
+      console.warn(`Batch ${batch}: Invalid loss, terminating training`);
+      if (this.model) this.model.stopTraining = true;
+    }
+  }
+}
+
 export const callbacks = {
+  terminateOnNaN: () => new TerminateOnNaN(),
   earlyStopping: (args) => new EarlyStopping(args),
   modelCheckpoint: (args) => new ModelCheckpoint(args),
   reduceLROnPlateau: (args) => new ReduceLROnPlateau(args),

@@ -953,6 +953,8 @@ export declare const callbacks: {
   earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: 'auto' | 'min' | 'max'; baseline?: number; restoreBestWeights?: boolean }): EarlyStopping;
   reduceLROnPlateau(args?: { monitor?: string; factor?: number; patience?: number; minDelta?: number; cooldown?: number; minLr?: number; mode?: 'auto' | 'min' | 'max' }): Callback;
   learningRateScheduler(schedule: (epoch: number, lr: number) => number | Promise<number>): Callback;
+  /** Keras's TerminateOnNaN: stops training at the first batch whose loss is NaN or infinite. */
+  terminateOnNaN(): Callback;
   /** Saves the model (to a URL or IOHandler) after epochs where the monitored value improves (or every epoch). */
   modelCheckpoint(args: { filepath: string | IOHandler; monitor?: string; mode?: 'auto' | 'min' | 'max'; saveBestOnly?: boolean; saveFreq?: 'epoch' | number }): Callback;
 };
