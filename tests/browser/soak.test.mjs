@@ -10,7 +10,7 @@ import { useBrowser } from './harness.mjs';
 const b = useBrowser({ label: 'soak' });
 const STEPS = Number(process.env.HEBB_SOAK_STEPS ?? 600);
 
-test(`${STEPS} training steps per run hold memory steady after warm-up (fit, fitDataset, a custom loop; MLP and LSTM; CPU and WebGPU)`, { timeout: 900_000 }, async () => {
+test(`${STEPS} training steps per run hold memory steady after warm-up (fit, fitDataset, a custom loop; MLP and LSTM; CPU and WebGPU)`, { timeout: Math.max(900_000, STEPS * 200) }, async () => {
   const page = await b.openHebb();
   const r = await page.evaluate(async (steps) => {
     const snap = () => {
