@@ -1,5 +1,6 @@
 // Callbacks with TF.js semantics: plain objects of hooks, arrays of them, or Callback instances
 // such as tf.callbacks.earlyStopping(). Hooks may be async; fit awaits them.
+import { IndexedDBHandler, MANAGERS } from './io_storage.js';
 
 export class Callback {
   constructor() { this.model = null; this.params = {}; }
@@ -261,7 +262,129 @@ export class TerminateOnNaN extends Callback {
   }
 }
 
+/**
+ * Keras's BackupAndRestore: checkpoints the model's weights, its optimizer's state and the epoch
+ * reached to IndexedDB while fit runs, so that after a reload (or a crash) the same fit call
+ * with the same callback resumes at the epoch it reached, with the same optimizer moments.
+ *
+ *   tf.callbacks.backupAndRestore({backupDir: 'my-run'})     // every epoch
+ *   tf.callbacks.backupAndRestore({backupDir: 'my-run', saveFreq: 100})   // every 100 batches
+ *   tf.callbacks.backupAndRestore({backupDir: 'my-run', saveEverySeconds: 30})
+ *
+ * `backupDir` names the checkpoint (stored as `indexeddb://<backupDir>`, listed by
+ * tf.io.listModels). A checkpoint written at the end of epoch e resumes at epoch e + 1; one
+ * written mid-epoch (saveFreq in batches, or saveEverySeconds) resumes at the start of the epoch
+ * it was written in, as Keras's does. When fit finishes, the checkpoint is deleted
+ * (deleteCheckpoint: false keeps it); a fit stopped by a reload or by stopTraining keeps it.
+ */
+export class BackupAndRestore extends Callback {
+  constructor(args = {}) {
+    super();
+    const where = 'backupAndRestore';
+    if (!args || typeof args !== 'object') throw new Error(`${where}: expected {backupDir, saveFreq?, saveEverySeconds?, deleteCheckpoint?}, received ${args}`);
+    let dir = args.backupDir ?? args.backup_dir;
+    if (typeof dir !== 'string' || !dir.replace(/^indexeddb:\/\//, '')) {
+      throw new Error(`${where}: backupDir must be a non-empty name for the checkpoint in IndexedDB, e.g. 'my-run', received ${dir}`);
+    }
+    dir = dir.replace(/^indexeddb:\/\//, '');
+    this.backupDir = dir;
+    this.url = `indexeddb://${dir}`;
+    this.saveFreq = args.saveFreq ?? args.save_freq ?? 'epoch';
+    if (this.saveFreq !== 'epoch' && this.saveFreq !== false && !(Number.isInteger(this.saveFreq) && this.saveFreq > 0)) {
+      throw new Error(`${where}: saveFreq must be 'epoch', false or a positive number of batches, received ${this.saveFreq}`);
+    }
+    this.saveEverySeconds = args.saveEverySeconds ?? null;
+    if (this.saveEverySeconds !== null && !(typeof this.saveEverySeconds === 'number' && this.saveEverySeconds > 0)) {
+      throw new Error(`${where}: saveEverySeconds must be a positive number, received ${this.saveEverySeconds}`);
+    }
+    this.deleteCheckpoint = args.deleteCheckpoint ?? args.delete_checkpoint ?? true;
+    this.restoredEpoch = null;
+    this._epoch = 0;
+    this._batches = 0;
+    this._lastSave = 0;
+    if (this.saveFreq !== 'epoch' || this.saveEverySeconds !== null) {
+      this.onBatchEnd = async () => {
+        this._batches += 1;
+        const byCount = Number.isInteger(this.saveFreq) && this._batches % this.saveFreq === 0;
+        if (byCount || this._due()) await this._save(this._epoch, false);
+      };
+    }
+  }
+
+  /** The checkpoint under `backupDir` ({epoch, savedAt, ...}) or null: lets a page offer to resume. */
+  static async pending(backupDir) {
+    const dir = String(backupDir ?? '').replace(/^indexeddb:\/\//, '');
+    if (!dir || typeof globalThis.indexedDB === 'undefined') return null;
+    try {
+      const a = await new IndexedDBHandler(dir).load();
+      return a.hebbBackup ? { ...a.hebbBackup } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  _due() {
+    return this.saveEverySeconds !== null && performance.now() - this._lastSave >= this.saveEverySeconds * 1000;
+  }
+
+  /** Called by fit before it starts: restores a checkpoint, if any; returns the epoch to start at. */
+  async _restoreBeforeFit(model) {
+    this.restoredEpoch = null;
+    this._lastSave = performance.now();
+    if (typeof globalThis.indexedDB === 'undefined') throw new Error(`backupAndRestore(${this.backupDir}): IndexedDB is not available here, so nothing can be backed up`);
+    let artifacts;
+    try {
+      artifacts = await new IndexedDBHandler(this.backupDir).load();
+    } catch (e) {
+      if (/Cannot find model/.test(e.message)) return null; // nothing saved yet: start afresh
+      throw e;
+    }
+    if (!artifacts?.hebbBackup) throw new Error(`backupAndRestore: ${this.url} holds a model saved by model.save, not a checkpoint; pick another backupDir`);
+    model._restoreBackup(artifacts, `backupAndRestore(${this.backupDir})`);
+    this.restoredEpoch = artifacts.hebbBackup.epoch;
+    return this.restoredEpoch;
+  }
+
+  /** Saves a checkpoint that resumes at `epoch` (the next one when `done` says this one ended). */
+  async _save(epoch, done) {
+    const next = done ? epoch + 1 : epoch;
+    const artifacts = this.model._backupArtifacts({ epoch: next, savedAt: new Date().toISOString(), backupDir: this.backupDir });
+    await new IndexedDBHandler(this.backupDir).save(artifacts);
+    this._lastSave = performance.now();
+  }
+
+  onEpochBegin(epoch) { this._epoch = epoch; }
+
+  async onEpochEnd(epoch) {
+    if (this.saveFreq === 'epoch' || this._due()) await this._save(epoch, true);
+  }
+
+  async onTrainEnd() {
+    // As Keras: a fit that ended (ran out of epochs, or was stopped by a callback) has nothing
+    // left to resume; only one cut short by a reload or a crash leaves its checkpoint.
+    if (!this.deleteCheckpoint) return;
+    try {
+      await MANAGERS.indexeddb.removeModel(this.backupDir);
+    } catch { /* nothing was saved (a fit shorter than saveFreq) */ }
+  }
+}
+
+/**
+ * Before fit starts: lets each callback that restores a checkpoint (BackupAndRestore) put it
+ * back into the model; the epoch fit starts at is the latest they resume at.
+ */
+export async function restoreFromBackup(model, cbs, initialEpoch) {
+  let start = initialEpoch;
+  for (const c of cbs) {
+    if (typeof c?._restoreBeforeFit !== 'function') continue;
+    const e = await c._restoreBeforeFit(model);
+    if (Number.isInteger(e) && e > start) start = e;
+  }
+  return start;
+}
+
 export const callbacks = {
+  backupAndRestore: (args) => new BackupAndRestore(args),
   terminateOnNaN: () => new TerminateOnNaN(),
   earlyStopping: (args) => new EarlyStopping(args),
   modelCheckpoint: (args) => new ModelCheckpoint(args),

@@ -2,7 +2,7 @@
 // trainOnBatch and evaluate. Each dataset element is one batch: {xs, ys} (or [xs, ys]). The
 // element's tensors belong to us once pulled, so each is disposed after its step.
 import { Tensor, scalar } from './tensor.js';
-import { fire, toCallbackList } from './callbacks.js';
+import { fire, toCallbackList, restoreFromBackup } from './callbacks.js';
 import { History } from './models.js';
 import { Dataset, describe, disposeElement, isPlainObject } from './data.js';
 
@@ -158,11 +158,13 @@ function checkFitArgs(model, dataset, args) {
  * @returns {Promise<History>}
  */
 export async function fitDataset(model, dataset, args) {
-  const { initialEpoch, yieldAt } = checkFitArgs(model, dataset, args);
+  const checked = checkFitArgs(model, dataset, args);
+  const { yieldAt } = checked;
   const { epochs } = args;
   const perEpoch = args.batchesPerEpoch ?? null;
   const vd = args.validationData ?? null;
   const cbs = toCallbackList(args.callbacks, args.verbose);
+  const initialEpoch = await restoreFromBackup(model, cbs, checked.initialEpoch);
   const history = new History();
   const list = [...cbs, history];
   const named = Array.isArray(model.metricsNames) && model.metricsNames.length ? model.metricsNames : null;

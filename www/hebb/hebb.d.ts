@@ -931,6 +931,29 @@ export declare class Callback {
   onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
 }
 export declare class EarlyStopping extends Callback {}
+/**
+ * Keras's BackupAndRestore: checkpoints the weights, the optimizer's state and the epoch reached
+ * to IndexedDB (`indexeddb://<backupDir>`) while fit or fitDataset runs; after a reload the same
+ * fit with the same callback resumes at that epoch. The checkpoint is deleted when fit ends.
+ */
+export declare class BackupAndRestore extends Callback {
+  constructor(args: BackupAndRestoreArgs);
+  readonly backupDir: string;
+  /** The epoch the last fit resumed at, or null when it started afresh. */
+  restoredEpoch: number | null;
+  /** The checkpoint waiting under `backupDir` ({epoch, savedAt}), or null: lets a page offer to resume. */
+  static pending(backupDir: string): Promise<{ epoch: number; savedAt: string; backupDir: string } | null>;
+}
+export interface BackupAndRestoreArgs {
+  /** The checkpoint's name in IndexedDB (with or without 'indexeddb://'). */
+  backupDir: string;
+  /** 'epoch' (default), a number of batches, or false (then only saveEverySeconds saves). */
+  saveFreq?: 'epoch' | number | false;
+  /** Also save at the first batch or epoch end this many seconds after the last save. */
+  saveEverySeconds?: number;
+  /** Delete the checkpoint when fit ends (default true). */
+  deleteCheckpoint?: boolean;
+}
 /** A Callback whose hooks are the functions given. */
 export declare class CustomCallback extends Callback { constructor(args: CustomCallbackArgs); }
 /** Several callbacks called as one. */
@@ -953,6 +976,8 @@ export declare const callbacks: {
   earlyStopping(args?: { monitor?: string; minDelta?: number; patience?: number; mode?: 'auto' | 'min' | 'max'; baseline?: number; restoreBestWeights?: boolean }): EarlyStopping;
   reduceLROnPlateau(args?: { monitor?: string; factor?: number; patience?: number; minDelta?: number; cooldown?: number; minLr?: number; mode?: 'auto' | 'min' | 'max' }): Callback;
   learningRateScheduler(schedule: (epoch: number, lr: number) => number | Promise<number>): Callback;
+  /** Keras's BackupAndRestore: a fit cut short by a reload resumes where it was (IndexedDB). */
+  backupAndRestore(args: BackupAndRestoreArgs): BackupAndRestore;
   /** Keras's TerminateOnNaN: stops training at the first batch whose loss is NaN or infinite. */
   terminateOnNaN(): Callback;
   /** Saves the model (to a URL or IOHandler) after epochs where the monitored value improves (or every epoch). */

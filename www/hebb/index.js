@@ -20,7 +20,7 @@ export {
 } from './train.js';
 export { Variable, variable, grad, grads, valueAndGrad, valueAndGrads, variableGrads, customGrad } from './grad.js';
 export { losses, metrics, Reduction } from './losses.js';
-export { callbacks, Callback, EarlyStopping, CustomCallback, CallbackList, registerCallbackConstructor } from './callbacks.js';
+export { callbacks, Callback, EarlyStopping, BackupAndRestore, CustomCallback, CallbackList, registerCallbackConstructor } from './callbacks.js';
 export { Sequential, sequential, History, LayersModel, model } from './models.js';
 import './container.js';
 import './model_data.js';

@@ -8,7 +8,7 @@ import { Tensor, tidy, wrap } from './tensor.js';
 import { mean } from './ops.js';
 import { resolveOptimizer } from './train.js';
 import { LossSpec } from './losses.js';
-import { fire, toCallbackList } from './callbacks.js';
+import { fire, toCallbackList, restoreFromBackup } from './callbacks.js';
 import { yieldToBrowser } from './yield.js';
 import { fitDataset, evaluateDataset } from './fit_dataset.js';
 import { recording } from './grad.js';
@@ -409,12 +409,13 @@ class TrainingMembers {
     const cbs = toCallbackList(args.callbacks, args.verbose);
     const history = new History();
     const list = [...cbs, history];
+    const initialEpoch = await restoreFromBackup(this, cbs, args.initialEpoch ?? 0);
     const session = engine.fit_begin(this._id, x.id, y.id, vx, vy, JSON.stringify({
       epochs: args.epochs ?? 1,
       batchSize: args.batchSize ?? 32,
       shuffle: args.shuffle === 'batch' ? true : (args.shuffle ?? true),
       validationSplit: args.validationSplit ?? 0,
-      initialEpoch: args.initialEpoch ?? 0,
+      initialEpoch,
       seed: args.seed,
       reportBatches: cbs.some((c) => typeof c.onBatchEnd === 'function' || typeof c.onBatchBegin === 'function'),
       classWeight: classWeightOf(args.classWeight),
@@ -422,7 +423,7 @@ class TrainingMembers {
     const info = JSON.parse(engine.fit_info(session));
     const keys = info.validation ? [...info.keys, ...info.keys.map((k) => `val_${k}`)] : info.keys;
     const params = {
-      epochs: args.epochs ?? 1, initialEpoch: args.initialEpoch ?? 0, samples: info.samples, steps: null,
+      epochs: args.epochs ?? 1, initialEpoch, samples: info.samples, steps: null,
       batchSize: args.batchSize ?? 32, verbose: args.verbose ?? 0, doValidation: info.validation, metrics: keys,
     };
     for (const c of list) {

@@ -412,6 +412,70 @@ Optimizer.prototype.setWeights = async function setWeights(weightValues) {
   }
 };
 
+/**
+ * A checkpoint of the model for tf.callbacks.backupAndRestore: its weights and, when it has
+ * trained, its optimizer's state (iterations and slots, group 'optimizer'), whatever its loss is
+ * (a loss function cannot be saved in a training config, but the state still can), with `extra`
+ * stored beside them.
+ */
+LayersModel.prototype._backupArtifacts = function backupArtifacts(extra = {}) {
+  const weights = modelWeights(this);
+  const slotCount = this.optimizer ? slotNames(this.optimizer).length : 0;
+  const info = this.optimizer ? JSON.parse(engine.model_optimizer_info(this._id)) : null;
+  if (info && info.iterations > 0) weights.push(...optimizerWeights(this).map((w) => ({ ...w, group: 'optimizer' })));
+  const { weightSpecs, weightData } = encodeWeights(weights);
+  weightSpecs.forEach((spec, i) => { if (weights[i].group) spec.group = weights[i].group; });
+  return {
+    modelTopology: modelTopology(this), weightSpecs, weightData, format: 'layers-model', generatedBy: GENERATED_BY, convertedBy: null,
+    hebbBackup: { ...extra, optimizer: this.optimizer?.getClassName() ?? null, slots: slotCount },
+  };
+};
+
+/**
+ * Puts a checkpoint from _backupArtifacts back into this (compiled) model: the weights, and the
+ * optimizer's state when the checkpoint has it and the optimizer is of the same class. Nothing
+ * changes when the checkpoint does not fit the model (the Error says why).
+ */
+LayersModel.prototype._restoreBackup = function restoreBackup(artifacts, where) {
+  const specs = artifacts.weightSpecs ?? [];
+  let decoded;
+  try {
+    decoded = decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), specs);
+  } catch (e) {
+    throw new Error(`${where}: the checkpoint's weights cannot be read (${e.message})`);
+  }
+  const saved = artifacts.hebbBackup ?? {};
+  const opt = decoded.filter((w, i) => specs[i].group === 'optimizer');
+  const own = this.optimizer?.getClassName() ?? null;
+  const useOpt = opt.length > 0 && own === saved.optimizer;
+  // Check the optimizer state before touching the weights, so a mismatch changes nothing.
+  if (useOpt) {
+    const want = optimizerWeights(this).length;
+    if (opt.length !== want) throw new Error(`${where}: the checkpoint holds ${opt.length} optimizer tensors, this model's ${own} needs ${want}: it was saved from a different model`);
+  } else if (opt.length > 0) {
+    console.warn(`Hebb: ${where}: the checkpoint's optimizer state is ${saved.optimizer}'s, this model is compiled with ${own}; restoring the weights only.`);
+  }
+  const before = modelWeights(this);
+  const putBack = () => setLoadedWeights(this, { weightSpecs: before.map(({ name, shape, dtype }) => ({ name, shape, dtype })) }, before);
+  try {
+    setLoadedWeights(this, artifacts, decoded);
+  } catch (e) {
+    putBack(); // layers before the one that did not fit were already set
+    throw new Error(`${where}: the checkpoint does not fit this model (${e.message.replace(/^loadLayersModel: /, '')})`);
+  }
+  if (!useOpt) return;
+  const iter = opt.find((w) => w.name === 'iter');
+  const ts = opt.filter((w) => w !== iter).map((w) => tensor(w.data instanceof Float32Array ? w.data : Float32Array.from(w.data), w.shape, 'float32'));
+  try {
+    engine.model_set_optimizer_state(this._id, iter ? Number(iter.data[0]) : 0, Uint32Array.from(ts.map((t) => t.id)));
+  } catch (e) {
+    putBack(); // a failed restore leaves the model as it was
+    throw new Error(`${where}: the checkpoint's optimizer state does not fit this model (${e.message})`);
+  } finally {
+    ts.forEach((t) => t.dispose());
+  }
+};
+
 /** TF.js's model.getConfig(): the model's name and its layers' configs, camelCase. */
 LayersModel.prototype.getConfig = function getConfig() {
   const config = pythonicToJs(modelTopology(this).config);
