@@ -169,3 +169,49 @@ export async function openH5(bytes) {
     throw new Error(h5Message(e));
   }
 }
+
+/**
+ * Writes an HDF5 file and returns its bytes: `groups` (paths such as 'layers/dense/vars', made
+ * with their parents), each with optional string attributes, and `datasets`: {path, shape,
+ * values} with float32 (Float32Array) or int32 (Int32Array) values; a shape of [] is a scalar.
+ * @param {{path: string, attrs?: Record<string, string>}[]} groups
+ * @param {{path: string, shape: number[], values: Float32Array | Int32Array}[]} datasets
+ * @returns {Promise<Uint8Array>}
+ */
+export async function writeH5(groups, datasets) {
+  const Module = await start();
+  const fsPath = `/hebb-out-${++serial}.h5`;
+  let file = null;
+  try {
+    file = new h5wasm.File(fsPath, 'w');
+    const made = new Map([['', file]]);
+    const group = (path) => {
+      if (made.has(path)) return made.get(path);
+      const cut = path.lastIndexOf('/');
+      const parent = group(cut < 0 ? '' : path.slice(0, cut));
+      const g = parent.create_group(path.slice(cut + 1));
+      made.set(path, g);
+      return g;
+    };
+    for (const { path, attrs } of groups) {
+      const g = group(path);
+      for (const [k, v] of Object.entries(attrs ?? {})) g.create_attribute(k, String(v));
+    }
+    for (const { path, shape, values } of datasets) {
+      const cut = path.lastIndexOf('/');
+      const dtype = values instanceof Int32Array ? '<i4' : '<f';
+      group(cut < 0 ? '' : path.slice(0, cut)).create_dataset({ name: path.slice(cut + 1), data: values, shape, dtype });
+    }
+    file.flush();
+    file.close();
+    file = null;
+    return Module.FS.readFile(fsPath);
+  } catch (e) {
+    throw new Error(h5Message(e));
+  } finally {
+    if (file) {
+      try { file.close(); } catch { /* already closed */ }
+    }
+    try { Module.FS.unlink(fsPath); } catch { /* never made */ }
+  }
+}

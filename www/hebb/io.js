@@ -10,6 +10,7 @@
 // models.js's job, so nothing here depends on the model classes.
 
 import { kerasToArtifacts } from './keras_file.js';
+import { artifactsToKeras } from './keras_write.js';
 import { Tensor, tensor } from './tensor.js';
 import { joinBuffers, encodeWeights, decodeWeights, describe, groupBytes, checkJsonTopology, getModelArtifactsInfoForJSON, EXTRA_FIELDS } from './io_format.js';
 import { IndexedDBHandler, LocalStorageHandler, MANAGERS } from './io_storage.js';
@@ -89,6 +90,19 @@ export async function readManifestWeights(manifest, fetchFile) {
 }
 
 
+/** Starts the download of one file. */
+async function clickDownload(fileName, blob) {
+  const href = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.download = fileName;
+  a.href = href;
+  // One click per task, as TF.js does: browsers may drop a second download started in the same task.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  a.dispatchEvent(new MouseEvent('click'));
+  // Revoking at once can cancel the download; the blob is freed a minute later instead.
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
+}
+
 class DownloadsHandler {
   constructor(name = 'model') {
     if (name.startsWith('downloads://')) name = name.slice('downloads://'.length);
@@ -99,21 +113,17 @@ class DownloadsHandler {
   async save(artifacts) {
     if (typeof document === 'undefined') throw new Error(`downloads://${this.name}: downloads need a page with a document (not a worker or Node)`);
     checkJsonTopology(artifacts, `downloads://${this.name}`);
+    if (/\.keras$/i.test(this.name)) {
+      // One Keras 3 file: config, compile config, weights and optimizer state.
+      const bytes = await artifactsToKeras(artifacts);
+      await clickDownload(this.name, new Blob([bytes], { type: 'application/zip' }));
+      return { modelArtifactsInfo: getModelArtifactsInfoForJSON(artifacts) };
+    }
     const manifest = [{ paths: [`./${this.weightsName}`], weights: artifacts.weightSpecs ?? [] }];
     const json = JSON.stringify(getModelJSONForModelArtifacts(artifacts, manifest));
     const files = [[this.jsonName, new Blob([json], { type: 'application/json' })]];
     if (artifacts.weightData != null) files.push([this.weightsName, new Blob([joinBuffers(artifacts.weightData)], { type: 'application/octet-stream' })]);
-    for (const [fileName, blob] of files) {
-      const href = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.download = fileName;
-      a.href = href;
-      // One click per task, as TF.js does: browsers may drop a second download started in the same task.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      a.dispatchEvent(new MouseEvent('click'));
-      // Revoking at once can cancel the download; the blob is freed a minute later instead.
-      setTimeout(() => URL.revokeObjectURL(href), 60_000);
-    }
+    for (const [fileName, blob] of files) await clickDownload(fileName, blob);
     return { modelArtifactsInfo: getModelArtifactsInfoForJSON(artifacts) };
   }
 }
@@ -360,6 +370,12 @@ export const io = {
     const artifacts = memoryArtifacts(args);
     return { load: async () => artifacts };
   },
+  /**
+   * The bytes of a Keras 3 `.keras` file for model artifacts (what a save handler receives):
+   * `model.save(tf.io.withSaveHandler(async (a) => { bytes = await tf.io.toKeras(a); ... }))`,
+   * or `model.toKeras()`.
+   */
+  toKeras: (artifacts) => artifactsToKeras(artifacts),
   /** A save handler that calls `fn(artifacts)` and resolves to its result (a SaveResult). */
   withSaveHandler(fn) {
     if (typeof fn !== 'function') throw new Error(`io.withSaveHandler: expected a function (artifacts) => SaveResult, received ${describe(fn)}`);

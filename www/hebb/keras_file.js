@@ -23,7 +23,7 @@ let h5Loading = null;
  * Imports dist/hebb_h5.js (once). Its address is resolved against this module's, as the engine
  * does for hebb_bg.wasm; globalThis.HEBB_H5 may give another address (or the module itself).
  */
-function loadH5() {
+export function loadH5() {
   const where = globalThis.HEBB_H5 ?? new URL('./hebb_h5.js', import.meta.url).href;
   h5Loading ??= (typeof where === 'string' ? import(/* not bundled into hebb.js */ where) : Promise.resolve(where))
     .catch((e) => {
@@ -200,7 +200,7 @@ function convertModel(model, buildConfig = model.build_config) {
 // --- model.weights.h5 -> weight specs and data --------------------------------------------
 
 /** Keras's naming.to_snake_case: 'SeparableConv2D' -> 'separable_conv2d'. */
-function snakeCase(name) {
+export function snakeCase(name) {
   return name.replace(/\W+/g, '')
     .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
     .replace(/([a-z])([A-Z])/g, '$1_$2')
@@ -211,7 +211,7 @@ function snakeCase(name) {
  * The names Keras's saving gives the entries of a list of layers (a model's layers, stacked
  * RNN cells): the class name in snake_case, numbered per class in list order (dense, dense_1).
  */
-function containerNames(classNames) {
+export function containerNames(classNames) {
   const used = new Map();
   return classNames.map((cls) => {
     const base = snakeCase(cls);

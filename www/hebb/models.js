@@ -272,16 +272,39 @@ export class LayersModel {
     return t + n;
   }
 
-  getWeights() {
-    this._pull();
-    return Array.from(engine.model_get_weights(this._id)).map(wrap);
+  /**
+   * For each entry of `this.weights` (TF.js's order: every trainable weight, then the others,
+   * such as moving statistics), its index in the engine's order (layer by layer); null when
+   * the names do not pair up one to one, and the engine's order is used as it is.
+   */
+  _weightOrder() {
+    const engineNames = this._engineLayers.flatMap((l) => (l._weightInfo ?? []).map((w) => w.name));
+    const at = new Map(engineNames.map((n, i) => [n, i]));
+    const order = this.weights.map((v) => at.get(v.name));
+    if (at.size !== engineNames.length || order.length !== engineNames.length || order.some((i) => i === undefined)) return null;
+    return order;
   }
 
+  /** Copies of the weights, in the order of `model.weights` (TF.js's order). */
+  getWeights() {
+    this._pull();
+    const ts = Array.from(engine.model_get_weights(this._id)).map(wrap);
+    const order = ts.length ? this._weightOrder() : null;
+    return order ? order.map((i) => ts[i]) : ts;
+  }
+
+  /** Sets every weight from tensors in the order of `model.weights`, as getWeights gives them. */
   setWeights(tensors) {
     if (!Array.isArray(tensors)) throw new Error('setWeights: expected an array of tensors');
     tensors.forEach((t, i) => this._checkTensor('setWeights', `weights[${i}]`, t));
     this._pull();
-    engine.model_set_weights(this._id, Uint32Array.from(tensors.map((t) => t.id)));
+    const order = this._weightOrder();
+    let list = tensors;
+    if (order && tensors.length === order.length) {
+      list = new Array(order.length);
+      order.forEach((engineIndex, k) => { list[engineIndex] = tensors[k]; });
+    }
+    engine.model_set_weights(this._id, Uint32Array.from(list.map((t) => t.id)));
     this._claim();
   }
 

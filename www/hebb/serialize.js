@@ -9,6 +9,7 @@ import { LayersModel, Sequential } from './models.js';
 import { getSaveHandler, getLoadHandler, encodeWeights, decodeWeights } from './io.js';
 import { layerToKeras, layerFromKeras, pythonicToJs, layerConfigJs } from './keras_json.js';
 import { kerasToArtifacts } from './keras_file.js';
+import { artifactsToKeras } from './keras_write.js';
 import { Optimizer, LearningRateSchedule, optimizerFromConfig } from './train.js';
 import { LossSpec } from './losses.js';
 
@@ -168,8 +169,22 @@ function optimizerWeights(model) {
 export async function saveModel(model, handlerOrURL, config = {}) {
   if (!model._id) throw new Error('save: the model has no layers');
   const handler = getSaveHandler(handlerOrURL);
-  return handler.save(modelArtifacts(model, config ?? {}));
+  // A .keras file carries the compile config and optimizer state unless told not to, as Keras's
+  // model.save does.
+  const keras = typeof handlerOrURL === 'string' && /\.keras$/i.test(handlerOrURL);
+  const cfg = keras ? { includeOptimizer: true, ...(config ?? {}) } : (config ?? {});
+  return handler.save(modelArtifacts(model, cfg));
 }
+
+/**
+ * The model as the bytes of a Keras 3 `.keras` file (Hebb's own; TF.js cannot write .keras):
+ * its config, its compile config and optimizer state when compiled (includeOptimizer: false
+ * leaves them out), and its weights. model.save('downloads://name.keras') downloads the same.
+ */
+LayersModel.prototype.toKeras = async function toKeras(config = {}) {
+  if (!this._id) throw new Error('toKeras: the model has no layers');
+  return artifactsToKeras(modelArtifacts(this, { includeOptimizer: true, ...(config ?? {}) }));
+};
 
 /** Compiles a model from a training config in model.json's form (TF.js's loadTrainingConfig). */
 function compileFrom(model, tc, where = 'loadLayersModel') {
