@@ -1188,6 +1188,12 @@ export interface LayersModel {
    * loaded model comes back compiled and resumes training where it stopped.
    */
   save(handlerOrURL: string | io.IOHandler, config?: { includeOptimizer?: boolean }): Promise<io.SaveResult>;
+  /**
+   * The model as the bytes of a Keras 3 `.keras` file, which `keras.saving.load_model` reads:
+   * config, compile config and optimizer state (unless includeOptimizer is false), weights.
+   * `save('downloads://name.keras')` downloads the same file.
+   */
+  toKeras(config?: { includeOptimizer?: boolean }): Promise<Uint8Array>;
   fitDataset<T>(dataset: data.Dataset<T>, args: ModelFitDatasetArgs<T>): Promise<History>;
   evaluateDataset<T>(dataset: data.Dataset<T> | data.LazyIterator<T>, args?: ModelEvaluateDatasetArgs): Promise<Tensor | Tensor[]>;
 }
@@ -1292,6 +1298,8 @@ export declare namespace io {
   function fromMemory(modelArtifacts: ModelArtifacts): IOHandler;
   function fromMemory(modelTopology: {}, weightSpecs?: WeightsManifestEntry[], weightData?: WeightData, trainingConfig?: TrainingConfig): IOHandler;
   function withSaveHandler(saveHandler: (artifacts: ModelArtifacts) => Promise<SaveResult>): IOHandler;
+  /** The bytes of a Keras 3 `.keras` file for model artifacts (what a save handler receives). */
+  function toKeras(artifacts: ModelArtifacts): Promise<Uint8Array>;
   /** Models saved under indexeddb:// and localstorage://, by URL. */
   function listModels(): Promise<{ [url: string]: ModelArtifactsInfo }>;
   function removeModel(url: string): Promise<ModelArtifactsInfo>;
