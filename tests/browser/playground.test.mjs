@@ -2,14 +2,22 @@
 // program's error with its line number. Saves test-artifacts/playground.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { unzipSync } from 'fflate';
 import { useBrowser, screenshot } from './harness.mjs';
 
 // The playground does not use WebGPU yet; software-GL frames would make its live chart crawl.
 const b = useBrowser({ label: 'playground', webgpu: false });
 
+const ready = (page) => page.waitForFunction(() => window.playground && window.playground.state === 'idle', null, { timeout: 60_000 });
+
+/** The playground with its starters as shipped (edits kept by an earlier test are dropped). */
 async function openPlayground() {
   const page = await b.openPage('/index.html');
-  await page.waitForFunction(() => window.playground && window.playground.state === 'idle', null, { timeout: 60_000 });
+  await ready(page);
+  if (await page.evaluate(() => { const n = localStorage.length; localStorage.clear(); return n; })) {
+    await page.reload();
+    await ready(page);
+  }
   return page;
 }
 
@@ -128,4 +136,69 @@ test('edit the program, run it with Ctrl+Enter, press Stop mid-run: training sto
   await page.evaluate(() => window.playground.setCode(window.playground.getCode().replace(/epochs: \d+/, 'epochs: 5')));
   const again = await runToEnd(page);
   assert.equal(again.state, 'done');
+});
+
+test('a run cut short by a reload offers to resume, and goes on from its checkpoint; Download gives a .keras file and model.json', { timeout: 180_000 }, async () => {
+  const page = await openPlayground();
+  // The starter with many epochs: it is still training when the page is reloaded.
+  const code = (await page.evaluate(() => window.playground.getCode())).replace(/epochs: \d+/, 'epochs: 400');
+  await page.evaluate((c) => window.playground.setCode(c), code);
+  await page.click('#run');
+  await page.waitForFunction(() => window.playground.state === 'running', null, { timeout: 30_000 });
+  // A checkpoint is written at most every 2 s of training: wait for one a few epochs in.
+  let saved = -1;
+  for (const t0 = Date.now(); saved < 3 && Date.now() - t0 < 90_000;) {
+    await page.waitForTimeout(250);
+    const c = await page.evaluate(() => window.playground.checkpoints());
+    if (c.length) saved = c[0].epoch;
+  }
+  assert.ok(saved >= 3, `a checkpoint a few epochs in (epoch ${saved})`);
+  assert.equal(await page.evaluate(() => window.playground.state), 'running', 'still training when the page reloads');
+
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.evaluate(() => window.playground.getCode()), code, 'the edited program survives the reload');
+  await page.waitForSelector('#resume-banner:not([hidden])', { timeout: 10_000 });
+  const offered = Number(await page.evaluate(() => document.body.dataset.resume));
+  assert.ok(offered >= saved, `the banner offers epoch ${offered + 1} (checkpoint at ${saved + 1} or later)`);
+  assert.match(await page.textContent('#resume-text'), /interrupted.*epoch \d+/);
+
+  // Resume, as a user clicks it; stop a few epochs later (the point is where it starts).
+  await page.click('#resume');
+  await page.waitForFunction(() => /Resumed from the checkpoint/.test(window.playground.consoleText()), null, { timeout: 60_000 });
+  await page.waitForFunction(() => window.playground.chartData().loss.length >= 3, null, { timeout: 60_000, polling: 50 });
+  await page.click('#stop');
+  await page.waitForFunction(() => window.playground.state !== 'running', null, { timeout: 30_000 });
+  const r = await page.evaluate(() => ({ console: window.playground.consoleText(), chart: window.playground.chartData(), progress: document.getElementById('progress-text').textContent }));
+  const m = /training goes on at epoch (\d+)/.exec(r.console);
+  assert.ok(m, r.console);
+  assert.equal(Number(m[1]), offered + 1, 'training resumes at the offered epoch');
+  assert.ok(r.chart.loss.length < 400 - offered, `only the remaining epochs ran (${r.chart.loss.length} charted)`);
+  assert.ok(r.chart.loss[0] < 0.6, `the resumed model starts trained: first loss ${r.chart.loss[0]}`);
+  assert.equal(await page.evaluate(() => document.getElementById('resume-banner').hidden), true);
+
+  // Download: both formats, from the model the run trained.
+  assert.equal(await page.evaluate(() => document.getElementById('download').disabled), false);
+  await page.click('#download');
+  assert.equal(await page.evaluate(() => document.getElementById('download-menu').hidden), false);
+  const texts = await page.evaluate(() => [...document.querySelectorAll('#download-menu .menu-item')].map((el) => el.textContent));
+  assert.match(texts[0], /Keras 3.*load_model/s);
+  assert.match(texts[1], /TensorFlow\.js.*loadLayersModel/s);
+  const [kerasFile] = await Promise.all([page.waitForEvent('download'), page.click('#download-keras')]);
+  assert.match(kerasFile.suggestedFilename(), /\.keras$/);
+  const bytes = await (await import('node:fs')).promises.readFile(await kerasFile.path());
+  assert.deepEqual([bytes[0], bytes[1], bytes[2], bytes[3]], [0x50, 0x4b, 3, 4], 'a zip archive');
+  const entries = unzipSync(new Uint8Array(bytes));
+  assert.deepEqual(Object.keys(entries).sort(), ['config.json', 'metadata.json', 'model.weights.h5']);
+  const kcfg = JSON.parse(new TextDecoder().decode(entries['config.json']));
+  assert.equal(kcfg.class_name, 'Sequential');
+  assert.equal(kcfg.compile_config.optimizer.class_name, 'Adam', 'the compile config travels with the model');
+  await page.click('#download');
+  const files = [];
+  page.on('download', (d) => files.push(d.suggestedFilename()));
+  await page.click('#download-tfjs');
+  await page.waitForFunction(() => /Downloaded .*\.json and/.test(window.playground.consoleText()), null, { timeout: 30_000 });
+  await page.waitForTimeout(500);
+  assert.equal(files.length, 2, `downloads: ${files}`);
+  assert.ok(files.some((f) => f.endsWith('.json')) && files.some((f) => f.endsWith('.weights.bin')), files.join(', '));
 });

@@ -277,6 +277,25 @@ export class TerminateOnNaN extends Callback {
  * it was written in, as Keras's does. When fit finishes, the checkpoint is deleted
  * (deleteCheckpoint: false keeps it); a fit stopped by a reload or by stopTraining keeps it.
  */
+/** Where checkpoints live by default: IndexedDB, as `indexeddb://<backupDir>`. */
+const indexedDBStore = {
+  async load(dir) {
+    if (typeof globalThis.indexedDB === 'undefined') throw new Error(`backupAndRestore(${dir}): IndexedDB is not available here, so nothing can be backed up`);
+    try {
+      return await new IndexedDBHandler(dir).load();
+    } catch (e) {
+      if (/Cannot find model/.test(e.message)) return null;
+      throw e;
+    }
+  },
+  save: (dir, artifacts) => new IndexedDBHandler(dir).save(artifacts),
+  async remove(dir) {
+    try {
+      await MANAGERS.indexeddb.removeModel(dir);
+    } catch { /* nothing was saved (a fit shorter than saveFreq) */ }
+  },
+};
+
 export class BackupAndRestore extends Callback {
   constructor(args = {}) {
     super();
@@ -311,13 +330,26 @@ export class BackupAndRestore extends Callback {
     }
   }
 
+  /**
+   * Where checkpoints are kept: {load(dir) -> artifacts or null, save(dir, artifacts),
+   * remove(dir)}. IndexedDB unless a page sets another (the playground's sandbox, which has no
+   * storage of its own, keeps them in its parent page).
+   */
+  static get store() { return BackupAndRestore._store ?? indexedDBStore; }
+  static set store(s) {
+    if (s !== null && !(s && ['load', 'save', 'remove'].every((k) => typeof s[k] === 'function'))) {
+      throw new Error('BackupAndRestore.store: expected {load, save, remove} functions, or null for IndexedDB');
+    }
+    BackupAndRestore._store = s;
+  }
+
   /** The checkpoint under `backupDir` ({epoch, savedAt, ...}) or null: lets a page offer to resume. */
   static async pending(backupDir) {
     const dir = String(backupDir ?? '').replace(/^indexeddb:\/\//, '');
-    if (!dir || typeof globalThis.indexedDB === 'undefined') return null;
+    if (!dir) return null;
     try {
-      const a = await new IndexedDBHandler(dir).load();
-      return a.hebbBackup ? { ...a.hebbBackup } : null;
+      const a = await BackupAndRestore.store.load(dir);
+      return a?.hebbBackup ? { ...a.hebbBackup } : null;
     } catch {
       return null;
     }
@@ -331,15 +363,9 @@ export class BackupAndRestore extends Callback {
   async _restoreBeforeFit(model) {
     this.restoredEpoch = null;
     this._lastSave = performance.now();
-    if (typeof globalThis.indexedDB === 'undefined') throw new Error(`backupAndRestore(${this.backupDir}): IndexedDB is not available here, so nothing can be backed up`);
-    let artifacts;
-    try {
-      artifacts = await new IndexedDBHandler(this.backupDir).load();
-    } catch (e) {
-      if (/Cannot find model/.test(e.message)) return null; // nothing saved yet: start afresh
-      throw e;
-    }
-    if (!artifacts?.hebbBackup) throw new Error(`backupAndRestore: ${this.url} holds a model saved by model.save, not a checkpoint; pick another backupDir`);
+    const artifacts = await BackupAndRestore.store.load(this.backupDir);
+    if (artifacts == null) return null; // nothing saved yet: start afresh
+    if (!artifacts.hebbBackup) throw new Error(`backupAndRestore: ${this.url} holds a model saved by model.save, not a checkpoint; pick another backupDir`);
     model._restoreBackup(artifacts, `backupAndRestore(${this.backupDir})`);
     this.restoredEpoch = artifacts.hebbBackup.epoch;
     return this.restoredEpoch;
@@ -349,7 +375,7 @@ export class BackupAndRestore extends Callback {
   async _save(epoch, done) {
     const next = done ? epoch + 1 : epoch;
     const artifacts = this.model._backupArtifacts({ epoch: next, savedAt: new Date().toISOString(), backupDir: this.backupDir });
-    await new IndexedDBHandler(this.backupDir).save(artifacts);
+    await BackupAndRestore.store.save(this.backupDir, artifacts);
     this._lastSave = performance.now();
   }
 
@@ -363,9 +389,7 @@ export class BackupAndRestore extends Callback {
     // As Keras: a fit that ended (ran out of epochs, or was stopped by a callback) has nothing
     // left to resume; only one cut short by a reload or a crash leaves its checkpoint.
     if (!this.deleteCheckpoint) return;
-    try {
-      await MANAGERS.indexeddb.removeModel(this.backupDir);
-    } catch { /* nothing was saved (a fit shorter than saveFreq) */ }
+    await BackupAndRestore.store.remove(this.backupDir);
   }
 }
 

@@ -943,6 +943,8 @@ export declare class BackupAndRestore extends Callback {
   restoredEpoch: number | null;
   /** The checkpoint waiting under `backupDir` ({epoch, savedAt}), or null: lets a page offer to resume. */
   static pending(backupDir: string): Promise<{ epoch: number; savedAt: string; backupDir: string } | null>;
+  /** Where checkpoints are kept (IndexedDB by default; set null to go back to it). */
+  static store: { load(dir: string): Promise<io.ModelArtifacts | null>; save(dir: string, artifacts: io.ModelArtifacts): Promise<unknown>; remove(dir: string): Promise<unknown> } | null;
 }
 export interface BackupAndRestoreArgs {
   /** The checkpoint's name in IndexedDB (with or without 'indexeddb://'). */

@@ -11,24 +11,12 @@
 
 import { kerasToArtifacts } from './keras_file.js';
 import { artifactsToKeras } from './keras_write.js';
+import { clickDownload } from './download.js';
 import { Tensor, tensor } from './tensor.js';
-import { joinBuffers, encodeWeights, decodeWeights, describe, groupBytes, checkJsonTopology, getModelArtifactsInfoForJSON, EXTRA_FIELDS } from './io_format.js';
+import { joinBuffers, encodeWeights, decodeWeights, describe, groupBytes, checkJsonTopology, getModelArtifactsInfoForJSON, getModelJSONForModelArtifacts, EXTRA_FIELDS } from './io_format.js';
 import { IndexedDBHandler, LocalStorageHandler, MANAGERS } from './io_storage.js';
 
-export { encodeWeights, decodeWeights, getModelArtifactsInfoForJSON };
-
-/** The model.json object for `artifacts`, whose weights are in the files of `weightsManifest`. */
-export function getModelJSONForModelArtifacts(artifacts, weightsManifest) {
-  const json = {
-    modelTopology: artifacts.modelTopology,
-    format: artifacts.format,
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy,
-    weightsManifest,
-  };
-  for (const k of EXTRA_FIELDS) if (artifacts[k] != null) json[k] = artifacts[k];
-  return json;
-}
+export { encodeWeights, decodeWeights, getModelArtifactsInfoForJSON, getModelJSONForModelArtifacts };
 
 /** Artifacts from a parsed model.json and its weights (already read). */
 export function artifactsFromModelJson(json, weightSpecs, weightData) {
@@ -89,19 +77,6 @@ export async function readManifestWeights(manifest, fetchFile) {
   return [weightSpecs, joinBuffers(buffers)];
 }
 
-
-/** Starts the download of one file. */
-async function clickDownload(fileName, blob) {
-  const href = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.download = fileName;
-  a.href = href;
-  // One click per task, as TF.js does: browsers may drop a second download started in the same task.
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  a.dispatchEvent(new MouseEvent('click'));
-  // Revoking at once can cancel the download; the blob is freed a minute later instead.
-  setTimeout(() => URL.revokeObjectURL(href), 60_000);
-}
 
 class DownloadsHandler {
   constructor(name = 'model') {

@@ -192,3 +192,16 @@ export function getModelArtifactsInfoForJSON(artifacts) {
 
 // Optional metadata that travels with a model, in the order TF.js writes it after the manifest.
 export const EXTRA_FIELDS = ['signature', 'userDefinedMetadata', 'modelInitializer', 'initializerSignature', 'trainingConfig'];
+
+/** The model.json object for `artifacts`, whose weights are in the files of `weightsManifest`. */
+export function getModelJSONForModelArtifacts(artifacts, weightsManifest) {
+  const json = {
+    modelTopology: artifacts.modelTopology,
+    format: artifacts.format,
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy,
+    weightsManifest,
+  };
+  for (const k of EXTRA_FIELDS) if (artifacts[k] != null) json[k] = artifacts[k];
+  return json;
+}

@@ -10,6 +10,10 @@ import { createBoundaryView } from './boundary.js';
 import { createConsole } from './console.js';
 import { createRunner, LIBRARIES } from './runner.js';
 import { STARTERS, DEFAULT_STARTER, findStarter } from './starters.js';
+import * as checkpoints from './checkpoints.js';
+import { artifactsToKeras } from '../hebb/keras_write.js';
+import { getModelJSONForModelArtifacts, joinBuffers } from '../hebb/io_format.js';
+import { clickDownload } from '../hebb/download.js';
 
 const $ = (id) => document.getElementById(id);
 const nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -25,23 +29,50 @@ const picker = $('starter');
 for (const s of STARTERS) picker.append(new Option(s.title, s.id));
 let starterId = findStarter(params.get('starter'))?.id || DEFAULT_STARTER;
 picker.value = starterId;
-const edits = new Map(); // unsaved edits per starter, kept while switching
+// Edits per starter, kept across switches and reloads (localStorage); reset restores the original.
+const EDIT_KEY = (id) => `hebb-playground:code:${id}`;
+const edits = {
+  get(id) {
+    try { return localStorage.getItem(EDIT_KEY(id)); } catch { return null; }
+  },
+  set(id, code) {
+    try {
+      if (code === findStarter(id).code) localStorage.removeItem(EDIT_KEY(id));
+      else localStorage.setItem(EDIT_KEY(id), code);
+    } catch { /* storage full or denied: edits last until the page closes */ }
+  },
+  delete(id) {
+    try { localStorage.removeItem(EDIT_KEY(id)); } catch { /* nothing kept */ }
+  },
+};
+let switching = false;
 
 const editor = createEditor($('editor'), {
-  doc: findStarter(starterId).code,
+  doc: edits.get(starterId) ?? findStarter(starterId).code,
   onRun: () => run(),
+  onChange: () => { if (!switching) edits.set(starterId, editor.getCode()); },
 });
 
+function showStarter(code) {
+  switching = true;
+  try {
+    editor.setCode(code);
+  } finally {
+    switching = false;
+  }
+}
+
 picker.addEventListener('change', () => {
-  edits.set(starterId, editor.getCode());
   starterId = picker.value;
-  editor.setCode(edits.get(starterId) ?? findStarter(starterId).code);
+  showStarter(edits.get(starterId) ?? findStarter(starterId).code);
   editor.focus();
+  checkResume();
 });
 
 $('reset-code').addEventListener('click', () => {
   edits.delete(starterId);
-  editor.setCode(findStarter(starterId).code);
+  showStarter(findStarter(starterId).code);
+  checkResume();
 });
 
 // ------------------------------------------------------------------ panels
@@ -92,6 +123,10 @@ function onMessage(msg) {
     case 'progress':
       showProgress(msg);
       break;
+    case 'resumed':
+      consolePanel.log('info', `Resumed from the checkpoint: training goes on at epoch ${msg.epoch + 1}.`);
+      fitInfo = { ...fitInfo, initialEpoch: msg.epoch };
+      break;
     case 'epoch':
       chart.addEpoch(msg.logs);
       // Progress messages are throttled; epoch ends are not, so the bar never lags at the end.
@@ -115,6 +150,8 @@ function onState(state) {
   }
   statusEl.textContent = { idle: 'idle', running: 'running…', done: 'done', error: 'error' }[state] || state;
   $('stop').disabled = state !== 'running';
+  $('download').disabled = !(trained && (state === 'done' || state === 'error'));
+  if (state === 'done' || state === 'error') checkResume();
   $('run').title = state === 'running' ? 'Restart the program (Ctrl+Enter)' : 'Run the program (Ctrl+Enter)';
 }
 
@@ -143,8 +180,22 @@ if (badLibrary) consolePanel.log('warn', `Unknown ?lib=${badLibrary}; using Hebb
 
 // ------------------------------------------------------------------ actions
 
-/** Run the editor's program in a fresh sandbox; resolves with the final state. */
-function run() {
+/**
+ * Run the editor's program in a fresh sandbox; resolves with the final state. Every fit of the
+ * run checkpoints to this page's IndexedDB (tf.callbacks.backupAndRestore); a plain run starts
+ * afresh, `{resume: true}` picks up the checkpoints a reload interrupted.
+ */
+async function run({ resume = false } = {}) {
+  const code = editor.getCode();
+  const key = checkpoints.runKey(starterId, code);
+  hideResume();
+  let backup = key;
+  try {
+    if (!resume) await checkpoints.clear(key);
+  } catch (err) {
+    backup = null; // no IndexedDB (private mode): run without checkpoints
+    consolePanel.log('warn', `Training will not be checkpointed: ${err.message}`);
+  }
   chart.reset();
   boundary.reset();
   consolePanel.clear();
@@ -152,8 +203,82 @@ function run() {
   progressText.textContent = 'starting…';
   fitInfo = { epochs: 1, initialEpoch: 0, batches: 1 };
   trained = false;
-  return runner.run(editor.getCode());
+  return runner.run(code, { backup });
 }
+
+// ------------------------------------------------------------------ resume after a reload
+
+const resumeBanner = $('resume-banner');
+function hideResume() {
+  resumeBanner.hidden = true;
+  delete document.body.dataset.resume;
+}
+
+/** Offers to resume when a run of this program was cut short (a reload, a crash) mid-fit. */
+async function checkResume() {
+  if (runner.state === 'running') return;
+  let found = [];
+  try {
+    found = await checkpoints.pending(checkpoints.runKey(starterId, editor.getCode()));
+  } catch { /* no IndexedDB: nothing to offer */ }
+  if (!found.length || runner.state === 'running') {
+    hideResume();
+    return;
+  }
+  const last = found[found.length - 1];
+  const when = new Date(last.savedAt).toLocaleTimeString();
+  $('resume-text').textContent = `A run of this program was interrupted; its training was saved at epoch ${last.epoch + 1} (${when}).`;
+  resumeBanner.hidden = false;
+  document.body.dataset.resume = String(last.epoch);
+}
+$('resume').addEventListener('click', () => run({ resume: true }));
+$('resume-discard').addEventListener('click', async () => {
+  await checkpoints.clear(checkpoints.runKey(starterId, editor.getCode())).catch(() => {});
+  hideResume();
+});
+checkResume();
+
+// ------------------------------------------------------------------ download the model
+
+const downloadBtn = $('download');
+const downloadMenu = $('download-menu');
+const closeMenu = () => {
+  downloadMenu.hidden = true;
+  downloadBtn.setAttribute('aria-expanded', 'false');
+};
+downloadBtn.addEventListener('click', () => {
+  downloadMenu.hidden = !downloadMenu.hidden;
+  downloadBtn.setAttribute('aria-expanded', String(!downloadMenu.hidden));
+});
+document.addEventListener('click', (e) => {
+  if (!downloadMenu.hidden && !e.target.closest('.download-wrap')) closeMenu();
+});
+
+/** Downloads the model the last run trained: 'keras' (one .keras file) or 'tfjs'. */
+async function download(format) {
+  closeMenu();
+  try {
+    const artifacts = await runner.exportModel();
+    const name = (artifacts.modelTopology?.config?.name || starterId || 'model').replace(/[^\w.-]+/g, '_');
+    if (format === 'keras') {
+      const bytes = await artifactsToKeras(artifacts);
+      await clickDownload(`${name}.keras`, new Blob([bytes], { type: 'application/zip' }));
+      consolePanel.log('info', `Downloaded ${name}.keras: in Python, keras.saving.load_model('${name}.keras') loads it compiled, ready to train.`);
+    } else {
+      const weights = `${name}.weights.bin`;
+      const json = getModelJSONForModelArtifacts(artifacts, [{ paths: [`./${weights}`], weights: artifacts.weightSpecs ?? [] }]);
+      await clickDownload(`${name}.json`, new Blob([JSON.stringify(json)], { type: 'application/json' }));
+      await clickDownload(weights, new Blob([joinBuffers(artifacts.weightData)], { type: 'application/octet-stream' }));
+      consolePanel.log('info', `Downloaded ${name}.json and ${weights}: serve them together and load with tf.loadLayersModel('${name}.json').`);
+    }
+    return name;
+  } catch (err) {
+    consolePanel.log('error', `Download failed: ${err.message}`);
+    throw err;
+  }
+}
+$('download-keras').addEventListener('click', () => download('keras').catch(() => {}));
+$('download-tfjs').addEventListener('click', () => download('tfjs').catch(() => {}));
 
 /** Ask the program to stop; resolves with the final state. */
 function stop() {
@@ -184,6 +309,10 @@ window.playground = {
     backendSelect.dispatchEvent(new Event('change'));
   },
   setCode: (code) => editor.setCode(String(code)),
+  checkpoints: () => checkpoints.pending(checkpoints.runKey(starterId, editor.getCode())),
+  resume: () => run({ resume: true }),
+  download,
+  checkResume,
   getCode: () => editor.getCode(),
   get state() { return runner.state; },
   chartData: () => chart.data(),

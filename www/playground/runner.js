@@ -4,6 +4,7 @@
 // the page's DOM, storage or cookies; everything crosses via postMessage.
 
 import sandboxSource from 'virtual:sandbox';
+import * as checkpoints from './checkpoints.js';
 
 const STOP_GRACE_MS = 1500;
 
@@ -46,6 +47,8 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
   let stopTimer = 0;
   let stopping = false;
   let waiters = [];
+  const exportWaiters = new Map();
+  let exportId = 0;
 
   const setState = (s) => {
     state = s;
@@ -85,6 +88,21 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
       if (payload) frame.contentWindow.postMessage({ type: 'run', ...payload }, '*');
       return;
     }
+    if (msg.type === 'ckpt') {
+      // The sandbox's BackupAndRestore keeps its checkpoints in this page's IndexedDB.
+      const op = { load: () => checkpoints.load(msg.key), save: () => checkpoints.save(msg.key, msg.artifacts), remove: () => checkpoints.remove(msg.key) }[msg.op];
+      const src = e.source;
+      Promise.resolve(op ? op() : Promise.reject(new Error(`unknown checkpoint operation ${msg.op}`)))
+        .then((result) => src.postMessage({ type: 'ckpt-reply', id: msg.id, result: result ?? null }, '*'),
+          (err) => src.postMessage({ type: 'ckpt-reply', id: msg.id, error: String(err?.message ?? err) }, '*'));
+      return;
+    }
+    if (msg.type === 'export-result') {
+      const w = exportWaiters.get(msg.id);
+      exportWaiters.delete(msg.id);
+      if (w) (msg.error ? w.reject(new Error(msg.error)) : w.resolve(msg.artifacts));
+      return;
+    }
     if (msg.type === 'finished') {
       clearTimeout(stopTimer);
       if (stopping) onNotice('info', 'Stopped.');
@@ -105,9 +123,11 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
   /**
    * Run a program in a fresh sandbox.
    * @param {string} code JavaScript module source (top-level await allowed)
+   * @param {{backup?: string}} [opts] backup: the run key under which each fit of the
+   *   program checkpoints (and resumes from what is saved there)
    * @returns {Promise<string>} the final state ('done' or 'error')
    */
-  async function run(code) {
+  async function run(code, opts = {}) {
     destroyFrame();
     stopping = false;
     const previous = waiters; // a run that is being replaced counts as done
@@ -117,7 +137,7 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
     setState('running');
     let payload;
     try {
-      payload = { lib: { ...(await loadLibrary()), backend: backend || lib.backend || '' }, code };
+      payload = { lib: { ...(await loadLibrary()), backend: backend || lib.backend || '' }, code, backup: opts.backup ?? null };
     } catch (err) {
       onNotice('error', `Could not load ${lib.name}: ${err.message}` +
         (library === 'hebb' ? '\nBuild it with `npm run build`, or try the page with ?lib=tfjs.' : ''));
@@ -166,9 +186,24 @@ export function createRunner({ library = 'hebb', backend = '', host = document.b
     return finished;
   }
 
+  /**
+   * The model the program trained last, as TF.js model artifacts with its optimizer state
+   * (from the sandbox, which stays alive after a run until the next one).
+   * @returns {Promise<object>}
+   */
+  function exportModel() {
+    if (!frame || !frame.contentWindow || frame.payload) return Promise.reject(new Error('run a program that trains a model first'));
+    const id = ++exportId;
+    return new Promise((resolve, reject) => {
+      exportWaiters.set(id, { resolve, reject });
+      frame.contentWindow.postMessage({ type: 'export', id }, '*');
+    });
+  }
+
   return {
     run,
     stop,
+    exportModel,
     get state() { return state; },
     /** Backend for the next run: 'webgpu', 'cpu', or '' for the library's default. */
     get backend() { return backend; },

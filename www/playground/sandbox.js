@@ -24,6 +24,28 @@ let hadError = false;
 let finishedSent = false;
 let stopRequested = false;
 const activeModels = new Set();
+let backupKey = null; // the run key each fit checkpoints under (null: no automatic backups)
+let fitCount = 0;
+let lastModel = null; // the model the program trained last (the Download button's)
+
+// ------------------------------------------------------------ checkpoints
+
+// The sandbox has an opaque origin and so no IndexedDB: BackupAndRestore's checkpoints are kept
+// by the parent page (www/playground/checkpoints.js), asked by postMessage.
+const ckptWaiters = new Map();
+let ckptId = 0;
+function ckpt(op, key, artifacts) {
+  return new Promise((resolve, reject) => {
+    const id = ++ckptId;
+    ckptWaiters.set(id, { resolve, reject });
+    post({ type: 'ckpt', op, id, key, artifacts });
+  });
+}
+const parentStore = {
+  load: (key) => ckpt('load', key),
+  save: (key, artifacts) => ckpt('save', key, artifacts),
+  remove: (key) => ckpt('remove', key),
+};
 
 // ---------------------------------------------------------------- formatting
 
@@ -176,6 +198,18 @@ function wrapFit(tfns, originalFit) {
     // Sequential.fit delegates to an inner LayersModel.fit: watch only once.
     if (args && createFitWatcher.isWatched(args.callbacks)) return originalFit.call(this, x, y, args);
     const model = this;
+    lastModel = model;
+    const fitIndex = fitCount++;
+    let backup = null;
+    if (backupKey && typeof tfns.BackupAndRestore === 'function') {
+      // Every fit checkpoints (at most every 2 s) so a reload can resume it; a fit that ends
+      // deletes its checkpoint.
+      backup = new tfns.BackupAndRestore({ backupDir: `${backupKey}#fit${fitIndex}`, saveFreq: false, saveEverySeconds: 2 });
+      const b = backup;
+      backup.onTrainBegin = () => {
+        if (b.restoredEpoch != null) post({ type: 'resumed', fit: fitIndex, epoch: b.restoredEpoch });
+      };
+    }
     const watcher = createFitWatcher({
       tf: tfns, model, x, y, args: args || {}, post,
       shouldStop: () => stopRequested,
@@ -189,7 +223,8 @@ function wrapFit(tfns, originalFit) {
         // the library reports bad inputs itself.
         console.debug('playground: cannot visualise this fit():', err);
       }
-      const callbacks = watcher.mergeCallbacks(args && args.callbacks);
+      let callbacks = watcher.mergeCallbacks(args && args.callbacks);
+      if (backup) callbacks = [backup, ...(Array.isArray(callbacks) ? callbacks : callbacks == null ? [] : [callbacks])];
       const history = await originalFit.call(model, x, y, { ...args, callbacks });
       await watcher.finish();
       return history;
@@ -288,7 +323,8 @@ function installImportMap(url) {
   document.head.append(map);
 }
 
-async function runProgram({ lib, code }) {
+async function runProgram({ lib, code, backup }) {
+  backupKey = typeof backup === 'string' && backup ? backup : null;
   try {
     if (lib.wasm) globalThis.HEBB_WASM = lib.wasm;
     libName = lib.name || 'hebb.js';
@@ -299,6 +335,7 @@ async function runProgram({ lib, code }) {
       if (!(await ns.setBackend(lib.backend))) console.warn(`backend "${lib.backend}" is not available`);
     }
     if (typeof ns.ready === 'function') await ns.ready();
+    if (typeof ns.BackupAndRestore === 'function') ns.BackupAndRestore.store = parentStore;
     const tf = wrapNamespace(ns);
     globalThis.tf = tf;
     globalThis.hebb = tf;
@@ -338,6 +375,12 @@ addEventListener('message', (e) => {
   if (msg.type === 'run' && !started) {
     started = true;
     runProgram(msg);
+  } else if (msg.type === 'ckpt-reply') {
+    const w = ckptWaiters.get(msg.id);
+    ckptWaiters.delete(msg.id);
+    if (w) (msg.error ? w.reject(new Error(msg.error)) : w.resolve(msg.result));
+  } else if (msg.type === 'export') {
+    exportModel(msg.id);
   } else if (msg.type === 'stop') {
     stopRequested = true;
     for (const m of activeModels) {
@@ -345,5 +388,21 @@ addEventListener('message', (e) => {
     }
   }
 });
+
+/** Sends the last trained model's artifacts (with its optimizer state) to the page. */
+async function exportModel(id) {
+  try {
+    if (!lastModel) throw new Error('this run has not trained a model (no fit call yet)');
+    let artifacts = null;
+    const tf = globalThis.tf;
+    await lastModel.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }), { includeOptimizer: true });
+    post({ type: 'export-result', id, artifacts, name: lastModel.name });
+  } catch (err) {
+    post({ type: 'export-result', id, error: String(err && err.message ? err.message : err) });
+  }
+}
 
 post({ type: 'ready' });
