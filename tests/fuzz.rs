@@ -210,13 +210,18 @@ const PALETTE: &[(&str, &str)] = &[
     ("RepeatVector", r#"{"n": 2}"#),
 ];
 
+/// A call's input: (from a call, not a model input; the call's or input's index; the output index).
+type Wire = (bool, usize, usize);
+/// A drawn wire and its raw flag (0: keep it as drawn, however wrong).
+type RawWire = (u8, bool, usize, usize);
+
 #[derive(Clone, Debug)]
 struct Graph {
     inputs: Vec<Vec<i64>>,
     layers: Vec<usize>,
     /// (layer index into all layers, inputs as (is_node, index, tensor))
-    nodes: Vec<(usize, Vec<(bool, usize, usize)>)>,
-    outputs: Vec<(bool, usize, usize)>,
+    nodes: Vec<(usize, Vec<Wire>)>,
+    outputs: Vec<Wire>,
 }
 
 /// Mostly well-formed graphs (references to earlier nodes and to inputs that exist, layers
@@ -234,7 +239,7 @@ fn graph() -> impl Strategy<Value = Graph> {
         .prop_map(|(inputs, layers, nodes, outputs)| {
             let n_in = inputs.len();
             let n_layers = layers.len();
-            let fix = |k: usize, refs: Vec<(u8, bool, usize, usize)>| -> Vec<(bool, usize, usize)> {
+            let fix = |k: usize, refs: Vec<RawWire>| -> Vec<Wire> {
                 refs.into_iter()
                     .map(|(raw, node, i, t)| {
                         if raw == 0 {
@@ -247,14 +252,14 @@ fn graph() -> impl Strategy<Value = Graph> {
                     })
                     .collect()
             };
-            let nodes: Vec<(usize, Vec<(bool, usize, usize)>)> = nodes
+            let nodes: Vec<(usize, Vec<Wire>)> = nodes
                 .into_iter()
                 .enumerate()
                 .map(|(k, (raw, l, refs))| (if raw == 0 { l } else { n_in + l % n_layers }, fix(k, refs)))
                 .collect();
             // Merge layers and attention take two inputs, the others one (a raw draw keeps
             // whatever it drew).
-            let nodes: Vec<(usize, Vec<(bool, usize, usize)>)> = nodes
+            let nodes: Vec<(usize, Vec<Wire>)> = nodes
                 .into_iter()
                 .map(|(l, mut refs)| {
                     if let Some(&p) = l.checked_sub(n_in).and_then(|i| layers.get(i)) {
@@ -291,7 +296,7 @@ fn graph_json(g: &Graph) -> Value {
         }
         layers.push(json!({"className": class, "config": cfg}));
     }
-    let r = |&(node, i, t): &(bool, usize, usize)| if node { json!(["node", i, t]) } else { json!(["input", i]) };
+    let r = |&(node, i, t): &Wire| if node { json!(["node", i, t]) } else { json!(["input", i]) };
     json!({
         "layers": layers,
         "inputs": (0..g.inputs.len()).map(|i| json!({"layer": i, "dtype": "float32"})).collect::<Vec<_>>(),
