@@ -68,6 +68,9 @@ export function decodeWeights(weightData, weightSpecs) {
     const name = spec?.name;
     const shapeText = JSON.stringify(spec?.shape);
     const where = `weight '${name}' (shape ${shapeText}, dtype ${spec?.dtype})`;
+    if (typeof name !== 'string' || name === '') {
+      throw new Error(`loadLayersModel: the weight spec at byte ${offset} has no name (received ${describe(name)}); each needs '<layer name>/<weight name>'`);
+    }
     const size = shapeSize(spec?.shape);
     if (size < 0) {
       throw new Error(`loadLayersModel: ${where} has an invalid shape: dimensions must be non-negative integers (at byte ${offset} of ${total})`);

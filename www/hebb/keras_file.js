@@ -461,7 +461,7 @@ export async function kerasToArtifacts(arrayBuffer, source) {
   const modelTopology = convertModel(config);
   if (typeof metadata.keras_version === 'string') modelTopology.keras_version = metadata.keras_version;
 
-  const { openH5 } = await loadH5();
+  const { openH5, h5Message } = await loadH5();
   let h5;
   try {
     h5 = await openH5(files['model.weights.h5']);
@@ -471,6 +471,11 @@ export async function kerasToArtifacts(arrayBuffer, source) {
   let layers;
   try {
     layers = modelVariables(h5, config, label);
+  } catch (e) {
+    // The reader's own messages say what is wrong; HDF5's (a damaged file read halfway) are
+    // condensed to their innermost reason.
+    if (String(e?.message).startsWith(PREFIX)) throw e;
+    throw fail(`model.weights.h5 in ${label} is damaged (${h5Message(e)})`);
   } finally {
     h5.close();
   }

@@ -257,7 +257,17 @@ function buildModel(topo, where = 'the model') {
   const outputsOf = new Map();
   const key = (name, node, tensorIndex) => `${name}\u0000${node}\u0000${tensorIndex}`;
   const pending = [];
+  const short = (v) => JSON.stringify(v)?.slice(0, 80);
+  // A reference to a layer's output: [layer name, node index, tensor index(, kwargs)].
+  const isRef = (r) => Array.isArray(r) && typeof r[0] === 'string' && [r[1], r[2]].every((v) => v === undefined || (Number.isInteger(v) && v >= 0));
+  const refs = (list, what) => {
+    if (list == null) return [];
+    const arr = Array.isArray(list) && isRef(list) ? [list] : list; // one [name, 0, 0] alone
+    if (!Array.isArray(arr) || !arr.every(isRef)) throw new Error(`loadLayersModel: ${where}: ${what} must be a list of [layer name, node index, tensor index], received ${short(list)}`);
+    return arr;
+  };
   for (const entry of entries) {
+    if (!entry || typeof entry !== 'object' || typeof entry.class_name !== 'string') throw new Error(`loadLayersModel: ${where}: a layer entry must be {class_name, config, inbound_nodes}, received ${short(entry)}`);
     const name = entry.name ?? entry.config?.name;
     if (entry.class_name === 'InputLayer') {
       const c = layerFromKeras(entry).config;
@@ -266,14 +276,16 @@ function buildModel(topo, where = 'the model') {
       continue;
     }
     const obj = MODEL_CLASSES.has(entry.class_name) ? buildModel(entry, `layer '${name}'`) : layerOf(entry, `layer '${name}'`);
-    (entry.inbound_nodes ?? []).forEach((node, k) => pending.push({ name, obj, node, k }));
+    const nodes = entry.inbound_nodes ?? [];
+    if (!Array.isArray(nodes)) throw new Error(`loadLayersModel: ${where}: layer '${name}': inbound_nodes must be a list of calls, received ${short(nodes)}`);
+    nodes.forEach((node, k) => pending.push({ name, obj, node: refs(node, `layer '${name}': each of its inbound_nodes`), k }));
   }
   // Apply each call once its inputs exist (calls may be listed in any order).
   while (pending.length) {
     const before = pending.length;
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i];
-      const args = (Array.isArray(p.node) ? p.node : []).map((r) => outputsOf.get(key(r[0], r[1] ?? 0, r[2] ?? 0)));
+      const args = p.node.map((r) => outputsOf.get(key(r[0], r[1] ?? 0, r[2] ?? 0)));
       if (args.some((a) => a === undefined)) continue;
       let out;
       try {
@@ -291,14 +303,18 @@ function buildModel(topo, where = 'the model') {
       throw new Error(`loadLayersModel: ${where}: layer '${p.name}' takes the output of '${missing.join("', '")}', which no layer produces`);
     }
   }
-  const pick = (list, what) => (list ?? []).map((r) => {
+  const pick = (list, what) => refs(list, `${what}_layers`).map((r) => {
     const s = outputsOf.get(key(r[0], r[1] ?? 0, r[2] ?? 0));
     if (!s) throw new Error(`loadLayersModel: ${where}: the ${what} '${r[0]}' is not in the model`);
     return s;
   });
   const inputs = pick(config.input_layers, 'input');
   const outputs = pick(config.output_layers, 'output');
-  return new LayersModel({ inputs, outputs, name: config.name });
+  try {
+    return new LayersModel({ inputs, outputs, name: config.name });
+  } catch (e) {
+    throw new Error(`loadLayersModel: ${where}: ${e.message}`);
+  }
 }
 
 /** Sets the loaded weights, matched to layers by name (the part before the first '/'). */
