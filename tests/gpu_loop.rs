@@ -279,3 +279,29 @@ fn another_optimizer_after_the_loop_went_back_to_the_cpu() {
     assert_eq!(g.optimizer_iterations(7), 3);
     assert_eq!(g.optimizer_iterations(8), 3);
 }
+
+#[test]
+fn a_long_loop_whose_values_are_disposed_unread_makes_no_new_gpu_buffers() {
+    let Some((mut e, gpu)) = gpu_engine() else { return };
+    let l = setup(&mut e);
+    let made = || gpu.buffers_made.load(std::sync::atomic::Ordering::Relaxed);
+    let mut at_warm = 0;
+    for s in 1..=400 {
+        // As a tf.tidy loop does: the step's cost is asked for, then disposed before it is read
+        // (its read is still on the way); every 50 steps a value is read synchronously.
+        let c = step(&mut e, &l, true);
+        if s % 50 == 0 {
+            e.tensor_data(c).unwrap();
+        }
+        e.dispose_tensor(c);
+        // As in a page that yields to the event loop only now and then: the GPU's answers
+        // (mapped reads) arrive every 50 steps.
+        if s % 50 == 0 {
+            let _ = gpu.device.poll(wgpu::PollType::Poll);
+        }
+        if s == 100 {
+            at_warm = made();
+        }
+    }
+    assert_eq!(made(), at_warm, "GPU buffers made after warm-up (reads dropped in flight must give their buffers back)");
+}

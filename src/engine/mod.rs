@@ -247,13 +247,15 @@ impl Engine {
         }
     }
 
-    /// [live tensors, bytes, models, model weight bytes, GPU pool bytes, GPU model bytes]
+    /// [live tensors, bytes, models, model weight bytes, GPU pool bytes, GPU model bytes, GPU
+    /// buffers made so far]
     pub fn memory_stats(&self) -> Vec<f64> {
         let (n, b) = self.rt.memory();
         let wb: usize = self.models.values().flat_map(|m| m.weights.iter()).map(|w| w.value.numel() * 4).sum();
         let gpu_pool = self.gpu.as_ref().map(|g| *g.bytes.lock().unwrap_or_else(|p| p.into_inner())).unwrap_or(0);
         let gpu_models: u64 = self.models.values().filter_map(|m| m.gpu.as_ref()).map(|g| g.bytes()).sum();
-        vec![n as f64, b as f64, self.models.len() as f64, wb as f64, gpu_pool as f64, gpu_models as f64]
+        let made = self.gpu.as_ref().map(|g| g.buffers_made.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
+        vec![n as f64, b as f64, self.models.len() as f64, wb as f64, gpu_pool as f64, gpu_models as f64, made as f64]
     }
 
     // ---- fit ----

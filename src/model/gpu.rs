@@ -159,6 +159,7 @@ pub(crate) fn optimizer_update(
 }
 
 pub(crate) fn zeroed(gpu: &Gpu, elements: u64, label: &str) -> wgpu::Buffer {
+    gpu.made();
     gpu.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size: elements.max(4) * 4,

@@ -375,6 +375,8 @@ export declare function memory(): {
   modelBytes: number;
   gpuPoolBytes: number;
   gpuModelBytes: number;
+  /** GPU buffers Hebb has made so far (pooled ones are reused: steady training makes no new ones). */
+  gpuBuffersMade: number;
   unreliable: boolean;
 };
 export declare function ready(): Promise<boolean>;

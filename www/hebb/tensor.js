@@ -333,6 +333,6 @@ export function dispose(x) {
 
 /** {numTensors, numBytes}: live tensors in the engine (weights inside models are counted apart). */
 export function memory() {
-  const [numTensors, numBytes, numModels, modelBytes, gpuPoolBytes, gpuModelBytes] = engine.memory_stats();
-  return { numTensors, numBytes, numModels, modelBytes, gpuPoolBytes, gpuModelBytes, unreliable: false };
+  const [numTensors, numBytes, numModels, modelBytes, gpuPoolBytes, gpuModelBytes, gpuBuffersMade] = engine.memory_stats();
+  return { numTensors, numBytes, numModels, modelBytes, gpuPoolBytes, gpuModelBytes, gpuBuffersMade, unreliable: false };
 }

@@ -123,12 +123,20 @@ pub struct Gpu {
     pipelines: Mutex<HashMap<Kernel, wgpu::ComputePipeline>>,
     pool: Mutex<HashMap<u64, Vec<wgpu::Buffer>>>,
     staging: Mutex<HashMap<u64, Vec<wgpu::Buffer>>>,
+    /// Reads dropped before the GPU delivered them (a tensor disposed while its value was on the
+    /// way, a custom loop's checkpoint made stale): their staging buffers go back to the pool
+    /// once the GPU is done with them, so steady training makes no new ones.
+    retiring: Arc<Mutex<Vec<Readback>>>,
     /// Set by the device-lost callback.
     pub lost: Arc<AtomicBool>,
     /// The first uncaptured WebGPU error (validation, out of memory), until taken.
     pub error: Arc<Mutex<Option<String>>>,
     /// Bytes currently held by pooled and live buffers made here.
     pub bytes: Mutex<u64>,
+    /// Buffers made here so far, of every kind (storage, uniform, staging, weights). Storage and
+    /// staging buffers are pooled and reused, so in steady training this stops growing; the
+    /// soak test checks that it does.
+    pub buffers_made: std::sync::atomic::AtomicU64,
     /// A software rasterizer (SwiftShader, lavapipe): workgroup barriers are costly there.
     pub software: bool,
     /// Which matmul kernel plans use (see [`MatMulKernel`]).
@@ -226,9 +234,11 @@ impl Gpu {
             pipelines: Mutex::new(HashMap::new()),
             pool: Mutex::new(HashMap::new()),
             staging: Mutex::new(HashMap::new()),
+            retiring: Arc::new(Mutex::new(vec![])),
             lost,
             error,
             bytes: Mutex::new(0),
+            buffers_made: std::sync::atomic::AtomicU64::new(0),
             software,
             matmul: Mutex::new(MatMulKernel::Auto),
             inflight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
@@ -352,6 +362,7 @@ impl Gpu {
             return b;
         }
         *lock(&self.bytes) += size;
+        self.made();
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
             size,
@@ -360,12 +371,18 @@ impl Gpu {
         })
     }
 
+    /// Counts a buffer made (see [`Gpu::buffers_made`]).
+    pub fn made(&self) {
+        self.buffers_made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Returns a buffer from [`Gpu::storage`] to the pool.
     pub fn recycle(&self, b: wgpu::Buffer) {
         lock(&self.pool).entry(b.size()).or_default().push(b);
     }
 
     pub fn uniform(&self, records: usize) -> wgpu::Buffer {
+        self.made();
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("params"),
             size: (records.max(1) as u64) * RECORD_BYTES,
@@ -380,11 +397,33 @@ impl Gpu {
         }
     }
 
+    /// Pools the staging buffers of dropped reads the GPU has delivered.
+    fn reclaim(&self) {
+        let done: Vec<Readback> = {
+            let mut list = lock(&self.retiring);
+            let (ready, waiting): (Vec<Readback>, Vec<Readback>) = list.drain(..).partition(|rb| lock(&rb.state).is_some());
+            *list = waiting;
+            ready
+        };
+        for mut rb in done {
+            let ok = matches!(*lock(&rb.state), Some(Ok(())));
+            // Taken either way, so dropping `rb` does not retire it again.
+            if let Some(staging) = rb.staging.take() {
+                if ok {
+                    staging.unmap();
+                    lock(&self.staging).entry(staging.size()).or_default().push(staging);
+                }
+            }
+        }
+    }
+
     fn staging_buffer(&self, bytes: u64) -> wgpu::Buffer {
+        self.reclaim();
         let size = Gpu::bucket(bytes);
         if let Some(b) = lock(&self.staging).get_mut(&size).and_then(|v| v.pop()) {
             return b;
         }
+        self.made();
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size,
@@ -407,7 +446,7 @@ impl Gpu {
             at += n as u64;
             lens.push(n);
         }
-        Readback { staging: Some(staging), lens, state: Arc::new(Mutex::new(None)), started: false }
+        Readback { staging: Some(staging), lens, state: Arc::new(Mutex::new(None)), started: false, retire: Arc::downgrade(&self.retiring) }
     }
 }
 
@@ -422,6 +461,19 @@ pub struct Readback {
     lens: Vec<usize>,
     state: Arc<Mutex<Option<std::result::Result<(), String>>>>,
     started: bool,
+    /// Where a read dropped in flight leaves its staging buffer (the GPU's `retiring` list).
+    retire: std::sync::Weak<Mutex<Vec<Readback>>>,
+}
+
+impl Drop for Readback {
+    fn drop(&mut self) {
+        // A read still on its way: the buffer is mapped (or will be) by the GPU; hand it to the
+        // GPU's retiring list, which pools it once the mapping is done.
+        if let (Some(staging), true, Some(list)) = (self.staging.take(), self.started, self.retire.upgrade()) {
+            let rb = Readback { staging: Some(staging), lens: vec![], state: self.state.clone(), started: true, retire: std::sync::Weak::new() };
+            lock(&list).push(rb);
+        }
+    }
 }
 
 impl Readback {

@@ -39,6 +39,7 @@ impl ParamArena {
             }
         }
         gpu.check_size("model weights", at as usize)?;
+        gpu.made();
         let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("weights"),
             size: at.max(4) * 4,

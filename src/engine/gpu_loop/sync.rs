@@ -211,6 +211,7 @@ impl Engine {
         let lp = self.loops.get_mut(&lid).expect("checked above");
         lp.base = vars.into_iter().map(Rc::new).collect();
         lp.start = lp.steps;
+        // A read still on its way is stale now (its buffer goes back to the pool when it lands).
         lp.checkpoint = None;
         if replayed {
             lp.replays += 1;
