@@ -202,3 +202,31 @@ test('a run cut short by a reload offers to resume, and goes on from its checkpo
   assert.equal(files.length, 2, `downloads: ${files}`);
   assert.ok(files.some((f) => f.endsWith('.json')) && files.some((f) => f.endsWith('.weights.bin')), files.join(', '));
 });
+
+test('the same program run 50 times in a row holds the page\'s memory steady', { timeout: 400_000 }, async (t) => {
+  const page = await openPlayground();
+  const code = (await page.evaluate(() => window.playground.getCode())).replace(/epochs: \d+/, 'epochs: 2');
+  await page.evaluate((c) => window.playground.setCode(c), code);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const measure = async () => {
+    // Collect garbage until the heap settles, then read it with the page's DOM counters.
+    for (let i = 0; i < 3; i++) await page.evaluate(() => window.gc && window.gc());
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+    return { heap: m.JSHeapUsedSize, documents: m.Documents, nodes: m.Nodes, listeners: m.JSEventListeners, frames: m.Frames };
+  };
+  let at10 = null;
+  for (let run = 1; run <= 50; run++) {
+    const end = await runToEnd(page);
+    assert.equal(end.state, 'done', `run ${run}`);
+    if (run === 10) at10 = await measure();
+  }
+  const at50 = await measure();
+  t.diagnostic(`after run 10: ${JSON.stringify(at10)}; after run 50: ${JSON.stringify(at50)}`);
+  assert.ok(at50.documents <= at10.documents, `documents grew from ${at10.documents} to ${at50.documents} (sandboxes kept alive)`);
+  assert.ok(at50.frames <= at10.frames, `frames grew from ${at10.frames} to ${at50.frames}`);
+  assert.ok(at50.listeners <= at10.listeners + 20, `event listeners grew from ${at10.listeners} to ${at50.listeners}`);
+  assert.ok(at50.nodes <= at10.nodes * 1.1 + 200, `DOM nodes grew from ${at10.nodes} to ${at50.nodes}`);
+  assert.ok(at50.heap <= at10.heap + 4 * 2 ** 20, `the page's JS heap grew by ${((at50.heap - at10.heap) / 2 ** 20).toFixed(1)} MB over 40 runs`);
+});
