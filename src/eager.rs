@@ -3,7 +3,7 @@
 //! inputs run at once on the CPU kernels; an op with any symbolic input is recorded instead, so
 //! the same JS code (a custom loss) both computes values and describes a graph.
 
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 use crate::graph::{Builder, Graph, NodeId, TracedFn};
 use crate::ops::{self, KernelCtx, Op};
 use crate::rng::Rng;
@@ -55,7 +55,7 @@ pub const MAX_LAZY_DEPTH: usize = 32;
 impl Lazy {
     /// The value, computed on the CPU now if it is not known yet.
     pub fn cpu(&self) -> &Rc<Tensor> {
-        self.value.get_or_init(|| {
+        let value = self.value.get_or_init(|| {
             let ins: Vec<Rc<Tensor>> = self
                 .inputs
                 .borrow()
@@ -74,7 +74,7 @@ impl Lazy {
             Rc::new(Tensor { shape: self.shape.clone(), dtype: self.dtype, data: out })
         });
         self.inputs.borrow_mut().clear();
-        self.value.get().expect("just set")
+        value
     }
 
     /// Gives the node its value from elsewhere (the GPU); no-op once it has one.
@@ -132,11 +132,12 @@ impl Runtime {
     fn insert(&mut self, v: Value) -> Handle {
         let h = self.next;
         self.next = self.next.wrapping_add(1).max(1);
+        let symbolic = matches!(v, Value::Symbolic(_));
         self.values.insert(h, v);
         if let Some(s) = self.scopes.last_mut() {
             s.push(h);
         }
-        if let (Value::Symbolic(_), Some(t)) = (self.values.get(&h).unwrap(), self.trace.as_mut()) {
+        if let (true, Some(t)) = (symbolic, self.trace.as_mut()) {
             t.handles.push(h);
         }
         h
@@ -483,7 +484,7 @@ impl Runtime {
                     Value::Concrete(t) => (**t).clone(),
                     _ => unreachable!(),
                 };
-                let tr = self.trace.as_mut().unwrap();
+                let tr = self.trace.as_mut().or_internal("trace", "a constant captured outside a recording")?;
                 if let Some(&n) = tr.consts.get(&h) {
                     return Ok(n);
                 }
@@ -563,7 +564,7 @@ impl Builder for Runtime {
                 }
                 None => None,
             };
-            let tr = self.trace.as_mut().unwrap();
+            let tr = self.trace.as_mut().or_internal("trace", "a symbolic op outside a recording")?;
             let n = tr.graph.apply(op, &nodes)?;
             if let (Some(vals), Some(v)) = (tr.values.as_mut(), value) {
                 vals.insert(n, v);

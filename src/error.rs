@@ -19,6 +19,9 @@ pub enum Error {
     Device(String),
     /// A tensor whose value is still being computed on the GPU (resolved by the wasm layer).
     Pending(u32),
+    /// A broken invariant of the engine itself (a bug, not the caller's input): reported as an
+    /// error instead of a panic, which would trap the WebAssembly instance.
+    Internal(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -32,6 +35,10 @@ impl Error {
     }
     pub fn data(op: impl Into<String>, msg: impl Into<String>) -> Self {
         Error::InvalidData { op: op.into(), msg: msg.into() }
+    }
+    /// A broken invariant in `op`: what was expected to hold.
+    pub fn internal(op: &str, what: &str) -> Self {
+        Error::Internal(format!("{op}: internal error ({what}); please report it"))
     }
     /// Prefixes the op or layer name, so an error raised deep inside a layer names the layer too.
     pub fn within(self, ctx: &str) -> Self {
@@ -51,7 +58,7 @@ impl fmt::Display for Error {
                 write!(f, "{op}: {msg}")
             }
             Error::NotFound(what) => write!(f, "{what}"),
-            Error::Io(msg) | Error::Device(msg) => write!(f, "{msg}"),
+            Error::Io(msg) | Error::Device(msg) | Error::Internal(msg) => write!(f, "{msg}"),
             Error::Pending(h) => write!(f, "tensor #{h} is still being computed on the GPU"),
         }
     }
@@ -63,4 +70,15 @@ impl std::error::Error for Error {}
 pub fn fmt_shape(shape: &[usize]) -> String {
     let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     format!("[{}]", parts.join(","))
+}
+
+/// `Option` -> `Result` for invariants: `x.or_internal("fit", "compiled before training")?`.
+pub trait OrInternal<T> {
+    fn or_internal(self, op: &str, what: &str) -> Result<T>;
+}
+
+impl<T> OrInternal<T> for Option<T> {
+    fn or_internal(self, op: &str, what: &str) -> Result<T> {
+        self.ok_or_else(|| Error::internal(op, what))
+    }
 }

@@ -23,6 +23,13 @@
 //!   around [`engine::Engine`] (`wasm/tensors.rs`, `models.rs`, `fit.rs`, `grad.rs`, `ops.rs`);
 //!   every error becomes a JS `Error`.
 
+// No panics on the engine's paths (a panic traps the WebAssembly instance, ending every model in
+// the tab): a missing value is an `Err` (`Error::internal` for the engine's own invariants).
+// Each remaining allowance says why it holds. Indexing is denied in the modules that read what
+// callers send (see `clippy::indexing_slicing` in them); kernels index buffers whose sizes the
+// shape rules checked first.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod backend;
 pub mod error;
 pub mod graph;

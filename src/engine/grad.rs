@@ -156,8 +156,9 @@ impl Engine {
             self.grad_abort();
             return Err(Error::arg(op, format!("{} keys for {} variables", keys.len(), watch.len())));
         }
-        let (uniq, pos) = distinct(watch);
-        let ukeys: Vec<u64> = uniq.iter().map(|u| keys[pos.iter().position(|&p| uniq[p] == *u).expect("listed")]).collect();
+        let (uniq, _) = distinct(watch);
+        // Each distinct variable's key: that of its first occurrence in `watch`.
+        let ukeys: Vec<u64> = uniq.iter().filter_map(|u| watch.iter().position(|w| w == u).map(|i| keys[i])).collect();
         let (shape, dtype) = match (self.rt.shape(output), self.rt.dtype(output)) {
             (Ok(s), Ok(d)) => (s, d),
             (Err(e), _) | (_, Err(e)) => {
@@ -285,7 +286,7 @@ impl Engine {
         let trained: Vec<usize> = (0..watch.len()).filter(|&k| reached[k] && grads[k].is_some()).collect();
         let vars: Vec<Handle> = trained.iter().map(|&k| watch[k]).collect();
         let tkeys: Vec<u64> = trained.iter().map(|&k| keys[k]).collect();
-        let gs: Vec<Rc<Tensor>> = trained.iter().map(|&k| Rc::new(grads[k].clone().expect("filtered"))).collect();
+        let gs: Vec<Rc<Tensor>> = trained.iter().filter_map(|&k| grads[k].clone().map(Rc::new)).collect();
         self.keyed_apply(opt, &tkeys, &vars, gs)?;
         Ok(return_cost.then(|| self.rt.put(value)))
     }

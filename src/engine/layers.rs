@@ -2,6 +2,9 @@
 //! with its recorded call), a Sequential model's `add`, a functional model's graph, and what
 //! JS is told about each layer (its shapes and weights).
 
+// What callers send (configs, shapes, option lists) is read with checked access here.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Compiled, LayersModel, Ref};
@@ -75,7 +78,7 @@ impl Engine {
         let dims = match cfg.get("batchInputShape").or_else(|| cfg.get("inputShape")) {
             Some(Value::Array(a)) => {
                 let skip = if cfg.get("batchInputShape").is_some() { 1.min(a.len()) } else { 0 };
-                let dims = a[skip..].iter().map(nn::free::dim).collect::<Option<Vec<_>>>();
+                let dims = a.iter().skip(skip).map(nn::free::dim).collect::<Option<Vec<_>>>();
                 let dims = dims.ok_or_else(|| {
                     Error::arg(
                         class,
@@ -177,12 +180,15 @@ impl Engine {
 /// A layer's shapes as a user sees them (free dims as null) and its weights:
 /// `{inputShape, inputShapes, outputShape, outputShapes, weights: [{name, shape, state}]}`.
 pub fn layer_info(model: &LayersModel, i: usize) -> Value {
-    let e = &model.layers[i];
     let (ins, outs) = model.shown_shapes(i);
-    let weights: Vec<Value> = e
-        .weights
+    let weights: Vec<Value> = model
+        .layers
+        .get(i)
+        .map(|e| e.weights.as_slice())
+        .unwrap_or_default()
         .iter()
-        .map(|&w| json!({"name": model.weights[w].name, "shape": model.weights[w].value.shape, "state": model.weights[w].state}))
+        .filter_map(|&w| model.weights.get(w))
+        .map(|w| json!({"name": w.name, "shape": w.value.shape, "state": w.state}))
         .collect();
-    json!({"inputShape": ins[0], "inputShapes": ins, "outputShape": outs[0], "outputShapes": outs, "weights": weights})
+    json!({"inputShape": ins.first(), "inputShapes": ins, "outputShape": outs.first(), "outputShapes": outs, "weights": weights})
 }

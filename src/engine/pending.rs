@@ -4,6 +4,9 @@
 //! A synchronous read that comes first computes the value on the CPU instead, from the mirrored
 //! weights (see [`Engine::force`]), so both kinds of read always give the model's value.
 
+// What callers send (configs, shapes, option lists) is read with checked access here.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::gpu_loop::LoopPart;
 use super::Engine;
 use crate::backend::gpu::plan::GpuPlan;
@@ -373,7 +376,7 @@ impl Engine {
                 match gpu_run::evaluate(st.model(m)?, &gpu, &xt, &yt, batch) {
                     Ok((k, rb)) => {
                         let read = Rc::new(RefCell::new(SharedRead { rb: Some(rb), result: None, cpu: None, buffer: None }));
-                        let n = xt.shape[0] as f32;
+                        let n = xt.shape.first().copied().unwrap_or(0) as f32;
                         let mut hs = vec![];
                         for i in 0..k {
                             let h = st.rt.put_pending(vec![], DType::F32);

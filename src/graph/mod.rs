@@ -5,7 +5,7 @@
 pub mod autodiff;
 pub mod plan;
 
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 use crate::ops::{self, Binary, Op, ReduceKind, Unary};
 use crate::tensor::{shape, DType, Tensor};
 
@@ -293,11 +293,11 @@ impl TracedFn {
                     return Err(Error::arg("traced function", "uses a tensor that is not one of its arguments or a constant"))
                 }
                 _ => {
-                    let ins: Vec<NodeId> = node.inputs.iter().map(|&j| map[j].expect("topological order")).collect();
+                    let ins: Vec<NodeId> = node.inputs.iter().map(|&j| map[j].or_internal("traced function", "an input comes after its user")).collect::<Result<_>>()?;
                     g.apply(node.op.clone(), &ins)?
                 }
             });
         }
-        Ok(map[self.output].expect("output mapped"))
+        map[self.output].or_internal("traced function", "the output was not computed")
     }
 }

@@ -196,6 +196,9 @@ pub fn schedule(graph: &Graph, outputs: &[NodeId]) -> Schedule {
             }
         };
         loc[i] = Some(Loc::Slot(slot));
+        // A graph's nodes come after their inputs (Graph::apply links only existing nodes), so
+        // each input has its place by now.
+        #[allow(clippy::expect_used)]
         let inputs: Vec<Loc> = graph.nodes[i].inputs.iter().map(|&j| loc[root[j]].expect("inputs precede their users")).collect();
         let sizes = graph.nodes[i].inputs.iter().map(|&j| numel(&graph.nodes[j].shape)).collect();
         steps.push(Step { node: i, inputs, sizes, out: slot });

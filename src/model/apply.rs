@@ -6,7 +6,7 @@
 
 use super::{forward::pack, LayersModel};
 use crate::eager::{Handle, Runtime};
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::ops::Op;
 use std::rc::Rc;
@@ -96,7 +96,7 @@ fn replay(
                     v
                 }
                 _ => {
-                    let ins: Vec<Handle> = node.inputs.iter().map(|&i| h[i].expect("inputs come first")).collect();
+                    let ins: Vec<Handle> = node.inputs.iter().map(|&i| h[i].or_internal("apply", "an input comes after its user")).collect::<Result<_>>()?;
                     let v = rt.apply(node.op.clone(), &ins)?;
                     made.push(v);
                     v
@@ -104,7 +104,7 @@ fn replay(
             };
             h[k] = Some(v);
         }
-        Ok(h[out].expect("the output was replayed"))
+        h[out].or_internal("apply", "the output was not computed")
     })();
     let keep = r.as_ref().ok().copied();
     let fresh = keep.is_some_and(|k| made.contains(&k));

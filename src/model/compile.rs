@@ -3,6 +3,9 @@
 //! Keras loss class `{className, config}`, a recorded user function `{traced: id, name}` or one
 //! recorded afresh each step `{perStep, name}`; metrics likewise.
 
+// What callers send (configs, shapes, option lists) is read with checked access here.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::LayersModel;
 use crate::error::{Error, Result};
 use crate::graph::TracedFn;
@@ -62,19 +65,19 @@ impl Compiled {
         Compiled { heads: vec![Head { loss, weight: 1.0, metrics }], optimizer, output_names: vec![] }
     }
     /// The first output's loss and metrics: the only ones per-step functions may use.
-    pub fn loss(&self) -> &LossFn {
-        &self.heads[0].loss
+    pub fn loss(&self) -> Option<&LossFn> {
+        self.heads.first().map(|h| &h.loss)
     }
     pub fn metrics(&self) -> &[(MetricFn, String)] {
-        &self.heads[0].metrics
+        self.heads.first().map(|h| h.metrics.as_slice()).unwrap_or_default()
     }
     /// The log keys, in the order the step computes them: "loss" (the weighted total), then for
     /// several outputs each output's loss ("dense_2_loss"), then each output's metrics (prefixed
     /// with the output's name when there are several), as TF.js names them.
     pub fn keys(&self) -> Vec<String> {
         let mut keys = vec!["loss".to_string()];
-        if self.heads.len() == 1 {
-            keys.extend(self.heads[0].metrics.iter().map(|(_, k)| k.clone()));
+        if let [head] = self.heads.as_slice() {
+            keys.extend(head.metrics.iter().map(|(_, k)| k.clone()));
             return keys;
         }
         let name = |j: usize| self.output_names.get(j).cloned().unwrap_or_else(|| format!("output_{}", j + 1));
@@ -96,7 +99,8 @@ impl Compiled {
         let outs = model.output_shapes()?;
         let names: Vec<String> =
             (0..outs.len()).map(|j| model.output_layer(j).map(|l| l.layer.name().to_string()).unwrap_or_default()).collect();
-        let units = |j: usize| outs[j].last().copied().unwrap_or(1);
+        let units = |j: usize| outs.get(j).and_then(|o| o.last()).copied().unwrap_or(1);
+        let name_of = |j: usize| names.get(j).cloned().unwrap_or_default();
         let heads = match cfg.get("heads").and_then(|h| h.as_array()) {
             None => vec![parse_head(cfg.get("loss"), cfg.get("metrics"), units(0), 1.0, &mut traced)?],
             Some(hs) => {
@@ -107,16 +111,16 @@ impl Compiled {
                 for (j, h) in hs.iter().enumerate() {
                     let w = h.get("weight").and_then(|w| w.as_f64()).unwrap_or(1.0) as f32;
                     if !w.is_finite() {
-                        return Err(Error::arg("compile", format!("lossWeights for output '{}' must be a finite number", names[j])));
+                        return Err(Error::arg("compile", format!("lossWeights for output '{}' must be a finite number", name_of(j))));
                     }
                     let head = parse_head(h.get("loss"), h.get("metrics"), units(j), w, &mut traced)
-                        .map_err(|e| e.within(&format!("output '{}'", names[j])))?;
+                        .map_err(|e| e.within(&format!("output '{}'", name_of(j))))?;
                     let per_step =
                         matches!(head.loss, LossFn::PerStep(_)) || head.metrics.iter().any(|(m, _)| matches!(m, MetricFn::PerStep));
                     if per_step && hs.len() > 1 {
                         return Err(Error::arg(
                             "compile",
-                            format!("output '{}': a model with several outputs needs losses and metrics written with tensor ops only (this one reads tensor values)", names[j]),
+                            format!("output '{}': a model with several outputs needs losses and metrics written with tensor ops only (this one reads tensor values)", name_of(j)),
                         ));
                     }
                     heads.push(head);

@@ -12,7 +12,7 @@ use super::plan::{plan_key, PlanKey};
 use super::{LayersModel, PlanKind};
 use crate::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
 use crate::backend::gpu::{Gpu, Kernel, Readback, RECORD_BYTES, RECORD_WORDS};
-use crate::error::Result;
+use crate::error::{OrInternal, Result};
 use crate::graph::NodeId;
 use crate::tensor::DType;
 use std::collections::HashMap;
@@ -59,7 +59,9 @@ impl Constraints {
         let mut threads = vec![];
         for &wi in &list {
             let w = &model.weights[wi];
-            let (words, n) = w.constraint.expect("filtered").gpu_words(&w.value.shape, 0);
+            // (`list` holds only constrained weights.)
+            let Some(c) = w.constraint else { continue };
+            let (words, n) = c.gpu_words(&w.value.shape, 0);
             bytes.extend(words.iter().flat_map(|v| v.to_le_bytes()));
             threads.push(n);
         }
@@ -296,7 +298,7 @@ impl GpuModel {
                     enc.copy_buffer_to_buffer(b, 0, &self.grads, self.arena.offsets[wi] * 4, Some(n as u64 * 4));
                 }
             }
-            let opt = &mut model.compiled.as_mut().expect("compiled before training").optimizer;
+            let opt = &mut model.compiled.as_mut().or_internal("fit", "the model is not compiled")?.optimizer;
             opt.begin_step(step.grads.len());
             let (code, w) = opt.gpu_words();
             self.opt_words[0] = self.arena.total as u32;

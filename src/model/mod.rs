@@ -24,7 +24,7 @@ pub mod weights;
 pub use compile::{Compiled, Head, LossFn, MetricFn, Phase, StepFns};
 pub use plan::{PlanKind, StepGraph, StepPlan};
 
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 use crate::nn::{batch_shape, describe, Layer};
 use crate::rng::Rng;
 use crate::tensor::{DType, Tensor};
@@ -305,7 +305,7 @@ impl LayersModel {
             self.topo = Some(Topology { inputs: vec![input], nodes: vec![], outputs: vec![Ref::Input(0)] });
         }
         if !is_input {
-            let t = self.topo.as_mut().expect("made above");
+            let t = self.topo.as_mut().or_internal("add", "the model has no topology")?;
             t.nodes.push(CallNode { layer: li, inputs: vec![t.outputs[0]], out_shapes: vec![out_shape.clone()] });
             t.outputs = vec![Ref::Node(t.nodes.len() - 1, 0)];
         }
@@ -329,7 +329,7 @@ impl LayersModel {
     pub fn output_shape(&self) -> Result<Vec<usize>> {
         let shapes = self.output_shapes()?;
         if shapes.len() == 1 {
-            return Ok(shapes.into_iter().next().unwrap());
+            return shapes.into_iter().next().or_internal("model", "no output shape");
         }
         Ok(vec![shapes.iter().map(|s| s.iter().product::<usize>()).sum()])
     }

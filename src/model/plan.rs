@@ -3,7 +3,7 @@
 //! layer variant and label signature and cached on the model (DESIGN.md §2).
 
 use super::{forward::pack, forward::unpack, LayersModel, LossFn, MetricFn, StepFns};
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 use crate::graph::autodiff::grad;
 use crate::graph::plan::Plan;
 use crate::graph::{Builder, Graph, NodeId, TracedFn};
@@ -199,7 +199,7 @@ impl LayersModel {
                     None => w,
                 });
             }
-            let mut v = vec![total.unwrap()];
+            let mut v = vec![total.or_internal("loss", "a model with several outputs has no losses")?];
             v.extend(losses);
             v
         };

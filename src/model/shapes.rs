@@ -7,7 +7,7 @@
 //! cached per variant as per batch size (see [`LayersModel::shape_tag`]).
 
 use super::{CallNode, LayersModel, Ref};
-use crate::error::{Error, Result};
+use crate::error::{Error, OrInternal, Result};
 use crate::nn::{self, batch_shape, describe, free, Layer, WeightSpec};
 use std::collections::HashMap;
 
@@ -210,7 +210,7 @@ impl LayersModel {
             }
         }
         self.use_input_shapes(current)?;
-        let fd = self.free.as_mut().unwrap();
+        let fd = self.free.as_mut().or_internal("model", "no free-dimension state")?;
         for i in 0..seen[0].len() {
             let (mut a_in, mut a_out) = (free::merge(&seen[0][i].0, &seen[1][i].0), free::merge(&seen[0][i].1, &seen[1][i].1));
             for other in &seen[2..] {
@@ -276,18 +276,18 @@ impl LayersModel {
     /// Puts the variant for these input shapes and RandomWidth widths in place (built the first
     /// time, then kept).
     fn use_variant(&mut self, shapes: Vec<Vec<usize>>, widths: Vec<usize>) -> Result<()> {
-        let fd = self.free.as_ref().expect("a model with variants");
+        let fd = self.free.as_ref().or_internal("model", "no free-dimension state")?;
         if fd.current == shapes && fd.widths == widths {
             return Ok(());
         }
         let key = (shapes, widths);
-        let parked = self.free.as_mut().unwrap().parked.remove(&key);
+        let parked = self.free.as_mut().or_internal("model", "no free-dimension state")?.parked.remove(&key);
         let v = match parked {
             Some(v) => v,
             None => self.build_variant(&key.0, &key.1)?,
         };
         let old = self.install(v);
-        let fd = self.free.as_mut().unwrap();
+        let fd = self.free.as_mut().or_internal("model", "no free-dimension state")?;
         let old_shapes = std::mem::replace(&mut fd.current, key.0);
         let old_widths = std::mem::replace(&mut fd.widths, key.1);
         fd.tag = tag_of(&fd.current, &fd.widths);

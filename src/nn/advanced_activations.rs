@@ -211,7 +211,7 @@ impl Layer for Prelu {
                     owner,
                     format!(
                         "sharedAxes {:?} must be axes of the input shape {} (1 to {}, batch excluded)",
-                        self.shared_axes.as_ref().unwrap(),
+                        self.shared_axes.as_deref().unwrap_or_default(),
                         batch_shape(input),
                         input.len()
                     ),

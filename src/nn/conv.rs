@@ -294,7 +294,7 @@ impl Layer for Conv {
             "biasInitializer": self.bias_init.1, "biasRegularizer": self.bias_reg.map(|r| r.config()),
             "biasConstraint": self.bias_con.map(|c| c.config()),
         });
-        let m = c.as_object_mut().unwrap();
+        let Some(m) = c.as_object_mut() else { return c };
         if self.kind != Kind::Depthwise {
             m.insert("filters".into(), json!(self.filters));
         }

@@ -339,7 +339,7 @@ impl InputLayer {
             (None, Some(_)) => ("inputShape", 0),
             (None, None) => return Err(Error::arg(&o.owner, "an InputLayer needs inputShape or batchInputShape")),
         };
-        let v = o.get(key).unwrap();
+        let Some(v) = o.get(key) else { return Err(Error::arg(&o.owner, format!("{key} is missing"))) };
         let dims = v.as_array().and_then(|a| a.iter().skip(skip).map(super::free::dim).collect::<Option<Vec<_>>>());
         let dims = dims.ok_or_else(|| Error::arg(&o.owner, format!("{key} must be an array of positive integers or null, received {v}")))?;
         let free = dims.iter().map(|d| d.is_none()).collect();

@@ -82,7 +82,10 @@ impl Layer for Dense {
             w.push(WeightSpec::new(&self.name, "bias", vec![self.units], &self.bias_init, self.bias_reg).constrained(&owner, "biasConstraint", self.bias_con)?);
         }
         let mut out = input.to_vec();
-        *out.last_mut().unwrap() = self.units;
+        match out.last_mut() {
+            Some(last) => *last = self.units,
+            None => return Err(Error::shape(owner, "expects inputs with a feature axis, received a scalar per sample")),
+        }
         Ok((w, out))
     }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], _training: bool) -> Result<NodeId> {

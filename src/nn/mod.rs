@@ -71,7 +71,10 @@ pub trait Layer {
     }
     /// `call` with the nodes of every input (one for most layers).
     fn call_multi(&self, g: &mut Graph, xs: &[NodeId], w: &[NodeId], training: bool) -> Result<NodeId> {
-        self.call(g, xs[0], w, training)
+        let Some(&x) = xs.first() else {
+            return Err(Error::shape(format!("{} '{}'", self.class_name(), self.name()), "was called without an input"));
+        };
+        self.call(g, x, w, training)
     }
     /// The shapes of the outputs after the first, once built (a recurrent layer with
     /// returnState gives its final states too). Such layers only join functional models.
@@ -183,7 +186,7 @@ impl<'a> Opts<'a> {
     pub fn positive_int(&self, key: &str) -> Result<usize> {
         match self.get(key) {
             Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 1.0 && f.fract() == 0.0 && f < 1e9) => {
-                Ok(n.as_f64().unwrap() as usize)
+                Ok(n.as_f64().unwrap_or(0.0) as usize)
             }
             Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be a positive integer, received {key}={other}"))),
             None => Err(Error::arg(&self.owner, format!("the option {key} is required"))),
@@ -192,7 +195,7 @@ impl<'a> Opts<'a> {
     pub fn f32_or(&self, key: &str, default: f32) -> Result<f32> {
         match self.get(key) {
             None => Ok(default),
-            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f.is_finite()) => Ok(n.as_f64().unwrap() as f32),
+            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f.is_finite()) => Ok(n.as_f64().unwrap_or(0.0) as f32),
             Some(other) => Err(Error::arg(&self.owner, format!("expected {key} to be a finite number, received {key}={other}"))),
         }
     }

@@ -197,7 +197,10 @@ impl UpSampling2D {
 /// in source pixels; bilinear reads the source at c - 0.5, between its two neighbours, clamped to
 /// the edges; nearest takes source pixel floor(c), as a 0/1 matrix (exact for finite pixels; an
 /// infinite one would spread NaN along its row through 0 · inf).
-pub(super) fn resize_matrix(from: usize, to: usize, bilinear: bool) -> Tensor {
+pub(super) fn resize_matrix(from: usize, to: usize, bilinear: bool) -> Result<Tensor> {
+    if from == 0 || to == 0 {
+        return Err(Error::shape("resize", format!("cannot resize {from} pixels to {to}")));
+    }
     let mut m = vec![0f32; from * to];
     for i in 0..to {
         let centre = (i as f64 + 0.5) * from as f64 / to as f64;
@@ -212,7 +215,7 @@ pub(super) fn resize_matrix(from: usize, to: usize, bilinear: bool) -> Tensor {
         m[i0 * to + i] += 1.0 - frac;
         m[i1 * to + i] += frac;
     }
-    Tensor::new(vec![from, to], m).expect("sizes match")
+    Tensor::new(vec![from, to], m)
 }
 
 /// Resizes the rows and columns of `x` [n, h, w, c] to `size` with [`resize_matrix`]: separable,
@@ -222,8 +225,8 @@ pub(super) fn resize_2d(g: &mut Graph, x: NodeId, size: [usize; 2], bilinear: bo
     let s = g.shape_of(x);
     let (n, h, w, c) = (s[0], s[1], s[2], s[3]);
     let [oh, ow] = size;
-    let ah = g.constant(resize_matrix(h, oh, bilinear))?;
-    let aw = g.constant(resize_matrix(w, ow, bilinear))?;
+    let ah = g.constant(resize_matrix(h, oh, bilinear)?)?;
+    let aw = g.constant(resize_matrix(w, ow, bilinear)?)?;
     let t = g.transpose(x, &[0, 2, 3, 1])?; // [n, w, c, h]
     let t = g.reshape(t, &[n * w * c, h])?;
     let t = g.matmul(t, ah, false, false)?;

@@ -6,6 +6,9 @@
 //! for each width drawn (a variant, see `model::shapes`), the draw coming from the step's seed so
 //! the CPU and WebGPU train on the same widths.
 
+// What callers send (configs, shapes, option lists) is read with checked access here.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::pooling::{check_rank, resize_2d};
 use super::{Layer, Opts, WeightSpec};
 use crate::error::{Error, Result};
@@ -34,11 +37,10 @@ impl RandomWidth {
                 let f = n.as_f64().filter(|f| *f > 0.0 && f.is_finite()).ok_or_else(bad)?;
                 (-f, f)
             }
-            Value::Array(a) if a.len() == 2 => {
-                let lo = a[0].as_f64().ok_or_else(bad)?;
-                let hi = a[1].as_f64().ok_or_else(bad)?;
-                (lo, hi)
-            }
+            Value::Array(a) => match a.as_slice() {
+                [lo, hi] => (lo.as_f64().ok_or_else(bad)?, hi.as_f64().ok_or_else(bad)?),
+                _ => return Err(bad()),
+            },
             _ => return Err(bad()),
         };
         if !(lower >= -1.0 && upper >= -1.0 && upper >= lower && upper.is_finite()) {
@@ -80,15 +82,15 @@ impl Layer for RandomWidth {
     fn build(&mut self, input: &[usize]) -> Result<(Vec<WeightSpec>, Vec<usize>)> {
         check_rank(&format!("RandomWidth '{}'", self.name), input, 2)?;
         let mut out = input.to_vec();
-        if let Some(w) = self.train_width {
-            out[1] = w;
+        if let (Some(w), Some(width)) = (self.train_width, out.get_mut(1)) {
+            *width = w;
         }
         Ok((vec![], out))
     }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], training: bool) -> Result<NodeId> {
         let s = g.shape_of(x);
-        match self.train_width {
-            Some(w) if training && w != s[2] => resize_2d(g, x, [s[1], w], self.bilinear),
+        match (self.train_width, s.get(1..3)) {
+            (Some(w), Some(&[h, width])) if training && w != width => resize_2d(g, x, [h, w], self.bilinear),
             _ => Ok(x),
         }
     }

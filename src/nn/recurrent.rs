@@ -14,7 +14,7 @@ use super::initializers::Init;
 use super::constraints::Constraint;
 use super::regularizers::Regularizer;
 use super::{batch_shape, Layer, Opts, WeightSpec};
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 use crate::graph::{Builder, Graph, NodeId};
 use crate::ops::Op;
 use serde_json::{json, Value};
@@ -373,12 +373,12 @@ impl Rnn {
                     } else {
                         match hin {
                             Some(hp) => {
-                                let hzr = g.matmul(hp, u_zr.unwrap(), false, false)?;
+                                let hzr = g.matmul(hp, u_zr.or_internal("GRU", "no recurrent kernel")?, false, false)?;
                                 let zr = g.add(xzr, hzr)?;
                                 let zr = self.recurrent_activation.apply(g, zr)?;
                                 let r = cols(g, zr, 1, 1)?;
                                 let rh = g.mul(r, hp)?;
-                                let rhu = g.matmul(rh, u_h.unwrap(), false, false)?;
+                                let rhu = g.matmul(rh, u_h.or_internal("GRU", "no recurrent kernel")?, false, false)?;
                                 (zr, g.add(xh, rhu)?)
                             }
                             None => (self.recurrent_activation.apply(g, xzr)?, xh),
@@ -408,12 +408,12 @@ impl Rnn {
             });
         }
         if self.stateful {
-            g.assign(carried[0], hprev.expect("at least one step"))?;
+            g.assign(carried[0], hprev.or_internal("recurrent layer", "no time step")?)?;
             if let Some(c) = cprev {
                 g.assign(carried[1], c)?;
             }
         }
-        Ok(Run { h: hprev.expect("at least one step"), outs, c: cprev })
+        Ok(Run { h: hprev.or_internal("recurrent layer", "no time step")?, outs, c: cprev })
     }
 
     /// Stacks per-step outputs [N, H] into [N, T, H].

@@ -1,5 +1,8 @@
 //! Layers that only move data: Reshape, Permute, RepeatVector. Shapes exclude the batch.
 
+// What callers send (configs, shapes, option lists) is read with checked access here.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::{batch_shape, Layer, Opts, WeightSpec};
 use crate::error::{fmt_shape, Error, Result};
 use crate::graph::{Builder, Graph, NodeId};
@@ -54,7 +57,7 @@ impl Layer for Reshape {
         Ok((vec![], out))
     }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
-        let mut to = vec![g.shape_of(x)[0]];
+        let mut to: Vec<usize> = g.shape_of(x).first().copied().into_iter().collect();
         to.extend(&self.out);
         g.reshape(x, &to)
     }
@@ -75,7 +78,8 @@ impl Permute {
         let n = dims.len() as i64;
         let mut seen = vec![false; dims.len()];
         for &d in &dims {
-            if d < 1 || d > n || std::mem::replace(&mut seen[(d - 1) as usize], true) {
+            let repeated = usize::try_from(d - 1).ok().and_then(|i| seen.get_mut(i)).map(|s| std::mem::replace(s, true));
+            if d < 1 || d > n || repeated != Some(false) {
                 return Err(Error::arg(&o.owner, format!("dims must be a permutation of 1..{n}, received {dims:?}")));
             }
         }
@@ -102,7 +106,9 @@ impl Layer for Permute {
                 ),
             ));
         }
-        Ok((vec![], self.dims.iter().map(|&d| input[d - 1]).collect()))
+        let out = self.dims.iter().map(|&d| d.checked_sub(1).and_then(|i| input.get(i)).copied()).collect::<Option<Vec<_>>>();
+        let out = out.ok_or_else(|| Error::shape(format!("Permute '{}'", self.name), format!("dims {:?} do not fit shape {}", self.dims, batch_shape(input))))?;
+        Ok((vec![], out))
     }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         let mut perm = vec![0];
@@ -139,15 +145,15 @@ impl Layer for RepeatVector {
                 format!("expects inputs of shape [null,features], received shape {}", batch_shape(input)),
             ));
         }
-        Ok((vec![], vec![self.n, input[0]]))
+        Ok((vec![], [self.n].into_iter().chain(input.iter().copied()).collect()))
     }
     fn call(&self, g: &mut Graph, x: NodeId, _w: &[NodeId], _training: bool) -> Result<NodeId> {
         let s = g.shape_of(x);
-        if s.len() != 2 {
+        let &[batch, features] = s.as_slice() else {
             return Err(Error::shape(format!("RepeatVector '{}'", self.name), format!("expects rank-2 input, received {}", fmt_shape(&s))));
-        }
-        let r = g.reshape(x, &[s[0], 1, s[1]])?;
-        g.broadcast_to(r, &[s[0], self.n, s[1]])
+        };
+        let r = g.reshape(x, &[batch, 1, features])?;
+        g.broadcast_to(r, &[batch, self.n, features])
     }
     fn config(&self) -> Value {
         json!({"name": self.name, "trainable": true, "n": self.n})

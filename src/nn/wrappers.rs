@@ -67,7 +67,9 @@ impl Layer for Bidirectional {
         }
         let mut out = of;
         if self.merge == "concat" {
-            *out.last_mut().unwrap() *= 2;
+            if let Some(last) = out.last_mut() {
+                *last *= 2;
+            }
         }
         Ok((wf, out))
     }
@@ -359,7 +361,10 @@ impl Layer for RnnLayer {
         self.cells.iter().flat_map(|c| c.carries()).collect()
     }
     fn compute_mask(&self, g: &mut Graph, xs: &[NodeId], mask: Option<NodeId>) -> Result<Option<NodeId>> {
-        self.cells.last().unwrap().compute_mask(g, xs, mask)
+        match self.cells.last() {
+            Some(c) => c.compute_mask(g, xs, mask),
+            None => Ok(mask),
+        }
     }
     fn call(&self, g: &mut Graph, x: NodeId, w: &[NodeId], training: bool) -> Result<NodeId> {
         Ok(self.call_masked(g, &[x], None, w, training)?[0])

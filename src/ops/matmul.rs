@@ -50,6 +50,8 @@ pub fn infer(ta: bool, tb: bool, a: &[usize], b: &[usize]) -> Result<Vec<usize>>
 }
 
 pub fn forward(ta: bool, tb: bool, a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], out: &mut [f32]) {
+    // A kernel: `infer` checked these shapes before any buffer was made for them.
+    #[allow(clippy::expect_used)]
     let d = dims(ta, tb, sa, sb).expect("shapes were checked by infer");
     let batches = numel(&d.batch);
     let (a_step, b_step) = (if sa.len() > 2 { d.m * d.k } else { 0 }, if sb.len() > 2 { d.k * d.n } else { 0 });

@@ -38,7 +38,7 @@ pub fn minimize_end(
     let keys: Vec<u64> = keys.iter().map(|&k| k as u64).collect();
     let mut opt = Some(opt);
     with(|st| {
-        let opt = opt.take().expect("called once");
+        let opt = opt.take().ok_or_else(|| crate::error::Error::internal(op, "the optimizer was taken twice"))?;
         st.minimize_end(op, &watch, &keys, output, opt, return_cost).map(|h| h.unwrap_or(0))
     })
 }

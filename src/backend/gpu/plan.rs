@@ -5,7 +5,7 @@
 
 use super::record::{Disp, Src};
 use super::{Gpu, RECORD_BYTES};
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 pub use crate::graph::plan::materialize;
 use crate::graph::plan::{schedule, Loc};
 use crate::graph::{Graph, NodeId};
@@ -240,7 +240,7 @@ impl GpuPlan {
                     Src::Seed => seed.as_entire_binding(),
                     Src::In(i) => match ins[i] {
                         Loc::Slot(s) => sized(&slots[s], sched.slot_size[s]),
-                        Loc::Input(x) => inputs[x].as_ref().expect("input planned").0.as_entire_binding(),
+                        Loc::Input(x) => inputs[x].as_ref().or_internal("GPU plan", "an input was not planned")?.0.as_entire_binding(),
                         Loc::Const(c) => consts[c].as_entire_binding(),
                         Loc::Param(p) => {
                             if p >= params.offsets.len() || params.lens[p] < sizes[i] {

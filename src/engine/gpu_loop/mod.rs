@@ -24,7 +24,7 @@ use super::Engine;
 use crate::backend::gpu::plan::{materialize, GpuPlan, ParamArena};
 use crate::backend::gpu::{Gpu, Readback, RECORD_WORDS};
 use crate::eager::Handle;
-use crate::error::{Error, Result};
+use crate::error::{Error, OrInternal, Result};
 use crate::graph::{autodiff, Graph, Node, NodeId, TracedFn};
 use crate::model::gpu::{optimizer_update, zeroed};
 use crate::ops::Op;
@@ -358,7 +358,7 @@ impl Engine {
                 continue;
             }
             let v = self.value_now(h)?;
-            let lp = self.loops.get_mut(&lid).expect("checked by the caller");
+            let lp = self.loops.get_mut(&lid).or_internal("custom loop", "the loop is gone")?;
             if !Rc::ptr_eq(&v, &lp.base[j]) {
                 lp.gpu.write(&lp.arena.buf, lp.arena.offsets[j], &v.data);
                 lp.base[j] = v;
@@ -387,9 +387,9 @@ impl Engine {
             }
         }
         if !same {
-            let lp = self.loops.get_mut(&lid).expect("checked by the caller");
+            let lp = self.loops.get_mut(&lid).or_internal("custom loop", "the loop is gone")?;
             lp.opt = Some(oid);
-            lp.upload_slots(self.optimizers.get_mut(&oid).expect("inserted above"));
+            lp.upload_slots(self.optimizers.get_mut(&oid).or_internal("custom loop", "the optimizer is gone")?);
         }
         Ok(())
     }
@@ -408,7 +408,7 @@ impl Engine {
         }
         self.loop_refresh(lid)?;
         let seed = self.rt.rng.next_u32();
-        let lp = self.loops.get_mut(&lid).expect("made above");
+        let lp = self.loops.get_mut(&lid).or_internal("custom loop", "the loop is gone")?;
         let idx = lp.plan_for(&f, &mut self.loop_plans)?;
         let rate = match (oid, lr) {
             (Some(oid), Some(lr)) => Some(lp.set_update(&self.optimizers[&oid], lr)),
@@ -494,8 +494,9 @@ impl Engine {
             Some(b) => b,
             None => return Ok(false),
         };
-        let lp = self.loops.get_mut(&lid).expect("checked above");
-        let rate = lp.set_update(&self.optimizers[&oid], lr);
+        let lp = self.loops.get_mut(&lid).or_internal("applyGradients", "the loop is gone")?;
+        let keyed = self.optimizers.get(&oid).or_internal("applyGradients", "the optimizer is gone")?;
+        let rate = lp.set_update(keyed, lr);
         let mut enc = lp.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("custom loop update") });
         for (j, b) in bufs.iter().enumerate() {
             let n = lp.arena.lens[j];

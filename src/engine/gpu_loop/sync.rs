@@ -4,7 +4,7 @@
 use super::{key_set, Checkpoint, LoopPart, MAX_REPLAYS};
 use crate::eager::Handle;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, OrInternal, Result};
 use crate::graph::autodiff;
 use crate::tensor::Tensor;
 use std::collections::HashMap;
@@ -92,7 +92,7 @@ impl Engine {
                 None => {}
             }
         }
-        let lp = self.loops.get_mut(&lid).expect("checked above");
+        let Some(lp) = self.loops.get_mut(&lid) else { return };
         let mut it = cp.data.take().unwrap_or_default().into_iter();
         let weights = it.next().unwrap_or_default();
         let slots: Vec<Vec<f32>> = it.by_ref().take(cp.slots).collect();
@@ -184,10 +184,10 @@ impl Engine {
                     .collect();
                 let args: Vec<&Tensor> = (0..watch.len())
                     .map(|k| match trained.iter().position(|&t| t == k) {
-                        Some(j) => &vars[j],
-                        None => others[k].as_deref().expect("made above"),
+                        Some(j) => Ok(&vars[j]),
+                        None => others[k].as_deref().or_internal("custom loop", "a watched value is missing"),
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
                 let (value, grads) = autodiff::value_and_grads("custom loop", &f, &args, None, &mut rng)?;
                 out.costs.insert(e.step, value.data.first().copied().unwrap_or(f32::NAN));
                 let gs =
@@ -208,7 +208,7 @@ impl Engine {
                 keyed.apply(&keys, &mut params, &gr)?;
             }
         }
-        let lp = self.loops.get_mut(&lid).expect("checked above");
+        let lp = self.loops.get_mut(&lid).or_internal("custom loop", "the loop is gone")?;
         lp.base = vars.into_iter().map(Rc::new).collect();
         lp.start = lp.steps;
         // A read still on its way is stale now (its buffer goes back to the pool when it lands).

@@ -3,7 +3,7 @@
 //! validation batch by batch.
 
 use super::{evaluate, evaluate_once, gather_rows, predict, rows, FitSession, LayersModel, Phase, PlanKind, StepFns};
-use crate::error::Result;
+use crate::error::{OrInternal, Result};
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
 
@@ -11,7 +11,7 @@ impl FitSession {
     /// The validation values, batch by batch as TF.js averages them. With per-step functions each
     /// validation batch needs its own recording: returns None (with `pending` set) until supplied.
     pub(super) fn validate(&mut self, model: &mut LayersModel) -> Result<Option<Vec<f32>>> {
-        let (vx, vy) = self.val.as_ref().expect("validate is called with validation data");
+        let (vx, vy) = self.val.as_ref().or_internal("fit", "validation without validation data")?;
         if !self.per_step {
             return evaluate(model, vx, vy, self.opts.batch_size).map(Some);
         }
@@ -115,7 +115,7 @@ impl FitSession {
         }
         self.seen += size;
         // The fused update, parameter by parameter, straight from the plan's gradient buffers.
-        let opt = &mut model.compiled.as_mut().expect("checked at fit start").optimizer;
+        let opt = &mut model.compiled.as_mut().or_internal("fit", "the model is not compiled")?.optimizer;
         opt.begin_step(sp.grads.len());
         for (k, &(wi, node)) in sp.grads.iter().enumerate() {
             opt.update(k, &mut model.weights[wi].value.data, sp.plan.value(node));

@@ -4,7 +4,7 @@
 //! lost.
 
 use super::{Event, FitSession, LayersModel, PlanKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, OrInternal, Result};
 use crate::tensor::numel;
 
 #[derive(Clone)]
@@ -163,7 +163,7 @@ impl FitSession {
                 let g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
                 let (train, _) = g.apply_sync(model, it.collect());
                 model.gpu = Some(g);
-                let run = self.gpu.as_mut().expect("checked above");
+                let run = self.gpu.as_mut().or_internal("fit", "the GPU run is gone")?;
                 run.snap = Snap { sums: train.iter().map(|&v| v as f64).collect(), ..snap };
                 run.since_sync = 0;
                 events.push(Event::BatchEnd { batch: b, size, values });
@@ -181,7 +181,7 @@ impl FitSession {
                     let n = vx.shape[0] as f64;
                     val.iter().map(|&s| (s as f64 / n) as f32).collect::<Vec<f32>>()
                 });
-                let run = self.gpu.as_mut().expect("checked above");
+                let run = self.gpu.as_mut().or_internal("fit", "the GPU run is gone")?;
                 run.snap = snap;
                 run.since_sync = 0;
                 events.push(Event::EpochEnd { epoch: self.epoch, values, val });
@@ -214,7 +214,7 @@ impl FitSession {
         let size = self.gather(b);
         self.sample_weights(size);
         let kind = if self.opts.class_weight.is_some() { PlanKind::TrainWeighted } else { PlanKind::Train };
-        let run = self.gpu.as_mut().expect("on the GPU");
+        let run = self.gpu.as_mut().or_internal("fit", "the GPU run is gone")?;
         let mut g = model.gpu.take().ok_or_else(|| Error::Device("the model's GPU copy is gone".into()))?;
         let seed = self.rng.next_u32();
         // RandomWidth layers draw their widths from the step's seed, as on the CPU.
@@ -256,7 +256,7 @@ impl FitSession {
         snap.batch = None;
         snap.seen = 0;
         snap.sums.iter_mut().for_each(|s| *s = 0.0);
-        let run = self.gpu.as_mut().expect("on the GPU");
+        let run = self.gpu.as_mut().or_internal("fit", "the GPU run is gone")?;
         let Some(g) = model.gpu.as_ref() else { return Err(Error::Device("the model's GPU copy is gone".into())) };
         let mut enc = run.gpu.device.create_command_encoder(&Default::default());
         let mut rb = g.sync_parts(&mut enc, model);

@@ -4,7 +4,7 @@
 //! once; plans are built on the first step of each batch size and replayed after.
 
 use super::{LayersModel, Phase, PlanKind, StepFns, StepPlan};
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{fmt_shape, Error, OrInternal, Result};
 use crate::nn::describe;
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
@@ -130,14 +130,14 @@ pub fn check_data(model: &LayersModel, op: &str, x: &Tensor, y: &Tensor) -> Resu
             let mut p = vec![y.shape[0]];
             p.extend(out);
             l.check_shapes(&ys, &p).map_err(|_| {
-                let last = model.output_layer(j).unwrap();
+                let layer = model.output_layer(j).map_or_else(|| format!("output {j}"), |last| crate::nn::describe(last.layer.as_ref()));
                 Error::shape(
                     op,
                     format!(
                         "the target {} of shape {} does not fit the output of {} ({}) for loss {}",
                         if outs.len() == 1 { "y".to_string() } else { format!("y[{j}]") },
                         fmt_shape(&ys),
-                        crate::nn::describe(last.layer.as_ref()),
+                        layer,
                         crate::nn::batch_shape(out),
                         l.name()
                     ),
@@ -513,7 +513,7 @@ impl FitSession {
                     done += 1;
                     if self.opts.report_batches {
                         let snap = self.position(model);
-                        let run = self.gpu.as_mut().expect("on the GPU");
+                        let run = self.gpu.as_mut().or_internal("fit", "the GPU run is gone")?;
                         let Some(g) = model.gpu.as_ref() else { continue };
                         let mut enc = run.gpu.device.create_command_encoder(&Default::default());
                         let mut rb = g.read_values_and_state(&mut enc, model);

@@ -1,5 +1,8 @@
 //! fit's options: [`FitOptions`], from the JS API's `{epochs, batchSize, ...}`.
 
+// What callers send (configs, shapes, option lists) is read with checked access here.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use crate::error::{Error, Result};
 use serde_json::Value;
 
@@ -77,7 +80,9 @@ pub fn class_weight(v: Option<&Value>) -> Result<Option<Vec<f32>>> {
         if out.len() <= class {
             out.resize(class + 1, 1.0);
         }
-        out[class] = w;
+        if let Some(slot) = out.get_mut(class) {
+            *slot = w;
+        }
     }
     Ok(Some(out))
 }
