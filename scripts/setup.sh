@@ -37,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 echo "==> Python venv with Keras 3 (the .keras round-trip test and the fixture scripts)"
 # Keras 3 on JAX's CPU build: about a minute from the package registry, once.
-if ! .venv/bin/python -c "import keras, jax, h5py" >/dev/null 2>&1; then
+if ! KERAS_BACKEND=jax .venv/bin/python -c "import keras, jax, h5py" >/dev/null 2>&1; then
   python3 -m venv .venv
   .venv/bin/pip install -q "keras==3.15.1" "jax[cpu]==0.10.2" "h5py==3.16.0"
 fi

@@ -398,3 +398,16 @@ fn custom_loop_gradients_and_optimizer_steps() {
     close(&e.tensor_data(a0).unwrap(), &[1.0 / 3.0; 15], 1e-6, "apply with zero weights");
     assert!(e.apply_model(m, xh, &names[..1], &[], false).unwrap_err().to_string().contains("1 weight names for 0 tensors"));
 }
+
+#[test]
+fn a_model_too_large_for_the_tab_is_an_error_before_anything_is_allocated() {
+    let mut e = Engine::default();
+    let m = e.new_model();
+    e.add_layer(m, "Dense", &json!({"name": "big1", "units": 9000, "inputShape": [9000]})).unwrap();
+    let err = e.add_layer(m, "Dense", &json!({"name": "big2", "units": 9000})).unwrap_err().to_string();
+    assert!(err.contains("Dense 'big2'") && err.contains("a model holds at most 134217728"), "{err}");
+    // The model keeps the layer it had and still runs.
+    let x = e.rt.put(Tensor::zeros(&[1, 9000]));
+    let p = e.predict(m, x, 1).unwrap();
+    assert_eq!(e.rt.shape(p).unwrap(), [1, 9000]);
+}

@@ -203,7 +203,7 @@ impl LayersModel {
             let Some((specs, in_shapes, out_shapes)) = b else {
                 return Err(Error::arg(describe(layer.as_ref()), format!("layer {li} is not connected to the model's inputs")));
             };
-            let idx = m.push_weights(specs);
+            let idx = m.push_weights(&describe(layer.as_ref()), specs)?;
             let carries = m.push_carries(layer.as_ref());
             m.layers.push(LayerEntry {
                 layer,
@@ -297,7 +297,7 @@ impl LayersModel {
             crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &s.shape)?;
         }
         crate::tensor::shape::checked_numel(&describe(layer.as_ref()), &out_shape)?;
-        let idx = self.push_weights(specs);
+        let idx = self.push_weights(&describe(layer.as_ref()), specs)?;
         let li = self.layers.len();
         if self.topo.is_none() {
             self.input_shape = Some(in_shape.clone());

@@ -8,10 +8,30 @@ use crate::nn::{describe, Layer};
 use crate::tensor::{numel, DType, Tensor};
 use serde_json::{json, Value};
 
+/// The most weight values one model holds (512 MB of float32): with the gradients and an
+/// optimizer's slots, training needs about four times that, within WebAssembly's 4 GB.
+pub const MAX_MODEL_ELEMENTS: usize = 1 << 27;
+
 impl LayersModel {
     /// Creates the weights `specs` describe (each initialised from its own seed, or the model's
     /// generator); returns their indices in the weight store.
-    pub(super) fn push_weights(&mut self, specs: Vec<crate::nn::WeightSpec>) -> Vec<usize> {
+    pub(super) fn push_weights(&mut self, owner: &str, specs: Vec<crate::nn::WeightSpec>) -> Result<Vec<usize>> {
+        // A model too large for the tab is refused here, before anything is allocated: past the
+        // WebAssembly memory an allocation would abort the instance.
+        let have: usize = self.weights.iter().map(|w| w.value.numel()).fold(0, usize::saturating_add);
+        let add: usize = specs.iter().map(|s| s.shape.iter().fold(1usize, |a, &d| a.saturating_mul(d))).fold(0, usize::saturating_add);
+        let total = have.saturating_add(add);
+        if total > MAX_MODEL_ELEMENTS {
+            return Err(Error::data(
+                owner,
+                format!(
+                    "the model's weights would hold {total} values ({:.1} GB); a model holds at most {MAX_MODEL_ELEMENTS} ({} MB), \
+                     as training needs about four times its weights' memory (gradients, optimizer state) and a tab has 4 GB at most",
+                    total as f64 * 4.0 / 1e9,
+                    MAX_MODEL_ELEMENTS * 4 >> 20
+                ),
+            ));
+        }
         let mut idx = vec![];
         for s in specs {
             let value = match s.seed {
@@ -29,7 +49,7 @@ impl LayersModel {
             });
             idx.push(self.weights.len() - 1);
         }
-        idx
+        Ok(idx)
     }
 
     /// Creates a layer's carried states (zeros) in the weight store; returns their indices.
