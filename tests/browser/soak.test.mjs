@@ -19,7 +19,8 @@ test(`${STEPS} training steps per run hold memory steady after warm-up (fit, fit
     };
     // Warm-up: the custom loop reads its value every 50 steps, and the reads in flight between
     // two yields to the browser need their staging buffers pooled first (three such cycles).
-    const warm = Math.max(200, Math.floor(steps / 5));
+    // A long run (HEBB_SOAK_STEPS=10000) compares step 1,000 with the last.
+    const warm = Math.max(200, Math.min(1000, Math.floor(steps / 5)));
     const out = {};
     for (const backend of ['cpu', 'webgpu']) {
       await tf.setBackend(backend);
