@@ -456,3 +456,28 @@ test('tf.callbacks.terminateOnNaN stops fit at the first batch whose loss is not
     assert.ok(v.batches < 20 * 8 && v.epochs < 20, `${backend}: ran ${v.batches} batches in ${v.epochs} epochs`);
   }
 });
+
+test('out of memory is an Error: a tensor too large, a model too large for the tab; the engine keeps working', { timeout: 120_000 }, async () => {
+  const page = await b.openHebb();
+  const r = await page.evaluate(async () => {
+    const out = {};
+    const msg = async (f) => { try { await f(); return 'no error'; } catch (e) { return e instanceof Error ? e.message : `not an Error: ${e}`; } };
+    out.zeros = await msg(() => tf.zeros([1e6, 1e6]));
+    out.layer = await msg(() => tf.sequential({ layers: [tf.layers.dense({ units: 100000, inputShape: [100000] })] }));
+    // Each layer fits; together they would need 10 GB: refused at the layer that crosses the line.
+    out.model = await msg(() => {
+      const layers = [tf.layers.dense({ units: 8192, inputShape: [8192], name: 'wide_0' })];
+      for (let i = 1; i < 40; i++) layers.push(tf.layers.dense({ units: 8192, name: `wide_${i}` }));
+      return tf.sequential({ layers });
+    });
+    out.restarts = tf._debug.restarts();
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] })] });
+    out.alive = m.predict(tf.ones([2, 3])).shape;
+    return out;
+  });
+  assert.match(r.zeros, /^fill: shape \[1000000,1000000\] has 1000000000000 elements, more than/);
+  assert.match(r.layer, /Dense 'dense_Dense\d+': shape \[100000,100000\] has too many elements/);
+  assert.match(r.model, /Dense 'wide_1'.*the model's weights would hold \d+ values.*a model holds at most/);
+  assert.equal(r.restarts, 0, 'nothing trapped');
+  assert.deepEqual(r.alive, [2, 4]);
+});
