@@ -262,21 +262,6 @@ export class TerminateOnNaN extends Callback {
   }
 }
 
-/**
- * Keras's BackupAndRestore: checkpoints the model's weights, its optimizer's state and the epoch
- * reached to IndexedDB while fit runs, so that after a reload (or a crash) the same fit call
- * with the same callback resumes at the epoch it reached, with the same optimizer moments.
- *
- *   tf.callbacks.backupAndRestore({backupDir: 'my-run'})     // every epoch
- *   tf.callbacks.backupAndRestore({backupDir: 'my-run', saveFreq: 100})   // every 100 batches
- *   tf.callbacks.backupAndRestore({backupDir: 'my-run', saveEverySeconds: 30})
- *
- * `backupDir` names the checkpoint (stored as `indexeddb://<backupDir>`, listed by
- * tf.io.listModels). A checkpoint written at the end of epoch e resumes at epoch e + 1; one
- * written mid-epoch (saveFreq in batches, or saveEverySeconds) resumes at the start of the epoch
- * it was written in, as Keras's does. When fit finishes, the checkpoint is deleted
- * (deleteCheckpoint: false keeps it); a fit stopped by a reload or by stopTraining keeps it.
- */
 /** Where checkpoints live by default: IndexedDB, as `indexeddb://<backupDir>`. */
 const indexedDBStore = {
   async load(dir) {
@@ -296,6 +281,22 @@ const indexedDBStore = {
   },
 };
 
+/**
+ * Keras's BackupAndRestore: checkpoints the model's weights, its optimizer's state and the epoch
+ * reached to IndexedDB while fit runs, so that after a reload (or a crash) the same fit call
+ * with the same callback resumes at the epoch it reached, with the same optimizer moments.
+ *
+ *   tf.callbacks.backupAndRestore({backupDir: 'my-run'})     // every epoch
+ *   tf.callbacks.backupAndRestore({backupDir: 'my-run', saveFreq: 100})   // every 100 batches
+ *   tf.callbacks.backupAndRestore({backupDir: 'my-run', saveEverySeconds: 30})
+ *
+ * `backupDir` names the checkpoint (stored as `indexeddb://<backupDir>`, listed by
+ * tf.io.listModels). A checkpoint written at the end of epoch e resumes at epoch e + 1; one
+ * written mid-epoch (saveFreq in batches, or saveEverySeconds) resumes at the start of the epoch
+ * it was written in, as Keras's does. When fit ends (its epochs done, or stopped by a callback)
+ * the checkpoint is deleted, unless deleteCheckpoint is false; a fit cut short by a reload or a
+ * crash leaves it for the next run.
+ */
 export class BackupAndRestore extends Callback {
   constructor(args = {}) {
     super();
