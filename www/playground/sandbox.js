@@ -41,10 +41,20 @@ function ckpt(op, key, artifacts) {
     post({ type: 'ckpt', op, id, key, artifacts });
   });
 }
+// A checkpoint that cannot be kept (storage full, private mode) must not stop the program's
+// training: it is reported once and training goes on without it.
+let ckptWarned = false;
+const ckptFailed = (what) => (err) => {
+  if (!ckptWarned) {
+    ckptWarned = true;
+    console.warn(`Training checkpoints are off: the page could not ${what} one (${err && err.message ? err.message : err}).`);
+  }
+  return null;
+};
 const parentStore = {
-  load: (key) => ckpt('load', key),
-  save: (key, artifacts) => ckpt('save', key, artifacts),
-  remove: (key) => ckpt('remove', key),
+  load: (key) => ckpt('load', key).catch(ckptFailed('read')),
+  save: (key, artifacts) => ckpt('save', key, artifacts).catch(ckptFailed('save')),
+  remove: (key) => ckpt('remove', key).catch(ckptFailed('remove')),
 };
 
 // ---------------------------------------------------------------- formatting
