@@ -12,8 +12,9 @@
 //!   their cache (`model::plan`), weights, carried states and optimizer state (`model::weights`),
 //!   compile (`model::compile`), summary, the wiring and free input dims (`model::shapes`),
 //!   `apply` on tensors for custom loops (`model::apply`), and the trainer that runs `fit` inside
-//!   the engine: the loop in `model::trainer` (its options in `trainer/options.rs`), its CPU step
-//!   in `trainer/cpu_step.rs` and its GPU step in `trainer/gpu_step.rs`; the GPU copy of a model
+//!   the engine: the loop in `model::trainer` (its options in `trainer/options.rs`, the checks
+//!   on the data in `trainer/checks.rs`), its CPU step in `trainer/cpu_step.rs` and its GPU step
+//!   in `trainer/gpu_step.rs`; the GPU copy of a model
 //!   in `model::gpu`, predict and evaluate on it without waiting in `model::gpu_run`.
 //! - [`engine`]: the state behind the JS API as plain Rust (tensors by handle, models, fit
 //!   sessions, recorded functions, the WebGPU device): models from the API's JSON

@@ -28,7 +28,7 @@ impl LayersModel {
                     "the model's weights would hold {total} values ({:.1} GB); a model holds at most {MAX_MODEL_ELEMENTS} ({} MB), \
                      as training needs about four times its weights' memory (gradients, optimizer state) and a tab has 4 GB at most",
                     total as f64 * 4.0 / 1e9,
-                    MAX_MODEL_ELEMENTS * 4 >> 20
+                    (MAX_MODEL_ELEMENTS * 4) >> 20
                 ),
             ));
         }

@@ -117,7 +117,8 @@ test('backupAndRestore: fitDataset resumes too; a checkpoint of another model is
     const ds = () => tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(y)) }).batch(8);
     // A checkpoint every 2 batches of 5 per epoch; stopped in epoch 2 -> resumes at epoch 2.
     const cb = tf.callbacks.backupAndRestore({ backupDir: 'ds-run', saveFreq: 2, deleteCheckpoint: false });
-    await model.fitDataset(ds(), { epochs: 4, callbacks: [cb, { onBatchEnd: (b) => { if (b === 3 && cb._epoch === 2) model.stopTraining = true; } }] });
+    let epoch = 0;
+    await model.fitDataset(ds(), { epochs: 4, callbacks: [cb, { onEpochBegin: (e) => { epoch = e; }, onBatchEnd: (b) => { if (b === 3 && epoch === 2) model.stopTraining = true; } }] });
     out.pending = await tf.BackupAndRestore.pending('ds-run');
     const again = await window.setup('cpu');
     const cb2 = tf.callbacks.backupAndRestore({ backupDir: 'ds-run' });

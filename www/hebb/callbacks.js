@@ -319,14 +319,22 @@ export class BackupAndRestore extends Callback {
     }
     this.deleteCheckpoint = args.deleteCheckpoint ?? args.delete_checkpoint ?? true;
     this.restoredEpoch = null;
-    this._epoch = 0;
+    // The epoch a checkpoint written now resumes at: the current one mid-epoch, the next one
+    // after an epoch ended.
+    this._resumeAt = 0;
     this._batches = 0;
     this._lastSave = 0;
-    if (this.saveFreq !== 'epoch' || this.saveEverySeconds !== null) {
+    // Only a batch count watches batches (a batch hook makes fit report every batch, which costs
+    // it speed); the clock is checked whenever fit yields to the page, and at epoch ends.
+    if (Number.isInteger(this.saveFreq)) {
       this.onBatchEnd = async () => {
         this._batches += 1;
-        const byCount = Number.isInteger(this.saveFreq) && this._batches % this.saveFreq === 0;
-        if (byCount || this._due()) await this._save(this._epoch, false);
+        if (this._batches % this.saveFreq === 0) await this._save();
+      };
+    }
+    if (this.saveEverySeconds !== null) {
+      this.onYield = async () => {
+        if (this._due()) await this._save();
       };
     }
   }
@@ -363,6 +371,7 @@ export class BackupAndRestore extends Callback {
   /** Called by fit before it starts: restores a checkpoint, if any; returns the epoch to start at. */
   async _restoreBeforeFit(model) {
     this.restoredEpoch = null;
+    this._resumeAt = 0;
     this._lastSave = performance.now();
     const artifacts = await BackupAndRestore.store.load(this.backupDir);
     if (artifacts == null) return null; // nothing saved yet: start afresh
@@ -372,18 +381,18 @@ export class BackupAndRestore extends Callback {
     return this.restoredEpoch;
   }
 
-  /** Saves a checkpoint that resumes at `epoch` (the next one when `done` says this one ended). */
-  async _save(epoch, done) {
-    const next = done ? epoch + 1 : epoch;
-    const artifacts = this.model._backupArtifacts({ epoch: next, savedAt: new Date().toISOString(), backupDir: this.backupDir });
+  /** Saves a checkpoint that resumes at `_resumeAt`. */
+  async _save() {
+    const artifacts = this.model._backupArtifacts({ epoch: this._resumeAt, savedAt: new Date().toISOString(), backupDir: this.backupDir });
     await BackupAndRestore.store.save(this.backupDir, artifacts);
     this._lastSave = performance.now();
   }
 
-  onEpochBegin(epoch) { this._epoch = epoch; }
+  onEpochBegin(epoch) { this._resumeAt = epoch; }
 
   async onEpochEnd(epoch) {
-    if (this.saveFreq === 'epoch' || this._due()) await this._save(epoch, true);
+    this._resumeAt = epoch + 1;
+    if (this.saveFreq === 'epoch' || this._due()) await this._save();
   }
 
   async onTrainEnd() {

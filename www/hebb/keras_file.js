@@ -200,7 +200,7 @@ function convertModel(model, buildConfig = model.build_config) {
 // --- model.weights.h5 -> weight specs and data --------------------------------------------
 
 /** Keras's naming.to_snake_case: 'SeparableConv2D' -> 'separable_conv2d'. */
-export function snakeCase(name) {
+function snakeCase(name) {
   return name.replace(/\W+/g, '')
     .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
     .replace(/([a-z])([A-Z])/g, '$1_$2')

@@ -24,12 +24,7 @@ const fail = (m) => new Error(PREFIX + m);
 // Keras 3 layers whose variables live in a child object, not in their own vars.
 const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D']);
 // Options TF.js writes that Keras 3 does not take (it would refuse the layer).
-const DROP = {
-  '*': ['input_dtype'],
-  Embedding: ['input_length'],
-  Bidirectional: [],
-  Dropout: [],
-};
+const DROP = { Embedding: ['input_length'] };
 // Keys whose {class_name, config} value is an object of this Keras module.
 function moduleFor(key) {
   if (/_initializer$/.test(key)) return 'keras.initializers';
@@ -59,14 +54,13 @@ function layerConfig(className, config) {
     const { batch_input_shape: bs, batch_shape: bs3, dtype, sparse, name } = config ?? {};
     return { batch_shape: bs ?? bs3, dtype: dtype ?? 'float32', sparse: sparse ?? false, ragged: false, name };
   }
-  const drop = new Set([...DROP['*'], ...(DROP[className] ?? [])]);
+  const drop = new Set(DROP[className] ?? []);
   const out = {};
   for (const [k, x] of Object.entries(config ?? {})) {
     if (drop.has(k) || k === 'batch_input_shape' || x === undefined) continue;
     if (k === 'cells' && Array.isArray(x)) out[k] = x.map((c) => value(c, 'cell'));
     else out[k] = value(x, k);
   }
-  if (className === 'VarianceScaling' && out.distribution === 'normal') out.distribution = 'truncated_normal';
   return out;
 }
 

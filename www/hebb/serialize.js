@@ -102,9 +102,14 @@ export function modelArtifacts(model, config = {}) {
       extra = { trainingConfig: tc };
     }
   }
+  if (model._userMetadata !== undefined) extra.userDefinedMetadata = model._userMetadata;
+  return artifactsOf(model, weights, extra);
+}
+
+/** Artifacts of the model's topology with `weights` ({name, shape, dtype, data, group?}). */
+function artifactsOf(model, weights, extra) {
   const { weightSpecs, weightData } = encodeWeights(weights);
   weightSpecs.forEach((spec, i) => { if (weights[i].group) spec.group = weights[i].group; });
-  if (model._userMetadata !== undefined) extra.userDefinedMetadata = model._userMetadata;
   return { modelTopology: modelTopology(model), weightSpecs, weightData, format: 'layers-model', generatedBy: GENERATED_BY, convertedBy: null, ...extra };
 }
 
@@ -207,11 +212,14 @@ function compileFrom(model, tc, where = 'loadLayersModel') {
 function restoreTraining(model, artifacts, decoded) {
   compileFrom(model, artifacts.trainingConfig);
   const specs = artifacts.weightSpecs ?? [];
-  if (!specs.some((s) => s.group === 'optimizer')) return;
   const opt = decoded.filter((w, i) => specs[i].group === 'optimizer');
+  if (opt.length) setOptimizerState(model, opt);
+}
+
+/** Puts saved optimizer state ('iter', then the slots, as optimizerWeights gives them) into the model. */
+function setOptimizerState(model, opt) {
   const iter = opt.find((w) => w.name === 'iter');
-  const slots = opt.filter((w) => w !== iter);
-  const ts = slots.map((w) => tensor(w.data instanceof Float32Array ? w.data : Float32Array.from(w.data), w.shape, 'float32'));
+  const ts = opt.filter((w) => w !== iter).map((w) => tensor(w.data instanceof Float32Array ? w.data : Float32Array.from(w.data), w.shape, 'float32'));
   try {
     engine.model_set_optimizer_state(model._id, iter ? Number(iter.data[0]) : 0, Uint32Array.from(ts.map((t) => t.id)));
   } finally {
@@ -451,15 +459,9 @@ Optimizer.prototype.setWeights = async function setWeights(weightValues) {
  */
 LayersModel.prototype._backupArtifacts = function backupArtifacts(extra = {}) {
   const weights = modelWeights(this);
-  const slotCount = this.optimizer ? slotNames(this.optimizer).length : 0;
   const info = this.optimizer ? JSON.parse(engine.model_optimizer_info(this._id)) : null;
   if (info && info.iterations > 0) weights.push(...optimizerWeights(this).map((w) => ({ ...w, group: 'optimizer' })));
-  const { weightSpecs, weightData } = encodeWeights(weights);
-  weightSpecs.forEach((spec, i) => { if (weights[i].group) spec.group = weights[i].group; });
-  return {
-    modelTopology: modelTopology(this), weightSpecs, weightData, format: 'layers-model', generatedBy: GENERATED_BY, convertedBy: null,
-    hebbBackup: { ...extra, optimizer: this.optimizer?.getClassName() ?? null, slots: slotCount },
-  };
+  return artifactsOf(this, weights, { hebbBackup: { ...extra, optimizer: this.optimizer?.getClassName() ?? null } });
 };
 
 /**
@@ -481,7 +483,8 @@ LayersModel.prototype._restoreBackup = function restoreBackup(artifacts, where) 
   const useOpt = opt.length > 0 && own === saved.optimizer;
   // Check the optimizer state before touching the weights, so a mismatch changes nothing.
   if (useOpt) {
-    const want = optimizerWeights(this).length;
+    const info = JSON.parse(engine.model_optimizer_info(this._id));
+    const want = 1 + slotNames(this.optimizer).length * info.weights.length;
     if (opt.length !== want) throw new Error(`${where}: the checkpoint holds ${opt.length} optimizer tensors, this model's ${own} needs ${want}: it was saved from a different model`);
   } else if (opt.length > 0) {
     console.warn(`Hebb: ${where}: the checkpoint's optimizer state is ${saved.optimizer}'s, this model is compiled with ${own}; restoring the weights only.`);
@@ -495,15 +498,11 @@ LayersModel.prototype._restoreBackup = function restoreBackup(artifacts, where) 
     throw new Error(`${where}: the checkpoint does not fit this model (${e.message.replace(/^loadLayersModel: /, '')})`);
   }
   if (!useOpt) return;
-  const iter = opt.find((w) => w.name === 'iter');
-  const ts = opt.filter((w) => w !== iter).map((w) => tensor(w.data instanceof Float32Array ? w.data : Float32Array.from(w.data), w.shape, 'float32'));
   try {
-    engine.model_set_optimizer_state(this._id, iter ? Number(iter.data[0]) : 0, Uint32Array.from(ts.map((t) => t.id)));
+    setOptimizerState(this, opt);
   } catch (e) {
     putBack(); // a failed restore leaves the model as it was
     throw new Error(`${where}: the checkpoint's optimizer state does not fit this model (${e.message})`);
-  } finally {
-    ts.forEach((t) => t.dispose());
   }
 };
 

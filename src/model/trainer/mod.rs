@@ -4,16 +4,17 @@
 //! once; plans are built on the first step of each batch size and replayed after.
 
 use super::{LayersModel, Phase, PlanKind, StepFns, StepPlan};
-use crate::error::{fmt_shape, Error, OrInternal, Result};
-use crate::nn::describe;
+use crate::error::{Error, OrInternal, Result};
 use crate::rng::Rng;
 use crate::tensor::{numel, Tensor};
 use serde::Serialize;
 
 mod cpu_step;
 mod gpu_step;
+mod checks;
 mod options;
 use gpu_step::{GpuRun, Wait};
+pub use checks::{check_data, check_predict, check_state_batch};
 pub use options::{class_weight, FitOptions};
 
 #[derive(Serialize, Debug, Clone)]
@@ -87,67 +88,6 @@ fn maybe_numbers<S: serde::Serializer>(v: &Option<Vec<f32>>, s: S) -> std::resul
     }
 }
 
-/// Validates that x and y can train `model`, naming the input, the output layer and the shapes.
-pub fn check_data(model: &LayersModel, op: &str, x: &Tensor, y: &Tensor) -> Result<()> {
-    if x.shape.is_empty() || x.shape[0] == 0 {
-        return Err(Error::data(op, format!("x is empty (shape {}); at least one sample is needed", fmt_shape(&x.shape))));
-    }
-    if y.shape.first() != x.shape.first() {
-        return Err(Error::data(
-            op,
-            format!(
-                "x and y must have the same number of samples, received x with {} (shape {}) and y with {} (shape {})",
-                x.shape[0],
-                fmt_shape(&x.shape),
-                y.shape.first().copied().unwrap_or(0),
-                fmt_shape(&y.shape)
-            ),
-        ));
-    }
-    model.check_input(op, &x.shape)?;
-    model.check_input_values(op, x)?;
-    for (name, t) in [("x", x), ("y", y)] {
-        if let Some(k) = t.first_non_finite() {
-            let per = numel(&t.shape[1..]).max(1);
-            return Err(Error::data(
-                op,
-                format!("{name} contains {} at sample {} (flat index {k}) of shape {}", t.data[k], k / per, fmt_shape(&t.shape)),
-            ));
-        }
-    }
-    let outs = model.output_shapes()?;
-    if let Some(c) = &model.compiled {
-        for (j, head) in c.heads.iter().enumerate() {
-            let super::LossFn::Builtin(l, _) = &head.loss else { continue };
-            let out = &outs[j];
-            // Several outputs' targets arrive packed: check each part's own shape.
-            let mut ys = vec![y.shape[0]];
-            if outs.len() == 1 {
-                ys.extend(&y.shape[1..]);
-            } else {
-                ys.extend(&model.y_layout.get(j).map(|p| p.0.clone()).unwrap_or_default());
-            }
-            let mut p = vec![y.shape[0]];
-            p.extend(out);
-            l.check_shapes(&ys, &p).map_err(|_| {
-                let layer = model.output_layer(j).map_or_else(|| format!("output {j}"), |last| crate::nn::describe(last.layer.as_ref()));
-                Error::shape(
-                    op,
-                    format!(
-                        "the target {} of shape {} does not fit the output of {} ({}) for loss {}",
-                        if outs.len() == 1 { "y".to_string() } else { format!("y[{j}]") },
-                        fmt_shape(&ys),
-                        layer,
-                        crate::nn::batch_shape(out),
-                        l.name()
-                    ),
-                )
-            })?;
-        }
-    }
-    Ok(())
-}
-
 /// Copies rows `idx` of `src` (row length `row`) into `dst`.
 fn gather_rows(src: &[f32], row: usize, idx: &[usize], dst: &mut Vec<f32>) {
     dst.clear();
@@ -192,26 +132,6 @@ fn batched(
     Ok(())
 }
 
-/// A stateful model runs only whole batches of the size its layers keep states for (Keras's
-/// rule), checked before any step runs.
-pub fn check_state_batch(model: &LayersModel, op: &str, n: usize, batch_size: usize) -> Result<()> {
-    for e in model.layers.iter().filter(|e| !e.carries.is_empty()) {
-        let keep = model.weights[e.carries[0]].value.shape[0];
-        // Every batch must have `keep` samples: batches of batchSize (the last one shorter), or
-        // one batch of all the samples when batchSize is at least their number (as in TF.js).
-        let fits = (batch_size >= n && n == keep) || (batch_size == keep && n.is_multiple_of(keep));
-        if !fits {
-            return Err(Error::arg(
-                describe(e.layer.as_ref()),
-                format!(
-                    "is stateful with batches of {keep} samples: {op} needs batchSize {keep} and a number of samples divisible by it, received batchSize {batch_size} and {n} samples"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// `evaluate`: the loss and each metric, averaged over samples.
 pub fn evaluate(model: &mut LayersModel, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Vec<f32>> {
     check_data(model, "evaluate", x, y)?;
@@ -234,16 +154,6 @@ fn evaluate_once(model: &mut LayersModel, x: &Tensor, y: &Tensor, fns: &StepFns)
     let mut sp = model.build_plan(PlanKind::Eval, n, &y.shape[1..], y.dtype, Some(fns))?;
     sp.plan.run(&[&x.data, &y.data], &model.weights[..], &mut Rng::new(0));
     Ok(sp.outputs.iter().map(|&o| sp.plan.value(o)[0]).collect())
-}
-
-/// Checks `x` for `predict`: the model's input shape, finite values.
-pub fn check_predict(model: &LayersModel, x: &Tensor) -> Result<()> {
-    model.check_input("predict", &x.shape)?;
-    model.check_input_values("predict", x)?;
-    if let Some(k) = x.first_non_finite() {
-        return Err(Error::data("predict", format!("x contains {} at flat index {k} of shape {}", x.data[k], fmt_shape(&x.shape))));
-    }
-    Ok(())
 }
 
 /// `predict`: the model's output for every sample of `x`.
